@@ -1,0 +1,20 @@
+# Turns the migration files into a C source of constant strings, so that the
+# SQL a program runs is fixed at build time.
+#   cmake -DOUT=migrations.c -DFILES="a.sql;b.sql" -P embed_sql.cmake
+set(body "/* Generated from db/migrations at build time. Do not edit. */\n#include \"dp_migrations.h\"\n\nconst dp_migration_t dp_migrations[] = {\n")
+set(count 0)
+string(REPLACE "|" ";" FILES "${FILES}")
+foreach(file IN LISTS FILES)
+  get_filename_component(base ${file} NAME_WE)
+  string(REGEX MATCH "^[0-9]+" version ${base})
+  file(READ ${file} sql)
+  string(REPLACE "\\" "\\\\" sql "${sql}")
+  string(REPLACE "\"" "\\\"" sql "${sql}")
+  string(REPLACE "\n" "\\n\"\n    \"" sql "${sql}")
+  math(EXPR version_number "${version}")
+  string(APPEND body "  {${version_number}, \"${base}\",\n    \"${sql}\"},\n")
+  math(EXPR count "${count} + 1")
+endforeach()
+string(APPEND body "};\nconst size_t dp_migration_count = ${count};\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

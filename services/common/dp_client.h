@@ -1,0 +1,31 @@
+/* A request/reply client with a timeout and retries: the ZeroMQ guide's
+   Lazy Pirate. On a timeout it closes the socket, opens a new one and sends
+   the same request (same request id) again; replies to earlier attempts are
+   recognised by their request id and dropped. */
+#ifndef DP_CLIENT_H
+#define DP_CLIENT_H
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "dp_codec.h"
+
+typedef struct _dp_client_t dp_client_t;
+
+/* endpoints: one or more comma-separated ZeroMQ endpoints, e.g.
+   "tcp://127.0.0.1:7101" or "tcp://a:7102,tcp://b:7102" (requests are
+   spread over replicas). timeout_ms per attempt; attempts >= 1. */
+dp_client_t *dp_client_new(const char *endpoints, int timeout_ms, int attempts);
+void dp_client_destroy(dp_client_t **self_p);
+
+/* Sends `request` and waits for the reply. Returns 0 when the server
+   answered: `status` holds its verdict and, when OK, *reply_out the decoded
+   reply (free with dp_message_free). Returns -1 when no reply came after
+   every attempt, with status UNAVAILABLE, or DEADLINE_EXCEEDED. */
+int dp_client_call(dp_client_t *self, const ProtobufCMessage *request,
+                   const ProtobufCMessageDescriptor *reply_type, ProtobufCMessage **reply_out,
+                   dp_status_t *status);
+
+/* Replies larger than this are refused (default 64 MiB). */
+void dp_client_set_max_reply_bytes(dp_client_t *self, size_t bytes);
+
+#endif

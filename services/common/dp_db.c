@@ -1,0 +1,333 @@
+#include "dp_db.h"
+
+#include <czmq.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp_log.h"
+
+enum { MAX_ATTEMPTS = 3 };
+
+struct _dp_db_t {
+    char *conninfo;                  /* as configured; "" for PG* variables */
+    char *application_name;          /* shown in pg_stat_activity */
+    const dp_statement_t *statements; /* the service's SQL, borrowed */
+    size_t statement_count;          /* rows in statements */
+    bool *prepared;                  /* which statements this connection has prepared */
+    PGconn *conn;                    /* NULL until connected */
+    dp_db_failure_t failure;         /* classification of the last failure */
+    char sqlstate[6];                /* SQLSTATE of the last failure, or "" */
+    char message[512];               /* message of the last failure */
+    char constraint[64];             /* constraint named by the last failure */
+    unsigned long reconnects;        /* successful reconnections after a loss */
+    bool was_connected;              /* a connection has been made before */
+};
+
+dp_db_t *dp_db_new(const char *conninfo, const char *application_name,
+                   const dp_statement_t *statements, size_t statement_count)
+{
+    dp_db_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->conninfo = strdup(conninfo ? conninfo : "");
+    self->application_name = strdup(application_name ? application_name : "dp");
+    self->statements = statements;
+    self->statement_count = statement_count;
+    self->prepared = calloc(statement_count ? statement_count : 1, sizeof(bool));
+    if (!self->conninfo || !self->application_name || !self->prepared)
+        dp_db_destroy(&self);
+    return self;
+}
+
+void dp_db_destroy(dp_db_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    dp_db_t *self = *self_p;
+    if (self->conn)
+        PQfinish(self->conn);
+    free(self->conninfo);
+    free(self->application_name);
+    free(self->prepared);
+    free(self);
+    *self_p = NULL;
+}
+
+dp_db_failure_t dp_db_classify_sqlstate(const char *sqlstate)
+{
+    if (!sqlstate || strlen(sqlstate) != 5)
+        return DP_DB_CONNECTION;
+    if (strcmp(sqlstate, "23505") == 0)
+        return DP_DB_UNIQUE_VIOLATION;
+    if (strcmp(sqlstate, "23503") == 0)
+        return DP_DB_FOREIGN_KEY;
+    if (strncmp(sqlstate, "23", 2) == 0)
+        return DP_DB_CHECK_VIOLATION;
+    if (strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0)
+        return DP_DB_RETRYABLE;
+    /* 08: connection exception; 57P01..57P03: admin shutdown, crash shutdown, cannot connect now */
+    if (strncmp(sqlstate, "08", 2) == 0 || strcmp(sqlstate, "57P01") == 0 ||
+        strcmp(sqlstate, "57P02") == 0 || strcmp(sqlstate, "57P03") == 0)
+        return DP_DB_CONNECTION;
+    if (strncmp(sqlstate, "22", 2) == 0)
+        return DP_DB_INVALID_INPUT;
+    if (strcmp(sqlstate, "25006") == 0)
+        return DP_DB_READ_ONLY;
+    if (strcmp(sqlstate, "42501") == 0)
+        return DP_DB_PERMISSION;
+    return DP_DB_OTHER;
+}
+
+static void s_set_failure(dp_db_t *self, dp_db_failure_t failure, const char *sqlstate,
+                          const char *message, const char *constraint)
+{
+    self->failure = failure;
+    snprintf(self->sqlstate, sizeof self->sqlstate, "%s", sqlstate ? sqlstate : "");
+    snprintf(self->message, sizeof self->message, "%s", message ? message : "");
+    size_t length = strlen(self->message);
+    while (length && (self->message[length - 1] == '\n' || self->message[length - 1] == ' '))
+        self->message[--length] = 0;
+    snprintf(self->constraint, sizeof self->constraint, "%s", constraint ? constraint : "");
+}
+
+static void s_record_result_failure(dp_db_t *self, const PGresult *result)
+{
+    const char *sqlstate = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : NULL;
+    const char *message = result ? PQresultErrorMessage(result) : PQerrorMessage(self->conn);
+    dp_db_failure_t failure = dp_db_classify_sqlstate(sqlstate);
+    if (PQstatus(self->conn) != CONNECTION_OK)
+        failure = DP_DB_CONNECTION;
+    s_set_failure(self, failure, sqlstate, message,
+                  result ? PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME) : NULL);
+}
+
+static void s_disconnect(dp_db_t *self)
+{
+    if (self->conn)
+        PQfinish(self->conn);
+    self->conn = NULL;
+    memset(self->prepared, 0, self->statement_count * sizeof(bool));
+}
+
+/* Server notices ("relation already exists, skipping") go to the debug log. */
+static void s_notice(void *arg, const char *message)
+{
+    dp_debug("PostgreSQL: %s", message);
+}
+
+/* One attempt to open a connection, bounded by a short connect_timeout. */
+static int s_open(dp_db_t *self)
+{
+    s_disconnect(self);
+    const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
+    const char *values[] = {self->conninfo, self->application_name, "3", NULL};
+    /* expand_dbname lets conninfo be a full connection string or URI. */
+    self->conn = PQconnectdbParams(keys, values, 1);
+    if (!self->conn || PQstatus(self->conn) != CONNECTION_OK) {
+        s_set_failure(self, DP_DB_CONNECTION, "08006",
+                      self->conn ? PQerrorMessage(self->conn) : "out of memory", NULL);
+        s_disconnect(self);
+        return -1;
+    }
+    PQsetNoticeProcessor(self->conn, s_notice, NULL);
+    if (self->was_connected) {
+        self->reconnects++;
+        dp_info("reconnected to PostgreSQL");
+    }
+    self->was_connected = true;
+    /* Durability is not a per-session choice: every commit waits for the WAL flush. */
+    PGresult *result = PQexec(self->conn, "SET synchronous_commit = on");
+    bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+    PQclear(result);
+    if (!ok) {
+        s_record_result_failure(self, NULL);
+        s_disconnect(self);
+        return -1;
+    }
+    return 0;
+}
+
+int dp_db_connect(dp_db_t *self, int wait_ms)
+{
+    const char *keys[] = {"dbname", "connect_timeout", NULL};
+    const char *values[] = {self->conninfo, "3", NULL};
+    int64_t deadline = zclock_mono() + wait_ms;
+    int backoff_ms = 50;
+    while (true) {
+        PGPing ping = PQpingParams(keys, values, 1);
+        if (ping == PQPING_OK || ping == PQPING_NO_ATTEMPT)
+            return s_open(self);
+        if (zclock_mono() + backoff_ms > deadline) {
+            s_set_failure(self, DP_DB_CONNECTION, "08006", "PostgreSQL did not accept connections",
+                          NULL);
+            return -1;
+        }
+        zclock_sleep(backoff_ms);
+        backoff_ms = backoff_ms * 2 > 1000 ? 1000 : backoff_ms * 2;
+    }
+}
+
+bool dp_db_is_connected(dp_db_t *self)
+{
+    return self->conn && PQstatus(self->conn) == CONNECTION_OK;
+}
+
+static int s_ensure_prepared(dp_db_t *self, int index)
+{
+    if (self->prepared[index])
+        return 0;
+    const dp_statement_t *statement = &self->statements[index];
+    PGresult *result =
+        PQprepare(self->conn, statement->name, statement->sql, statement->param_count, NULL);
+    if (PQresultStatus(result) != PGRES_COMMAND_OK) {
+        s_record_result_failure(self, result);
+        dp_error("cannot prepare %s: %s", statement->name, self->message);
+        PQclear(result);
+        return -1;
+    }
+    PQclear(result);
+    self->prepared[index] = true;
+    return 0;
+}
+
+PGresult *dp_db_run_binary(dp_db_t *self, int index, const char *const *params,
+                           const int *lengths, const int *formats)
+{
+    if (index < 0 || (size_t)index >= self->statement_count) {
+        s_set_failure(self, DP_DB_OTHER, "", "no such statement", NULL);
+        return NULL;
+    }
+    if (!dp_db_is_connected(self) && s_open(self) != 0)
+        return NULL;
+    if (s_ensure_prepared(self, index) != 0)
+        return NULL;
+    const dp_statement_t *statement = &self->statements[index];
+    PGresult *result = PQexecPrepared(self->conn, statement->name, statement->param_count, params,
+                                      lengths, formats, 0);
+    ExecStatusType status = PQresultStatus(result);
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+        self->failure = DP_DB_OK;
+        return result;
+    }
+    s_record_result_failure(self, result);
+    PQclear(result);
+    if (self->failure == DP_DB_CONNECTION)
+        s_disconnect(self);
+    return NULL;
+}
+
+PGresult *dp_db_run(dp_db_t *self, int index, const char *const *params)
+{
+    return dp_db_run_binary(self, index, params, NULL, NULL);
+}
+
+/* Runs a transaction-control command; 0 on success. */
+static int s_command(dp_db_t *self, const char *command)
+{
+    if (!dp_db_is_connected(self) && s_open(self) != 0)
+        return -1;
+    PGresult *result = PQexec(self->conn, command);
+    if (PQresultStatus(result) == PGRES_COMMAND_OK) {
+        PQclear(result);
+        return 0;
+    }
+    s_record_result_failure(self, result);
+    PQclear(result);
+    if (self->failure == DP_DB_CONNECTION)
+        s_disconnect(self);
+    return -1;
+}
+
+int dp_db_run_script(dp_db_t *self, const char *script)
+{
+    return s_command(self, script);
+}
+
+static void s_rollback(dp_db_t *self)
+{
+    if (!dp_db_is_connected(self))
+        return;
+    /* Keep the body's failure: the rollback's own outcome is not the news. */
+    PGresult *result = PQexec(self->conn, "ROLLBACK");
+    PQclear(result);
+}
+
+int dp_db_transaction(dp_db_t *self, dp_txn_body_fn *body, void *arg)
+{
+    for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        if (s_command(self, "BEGIN") != 0) {
+            if (self->failure == DP_DB_CONNECTION && attempt < MAX_ATTEMPTS)
+                continue;
+            return -1;
+        }
+        dp_txn_outcome_t outcome = body(self, arg);
+        if (outcome == DP_TXN_ROLLBACK) {
+            s_rollback(self);
+            self->failure = DP_DB_OK;
+            return 1;
+        }
+        if (outcome == DP_TXN_FAILED) {
+            dp_db_failure_t failure = self->failure;
+            s_rollback(self);
+            /* Nothing was committed, so a retry cannot write anything twice. */
+            if ((failure == DP_DB_RETRYABLE || failure == DP_DB_CONNECTION) &&
+                attempt < MAX_ATTEMPTS) {
+                dp_warning("transaction attempt %d failed (%s), retrying", attempt,
+                           self->sqlstate);
+                continue;
+            }
+            return -1;
+        }
+        if (s_command(self, "COMMIT") == 0)
+            return 0;
+        /* A serialization failure at COMMIT rolled back; a lost connection
+           leaves the outcome unknown, so it is reported, not retried. */
+        if (self->failure == DP_DB_RETRYABLE && attempt < MAX_ATTEMPTS)
+            continue;
+        if (self->failure == DP_DB_CONNECTION)
+            snprintf(self->message, sizeof self->message,
+                     "connection lost during COMMIT: the outcome is not known");
+        return -1;
+    }
+    return -1;
+}
+
+dp_db_failure_t dp_db_failure(const dp_db_t *self)
+{
+    return self->failure;
+}
+
+const char *dp_db_failure_sqlstate(const dp_db_t *self)
+{
+    return self->sqlstate;
+}
+
+const char *dp_db_failure_message(const dp_db_t *self)
+{
+    return self->message;
+}
+
+const char *dp_db_failure_constraint(const dp_db_t *self)
+{
+    return self->constraint;
+}
+
+Dp__Code dp_db_failure_code(const dp_db_t *self)
+{
+    switch (self->failure) {
+    case DP_DB_CONNECTION:
+        return DP__CODE__CODE_UNAVAILABLE;
+    case DP_DB_RETRYABLE:
+        return DP__CODE__CODE_ABORTED;
+    case DP_DB_PERMISSION:
+        return DP__CODE__CODE_PERMISSION_DENIED;
+    default:
+        return DP__CODE__CODE_INTERNAL;
+    }
+}
+
+unsigned long dp_db_reconnect_count(const dp_db_t *self)
+{
+    return self->reconnects;
+}

@@ -1,0 +1,95 @@
+/* PostgreSQL access for a service: a table of constant, prepared
+   statements; parameters always travel apart from the SQL text;
+   reconnection after a lost connection; a transaction helper that retries
+   what is safe to retry; failures classified by SQLSTATE. */
+#ifndef DP_DB_H
+#define DP_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dp_codec.h"
+
+/* One row of a service's statement table. The SQL is a constant. */
+typedef struct {
+    const char *name; /* prepared statement name, unique in the table */
+    const char *sql;  /* constant SQL with $1.. placeholders */
+    int param_count;  /* number of placeholders */
+} dp_statement_t;
+
+typedef enum {
+    DP_DB_OK = 0,
+    DP_DB_UNIQUE_VIOLATION,  /* 23505: see dp_db_failure_constraint */
+    DP_DB_FOREIGN_KEY,       /* 23503 */
+    DP_DB_CHECK_VIOLATION,   /* 23514, 23502 and other class 23 */
+    DP_DB_RETRYABLE,         /* 40001 serialization failure, 40P01 deadlock */
+    DP_DB_CONNECTION,        /* the connection is gone or the server is starting or stopping */
+    DP_DB_INVALID_INPUT,     /* class 22: data exception */
+    DP_DB_READ_ONLY,         /* 25006 */
+    DP_DB_PERMISSION,        /* 42501 */
+    DP_DB_OTHER              /* anything else: a defect or an operator's problem */
+} dp_db_failure_t;
+
+typedef struct _dp_db_t dp_db_t;
+
+/* Makes a handle; does not connect yet. conninfo "" lets libpq read PG*
+   variables. The statement table is borrowed and must outlive the handle. */
+dp_db_t *dp_db_new(const char *conninfo, const char *application_name,
+                   const dp_statement_t *statements, size_t statement_count);
+void dp_db_destroy(dp_db_t **self_p);
+
+/* Waits up to wait_ms for the server to accept connections (PQpingParams
+   with a capped backoff), then connects. Returns 0 or -1. */
+int dp_db_connect(dp_db_t *self, int wait_ms);
+
+/* True when the last use of the connection succeeded or a reconnect did. */
+bool dp_db_is_connected(dp_db_t *self);
+
+/* Runs statement `index` of the table with text parameters (NULL is SQL
+   NULL). Reconnects first when the connection was lost. Returns the result
+   (PQclear it) for PGRES_TUPLES_OK or PGRES_COMMAND_OK, or NULL with the
+   failure recorded. */
+PGresult *dp_db_run(dp_db_t *self, int index, const char *const *params);
+/* The same with explicit lengths and formats, for binary parameters. */
+PGresult *dp_db_run_binary(dp_db_t *self, int index, const char *const *params,
+                           const int *lengths, const int *formats);
+
+/* Runs a constant script of several statements (a migration) through the
+   simple query protocol. Returns 0, or -1 with the failure recorded. */
+int dp_db_run_script(dp_db_t *self, const char *script);
+
+/* Outcome of a transaction body. */
+typedef enum {
+    DP_TXN_COMMIT = 0,   /* commit what was done */
+    DP_TXN_ROLLBACK = 1, /* roll back: the body has recorded its own error */
+    DP_TXN_FAILED = -1   /* a dp_db_run call failed: roll back, maybe retry */
+} dp_txn_outcome_t;
+
+/* A transaction body. It may run more than once, so it must reset what it
+   writes to `arg` on entry. */
+typedef dp_txn_outcome_t(dp_txn_body_fn)(dp_db_t *db, void *arg);
+
+/* BEGIN; body; COMMIT. Retries up to 3 times when the body fails with a
+   serialization failure or deadlock, or when the connection was lost before
+   COMMIT was sent. Returns 0 when committed, 1 when the body chose to roll
+   back, -1 on a database failure (see dp_db_failure). */
+int dp_db_transaction(dp_db_t *self, dp_txn_body_fn *body, void *arg);
+
+/* The last failure, its SQLSTATE, message and constraint (borrowed, "" when none). */
+dp_db_failure_t dp_db_failure(const dp_db_t *self);
+const char *dp_db_failure_sqlstate(const dp_db_t *self);
+const char *dp_db_failure_message(const dp_db_t *self);
+const char *dp_db_failure_constraint(const dp_db_t *self);
+
+/* Maps a failure to a reply status: UNAVAILABLE for a lost connection,
+   ABORTED when retries ran out, INTERNAL for the rest. */
+Dp__Code dp_db_failure_code(const dp_db_t *self);
+
+/* Classifies an SQLSTATE (exposed for unit tests). */
+dp_db_failure_t dp_db_classify_sqlstate(const char *sqlstate);
+
+/* Counters for health and metrics. */
+unsigned long dp_db_reconnect_count(const dp_db_t *self);
+
+#endif

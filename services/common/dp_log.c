@@ -1,0 +1,53 @@
+#include "dp_log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+static char s_ident[64] = "dp";
+static dp_log_level_t s_level = DP_LOG_INFO;
+static const char *s_level_names[] = {"debug", "info", "warning", "error"};
+
+int dp_log_init(const char *ident, const char *level)
+{
+    if (ident)
+        snprintf(s_ident, sizeof s_ident, "%s", ident);
+    if (!level || !*level)
+        return 0;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(level, s_level_names[i]) == 0) {
+            s_level = (dp_log_level_t)i;
+            return 0;
+        }
+    return -1;
+}
+
+void dp_log(dp_log_level_t level, const char *format, ...)
+{
+    if (level < s_level)
+        return;
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    struct tm utc;
+    gmtime_r(&now.tv_sec, &utc);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+
+    /* One write per line, so that lines from several threads do not interleave. */
+    char line[2048];
+    int used = snprintf(line, sizeof line, "%s.%03dZ %s %s: ", stamp, (int)(now.tv_usec / 1000),
+                        s_ident, s_level_names[level]);
+    va_list args;
+    va_start(args, format);
+    if (used > 0 && (size_t)used < sizeof line)
+        used += vsnprintf(line + used, sizeof line - (size_t)used, format, args);
+    va_end(args);
+    if (used < 0)
+        return;
+    if ((size_t)used >= sizeof line - 1)
+        used = (int)sizeof line - 2;
+    line[used++] = '\n';
+    fwrite(line, 1, (size_t)used, stderr);
+}

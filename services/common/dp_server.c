@@ -1,0 +1,298 @@
+#include "dp_server.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dp_log.h"
+#include "dp_validate.h"
+
+enum { MAX_REQUEST_ID_BYTES = 128, MAX_TYPE_BYTES = 128 };
+
+struct _dp_reply_t {
+    Dp__Code code;         /* status of the reply */
+    char message[512];     /* status message */
+    char field[64];        /* offending field */
+    const char *type;      /* full name of the body's message */
+    unsigned char *body;   /* packed body, malloc'd */
+    size_t body_size;      /* bytes in body */
+    bool answered;         /* ok or error was set */
+    dp_arena_t *arena;     /* freed after sending */
+};
+
+void dp_reply_ok(dp_reply_t *reply, const ProtobufCMessage *body)
+{
+    free(reply->body);
+    reply->body = dp_message_pack(body, &reply->body_size);
+    if (!reply->body) {
+        dp_reply_error(reply, DP__CODE__CODE_RESOURCE_EXHAUSTED, NULL, "out of memory");
+        return;
+    }
+    reply->type = body->descriptor->name;
+    reply->code = DP__CODE__CODE_OK;
+    reply->answered = true;
+}
+
+void dp_reply_error(dp_reply_t *reply, Dp__Code code, const char *field, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    vsnprintf(reply->message, sizeof reply->message, format, args);
+    va_end(args);
+    snprintf(reply->field, sizeof reply->field, "%s", field ? field : "");
+    reply->code = code;
+    reply->type = "";
+    free(reply->body);
+    reply->body = NULL;
+    reply->body_size = 0;
+    reply->answered = true;
+}
+
+void dp_reply_db_failure(dp_reply_t *reply, dp_db_t *db)
+{
+    Dp__Code code = dp_db_failure_code(db);
+    if (code == DP__CODE__CODE_UNAVAILABLE)
+        dp_reply_error(reply, code, NULL, "database unavailable: %s", dp_db_failure_message(db));
+    else if (code == DP__CODE__CODE_ABORTED)
+        dp_reply_error(reply, code, NULL, "conflicting concurrent change; try again");
+    else {
+        dp_error("database failure %s: %s", dp_db_failure_sqlstate(db), dp_db_failure_message(db));
+        dp_reply_error(reply, code, NULL, "database error %s", dp_db_failure_sqlstate(db));
+    }
+}
+
+dp_arena_t *dp_reply_arena(dp_reply_t *reply)
+{
+    return reply->arena;
+}
+
+bool dp_reply_failed(const dp_reply_t *reply)
+{
+    return reply->answered && reply->code != DP__CODE__CODE_OK;
+}
+
+typedef struct {
+    const dp_server_config_t *config; /* the service's description */
+    int64_t started_at;               /* zclock_mono at start, for uptime */
+    uint64_t requests_served;         /* requests answered, errors included */
+} server_t;
+
+static void s_handle_health(void *state, const ProtobufCMessage *request, dp_reply_t *reply)
+{
+    server_t *server = state;
+    Dp__HealthReply health = DP__HEALTH_REPLY__INIT;
+    health.service = (char *)server->config->service_name;
+    health.version = DP_VERSION;
+    health.uptime_seconds = (zclock_mono() - server->started_at) / 1000;
+    health.requests_served = server->requests_served;
+    dp_db_t *db = server->config->db;
+    if (db) {
+        health.database_ok = dp_db_is_connected(db);
+        health.database_message =
+            health.database_ok ? "connected" : (char *)dp_db_failure_message(db);
+    } else
+        health.database_message = "not used";
+    dp_reply_ok(reply, &health.base);
+}
+
+/* Finds the handler for a type, or NULL. */
+static const dp_route_t *s_find_route(const dp_server_config_t *config, const char *type)
+{
+    for (size_t i = 0; i < config->route_count; i++)
+        if (strcmp(config->routes[i].request_type->name, type) == 0)
+            return &config->routes[i];
+    return NULL;
+}
+
+/* Decodes the envelope and the body, and calls the handler. */
+static void s_dispatch(server_t *server, zmsg_t *request, char **request_id, dp_reply_t *reply)
+{
+    const dp_server_config_t *config = server->config;
+    size_t budget = config->max_message_bytes * 4 + 65536;
+    if (zmsg_size(request) != 2 || zframe_size(zmsg_first(request)) != 0) {
+        dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, NULL,
+                       "malformed message: expected 2 frames (an empty delimiter, then the "
+                       "envelope), got %zu",
+                       zmsg_size(request));
+        return;
+    }
+    if (zmsg_content_size(request) > config->max_message_bytes) {
+        dp_reply_error(reply, DP__CODE__CODE_RESOURCE_EXHAUSTED, NULL,
+                       "request of %zu bytes exceeds the limit of %zu bytes",
+                       zmsg_content_size(request), config->max_message_bytes);
+        return;
+    }
+    zframe_t *frame = zmsg_next(request);
+    Dp__Request *envelope = (Dp__Request *)dp_message_decode(
+        &dp__request__descriptor, zframe_data(frame), zframe_size(frame), budget);
+    if (!envelope) {
+        dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, NULL,
+                       "malformed envelope: the frame does not decode as dp.Request");
+        return;
+    }
+    if (!dp_valid_text(envelope->request_id, MAX_REQUEST_ID_BYTES)) {
+        dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "request_id",
+                       "request_id must be printable text of at most %d bytes",
+                       MAX_REQUEST_ID_BYTES);
+        dp_message_free((ProtobufCMessage **)&envelope);
+        return;
+    }
+    *request_id = strdup(envelope->request_id);
+    const char *type = envelope->type;
+    const dp_route_t *route = s_find_route(config, type);
+    dp_route_t health_route = {&dp__health_request__descriptor, s_handle_health};
+    if (!route && strcmp(type, dp__health_request__descriptor.name) == 0)
+        route = &health_route;
+    if (!route) {
+        if (!*type)
+            dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "type",
+                           "type is required: the full name of the request message");
+        else
+            dp_reply_error(reply, DP__CODE__CODE_UNIMPLEMENTED, "type",
+                           "unknown request type '%.*s' for the %s service", MAX_TYPE_BYTES,
+                           dp_valid_text(type, MAX_TYPE_BYTES) ? type : "?",
+                           config->service_name);
+        dp_message_free((ProtobufCMessage **)&envelope);
+        return;
+    }
+    ProtobufCMessage *body = dp_message_decode(route->request_type, envelope->body.data,
+                                               envelope->body.len, budget);
+    if (!body) {
+        dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "body",
+                       "malformed body: it does not decode as %s", route->request_type->name);
+        dp_message_free((ProtobufCMessage **)&envelope);
+        return;
+    }
+    void *state = route == &health_route ? (void *)server : config->state;
+    route->handle(state, body, reply);
+    if (!reply->answered) {
+        dp_error("handler for %s gave no reply", type);
+        dp_reply_error(reply, DP__CODE__CODE_INTERNAL, NULL, "the handler gave no reply");
+    }
+    if (reply->code != DP__CODE__CODE_OK)
+        dp_info("%s -> %s%s%s: %s", type, dp_code_name(reply->code), *reply->field ? " " : "",
+                reply->field, reply->message);
+    dp_message_free(&body);
+    dp_message_free((ProtobufCMessage **)&envelope);
+}
+
+static void s_serve_one(server_t *server, zsock_t *router)
+{
+    zmsg_t *request = zmsg_recv(router);
+    if (!request)
+        return;
+    zframe_t *identity = zmsg_pop(request);
+    if (!identity) {
+        zmsg_destroy(&request);
+        return;
+    }
+    dp_reply_t reply = {.code = DP__CODE__CODE_OK, .type = "", .arena = dp_arena_new()};
+    char *request_id = NULL;
+    if (!reply.arena)
+        dp_reply_error(&reply, DP__CODE__CODE_RESOURCE_EXHAUSTED, NULL, "out of memory");
+    else
+        s_dispatch(server, request, &request_id, &reply);
+    zmsg_destroy(&request);
+    server->requests_served++;
+
+    Dp__Status status = DP__STATUS__INIT;
+    status.code = reply.code;
+    status.message = reply.message;
+    status.field = reply.field;
+    Dp__Reply envelope = DP__REPLY__INIT;
+    envelope.request_id = request_id ? request_id : "";
+    envelope.status = &status;
+    envelope.type = (char *)reply.type;
+    envelope.body.data = reply.body;
+    envelope.body.len = reply.body_size;
+    size_t size = 0;
+    unsigned char *packed = dp_message_pack(&envelope.base, &size);
+    if (packed) {
+        zmsg_t *answer = zmsg_new();
+        zmsg_append(answer, &identity);
+        zmsg_addmem(answer, NULL, 0);
+        zmsg_addmem(answer, packed, size);
+        /* A peer that has gone away loses its reply; the server keeps serving. */
+        zmsg_send(&answer, router);
+        zmsg_destroy(&answer);
+    } else
+        dp_error("cannot pack a reply: out of memory");
+    free(packed);
+    free(request_id);
+    free(reply.body);
+    zframe_destroy(&identity);
+    dp_arena_destroy(&reply.arena);
+}
+
+void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)
+{
+    server_t server = {.config = config, .started_at = zclock_mono()};
+    zsock_t *router = zsock_new(ZMQ_ROUTER);
+    if (!router) {
+        zsock_signal(pipe, 1);
+        return;
+    }
+    /* Past four times the limit, ZeroMQ drops the peer rather than buffer the
+       message; between the limit and that, the peer gets RESOURCE_EXHAUSTED. */
+    zsock_set_maxmsgsize(router, (int)(config->max_message_bytes * 4 + 4096));
+    zsock_set_rcvhwm(router, config->queue_limit);
+    zsock_set_sndhwm(router, config->queue_limit);
+    zsock_set_linger(router, 0);
+    if (zsock_bind(router, "%s", config->endpoint) < 0) {
+        dp_error("cannot bind %s: %s", config->endpoint, zmq_strerror(zmq_errno()));
+        zsock_destroy(&router);
+        zsock_signal(pipe, 1);
+        return;
+    }
+    char *bound = zsock_last_endpoint(router);
+    if (!bound)
+        bound = strdup(config->endpoint);
+    dp_info("%s %s serving on %s", config->service_name, DP_VERSION, bound);
+    zsock_signal(pipe, 0);
+
+    zpoller_t *poller = zpoller_new(pipe, router, NULL);
+    while (poller) {
+        void *which = zpoller_wait(poller, -1);
+        if (which == router) {
+            s_serve_one(&server, router);
+            continue;
+        }
+        if (which != pipe)
+            break; /* interrupted */
+        char *command = zstr_recv(pipe);
+        if (!command)
+            break;
+        bool stop = strcmp(command, "$TERM") == 0;
+        if (strcmp(command, "ENDPOINT") == 0) {
+            zstr_send(pipe, bound ? bound : "");
+        }
+        zstr_free(&command);
+        if (stop)
+            break;
+    }
+    zpoller_destroy(&poller);
+    zsock_destroy(&router);
+    free(bound);
+    dp_info("%s stopped after %llu requests", config->service_name,
+            (unsigned long long)server.requests_served);
+}
+
+zactor_t *dp_server_start(zactor_fn *actor, void *args, char **endpoint_out)
+{
+    zactor_t *handle = zactor_new(actor, args);
+    if (!handle)
+        return NULL;
+    zstr_send(handle, "ENDPOINT");
+    zsock_set_rcvtimeo(handle, 10000);
+    char *endpoint = zstr_recv(handle);
+    if (!endpoint || !*endpoint) {
+        zstr_free(&endpoint);
+        zactor_destroy(&handle);
+        return NULL;
+    }
+    if (endpoint_out)
+        *endpoint_out = endpoint;
+    else
+        zstr_free(&endpoint);
+    return handle;
+}

@@ -1,0 +1,59 @@
+/* The request/reply server every service runs: a ROUTER socket, the
+   envelope of proto/envelope.proto, one handler per request type found by
+   the request message's full name, a maximum message size and a bounded
+   queue. It runs inside an actor, so a test can start it in its own process. */
+#ifndef DP_SERVER_H
+#define DP_SERVER_H
+
+#include <czmq.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include "dp_arena.h"
+#include "dp_codec.h"
+#include "dp_db.h"
+
+typedef struct _dp_reply_t dp_reply_t;
+
+/* Handles one decoded request; must call dp_reply_ok or dp_reply_error
+   (otherwise the client gets INTERNAL). `state` is the service's own. */
+typedef void(dp_handler_fn)(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+
+typedef struct {
+    const ProtobufCMessageDescriptor *request_type; /* its full name is the envelope's type */
+    dp_handler_fn *handle;                          /* called with a decoded request */
+} dp_route_t;
+
+typedef struct {
+    const char *service_name; /* e.g. "registry", for logs and health */
+    const char *endpoint;     /* where to bind, e.g. "tcp://127.0.0.1:7101" or "tcp://127.0.0.1:*" */
+    size_t max_message_bytes; /* larger requests get RESOURCE_EXHAUSTED */
+    int queue_limit;          /* messages queued per peer before ZeroMQ stops reading (HWM) */
+    const dp_route_t *routes; /* the service's handlers */
+    size_t route_count;       /* rows in routes */
+    void *state;              /* passed to every handler */
+    dp_db_t *db;              /* reported by the health request; may be NULL */
+} dp_server_config_t;
+
+/* Binds, signals the pipe (0 on success, -1 when binding failed) and serves
+   until the pipe says $TERM. On the pipe, "ENDPOINT" is answered with the
+   bound endpoint (useful after binding port *). */
+void dp_server_run(const dp_server_config_t *config, zsock_t *pipe);
+
+/* Packs `body` as the successful reply. */
+void dp_reply_ok(dp_reply_t *reply, const ProtobufCMessage *body);
+/* Sets an error status; `field` may be NULL. */
+void dp_reply_error(dp_reply_t *reply, Dp__Code code, const char *field, const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Sets the status that a database failure deserves, with its message. */
+void dp_reply_db_failure(dp_reply_t *reply, dp_db_t *db);
+/* Memory freed after the reply is sent: build reply messages from it. */
+dp_arena_t *dp_reply_arena(dp_reply_t *reply);
+/* True once an error status has been set. */
+bool dp_reply_failed(const dp_reply_t *reply);
+
+/* Starts a service actor and asks for its endpoint. Returns NULL (after
+   destroying the actor) when it could not start. The endpoint is the
+   caller's to free. */
+zactor_t *dp_server_start(zactor_fn *actor, void *args, char **endpoint_out);
+
+#endif

@@ -1,0 +1,49 @@
+#include "dp_service.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "dp_log.h"
+#include "dp_server.h"
+
+int dp_service_main(const dp_service_t *service, int argc, char **argv)
+{
+    /* Block the stop signals before any thread exists, so that every thread
+       inherits the mask and only sigwait below receives them. */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+
+    dp_config_t *config =
+        dp_config_new(service->program, service->summary, service->settings, service->setting_count);
+    if (!config)
+        return 1;
+    int loaded = dp_config_load(config, argc, argv);
+    if (loaded != 0) {
+        dp_config_destroy(&config);
+        return loaded > 0 ? 0 : 2;
+    }
+    if (dp_log_init(service->log_ident, dp_config_get(config, "DP_LOG_LEVEL")) != 0) {
+        fprintf(stderr, "%s: DP_LOG_LEVEL must be debug, info, warning or error\n",
+                service->program);
+        dp_config_destroy(&config);
+        return 2;
+    }
+    zsys_handler_set(NULL);
+    zsys_init();
+    zactor_t *actor = dp_server_start(service->actor, config, NULL);
+    if (!actor) {
+        dp_error("could not start");
+        dp_config_destroy(&config);
+        return 1;
+    }
+    int received = 0;
+    sigwait(&signals, &received);
+    dp_info("received %s, stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
+    zactor_destroy(&actor);
+    dp_config_destroy(&config);
+    return 0;
+}

@@ -1,0 +1,882 @@
+#include "registry_db.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp_codec.h"
+
+/* Statement indexes, in the order of the table below. */
+enum {
+    LOCK_PARTNER,
+    FIND_PARTNER,
+    SELECT_PARTNER,
+    LIST_PARTNERS,
+    SELECT_CONTACTS,
+    INSERT_PARTNER,
+    UPDATE_PARTNER,
+    WITHDRAW_PARTNER,
+    TOUCH_PARTNER,
+    INSERT_NAME,
+    CURRENT_NAME,
+    DELETE_DOMAINS,
+    INSERT_DOMAINS,
+    DELETE_AREAS,
+    INSERT_AREAS,
+    FIND_TAKEN_DOMAIN,
+    FIND_UNKNOWN_AREA,
+    AREA_EXISTS,
+    FORM_EXISTS,
+    INSERT_CONTACT,
+    DELETE_CONTACT,
+    INSERT_ENGAGEMENT,
+    SELECT_ENGAGEMENT,
+    LIST_ENGAGEMENTS,
+    LIST_AREAS,
+    LIST_FORMS,
+    INSERT_AREA,
+    INSERT_FORM,
+    LIST_DOMAINS,
+    APPEND_EVENT,
+    STATEMENT_COUNT
+};
+
+/* Columns of a partner as the API shows it. $1 is the as-of date (NULL: now).
+   The name in force on a date is the latest name that had started by then;
+   a name whose start is not known counts from the day it was recorded. */
+#define PARTNER_COLUMNS                                                                            \
+    "p.id, p.slug, p.kind, p.website, to_char(p.joined_on, 'YYYY-MM-DD'), p.joined_precision, "   \
+    "p.instrument, p.status, COALESCE(to_char(p.withdrawn_on, 'YYYY-MM-DD'), ''), p.note, "       \
+    "p.version, "                                                                                  \
+    "(SELECT COALESCE(string_agg(d.domain, ',' ORDER BY d.domain), '') "                          \
+    "   FROM registry.partner_domain d WHERE d.partner_id = p.id), "                               \
+    "(SELECT COALESCE(string_agg(a.area_slug, ',' ORDER BY a.area_slug), '') "                    \
+    "   FROM registry.partner_area a WHERE a.partner_id = p.id), "                                 \
+    "(SELECT json_agg(json_build_object('name', n.name, 'valid_from', "                            \
+    "        COALESCE(to_char(n.valid_from, 'YYYY-MM-DD'), '')) ORDER BY n.position) "            \
+    "   FROM registry.partner_name n WHERE n.partner_id = p.id), "                                 \
+    "(SELECT n.name FROM registry.partner_name n WHERE n.partner_id = p.id "                       \
+    "   AND (n.position = 1 OR COALESCE(n.valid_from, n.recorded_at::date) <= "                   \
+    "        COALESCE($1::date, 'infinity'::date)) ORDER BY n.position DESC LIMIT 1), "           \
+    "CASE WHEN $1::date IS NULL THEN 0 "                                                           \
+    "     WHEN p.withdrawn_on IS NOT NULL AND p.withdrawn_on <= $1::date THEN 2 "                  \
+    "     WHEN $1::date < p.joined_on THEN 2 "                                                      \
+    "     WHEN $1::date >= (p.joined_on + CASE p.joined_precision WHEN 'day' THEN interval '0' "   \
+    "          WHEN 'month' THEN interval '1 month' - interval '1 day' "                           \
+    "          ELSE interval '1 year' - interval '1 day' END)::date THEN 1 "                       \
+    "     ELSE 3 END "
+
+/* Column positions in PARTNER_COLUMNS. */
+enum {
+    COL_ID,
+    COL_SLUG,
+    COL_KIND,
+    COL_WEBSITE,
+    COL_JOINED_ON,
+    COL_PRECISION,
+    COL_INSTRUMENT,
+    COL_STATUS,
+    COL_WITHDRAWN_ON,
+    COL_NOTE,
+    COL_VERSION,
+    COL_DOMAINS,
+    COL_AREAS,
+    COL_NAMES,
+    COL_NAME_IN_FORCE,
+    COL_MEMBERSHIP
+};
+
+#define ENGAGEMENT_COLUMNS                                                                         \
+    "e.id, e.partner_id, p.slug, e.form_slug, e.area_slug, e.title, "                             \
+    "to_char(e.starts_on, 'YYYY-MM-DD'), COALESCE(to_char(e.ends_on, 'YYYY-MM-DD'), ''), e.note " \
+    "FROM registry.engagement e JOIN registry.partner p ON p.id = e.partner_id "
+
+const dp_statement_t registry_statements[] = {
+    [LOCK_PARTNER] = {"lock_partner",
+                      "SELECT id, version, status, to_char(joined_on, 'YYYY-MM-DD') "
+                      "FROM registry.partner WHERE id = $1::bigint OR ($1::bigint = 0 AND slug = $2) "
+                      "FOR UPDATE",
+                      2},
+    [FIND_PARTNER] = {"find_partner",
+                      "SELECT id FROM registry.partner "
+                      "WHERE id = $1::bigint OR ($1::bigint = 0 AND slug = $2)",
+                      2},
+    [SELECT_PARTNER] = {"select_partner",
+                        "SELECT " PARTNER_COLUMNS "FROM registry.partner p WHERE p.id = $2", 2},
+    [LIST_PARTNERS] = {"list_partners",
+                       "SELECT " PARTNER_COLUMNS "FROM registry.partner p "
+                       "WHERE p.id > $2::bigint "
+                       "AND ($3 = '' OR p.kind = $3) "
+                       "AND ($4 = '' OR p.status = $4) "
+                       "AND ($5 = '' OR EXISTS (SELECT 1 FROM registry.partner_area a "
+                       "     WHERE a.partner_id = p.id AND a.area_slug = $5)) "
+                       "AND ($6::date IS NULL OR p.joined_on >= $6::date) "
+                       "AND ($7::date IS NULL OR p.joined_on <= $7::date) "
+                       "AND ($8 = '' OR EXISTS (SELECT 1 FROM registry.partner_name n "
+                       "     WHERE n.partner_id = p.id AND strpos(lower(n.name), lower($8)) > 0)) "
+                       "AND ($1::date IS NULL OR (p.joined_on <= $1::date "
+                       "     AND (p.withdrawn_on IS NULL OR p.withdrawn_on > $1::date))) "
+                       "ORDER BY p.id LIMIT $9::int",
+                       9},
+    [SELECT_CONTACTS] = {"select_contacts",
+                         "SELECT id, name, role, email FROM registry.contact "
+                         "WHERE partner_id = $1 ORDER BY id",
+                         1},
+    [INSERT_PARTNER] = {"insert_partner",
+                        "INSERT INTO registry.partner (slug, kind, website, joined_on, "
+                        "joined_precision, instrument, note) "
+                        "VALUES ($1, $2, $3, $4::date, $5, $6, $7) RETURNING id",
+                        7},
+    [UPDATE_PARTNER] = {"update_partner",
+                        "UPDATE registry.partner SET kind = COALESCE($2, kind), "
+                        "website = COALESCE($3, website), "
+                        "joined_on = COALESCE($4::date, joined_on), "
+                        "joined_precision = COALESCE($5, joined_precision), "
+                        "instrument = COALESCE($6, instrument), note = COALESCE($7, note), "
+                        "version = version + 1, updated_at = now() WHERE id = $1",
+                        7},
+    [WITHDRAW_PARTNER] = {"withdraw_partner",
+                          "UPDATE registry.partner SET status = 'withdrawn', "
+                          "withdrawn_on = $2::date, "
+                          "note = CASE WHEN $3 = '' THEN note ELSE $3 END, "
+                          "version = version + 1, updated_at = now() WHERE id = $1",
+                          3},
+    [TOUCH_PARTNER] = {"touch_partner",
+                       "UPDATE registry.partner SET version = version + 1, updated_at = now() "
+                       "WHERE id = $1",
+                       1},
+    [INSERT_NAME] = {"insert_name",
+                     "INSERT INTO registry.partner_name (partner_id, position, name, valid_from) "
+                     "SELECT $1, COALESCE(max(position), 0) + 1, $2, $3::date "
+                     "FROM registry.partner_name WHERE partner_id = $1",
+                     3},
+    [CURRENT_NAME] = {"current_name",
+                      "SELECT n.name, (SELECT COALESCE(to_char(max(valid_from), 'YYYY-MM-DD'), '') "
+                      "  FROM registry.partner_name WHERE partner_id = $1) "
+                      "FROM registry.partner_name n WHERE n.partner_id = $1 "
+                      "ORDER BY n.position DESC LIMIT 1",
+                      1},
+    [DELETE_DOMAINS] = {"delete_domains",
+                        "DELETE FROM registry.partner_domain WHERE partner_id = $1", 1},
+    [INSERT_DOMAINS] = {"insert_domains",
+                        "INSERT INTO registry.partner_domain (domain, partner_id) "
+                        "SELECT unnest($2::text[]), $1",
+                        2},
+    [DELETE_AREAS] = {"delete_areas", "DELETE FROM registry.partner_area WHERE partner_id = $1",
+                      1},
+    [INSERT_AREAS] = {"insert_areas",
+                      "INSERT INTO registry.partner_area (partner_id, area_slug) "
+                      "SELECT $1, unnest($2::text[])",
+                      2},
+    [FIND_TAKEN_DOMAIN] = {"find_taken_domain",
+                           "SELECT d.domain, p.slug FROM registry.partner_domain d "
+                           "JOIN registry.partner p ON p.id = d.partner_id "
+                           "WHERE d.domain = ANY ($2::text[]) AND d.partner_id <> $1 "
+                           "ORDER BY d.domain LIMIT 1",
+                           2},
+    [FIND_UNKNOWN_AREA] = {"find_unknown_area",
+                           "SELECT s FROM unnest($1::text[]) s "
+                           "WHERE NOT EXISTS (SELECT 1 FROM registry.area a WHERE a.slug = s) "
+                           "LIMIT 1",
+                           1},
+    [AREA_EXISTS] = {"area_exists", "SELECT 1 FROM registry.area WHERE slug = $1", 1},
+    [FORM_EXISTS] = {"form_exists", "SELECT 1 FROM registry.form WHERE slug = $1", 1},
+    [INSERT_CONTACT] = {"insert_contact",
+                        "INSERT INTO registry.contact (partner_id, name, role, email) "
+                        "VALUES ($1, $2, $3, $4) RETURNING id",
+                        4},
+    [DELETE_CONTACT] = {"delete_contact",
+                        "DELETE FROM registry.contact WHERE partner_id = $1 AND id = $2", 2},
+    [INSERT_ENGAGEMENT] = {"insert_engagement",
+                           "INSERT INTO registry.engagement (partner_id, form_slug, area_slug, "
+                           "title, starts_on, ends_on, note) "
+                           "VALUES ($1, $2, $3, $4, $5::date, NULLIF($6, '')::date, $7) RETURNING id",
+                           7},
+    [SELECT_ENGAGEMENT] = {"select_engagement",
+                           "SELECT " ENGAGEMENT_COLUMNS "WHERE e.id = $1", 1},
+    [LIST_ENGAGEMENTS] = {"list_engagements",
+                          "SELECT " ENGAGEMENT_COLUMNS
+                          "WHERE e.id > $1::bigint AND ($2::bigint = 0 OR e.partner_id = $2::bigint) "
+                          "AND ($3 = '' OR e.form_slug = $3) AND ($4 = '' OR e.area_slug = $4) "
+                          "ORDER BY e.id LIMIT $5::int",
+                          5},
+    [LIST_AREAS] = {"list_areas", "SELECT slug, label FROM registry.area ORDER BY created_at, slug",
+                    0},
+    [LIST_FORMS] = {"list_forms", "SELECT slug, label FROM registry.form ORDER BY created_at, slug",
+                    0},
+    [INSERT_AREA] = {"insert_area",
+                     "INSERT INTO registry.area (slug, label) VALUES ($1, $2) "
+                     "ON CONFLICT (slug) DO NOTHING",
+                     2},
+    [INSERT_FORM] = {"insert_form",
+                     "INSERT INTO registry.form (slug, label) VALUES ($1, $2) "
+                     "ON CONFLICT (slug) DO NOTHING",
+                     2},
+    [LIST_DOMAINS] = {"list_domains",
+                      "SELECT d.domain, d.partner_id, p.slug FROM registry.partner_domain d "
+                      "JOIN registry.partner p ON p.id = d.partner_id ORDER BY d.domain",
+                      0},
+    [APPEND_EVENT] = {"append_event",
+                      "INSERT INTO registry.outbox (event_type, aggregate_type, aggregate_id, "
+                      "payload) VALUES ($1, $2, $3, $4)",
+                      4},
+};
+const size_t registry_statement_count = STATEMENT_COUNT;
+
+/* ---- enum text ---------------------------------------------------------- */
+
+const char *registry_kind_text(Dp__PartnerKind kind)
+{
+    switch (kind) {
+    case DP__PARTNER_KIND__PARTNER_KIND_COMPANY:
+        return "company";
+    case DP__PARTNER_KIND__PARTNER_KIND_ASSOCIATION:
+        return "association";
+    default:
+        return NULL;
+    }
+}
+
+const char *registry_precision_text(Dp__DatePrecision precision)
+{
+    switch (precision) {
+    case DP__DATE_PRECISION__DATE_PRECISION_DAY:
+        return "day";
+    case DP__DATE_PRECISION__DATE_PRECISION_MONTH:
+        return "month";
+    case DP__DATE_PRECISION__DATE_PRECISION_YEAR:
+        return "year";
+    default:
+        return NULL;
+    }
+}
+
+const char *registry_status_text(Dp__PartnerStatus status)
+{
+    switch (status) {
+    case DP__PARTNER_STATUS__PARTNER_STATUS_ACTIVE:
+        return "active";
+    case DP__PARTNER_STATUS__PARTNER_STATUS_WITHDRAWN:
+        return "withdrawn";
+    default:
+        return NULL;
+    }
+}
+
+static Dp__PartnerKind s_kind_value(const char *text)
+{
+    if (strcmp(text, "company") == 0)
+        return DP__PARTNER_KIND__PARTNER_KIND_COMPANY;
+    if (strcmp(text, "association") == 0)
+        return DP__PARTNER_KIND__PARTNER_KIND_ASSOCIATION;
+    return DP__PARTNER_KIND__PARTNER_KIND_UNSPECIFIED;
+}
+
+static Dp__DatePrecision s_precision_value(const char *text)
+{
+    if (strcmp(text, "day") == 0)
+        return DP__DATE_PRECISION__DATE_PRECISION_DAY;
+    if (strcmp(text, "month") == 0)
+        return DP__DATE_PRECISION__DATE_PRECISION_MONTH;
+    if (strcmp(text, "year") == 0)
+        return DP__DATE_PRECISION__DATE_PRECISION_YEAR;
+    return DP__DATE_PRECISION__DATE_PRECISION_UNSPECIFIED;
+}
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static void s_format_id(char buffer[24], int64_t value)
+{
+    snprintf(buffer, 24, "%" PRId64, value);
+}
+
+/* An SQL array literal of validated values (slugs, domains: no quoting needed). */
+static char *s_array_literal(dp_arena_t *arena, char **values, size_t count)
+{
+    size_t length = 3;
+    for (size_t i = 0; i < count; i++)
+        length += strlen(values[i]) + 1;
+    char *literal = dp_arena_alloc(arena, length);
+    if (!literal)
+        return NULL;
+    strcpy(literal, "{");
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            strcat(literal, ",");
+        strcat(literal, values[i]);
+    }
+    strcat(literal, "}");
+    return literal;
+}
+
+/* Runs a statement and returns how many rows it touched or returned, or -1. */
+static int s_run_count(dp_db_t *db, int statement, const char *const *params)
+{
+    PGresult *result = dp_db_run(db, statement, params);
+    if (!result)
+        return -1;
+    int rows = PQresultStatus(result) == PGRES_TUPLES_OK ? PQntuples(result)
+                                                         : atoi(PQcmdTuples(result));
+    PQclear(result);
+    return rows;
+}
+
+static char *s_value(dp_arena_t *arena, const PGresult *result, int row, int column)
+{
+    return dp_arena_strdup(arena, PQgetvalue(result, row, column));
+}
+
+static int64_t s_int64(const PGresult *result, int row, int column)
+{
+    return strtoll(PQgetvalue(result, row, column), NULL, 10);
+}
+
+/* Splits "a,b,c" into an arena array. */
+static char **s_split(dp_arena_t *arena, const char *text, size_t *count)
+{
+    *count = 0;
+    if (!*text)
+        return NULL;
+    size_t parts = 1;
+    for (const char *p = text; *p; p++)
+        parts += *p == ',';
+    char **items = (char **)dp_arena_array(arena, parts);
+    char *copy = dp_arena_strdup(arena, text);
+    if (!items || !copy)
+        return NULL;
+    char *saveptr = NULL;
+    for (char *item = strtok_r(copy, ",", &saveptr); item; item = strtok_r(NULL, ",", &saveptr))
+        items[(*count)++] = item;
+    return items;
+}
+
+/* Fills names, valid_to and former_names from the json_agg column. */
+static void s_fill_names(dp_arena_t *arena, Dp__Partner *partner, const char *json_text)
+{
+    json_t *names = json_loads(json_text, 0, NULL);
+    if (!json_is_array(names)) {
+        json_decref(names);
+        return;
+    }
+    size_t count = json_array_size(names);
+    partner->names = (Dp__PartnerName **)dp_arena_array(arena, count);
+    if (!partner->names) {
+        json_decref(names);
+        return;
+    }
+    size_t former_length = 1;
+    for (size_t i = 0; i < count; i++) {
+        Dp__PartnerName *name = dp_arena_alloc(arena, sizeof *name);
+        if (!name)
+            break;
+        dp__partner_name__init(name);
+        json_t *item = json_array_get(names, i);
+        name->name = dp_arena_strdup(arena, json_string_value(json_object_get(item, "name")));
+        name->valid_from =
+            dp_arena_strdup(arena, json_string_value(json_object_get(item, "valid_from")));
+        name->valid_to = "";
+        if (i + 1 < count)
+            name->valid_to = dp_arena_strdup(
+                arena, json_string_value(json_object_get(json_array_get(names, i + 1), "valid_from")));
+        partner->names[partner->n_names++] = name;
+        if (i + 1 < count)
+            former_length += strlen(name->name) + 2;
+    }
+    char *former = dp_arena_alloc(arena, former_length);
+    if (former) {
+        for (size_t i = 0; i + 1 < partner->n_names; i++) {
+            if (i)
+                strcat(former, "; ");
+            strcat(former, partner->names[i]->name);
+        }
+        partner->former_names = former;
+    }
+    json_decref(names);
+}
+
+static Dp__Partner *s_partner_from_row(dp_arena_t *arena, const PGresult *result, int row)
+{
+    Dp__Partner *partner = dp_arena_alloc(arena, sizeof *partner);
+    if (!partner)
+        return NULL;
+    dp__partner__init(partner);
+    partner->id = s_int64(result, row, COL_ID);
+    partner->slug = s_value(arena, result, row, COL_SLUG);
+    partner->kind = s_kind_value(PQgetvalue(result, row, COL_KIND));
+    partner->website = s_value(arena, result, row, COL_WEBSITE);
+    partner->joined_on = s_value(arena, result, row, COL_JOINED_ON);
+    partner->joined_precision = s_precision_value(PQgetvalue(result, row, COL_PRECISION));
+    partner->instrument = s_value(arena, result, row, COL_INSTRUMENT);
+    partner->status = strcmp(PQgetvalue(result, row, COL_STATUS), "withdrawn") == 0
+                          ? DP__PARTNER_STATUS__PARTNER_STATUS_WITHDRAWN
+                          : DP__PARTNER_STATUS__PARTNER_STATUS_ACTIVE;
+    partner->withdrawn_on = s_value(arena, result, row, COL_WITHDRAWN_ON);
+    partner->note = s_value(arena, result, row, COL_NOTE);
+    partner->version = s_int64(result, row, COL_VERSION);
+    partner->domains = s_split(arena, PQgetvalue(result, row, COL_DOMAINS), &partner->n_domains);
+    partner->areas = s_split(arena, PQgetvalue(result, row, COL_AREAS), &partner->n_areas);
+    partner->former_names = "";
+    s_fill_names(arena, partner, PQgetvalue(result, row, COL_NAMES));
+    partner->name = s_value(arena, result, row, COL_NAME_IN_FORCE);
+    partner->membership = (Dp__Membership)atoi(PQgetvalue(result, row, COL_MEMBERSHIP));
+    return partner;
+}
+
+/* ---- partners ------------------------------------------------------------ */
+
+static void s_ref_params(const Dp__PartnerRef *ref, char id[24], const char **params)
+{
+    s_format_id(id, ref ? ref->id : 0);
+    params[0] = id;
+    params[1] = ref && ref->slug ? ref->slug : "";
+}
+
+int registry_db_lock_partner(dp_db_t *db, const Dp__PartnerRef *ref, registry_partner_key_t *key)
+{
+    char id[24];
+    const char *params[2];
+    s_ref_params(ref, id, params);
+    PGresult *result = dp_db_run(db, LOCK_PARTNER, params);
+    if (!result)
+        return -1;
+    int found = PQntuples(result) == 1;
+    if (found) {
+        key->id = s_int64(result, 0, 0);
+        key->version = s_int64(result, 0, 1);
+        snprintf(key->status, sizeof key->status, "%s", PQgetvalue(result, 0, 2));
+        snprintf(key->joined_on, sizeof key->joined_on, "%s", PQgetvalue(result, 0, 3));
+    }
+    PQclear(result);
+    return found;
+}
+
+int registry_db_find_partner(dp_db_t *db, const Dp__PartnerRef *ref, int64_t *id_out)
+{
+    char id[24];
+    const char *params[2];
+    s_ref_params(ref, id, params);
+    PGresult *result = dp_db_run(db, FIND_PARTNER, params);
+    if (!result)
+        return -1;
+    int found = PQntuples(result) == 1;
+    if (found)
+        *id_out = s_int64(result, 0, 0);
+    PQclear(result);
+    return found;
+}
+
+static int s_load_contacts(dp_db_t *db, dp_arena_t *arena, Dp__Partner *partner)
+{
+    char id[24];
+    s_format_id(id, partner->id);
+    const char *params[] = {id};
+    PGresult *result = dp_db_run(db, SELECT_CONTACTS, params);
+    if (!result)
+        return -1;
+    int rows = PQntuples(result);
+    partner->contacts = (Dp__Contact **)dp_arena_array(arena, (size_t)rows);
+    for (int row = 0; partner->contacts && row < rows; row++) {
+        Dp__Contact *contact = dp_arena_alloc(arena, sizeof *contact);
+        if (!contact)
+            break;
+        dp__contact__init(contact);
+        contact->id = s_int64(result, row, 0);
+        contact->name = s_value(arena, result, row, 1);
+        contact->role = s_value(arena, result, row, 2);
+        contact->email = s_value(arena, result, row, 3);
+        partner->contacts[partner->n_contacts++] = contact;
+    }
+    PQclear(result);
+    return 1;
+}
+
+int registry_db_load_partner(dp_db_t *db, dp_arena_t *arena, int64_t id, const char *as_of,
+                             bool with_contacts, Dp__Partner **partner)
+{
+    char id_text[24];
+    s_format_id(id_text, id);
+    const char *params[] = {as_of && *as_of ? as_of : NULL, id_text};
+    PGresult *result = dp_db_run(db, SELECT_PARTNER, params);
+    if (!result)
+        return -1;
+    int found = PQntuples(result) == 1;
+    *partner = found ? s_partner_from_row(arena, result, 0) : NULL;
+    PQclear(result);
+    if (found && !*partner)
+        return -1;
+    if (found && with_contacts && s_load_contacts(db, arena, *partner) < 0)
+        return -1;
+    return found;
+}
+
+int registry_db_list_partners(dp_db_t *db, dp_arena_t *arena, const Dp__ListPartnersRequest *filter,
+                              int64_t after_id, int limit, Dp__Partner ***partners, size_t *count)
+{
+    char after[24], limit_text[24];
+    s_format_id(after, after_id);
+    s_format_id(limit_text, limit);
+    const char *kind = registry_kind_text(filter->kind);
+    const char *status = registry_status_text(filter->status);
+    const char *params[] = {*filter->as_of ? filter->as_of : NULL,
+                            after,
+                            kind ? kind : "",
+                            status ? status : "",
+                            filter->area,
+                            *filter->joined_from ? filter->joined_from : NULL,
+                            *filter->joined_to ? filter->joined_to : NULL,
+                            filter->name_search,
+                            limit_text};
+    PGresult *result = dp_db_run(db, LIST_PARTNERS, params);
+    if (!result)
+        return -1;
+    int rows = PQntuples(result);
+    *count = 0;
+    *partners = (Dp__Partner **)dp_arena_array(arena, (size_t)rows);
+    for (int row = 0; *partners && row < rows; row++) {
+        Dp__Partner *partner = s_partner_from_row(arena, result, row);
+        if (!partner)
+            break;
+        (*partners)[(*count)++] = partner;
+    }
+    PQclear(result);
+    return *count == (size_t)rows ? 1 : -1;
+}
+
+int registry_db_insert_partner(dp_db_t *db, const char *slug,
+                               const registry_partner_fields_t *fields, int64_t *id)
+{
+    const char *params[] = {slug,           fields->kind,       fields->website, fields->joined_on,
+                            fields->precision, fields->instrument, fields->note};
+    PGresult *result = dp_db_run(db, INSERT_PARTNER, params);
+    if (!result)
+        return -1;
+    *id = s_int64(result, 0, 0);
+    PQclear(result);
+    return 1;
+}
+
+int registry_db_update_partner(dp_db_t *db, int64_t id, const registry_partner_fields_t *fields)
+{
+    char id_text[24];
+    s_format_id(id_text, id);
+    const char *params[] = {id_text,           fields->kind,       fields->website, fields->joined_on,
+                            fields->precision, fields->instrument, fields->note};
+    return s_run_count(db, UPDATE_PARTNER, params) < 0 ? -1 : 1;
+}
+
+int registry_db_withdraw_partner(dp_db_t *db, int64_t id, const char *withdrawn_on,
+                                 const char *note)
+{
+    char id_text[24];
+    s_format_id(id_text, id);
+    const char *params[] = {id_text, withdrawn_on, note ? note : ""};
+    return s_run_count(db, WITHDRAW_PARTNER, params) < 0 ? -1 : 1;
+}
+
+int registry_db_touch_partner(dp_db_t *db, int64_t id)
+{
+    char id_text[24];
+    s_format_id(id_text, id);
+    const char *params[] = {id_text};
+    return s_run_count(db, TOUCH_PARTNER, params) < 0 ? -1 : 1;
+}
+
+int registry_db_add_name(dp_db_t *db, int64_t id, const char *name, const char *valid_from)
+{
+    char id_text[24];
+    s_format_id(id_text, id);
+    const char *params[] = {id_text, name, valid_from && *valid_from ? valid_from : NULL};
+    return s_run_count(db, INSERT_NAME, params) < 0 ? -1 : 1;
+}
+
+int registry_db_current_name(dp_db_t *db, dp_arena_t *arena, int64_t id, char **name,
+                             char **latest_valid_from)
+{
+    char id_text[24];
+    s_format_id(id_text, id);
+    const char *params[] = {id_text};
+    PGresult *result = dp_db_run(db, CURRENT_NAME, params);
+    if (!result)
+        return -1;
+    int found = PQntuples(result) == 1;
+    *name = found ? s_value(arena, result, 0, 0) : "";
+    *latest_valid_from = found ? s_value(arena, result, 0, 1) : "";
+    PQclear(result);
+    return found;
+}
+
+static int s_replace_list(dp_db_t *db, int delete_statement, int insert_statement, int64_t id,
+                          char **values, size_t count)
+{
+    char id_text[24];
+    s_format_id(id_text, id);
+    const char *delete_params[] = {id_text};
+    if (s_run_count(db, delete_statement, delete_params) < 0)
+        return -1;
+    if (count == 0)
+        return 1;
+    dp_arena_t *arena = dp_arena_new();
+    char *literal = arena ? s_array_literal(arena, values, count) : NULL;
+    const char *insert_params[] = {id_text, literal};
+    int outcome = literal ? s_run_count(db, insert_statement, insert_params) : -1;
+    dp_arena_destroy(&arena);
+    return outcome < 0 ? -1 : 1;
+}
+
+int registry_db_replace_domains(dp_db_t *db, int64_t id, char **domains, size_t count)
+{
+    return s_replace_list(db, DELETE_DOMAINS, INSERT_DOMAINS, id, domains, count);
+}
+
+int registry_db_replace_areas(dp_db_t *db, int64_t id, char **areas, size_t count)
+{
+    return s_replace_list(db, DELETE_AREAS, INSERT_AREAS, id, areas, count);
+}
+
+int registry_db_find_taken_domain(dp_db_t *db, dp_arena_t *arena, int64_t id, char **domains,
+                                  size_t count, char **domain, char **owner_slug)
+{
+    if (count == 0)
+        return 0;
+    char id_text[24];
+    s_format_id(id_text, id);
+    const char *params[] = {id_text, s_array_literal(arena, domains, count)};
+    PGresult *result = dp_db_run(db, FIND_TAKEN_DOMAIN, params);
+    if (!result)
+        return -1;
+    int found = PQntuples(result) == 1;
+    if (found) {
+        *domain = s_value(arena, result, 0, 0);
+        *owner_slug = s_value(arena, result, 0, 1);
+    }
+    PQclear(result);
+    return found;
+}
+
+int registry_db_find_unknown_area(dp_db_t *db, dp_arena_t *arena, char **areas, size_t count,
+                                  char **unknown)
+{
+    if (count == 0)
+        return 0;
+    const char *params[] = {s_array_literal(arena, areas, count)};
+    PGresult *result = dp_db_run(db, FIND_UNKNOWN_AREA, params);
+    if (!result)
+        return -1;
+    int found = PQntuples(result) == 1;
+    if (found)
+        *unknown = s_value(arena, result, 0, 0);
+    PQclear(result);
+    return found;
+}
+
+int registry_db_area_exists(dp_db_t *db, const char *slug)
+{
+    const char *params[] = {slug};
+    return s_run_count(db, AREA_EXISTS, params);
+}
+
+int registry_db_form_exists(dp_db_t *db, const char *slug)
+{
+    const char *params[] = {slug};
+    return s_run_count(db, FORM_EXISTS, params);
+}
+
+/* ---- contacts and engagements --------------------------------------------- */
+
+int registry_db_insert_contact(dp_db_t *db, int64_t partner_id, const char *name,
+                               const char *role, const char *email, int64_t *contact_id)
+{
+    char id_text[24];
+    s_format_id(id_text, partner_id);
+    const char *params[] = {id_text, name, role, email};
+    PGresult *result = dp_db_run(db, INSERT_CONTACT, params);
+    if (!result)
+        return -1;
+    *contact_id = s_int64(result, 0, 0);
+    PQclear(result);
+    return 1;
+}
+
+int registry_db_delete_contact(dp_db_t *db, int64_t partner_id, int64_t contact_id)
+{
+    char partner_text[24], contact_text[24];
+    s_format_id(partner_text, partner_id);
+    s_format_id(contact_text, contact_id);
+    const char *params[] = {partner_text, contact_text};
+    return s_run_count(db, DELETE_CONTACT, params);
+}
+
+int registry_db_insert_engagement(dp_db_t *db, int64_t partner_id,
+                                  const Dp__RecordEngagementRequest *request, int64_t *id)
+{
+    char id_text[24];
+    s_format_id(id_text, partner_id);
+    const char *params[] = {id_text,           request->form,    request->area, request->title,
+                            request->starts_on, request->ends_on, request->note};
+    PGresult *result = dp_db_run(db, INSERT_ENGAGEMENT, params);
+    if (!result)
+        return -1;
+    *id = s_int64(result, 0, 0);
+    PQclear(result);
+    return 1;
+}
+
+static Dp__Engagement *s_engagement_from_row(dp_arena_t *arena, const PGresult *result, int row)
+{
+    Dp__Engagement *engagement = dp_arena_alloc(arena, sizeof *engagement);
+    if (!engagement)
+        return NULL;
+    dp__engagement__init(engagement);
+    engagement->id = s_int64(result, row, 0);
+    engagement->partner_id = s_int64(result, row, 1);
+    engagement->partner_slug = s_value(arena, result, row, 2);
+    engagement->form = s_value(arena, result, row, 3);
+    engagement->area = s_value(arena, result, row, 4);
+    engagement->title = s_value(arena, result, row, 5);
+    engagement->starts_on = s_value(arena, result, row, 6);
+    engagement->ends_on = s_value(arena, result, row, 7);
+    engagement->note = s_value(arena, result, row, 8);
+    return engagement;
+}
+
+int registry_db_load_engagement(dp_db_t *db, dp_arena_t *arena, int64_t id,
+                                Dp__Engagement **engagement)
+{
+    char id_text[24];
+    s_format_id(id_text, id);
+    const char *params[] = {id_text};
+    PGresult *result = dp_db_run(db, SELECT_ENGAGEMENT, params);
+    if (!result)
+        return -1;
+    int found = PQntuples(result) == 1;
+    *engagement = found ? s_engagement_from_row(arena, result, 0) : NULL;
+    PQclear(result);
+    return found && !*engagement ? -1 : found;
+}
+
+int registry_db_list_engagements(dp_db_t *db, dp_arena_t *arena, int64_t partner_id,
+                                 const char *form, const char *area, int64_t after_id, int limit,
+                                 Dp__Engagement ***engagements, size_t *count)
+{
+    char after[24], partner[24], limit_text[24];
+    s_format_id(after, after_id);
+    s_format_id(partner, partner_id);
+    s_format_id(limit_text, limit);
+    const char *params[] = {after, partner, form, area, limit_text};
+    PGresult *result = dp_db_run(db, LIST_ENGAGEMENTS, params);
+    if (!result)
+        return -1;
+    int rows = PQntuples(result);
+    *count = 0;
+    *engagements = (Dp__Engagement **)dp_arena_array(arena, (size_t)rows);
+    for (int row = 0; *engagements && row < rows; row++) {
+        Dp__Engagement *engagement = s_engagement_from_row(arena, result, row);
+        if (!engagement)
+            break;
+        (*engagements)[(*count)++] = engagement;
+    }
+    PQclear(result);
+    return *count == (size_t)rows ? 1 : -1;
+}
+
+/* ---- reference lists ------------------------------------------------------ */
+
+/* Areas and forms have the same shape: slug and label. */
+static int s_list_terms(dp_db_t *db, dp_arena_t *arena, int statement, bool areas, void ***items,
+                        size_t *count)
+{
+    PGresult *result = dp_db_run(db, statement, NULL);
+    if (!result)
+        return -1;
+    int rows = PQntuples(result);
+    *count = 0;
+    *items = dp_arena_array(arena, (size_t)rows);
+    for (int row = 0; *items && row < rows; row++) {
+        if (areas) {
+            Dp__Area *area = dp_arena_alloc(arena, sizeof *area);
+            if (!area)
+                break;
+            dp__area__init(area);
+            area->slug = s_value(arena, result, row, 0);
+            area->label = s_value(arena, result, row, 1);
+            (*items)[(*count)++] = area;
+        } else {
+            Dp__Form *form = dp_arena_alloc(arena, sizeof *form);
+            if (!form)
+                break;
+            dp__form__init(form);
+            form->slug = s_value(arena, result, row, 0);
+            form->label = s_value(arena, result, row, 1);
+            (*items)[(*count)++] = form;
+        }
+    }
+    PQclear(result);
+    return *count == (size_t)rows ? 1 : -1;
+}
+
+int registry_db_list_areas(dp_db_t *db, dp_arena_t *arena, Dp__Area ***areas, size_t *count)
+{
+    return s_list_terms(db, arena, LIST_AREAS, true, (void ***)areas, count);
+}
+
+int registry_db_list_forms(dp_db_t *db, dp_arena_t *arena, Dp__Form ***forms, size_t *count)
+{
+    return s_list_terms(db, arena, LIST_FORMS, false, (void ***)forms, count);
+}
+
+int registry_db_insert_area(dp_db_t *db, const char *slug, const char *label)
+{
+    const char *params[] = {slug, label};
+    return s_run_count(db, INSERT_AREA, params);
+}
+
+int registry_db_insert_form(dp_db_t *db, const char *slug, const char *label)
+{
+    const char *params[] = {slug, label};
+    return s_run_count(db, INSERT_FORM, params);
+}
+
+int registry_db_list_domains(dp_db_t *db, dp_arena_t *arena, Dp__PartnerDomain ***domains,
+                             size_t *count)
+{
+    PGresult *result = dp_db_run(db, LIST_DOMAINS, NULL);
+    if (!result)
+        return -1;
+    int rows = PQntuples(result);
+    *count = 0;
+    *domains = (Dp__PartnerDomain **)dp_arena_array(arena, (size_t)rows);
+    for (int row = 0; *domains && row < rows; row++) {
+        Dp__PartnerDomain *domain = dp_arena_alloc(arena, sizeof *domain);
+        if (!domain)
+            break;
+        dp__partner_domain__init(domain);
+        domain->domain = s_value(arena, result, row, 0);
+        domain->partner_id = s_int64(result, row, 1);
+        domain->partner_slug = s_value(arena, result, row, 2);
+        (*domains)[(*count)++] = domain;
+    }
+    PQclear(result);
+    return *count == (size_t)rows ? 1 : -1;
+}
+
+/* ---- outbox --------------------------------------------------------------- */
+
+int registry_db_append_event(dp_db_t *db, const char *event_type, const char *aggregate_type,
+                             const char *aggregate_id, const ProtobufCMessage *payload)
+{
+    size_t size = 0;
+    unsigned char *packed = dp_message_pack(payload, &size);
+    if (!packed)
+        return -1;
+    const char *params[] = {event_type, aggregate_type, aggregate_id, (const char *)packed};
+    const int lengths[] = {0, 0, 0, (int)size};
+    const int formats[] = {0, 0, 0, 1};
+    PGresult *result = dp_db_run_binary(db, APPEND_EVENT, params, lengths, formats);
+    free(packed);
+    if (!result)
+        return -1;
+    PQclear(result);
+    return 1;
+}

@@ -1,0 +1,45 @@
+#include "registry_server.h"
+
+#include "dp_db.h"
+#include "dp_log.h"
+#include "dp_server.h"
+#include "registry_db.h"
+#include "registry_handlers.h"
+
+const dp_setting_t registry_settings[] = {
+    {"DP_DATABASE_URL", "", "libpq connection string or URI (empty: libpq's PG* variables)"},
+    {"DP_REGISTRY_ENDPOINT", "tcp://127.0.0.1:7101", "ZeroMQ endpoint to bind (ROUTER)"},
+    {"DP_LOG_LEVEL", "info", "debug, info, warning or error"},
+    {"DP_MAX_MESSAGE_BYTES", "1048576", "largest request accepted", true, 1024, 67108864},
+    {"DP_QUEUE_LIMIT", "1000", "requests queued per client before ZeroMQ pushes back", true, 1,
+     1000000},
+    {"DP_DB_WAIT_MS", "30000", "how long to wait for PostgreSQL at start", true, 0, 3600000},
+};
+const size_t registry_setting_count = sizeof registry_settings / sizeof registry_settings[0];
+
+void registry_actor(zsock_t *pipe, void *args)
+{
+    const dp_config_t *config = args;
+    dp_db_t *db = dp_db_new(dp_config_get(config, "DP_DATABASE_URL"), "dp-registry",
+                            registry_statements, registry_statement_count);
+    if (!db) {
+        zsock_signal(pipe, 1);
+        return;
+    }
+    /* The service starts even when PostgreSQL is not there yet: requests get
+       UNAVAILABLE until it is, and the connection is retried on each request. */
+    if (dp_db_connect(db, (int)dp_config_get_int(config, "DP_DB_WAIT_MS")) != 0)
+        dp_warning("PostgreSQL not reachable yet: %s", dp_db_failure_message(db));
+    registry_t registry = {.db = db};
+    dp_server_config_t server = {
+        .service_name = "registry",
+        .endpoint = dp_config_get(config, "DP_REGISTRY_ENDPOINT"),
+        .max_message_bytes = (size_t)dp_config_get_int(config, "DP_MAX_MESSAGE_BYTES"),
+        .queue_limit = (int)dp_config_get_int(config, "DP_QUEUE_LIMIT"),
+        .routes = registry_routes,
+        .route_count = registry_route_count,
+        .state = &registry,
+        .db = db};
+    dp_server_run(&server, pipe);
+    dp_db_destroy(&db);
+}
