@@ -104,23 +104,34 @@ static const dp_route_t *s_find_route(const dp_server_config_t *config, const ch
     return NULL;
 }
 
-/* Decodes the envelope and the body, and calls the handler. */
-static void s_dispatch(server_t *server, zmsg_t *request, char **request_id, dp_reply_t *reply)
+/* One request taken off the socket, from arrival to reply. */
+typedef struct {
+    zframe_t *identity;       /* the peer's routing id */
+    char *request_id;         /* from the envelope, or NULL */
+    const dp_route_t *route;  /* the handler, once the envelope decoded */
+    ProtobufCMessage *body;   /* the decoded request, for a batch handler */
+    dp_reply_t reply;         /* what goes back */
+} pending_t;
+
+/* Decodes the envelope and the body. Returns the body, or NULL with an
+   error in the reply. */
+static ProtobufCMessage *s_decode(server_t *server, zmsg_t *request, pending_t *pending)
 {
     const dp_server_config_t *config = server->config;
+    dp_reply_t *reply = &pending->reply;
     size_t budget = config->max_message_bytes * 4 + 65536;
     if (zmsg_size(request) != 2 || zframe_size(zmsg_first(request)) != 0) {
         dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, NULL,
                        "malformed message: expected 2 frames (an empty delimiter, then the "
                        "envelope), got %zu",
                        zmsg_size(request));
-        return;
+        return NULL;
     }
     if (zmsg_content_size(request) > config->max_message_bytes) {
         dp_reply_error(reply, DP__CODE__CODE_RESOURCE_EXHAUSTED, NULL,
                        "request of %zu bytes exceeds the limit of %zu bytes",
                        zmsg_content_size(request), config->max_message_bytes);
-        return;
+        return NULL;
     }
     zframe_t *frame = zmsg_next(request);
     Dp__Request *envelope = (Dp__Request *)dp_message_decode(
@@ -128,22 +139,22 @@ static void s_dispatch(server_t *server, zmsg_t *request, char **request_id, dp_
     if (!envelope) {
         dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, NULL,
                        "malformed envelope: the frame does not decode as dp.Request");
-        return;
+        return NULL;
     }
+    ProtobufCMessage *body = NULL;
+    static const dp_route_t health_route = {&dp__health_request__descriptor, s_handle_health, NULL};
     if (!dp_valid_text(envelope->request_id, MAX_REQUEST_ID_BYTES)) {
         dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "request_id",
                        "request_id must be printable text of at most %d bytes",
                        MAX_REQUEST_ID_BYTES);
-        dp_message_free((ProtobufCMessage **)&envelope);
-        return;
+        goto done;
     }
-    *request_id = strdup(envelope->request_id);
+    pending->request_id = strdup(envelope->request_id);
     const char *type = envelope->type;
-    const dp_route_t *route = s_find_route(config, type);
-    dp_route_t health_route = {&dp__health_request__descriptor, s_handle_health};
-    if (!route && strcmp(type, dp__health_request__descriptor.name) == 0)
-        route = &health_route;
-    if (!route) {
+    pending->route = s_find_route(config, type);
+    if (!pending->route && strcmp(type, dp__health_request__descriptor.name) == 0)
+        pending->route = &health_route;
+    if (!pending->route) {
         if (!*type)
             dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "type",
                            "type is required: the full name of the request message");
@@ -152,83 +163,147 @@ static void s_dispatch(server_t *server, zmsg_t *request, char **request_id, dp_
                            "unknown request type '%.*s' for the %s service", MAX_TYPE_BYTES,
                            dp_valid_text(type, MAX_TYPE_BYTES) ? type : "?",
                            config->service_name);
-        dp_message_free((ProtobufCMessage **)&envelope);
-        return;
+        goto done;
     }
-    ProtobufCMessage *body = dp_message_decode(route->request_type, envelope->body.data,
-                                               envelope->body.len, budget);
-    if (!body) {
+    body = dp_message_decode(pending->route->request_type, envelope->body.data,
+                             envelope->body.len, budget);
+    if (!body)
         dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "body",
-                       "malformed body: it does not decode as %s", route->request_type->name);
-        dp_message_free((ProtobufCMessage **)&envelope);
-        return;
-    }
-    void *state = route == &health_route ? (void *)server : config->state;
-    route->handle(state, body, reply);
-    if (!reply->answered) {
-        dp_error("handler for %s gave no reply", type);
-        dp_reply_error(reply, DP__CODE__CODE_INTERNAL, NULL, "the handler gave no reply");
-    }
-    if (reply->code != DP__CODE__CODE_OK)
-        dp_info("%s -> %s%s%s: %s", type, dp_code_name(reply->code), *reply->field ? " " : "",
-                reply->field, reply->message);
-    dp_message_free(&body);
+                       "malformed body: it does not decode as %s",
+                       pending->route->request_type->name);
+done:
     dp_message_free((ProtobufCMessage **)&envelope);
+    return body;
 }
 
-static void s_serve_one(server_t *server, zsock_t *router)
+static void s_log_outcome(const pending_t *pending)
 {
-    zmsg_t *request = zmsg_recv(router);
-    if (!request)
-        return;
-    zframe_t *identity = zmsg_pop(request);
-    if (!identity) {
-        zmsg_destroy(&request);
+    const dp_reply_t *reply = &pending->reply;
+    if (!reply->answered) {
+        dp_error("the handler gave no reply");
         return;
     }
-    dp_reply_t reply = {.code = DP__CODE__CODE_OK, .type = "", .arena = dp_arena_new()};
-    char *request_id = NULL;
-    if (!reply.arena)
-        dp_reply_error(&reply, DP__CODE__CODE_RESOURCE_EXHAUSTED, NULL, "out of memory");
-    else
-        s_dispatch(server, request, &request_id, &reply);
-    zmsg_destroy(&request);
-    server->requests_served++;
+    if (reply->code != DP__CODE__CODE_OK)
+        dp_info("%s -> %s%s%s: %s",
+                pending->route ? pending->route->request_type->name : "(undecoded)",
+                dp_code_name(reply->code), *reply->field ? " " : "", reply->field, reply->message);
+}
 
+/* Takes one message off the socket and either answers it at once or, for a
+   batch route, keeps its body for the batch. Returns -1 when nothing came. */
+static int s_take(server_t *server, zsock_t *router, pending_t *pending)
+{
+    memset(pending, 0, sizeof *pending);
+    zmsg_t *request = zmsg_recv(router);
+    if (!request)
+        return -1;
+    pending->identity = zmsg_pop(request);
+    pending->reply.code = DP__CODE__CODE_OK;
+    pending->reply.type = "";
+    pending->reply.arena = dp_arena_new();
+    if (!pending->reply.arena)
+        dp_reply_error(&pending->reply, DP__CODE__CODE_RESOURCE_EXHAUSTED, NULL, "out of memory");
+    else if (pending->identity) {
+        ProtobufCMessage *body = s_decode(server, request, pending);
+        if (body && pending->route->handle_batch)
+            pending->body = body; /* handled with the rest of its batch */
+        else if (body) {
+            void *state = pending->route->handle == s_handle_health ? (void *)server
+                                                                    : server->config->state;
+            pending->route->handle(state, body, &pending->reply);
+            dp_message_free(&body);
+        }
+    }
+    zmsg_destroy(&request);
+    return 0;
+}
+
+static void s_answer(server_t *server, zsock_t *router, pending_t *pending)
+{
+    dp_reply_t *reply = &pending->reply;
+    if (!reply->answered)
+        dp_reply_error(reply, DP__CODE__CODE_INTERNAL, NULL, "the handler gave no reply");
+    s_log_outcome(pending);
+    server->requests_served++;
     Dp__Status status = DP__STATUS__INIT;
-    status.code = reply.code;
-    status.message = reply.message;
-    status.field = reply.field;
+    status.code = reply->code;
+    status.message = reply->message;
+    status.field = reply->field;
     Dp__Reply envelope = DP__REPLY__INIT;
-    envelope.request_id = request_id ? request_id : "";
+    envelope.request_id = pending->request_id ? pending->request_id : "";
     envelope.status = &status;
-    envelope.type = (char *)reply.type;
-    envelope.body.data = reply.body;
-    envelope.body.len = reply.body_size;
+    envelope.type = (char *)reply->type;
+    envelope.body.data = reply->body;
+    envelope.body.len = reply->body_size;
     size_t size = 0;
     unsigned char *packed = dp_message_pack(&envelope.base, &size);
-    if (packed) {
+    if (packed && pending->identity) {
         zmsg_t *answer = zmsg_new();
-        zmsg_append(answer, &identity);
+        zmsg_append(answer, &pending->identity);
         zmsg_addmem(answer, NULL, 0);
         zmsg_addmem(answer, packed, size);
         /* A peer that has gone away loses its reply; the server keeps serving. */
         zmsg_send(&answer, router);
         zmsg_destroy(&answer);
-    } else
+    } else if (!packed)
         dp_error("cannot pack a reply: out of memory");
     free(packed);
-    free(request_id);
-    free(reply.body);
-    zframe_destroy(&identity);
-    dp_arena_destroy(&reply.arena);
+    free(pending->request_id);
+    free(reply->body);
+    dp_message_free(&pending->body);
+    zframe_destroy(&pending->identity);
+    dp_arena_destroy(&reply->arena);
+}
+
+/* Runs each batch route once over the requests of its type that arrived
+   together: the batch is whatever queued while the previous one ran. */
+static void s_run_batches(server_t *server, pending_t *pending, size_t count)
+{
+    const ProtobufCMessage **bodies = calloc(count, sizeof *bodies);
+    dp_reply_t **replies = calloc(count, sizeof *replies);
+    bool *done = calloc(count, sizeof *done);
+    for (size_t first = 0; bodies && replies && done && first < count; first++) {
+        if (done[first] || !pending[first].body)
+            continue;
+        const dp_route_t *route = pending[first].route;
+        size_t size = 0;
+        for (size_t i = first; i < count; i++)
+            if (!done[i] && pending[i].body && pending[i].route == route) {
+                bodies[size] = pending[i].body;
+                replies[size++] = &pending[i].reply;
+                done[i] = true;
+            }
+        route->handle_batch(server->config->state, bodies, replies, size);
+    }
+    free(bodies);
+    free(replies);
+    free(done);
+}
+
+static void s_serve_ready(server_t *server, zsock_t *router, pending_t *pending)
+{
+    size_t count = 0;
+    size_t limit = server->config->max_batch ? server->config->max_batch : 1;
+    while (count < limit) {
+        if (s_take(server, router, &pending[count]) != 0)
+            break;
+        count++;
+        if (!(zsock_events(router) & ZMQ_POLLIN))
+            break;
+    }
+    s_run_batches(server, pending, count);
+    for (size_t i = 0; i < count; i++)
+        s_answer(server, router, &pending[i]);
 }
 
 void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)
 {
     server_t server = {.config = config, .started_at = zclock_mono()};
-    zsock_t *router = zsock_new(ZMQ_ROUTER);
+    size_t batch_limit = config->max_batch ? config->max_batch : 1;
+    pending_t *pending = calloc(batch_limit, sizeof *pending);
+    zsock_t *router = pending ? zsock_new(ZMQ_ROUTER) : NULL;
     if (!router) {
+        free(pending);
         zsock_signal(pipe, 1);
         return;
     }
@@ -241,31 +316,42 @@ void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)
     if (zsock_bind(router, "%s", config->endpoint) < 0) {
         dp_error("cannot bind %s: %s", config->endpoint, zmq_strerror(zmq_errno()));
         zsock_destroy(&router);
+        free(pending);
         zsock_signal(pipe, 1);
         return;
     }
     char *bound = zsock_last_endpoint(router);
-    if (!bound)
-        bound = strdup(config->endpoint);
-    dp_info("%s %s serving on %s", config->service_name, DP_VERSION, bound);
+    dp_info("%s %s serving on %s", config->service_name, DP_VERSION, bound ? bound : "?");
     zsock_signal(pipe, 0);
 
     zpoller_t *poller = zpoller_new(pipe, router, NULL);
+    int64_t next_tick = config->tick_ms > 0 ? zclock_mono() + config->tick_ms : -1;
     while (poller) {
-        void *which = zpoller_wait(poller, -1);
+        int timeout = -1;
+        if (next_tick >= 0) {
+            int64_t left = next_tick - zclock_mono();
+            timeout = left > 0 ? (int)left : 0;
+        }
+        void *which = zpoller_wait(poller, timeout);
+        if (next_tick >= 0 && zclock_mono() >= next_tick) {
+            config->on_tick(config->state);
+            next_tick = zclock_mono() + config->tick_ms;
+        }
         if (which == router) {
-            s_serve_one(&server, router);
+            s_serve_ready(&server, router, pending);
             continue;
         }
-        if (which != pipe)
+        if (which != pipe) {
+            if (zpoller_expired(poller))
+                continue;
             break; /* interrupted */
+        }
         char *command = zstr_recv(pipe);
         if (!command)
             break;
         bool stop = strcmp(command, "$TERM") == 0;
-        if (strcmp(command, "ENDPOINT") == 0) {
+        if (strcmp(command, "ENDPOINT") == 0)
             zstr_send(pipe, bound ? bound : "");
-        }
         zstr_free(&command);
         if (stop)
             break;
@@ -273,6 +359,7 @@ void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)
     zpoller_destroy(&poller);
     zsock_destroy(&router);
     free(bound);
+    free(pending);
     dp_info("%s stopped after %llu requests", config->service_name,
             (unsigned long long)server.requests_served);
 }

@@ -18,9 +18,15 @@ typedef struct _dp_reply_t dp_reply_t;
    (otherwise the client gets INTERNAL). `state` is the service's own. */
 typedef void(dp_handler_fn)(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
 
+/* Handles several requests of one type that arrived together, e.g. in one
+   transaction (group commit); must answer every reply. */
+typedef void(dp_batch_handler_fn)(void *state, const ProtobufCMessage **requests,
+                                  dp_reply_t **replies, size_t count);
+
 typedef struct {
     const ProtobufCMessageDescriptor *request_type; /* its full name is the envelope's type */
-    dp_handler_fn *handle;                          /* called with a decoded request */
+    dp_handler_fn *handle;                          /* called with one decoded request */
+    dp_batch_handler_fn *handle_batch;              /* if set, used instead of handle */
 } dp_route_t;
 
 typedef struct {
@@ -32,6 +38,9 @@ typedef struct {
     size_t route_count;       /* rows in routes */
     void *state;              /* passed to every handler */
     dp_db_t *db;              /* reported by the health request; may be NULL */
+    size_t max_batch;         /* requests taken off the socket at once; 0 means 1 */
+    int tick_ms;              /* if > 0, on_tick runs about this often */
+    void (*on_tick)(void *state); /* periodic work between requests */
 } dp_server_config_t;
 
 /* Binds, signals the pipe (0 on success, -1 when binding failed) and serves
