@@ -1,0 +1,83 @@
+/* dpctl, the operator's command-line client: what every command module
+   shares. A command is a function run with its own argv (argv[0] is the
+   command's word); it returns the process exit code. Groups of commands
+   ("partner", "partner contact") dispatch through a table, so a new command
+   is one table row. */
+#ifndef DPCTL_H
+#define DPCTL_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dp_client.h"
+#include "dp_config.h"
+
+enum {
+    DPCTL_EXIT_OK = 0,      /* done, and the answer was good */
+    DPCTL_EXIT_FAILURE = 1, /* the service refused, failed or did not answer */
+    DPCTL_EXIT_USAGE = 2    /* the command line was wrong; nothing was sent */
+};
+
+typedef struct {
+    dp_config_t *config;   /* settings from the environment */
+    dp_client_t *registry; /* made on the first call, so --help needs no socket */
+    bool json;             /* --json: one JSON document on stdout instead of text */
+} dpctl_t;
+
+typedef int(dpctl_run_fn)(dpctl_t *self, int argc, char **argv);
+
+typedef struct {
+    const char *name;    /* the word on the command line */
+    const char *summary; /* one line for the enclosing --help */
+    dpctl_run_fn *run;   /* runs the command; argv[0] is the name */
+} dpctl_command_t;
+
+typedef struct {
+    const char *path;                /* words that lead here, e.g. "partner contact" */
+    const char *summary;             /* one line for the group's --help */
+    const dpctl_command_t *commands; /* the group's commands */
+    size_t count;                    /* rows in commands */
+} dpctl_group_t;
+
+/* Runs the command named by argv[1]; argv[0] is the group's own word. */
+int dpctl_dispatch(dpctl_t *self, const dpctl_group_t *group, int argc, char **argv);
+
+/* Calls the registry. Returns 0 when it answered OK (free *reply with
+   dp_message_free); otherwise -1 with the verdict in *status. Prints nothing. */
+int dpctl_call_status(dpctl_t *self, const ProtobufCMessage *request,
+                      const ProtobufCMessageDescriptor *reply_type, ProtobufCMessage **reply,
+                      dp_status_t *status);
+
+/* As dpctl_call_status, but reports a failure on stderr. Returns
+   DPCTL_EXIT_OK or DPCTL_EXIT_FAILURE. */
+int dpctl_call(dpctl_t *self, const ProtobufCMessage *request,
+               const ProtobufCMessageDescriptor *reply_type, ProtobufCMessage **reply);
+
+/* Prints "dpctl: CODE: message (field: x)" on stderr. */
+void dpctl_report_status(const dp_status_t *status);
+
+/* Called once for every item of every page; returns 0 to go on. */
+typedef int(dpctl_item_fn)(void *sink, const ProtobufCMessage *item);
+
+/* Sends a list request (a message with page_token) and hands every item of
+   the reply's repeated message field to `each`. With all, follows
+   next_page_token to the last page; otherwise stops after one page and
+   names the next token on stderr. Returns an exit code. */
+int dpctl_call_pages(dpctl_t *self, ProtobufCMessage *request,
+                     const ProtobufCMessageDescriptor *reply_type, bool all, dpctl_item_fn *each,
+                     void *sink);
+
+/* The commands of the top-level table. */
+int dpctl_status_run(dpctl_t *self, int argc, char **argv);
+int dpctl_partner_run(dpctl_t *self, int argc, char **argv);
+int dpctl_area_run(dpctl_t *self, int argc, char **argv);
+int dpctl_form_run(dpctl_t *self, int argc, char **argv);
+int dpctl_seed_run(dpctl_t *self, int argc, char **argv);
+
+/* Adds one area or form (list is "area" or "form"), for seeding. Returns 0
+   when added, else -1 with the verdict in *status. */
+int dpctl_reference_add(dpctl_t *self, const char *list, const char *slug, const char *label,
+                        dp_status_t *status);
+
+#endif

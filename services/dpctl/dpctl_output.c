@@ -1,0 +1,159 @@
+#include "dpctl_output.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dpctl.h"
+#include "dpctl_proto.h"
+
+struct _dpctl_table_t {
+    size_t columns; /* cells in every row */
+    char **cells;   /* rows one after the other, the headers first; owned */
+    size_t rows;    /* rows stored, the header row included */
+    size_t room;    /* rows that fit in cells before it must grow */
+};
+
+dpctl_table_t *dpctl_table_new(const char *const *headers, size_t columns)
+{
+    dpctl_table_t *self = calloc(1, sizeof *self);
+    if (!self) return NULL;
+    self->columns = columns;
+    if (dpctl_table_add(self, headers) != 0) dpctl_table_destroy(&self);
+    return self;
+}
+
+void dpctl_table_destroy(dpctl_table_t **self_p)
+{
+    if (!self_p || !*self_p) return;
+    dpctl_table_t *self = *self_p;
+    for (size_t i = 0; i < self->rows * self->columns; i++)
+        free(self->cells[i]);
+    free(self->cells);
+    free(self);
+    *self_p = NULL;
+}
+
+int dpctl_table_add(dpctl_table_t *self, const char *const *cells)
+{
+    if (self->rows == self->room) {
+        size_t room = self->room ? self->room * 2 : 16;
+        char **grown = realloc(self->cells, room * self->columns * sizeof *grown);
+        if (!grown) return -1;
+        self->cells = grown;
+        self->room = room;
+    }
+    char **row = self->cells + self->rows * self->columns;
+    for (size_t i = 0; i < self->columns; i++) {
+        row[i] = strdup(cells[i] ? cells[i] : "");
+        if (!row[i]) {
+            while (i > 0)
+                free(row[--i]);
+            return -1;
+        }
+    }
+    self->rows++;
+    return 0;
+}
+
+/* Characters in UTF-8 text: every byte but continuation bytes. */
+static size_t s_width(const char *text)
+{
+    size_t width = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        width += (*p & 0xc0) != 0x80;
+    return width;
+}
+
+void dpctl_table_print(const dpctl_table_t *self, FILE *out)
+{
+    size_t *widths = calloc(self->columns, sizeof *widths);
+    if (!widths) return;
+    for (size_t i = 0; i < self->rows * self->columns; i++) {
+        size_t width = s_width(self->cells[i]);
+        if (width > widths[i % self->columns]) widths[i % self->columns] = width;
+    }
+    for (size_t row = 0; row < self->rows; row++) {
+        for (size_t column = 0; column < self->columns; column++) {
+            const char *cell = self->cells[row * self->columns + column];
+            bool last = column + 1 == self->columns;
+            fputs(cell, out);
+            for (size_t pad = s_width(cell); !last && pad < widths[column] + 2; pad++)
+                fputc(' ', out);
+        }
+        fputc('\n', out);
+    }
+    free(widths);
+}
+
+struct _dpctl_listing_t {
+    dpctl_table_t *table; /* text output, or NULL */
+    json_t *array;        /* --json output, or NULL */
+    size_t count;         /* items added */
+};
+
+dpctl_listing_t *dpctl_listing_new(bool json, const char *const *headers, size_t columns)
+{
+    dpctl_listing_t *self = calloc(1, sizeof *self);
+    if (!self) return NULL;
+    if (json)
+        self->array = json_array();
+    else
+        self->table = dpctl_table_new(headers, columns);
+    if (!self->array && !self->table) dpctl_listing_destroy(&self);
+    return self;
+}
+
+void dpctl_listing_destroy(dpctl_listing_t **self_p)
+{
+    if (!self_p || !*self_p) return;
+    dpctl_listing_t *self = *self_p;
+    dpctl_table_destroy(&self->table);
+    json_decref(self->array);
+    free(self);
+    *self_p = NULL;
+}
+
+int dpctl_listing_add(dpctl_listing_t *self, const ProtobufCMessage *item, const char *const *cells)
+{
+    int added = self->array ? json_array_append_new(self->array, dpctl_json_message(item))
+                            : dpctl_table_add(self->table, cells);
+    self->count += added == 0;
+    return added;
+}
+
+size_t dpctl_listing_count(const dpctl_listing_t *self)
+{
+    return self->count;
+}
+
+int dpctl_listing_print(dpctl_listing_t *self)
+{
+    if (self->array) return dpctl_json_print(&self->array);
+    dpctl_table_print(self->table, stdout);
+    return DPCTL_EXIT_OK;
+}
+
+void dpctl_print_field(const char *label, const char *value)
+{
+    printf("%-13s %s\n", label, value ? value : "");
+}
+
+int dpctl_json_print(json_t **document_p)
+{
+    json_t *document = *document_p;
+    *document_p = NULL;
+    int written = document ? json_dumpf(document, stdout, JSON_INDENT(2)) : -1;
+    json_decref(document);
+    if (written != 0) {
+        fprintf(stderr, "dpctl: could not write the JSON output\n");
+        return DPCTL_EXIT_FAILURE;
+    }
+    fputc('\n', stdout);
+    return DPCTL_EXIT_OK;
+}
+
+int dpctl_json_print_message(const ProtobufCMessage *message)
+{
+    json_t *document = dpctl_json_message(message);
+    return dpctl_json_print(&document);
+}

@@ -1,0 +1,46 @@
+/* Output shared by all commands: aligned text tables for people and JSON
+   documents (built with jansson) for programs. */
+#ifndef DPCTL_OUTPUT_H
+#define DPCTL_OUTPUT_H
+
+#include <jansson.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct _dpctl_table_t dpctl_table_t;
+
+/* A table with the given column headers (copied). NULL when out of memory. */
+dpctl_table_t *dpctl_table_new(const char *const *headers, size_t columns);
+void dpctl_table_destroy(dpctl_table_t **self_p);
+/* Appends a row of `columns` cells (copied; NULL prints as ""). 0 or -1. */
+int dpctl_table_add(dpctl_table_t *self, const char *const *cells);
+/* Prints the headers and rows, each column as wide as its widest cell
+   (counted in characters, not bytes). */
+void dpctl_table_print(const dpctl_table_t *self, FILE *out);
+
+/* A list of messages on its way out: a table of chosen cells for people,
+   or with --json an array of whole messages. */
+typedef struct _dpctl_listing_t dpctl_listing_t;
+
+dpctl_listing_t *dpctl_listing_new(bool json, const char *const *headers, size_t columns);
+void dpctl_listing_destroy(dpctl_listing_t **self_p);
+/* Adds the item: as a JSON object, or as a row of the given cells. 0 or -1. */
+int dpctl_listing_add(dpctl_listing_t *self, const ProtobufCMessage *item,
+                      const char *const *cells);
+/* Items added so far. */
+size_t dpctl_listing_count(const dpctl_listing_t *self);
+/* Prints the table or the JSON array; returns an exit code. */
+int dpctl_listing_print(dpctl_listing_t *self);
+
+/* Prints "label:" padded to a column, then the value; for show commands. */
+void dpctl_print_field(const char *label, const char *value);
+
+/* Prints the document on stdout and releases it. Returns an exit code:
+   failure when the document is NULL (out of memory) or cannot be written. */
+int dpctl_json_print(json_t **document_p);
+/* Prints one message as a JSON object; returns an exit code. */
+int dpctl_json_print_message(const ProtobufCMessage *message);
+
+#endif
