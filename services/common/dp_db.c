@@ -137,7 +137,7 @@ static int s_open(dp_db_t *self)
     }
     self->was_connected = true;
     /* Durability is not a per-session choice: every commit waits for the WAL flush. */
-    PGresult *result = PQexec(self->conn, "SET synchronous_commit = on");
+    PGresult *result = PQexec(self->conn, "SET synchronous_commit = on; SET TimeZone = 'UTC'");
     bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
     PQclear(result);
     if (!ok) {
@@ -171,6 +171,21 @@ int dp_db_connect(dp_db_t *self, int wait_ms)
 bool dp_db_is_connected(dp_db_t *self)
 {
     return self->conn && PQstatus(self->conn) == CONNECTION_OK;
+}
+
+bool dp_db_check(dp_db_t *self)
+{
+    if (!dp_db_is_connected(self) && s_open(self) != 0)
+        return false;
+    PGresult *result = PQexec(self->conn, "SELECT 1");
+    bool ok = PQresultStatus(result) == PGRES_TUPLES_OK;
+    if (!ok) {
+        s_record_result_failure(self, result);
+        if (self->failure == DP_DB_CONNECTION)
+            s_disconnect(self);
+    }
+    PQclear(result);
+    return ok;
 }
 
 static int s_ensure_prepared(dp_db_t *self, int index)
@@ -220,6 +235,27 @@ PGresult *dp_db_run_binary(dp_db_t *self, int index, const char *const *params,
 PGresult *dp_db_run(dp_db_t *self, int index, const char *const *params)
 {
     return dp_db_run_binary(self, index, params, NULL, NULL);
+}
+
+int dp_db_append_event(dp_db_t *self, int statement, const char *event_type,
+                       const char *aggregate_type, const char *aggregate_id,
+                       const ProtobufCMessage *payload)
+{
+    size_t size = 0;
+    unsigned char *packed = dp_message_pack(payload, &size);
+    if (!packed) {
+        s_set_failure(self, DP_DB_OTHER, "", "out of memory", NULL);
+        return -1;
+    }
+    const char *params[] = {event_type, aggregate_type, aggregate_id, (const char *)packed};
+    const int lengths[] = {0, 0, 0, (int)size};
+    const int formats[] = {0, 0, 0, 1};
+    PGresult *result = dp_db_run_binary(self, statement, params, lengths, formats);
+    free(packed);
+    if (!result)
+        return -1;
+    PQclear(result);
+    return 0;
 }
 
 /* Runs a transaction-control command; 0 on success. */

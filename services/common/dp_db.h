@@ -46,6 +46,9 @@ int dp_db_connect(dp_db_t *self, int wait_ms);
 /* True when the last use of the connection succeeded or a reconnect did. */
 bool dp_db_is_connected(dp_db_t *self);
 
+/* Asks the server (reconnecting if needed); true when it answered. */
+bool dp_db_check(dp_db_t *self);
+
 /* Runs statement `index` of the table with text parameters (NULL is SQL
    NULL). Reconnects first when the connection was lost. Returns the result
    (PQclear it) for PGRES_TUPLES_OK or PGRES_COMMAND_OK, or NULL with the
@@ -58,6 +61,12 @@ PGresult *dp_db_run_binary(dp_db_t *self, int index, const char *const *params,
 /* Runs a constant script of several statements (a migration) through the
    simple query protocol. Returns 0, or -1 with the failure recorded. */
 int dp_db_run_script(dp_db_t *self, const char *script);
+
+/* Packs an event payload and runs `statement`, whose four parameters are
+   event type, aggregate type, aggregate id and the payload (bytea). */
+int dp_db_append_event(dp_db_t *self, int statement, const char *event_type,
+                       const char *aggregate_type, const char *aggregate_id,
+                       const ProtobufCMessage *payload);
 
 /* Outcome of a transaction body. */
 typedef enum {

@@ -87,7 +87,7 @@ static void s_handle_health(void *state, const ProtobufCMessage *request, dp_rep
     health.requests_served = server->requests_served;
     dp_db_t *db = server->config->db;
     if (db) {
-        health.database_ok = dp_db_is_connected(db);
+        health.database_ok = dp_db_check(db);
         health.database_message =
             health.database_ok ? "connected" : (char *)dp_db_failure_message(db);
     } else

@@ -17,6 +17,7 @@ enum {
     SELECT_CONTACTS,
     INSERT_PARTNER,
     UPDATE_PARTNER,
+    ALIGN_FIRST_NAME,
     WITHDRAW_PARTNER,
     TOUCH_PARTNER,
     INSERT_NAME,
@@ -137,10 +138,17 @@ const dp_statement_t registry_statements[] = {
                         "instrument = COALESCE($6, instrument), note = COALESCE($7, note), "
                         "version = version + 1, updated_at = now() WHERE id = $1",
                         7},
+    /* The first name starts when the partner joined. */
+    [ALIGN_FIRST_NAME] = {"align_first_name",
+                          "UPDATE registry.partner_name SET valid_from = p.joined_on "
+                          "FROM registry.partner p WHERE p.id = $1 "
+                          "AND partner_name.partner_id = p.id AND partner_name.position = 1",
+                          1},
     [WITHDRAW_PARTNER] = {"withdraw_partner",
                           "UPDATE registry.partner SET status = 'withdrawn', "
                           "withdrawn_on = $2::date, "
-                          "note = CASE WHEN $3 = '' THEN note ELSE $3 END, "
+                          "note = CASE WHEN $3 = '' THEN note WHEN note = '' THEN $3 "
+                          "            ELSE note || E'\\n' || $3 END, "
                           "version = version + 1, updated_at = now() WHERE id = $1",
                           3},
     [TOUCH_PARTNER] = {"touch_partner",
@@ -563,7 +571,12 @@ int registry_db_update_partner(dp_db_t *db, int64_t id, const registry_partner_f
     s_format_id(id_text, id);
     const char *params[] = {id_text,           fields->kind,       fields->website, fields->joined_on,
                             fields->precision, fields->instrument, fields->note};
-    return s_run_count(db, UPDATE_PARTNER, params) < 0 ? -1 : 1;
+    if (s_run_count(db, UPDATE_PARTNER, params) < 0)
+        return -1;
+    const char *align_params[] = {id_text};
+    if (fields->joined_on && s_run_count(db, ALIGN_FIRST_NAME, align_params) < 0)
+        return -1;
+    return 1;
 }
 
 int registry_db_withdraw_partner(dp_db_t *db, int64_t id, const char *withdrawn_on,
@@ -866,17 +879,7 @@ int registry_db_list_domains(dp_db_t *db, dp_arena_t *arena, Dp__PartnerDomain *
 int registry_db_append_event(dp_db_t *db, const char *event_type, const char *aggregate_type,
                              const char *aggregate_id, const ProtobufCMessage *payload)
 {
-    size_t size = 0;
-    unsigned char *packed = dp_message_pack(payload, &size);
-    if (!packed)
-        return -1;
-    const char *params[] = {event_type, aggregate_type, aggregate_id, (const char *)packed};
-    const int lengths[] = {0, 0, 0, (int)size};
-    const int formats[] = {0, 0, 0, 1};
-    PGresult *result = dp_db_run_binary(db, APPEND_EVENT, params, lengths, formats);
-    free(packed);
-    if (!result)
-        return -1;
-    PQclear(result);
-    return 1;
+    return dp_db_append_event(db, APPEND_EVENT, event_type, aggregate_type, aggregate_id, payload)
+               ? -1
+               : 1;
 }

@@ -1,0 +1,550 @@
+#include "intake_db.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    STORE_BATCH,
+    LOOKUP_KEYS,
+    APPEND_EVENTS,
+    APPEND_EVENT,
+    SELECT_ENQUIRY,
+    SELECT_TRANSITIONS,
+    SELECT_NOTES,
+    LIST_ENQUIRIES,
+    LOCK_ENQUIRY,
+    MOVE_ENQUIRY,
+    INSERT_NOTE,
+    LIST_RULES,
+    INSERT_RULE,
+    DELETE_RULE,
+    LIST_KINDS,
+    INSERT_KIND,
+    STATEMENT_COUNT
+};
+
+/* A timestamp as RFC 3339 UTC, or "" for NULL. */
+#define TS(column)                                                                                 \
+    "COALESCE(to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
+
+/* $1 of the statements below that use it: true for the full enquiry. */
+#define ENQUIRY_COLUMNS                                                                            \
+    "e.id, e.source, e.idempotency_key, e.sender_name, e.email, e.organisation, e.country, "       \
+    "e.kind, e.subject, CASE WHEN $1::bool THEN e.body ELSE '' END, e.language, "                 \
+    "array_to_string(e.areas, ','), " TS("e.received_at") ", " TS("e.stored_at") ", e.status, "   \
+    "COALESCE(e.partner_id, 0), e.partner_slug, array_to_string(e.suggested_areas, ','), "        \
+    "COALESCE(e.possible_duplicate_of, 0), e.quarantine_reason, e.assignee, "                      \
+    "to_char(e.due_on, 'YYYY-MM-DD'), " TS("e.first_response_at") ", " TS("e.resolved_at") " "
+
+const dp_statement_t intake_statements[] = {
+    /* One statement stores a whole batch. Repeated keys inside the batch are
+       stored once (the first); rows whose key exists are skipped (and looked
+       up by LOOKUP_KEYS). Areas come from the keyword rules; a possible
+       duplicate is the latest earlier enquiry from the same address with the
+       same normalised subject within $2 hours; the first response is due
+       $3 days after the day it was received. */
+    [STORE_BATCH] =
+        {"store_batch",
+         "WITH input AS ("
+         "  SELECT t.*, row_number() OVER (PARTITION BY t.source, t.idempotency_key "
+         "                                 ORDER BY t.ord) AS occurrence "
+         "  FROM jsonb_to_recordset($1::jsonb) AS t(ord int, source text, idempotency_key text, "
+         "    content_hash text, sender_name text, email text, organisation text, country text, "
+         "    kind text, subject text, subject_key text, body text, language text, areas text[], "
+         "    received_at timestamptz, status text, partner_id bigint, partner_slug text, "
+         "    quarantine_reason text)), "
+         "inserted AS ("
+         "  INSERT INTO intake.enquiry (source, idempotency_key, content_hash, sender_name, email, "
+         "    organisation, country, kind, subject, subject_key, body, language, areas, "
+         "    received_at, status, partner_id, partner_slug, quarantine_reason, due_on, "
+         "    suggested_areas, possible_duplicate_of) "
+         "  SELECT i.source, i.idempotency_key, i.content_hash, i.sender_name, i.email, "
+         "    i.organisation, i.country, i.kind, i.subject, i.subject_key, i.body, i.language, "
+         "    i.areas, i.received_at, i.status, i.partner_id, i.partner_slug, "
+         "    i.quarantine_reason, (i.received_at AT TIME ZONE 'UTC')::date + $3::int, "
+         "    COALESCE((SELECT array_agg(DISTINCT r.area_slug ORDER BY r.area_slug) "
+         "              FROM intake.triage_rule r "
+         "              WHERE strpos(lower(i.subject) || ' ' || lower(i.body), r.keyword) > 0), "
+         "             '{}'), "
+         "    (SELECT e.id FROM intake.enquiry e "
+         "      WHERE lower(e.email) = lower(i.email) AND e.subject_key = i.subject_key "
+         "        AND e.received_at BETWEEN i.received_at - make_interval(hours => $2::int) "
+         "                              AND i.received_at "
+         "      ORDER BY e.received_at DESC, e.id DESC LIMIT 1) "
+         "  FROM input i WHERE i.occurrence = 1 ORDER BY i.ord "
+         "  ON CONFLICT (source, idempotency_key) DO NOTHING "
+         "  RETURNING id, source, idempotency_key, status, suggested_areas, possible_duplicate_of), "
+         "history AS ("
+         "  INSERT INTO intake.enquiry_transition (enquiry_id, from_status, to_status, actor, note) "
+         "  SELECT id, NULL, 'received', 'intake', '' FROM inserted "
+         "  UNION ALL SELECT id, 'received', status, 'intake', 'at intake' FROM inserted) "
+         "SELECT i.ord, COALESCE(n.id, 0), COALESCE(n.status, ''), "
+         "  COALESCE(array_to_string(n.suggested_areas, ','), ''), "
+         "  COALESCE(n.possible_duplicate_of, 0), n.id IS NOT NULL "
+         "FROM input i LEFT JOIN inserted n ON i.occurrence = 1 AND n.source = i.source "
+         "  AND n.idempotency_key = i.idempotency_key "
+         "ORDER BY i.ord",
+         3},
+    [LOOKUP_KEYS] = {"lookup_keys",
+                     "SELECT t.ord, e.id, e.status, e.content_hash "
+                     "FROM jsonb_to_recordset($1::jsonb) AS t(ord int, source text, "
+                     "  idempotency_key text) "
+                     "JOIN intake.enquiry e ON e.source = t.source "
+                     "  AND e.idempotency_key = t.idempotency_key",
+                     1},
+    [APPEND_EVENTS] = {"append_events",
+                       "INSERT INTO intake.outbox (event_type, aggregate_type, aggregate_id, "
+                       "payload) "
+                       "SELECT e.item->>'type', 'enquiry', e.item->>'id', "
+                       "  decode(e.item->>'payload', 'hex') "
+                       "FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(item, n) "
+                       "ORDER BY e.n",
+                       1},
+    [APPEND_EVENT] = {"append_event",
+                      "INSERT INTO intake.outbox (event_type, aggregate_type, aggregate_id, "
+                      "payload) VALUES ($1, $2, $3, $4)",
+                      4},
+    [SELECT_ENQUIRY] = {"select_enquiry",
+                        "SELECT " ENQUIRY_COLUMNS "FROM intake.enquiry e WHERE e.id = $2", 2},
+    [SELECT_TRANSITIONS] = {"select_transitions",
+                            "SELECT COALESCE(from_status, ''), to_status, actor, " TS("at") ", note "
+                            "FROM intake.enquiry_transition WHERE enquiry_id = $1 ORDER BY id",
+                            1},
+    [SELECT_NOTES] = {"select_notes",
+                      "SELECT id, actor, " TS("at") ", text FROM intake.enquiry_note "
+                      "WHERE enquiry_id = $1 ORDER BY id",
+                      1},
+    [LIST_ENQUIRIES] = {"list_enquiries",
+                        "SELECT " ENQUIRY_COLUMNS "FROM intake.enquiry e "
+                        "WHERE e.id > $2::bigint AND ($3 = '' OR e.status = $3) "
+                        "AND ($4 = '' OR e.kind = $4) AND ($5 = '' OR e.source = $5) "
+                        "AND ($6 = '' OR e.partner_slug = CASE WHEN $6 = '-' THEN '' ELSE $6 END) "
+                        "AND ($7 = '' OR $7 = ANY (e.areas) OR $7 = ANY (e.suggested_areas)) "
+                        "AND ($8 = '' OR e.assignee = $8) "
+                        "AND ($9::date IS NULL OR e.received_at >= $9::date) "
+                        "AND ($10::date IS NULL OR e.received_at < $10::date + 1) "
+                        "ORDER BY e.id LIMIT $11::int",
+                        11},
+    [LOCK_ENQUIRY] = {"lock_enquiry",
+                      "SELECT status, assignee FROM intake.enquiry WHERE id = $1 FOR UPDATE", 1},
+    /* $2 new status, $3 assignee or NULL, $4 old status, $5 actor, $6 note.
+       The first answer sets the first-response time; closing or rejecting
+       sets the resolution time and reopening clears it. */
+    [MOVE_ENQUIRY] = {"move_enquiry",
+                      "WITH moved AS ("
+                      "  UPDATE intake.enquiry SET status = $2, assignee = COALESCE($3, assignee), "
+                      "    first_response_at = CASE WHEN $2 = 'answered' "
+                      "      THEN COALESCE(first_response_at, now()) ELSE first_response_at END, "
+                      "    resolved_at = CASE WHEN $2 IN ('closed', 'rejected') THEN now() "
+                      "      WHEN $4 IN ('closed', 'rejected') THEN NULL ELSE resolved_at END, "
+                      "    updated_at = now() "
+                      "  WHERE id = $1 RETURNING id) "
+                      "INSERT INTO intake.enquiry_transition (enquiry_id, from_status, to_status, "
+                      "  actor, note) SELECT id, $4, $2, $5, $6 FROM moved",
+                      6},
+    [INSERT_NOTE] = {"insert_note",
+                     "INSERT INTO intake.enquiry_note (enquiry_id, actor, text) "
+                     "VALUES ($1, $2, $3) RETURNING id, " TS("at"),
+                     3},
+    [LIST_RULES] = {"list_rules",
+                    "SELECT id, keyword, area_slug FROM intake.triage_rule "
+                    "ORDER BY area_slug, keyword",
+                    0},
+    [INSERT_RULE] = {"insert_rule",
+                     "INSERT INTO intake.triage_rule (keyword, area_slug) VALUES ($1, $2) "
+                     "ON CONFLICT (keyword, area_slug) DO NOTHING RETURNING id",
+                     2},
+    [DELETE_RULE] = {"delete_rule", "DELETE FROM intake.triage_rule WHERE id = $1", 1},
+    [LIST_KINDS] = {"list_kinds",
+                    "SELECT slug, label FROM intake.enquiry_kind ORDER BY created_at, slug", 0},
+    [INSERT_KIND] = {"insert_kind",
+                     "INSERT INTO intake.enquiry_kind (slug, label) VALUES ($1, $2) "
+                     "ON CONFLICT (slug) DO NOTHING",
+                     2},
+};
+const size_t intake_statement_count = STATEMENT_COUNT;
+
+static const char *s_status_names[] = {"",         "received", "triaged",  "assigned",
+                                       "answered", "closed",   "rejected", "quarantined"};
+
+const char *intake_status_text(Dp__EnquiryStatus status)
+{
+    if ((int)status > 0 && (size_t)status < sizeof s_status_names / sizeof *s_status_names)
+        return s_status_names[status];
+    return NULL;
+}
+
+Dp__EnquiryStatus intake_status_value(const char *text)
+{
+    for (size_t i = 1; i < sizeof s_status_names / sizeof *s_status_names; i++)
+        if (strcmp(text, s_status_names[i]) == 0)
+            return (Dp__EnquiryStatus)i;
+    return DP__ENQUIRY_STATUS__ENQUIRY_STATUS_UNSPECIFIED;
+}
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+static void s_id_text(char buffer[24], int64_t value)
+{
+    snprintf(buffer, 24, "%" PRId64, value);
+}
+
+static int64_t s_int64(const PGresult *result, int row, int column)
+{
+    return strtoll(PQgetvalue(result, row, column), NULL, 10);
+}
+
+static char *s_value(dp_arena_t *arena, const PGresult *result, int row, int column)
+{
+    return dp_arena_strdup(arena, PQgetvalue(result, row, column));
+}
+
+/* Splits "a,b" (slugs: no commas inside) into an arena array. */
+static char **s_split(dp_arena_t *arena, const char *text, size_t *count)
+{
+    *count = 0;
+    if (!*text)
+        return NULL;
+    size_t parts = 1;
+    for (const char *p = text; *p; p++)
+        parts += *p == ',';
+    char **items = (char **)dp_arena_array(arena, parts);
+    char *copy = dp_arena_strdup(arena, text);
+    if (!items || !copy)
+        return NULL;
+    char *saveptr = NULL;
+    for (char *item = strtok_r(copy, ",", &saveptr); item; item = strtok_r(NULL, ",", &saveptr))
+        items[(*count)++] = item;
+    return items;
+}
+
+static int s_run_count(dp_db_t *db, int statement, const char *const *params)
+{
+    PGresult *result = dp_db_run(db, statement, params);
+    if (!result)
+        return -1;
+    int rows = PQresultStatus(result) == PGRES_TUPLES_OK ? PQntuples(result)
+                                                         : atoi(PQcmdTuples(result));
+    PQclear(result);
+    return rows;
+}
+
+/* ---- submissions ---------------------------------------------------------------- */
+
+int intake_db_store_batch(dp_db_t *db, dp_arena_t *arena, const char *rows_json,
+                          int duplicate_window_hours, int response_days, intake_stored_t *stored,
+                          size_t count)
+{
+    char window[24], days[24];
+    s_id_text(window, duplicate_window_hours);
+    s_id_text(days, response_days);
+    const char *params[] = {rows_json, window, days};
+    PGresult *result = dp_db_run(db, STORE_BATCH, params);
+    if (!result)
+        return -1;
+    for (int row = 0; row < PQntuples(result); row++) {
+        int ord = atoi(PQgetvalue(result, row, 0));
+        if (ord < 0 || (size_t)ord >= count)
+            continue;
+        intake_stored_t *one = &stored[ord];
+        one->inserted = strcmp(PQgetvalue(result, row, 5), "t") == 0;
+        if (!one->inserted)
+            continue;
+        one->id = s_int64(result, row, 1);
+        snprintf(one->status, sizeof one->status, "%s", PQgetvalue(result, row, 2));
+        one->suggested_areas =
+            s_split(arena, PQgetvalue(result, row, 3), &one->n_suggested_areas);
+        one->possible_duplicate_of = s_int64(result, row, 4);
+    }
+    PQclear(result);
+
+    /* Submissions not stored now were stored before: find what is there. */
+    bool any_missing = false;
+    for (size_t i = 0; i < count; i++)
+        any_missing = any_missing || !stored[i].inserted;
+    if (!any_missing)
+        return 1;
+    const char *lookup_params[] = {rows_json};
+    result = dp_db_run(db, LOOKUP_KEYS, lookup_params);
+    if (!result)
+        return -1;
+    for (int row = 0; row < PQntuples(result); row++) {
+        int ord = atoi(PQgetvalue(result, row, 0));
+        if (ord < 0 || (size_t)ord >= count || stored[ord].inserted)
+            continue;
+        stored[ord].id = s_int64(result, row, 1);
+        snprintf(stored[ord].status, sizeof stored[ord].status, "%s", PQgetvalue(result, row, 2));
+        snprintf(stored[ord].content_hash, sizeof stored[ord].content_hash, "%s",
+                 PQgetvalue(result, row, 3));
+    }
+    PQclear(result);
+    return 1;
+}
+
+int intake_db_append_events(dp_db_t *db, const char *events_json)
+{
+    const char *params[] = {events_json};
+    return s_run_count(db, APPEND_EVENTS, params) < 0 ? -1 : 1;
+}
+
+int intake_db_append_event(dp_db_t *db, const char *event_type, int64_t enquiry_id,
+                           const ProtobufCMessage *payload)
+{
+    char id[24];
+    s_id_text(id, enquiry_id);
+    return dp_db_append_event(db, APPEND_EVENT, event_type, "enquiry", id, payload) ? -1 : 1;
+}
+
+/* ---- enquiries ---------------------------------------------------------------------- */
+
+static Dp__Enquiry *s_enquiry_from_row(dp_arena_t *arena, const PGresult *result, int row)
+{
+    Dp__Enquiry *enquiry = dp_arena_alloc(arena, sizeof *enquiry);
+    if (!enquiry)
+        return NULL;
+    dp__enquiry__init(enquiry);
+    int column = 0;
+    enquiry->id = s_int64(result, row, column++);
+    enquiry->source = s_value(arena, result, row, column++);
+    enquiry->idempotency_key = s_value(arena, result, row, column++);
+    enquiry->sender_name = s_value(arena, result, row, column++);
+    enquiry->email = s_value(arena, result, row, column++);
+    enquiry->organisation = s_value(arena, result, row, column++);
+    enquiry->country = s_value(arena, result, row, column++);
+    enquiry->kind = s_value(arena, result, row, column++);
+    enquiry->subject = s_value(arena, result, row, column++);
+    enquiry->body = s_value(arena, result, row, column++);
+    enquiry->language = s_value(arena, result, row, column++);
+    enquiry->areas = s_split(arena, PQgetvalue(result, row, column++), &enquiry->n_areas);
+    enquiry->received_at = s_value(arena, result, row, column++);
+    enquiry->stored_at = s_value(arena, result, row, column++);
+    enquiry->status = intake_status_value(PQgetvalue(result, row, column++));
+    enquiry->partner_id = s_int64(result, row, column++);
+    enquiry->partner_slug = s_value(arena, result, row, column++);
+    enquiry->suggested_areas =
+        s_split(arena, PQgetvalue(result, row, column++), &enquiry->n_suggested_areas);
+    enquiry->possible_duplicate_of = s_int64(result, row, column++);
+    enquiry->quarantine_reason = s_value(arena, result, row, column++);
+    enquiry->assignee = s_value(arena, result, row, column++);
+    enquiry->due_on = s_value(arena, result, row, column++);
+    enquiry->first_response_at = s_value(arena, result, row, column++);
+    enquiry->resolved_at = s_value(arena, result, row, column++);
+    return enquiry;
+}
+
+static int s_load_history(dp_db_t *db, dp_arena_t *arena, Dp__Enquiry *enquiry)
+{
+    char id[24];
+    s_id_text(id, enquiry->id);
+    const char *params[] = {id};
+    PGresult *result = dp_db_run(db, SELECT_TRANSITIONS, params);
+    if (!result)
+        return -1;
+    int rows = PQntuples(result);
+    enquiry->history = (Dp__EnquiryTransition **)dp_arena_array(arena, (size_t)rows);
+    for (int row = 0; enquiry->history && row < rows; row++) {
+        Dp__EnquiryTransition *step = dp_arena_alloc(arena, sizeof *step);
+        if (!step)
+            break;
+        dp__enquiry_transition__init(step);
+        step->from_status = intake_status_value(PQgetvalue(result, row, 0));
+        step->to_status = intake_status_value(PQgetvalue(result, row, 1));
+        step->actor = s_value(arena, result, row, 2);
+        step->at = s_value(arena, result, row, 3);
+        step->note = s_value(arena, result, row, 4);
+        enquiry->history[enquiry->n_history++] = step;
+    }
+    PQclear(result);
+    result = dp_db_run(db, SELECT_NOTES, params);
+    if (!result)
+        return -1;
+    rows = PQntuples(result);
+    enquiry->notes = (Dp__EnquiryNote **)dp_arena_array(arena, (size_t)rows);
+    for (int row = 0; enquiry->notes && row < rows; row++) {
+        Dp__EnquiryNote *note = dp_arena_alloc(arena, sizeof *note);
+        if (!note)
+            break;
+        dp__enquiry_note__init(note);
+        note->id = s_int64(result, row, 0);
+        note->actor = s_value(arena, result, row, 1);
+        note->at = s_value(arena, result, row, 2);
+        note->text = s_value(arena, result, row, 3);
+        enquiry->notes[enquiry->n_notes++] = note;
+    }
+    PQclear(result);
+    return 1;
+}
+
+int intake_db_load_enquiry(dp_db_t *db, dp_arena_t *arena, int64_t id, bool full,
+                           Dp__Enquiry **enquiry)
+{
+    char id_text[24];
+    s_id_text(id_text, id);
+    const char *params[] = {full ? "true" : "false", id_text};
+    PGresult *result = dp_db_run(db, SELECT_ENQUIRY, params);
+    if (!result)
+        return -1;
+    int found = PQntuples(result) == 1;
+    *enquiry = found ? s_enquiry_from_row(arena, result, 0) : NULL;
+    PQclear(result);
+    if (found && !*enquiry)
+        return -1;
+    if (found && full && s_load_history(db, arena, *enquiry) < 0)
+        return -1;
+    return found;
+}
+
+int intake_db_list_enquiries(dp_db_t *db, dp_arena_t *arena, const Dp__ListEnquiriesRequest *filter,
+                             const char *status, int64_t after_id, int limit,
+                             Dp__Enquiry ***enquiries, size_t *count)
+{
+    char after[24], limit_text[24];
+    s_id_text(after, after_id);
+    s_id_text(limit_text, limit);
+    const char *params[] = {"false",
+                            after,
+                            status ? status : "",
+                            filter->kind,
+                            filter->source,
+                            filter->partner_slug,
+                            filter->area,
+                            filter->assignee,
+                            *filter->received_from ? filter->received_from : NULL,
+                            *filter->received_to ? filter->received_to : NULL,
+                            limit_text};
+    PGresult *result = dp_db_run(db, LIST_ENQUIRIES, params);
+    if (!result)
+        return -1;
+    int rows = PQntuples(result);
+    *count = 0;
+    *enquiries = (Dp__Enquiry **)dp_arena_array(arena, (size_t)rows);
+    for (int row = 0; *enquiries && row < rows; row++) {
+        Dp__Enquiry *enquiry = s_enquiry_from_row(arena, result, row);
+        if (!enquiry)
+            break;
+        (*enquiries)[(*count)++] = enquiry;
+    }
+    PQclear(result);
+    return *count == (size_t)rows ? 1 : -1;
+}
+
+int intake_db_lock_enquiry(dp_db_t *db, int64_t id, char status[16], char assignee[201])
+{
+    char id_text[24];
+    s_id_text(id_text, id);
+    const char *params[] = {id_text};
+    PGresult *result = dp_db_run(db, LOCK_ENQUIRY, params);
+    if (!result)
+        return -1;
+    int found = PQntuples(result) == 1;
+    if (found) {
+        snprintf(status, 16, "%s", PQgetvalue(result, 0, 0));
+        snprintf(assignee, 201, "%s", PQgetvalue(result, 0, 1));
+    }
+    PQclear(result);
+    return found;
+}
+
+int intake_db_move(dp_db_t *db, int64_t id, const char *from, const char *to,
+                   const char *assignee, const char *actor, const char *note)
+{
+    char id_text[24];
+    s_id_text(id_text, id);
+    const char *params[] = {id_text, to, assignee, from, actor, note ? note : ""};
+    return s_run_count(db, MOVE_ENQUIRY, params) == 1 ? 1 : -1;
+}
+
+int intake_db_add_note(dp_db_t *db, dp_arena_t *arena, int64_t id, const char *actor,
+                       const char *text, Dp__EnquiryNote **note)
+{
+    char id_text[24];
+    s_id_text(id_text, id);
+    const char *params[] = {id_text, actor, text};
+    PGresult *result = dp_db_run(db, INSERT_NOTE, params);
+    if (!result)
+        return -1;
+    *note = dp_arena_alloc(arena, sizeof **note);
+    if (*note) {
+        dp__enquiry_note__init(*note);
+        (*note)->id = s_int64(result, 0, 0);
+        (*note)->at = s_value(arena, result, 0, 1);
+        (*note)->actor = dp_arena_strdup(arena, actor);
+        (*note)->text = dp_arena_strdup(arena, text);
+    }
+    PQclear(result);
+    return *note ? 1 : -1;
+}
+
+/* ---- rules and kinds ---------------------------------------------------------------- */
+
+int intake_db_list_rules(dp_db_t *db, dp_arena_t *arena, Dp__TriageRule ***rules, size_t *count)
+{
+    PGresult *result = dp_db_run(db, LIST_RULES, NULL);
+    if (!result)
+        return -1;
+    int rows = PQntuples(result);
+    *count = 0;
+    *rules = (Dp__TriageRule **)dp_arena_array(arena, (size_t)rows);
+    for (int row = 0; *rules && row < rows; row++) {
+        Dp__TriageRule *rule = dp_arena_alloc(arena, sizeof *rule);
+        if (!rule)
+            break;
+        dp__triage_rule__init(rule);
+        rule->id = s_int64(result, row, 0);
+        rule->keyword = s_value(arena, result, row, 1);
+        rule->area = s_value(arena, result, row, 2);
+        (*rules)[(*count)++] = rule;
+    }
+    PQclear(result);
+    return *count == (size_t)rows ? 1 : -1;
+}
+
+int intake_db_add_rule(dp_db_t *db, const char *keyword, const char *area, int64_t *id)
+{
+    const char *params[] = {keyword, area};
+    PGresult *result = dp_db_run(db, INSERT_RULE, params);
+    if (!result)
+        return -1;
+    int added = PQntuples(result) == 1;
+    if (added)
+        *id = s_int64(result, 0, 0);
+    PQclear(result);
+    return added;
+}
+
+int intake_db_remove_rule(dp_db_t *db, int64_t id)
+{
+    char id_text[24];
+    s_id_text(id_text, id);
+    const char *params[] = {id_text};
+    return s_run_count(db, DELETE_RULE, params);
+}
+
+int intake_db_list_kinds(dp_db_t *db, dp_arena_t *arena, Dp__EnquiryKind ***kinds, size_t *count)
+{
+    PGresult *result = dp_db_run(db, LIST_KINDS, NULL);
+    if (!result)
+        return -1;
+    int rows = PQntuples(result);
+    *count = 0;
+    *kinds = (Dp__EnquiryKind **)dp_arena_array(arena, (size_t)rows);
+    for (int row = 0; *kinds && row < rows; row++) {
+        Dp__EnquiryKind *kind = dp_arena_alloc(arena, sizeof *kind);
+        if (!kind)
+            break;
+        dp__enquiry_kind__init(kind);
+        kind->slug = s_value(arena, result, row, 0);
+        kind->label = s_value(arena, result, row, 1);
+        (*kinds)[(*count)++] = kind;
+    }
+    PQclear(result);
+    return *count == (size_t)rows ? 1 : -1;
+}
+
+int intake_db_add_kind(dp_db_t *db, const char *slug, const char *label)
+{
+    const char *params[] = {slug, label};
+    return s_run_count(db, INSERT_KIND, params);
+}

@@ -1,0 +1,43 @@
+/* Triage at intake that needs no database: the partner-domain map (from
+   the registry, over ZeroMQ), the known areas, the sender rate limit, the
+   normalised subject and the content hash of a submission. */
+#ifndef INTAKE_TRIAGE_H
+#define INTAKE_TRIAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dp_client.h"
+#include "intake.pb-c.h"
+
+typedef struct _intake_triage_t intake_triage_t;
+
+/* limit_per_hour: submissions from one address in an hour before the rest
+   are quarantined (0: no limit). */
+intake_triage_t *intake_triage_new(int limit_per_hour);
+void intake_triage_destroy(intake_triage_t **self_p);
+
+/* Reloads partner domains and areas from the registry. Returns 0, or -1
+   when the registry did not answer (the previous map stays). */
+int intake_triage_refresh(intake_triage_t *self, dp_client_t *registry);
+/* True once a refresh has succeeded. */
+bool intake_triage_has_partners(const intake_triage_t *self);
+size_t intake_triage_domain_count(const intake_triage_t *self);
+
+/* The partner whose domain (or a parent domain of it) the address uses.
+   Returns true with id and slug (borrowed) when there is one. */
+bool intake_triage_match_partner(const intake_triage_t *self, const char *email,
+                                 int64_t *partner_id, const char **partner_slug);
+/* True when the area is known, or when no area list has been loaded yet. */
+bool intake_triage_area_known(const intake_triage_t *self, const char *area);
+
+/* Counts a submission from the address; true when it is over the limit. */
+bool intake_triage_over_rate(intake_triage_t *self, const char *email, int64_t now_ms);
+
+/* The subject lower-cased, without leading "re:", "fw:", "fwd:", "aw:" and
+   with runs of spaces made one. The caller frees it. */
+char *intake_subject_key(const char *subject);
+/* Hex SHA-1 over every field of the submission. The caller frees it. */
+char *intake_content_hash(const Dp__EnquirySubmission *submission);
+
+#endif
