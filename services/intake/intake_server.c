@@ -1,0 +1,95 @@
+#include "intake_server.h"
+
+#include "dp_log.h"
+#include "dp_server.h"
+#include "intake_db.h"
+#include "intake_service.h"
+
+const dp_setting_t intake_settings[] = {
+    {"DP_DATABASE_URL", "", "libpq connection string or URI (empty: libpq's PG* variables)"},
+    {"DP_INTAKE_ENDPOINT", "tcp://127.0.0.1:7102", "ZeroMQ endpoint to bind (ROUTER)"},
+    {"DP_REGISTRY_ENDPOINT", "tcp://127.0.0.1:7101", "the registry, for partner domains"},
+    {"DP_LOG_LEVEL", "info", "debug, info, warning or error"},
+    {"DP_MAX_MESSAGE_BYTES", "1048576", "largest request accepted", true, 1024, 67108864},
+    {"DP_QUEUE_LIMIT", "10000", "requests queued per client before ZeroMQ pushes back", true, 1,
+     1000000},
+    {"DP_DB_WAIT_MS", "30000", "how long to wait for PostgreSQL at start", true, 0, 3600000},
+    {"DP_INTAKE_MAX_BATCH", "256", "submissions stored in one transaction at most", true, 1, 10000},
+    {"DP_INTAKE_MAX_BODY_BYTES", "20000", "longest enquiry body", true, 100, 1000000},
+    {"DP_INTAKE_DUPLICATE_WINDOW_HOURS", "72",
+     "same sender and subject within this many hours: possible duplicate", true, 0, 87600},
+    {"DP_INTAKE_RESPONSE_DAYS", "5", "first-response target in days (sets the due date)", true, 0,
+     365},
+    {"DP_INTAKE_SENDER_LIMIT_PER_HOUR", "20",
+     "submissions from one address per hour before the rest are quarantined (0: no limit)", true, 0,
+     1000000},
+    {"DP_INTAKE_PARTNER_REFRESH_MS", "60000", "how often partner domains are reloaded", true, 100,
+     86400000},
+};
+const size_t intake_setting_count = sizeof intake_settings / sizeof intake_settings[0];
+
+const dp_route_t intake_routes[] = {
+    {&dp__submit_enquiry_request__descriptor, NULL, intake_submit_batch},
+    {&dp__get_enquiry_request__descriptor, intake_get, NULL},
+    {&dp__list_enquiries_request__descriptor, intake_list, NULL},
+    {&dp__assign_enquiry_request__descriptor, intake_assign, NULL},
+    {&dp__transition_enquiry_request__descriptor, intake_transition, NULL},
+    {&dp__add_enquiry_note_request__descriptor, intake_add_note, NULL},
+    {&dp__list_triage_rules_request__descriptor, intake_list_rules, NULL},
+    {&dp__add_triage_rule_request__descriptor, intake_add_rule, NULL},
+    {&dp__remove_triage_rule_request__descriptor, intake_remove_rule, NULL},
+    {&dp__list_enquiry_kinds_request__descriptor, intake_list_kinds, NULL},
+    {&dp__add_enquiry_kind_request__descriptor, intake_add_kind, NULL},
+};
+const size_t intake_route_count = sizeof intake_routes / sizeof intake_routes[0];
+
+/* Reloads partner domains when due; until the first load succeeds it tries
+   on every tick, so that a registry that starts later is picked up soon. */
+static void s_tick(void *state)
+{
+    intake_t *intake = state;
+    int64_t now = zclock_mono();
+    if (now < intake->next_refresh)
+        return;
+    bool ok = intake_triage_refresh(intake->triage, intake->registry) == 0;
+    intake->next_refresh = now + (ok ? intake->refresh_ms : 1000);
+}
+
+void intake_actor(zsock_t *pipe, void *args)
+{
+    const dp_config_t *config = args;
+    intake_t intake = {
+        .max_body_bytes = (size_t)dp_config_get_int(config, "DP_INTAKE_MAX_BODY_BYTES"),
+        .duplicate_window_hours = (int)dp_config_get_int(config, "DP_INTAKE_DUPLICATE_WINDOW_HOURS"),
+        .response_days = (int)dp_config_get_int(config, "DP_INTAKE_RESPONSE_DAYS"),
+        .refresh_ms = (int)dp_config_get_int(config, "DP_INTAKE_PARTNER_REFRESH_MS")};
+    intake.db = dp_db_new(dp_config_get(config, "DP_DATABASE_URL"), "dp-intake", intake_statements,
+                          intake_statement_count);
+    intake.registry = dp_client_new(dp_config_get(config, "DP_REGISTRY_ENDPOINT"), 2000, 1);
+    intake.triage =
+        intake_triage_new((int)dp_config_get_int(config, "DP_INTAKE_SENDER_LIMIT_PER_HOUR"));
+    if (!intake.db || !intake.registry || !intake.triage) {
+        dp_error("cannot start: out of memory or a bad DP_REGISTRY_ENDPOINT");
+        zsock_signal(pipe, 1);
+    } else {
+        if (dp_db_connect(intake.db, (int)dp_config_get_int(config, "DP_DB_WAIT_MS")) != 0)
+            dp_warning("PostgreSQL not reachable yet: %s", dp_db_failure_message(intake.db));
+        s_tick(&intake);
+        dp_server_config_t server = {
+            .service_name = "intake",
+            .endpoint = dp_config_get(config, "DP_INTAKE_ENDPOINT"),
+            .max_message_bytes = (size_t)dp_config_get_int(config, "DP_MAX_MESSAGE_BYTES"),
+            .queue_limit = (int)dp_config_get_int(config, "DP_QUEUE_LIMIT"),
+            .routes = intake_routes,
+            .route_count = intake_route_count,
+            .state = &intake,
+            .db = intake.db,
+            .max_batch = (size_t)dp_config_get_int(config, "DP_INTAKE_MAX_BATCH"),
+            .tick_ms = 250,
+            .on_tick = s_tick};
+        dp_server_run(&server, pipe);
+    }
+    intake_triage_destroy(&intake.triage);
+    dp_client_destroy(&intake.registry);
+    dp_db_destroy(&intake.db);
+}

@@ -1,0 +1,39 @@
+/* The intake service's state, shared by its handlers. */
+#ifndef INTAKE_SERVICE_H
+#define INTAKE_SERVICE_H
+
+#include "dp_client.h"
+#include "dp_db.h"
+#include "dp_server.h"
+#include "intake_triage.h"
+
+typedef struct {
+    dp_db_t *db;                  /* the intake's connection, as role dp_intake */
+    dp_client_t *registry;        /* for partner domains and areas */
+    intake_triage_t *triage;      /* partner map, areas, sender rate limit */
+    size_t max_body_bytes;        /* longest enquiry body accepted */
+    int duplicate_window_hours;   /* same sender and subject within this: possible duplicate */
+    int response_days;            /* first-response target, for the due date */
+    int refresh_ms;               /* how often partner domains are reloaded */
+    int64_t next_refresh;         /* zclock_mono time of the next reload */
+} intake_t;
+
+/* Submissions: validated one by one, stored together (group commit). */
+void intake_submit_batch(void *state, const ProtobufCMessage **requests, dp_reply_t **replies,
+                         size_t count);
+
+/* Staff requests (intake_workflow.c). */
+void intake_get(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+void intake_list(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+void intake_assign(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+void intake_transition(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+void intake_add_note(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+
+/* Triage rules and enquiry kinds (intake_reference.c). */
+void intake_list_rules(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+void intake_add_rule(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+void intake_remove_rule(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+void intake_list_kinds(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+void intake_add_kind(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+
+#endif

@@ -1,0 +1,383 @@
+/* Submissions from feeding systems. Every submission that arrived while the
+   previous batch was being committed is validated on its own, then all
+   valid ones are stored in one transaction (group commit) and acknowledged
+   only after COMMIT returns (synchronous_commit is on). A batch that fails
+   as a whole is retried one submission at a time, so that one bad
+   submission is refused alone. */
+#include <ctype.h>
+#include <czmq.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "dp_log.h"
+#include "dp_validate.h"
+#include "events.pb-c.h"
+#include "intake_db.h"
+#include "intake_service.h"
+
+enum {
+    MAX_SOURCE_BYTES = 63,
+    MAX_KEY_BYTES = 128,
+    MAX_NAME_BYTES = 200,
+    MAX_SUBJECT_BYTES = 300,
+    MAX_LANGUAGE_BYTES = 16,
+    MAX_AREAS = 10
+};
+
+#define INVALID DP__CODE__CODE_INVALID_ARGUMENT
+
+/* One valid submission on its way into the database. */
+typedef struct {
+    const Dp__EnquirySubmission *submission; /* the request's */
+    dp_reply_t *reply;                       /* where its answer goes */
+    char *content_hash;                      /* of every field */
+    char *subject_key;                       /* normalised subject */
+    int64_t partner_id;                      /* matched partner, or 0 */
+    const char *partner_slug;                /* borrowed from the triage map, or "" */
+    const char *quarantine_reason;           /* "honeypot", "rate" or "" */
+} item_t;
+
+/* ---- validation ---------------------------------------------------------------- */
+
+/* RFC 3339: 2026-11-28T16:30:00Z, with optional fraction and offset. */
+static bool s_valid_timestamp(const char *text)
+{
+    if (strlen(text) < 20 || strlen(text) > 35)
+        return false;
+    char date[11];
+    memcpy(date, text, 10);
+    date[10] = 0;
+    if (!dp_valid_date(date) || (text[10] != 'T' && text[10] != 't' && text[10] != ' '))
+        return false;
+    const char *p = text + 11;
+    int hour, minute, second;
+    if (!isdigit((unsigned char)p[0]) || sscanf(p, "%2d:%2d:%2d", &hour, &minute, &second) != 3 ||
+        p[2] != ':' || p[5] != ':' || hour > 23 || minute > 59 || second > 60)
+        return false;
+    p += 8;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if ((*p == 'Z' || *p == 'z') && p[1] == 0)
+        return true;
+    int offset_hours, offset_minutes;
+    return (*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':' &&
+           sscanf(p + 1, "%2d:%2d", &offset_hours, &offset_minutes) == 2 && offset_hours < 24 &&
+           offset_minutes < 60;
+}
+
+static bool s_valid_language(const char *text)
+{
+    if (!*text)
+        return true;
+    size_t length = strlen(text);
+    if (length > MAX_LANGUAGE_BYTES || length < 2)
+        return false;
+    for (size_t i = 0; i < length; i++)
+        if (!isalnum((unsigned char)text[i]) && text[i] != '-')
+            return false;
+    return isalpha((unsigned char)text[0]) && isalpha((unsigned char)text[1]);
+}
+
+static bool s_valid_country(const char *text)
+{
+    return !*text || (strlen(text) == 2 && isupper((unsigned char)text[0]) &&
+                      isupper((unsigned char)text[1]));
+}
+
+static bool s_text(dp_reply_t *reply, const char *field, const char *value, size_t max,
+                   bool required)
+{
+    if (required ? dp_valid_required_text(value, max) : dp_valid_text(value, max))
+        return true;
+    dp_reply_error(reply, INVALID, field, "%s must be %sUTF-8 text of at most %zu bytes", field,
+                   required ? "non-blank " : "", max);
+    return false;
+}
+
+static bool s_check(const intake_t *intake, const Dp__EnquirySubmission *s, dp_reply_t *reply)
+{
+    if (!s) {
+        dp_reply_error(reply, INVALID, "enquiry", "enquiry is required");
+        return false;
+    }
+    if (!dp_valid_slug(s->source)) {
+        dp_reply_error(reply, INVALID, "source",
+                       "source must be the feeding system's name: 1 to %d lower-case letters, "
+                       "digits or hyphens",
+                       MAX_SOURCE_BYTES);
+        return false;
+    }
+    if (!s_text(reply, "idempotency_key", s->idempotency_key, MAX_KEY_BYTES, true) ||
+        !s_text(reply, "sender_name", s->sender_name, MAX_NAME_BYTES, true))
+        return false;
+    if (!dp_valid_email(s->email)) {
+        dp_reply_error(reply, INVALID, "email", "email must be an address such as name@example.org");
+        return false;
+    }
+    if (!s_text(reply, "organisation", s->organisation, MAX_NAME_BYTES, false))
+        return false;
+    if (!s_valid_country(s->country)) {
+        dp_reply_error(reply, INVALID, "country",
+                       "country must be an ISO 3166-1 alpha-2 code such as FR, or empty");
+        return false;
+    }
+    if (!dp_valid_slug(s->kind)) {
+        dp_reply_error(reply, INVALID, "kind", "kind must be the slug of an enquiry kind");
+        return false;
+    }
+    if (!s_text(reply, "subject", s->subject, MAX_SUBJECT_BYTES, true) ||
+        !s_text(reply, "body", s->body, intake->max_body_bytes, true))
+        return false;
+    if (!s_valid_language(s->language)) {
+        dp_reply_error(reply, INVALID, "language",
+                       "language must be a language tag such as en or de-CH, or empty");
+        return false;
+    }
+    if (s->n_areas > MAX_AREAS) {
+        dp_reply_error(reply, INVALID, "areas", "at most %d areas", MAX_AREAS);
+        return false;
+    }
+    for (size_t i = 0; i < s->n_areas; i++)
+        if (!dp_valid_slug(s->areas[i]) || !intake_triage_area_known(intake->triage, s->areas[i])) {
+            dp_reply_error(reply, INVALID, "areas", "areas[%zu] is not a known area", i);
+            return false;
+        }
+    if (!s_valid_timestamp(s->received_at)) {
+        dp_reply_error(reply, INVALID, "received_at",
+                       "received_at must be an RFC 3339 time such as 2026-11-28T16:30:00Z");
+        return false;
+    }
+    if (!dp_valid_text(s->honeypot, 1000)) {
+        dp_reply_error(reply, INVALID, "honeypot", "honeypot must be text");
+        return false;
+    }
+    return true;
+}
+
+/* ---- storing ---------------------------------------------------------------------- */
+
+static json_t *s_row(const item_t *item, size_t ord)
+{
+    const Dp__EnquirySubmission *s = item->submission;
+    json_t *areas = json_array();
+    for (size_t i = 0; i < s->n_areas; i++)
+        json_array_append_new(areas, json_string(s->areas[i]));
+    json_t *row = json_pack(
+        "{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s}",
+        "ord", (json_int_t)ord, "source", s->source, "idempotency_key", s->idempotency_key,
+        "content_hash", item->content_hash, "sender_name", s->sender_name, "email", s->email,
+        "organisation", s->organisation, "country", s->country, "kind", s->kind, "subject",
+        s->subject, "subject_key", item->subject_key, "body", s->body, "language", s->language,
+        "areas", areas, "received_at", s->received_at, "status",
+        *item->quarantine_reason ? "quarantined" : "triaged", "partner_slug", item->partner_slug,
+        "quarantine_reason", item->quarantine_reason);
+    if (row && item->partner_id)
+        json_object_set_new(row, "partner_id", json_integer(item->partner_id));
+    return row;
+}
+
+static int s_add_event(json_t *events, const char *type, const Dp__EnquiryEvent *event)
+{
+    size_t size = 0;
+    unsigned char *packed = dp_message_pack(&event->base, &size);
+    if (!packed)
+        return -1;
+    char *hex = malloc(size * 2 + 1);
+    if (!hex) {
+        free(packed);
+        return -1;
+    }
+    for (size_t i = 0; i < size; i++)
+        snprintf(hex + i * 2, 3, "%02x", packed[i]);
+    hex[size * 2] = 0;
+    char id[24];
+    snprintf(id, sizeof id, "%" PRId64, event->enquiry_id);
+    int outcome = json_array_append_new(events, json_pack("{s:s, s:s, s:s}", "type", type, "id",
+                                                          id, "payload", hex));
+    free(hex);
+    free(packed);
+    return outcome;
+}
+
+/* enquiry.received and enquiry.triaged for one newly stored enquiry. */
+static int s_add_events(json_t *events, const item_t *item, const intake_stored_t *stored)
+{
+    const Dp__EnquirySubmission *s = item->submission;
+    size_t n_areas = s->n_areas + stored->n_suggested_areas;
+    char **areas = calloc(n_areas ? n_areas : 1, sizeof *areas);
+    if (!areas)
+        return -1;
+    for (size_t i = 0; i < s->n_areas; i++)
+        areas[i] = s->areas[i];
+    for (size_t i = 0; i < stored->n_suggested_areas; i++)
+        areas[s->n_areas + i] = stored->suggested_areas[i];
+    Dp__EnquiryEvent event = DP__ENQUIRY_EVENT__INIT;
+    event.enquiry_id = stored->id;
+    event.source = s->source;
+    event.kind = s->kind;
+    event.status = "received";
+    event.partner_id = item->partner_id;
+    event.areas = areas;
+    event.n_areas = n_areas;
+    event.received_at = s->received_at;
+    event.possible_duplicate = stored->possible_duplicate_of != 0;
+    int outcome = s_add_event(events, "enquiry.received", &event);
+    event.previous_status = "received";
+    event.status = (char *)stored->status;
+    if (outcome == 0)
+        outcome = s_add_event(events, "enquiry.triaged", &event);
+    free(areas);
+    return outcome;
+}
+
+/* What one transaction over a batch works with. */
+typedef struct {
+    intake_t *intake;         /* the service */
+    item_t *items;            /* the submissions */
+    size_t count;             /* how many */
+    intake_stored_t *stored;  /* the database's answer for each */
+    const char *rows_json;    /* the submissions as rows */
+    dp_arena_t *arena;        /* for suggested areas */
+} batch_t;
+
+static dp_txn_outcome_t s_store_body(dp_db_t *db, void *arg)
+{
+    batch_t *batch = arg;
+    memset(batch->stored, 0, batch->count * sizeof *batch->stored);
+    if (intake_db_store_batch(db, batch->arena, batch->rows_json,
+                              batch->intake->duplicate_window_hours, batch->intake->response_days,
+                              batch->stored, batch->count) < 0)
+        return DP_TXN_FAILED;
+    json_t *events = json_array();
+    int failed = events ? 0 : -1;
+    for (size_t i = 0; !failed && i < batch->count; i++)
+        if (batch->stored[i].inserted)
+            failed = s_add_events(events, &batch->items[i], &batch->stored[i]);
+    char *events_json = failed || json_array_size(events) == 0
+                            ? NULL
+                            : json_dumps(events, JSON_COMPACT);
+    json_decref(events);
+    if (failed)
+        return DP_TXN_FAILED;
+    int appended = events_json ? intake_db_append_events(db, events_json) : 1;
+    free(events_json);
+    return appended < 0 ? DP_TXN_FAILED : DP_TXN_COMMIT;
+}
+
+static void s_answer(const item_t *item, const intake_stored_t *stored)
+{
+    if (stored->id == 0) {
+        dp_reply_error(item->reply, DP__CODE__CODE_INTERNAL, NULL, "the enquiry was not stored");
+        return;
+    }
+    if (!stored->inserted && strcmp(stored->content_hash, item->content_hash) != 0) {
+        dp_reply_error(item->reply, DP__CODE__CODE_ALREADY_EXISTS, "idempotency_key",
+                       "idempotency_key was used by source %s for a different enquiry (id %" PRId64
+                       "); a retry must send the same content",
+                       item->submission->source, stored->id);
+        return;
+    }
+    Dp__SubmitEnquiryReply answer = DP__SUBMIT_ENQUIRY_REPLY__INIT;
+    answer.enquiry_id = stored->id;
+    answer.status = intake_status_value(stored->status);
+    answer.already_submitted = !stored->inserted;
+    dp_reply_ok(item->reply, &answer.base);
+}
+
+/* Stores items in one transaction; returns 0 when committed and answered. */
+static int s_store(intake_t *intake, item_t *items, size_t count)
+{
+    json_t *rows = json_array();
+    for (size_t i = 0; rows && i < count; i++)
+        json_array_append_new(rows, s_row(&items[i], i));
+    char *rows_json = rows ? json_dumps(rows, JSON_COMPACT) : NULL;
+    json_decref(rows);
+    intake_stored_t *stored = calloc(count, sizeof *stored);
+    dp_arena_t *arena = dp_arena_new();
+    int outcome = -1;
+    if (rows_json && stored && arena) {
+        batch_t batch = {intake, items, count, stored, rows_json, arena};
+        outcome = dp_db_transaction(intake->db, s_store_body, &batch);
+        if (outcome == 0)
+            for (size_t i = 0; i < count; i++)
+                s_answer(&items[i], &stored[i]);
+    }
+    free(rows_json);
+    free(stored);
+    dp_arena_destroy(&arena);
+    return outcome == 0 ? 0 : -1;
+}
+
+static void s_refuse_all(intake_t *intake, item_t *items, size_t count)
+{
+    bool unknown_kind = dp_db_failure(intake->db) == DP_DB_FOREIGN_KEY &&
+                        strcmp(dp_db_failure_constraint(intake->db), "enquiry_kind_fkey") == 0;
+    for (size_t i = 0; i < count; i++)
+        if (unknown_kind)
+            dp_reply_error(items[i].reply, INVALID, "kind", "unknown kind '%s'",
+                           items[i].submission->kind);
+        else
+            dp_reply_db_failure(items[i].reply, intake->db);
+}
+
+void intake_submit_batch(void *state, const ProtobufCMessage **requests, dp_reply_t **replies,
+                         size_t count)
+{
+    intake_t *intake = state;
+    item_t *items = calloc(count, sizeof *items);
+    if (!items) {
+        for (size_t i = 0; i < count; i++)
+            dp_reply_error(replies[i], DP__CODE__CODE_RESOURCE_EXHAUSTED, NULL, "out of memory");
+        return;
+    }
+    size_t valid = 0;
+    int64_t now = zclock_mono();
+    for (size_t i = 0; i < count; i++) {
+        const Dp__EnquirySubmission *s = ((const Dp__SubmitEnquiryRequest *)requests[i])->enquiry;
+        if (!s_check(intake, s, replies[i]))
+            continue;
+        item_t *item = &items[valid];
+        item->submission = s;
+        item->reply = replies[i];
+        item->content_hash = intake_content_hash(s);
+        item->subject_key = intake_subject_key(s->subject);
+        item->partner_slug = "";
+        intake_triage_match_partner(intake->triage, s->email, &item->partner_id,
+                                    &item->partner_slug);
+        item->quarantine_reason = *s->honeypot ? "honeypot"
+                                  : intake_triage_over_rate(intake->triage, s->email, now) ? "rate"
+                                                                                            : "";
+        if (!item->content_hash || !item->subject_key) {
+            dp_reply_error(replies[i], DP__CODE__CODE_RESOURCE_EXHAUSTED, NULL, "out of memory");
+            free(item->content_hash);
+            free(item->subject_key);
+            continue;
+        }
+        valid++;
+    }
+    if (valid && s_store(intake, items, valid) != 0) {
+        dp_db_failure_t failure = dp_db_failure(intake->db);
+        if (failure == DP_DB_CONNECTION || valid == 1)
+            s_refuse_all(intake, items, valid);
+        else {
+            /* Something in the batch failed it: store each alone, so only
+               the culprit is refused. */
+            dp_warning("batch of %zu failed (%s); storing one by one", valid,
+                       dp_db_failure_sqlstate(intake->db));
+            for (size_t i = 0; i < valid; i++)
+                if (s_store(intake, &items[i], 1) != 0)
+                    s_refuse_all(intake, &items[i], 1);
+        }
+    }
+    for (size_t i = 0; i < valid; i++) {
+        free(items[i].content_hash);
+        free(items[i].subject_key);
+    }
+    free(items);
+}
