@@ -324,39 +324,49 @@ void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)
     dp_info("%s %s serving on %s", config->service_name, DP_VERSION, bound ? bound : "?");
     zsock_signal(pipe, 0);
 
-    zpoller_t *poller = zpoller_new(pipe, router, NULL);
     int64_t next_tick = config->tick_ms > 0 ? zclock_mono() + config->tick_ms : -1;
-    while (poller) {
-        int timeout = -1;
+    bool running = true;
+    while (running) {
+        long timeout = -1;
         if (next_tick >= 0) {
             int64_t left = next_tick - zclock_mono();
-            timeout = left > 0 ? (int)left : 0;
+            timeout = left > 0 ? (long)left : 0;
         }
-        void *which = zpoller_wait(poller, timeout);
+        /* The service may watch one more socket and one file descriptor
+           (e.g. a SUB socket, or PostgreSQL's for LISTEN); both may change
+           between turns, so they are asked for each time. */
+        zsock_t *extra = config->extra_socket ? config->extra_socket(config->state) : NULL;
+        int fd = config->extra_fd ? config->extra_fd(config->state) : -1;
+        zmq_pollitem_t items[4] = {{zsock_resolve(pipe), 0, ZMQ_POLLIN, 0},
+                                   {zsock_resolve(router), 0, ZMQ_POLLIN, 0}};
+        int count = 2;
+        if (extra)
+            items[count++] = (zmq_pollitem_t){zsock_resolve(extra), 0, ZMQ_POLLIN, 0};
+        int fd_item = fd >= 0 ? count : -1;
+        if (fd >= 0)
+            items[count++] = (zmq_pollitem_t){NULL, fd, ZMQ_POLLIN, 0};
+        if (zmq_poll(items, count, timeout) < 0 && zmq_errno() != EINTR)
+            break;
         if (next_tick >= 0 && zclock_mono() >= next_tick) {
             config->on_tick(config->state);
             next_tick = zclock_mono() + config->tick_ms;
         }
-        if (which == router) {
+        if (items[1].revents & ZMQ_POLLIN)
             s_serve_ready(&server, router, pending);
-            continue;
+        if (extra && (items[2].revents & ZMQ_POLLIN))
+            config->on_extra_socket(config->state);
+        if (fd_item >= 0 && (items[fd_item].revents & (ZMQ_POLLIN | ZMQ_POLLERR)))
+            config->on_extra_fd(config->state);
+        if (items[0].revents & ZMQ_POLLIN) {
+            char *command = zstr_recv(pipe);
+            if (!command)
+                break;
+            running = strcmp(command, "$TERM") != 0;
+            if (strcmp(command, "ENDPOINT") == 0)
+                zstr_send(pipe, bound ? bound : "");
+            zstr_free(&command);
         }
-        if (which != pipe) {
-            if (zpoller_expired(poller))
-                continue;
-            break; /* interrupted */
-        }
-        char *command = zstr_recv(pipe);
-        if (!command)
-            break;
-        bool stop = strcmp(command, "$TERM") == 0;
-        if (strcmp(command, "ENDPOINT") == 0)
-            zstr_send(pipe, bound ? bound : "");
-        zstr_free(&command);
-        if (stop)
-            break;
     }
-    zpoller_destroy(&poller);
     zsock_destroy(&router);
     free(bound);
     free(pending);

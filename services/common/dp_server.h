@@ -41,6 +41,10 @@ typedef struct {
     size_t max_batch;         /* requests taken off the socket at once; 0 means 1 */
     int tick_ms;              /* if > 0, on_tick runs about this often */
     void (*on_tick)(void *state); /* periodic work between requests */
+    zsock_t *(*extra_socket)(void *state); /* another socket to watch, or NULL */
+    void (*on_extra_socket)(void *state);  /* called when it is readable */
+    int (*extra_fd)(void *state);          /* a file descriptor to watch, or -1 */
+    void (*on_extra_fd)(void *state);      /* called when it is readable */
 } dp_server_config_t;
 
 /* Binds, signals the pipe (0 on success, -1 when binding failed) and serves
