@@ -258,6 +258,36 @@ int dp_db_append_event(dp_db_t *self, int statement, const char *event_type,
     return 0;
 }
 
+static int s_command(dp_db_t *self, const char *command);
+
+int dp_db_listen(dp_db_t *self, const char *listen_sql)
+{
+    return s_command(self, listen_sql);
+}
+
+int dp_db_socket(dp_db_t *self)
+{
+    return dp_db_is_connected(self) ? PQsocket(self->conn) : -1;
+}
+
+int dp_db_drain_notifications(dp_db_t *self)
+{
+    if (!dp_db_is_connected(self))
+        return -1;
+    if (!PQconsumeInput(self->conn)) {
+        s_set_failure(self, DP_DB_CONNECTION, "08006", PQerrorMessage(self->conn), NULL);
+        s_disconnect(self);
+        return -1;
+    }
+    int count = 0;
+    PGnotify *notification;
+    while ((notification = PQnotifies(self->conn)) != NULL) {
+        PQfreemem(notification);
+        count++;
+    }
+    return count;
+}
+
 /* Runs a transaction-control command; 0 on success. */
 static int s_command(dp_db_t *self, const char *command)
 {

@@ -68,6 +68,15 @@ int dp_db_append_event(dp_db_t *self, int statement, const char *event_type,
                        const char *aggregate_type, const char *aggregate_id,
                        const ProtobufCMessage *payload);
 
+/* LISTEN support: `listen_sql` is a constant "LISTEN channel". Returns 0
+   or -1. Call again after a reconnect (dp_db_reconnect_count changes). */
+int dp_db_listen(dp_db_t *self, const char *listen_sql);
+/* The connection's socket for polling, or -1 when not connected. */
+int dp_db_socket(dp_db_t *self);
+/* Reads what arrived on the socket and counts the notifications in it
+   (dropping their payloads). Returns -1 when the connection is lost. */
+int dp_db_drain_notifications(dp_db_t *self);
+
 /* Outcome of a transaction body. */
 typedef enum {
     DP_TXN_COMMIT = 0,   /* commit what was done */

@@ -30,6 +30,9 @@ bool dp_valid_text(const char *text, size_t max_bytes)
         for (size_t i = 1; i <= extra; i++)
             if ((p[i] & 0xc0) != 0x80)
                 return false;
+        /* U+0080..U+009F are control characters too (C1). */
+        if (extra == 1 && c == 0xc2 && p[1] < 0xa0)
+            return false;
         /* Reject overlong three-byte forms and UTF-16 surrogates. */
         if (extra == 2 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0)))
             return false;

@@ -1,0 +1,233 @@
+/* Test support: the environment that scripts/test exports, a fresh database
+   per test program, the registry actor started inside the test process, a
+   typed call per request type, admin queries and subprocesses.
+
+   Every helper that cannot do its job fails loudly: the ones used before the
+   tests run print what is missing and exit(1); the ones used inside a cmocka
+   test fail that test. Nothing is skipped. */
+#ifndef TEST_SUPPORT_H
+#define TEST_SUPPORT_H
+
+#include <czmq.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dp_codec.h"
+#include "envelope.pb-c.h"
+#include "events.pb-c.h"
+#include "registry.pb-c.h"
+
+/* ---- Environment --------------------------------------------------------- */
+
+/* The value of a variable that scripts/test exports; prints which one is
+   missing and exits 1 when it is unset or empty. */
+const char *ts_require_env(const char *name);
+
+/* ---- A fresh database ---------------------------------------------------- */
+
+/* The roles a database URL can be made for. */
+typedef enum {
+    TS_ROLE_ADMIN = 0, /* superuser, from DP_TEST_ADMIN_URL */
+    TS_ROLE_REGISTRY,  /* dp_registry, from DP_TEST_REGISTRY_URL */
+    TS_ROLE_INTAKE,    /* dp_intake, from DP_TEST_INTAKE_URL */
+    TS_ROLE_NOTIFY,    /* dp_notify, from DP_TEST_NOTIFY_URL */
+    TS_ROLE_REPORT,    /* dp_report, from DP_TEST_REPORT_URL */
+    TS_ROLE_COUNT
+} ts_role_t;
+
+typedef struct _ts_database_t ts_database_t;
+
+/* Creates a database with a unique name (from `label`, e.g. "partners") on
+   the test cluster and migrates it with dp-migrate. Exits 1 on failure. */
+ts_database_t *ts_database_new(const char *label);
+/* Drops the database (closing its sessions); safe to call twice. */
+void ts_database_destroy(ts_database_t **self_p);
+const char *ts_database_name(const ts_database_t *self);
+/* A postgresql:// URL for the role on this database (borrowed). */
+const char *ts_database_url(const ts_database_t *self, ts_role_t role);
+
+/* Returns url with its database replaced by dbname, as a postgresql:// URL;
+   NULL when url does not parse. The caller frees. */
+char *ts_url_with_dbname(const char *url, const char *dbname);
+
+/* ---- Processes ----------------------------------------------------------- */
+
+/* The output of a finished subprocess. */
+typedef struct {
+    int exit_code; /* exit status, or -1 when it was killed or timed out */
+    char *out;     /* everything it wrote to stdout (NUL-terminated) */
+    char *err;     /* everything it wrote to stderr (NUL-terminated) */
+} ts_process_t;
+
+/* Runs argv[0] (a path) with extra environment "NAME=value" strings (NULL-
+   terminated list, may be NULL), kills it after timeout_ms. */
+ts_process_t ts_run(const char *const *argv, const char *const *env, int timeout_ms);
+/* Runs a shell command line with /bin/sh -c. */
+ts_process_t ts_run_shell(const char *command, int timeout_ms);
+void ts_process_free(ts_process_t *process);
+
+/* Runs $DP_BUILD_DIR/services/migrate/dp-migrate up against url. */
+ts_process_t ts_run_migrate(const char *url);
+
+/* ---- Admin queries ------------------------------------------------------- */
+
+/* Connects or exits 1 (used during setup). */
+PGconn *ts_connect_or_exit(const char *url);
+/* Runs constant SQL with text parameters; fails the current test unless the
+   result is TUPLES_OK or COMMAND_OK. The caller PQclears. */
+PGresult *ts_query(PGconn *conn, const char *sql, int param_count, const char *const *params);
+/* Runs constant SQL that must fail, and returns its SQLSTATE ("" if it did
+   not fail). */
+char *ts_query_error(PGconn *conn, const char *sql, int param_count, const char *const *params);
+/* First column of the first row as a number; fails the test otherwise. */
+long long ts_query_long(PGconn *conn, const char *sql, int param_count, const char *const *params);
+/* First column of the first row as text (the caller frees). */
+char *ts_query_text(PGconn *conn, const char *sql, int param_count, const char *const *params);
+
+/* A digest of every row of every registry table; equal before and after a
+   request exactly when the request changed nothing. The caller frees. */
+char *ts_registry_fingerprint(PGconn *conn);
+/* The highest outbox id (0 when empty). */
+long long ts_outbox_last_id(PGconn *conn);
+/* Rows in the outbox with id > after_id. */
+long long ts_outbox_count_after(PGconn *conn, long long after_id);
+
+/* One outbox row. */
+typedef struct {
+    char *event_type;       /* e.g. "partner.joined" */
+    char *aggregate_type;   /* e.g. "partner" */
+    char *aggregate_id;     /* the partner's id as text, or an area's slug */
+    unsigned char *payload; /* the serialised event */
+    size_t payload_size;    /* bytes in payload */
+} ts_event_t;
+
+/* Fails the test unless exactly one outbox row was written after after_id,
+   with this event type and aggregate id; returns it (free with ts_event_free). */
+ts_event_t *ts_expect_one_event_at(PGconn *conn, long long after_id, const char *event_type,
+                                   const char *aggregate_id, const char *file, int line);
+#define ts_expect_one_event(conn, after_id, event_type, aggregate_id)                              \
+    ts_expect_one_event_at(conn, after_id, event_type, aggregate_id, __FILE__, __LINE__)
+void ts_event_free(ts_event_t **event_p);
+/* True when needle occurs in the payload. */
+bool ts_event_mentions(const ts_event_t *event, const char *needle);
+
+/* ---- The registry service ------------------------------------------------ */
+
+typedef struct _ts_registry_t ts_registry_t;
+
+/* Starts the registry actor on tcp://127.0.0.1:* against database_url (as
+   dp_registry), with extra settings as "NAME", "value" pairs ending in NULL.
+   Returns NULL after printing why when it cannot start. */
+ts_registry_t *ts_registry_start(const char *database_url, const char *const *settings);
+void ts_registry_stop(ts_registry_t **self_p);
+/* The bound endpoint, e.g. "tcp://127.0.0.1:41234" (borrowed). */
+const char *ts_registry_endpoint(const ts_registry_t *self);
+/* Sets the client's wait per request (default 15 s). */
+void ts_registry_set_timeout(ts_registry_t *self, int timeout_ms);
+
+/* Sends any request and waits for the reply. Returns the decoded reply when
+   the status is OK, else NULL; *status holds the verdict either way. Fails
+   the test when no reply comes within the timeout. */
+ProtobufCMessage *ts_call(ts_registry_t *self, const ProtobufCMessage *request,
+                          const ProtobufCMessageDescriptor *reply_type, dp_status_t *status);
+
+/* A typed call per request type: Dp__XReply *ts_x (registry, request, status). */
+#define TS_REGISTRY_CALLS(X)                                                                       \
+    X(CreatePartner, create_partner)                                                               \
+    X(GetPartner, get_partner)                                                                     \
+    X(ListPartners, list_partners)                                                                 \
+    X(UpdatePartner, update_partner)                                                               \
+    X(RenamePartner, rename_partner)                                                               \
+    X(WithdrawPartner, withdraw_partner)                                                           \
+    X(AddContact, add_contact)                                                                     \
+    X(RemoveContact, remove_contact)                                                               \
+    X(RecordEngagement, record_engagement)                                                         \
+    X(ListEngagements, list_engagements)                                                           \
+    X(ListAreas, list_areas)                                                                       \
+    X(AddArea, add_area)                                                                           \
+    X(ListForms, list_forms)                                                                       \
+    X(AddForm, add_form)                                                                           \
+    X(ListPartnerDomains, list_partner_domains)                                                    \
+    X(Health, health)
+
+#define TS_DECLARE_CALL(Camel, snake)                                                              \
+    Dp__##Camel##Reply *ts_##snake(ts_registry_t *registry, const Dp__##Camel##Request *request,   \
+                                   dp_status_t *status);
+TS_REGISTRY_CALLS(TS_DECLARE_CALL)
+#undef TS_DECLARE_CALL
+
+/* Frees a decoded message through a pointer to it, and nulls it. */
+void ts_free(void *message_p);
+
+/* ---- A registry fixture: database + service + admin connection ------------ */
+
+typedef struct {
+    ts_database_t *database; /* this program's own database */
+    ts_registry_t *registry; /* the service under test */
+    PGconn *admin;           /* superuser connection to the database */
+} ts_fixture_t;
+
+/* Creates the database and starts the registry on it; exits 1 on failure. */
+ts_fixture_t *ts_fixture_new(const char *label, const char *const *settings);
+void ts_fixture_destroy(ts_fixture_t **self_p);
+
+/* ---- Assertions ---------------------------------------------------------- */
+
+/* Fails the test (showing the server's message) unless status has this code
+   and field (field NULL: any). */
+void ts_assert_status_at(const dp_status_t *status, Dp__Code code, const char *field,
+                         const char *file, int line);
+#define ts_assert_status(status, code, field)                                                      \
+    ts_assert_status_at(status, DP__CODE__CODE_##code, field, __FILE__, __LINE__)
+#define ts_assert_ok(status)                                                                       \
+    ts_assert_status_at(status, DP__CODE__CODE_OK, NULL, __FILE__, __LINE__)
+
+/* Sends a request that must be refused with code and field, and checks that
+   it changed no row of the registry (the outbox included). */
+void ts_expect_error_at(ts_fixture_t *fixture, const ProtobufCMessage *request, Dp__Code code,
+                        const char *field, const char *file, int line);
+#define ts_expect_error(fixture, request, code, field)                                             \
+    ts_expect_error_at(fixture, &(request)->base, DP__CODE__CODE_##code, field, __FILE__, __LINE__)
+
+/* ---- Test data ------------------------------------------------------------ */
+
+/* A slug unique within this test process: "<prefix>-<n>" (static buffer
+   ring; copy it if you keep more than a few). */
+const char *ts_unique(const char *prefix);
+
+/* Creates a company partner (slug, name, joined_on, precision); fails the
+   test unless it succeeds. Returns the reply (free with ts_free). */
+Dp__CreatePartnerReply *ts_create_partner_at(ts_registry_t *registry, const char *slug,
+                                             const char *name, const char *joined_on,
+                                             Dp__DatePrecision precision, const char *file,
+                                             int line);
+#define ts_new_partner(registry, slug, name, joined_on, precision)                                 \
+    ts_create_partner_at(registry, slug, name, joined_on,                                          \
+                         DP__DATE_PRECISION__DATE_PRECISION_##precision, __FILE__, __LINE__)
+/* Creates a partner and returns only its id. */
+int64_t ts_create_partner_id(ts_registry_t *registry, const char *slug, const char *name,
+                             const char *joined_on);
+
+/* Adds an area or a form with this slug and label; fails the test unless OK. */
+void ts_make_area(ts_registry_t *registry, const char *slug, const char *label);
+void ts_make_form(ts_registry_t *registry, const char *slug, const char *label);
+
+/* Gets a partner by slug, optionally as of a date ("" or NULL: now); fails
+   the test unless OK. Free the reply with ts_free. */
+Dp__GetPartnerReply *ts_get_partner_by_slug(ts_registry_t *registry, const char *slug,
+                                            const char *as_of);
+
+/* A partner reference on the stack: TS_REF_ID(name, id), TS_REF_SLUG(name, slug). */
+#define TS_REF_ID(var, id_)                                                                        \
+    Dp__PartnerRef var = DP__PARTNER_REF__INIT;                                                    \
+    var.id = (id_)
+#define TS_REF_SLUG(var, slug_)                                                                    \
+    Dp__PartnerRef var = DP__PARTNER_REF__INIT;                                                    \
+    var.slug = (char *)(slug_)
+
+/* The id as decimal text, in a static buffer ring. */
+const char *ts_id_text(int64_t id);
+
+#endif
