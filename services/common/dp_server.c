@@ -364,6 +364,11 @@ void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)
             running = strcmp(command, "$TERM") != 0;
             if (strcmp(command, "ENDPOINT") == 0)
                 zstr_send(pipe, bound ? bound : "");
+            else if (running) {
+                const char *answer =
+                    config->pipe_query ? config->pipe_query(config->state, command) : NULL;
+                zstr_send(pipe, answer ? answer : "");
+            }
             zstr_free(&command);
         }
     }

@@ -45,11 +45,14 @@ typedef struct {
     void (*on_extra_socket)(void *state);  /* called when it is readable */
     int (*extra_fd)(void *state);          /* a file descriptor to watch, or -1 */
     void (*on_extra_fd)(void *state);      /* called when it is readable */
+    /* Answers other questions on the pipe (e.g. "PUB_ENDPOINT"); NULL: "". */
+    const char *(*pipe_query)(void *state, const char *command);
 } dp_server_config_t;
 
 /* Binds, signals the pipe (0 on success, -1 when binding failed) and serves
    until the pipe says $TERM. On the pipe, "ENDPOINT" is answered with the
-   bound endpoint (useful after binding port *). */
+   bound endpoint (useful after binding port *); other commands go to
+   pipe_query. */
 void dp_server_run(const dp_server_config_t *config, zsock_t *pipe);
 
 /* Packs `body` as the successful reply. */

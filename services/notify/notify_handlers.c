@@ -1,0 +1,328 @@
+/* Requests: replay, durable consumers, parked events and webhooks. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "dp_validate.h"
+#include "notify_db.h"
+#include "notify_service.h"
+
+#define INVALID DP__CODE__CODE_INVALID_ARGUMENT
+
+enum {
+    MAX_PREFIX_BYTES = 100,
+    DEFAULT_LIMIT = 100,
+    MAX_LIMIT = 1000,
+    SCAN_WINDOW = 10000, /* seqs looked at per replay or fetch */
+    MIN_SECRET_BYTES = 16,
+    MAX_SECRET_BYTES = 200
+};
+
+static bool s_check_prefix(dp_reply_t *reply, const char *prefix)
+{
+    if (dp_valid_text(prefix, MAX_PREFIX_BYTES) && !strpbrk(prefix, " \t\r\n"))
+        return true;
+    dp_reply_error(reply, INVALID, "topic_prefix", "topic_prefix must be at most %d bytes, no spaces",
+                   MAX_PREFIX_BYTES);
+    return false;
+}
+
+static bool s_check_limit(dp_reply_t *reply, const char *field, uint32_t value, int *limit)
+{
+    if (value > MAX_LIMIT) {
+        dp_reply_error(reply, INVALID, field, "%s must be at most %d", field, MAX_LIMIT);
+        return false;
+    }
+    *limit = value ? (int)value : DEFAULT_LIMIT;
+    return true;
+}
+
+static bool s_check_name(dp_reply_t *reply, const char *field, const char *name)
+{
+    if (dp_valid_slug(name))
+        return true;
+    dp_reply_error(reply, INVALID, field,
+                   "%s must be 1 to 63 lower-case letters, digits or inner hyphens", field);
+    return false;
+}
+
+/* ---- replay ---------------------------------------------------------------------- */
+
+static void s_replay(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
+{
+    notify_t *notify = state;
+    const Dp__ReplayEventsRequest *request = (const Dp__ReplayEventsRequest *)message;
+    int limit = 0;
+    if (!s_check_prefix(reply, request->topic_prefix) ||
+        !s_check_limit(reply, "limit", request->limit, &limit))
+        return;
+    uint64_t from = request->from_seq ? request->from_seq : 1;
+    Dp__ReplayEventsReply answer = DP__REPLAY_EVENTS_REPLY__INIT;
+    int failed = 0;
+    answer.latest_seq = notify_db_latest_seq(notify->db, &failed);
+    if (failed || notify_db_replay(notify->db, dp_reply_arena(reply), from, request->topic_prefix,
+                                   limit, SCAN_WINDOW, &answer.events, &answer.n_events) < 0) {
+        dp_reply_db_failure(reply, notify->db);
+        return;
+    }
+    /* Resume after the last event given, or after the scanned window. */
+    answer.next_seq = answer.n_events == (size_t)limit
+                          ? answer.events[answer.n_events - 1]->seq + 1
+                          : from + SCAN_WINDOW;
+    if (answer.next_seq > answer.latest_seq + 1)
+        answer.next_seq = answer.latest_seq + 1;
+    dp_reply_ok(reply, &answer.base);
+}
+
+/* ---- consumers --------------------------------------------------------------------- */
+
+static void s_create_consumer(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
+{
+    notify_t *notify = state;
+    const Dp__CreateConsumerRequest *request = (const Dp__CreateConsumerRequest *)message;
+    if (!s_check_name(reply, "name", request->name) ||
+        !s_check_prefix(reply, request->topic_prefix))
+        return;
+    if (request->ack_timeout_ms > 86400000) {
+        dp_reply_error(reply, INVALID, "ack_timeout_ms", "ack_timeout_ms must be at most a day");
+        return;
+    }
+    if (request->max_attempts > 1000) {
+        dp_reply_error(reply, INVALID, "max_attempts", "max_attempts must be at most 1000");
+        return;
+    }
+    int failed = 0;
+    uint64_t latest = notify_db_latest_seq(notify->db, &failed);
+    uint64_t start_after = request->start_seq ? request->start_seq - 1 : latest;
+    int created = failed ? -1
+                         : notify_db_create_consumer(
+                               notify->db, request, start_after,
+                               request->ack_timeout_ms ? request->ack_timeout_ms
+                                                       : (uint32_t)notify->default_ack_timeout_ms,
+                               request->max_attempts ? request->max_attempts
+                                                     : (uint32_t)notify->default_max_attempts);
+    Dp__CreateConsumerReply answer = DP__CREATE_CONSUMER_REPLY__INIT;
+    if (created == 1)
+        created = notify_db_load_consumer(notify->db, dp_reply_arena(reply), request->name, false,
+                                          &answer.consumer);
+    if (created < 0)
+        dp_reply_db_failure(reply, notify->db);
+    else if (created == 0)
+        dp_reply_error(reply, DP__CODE__CODE_ALREADY_EXISTS, "name", "consumer %s exists",
+                       request->name);
+    else
+        dp_reply_ok(reply, &answer.base);
+}
+
+/* A fetch runs in one transaction on the locked consumer row, so two
+   workers of one consumer never get the same delivery at once. */
+typedef struct {
+    notify_t *notify;                       /* the service */
+    dp_reply_t *reply;                      /* where a refusal goes */
+    const Dp__FetchEventsRequest *request;  /* the request */
+    int max;                                /* deliveries at most */
+    Dp__FetchEventsReply answer;            /* filled on success */
+} fetch_t;
+
+static dp_txn_outcome_t s_fetch_body(dp_db_t *db, void *arg)
+{
+    fetch_t *fetch = arg;
+    dp_arena_t *arena = dp_reply_arena(fetch->reply);
+    Dp__Consumer *consumer = NULL;
+    int found = notify_db_load_consumer(db, arena, fetch->request->consumer, true, &consumer);
+    if (found < 0)
+        return DP_TXN_FAILED;
+    if (!found) {
+        dp_reply_error(fetch->reply, DP__CODE__CODE_NOT_FOUND, "consumer", "no consumer %s",
+                       fetch->request->consumer);
+        return DP_TXN_ROLLBACK;
+    }
+    return notify_db_fetch(db, arena, consumer, fetch->max, SCAN_WINDOW, &fetch->answer.deliveries,
+                           &fetch->answer.n_deliveries) < 0
+               ? DP_TXN_FAILED
+               : DP_TXN_COMMIT;
+}
+
+static void s_fetch(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
+{
+    notify_t *notify = state;
+    const Dp__FetchEventsRequest *request = (const Dp__FetchEventsRequest *)message;
+    fetch_t fetch = {.notify = notify, .reply = reply, .request = request};
+    if (!s_check_name(reply, "consumer", request->consumer) ||
+        !s_check_limit(reply, "max", request->max, &fetch.max))
+        return;
+    dp__fetch_events_reply__init(&fetch.answer);
+    int outcome = dp_db_transaction(notify->db, s_fetch_body, &fetch);
+    if (outcome < 0)
+        dp_reply_db_failure(reply, notify->db);
+    else if (outcome == 0)
+        dp_reply_ok(reply, &fetch.answer.base);
+}
+
+static void s_ack(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
+{
+    notify_t *notify = state;
+    const Dp__AckEventsRequest *request = (const Dp__AckEventsRequest *)message;
+    if (!s_check_name(reply, "consumer", request->consumer))
+        return;
+    int done = notify_db_ack(notify->db, request->consumer, request->up_to_seq);
+    Dp__AckEventsReply answer = DP__ACK_EVENTS_REPLY__INIT;
+    if (done > 0)
+        done = notify_db_load_consumer(notify->db, dp_reply_arena(reply), request->consumer, false,
+                                       &answer.consumer);
+    if (done < 0)
+        dp_reply_db_failure(reply, notify->db);
+    else if (done == 0)
+        dp_reply_error(reply, DP__CODE__CODE_NOT_FOUND, "consumer", "no consumer %s",
+                       request->consumer);
+    else
+        dp_reply_ok(reply, &answer.base);
+}
+
+static void s_list_consumers(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
+{
+    notify_t *notify = state;
+    Dp__ListConsumersReply answer = DP__LIST_CONSUMERS_REPLY__INIT;
+    if (notify_db_list_consumers(notify->db, dp_reply_arena(reply), &answer.consumers,
+                                 &answer.n_consumers) < 0)
+        dp_reply_db_failure(reply, notify->db);
+    else
+        dp_reply_ok(reply, &answer.base);
+}
+
+static void s_delete_consumer(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
+{
+    notify_t *notify = state;
+    const Dp__DeleteConsumerRequest *request = (const Dp__DeleteConsumerRequest *)message;
+    if (!s_check_name(reply, "name", request->name))
+        return;
+    int deleted = notify_db_delete_consumer(notify->db, request->name);
+    Dp__DeleteConsumerReply answer = DP__DELETE_CONSUMER_REPLY__INIT;
+    if (deleted < 0)
+        dp_reply_db_failure(reply, notify->db);
+    else if (deleted == 0)
+        dp_reply_error(reply, DP__CODE__CODE_NOT_FOUND, "name", "no consumer %s", request->name);
+    else
+        dp_reply_ok(reply, &answer.base);
+}
+
+/* ---- parked events ---------------------------------------------------------------------- */
+
+/* A consumer name, or "webhook:<id>". */
+static bool s_check_owner(dp_reply_t *reply, const char *owner, bool required)
+{
+    if (!*owner && !required)
+        return true;
+    if (strncmp(owner, "webhook:", 8) == 0) {
+        char *end = NULL;
+        long long id = strtoll(owner + 8, &end, 10);
+        if (id > 0 && !*end)
+            return true;
+    } else if (dp_valid_slug(owner))
+        return true;
+    dp_reply_error(reply, INVALID, "consumer", "consumer must be a consumer's name or webhook:<id>");
+    return false;
+}
+
+static void s_list_parked(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
+{
+    notify_t *notify = state;
+    const Dp__ListParkedRequest *request = (const Dp__ListParkedRequest *)message;
+    int limit = 0;
+    if (!s_check_owner(reply, request->consumer, false) ||
+        !s_check_limit(reply, "limit", request->limit, &limit))
+        return;
+    Dp__ListParkedReply answer = DP__LIST_PARKED_REPLY__INIT;
+    if (notify_db_list_parked(notify->db, dp_reply_arena(reply), request->consumer, limit,
+                              &answer.parked, &answer.n_parked) < 0)
+        dp_reply_db_failure(reply, notify->db);
+    else
+        dp_reply_ok(reply, &answer.base);
+}
+
+static void s_replay_parked(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
+{
+    notify_t *notify = state;
+    const Dp__ReplayParkedRequest *request = (const Dp__ReplayParkedRequest *)message;
+    if (!s_check_owner(reply, request->consumer, true))
+        return;
+    int replayed = notify_db_replay_parked(notify->db, request->consumer, request->seq);
+    Dp__ReplayParkedReply answer = DP__REPLAY_PARKED_REPLY__INIT;
+    answer.replayed = replayed > 0 ? (uint32_t)replayed : 0;
+    if (replayed < 0)
+        dp_reply_db_failure(reply, notify->db);
+    else if (replayed == 0 && request->seq)
+        dp_reply_error(reply, DP__CODE__CODE_NOT_FOUND, "seq", "%s has no parked event %" PRIu64,
+                       request->consumer, request->seq);
+    else
+        dp_reply_ok(reply, &answer.base);
+}
+
+/* ---- webhooks ---------------------------------------------------------------------------- */
+
+static void s_add_webhook(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
+{
+    notify_t *notify = state;
+    const Dp__AddWebhookRequest *request = (const Dp__AddWebhookRequest *)message;
+    if (!*request->url || !dp_valid_url(request->url)) {
+        dp_reply_error(reply, INVALID, "url", "url must be an http:// or https:// URL");
+        return;
+    }
+    if (!s_check_prefix(reply, request->topic_prefix))
+        return;
+    size_t secret = strlen(request->secret);
+    if (secret < MIN_SECRET_BYTES || secret > MAX_SECRET_BYTES ||
+        !dp_valid_text(request->secret, MAX_SECRET_BYTES)) {
+        dp_reply_error(reply, INVALID, "secret", "secret must be %d to %d bytes of text",
+                       MIN_SECRET_BYTES, MAX_SECRET_BYTES);
+        return;
+    }
+    Dp__AddWebhookReply answer = DP__ADD_WEBHOOK_REPLY__INIT;
+    if (notify_db_add_webhook(notify->db, dp_reply_arena(reply), request, &answer.webhook) < 0)
+        dp_reply_db_failure(reply, notify->db);
+    else
+        dp_reply_ok(reply, &answer.base);
+}
+
+static void s_list_webhooks(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
+{
+    notify_t *notify = state;
+    Dp__ListWebhooksReply answer = DP__LIST_WEBHOOKS_REPLY__INIT;
+    if (notify_db_list_webhooks(notify->db, dp_reply_arena(reply), &answer.webhooks,
+                                &answer.n_webhooks) < 0)
+        dp_reply_db_failure(reply, notify->db);
+    else
+        dp_reply_ok(reply, &answer.base);
+}
+
+static void s_remove_webhook(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
+{
+    notify_t *notify = state;
+    const Dp__RemoveWebhookRequest *request = (const Dp__RemoveWebhookRequest *)message;
+    if (request->id <= 0) {
+        dp_reply_error(reply, INVALID, "id", "id must be a webhook id");
+        return;
+    }
+    int removed = notify_db_remove_webhook(notify->db, request->id);
+    Dp__RemoveWebhookReply answer = DP__REMOVE_WEBHOOK_REPLY__INIT;
+    if (removed < 0)
+        dp_reply_db_failure(reply, notify->db);
+    else if (removed == 0)
+        dp_reply_error(reply, DP__CODE__CODE_NOT_FOUND, "id", "no webhook %" PRId64, request->id);
+    else
+        dp_reply_ok(reply, &answer.base);
+}
+
+const dp_route_t notify_routes[] = {
+    {&dp__replay_events_request__descriptor, s_replay, NULL},
+    {&dp__create_consumer_request__descriptor, s_create_consumer, NULL},
+    {&dp__fetch_events_request__descriptor, s_fetch, NULL},
+    {&dp__ack_events_request__descriptor, s_ack, NULL},
+    {&dp__list_consumers_request__descriptor, s_list_consumers, NULL},
+    {&dp__delete_consumer_request__descriptor, s_delete_consumer, NULL},
+    {&dp__list_parked_request__descriptor, s_list_parked, NULL},
+    {&dp__replay_parked_request__descriptor, s_replay_parked, NULL},
+    {&dp__add_webhook_request__descriptor, s_add_webhook, NULL},
+    {&dp__list_webhooks_request__descriptor, s_list_webhooks, NULL},
+    {&dp__remove_webhook_request__descriptor, s_remove_webhook, NULL},
+};
+const size_t notify_route_count = sizeof notify_routes / sizeof notify_routes[0];

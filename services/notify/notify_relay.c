@@ -1,0 +1,146 @@
+/* The relay: moves committed outbox rows into the sequence and publishes
+   them. It wakes on LISTEN dp_outbox and also polls, so a lost notification
+   only delays. Only the holder of the relay lock moves rows; a standby
+   keeps trying to take the lock and serves replay meanwhile. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "dp_codec.h"
+#include "dp_log.h"
+#include "notify.pb-c.h"
+#include "notify_db.h"
+#include "notify_service.h"
+
+/* What one relay transaction hands back. */
+typedef struct {
+    notify_t *notify;    /* the service */
+    dp_arena_t *arena;   /* holds the events until they are published */
+    Dp__Event **events;  /* appended, in seq order */
+    size_t count;        /* how many */
+    bool standby;        /* another relay holds the lock */
+} turn_t;
+
+static dp_txn_outcome_t s_relay_body(dp_db_t *db, void *arg)
+{
+    turn_t *turn = arg;
+    turn->count = 0;
+    turn->standby = false;
+    int held = notify_db_take_relay_lock(db);
+    if (held < 0)
+        return DP_TXN_FAILED;
+    if (!held) {
+        turn->standby = true;
+        return DP_TXN_ROLLBACK;
+    }
+    return notify_db_relay(db, turn->arena, turn->notify->relay_batch, &turn->events,
+                           &turn->count) < 0
+               ? DP_TXN_FAILED
+               : DP_TXN_COMMIT;
+}
+
+static void s_publish(notify_t *notify, const Dp__Event *event)
+{
+    size_t size = 0;
+    unsigned char *packed = dp_message_pack(&event->base, &size);
+    if (!packed)
+        return;
+    zmsg_t *message = zmsg_new();
+    zmsg_addstr(message, event->type);
+    zmsg_addmem(message, packed, size);
+    /* PUB drops for a subscriber whose queue is full: it repairs by replay. */
+    zmsg_send(&message, notify->pub);
+    zmsg_destroy(&message);
+    free(packed);
+}
+
+static void s_heartbeat(notify_t *notify)
+{
+    int failed = 0;
+    uint64_t latest = notify_db_latest_seq(notify->db, &failed);
+    if (!failed)
+        notify->latest_seq = latest;
+    Dp__Heartbeat beat = DP__HEARTBEAT__INIT;
+    beat.latest_seq = notify->latest_seq;
+    beat.at = "";
+    size_t size = 0;
+    unsigned char *packed = dp_message_pack(&beat.base, &size);
+    if (!packed)
+        return;
+    zmsg_t *message = zmsg_new();
+    zmsg_addstr(message, "heartbeat");
+    zmsg_addmem(message, packed, size);
+    zmsg_send(&message, notify->pub);
+    zmsg_destroy(&message);
+    free(packed);
+}
+
+/* Keeps LISTEN in force on the relay's session (a reconnect drops it). */
+static void s_listen(notify_t *notify)
+{
+    unsigned long reconnects = dp_db_reconnect_count(notify->relay_db);
+    if (notify->listening && reconnects == notify->listened_at &&
+        dp_db_is_connected(notify->relay_db))
+        return;
+    notify->listening = dp_db_listen(notify->relay_db, notify_listen_sql) == 0;
+    notify->listened_at = dp_db_reconnect_count(notify->relay_db);
+}
+
+/* Relays until the outboxes are empty (or this process is a standby). */
+static void s_relay(notify_t *notify)
+{
+    s_listen(notify);
+    for (int turns = 0; turns < 100; turns++) {
+        turn_t turn = {.notify = notify, .arena = dp_arena_new()};
+        if (!turn.arena)
+            return;
+        int outcome = dp_db_transaction(notify->relay_db, s_relay_body, &turn);
+        if (outcome == 0) {
+            for (size_t i = 0; i < turn.count; i++)
+                s_publish(notify, turn.events[i]);
+            if (turn.count) {
+                notify->latest_seq = turn.events[turn.count - 1]->seq;
+                notify->relayed += turn.count;
+            }
+        }
+        if (outcome < 0)
+            dp_warning("relay turn failed: %s", dp_db_failure_message(notify->relay_db));
+        bool active = !turn.standby;
+        if (outcome >= 0 && active != notify->active) {
+            notify->active = active;
+            dp_info("relay %s", active ? "active (holds the relay lock)"
+                                       : "standby (another relay holds the lock)");
+        }
+        size_t moved = turn.count;
+        dp_arena_destroy(&turn.arena);
+        if (outcome != 0 || moved == 0)
+            return;
+    }
+}
+
+void notify_relay_tick(void *state)
+{
+    notify_t *notify = state;
+    int64_t now = zclock_mono();
+    if (now >= notify->next_poll) {
+        s_relay(notify);
+        notify->next_poll = now + notify->poll_ms;
+    }
+    if (now >= notify->next_heartbeat) {
+        s_heartbeat(notify);
+        notify->next_heartbeat = now + 1000;
+    }
+}
+
+int notify_relay_fd(void *state)
+{
+    notify_t *notify = state;
+    return notify->listening ? dp_db_socket(notify->relay_db) : -1;
+}
+
+void notify_relay_wake(void *state)
+{
+    notify_t *notify = state;
+    if (dp_db_drain_notifications(notify->relay_db) < 0)
+        notify->listening = false;
+    s_relay(notify);
+}

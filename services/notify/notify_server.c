@@ -1,0 +1,94 @@
+#include "notify_server.h"
+
+#include "dp_log.h"
+#include "dp_server.h"
+#include "notify_db.h"
+#include "notify_service.h"
+
+const dp_setting_t notify_settings[] = {
+    {"DP_DATABASE_URL", "", "libpq connection string or URI (empty: libpq's PG* variables)"},
+    {"DP_NOTIFY_ENDPOINT", "tcp://127.0.0.1:7103", "ZeroMQ endpoint to bind (ROUTER: replay, "
+                                                   "consumers, webhooks)"},
+    {"DP_NOTIFY_PUB_ENDPOINT", "tcp://127.0.0.1:7104", "ZeroMQ endpoint to bind (PUB: live events)"},
+    {"DP_LOG_LEVEL", "info", "debug, info, warning or error"},
+    {"DP_MAX_MESSAGE_BYTES", "1048576", "largest request accepted", true, 1024, 67108864},
+    {"DP_QUEUE_LIMIT", "1000", "requests queued per client before ZeroMQ pushes back", true, 1,
+     1000000},
+    {"DP_DB_WAIT_MS", "30000", "how long to wait for PostgreSQL at start", true, 0, 3600000},
+    {"DP_NOTIFY_POLL_MS", "500", "relay poll interval (LISTEN/NOTIFY wakes it sooner)", true, 10,
+     60000},
+    {"DP_NOTIFY_RELAY_BATCH", "1000", "outbox rows moved per outbox per transaction", true, 1,
+     100000},
+    {"DP_NOTIFY_PUB_HWM", "100000", "events queued per subscriber before PUB drops", true, 100,
+     10000000},
+    {"DP_CONSUMER_ACK_TIMEOUT_MS", "30000", "default redelivery timeout of a consumer", true, 10,
+     86400000},
+    {"DP_CONSUMER_MAX_ATTEMPTS", "5", "default deliveries before an event is parked", true, 1, 1000},
+    {"DP_WEBHOOK_TIMEOUT_MS", "5000", "per webhook POST", true, 100, 120000},
+    {"DP_WEBHOOK_BACKOFF_MS", "1000", "first retry delay; doubles on each failure", true, 10,
+     3600000},
+    {"DP_WEBHOOK_MAX_ATTEMPTS", "8", "POSTs before a delivery is parked", true, 1, 100},
+};
+const size_t notify_setting_count = sizeof notify_settings / sizeof notify_settings[0];
+
+typedef struct {
+    notify_t notify;     /* the service; first, so that handlers get it as state */
+    char *pub_endpoint;  /* as bound */
+} holder_t;
+
+static const char *s_pipe_query(void *state, const char *command)
+{
+    holder_t *holder = state;
+    return strcmp(command, "PUB_ENDPOINT") == 0 ? holder->pub_endpoint : NULL;
+}
+
+void notify_actor(zsock_t *pipe, void *args)
+{
+    const dp_config_t *config = args;
+    holder_t holder = {0};
+    notify_t *notify = &holder.notify;
+    notify->poll_ms = (int)dp_config_get_int(config, "DP_NOTIFY_POLL_MS");
+    notify->relay_batch = (int)dp_config_get_int(config, "DP_NOTIFY_RELAY_BATCH");
+    notify->default_ack_timeout_ms = (int)dp_config_get_int(config, "DP_CONSUMER_ACK_TIMEOUT_MS");
+    notify->default_max_attempts = (int)dp_config_get_int(config, "DP_CONSUMER_MAX_ATTEMPTS");
+    const char *url = dp_config_get(config, "DP_DATABASE_URL");
+    notify->db = dp_db_new(url, "dp-notify", notify_statements, notify_statement_count);
+    notify->relay_db = dp_db_new(url, "dp-notify-relay", notify_statements, notify_statement_count);
+    notify->pub = zsock_new(ZMQ_PUB);
+    if (notify->pub) {
+        zsock_set_sndhwm(notify->pub, (int)dp_config_get_int(config, "DP_NOTIFY_PUB_HWM"));
+        zsock_set_linger(notify->pub, 0);
+    }
+    const char *pub_endpoint = dp_config_get(config, "DP_NOTIFY_PUB_ENDPOINT");
+    if (!notify->db || !notify->relay_db || !notify->pub ||
+        zsock_bind(notify->pub, "%s", pub_endpoint) < 0) {
+        dp_error("cannot start: cannot bind %s or out of memory", pub_endpoint);
+        zsock_signal(pipe, 1);
+    } else {
+        holder.pub_endpoint = zsock_last_endpoint(notify->pub);
+        dp_info("publishing live events on %s", holder.pub_endpoint ? holder.pub_endpoint : "?");
+        if (dp_db_connect(notify->db, (int)dp_config_get_int(config, "DP_DB_WAIT_MS")) != 0)
+            dp_warning("PostgreSQL not reachable yet: %s", dp_db_failure_message(notify->db));
+        notify->webhooks = zactor_new(notify_webhook_actor, (void *)config);
+        dp_server_config_t server = {
+            .service_name = "notify",
+            .endpoint = dp_config_get(config, "DP_NOTIFY_ENDPOINT"),
+            .max_message_bytes = (size_t)dp_config_get_int(config, "DP_MAX_MESSAGE_BYTES"),
+            .queue_limit = (int)dp_config_get_int(config, "DP_QUEUE_LIMIT"),
+            .routes = notify_routes,
+            .route_count = notify_route_count,
+            .state = &holder,
+            .db = notify->db,
+            .tick_ms = 50,
+            .on_tick = notify_relay_tick,
+            .extra_fd = notify_relay_fd,
+            .on_extra_fd = notify_relay_wake,
+            .pipe_query = s_pipe_query};
+        dp_server_run(&server, pipe);
+        zactor_destroy(&notify->webhooks);
+    }
+    free(holder.pub_endpoint);
+    zsock_destroy(&notify->pub);
+    dp_db_destroy(&notify->relay_db);
+    dp_db_destroy(&notify->db);
+}
