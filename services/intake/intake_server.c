@@ -23,8 +23,12 @@ const dp_setting_t intake_settings[] = {
     {"DP_INTAKE_SENDER_LIMIT_PER_HOUR", "20",
      "submissions from one address per hour before the rest are quarantined (0: no limit)", true, 0,
      1000000},
-    {"DP_INTAKE_PARTNER_REFRESH_MS", "60000", "how often partner domains are reloaded", true, 100,
+    {"DP_INTAKE_PARTNER_REFRESH_MS", "600000",
+     "partner domains are reloaded on every partner.* event, and at least this often", true, 100,
      86400000},
+    {"DP_NOTIFY_PUB_ENDPOINT", "tcp://127.0.0.1:7104",
+     "the notifications service's live events (empty: reload on the timer only)"},
+    {"DP_NOTIFY_ENDPOINT", "tcp://127.0.0.1:7103", "the notifications service, for replay"},
 };
 const size_t intake_setting_count = sizeof intake_settings / sizeof intake_settings[0];
 
@@ -55,6 +59,27 @@ static void s_tick(void *state)
     intake->next_refresh = now + (ok ? intake->refresh_ms : 1000);
 }
 
+static zsock_t *s_events_socket(void *state)
+{
+    intake_t *intake = state;
+    return intake->partner_events ? dp_follower_socket(intake->partner_events) : NULL;
+}
+
+/* A partner changed: its domains may have, so reload them now. */
+static void s_on_partner_events(void *state)
+{
+    intake_t *intake = state;
+    size_t seen = 0;
+    Dp__Event *event;
+    while ((event = dp_follower_next(intake->partner_events, 0)) != NULL) {
+        seen++;
+        dp_message_free((ProtobufCMessage **)&event);
+    }
+    if (seen)
+        intake->next_refresh = 0;
+    s_tick(intake);
+}
+
 void intake_actor(zsock_t *pipe, void *args)
 {
     const dp_config_t *config = args;
@@ -74,6 +99,10 @@ void intake_actor(zsock_t *pipe, void *args)
     } else {
         if (dp_db_connect(intake.db, (int)dp_config_get_int(config, "DP_DB_WAIT_MS")) != 0)
             dp_warning("PostgreSQL not reachable yet: %s", dp_db_failure_message(intake.db));
+        const char *pub = dp_config_get(config, "DP_NOTIFY_PUB_ENDPOINT");
+        if (*pub)
+            intake.partner_events =
+                dp_follower_new(pub, dp_config_get(config, "DP_NOTIFY_ENDPOINT"), "partner.", 0);
         s_tick(&intake);
         dp_server_config_t server = {
             .service_name = "intake",
@@ -86,9 +115,12 @@ void intake_actor(zsock_t *pipe, void *args)
             .db = intake.db,
             .max_batch = (size_t)dp_config_get_int(config, "DP_INTAKE_MAX_BATCH"),
             .tick_ms = 250,
-            .on_tick = s_tick};
+            .on_tick = s_tick,
+            .extra_socket = s_events_socket,
+            .on_extra_socket = s_on_partner_events};
         dp_server_run(&server, pipe);
     }
+    dp_follower_destroy(&intake.partner_events);
     intake_triage_destroy(&intake.triage);
     dp_client_destroy(&intake.registry);
     dp_db_destroy(&intake.db);

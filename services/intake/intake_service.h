@@ -4,6 +4,7 @@
 
 #include "dp_client.h"
 #include "dp_db.h"
+#include "dp_events.h"
 #include "dp_server.h"
 #include "intake_triage.h"
 
@@ -16,6 +17,7 @@ typedef struct {
     int response_days;            /* first-response target, for the due date */
     int refresh_ms;               /* how often partner domains are reloaded */
     int64_t next_refresh;         /* zclock_mono time of the next reload */
+    dp_follower_t *partner_events; /* partner.* events from notify: reload on each */
 } intake_t;
 
 /* Submissions: validated one by one, stored together (group commit). */
