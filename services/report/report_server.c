@@ -1,0 +1,58 @@
+#include "report_server.h"
+
+#include <string.h>
+
+#include "dp_log.h"
+#include "dp_server.h"
+#include "report_db.h"
+#include "report_service.h"
+
+const dp_setting_t report_settings[] = {
+    {"DP_DATABASE_URL", "", "libpq connection string or URI, as the read-only role dp_report"},
+    {"DP_REPORT_ENDPOINT", "tcp://127.0.0.1:7105", "ZeroMQ endpoint to bind (ROUTER)"},
+    {"DP_REPORT_HTTP_ADDRESS", "127.0.0.1", "IPv4 address the dashboard listens on"},
+    {"DP_REPORT_HTTP_PORT", "8080", "dashboard port (0: any free port)", true, 0, 65535},
+    {"DP_LOG_LEVEL", "info", "debug, info, warning or error"},
+    {"DP_MAX_MESSAGE_BYTES", "1048576", "largest request accepted", true, 1024, 67108864},
+    {"DP_QUEUE_LIMIT", "1000", "requests queued per client before ZeroMQ pushes back", true, 1,
+     1000000},
+    {"DP_DB_WAIT_MS", "30000", "how long to wait for PostgreSQL at start", true, 0, 3600000},
+};
+const size_t report_setting_count = sizeof report_settings / sizeof report_settings[0];
+
+static const char *s_pipe_query(void *state, const char *command)
+{
+    report_t *holder = state;
+    return strcmp(command, "HTTP_PORT") == 0 ? holder->port : NULL;
+}
+
+void report_actor(zsock_t *pipe, void *args)
+{
+    const dp_config_t *config = args;
+    const char *url = dp_config_get(config, "DP_DATABASE_URL");
+    report_t holder = {0};
+    holder.db = dp_db_new(url, "dp-report", report_statements, report_statement_count);
+    holder.http = holder.db ? report_http_start(url, dp_config_get(config, "DP_REPORT_HTTP_ADDRESS"),
+                                                (int)dp_config_get_int(config, "DP_REPORT_HTTP_PORT"))
+                            : NULL;
+    if (!holder.http) {
+        zsock_signal(pipe, 1);
+    } else {
+        snprintf(holder.port, sizeof holder.port, "%d", report_http_port(holder.http));
+        if (dp_db_connect(holder.db, (int)dp_config_get_int(config, "DP_DB_WAIT_MS")) != 0)
+            dp_warning("PostgreSQL not reachable yet: %s", dp_db_failure_message(holder.db));
+        dp_server_config_t server = {
+            .service_name = "report",
+            .endpoint = dp_config_get(config, "DP_REPORT_ENDPOINT"),
+            .max_message_bytes = (size_t)dp_config_get_int(config, "DP_MAX_MESSAGE_BYTES"),
+            .queue_limit = (int)dp_config_get_int(config, "DP_QUEUE_LIMIT"),
+            .routes = report_routes,
+            .route_count = report_route_count,
+            .state = &holder,
+            .db = holder.db,
+            .pipe_query = s_pipe_query};
+        dp_server_run(&server, pipe);
+    }
+    report_http_stop(&holder.http);
+    dp_db_destroy(&holder.db);
+}

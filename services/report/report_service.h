@@ -1,0 +1,45 @@
+/* The reporting service: reports over ZeroMQ, the dashboard over HTTP. */
+#ifndef REPORT_SERVICE_H
+#define REPORT_SERVICE_H
+
+#include "dp_arena.h"
+#include "dp_db.h"
+#include "dp_server.h"
+#include "report.pb-c.h"
+
+/* The dates a request leaves empty, filled with their defaults. */
+typedef struct {
+    char as_of[11];       /* default today */
+    char from[11];        /* default: 90 days before `to` (enquiries), 2017-11-08 (cooperation) */
+    char to[11];          /* default: as_of */
+    char granularity[6];  /* "week" or "month" */
+} report_dates_t;
+
+/* Fills defaults and checks the given dates; returns the offending field
+   name, or NULL when all is well. `cooperation` picks that report's default start. */
+const char *report_dates_resolve(report_dates_t *dates, const char *as_of, const char *from,
+                                 const char *to, Dp__ReportGranularity granularity,
+                                 int cooperation);
+
+/* The dashboard page for these dates (malloc'd), or NULL on a database failure. */
+char *report_dashboard_page(dp_db_t *db, const char *as_of, const char *from, const char *to,
+                            int links);
+
+/* The HTTP side (report_http.c): serves the dashboard and CSV/JSON exports. */
+typedef struct _report_http_t report_http_t;
+
+/* The service's state, given to every handler. */
+typedef struct {
+    dp_db_t *db;          /* requests over ZeroMQ, as dp_report */
+    report_http_t *http;  /* the dashboard, with its own session */
+    char port[8];         /* the dashboard's port, as text */
+} report_t;
+
+extern const dp_route_t report_routes[];
+extern const size_t report_route_count;
+
+report_http_t *report_http_start(const char *conninfo, const char *address, int port);
+void report_http_stop(report_http_t **self_p);
+int report_http_port(const report_http_t *self);
+
+#endif
