@@ -23,7 +23,13 @@ DP_RUN_DIR="$DP_LOCAL_DIR/run"
 # shellcheck disable=SC2034  # used by the scripts that source this file
 DP_SERVICES=(
   "registry services/registry/dp-registry dp_registry DP_REGISTRY_ENDPOINT ${DP_REGISTRY_PORT:-7101}"
+  "notify   services/notify/dp-notify       dp_notify   DP_NOTIFY_ENDPOINT   ${DP_NOTIFY_PORT:-7103}"
+  "intake   services/intake/dp-intake       dp_intake   DP_INTAKE_ENDPOINT   ${DP_INTAKE_PORT:-7102}"
+  "report   services/report/dp-report       dp_report   DP_REPORT_ENDPOINT   ${DP_REPORT_PORT:-7105}"
 )
+# Endpoints beside the request/reply ones: live events and the dashboard.
+DP_NOTIFY_PUB_PORT=${DP_NOTIFY_PUB_PORT:-7104}
+DP_REPORT_HTTP_PORT=${DP_REPORT_HTTP_PORT:-8080}
 
 dp_say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 dp_die() {
