@@ -193,7 +193,7 @@ start_intake
 # dpctl status asks the registry (and, in versions that know it, the intake);
 # the Python health request covers the intake for a dpctl that does not.
 wait_for "dpctl status" "$registry_pid $intake_pid" env DP_REGISTRY_ENDPOINT="$REGISTRY_ENDPOINT" \
-  DP_INTAKE_ENDPOINT="$INTAKE_ENDPOINT" DP_TIMEOUT_MS=500 DP_ATTEMPTS=1 "$DPCTL" status
+  DP_INTAKE_ENDPOINT="$INTAKE_ENDPOINT" DP_TIMEOUT_MS=500 DP_ATTEMPTS=1 "$DPCTL" status --service registry
 wait_for dp-intake "$intake_pid" intake_healthy
 echo "registry $REGISTRY_ENDPOINT (pid $registry_pid), intake $INTAKE_ENDPOINT (pid $intake_pid)"
 

@@ -19,10 +19,18 @@ enum {
     DPCTL_EXIT_USAGE = 2    /* the command line was wrong; nothing was sent */
 };
 
+/* The services dpctl talks to; dpctl_call.c names them and their endpoints. */
+typedef enum {
+    DPCTL_REGISTRY, /* partners, areas, forms: DP_REGISTRY_ENDPOINT */
+    DPCTL_INTAKE,   /* enquiries, triage rules, kinds: DP_INTAKE_ENDPOINT */
+    DPCTL_SERVICE_COUNT
+} dpctl_service_t;
+
 typedef struct {
-    dp_config_t *config;   /* settings from the environment */
-    dp_client_t *registry; /* made on the first call, so --help needs no socket */
-    bool json;             /* --json: one JSON document on stdout instead of text */
+    dp_config_t *config;                       /* settings from the environment */
+    dp_client_t *clients[DPCTL_SERVICE_COUNT]; /* each made on its first call, so --help and
+                                                  the registry's commands need no intake */
+    bool json;                                 /* --json: one JSON document on stdout */
 } dpctl_t;
 
 typedef int(dpctl_run_fn)(dpctl_t *self, int argc, char **argv);
@@ -38,20 +46,28 @@ typedef struct {
     const char *summary;             /* one line for the group's --help */
     const dpctl_command_t *commands; /* the group's commands */
     size_t count;                    /* rows in commands */
+    const char *default_command;     /* run when no command is named, or NULL */
 } dpctl_group_t;
 
 /* Runs the command named by argv[1]; argv[0] is the group's own word. */
 int dpctl_dispatch(dpctl_t *self, const dpctl_group_t *group, int argc, char **argv);
 
-/* Calls the registry. Returns 0 when it answered OK (free *reply with
+/* The service's name ("registry"), as `dpctl status` prints it. */
+const char *dpctl_service_name(dpctl_service_t service);
+/* The service's endpoints from the configuration (borrowed). */
+const char *dpctl_service_endpoints(const dpctl_t *self, dpctl_service_t service);
+/* The service called name; returns 0, or -1 when there is none. */
+int dpctl_service_find(const char *name, dpctl_service_t *service);
+
+/* Calls a service. Returns 0 when it answered OK (free *reply with
    dp_message_free); otherwise -1 with the verdict in *status. Prints nothing. */
-int dpctl_call_status(dpctl_t *self, const ProtobufCMessage *request,
+int dpctl_call_status(dpctl_t *self, dpctl_service_t service, const ProtobufCMessage *request,
                       const ProtobufCMessageDescriptor *reply_type, ProtobufCMessage **reply,
                       dp_status_t *status);
 
 /* As dpctl_call_status, but reports a failure on stderr. Returns
    DPCTL_EXIT_OK or DPCTL_EXIT_FAILURE. */
-int dpctl_call(dpctl_t *self, const ProtobufCMessage *request,
+int dpctl_call(dpctl_t *self, dpctl_service_t service, const ProtobufCMessage *request,
                const ProtobufCMessageDescriptor *reply_type, ProtobufCMessage **reply);
 
 /* Prints "dpctl: CODE: message (field: x)" on stderr. */
@@ -64,7 +80,7 @@ typedef int(dpctl_item_fn)(void *sink, const ProtobufCMessage *item);
    the reply's repeated message field to `each`. With all, follows
    next_page_token to the last page; otherwise stops after one page and
    names the next token on stderr. Returns an exit code. */
-int dpctl_call_pages(dpctl_t *self, ProtobufCMessage *request,
+int dpctl_call_pages(dpctl_t *self, dpctl_service_t service, ProtobufCMessage *request,
                      const ProtobufCMessageDescriptor *reply_type, bool all, dpctl_item_fn *each,
                      void *sink);
 
@@ -74,6 +90,7 @@ int dpctl_partner_run(dpctl_t *self, int argc, char **argv);
 int dpctl_area_run(dpctl_t *self, int argc, char **argv);
 int dpctl_form_run(dpctl_t *self, int argc, char **argv);
 int dpctl_seed_run(dpctl_t *self, int argc, char **argv);
+int dpctl_enquiry_run(dpctl_t *self, int argc, char **argv);
 
 /* Adds one area or form (list is "area" or "form"), for seeding. Returns 0
    when added, else -1 with the verdict in *status. */

@@ -7,29 +7,60 @@
 #include "dpctl.h"
 #include "dpctl_proto.h"
 
-static dp_client_t *s_registry(dpctl_t *self, dp_status_t *status)
+/* Which setting names each service's endpoints. */
+static const struct {
+    const char *name;    /* as `dpctl status` prints it and --service takes it */
+    const char *setting; /* the configuration that holds its endpoints */
+} s_services[DPCTL_SERVICE_COUNT] = {
+    [DPCTL_REGISTRY] = {"registry", "DP_REGISTRY_ENDPOINT"},
+    [DPCTL_INTAKE] = {"intake", "DP_INTAKE_ENDPOINT"},
+};
+
+const char *dpctl_service_name(dpctl_service_t service)
 {
-    if (!self->registry) {
-        const char *endpoints = dp_config_get(self->config, "DP_REGISTRY_ENDPOINT");
-        self->registry =
+    return s_services[service].name;
+}
+
+const char *dpctl_service_endpoints(const dpctl_t *self, dpctl_service_t service)
+{
+    return dp_config_get(self->config, s_services[service].setting);
+}
+
+int dpctl_service_find(const char *name, dpctl_service_t *service)
+{
+    for (int i = 0; i < DPCTL_SERVICE_COUNT; i++)
+        if (strcmp(s_services[i].name, name) == 0) {
+            *service = (dpctl_service_t)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* The service's client, made on first use so that a command needs only the
+   services it calls. */
+static dp_client_t *s_client(dpctl_t *self, dpctl_service_t service, dp_status_t *status)
+{
+    if (!self->clients[service]) {
+        const char *endpoints = dpctl_service_endpoints(self, service);
+        self->clients[service] =
             dp_client_new(endpoints, (int)dp_config_get_int(self->config, "DP_TIMEOUT_MS"),
                           (int)dp_config_get_int(self->config, "DP_ATTEMPTS"));
-        if (!self->registry) {
+        if (!self->clients[service]) {
             status->code = DP__CODE__CODE_UNAVAILABLE;
-            snprintf(status->message, sizeof status->message,
-                     "cannot connect to DP_REGISTRY_ENDPOINT '%s'", endpoints);
+            snprintf(status->message, sizeof status->message, "cannot connect to %s '%s'",
+                     s_services[service].setting, endpoints);
             status->field[0] = '\0';
         }
     }
-    return self->registry;
+    return self->clients[service];
 }
 
-int dpctl_call_status(dpctl_t *self, const ProtobufCMessage *request,
+int dpctl_call_status(dpctl_t *self, dpctl_service_t service, const ProtobufCMessage *request,
                       const ProtobufCMessageDescriptor *reply_type, ProtobufCMessage **reply,
                       dp_status_t *status)
 {
     *reply = NULL;
-    dp_client_t *client = s_registry(self, status);
+    dp_client_t *client = s_client(self, service, status);
     if (!client || dp_client_call(client, request, reply_type, reply, status) != 0) return -1;
     if (status->code == DP__CODE__CODE_OK) return 0;
     dp_message_free(reply);
@@ -43,11 +74,12 @@ void dpctl_report_status(const dp_status_t *status)
     fputc('\n', stderr);
 }
 
-int dpctl_call(dpctl_t *self, const ProtobufCMessage *request,
+int dpctl_call(dpctl_t *self, dpctl_service_t service, const ProtobufCMessage *request,
                const ProtobufCMessageDescriptor *reply_type, ProtobufCMessage **reply)
 {
     dp_status_t status;
-    if (dpctl_call_status(self, request, reply_type, reply, &status) == 0) return DPCTL_EXIT_OK;
+    if (dpctl_call_status(self, service, request, reply_type, reply, &status) == 0)
+        return DPCTL_EXIT_OK;
     dpctl_report_status(&status);
     return DPCTL_EXIT_FAILURE;
 }
@@ -66,7 +98,7 @@ static char *s_take_page(const ProtobufCMessage *reply, dpctl_item_fn *each, voi
     return token;
 }
 
-int dpctl_call_pages(dpctl_t *self, ProtobufCMessage *request,
+int dpctl_call_pages(dpctl_t *self, dpctl_service_t service, ProtobufCMessage *request,
                      const ProtobufCMessageDescriptor *reply_type, bool all, dpctl_item_fn *each,
                      void *sink)
 {
@@ -76,7 +108,7 @@ int dpctl_call_pages(dpctl_t *self, ProtobufCMessage *request,
     while (outcome == DPCTL_EXIT_OK && more) {
         dpctl_field_set_string(request, "page_token", token);
         ProtobufCMessage *reply = NULL;
-        outcome = dpctl_call(self, request, reply_type, &reply);
+        outcome = dpctl_call(self, service, request, reply_type, &reply);
         if (outcome != DPCTL_EXIT_OK) break;
         char *next = s_take_page(reply, each, sink, &outcome);
         dp_message_free(&reply);

@@ -58,8 +58,8 @@ static int s_add_run(dpctl_t *self, int argc, char **argv)
     Dp__AddContactReply *reply = NULL;
     outcome = dpctl_partner_ref(args, 0, &ref);
     if (outcome == DPCTL_EXIT_OK)
-        outcome = dpctl_call(self, &request.base, &dp__add_contact_reply__descriptor,
-                             (ProtobufCMessage **)&reply);
+        outcome = dpctl_call(self, DPCTL_REGISTRY, &request.base,
+                             &dp__add_contact_reply__descriptor, (ProtobufCMessage **)&reply);
     if (outcome == DPCTL_EXIT_OK)
         outcome = s_print_contact(self, reply->contact, dpctl_args_operand(args, 0));
     dp_message_free((ProtobufCMessage **)&reply);
@@ -100,7 +100,8 @@ static int s_remove_run(dpctl_t *self, int argc, char **argv)
     request.contact_id = strtoll(contact, NULL, 10);
     ProtobufCMessage *reply = NULL;
     if (outcome == DPCTL_EXIT_OK)
-        outcome = dpctl_call(self, &request.base, &dp__remove_contact_reply__descriptor, &reply);
+        outcome = dpctl_call(self, DPCTL_REGISTRY, &request.base,
+                             &dp__remove_contact_reply__descriptor, &reply);
     if (outcome == DPCTL_EXIT_OK)
         outcome = s_print_removed(self, dpctl_args_operand(args, 0), request.contact_id);
     dp_message_free(&reply);

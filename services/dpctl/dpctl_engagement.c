@@ -56,8 +56,8 @@ int dpctl_partner_engage_run(dpctl_t *self, int argc, char **argv)
     Dp__RecordEngagementReply *reply = NULL;
     outcome = dpctl_partner_ref(args, 0, &ref);
     if (outcome == DPCTL_EXIT_OK)
-        outcome = dpctl_call(self, &request.base, &dp__record_engagement_reply__descriptor,
-                             (ProtobufCMessage **)&reply);
+        outcome = dpctl_call(self, DPCTL_REGISTRY, &request.base,
+                             &dp__record_engagement_reply__descriptor, (ProtobufCMessage **)&reply);
     if (outcome == DPCTL_EXIT_OK) outcome = s_print_engagement(self, reply->engagement);
     dp_message_free((ProtobufCMessage **)&reply);
     dpctl_args_destroy(&args);
@@ -102,8 +102,9 @@ static int s_list(dpctl_t *self, const dpctl_args_t *args, dpctl_listing_t *list
         int outcome = dpctl_partner_ref(args, 0, &ref);
         if (outcome != DPCTL_EXIT_OK) return outcome;
     }
-    int outcome = dpctl_call_pages(self, &request.base, &dp__list_engagements_reply__descriptor,
-                                   true, s_list_item, listing);
+    int outcome =
+        dpctl_call_pages(self, DPCTL_REGISTRY, &request.base,
+                         &dp__list_engagements_reply__descriptor, true, s_list_item, listing);
     if (outcome == DPCTL_EXIT_OK) outcome = dpctl_listing_print(listing);
     size_t count = dpctl_listing_count(listing);
     if (outcome == DPCTL_EXIT_OK && !self->json)

@@ -10,18 +10,24 @@
 static const dp_setting_t s_settings[] = {
     {"DP_REGISTRY_ENDPOINT", "tcp://127.0.0.1:7101",
      "registry endpoint; several, comma-separated, spread the requests", false, 0, 0},
+    {"DP_INTAKE_ENDPOINT", "tcp://127.0.0.1:7102",
+     "intake endpoint; several, comma-separated, spread the requests", false, 0, 0},
+    {"DP_ACTOR", "", "who staff changes to enquiries are recorded as (default: the login name)",
+     false, 0, 0},
     {"DP_TIMEOUT_MS", "5000", "milliseconds to wait for each attempt's reply", true, 1, 3600000},
     {"DP_ATTEMPTS", "3", "attempts before a request counts as unanswered", true, 1, 100},
     {"DP_SEED_DIR", "./db/seed", "directory that 'dpctl seed' reads when given none", false, 0, 0},
 };
 
-/* Later services' commands (enquiry, events, report) are rows here. */
+/* Later services' commands (events, report) are rows here. */
 static const dpctl_command_t s_commands[] = {
-    {"status", "ask the registry whether it and its database are well", dpctl_status_run},
+    {"status", "ask every service whether it and its database are well", dpctl_status_run},
     {"partner", "list, show, add and change partners, contacts and engagements", dpctl_partner_run},
     {"area", "list or add areas of cooperation", dpctl_area_run},
     {"form", "list or add forms of cooperation", dpctl_form_run},
     {"seed", "load the seed areas, forms and partners (safe to repeat)", dpctl_seed_run},
+    {"enquiry", "submit, import, list, show and handle enquiries; triage rules and kinds",
+     dpctl_enquiry_run},
 };
 
 static const dpctl_group_t s_top = {"", "the Digital Partnership's command-line client", s_commands,
@@ -36,19 +42,28 @@ static void s_print_commands(FILE *out, const dpctl_group_t *group)
 {
     const char *space = *group->path ? " " : "";
     fprintf(out, "Commands:\n");
-    for (size_t i = 0; i < group->count; i++)
-        fprintf(out, "  %-14s %s\n", group->commands[i].name, group->commands[i].summary);
+    for (size_t i = 0; i < group->count; i++) {
+        const char *name = group->commands[i].name;
+        bool is_default = group->default_command && strcmp(name, group->default_command) == 0;
+        fprintf(out, "  %-14s %s%s\n", name, group->commands[i].summary,
+                is_default ? " (the default)" : "");
+    }
     fprintf(out, "\nRun 'dpctl%s%s COMMAND --help' for a command's options.\n", space, group->path);
 }
 
 static void s_print_group(const dpctl_group_t *group)
 {
-    printf("Usage: dpctl %s COMMAND [ARGS]\n%s\n\n", group->path, group->summary);
+    printf("Usage: dpctl %s %s [ARGS]\n%s\n\n", group->path,
+           group->default_command ? "[COMMAND]" : "COMMAND", group->summary);
     s_print_commands(stdout, group);
 }
 
 int dpctl_dispatch(dpctl_t *self, const dpctl_group_t *group, int argc, char **argv)
 {
+    if (argc < 2 && group->default_command) {
+        char *words[] = {argv[0], (char *)group->default_command, NULL};
+        return dpctl_dispatch(self, group, 2, words);
+    }
     if (argc < 2) return dpctl_usage_error(group->path, "a command is missing");
     if (s_is_help(argv[1])) {
         s_print_group(group);
@@ -116,7 +131,8 @@ int main(int argc, char **argv)
     if (!self.config) return DPCTL_EXIT_FAILURE;
     int outcome =
         dp_config_load(self.config, 1, argv) == 0 ? s_run(&self, argc, argv) : DPCTL_EXIT_USAGE;
-    dp_client_destroy(&self.registry);
+    for (int i = 0; i < DPCTL_SERVICE_COUNT; i++)
+        dp_client_destroy(&self.clients[i]);
     dp_config_destroy(&self.config);
     return outcome;
 }

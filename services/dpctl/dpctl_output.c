@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "dpctl.h"
 #include "dpctl_proto.h"
@@ -50,6 +52,8 @@ int dpctl_table_add(dpctl_table_t *self, const char *const *cells)
                 free(row[--i]);
             return -1;
         }
+        for (char *p = row[i]; *p; p++)
+            if (*p == '\t' || *p == '\r' || *p == '\n') *p = ' ';
     }
     self->rows++;
     return 0;
@@ -83,6 +87,51 @@ void dpctl_table_print(const dpctl_table_t *self, FILE *out)
         fputc('\n', out);
     }
     free(widths);
+}
+
+/* Bytes of text's first `characters` characters. */
+static size_t s_prefix_bytes(const char *text, size_t characters)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    for (size_t seen = 0; *p; p++)
+        if ((*p & 0xc0) != 0x80 && seen++ == characters) break;
+    return (size_t)(p - (const unsigned char *)text);
+}
+
+void dpctl_table_fit(dpctl_table_t *self, size_t column, size_t width, size_t min_width)
+{
+    size_t others = 0, widest = 0;
+    for (size_t i = 0; i < self->rows * self->columns; i++) {
+        size_t cell = s_width(self->cells[i]);
+        if (i % self->columns == column && cell > widest) widest = cell;
+    }
+    for (size_t c = 0; c < self->columns; c++) {
+        size_t column_width = 0;
+        for (size_t row = 0; c != column && row < self->rows; row++) {
+            size_t cell = s_width(self->cells[row * self->columns + c]);
+            if (cell > column_width) column_width = cell;
+        }
+        others += c == column ? 0 : column_width + 2;
+    }
+    size_t room = width > others + min_width ? width - others : min_width;
+    if (widest <= room || room < 4) return;
+    /* Rows after the header; the header is short enough to stay whole. */
+    for (size_t row = 1; row < self->rows; row++) {
+        char **cell = &self->cells[row * self->columns + column];
+        if (s_width(*cell) <= room) continue;
+        size_t keep = s_prefix_bytes(*cell, room - 3);
+        memcpy(*cell + keep, "...", 4); /* "..." is no longer than what it replaces */
+    }
+}
+
+size_t dpctl_output_width(void)
+{
+    struct winsize size;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
+        return size.ws_col;
+    const char *columns = getenv("COLUMNS");
+    long value = columns ? strtol(columns, NULL, 10) : 0;
+    return value > 0 ? (size_t)value : 120;
 }
 
 struct _dpctl_listing_t {
@@ -133,9 +182,22 @@ int dpctl_listing_print(dpctl_listing_t *self)
     return DPCTL_EXIT_OK;
 }
 
+void dpctl_listing_fit(dpctl_listing_t *self, size_t column, size_t width, size_t min_width)
+{
+    if (self->table) dpctl_table_fit(self->table, column, width, min_width);
+}
+
 void dpctl_print_field(const char *label, const char *value)
 {
     printf("%-13s %s\n", label, value ? value : "");
+}
+
+void dpctl_print_list(const char *label, char **items, size_t count)
+{
+    printf("%-13s ", label);
+    for (size_t i = 0; i < count; i++)
+        printf("%s%s", i ? ", " : "", items[i]);
+    printf("%s\n", count ? "" : "(none)");
 }
 
 int dpctl_json_print(json_t **document_p)

@@ -14,11 +14,15 @@ typedef struct _dpctl_table_t dpctl_table_t;
 /* A table with the given column headers (copied). NULL when out of memory. */
 dpctl_table_t *dpctl_table_new(const char *const *headers, size_t columns);
 void dpctl_table_destroy(dpctl_table_t **self_p);
-/* Appends a row of `columns` cells (copied; NULL prints as ""). 0 or -1. */
+/* Appends a row of `columns` cells (copied; NULL prints as ""; tabs and line
+   breaks become spaces, so a row stays one line). 0 or -1. */
 int dpctl_table_add(dpctl_table_t *self, const char *const *cells);
 /* Prints the headers and rows, each column as wide as its widest cell
    (counted in characters, not bytes). */
 void dpctl_table_print(const dpctl_table_t *self, FILE *out);
+/* Cuts the cells of one column (ending them with "...") so that a row fits
+   in width characters, but never below min_width for that column. */
+void dpctl_table_fit(dpctl_table_t *self, size_t column, size_t width, size_t min_width);
 
 /* A list of messages on its way out: a table of chosen cells for people,
    or with --json an array of whole messages. */
@@ -33,9 +37,17 @@ int dpctl_listing_add(dpctl_listing_t *self, const ProtobufCMessage *item,
 size_t dpctl_listing_count(const dpctl_listing_t *self);
 /* Prints the table or the JSON array; returns an exit code. */
 int dpctl_listing_print(dpctl_listing_t *self);
+/* As dpctl_table_fit for the table; JSON is never cut. */
+void dpctl_listing_fit(dpctl_listing_t *self, size_t column, size_t width, size_t min_width);
+
+/* Characters that fit on a line of standard output: the terminal's width,
+   else $COLUMNS, else 120. */
+size_t dpctl_output_width(void);
 
 /* Prints "label:" padded to a column, then the value; for show commands. */
 void dpctl_print_field(const char *label, const char *value);
+/* Prints the label, then the items joined by ", ", or "(none)". */
+void dpctl_print_list(const char *label, char **items, size_t count);
 
 /* Prints the document on stdout and releases it. Returns an exit code:
    failure when the document is NULL (out of memory) or cannot be written. */

@@ -64,14 +64,6 @@ static const char *s_status(const Dp__Partner *partner, char *buffer, size_t siz
     return buffer;
 }
 
-static void s_print_list(const char *label, char **items, size_t count)
-{
-    printf("%-13s ", label);
-    for (size_t i = 0; i < count; i++)
-        printf("%s%s", i ? ", " : "", items[i]);
-    printf("%s\n", count ? "" : "(none)");
-}
-
 static const char *s_or_unknown(const char *date)
 {
     return *date ? date : "date not known";
@@ -111,8 +103,8 @@ static void s_print_partner(const Dp__Partner *partner, const char *as_of)
     dpctl_print_field("joined:", dpctl_partner_joined(partner, text, sizeof text));
     dpctl_print_field("instrument:", partner->instrument);
     dpctl_print_field("website:", partner->website);
-    s_print_list("domains:", partner->domains, partner->n_domains);
-    s_print_list("areas:", partner->areas, partner->n_areas);
+    dpctl_print_list("domains:", partner->domains, partner->n_domains);
+    dpctl_print_list("areas:", partner->areas, partner->n_areas);
     dpctl_print_field("note:", partner->note);
     snprintf(text, sizeof text, "%" PRId64, partner->version);
     dpctl_print_field("version:", text);
@@ -129,7 +121,7 @@ int dpctl_partner_call(dpctl_t *self, const ProtobufCMessage *request,
                        const ProtobufCMessageDescriptor *reply_type, const char *as_of)
 {
     ProtobufCMessage *reply = NULL;
-    int outcome = dpctl_call(self, request, reply_type, &reply);
+    int outcome = dpctl_call(self, DPCTL_REGISTRY, request, reply_type, &reply);
     if (outcome != DPCTL_EXIT_OK) return outcome;
     const ProtobufCMessage *partner = dpctl_field_message(reply, "partner");
     if (!partner) {
@@ -263,8 +255,8 @@ static int s_list(dpctl_t *self, const dpctl_args_t *args, s_listing_t *listing)
     s_list_request(args, &request);
     bool all = dpctl_args_has(args, "all") ||
                !(dpctl_args_has(args, "page-size") || dpctl_args_has(args, "page-token"));
-    int outcome = dpctl_call_pages(self, &request.base, &dp__list_partners_reply__descriptor, all,
-                                   s_list_item, listing);
+    int outcome = dpctl_call_pages(self, DPCTL_REGISTRY, &request.base,
+                                   &dp__list_partners_reply__descriptor, all, s_list_item, listing);
     if (outcome == DPCTL_EXIT_OK) outcome = dpctl_listing_print(listing->listing);
     if (outcome == DPCTL_EXIT_OK && !self->json) s_print_footer(listing);
     return outcome;

@@ -208,6 +208,118 @@ ProtobufCMessage *dpctl_message_new(const ProtobufCMessageDescriptor *type)
     return message;
 }
 
+/* Sets *status to INVALID_ARGUMENT about field; returns -1. */
+static int s_refuse(dp_status_t *status, const char *field, const char *message)
+{
+    status->code = DP__CODE__CODE_INVALID_ARGUMENT;
+    snprintf(status->field, sizeof status->field, "%s", field);
+    snprintf(status->message, sizeof status->message, "%s %s", field, message);
+    return -1;
+}
+
+/* Stores one JSON value at member as the field's type; 0 or -1. */
+static int s_from_json_value(const ProtobufCFieldDescriptor *field, const json_t *value,
+                             void *member, dp_status_t *status)
+{
+    switch (field->type) {
+    case PROTOBUF_C_TYPE_STRING:
+        if (!json_is_string(value)) return s_refuse(status, field->name, "must be a string");
+        *(const char **)member = json_string_value(value);
+        return 0;
+    case PROTOBUF_C_TYPE_BOOL:
+        if (!json_is_boolean(value)) return s_refuse(status, field->name, "must be true or false");
+        *(protobuf_c_boolean *)member = json_is_true(value);
+        return 0;
+    case PROTOBUF_C_TYPE_ENUM: {
+        int number = 0;
+        if (!json_is_string(value) ||
+            dpctl_enum_parse(field->descriptor, json_string_value(value), &number) != 0)
+            return s_refuse(status, field->name, "is not one of its values");
+        *(int *)member = number;
+        return 0;
+    }
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64: {
+        if (!json_is_integer(value)) return s_refuse(status, field->name, "must be a whole number");
+        json_int_t number = json_integer_value(value);
+        if (s_element_size(field->type) == sizeof(int64_t))
+            *(int64_t *)member = (int64_t)number;
+        else if (number < INT32_MIN || number > UINT32_MAX)
+            return s_refuse(status, field->name, "is out of range");
+        else
+            *(int32_t *)member = (int32_t)number;
+        return 0;
+    }
+    default:
+        return s_refuse(status, field->name, "cannot be given as JSON here");
+    }
+}
+
+static int s_from_json_repeated(const ProtobufCFieldDescriptor *field, const json_t *array,
+                                char *base, dp_status_t *status)
+{
+    if (!json_is_array(array)) return s_refuse(status, field->name, "must be an array");
+    size_t count = json_array_size(array), size = s_element_size(field->type);
+    char *items = calloc(count ? count : 1, size);
+    if (!items) return s_refuse(status, field->name, "does not fit in memory");
+    *(char **)(base + field->offset) = items;
+    *(size_t *)(base + field->quantifier_offset) = count;
+    for (size_t i = 0; i < count; i++)
+        if (s_from_json_value(field, json_array_get(array, i), items + i * size, status) != 0)
+            return -1;
+    return 0;
+}
+
+int dpctl_message_from_json(ProtobufCMessage *message, const json_t *object, dp_status_t *status)
+{
+    if (!json_is_object(object)) {
+        status->code = DP__CODE__CODE_INVALID_ARGUMENT;
+        status->field[0] = '\0';
+        snprintf(status->message, sizeof status->message, "a JSON object is expected");
+        return -1;
+    }
+    const char *name;
+    json_t *value;
+    json_object_foreach((json_t *)object, name, value)
+    {
+        const ProtobufCFieldDescriptor *field =
+            protobuf_c_message_descriptor_get_field_by_name(message->descriptor, name);
+        if (!field) {
+            status->code = DP__CODE__CODE_INVALID_ARGUMENT;
+            snprintf(status->field, sizeof status->field, "%s", name);
+            snprintf(status->message, sizeof status->message, "%s is not a field of %s", name,
+                     message->descriptor->name);
+            return -1;
+        }
+        if (json_is_null(value)) continue;
+        int stored = field->label == PROTOBUF_C_LABEL_REPEATED
+                         ? s_from_json_repeated(field, value, (char *)message, status)
+                         : s_from_json_value(field, value, (char *)message + field->offset, status);
+        if (stored != 0) return -1;
+    }
+    return 0;
+}
+
+void dpctl_message_release(ProtobufCMessage **message_p)
+{
+    if (!message_p || !*message_p) return;
+    ProtobufCMessage *message = *message_p;
+    const ProtobufCMessageDescriptor *type = message->descriptor;
+    for (unsigned i = 0; i < type->n_fields; i++)
+        if (type->fields[i].label == PROTOBUF_C_LABEL_REPEATED)
+            free(*(void **)((char *)message + type->fields[i].offset));
+    free(message);
+    *message_p = NULL;
+}
+
 static const ProtobufCFieldDescriptor *s_field(const ProtobufCMessage *message, const char *name,
                                                ProtobufCType type)
 {

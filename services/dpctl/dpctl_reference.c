@@ -1,18 +1,22 @@
-/* dpctl area | form: the organisation's lists of areas and forms of
-   cooperation. Both are lists of (slug, label) with the same requests, so
-   one body of code serves both through the message descriptors. */
+/* dpctl area | form | enquiry kinds: the organisation's lists of areas and
+   forms of cooperation (the registry's) and of enquiry kinds (the
+   intake's). All are lists of (slug, label) with the same requests, so one
+   body of code serves them through the message descriptors. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dpctl.h"
 #include "dpctl_args.h"
+#include "dpctl_enquiry.h"
 #include "dpctl_output.h"
 #include "dpctl_proto.h"
+#include "intake.pb-c.h"
 #include "registry.pb-c.h"
 
 typedef struct {
     const char *noun;                               /* "area": also the add messages' field */
+    dpctl_service_t service;                        /* the service that keeps the list */
     const dpctl_spec_t *list_spec;                  /* "dpctl area list" */
     const dpctl_spec_t *add_spec;                   /* "dpctl area add" */
     const ProtobufCMessageDescriptor *list_request; /* dp.ListAreasRequest */
@@ -31,7 +35,13 @@ static const dpctl_spec_t s_form_list_spec = {"form list", "", "List the forms o
 static const dpctl_spec_t s_form_add_spec = {
     "form add", "SLUG LABEL", "Add a form of cooperation.", 2, 2, NULL};
 
+static const dpctl_spec_t s_kind_list_spec = {
+    "enquiry kinds list", "", "List the kinds of enquiry that submissions may name.", 0, 0, NULL};
+static const dpctl_spec_t s_kind_add_spec = {
+    "enquiry kinds add", "SLUG LABEL", "Add a kind of enquiry.", 2, 2, NULL};
+
 static const s_reference_t s_areas = {"area",
+                                      DPCTL_REGISTRY,
                                       &s_area_list_spec,
                                       &s_area_add_spec,
                                       &dp__list_areas_request__descriptor,
@@ -41,6 +51,7 @@ static const s_reference_t s_areas = {"area",
                                       &dp__area__descriptor};
 
 static const s_reference_t s_forms = {"form",
+                                      DPCTL_REGISTRY,
                                       &s_form_list_spec,
                                       &s_form_add_spec,
                                       &dp__list_forms_request__descriptor,
@@ -48,6 +59,16 @@ static const s_reference_t s_forms = {"form",
                                       &dp__add_form_request__descriptor,
                                       &dp__add_form_reply__descriptor,
                                       &dp__form__descriptor};
+
+static const s_reference_t s_kinds = {"kind",
+                                      DPCTL_INTAKE,
+                                      &s_kind_list_spec,
+                                      &s_kind_add_spec,
+                                      &dp__list_enquiry_kinds_request__descriptor,
+                                      &dp__list_enquiry_kinds_reply__descriptor,
+                                      &dp__add_enquiry_kind_request__descriptor,
+                                      &dp__add_enquiry_kind_reply__descriptor,
+                                      &dp__enquiry_kind__descriptor};
 
 /* Sends Add<Noun>Request; returns 0 with *reply set, or -1 with *status. */
 static int s_add(dpctl_t *self, const s_reference_t *reference, const char *slug, const char *label,
@@ -61,7 +82,8 @@ static int s_add(dpctl_t *self, const s_reference_t *reference, const char *slug
         dpctl_field_set_string(item, "slug", slug);
         dpctl_field_set_string(item, "label", label);
         dpctl_field_set_message(request, reference->noun, item);
-        outcome = dpctl_call_status(self, request, reference->add_reply, reply, status);
+        outcome = dpctl_call_status(self, reference->service, request, reference->add_reply, reply,
+                                    status);
     } else {
         status->code = DP__CODE__CODE_RESOURCE_EXHAUSTED;
         snprintf(status->message, sizeof status->message, "out of memory");
@@ -87,7 +109,8 @@ static int s_print_added(dpctl_t *self, const s_reference_t *reference,
 {
     const ProtobufCMessage *item = dpctl_field_message(reply, reference->noun);
     if (!item) {
-        fprintf(stderr, "dpctl: the registry's reply holds no %s\n", reference->noun);
+        fprintf(stderr, "dpctl: the %s's reply holds no %s\n",
+                dpctl_service_name(reference->service), reference->noun);
         return DPCTL_EXIT_FAILURE;
     }
     if (self->json) return dpctl_json_print_message(item);
@@ -140,8 +163,8 @@ static int s_list_run(dpctl_t *self, const s_reference_t *reference, int argc, c
     dpctl_args_destroy(&args);
     ProtobufCMessage *request = dpctl_message_new(reference->list_request);
     ProtobufCMessage *reply = NULL;
-    outcome =
-        request ? dpctl_call(self, request, reference->list_reply, &reply) : DPCTL_EXIT_FAILURE;
+    outcome = request ? dpctl_call(self, reference->service, request, reference->list_reply, &reply)
+                      : DPCTL_EXIT_FAILURE;
     if (outcome == DPCTL_EXIT_OK) outcome = s_print_items(self, reply);
     dp_message_free(&reply);
     free(request);
@@ -168,6 +191,16 @@ static int s_form_add_run(dpctl_t *self, int argc, char **argv)
     return s_add_run(self, &s_forms, argc, argv);
 }
 
+static int s_kind_list_run(dpctl_t *self, int argc, char **argv)
+{
+    return s_list_run(self, &s_kinds, argc, argv);
+}
+
+static int s_kind_add_run(dpctl_t *self, int argc, char **argv)
+{
+    return s_add_run(self, &s_kinds, argc, argv);
+}
+
 static const dpctl_command_t s_area_commands[] = {
     {"list", "list the areas", s_area_list_run},
     {"add", "add an area: SLUG LABEL", s_area_add_run},
@@ -176,6 +209,11 @@ static const dpctl_command_t s_area_commands[] = {
 static const dpctl_command_t s_form_commands[] = {
     {"list", "list the forms", s_form_list_run},
     {"add", "add a form: SLUG LABEL", s_form_add_run},
+};
+
+static const dpctl_command_t s_kind_commands[] = {
+    {"list", "list the kinds", s_kind_list_run},
+    {"add", "add a kind: SLUG LABEL", s_kind_add_run},
 };
 
 static const dpctl_group_t s_area_group = {
@@ -191,7 +229,16 @@ int dpctl_area_run(dpctl_t *self, int argc, char **argv)
     return dpctl_dispatch(self, &s_area_group, argc, argv);
 }
 
+static const dpctl_group_t s_kind_group = {
+    "enquiry kinds", "Kinds of enquiry (a submission's kind names one).", s_kind_commands,
+    sizeof s_kind_commands / sizeof s_kind_commands[0], "list"};
+
 int dpctl_form_run(dpctl_t *self, int argc, char **argv)
 {
     return dpctl_dispatch(self, &s_form_group, argc, argv);
+}
+
+int dpctl_enquiry_kinds_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_dispatch(self, &s_kind_group, argc, argv);
 }

@@ -164,8 +164,8 @@ static int s_rename(s_seed_t *seed, const s_partner_row_t *row, const char *wher
         dp_status_t status;
         ProtobufCMessage *reply = NULL;
         request.new_name = row->names[i];
-        if (dpctl_call_status(seed->ctl, &request.base, &dp__rename_partner_reply__descriptor,
-                              &reply, &status) != 0) {
+        if (dpctl_call_status(seed->ctl, DPCTL_REGISTRY, &request.base,
+                              &dp__rename_partner_reply__descriptor, &reply, &status) != 0) {
             s_failed(where, row->create.slug, &status);
             return -1;
         }
@@ -185,8 +185,8 @@ static bool s_partner_exists(s_seed_t *seed, char *slug)
     request.partner = &ref;
     dp_status_t status;
     ProtobufCMessage *reply = NULL;
-    int found = dpctl_call_status(seed->ctl, &request.base, &dp__get_partner_reply__descriptor,
-                                  &reply, &status);
+    int found = dpctl_call_status(seed->ctl, DPCTL_REGISTRY, &request.base,
+                                  &dp__get_partner_reply__descriptor, &reply, &status);
     dp_message_free(&reply);
     return found == 0;
 }
@@ -200,8 +200,8 @@ static int s_partner_row(void *data, char **columns, size_t count, const char *w
     if (!seed->apply) return 0;
     dp_status_t status;
     ProtobufCMessage *reply = NULL;
-    if (dpctl_call_status(seed->ctl, &row.create.base, &dp__create_partner_reply__descriptor,
-                          &reply, &status) == 0) {
+    if (dpctl_call_status(seed->ctl, DPCTL_REGISTRY, &row.create.base,
+                          &dp__create_partner_reply__descriptor, &reply, &status) == 0) {
         dp_message_free(&reply);
         seed->partners.created++;
         return s_rename(seed, &row, where);

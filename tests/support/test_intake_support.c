@@ -1,0 +1,511 @@
+#include "test_intake_support.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dp_client.h"
+#include "dp_config.h"
+#include "dp_server.h"
+#include "intake_server.h"
+
+enum { CALL_TIMEOUT_MS = 15000, GATE_WAIT_MS = 10000 };
+
+/* ---- The intake service in process ----------------------------------------- */
+
+struct _ti_intake_t {
+    dp_config_t *config; /* the service's settings; must outlive the actor */
+    zactor_t *actor;     /* the intake actor */
+    char *endpoint;      /* where it listens */
+    dp_client_t *client; /* the tests' client */
+};
+
+ti_intake_t *ti_intake_start(const char *database_url, const char *registry_endpoint,
+                             const char *const *settings)
+{
+    ti_intake_t *self = calloc(1, sizeof *self);
+    assert_non_null(self);
+    self->config =
+        dp_config_new("dp-intake", "intake under test", intake_settings, intake_setting_count);
+    if (!self->config || dp_config_set(self->config, "DP_DATABASE_URL", database_url) ||
+        dp_config_set(self->config, "DP_INTAKE_ENDPOINT", "tcp://127.0.0.1:*") ||
+        dp_config_set(self->config, "DP_REGISTRY_ENDPOINT", registry_endpoint)) {
+        fprintf(stderr, "cannot configure the intake (see above)\n");
+        ti_intake_stop(&self);
+        return NULL;
+    }
+    for (const char *const *pair = settings; pair && pair[0]; pair += 2)
+        if (dp_config_set(self->config, pair[0], pair[1])) {
+            fprintf(stderr, "cannot set %s=%s for the intake\n", pair[0], pair[1]);
+            ti_intake_stop(&self);
+            return NULL;
+        }
+    self->actor = dp_server_start(intake_actor, self->config, &self->endpoint);
+    if (!self->actor) {
+        fprintf(stderr, "the intake actor did not start\n");
+        ti_intake_stop(&self);
+        return NULL;
+    }
+    self->client = dp_client_new(self->endpoint, CALL_TIMEOUT_MS, 1);
+    if (!self->client) {
+        fprintf(stderr, "cannot connect a client to %s\n", self->endpoint);
+        ti_intake_stop(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void ti_intake_stop(ti_intake_t **self_p)
+{
+    if (!self_p || !*self_p) return;
+    ti_intake_t *self = *self_p;
+    dp_client_destroy(&self->client);
+    zactor_destroy(&self->actor);
+    zstr_free(&self->endpoint);
+    dp_config_destroy(&self->config);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *ti_intake_endpoint(const ti_intake_t *self)
+{
+    return self->endpoint;
+}
+
+ProtobufCMessage *ti_call(ti_intake_t *self, const ProtobufCMessage *request,
+                          const ProtobufCMessageDescriptor *reply_type, dp_status_t *status)
+{
+    ProtobufCMessage *reply = NULL;
+    /* The service answers every request, refusals included: silence is a failure. */
+    if (dp_client_call(self->client, request, reply_type, &reply, status) != 0)
+        fail_msg("%s got no reply from the intake: %s", request->descriptor->name, status->message);
+    if (status->code != DP__CODE__CODE_OK) dp_message_free(&reply);
+    return reply;
+}
+
+#define TI_DEFINE_CALL(Camel, snake)                                                               \
+    Dp__##Camel##Reply *ti_##snake(ti_intake_t *intake, const Dp__##Camel##Request *request,       \
+                                   dp_status_t *status)                                            \
+    {                                                                                              \
+        return (Dp__##Camel##Reply *)ti_call(intake, &request->base,                               \
+                                             &dp__##snake##_reply__descriptor, status);            \
+    }
+TI_INTAKE_CALLS(TI_DEFINE_CALL)
+#undef TI_DEFINE_CALL
+
+/* ---- Fixture ------------------------------------------------------------- */
+
+const char *const ti_areas[] = {"data-protection",  "cybercrime", "ai",        "child-protection",
+                                "digital-literacy", "elections",  "bioethics", NULL};
+
+ti_fixture_t *ti_fixture_new(const char *label)
+{
+    ti_fixture_t *self = calloc(1, sizeof *self);
+    assert_non_null(self);
+    self->database = ts_database_new(label);
+    self->admin = ts_connect_or_exit(ts_database_url(self->database, TS_ROLE_ADMIN));
+    self->registry = ts_registry_start(ts_database_url(self->database, TS_ROLE_REGISTRY), NULL);
+    if (!self->registry) {
+        fprintf(stderr, "FATAL: cannot start the registry on %s\n",
+                ts_database_name(self->database));
+        ti_fixture_destroy(&self);
+        exit(1);
+    }
+    for (const char *const *area = ti_areas; *area; area++)
+        ts_make_area(self->registry, *area, *area);
+    return self;
+}
+
+void ti_fixture_start_intake(ti_fixture_t *self, const char *const *settings)
+{
+    self->intake = ti_intake_start(ts_database_url(self->database, TS_ROLE_INTAKE),
+                                   ts_registry_endpoint(self->registry), settings);
+    if (!self->intake) {
+        fprintf(stderr, "FATAL: cannot start the intake on %s\n", ts_database_name(self->database));
+        ti_fixture_destroy(&self);
+        exit(1);
+    }
+}
+
+void ti_fixture_destroy(ti_fixture_t **self_p)
+{
+    if (!self_p || !*self_p) return;
+    ti_fixture_t *self = *self_p;
+    ti_intake_stop(&self->intake);
+    ts_registry_stop(&self->registry);
+    if (self->admin) PQfinish(self->admin);
+    ts_database_destroy(&self->database);
+    free(self);
+    *self_p = NULL;
+}
+
+/* ---- Submissions ----------------------------------------------------------- */
+
+/* The fields every form starts with; the tag-dependent ones are set by the caller. */
+static void s_form_defaults(ti_form_t *form)
+{
+    memset(form, 0, sizeof *form);
+    dp__submit_enquiry_request__init(&form->request);
+    dp__enquiry_submission__init(&form->enquiry);
+    form->request.enquiry = &form->enquiry;
+    Dp__EnquirySubmission *e = &form->enquiry;
+    e->source = "website";
+    e->idempotency_key = form->key;
+    e->sender_name = "Ada Lovelace";
+    e->email = form->email;
+    e->organisation = "Analytical Engines Ltd";
+    e->country = "GB";
+    e->kind = "information-request";
+    e->subject = form->subject;
+    e->body = "We would like to learn more about the Digital Partnership.";
+    e->language = "en";
+    e->received_at = "2026-11-28T16:30:00Z";
+    e->honeypot = "";
+}
+
+void ti_form_init_numbered(ti_form_t *form, const char *tag, unsigned long n)
+{
+    s_form_defaults(form);
+    snprintf(form->key, sizeof form->key, "%s-%lu", tag, n);
+    snprintf(form->email, sizeof form->email, "%s-%lu@example.com", tag, n % 97);
+    snprintf(form->subject, sizeof form->subject, "Message %lu of %s", n, tag);
+    form->enquiry.kind = n % 3 ? "information-request" : "media";
+    if (n % 5 == 0) form->enquiry.body = "A question about privacy at school.";
+}
+
+void ti_form_init(ti_form_t *form, const char *tag)
+{
+    static unsigned counter;
+    unsigned n = ++counter;
+    s_form_defaults(form);
+    snprintf(form->key, sizeof form->key, "%s-%u", tag, n);
+    snprintf(form->email, sizeof form->email, "%s-%u@example.org", tag, n);
+    snprintf(form->subject, sizeof form->subject, "Question %s-%u", tag, n);
+}
+
+Dp__SubmitEnquiryReply *ti_submit_ok_at(ti_fixture_t *fixture, const ti_form_t *form,
+                                        const char *file, int line)
+{
+    dp_status_t status;
+    Dp__SubmitEnquiryReply *reply = ti_submit_enquiry(fixture->intake, &form->request, &status);
+    ts_assert_status_at(&status, DP__CODE__CODE_OK, NULL, file, line);
+    if (!reply || reply->enquiry_id <= 0) {
+        ts_free(&reply);
+        print_error("SubmitEnquiry answered OK without an enquiry id\n");
+        _fail(file, line);
+    }
+    return reply;
+}
+
+int64_t ti_new_enquiry_at(ti_fixture_t *fixture, const char *tag, const char *file, int line)
+{
+    ti_form_t form;
+    ti_form_init(&form, tag);
+    Dp__SubmitEnquiryReply *reply = ti_submit_ok_at(fixture, &form, file, line);
+    int64_t id = reply->enquiry_id;
+    ts_free(&reply);
+    return id;
+}
+
+Dp__GetEnquiryReply *ti_get_at(ti_fixture_t *fixture, int64_t id, const char *file, int line)
+{
+    Dp__GetEnquiryRequest request = DP__GET_ENQUIRY_REQUEST__INIT;
+    request.id = id;
+    dp_status_t status;
+    Dp__GetEnquiryReply *reply = ti_get_enquiry(fixture->intake, &request, &status);
+    ts_assert_status_at(&status, DP__CODE__CODE_OK, NULL, file, line);
+    if (!reply || !reply->enquiry || reply->enquiry->id != id) {
+        ts_free(&reply);
+        print_error("GetEnquiry answered OK without enquiry %lld\n", (long long)id);
+        _fail(file, line);
+    }
+    return reply;
+}
+
+int64_t ti_create_partner_with_domain(ts_registry_t *registry, const char *slug, const char *domain)
+{
+    char *domains[] = {(char *)domain};
+    Dp__CreatePartnerRequest request = DP__CREATE_PARTNER_REQUEST__INIT;
+    request.slug = (char *)slug;
+    request.name = (char *)slug;
+    request.kind = DP__PARTNER_KIND__PARTNER_KIND_COMPANY;
+    request.joined_on = "2020-01-01";
+    request.domains = domains;
+    request.n_domains = 1;
+    dp_status_t status;
+    Dp__CreatePartnerReply *reply = ts_create_partner(registry, &request, &status);
+    ts_assert_ok(&status);
+    assert_non_null(reply);
+    assert_non_null(reply->partner);
+    int64_t id = reply->partner->id;
+    ts_free(&reply);
+    assert_true(id > 0);
+    return id;
+}
+
+/* ---- The intake's tables ---------------------------------------------------------- */
+
+char *ti_fingerprint(PGconn *conn)
+{
+    static const char *sql = "SELECT concat_ws('/',"
+                             " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), ''))"
+                             "    FROM intake.enquiry t),"
+                             " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), ''))"
+                             "    FROM intake.enquiry_transition t),"
+                             " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), ''))"
+                             "    FROM intake.enquiry_note t),"
+                             " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), ''))"
+                             "    FROM intake.triage_rule t),"
+                             " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.slug), ''))"
+                             "    FROM intake.enquiry_kind t),"
+                             " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), ''))"
+                             "    FROM intake.outbox t),"
+                             " (SELECT count(*) FROM intake.enquiry),"
+                             " (SELECT count(*) FROM intake.outbox))";
+    return ts_query_text(conn, sql, 0, NULL);
+}
+
+long long ti_outbox_last_id(PGconn *conn)
+{
+    return ts_query_long(conn, "SELECT coalesce(max(id), 0) FROM intake.outbox", 0, NULL);
+}
+
+long long ti_outbox_count_after(PGconn *conn, long long after_id)
+{
+    char after[32];
+    snprintf(after, sizeof after, "%lld", after_id);
+    const char *params[] = {after};
+    return ts_query_long(conn, "SELECT count(*) FROM intake.outbox WHERE id > $1::bigint", 1,
+                         params);
+}
+
+long long ti_enquiry_count(PGconn *conn)
+{
+    return ts_query_long(conn, "SELECT count(*) FROM intake.enquiry", 0, NULL);
+}
+
+ts_event_t **ti_events_after(PGconn *conn, long long after_id, size_t *count)
+{
+    char after[32];
+    snprintf(after, sizeof after, "%lld", after_id);
+    const char *params[] = {after};
+    /* Binary results, so that the payload arrives as raw bytes. */
+    PGresult *result =
+        PQexecParams(conn,
+                     "SELECT event_type, aggregate_type, aggregate_id, payload FROM intake.outbox"
+                     " WHERE id > $1::bigint ORDER BY id",
+                     1, NULL, params, NULL, NULL, 1);
+    if (PQresultStatus(result) != PGRES_TUPLES_OK) {
+        char message[512];
+        snprintf(message, sizeof message, "%s", PQresultErrorMessage(result));
+        PQclear(result);
+        fail_msg("reading the intake outbox failed: %s", message);
+    }
+    int rows = PQntuples(result);
+    ts_event_t **events = calloc((size_t)rows + 1, sizeof *events);
+    assert_non_null(events);
+    for (int row = 0; row < rows; row++) {
+        ts_event_t *event = calloc(1, sizeof *event);
+        assert_non_null(event);
+        event->event_type = strdup(PQgetvalue(result, row, 0));
+        event->aggregate_type = strdup(PQgetvalue(result, row, 1));
+        event->aggregate_id = strdup(PQgetvalue(result, row, 2));
+        event->payload_size = (size_t)PQgetlength(result, row, 3);
+        event->payload = malloc(event->payload_size + 1);
+        assert_non_null(event->payload);
+        memcpy(event->payload, PQgetvalue(result, row, 3), event->payload_size);
+        events[row] = event;
+    }
+    PQclear(result);
+    *count = (size_t)rows;
+    return events;
+}
+
+void ti_events_free(ts_event_t ***events_p, size_t count)
+{
+    if (!events_p || !*events_p) return;
+    for (size_t i = 0; i < count; i++)
+        ts_event_free(&(*events_p)[i]);
+    free(*events_p);
+    *events_p = NULL;
+}
+
+ts_event_t *ti_expect_one_event_at(PGconn *conn, long long after_id, const char *event_type,
+                                   const char *aggregate_id, const char *file, int line)
+{
+    size_t count = 0;
+    ts_event_t **events = ti_events_after(conn, after_id, &count);
+    bool matches = count == 1 && strcmp(events[0]->event_type, event_type) == 0 &&
+                   strcmp(events[0]->aggregate_type, "enquiry") == 0 &&
+                   (!aggregate_id || strcmp(events[0]->aggregate_id, aggregate_id) == 0);
+    if (!matches) {
+        print_error("expected exactly one intake outbox row %s for %s, found %zu:\n", event_type,
+                    aggregate_id ? aggregate_id : "(any)", count);
+        for (size_t i = 0; i < count; i++)
+            print_error("  %s %s %s\n", events[i]->event_type, events[i]->aggregate_type,
+                        events[i]->aggregate_id);
+        ti_events_free(&events, count);
+        _fail(file, line);
+    }
+    ts_event_t *event = events[0];
+    events[0] = NULL;
+    ti_events_free(&events, count);
+    return event;
+}
+
+Dp__EnquiryEvent *ti_enquiry_event(const ts_event_t *event)
+{
+    Dp__EnquiryEvent *decoded = (Dp__EnquiryEvent *)dp_message_decode(
+        &dp__enquiry_event__descriptor, event->payload, event->payload_size, 1 << 20);
+    if (!decoded) fail_msg("the %s payload is not a dp.EnquiryEvent", event->event_type);
+    return decoded;
+}
+
+/* ---- Assertions -------------------------------------------------------------------- */
+
+void ti_expect_error_at(ti_fixture_t *fixture, const ProtobufCMessage *request, Dp__Code code,
+                        const char *field, const char *file, int line)
+{
+    char *before = ti_fingerprint(fixture->admin);
+    dp_status_t status;
+    /* The reply type does not matter: a refusal carries no body. */
+    ProtobufCMessage *reply =
+        ti_call(fixture->intake, request, &dp__health_reply__descriptor, &status);
+    dp_message_free(&reply);
+    char *after = ti_fingerprint(fixture->admin);
+    bool unchanged = strcmp(before, after) == 0;
+    free(before);
+    free(after);
+    ts_assert_status_at(&status, code, field, file, line);
+    if (!unchanged) {
+        print_error("the refused %s changed rows of the intake or wrote to its outbox\n",
+                    request->descriptor->name);
+        _fail(file, line);
+    }
+}
+
+/* ---- Batches --------------------------------------------------------------------- */
+
+struct _ti_gate_t {
+    PGconn *holder;   /* the superuser session whose transaction holds the lock */
+    PGconn *observer; /* the fixture's admin connection, to watch the intake wait */
+};
+
+ti_gate_t *ti_gate_close(ti_fixture_t *fixture)
+{
+    ti_gate_t *self = calloc(1, sizeof *self);
+    assert_non_null(self);
+    self->observer = fixture->admin;
+    self->holder = ts_connect_or_exit(ts_database_url(fixture->database, TS_ROLE_ADMIN));
+    PQclear(ts_query(self->holder, "BEGIN", 0, NULL));
+    PQclear(ts_query(self->holder, "LOCK TABLE intake.enquiry IN EXCLUSIVE MODE", 0, NULL));
+    return self;
+}
+
+bool ti_gate_await_blocked(ti_gate_t *self)
+{
+    int64_t deadline = zclock_mono() + GATE_WAIT_MS;
+    while (ts_query_long(self->observer,
+                         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                         " AND application_name = 'dp-intake' AND wait_event_type = 'Lock'",
+                         0, NULL) == 0) {
+        if (zclock_mono() > deadline) return false;
+        zclock_sleep(5);
+    }
+    return true;
+}
+
+void ti_gate_open(ti_gate_t **self_p)
+{
+    if (!self_p || !*self_p) return;
+    ti_gate_t *self = *self_p;
+    PGresult *result = PQexec(self->holder, "COMMIT");
+    PQclear(result);
+    PQfinish(self->holder);
+    free(self);
+    *self_p = NULL;
+}
+
+void ti_pipeline_send(zsock_t *dealer, const char *prefix, const ProtobufCMessage *const *requests,
+                      size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        char id[96];
+        snprintf(id, sizeof id, "%s-%zu", prefix, i);
+        zmsg_t *request = ts_request_message(id, requests[i]);
+        assert_int_equal(zmsg_send(&request, dealer), 0);
+    }
+}
+
+void ti_pipeline_collect(zsock_t *dealer, const char *prefix, size_t count, Dp__Reply **replies)
+{
+    size_t prefix_length = strlen(prefix);
+    for (size_t i = 0; i < count; i++)
+        replies[i] = NULL;
+    for (size_t got = 0; got < count; got++) {
+        Dp__Reply *reply = ts_receive_reply(dealer);
+        const char *id = reply->request_id;
+        char *end = NULL;
+        size_t index = strncmp(id, prefix, prefix_length) == 0 && id[prefix_length] == '-'
+                           ? strtoul(id + prefix_length + 1, &end, 10)
+                           : count;
+        if (index >= count || !end || *end || replies[index]) {
+            char copy[160];
+            snprintf(copy, sizeof copy, "%s", id);
+            ts_free(&reply);
+            fail_msg("a reply with an unexpected request id '%s'", copy);
+        }
+        replies[index] = reply;
+    }
+}
+
+void ti_pipeline(zsock_t *dealer, const char *prefix, const ProtobufCMessage *const *requests,
+                 size_t count, Dp__Reply **replies)
+{
+    ti_pipeline_send(dealer, prefix, requests, count);
+    ti_pipeline_collect(dealer, prefix, count, replies);
+}
+
+void ti_pipeline_gated(ti_fixture_t *fixture, zsock_t *dealer, const char *prefix,
+                       const ProtobufCMessage *const *requests, size_t count, Dp__Reply **replies)
+{
+    ti_form_t plug;
+    ti_form_init(&plug, "gate-plug");
+    zsock_t *plug_dealer = ts_dealer_new(ti_intake_endpoint(fixture->intake), CALL_TIMEOUT_MS);
+    ti_gate_t *gate = ti_gate_close(fixture);
+    zmsg_t *plug_request = ts_request_message("plug", &plug.request.base);
+    assert_int_equal(zmsg_send(&plug_request, plug_dealer), 0);
+    if (!ti_gate_await_blocked(gate)) {
+        ti_gate_open(&gate);
+        zsock_destroy(&plug_dealer);
+        fail_msg("the intake did not reach the closed gate within %d ms", GATE_WAIT_MS);
+    }
+    ti_pipeline_send(dealer, prefix, requests, count);
+    ti_gate_open(&gate);
+    Dp__Reply *plug_reply = ts_receive_reply(plug_dealer);
+    ts_assert_reply(plug_reply, OK, NULL);
+    ts_free(&plug_reply);
+    zsock_destroy(&plug_dealer);
+    ti_pipeline_collect(dealer, prefix, count, replies);
+}
+
+/* ---- Small things -------------------------------------------------------------- */
+
+const char *ti_status_name(Dp__EnquiryStatus status)
+{
+    const ProtobufCEnumValue *value =
+        protobuf_c_enum_descriptor_get_value(&dp__enquiry_status__descriptor, (int)status);
+    return value ? value->name : "?";
+}
+
+bool ti_contains(char *const *values, size_t count, const char *value)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(values[i], value) == 0) return true;
+    return false;
+}

@@ -1,0 +1,47 @@
+/* Raw traffic for tests that speak the wire protocol themselves (see
+   proto/README.md): a DEALER socket, envelopes, the reply read back and its
+   status checked. Used to send what dp_client never would (malformed
+   frames, oversized messages) and to keep many requests in flight on one
+   connection (pipelining). Any service's endpoint works. */
+#ifndef TEST_WIRE_H
+#define TEST_WIRE_H
+
+#include <czmq.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+
+#include "envelope.pb-c.h"
+
+/* A DEALER connected to endpoint; receives wait at most timeout_ms. */
+zsock_t *ts_dealer_new(const char *endpoint, int timeout_ms);
+
+/* A dp.Request frame with this id, type and body. */
+zframe_t *ts_envelope(const char *request_id, const char *type, const void *body, size_t body_size);
+/* A dp.Request frame carrying a packed message (type: its full name). */
+zframe_t *ts_envelope_for(const char *request_id, const ProtobufCMessage *message);
+/* The well-formed request [empty delimiter, envelope]. */
+zmsg_t *ts_request_message(const char *request_id, const ProtobufCMessage *message);
+
+/* Receives one answer and decodes it; fails the test when none comes within
+   the socket's timeout or when it is not [empty, dp.Reply]. Free with ts_free. */
+Dp__Reply *ts_receive_reply_at(zsock_t *dealer, const char *file, int line);
+#define ts_receive_reply(dealer) ts_receive_reply_at(dealer, __FILE__, __LINE__)
+/* Sends the message (taking it) and receives the answer as above. */
+Dp__Reply *ts_exchange_at(zsock_t *dealer, zmsg_t **request_p, const char *file, int line);
+#define ts_exchange(dealer, request_p) ts_exchange_at(dealer, request_p, __FILE__, __LINE__)
+
+/* Fails the test unless the reply has this code and field (NULL: any); an
+   error must also say what was wrong and carry no body. */
+void ts_assert_reply_at(const Dp__Reply *reply, Dp__Code code, const char *field, const char *file,
+                        int line);
+#define ts_assert_reply(reply, code, field)                                                        \
+    ts_assert_reply_at(reply, DP__CODE__CODE_##code, field, __FILE__, __LINE__)
+
+/* The body of an OK reply decoded as reply_type; fails the test when the
+   reply names another type or the body does not decode. Free with ts_free. */
+ProtobufCMessage *ts_reply_body_at(const Dp__Reply *reply,
+                                   const ProtobufCMessageDescriptor *reply_type, const char *file,
+                                   int line);
+#define ts_reply_body(reply, reply_type) ts_reply_body_at(reply, reply_type, __FILE__, __LINE__)
+
+#endif
