@@ -8,6 +8,7 @@
 enum {
     STORE_BATCH,
     LOOKUP_KEYS,
+    LINK_DUPLICATES,
     APPEND_EVENTS,
     APPEND_EVENT,
     SELECT_ENQUIRY,
@@ -49,7 +50,8 @@ const dp_statement_t intake_statements[] = {
         {"store_batch",
          "WITH input AS ("
          "  SELECT t.*, row_number() OVER (PARTITION BY t.source, t.idempotency_key "
-         "                                 ORDER BY t.ord) AS occurrence "
+         "                                 ORDER BY t.ord) AS occurrence, "
+         "    lower(t.subject || ' ' || t.body) AS haystack "
          "  FROM jsonb_to_recordset($1::jsonb) AS t(ord int, source text, idempotency_key text, "
          "    content_hash text, sender_name text, email text, organisation text, country text, "
          "    kind text, subject text, subject_key text, body text, language text, areas text[], "
@@ -66,7 +68,7 @@ const dp_statement_t intake_statements[] = {
          "    i.quarantine_reason, (i.received_at AT TIME ZONE 'UTC')::date + $3::int, "
          "    COALESCE((SELECT array_agg(DISTINCT r.area_slug ORDER BY r.area_slug) "
          "              FROM intake.triage_rule r "
-         "              WHERE strpos(lower(i.subject) || ' ' || lower(i.body), r.keyword) > 0), "
+         "              WHERE strpos(i.haystack, r.keyword) > 0), "
          "             '{}'), "
          "    (SELECT e.id FROM intake.enquiry e "
          "      WHERE lower(e.email) = lower(i.email) AND e.subject_key = i.subject_key "
@@ -94,6 +96,17 @@ const dp_statement_t intake_statements[] = {
                      "JOIN intake.enquiry e ON e.source = t.source "
                      "  AND e.idempotency_key = t.idempotency_key",
                      1},
+    [LINK_DUPLICATES] = {"link_duplicates",
+                         "UPDATE intake.enquiry e SET possible_duplicate_of = ("
+                         "  SELECT d.id FROM intake.enquiry d "
+                         "  WHERE lower(d.email) = lower(e.email) AND d.subject_key = e.subject_key "
+                         "    AND d.received_at BETWEEN e.received_at - "
+                         "      make_interval(hours => $2::int) AND e.received_at "
+                         "    AND d.id < e.id "
+                         "  ORDER BY d.received_at DESC, d.id DESC LIMIT 1) "
+                         "WHERE e.id = ANY ($1::bigint[]) AND e.possible_duplicate_of IS NULL "
+                         "RETURNING e.id, COALESCE(e.possible_duplicate_of, 0)",
+                         2},
     [APPEND_EVENTS] = {"append_events",
                        "INSERT INTO intake.outbox (event_type, aggregate_type, aggregate_id, "
                        "payload) "
@@ -278,6 +291,36 @@ int intake_db_store_batch(dp_db_t *db, dp_arena_t *arena, const char *rows_json,
         snprintf(stored[ord].status, sizeof stored[ord].status, "%s", PQgetvalue(result, row, 2));
         snprintf(stored[ord].content_hash, sizeof stored[ord].content_hash, "%s",
                  PQgetvalue(result, row, 3));
+    }
+    PQclear(result);
+    return 1;
+}
+
+int intake_db_link_duplicates(dp_db_t *db, const int64_t *ids, int64_t *links, size_t count,
+                              int window_hours)
+{
+    /* An array literal of ids: digits and commas only. */
+    char *literal = malloc(count * 21 + 3);
+    if (!literal)
+        return -1;
+    size_t used = 0;
+    literal[used++] = '{';
+    for (size_t i = 0; i < count; i++)
+        used += (size_t)sprintf(literal + used, "%s%" PRId64, i ? "," : "", ids[i]);
+    literal[used++] = '}';
+    literal[used] = 0;
+    char window[24];
+    s_id_text(window, window_hours);
+    const char *params[] = {literal, window};
+    PGresult *result = dp_db_run(db, LINK_DUPLICATES, params);
+    free(literal);
+    if (!result)
+        return -1;
+    for (int row = 0; row < PQntuples(result); row++) {
+        int64_t id = s_int64(result, row, 0);
+        for (size_t i = 0; i < count; i++)
+            if (ids[i] == id)
+                links[i] = s_int64(result, row, 1);
     }
     PQclear(result);
     return 1;

@@ -30,6 +30,10 @@ typedef struct {
 int intake_db_store_batch(dp_db_t *db, dp_arena_t *arena, const char *rows_json,
                           int duplicate_window_hours, int response_days, intake_stored_t *stored,
                           size_t count);
+/* Sets possible_duplicate_of on the new enquiries `ids` that have an
+   earlier one from the same sender and subject; links[i] gets the link or 0. */
+int intake_db_link_duplicates(dp_db_t *db, const int64_t *ids, int64_t *links, size_t count,
+                              int window_hours);
 /* Writes the events described by `events_json`: [{type, id, payload(hex)}]. */
 int intake_db_append_events(dp_db_t *db, const char *events_json);
 /* Writes one event. */

@@ -1,6 +1,7 @@
 #include "intake_server.h"
 
 #include "dp_log.h"
+#include "dp_security.h"
 #include "dp_server.h"
 #include "intake_db.h"
 #include "intake_service.h"
@@ -29,11 +30,13 @@ const dp_setting_t intake_settings[] = {
     {"DP_NOTIFY_PUB_ENDPOINT", "tcp://127.0.0.1:7104",
      "the notifications service's live events (empty: reload on the timer only)"},
     {"DP_NOTIFY_ENDPOINT", "tcp://127.0.0.1:7103", "the notifications service, for replay"},
+    DP_SECURITY_SETTINGS,
 };
 const size_t intake_setting_count = sizeof intake_settings / sizeof intake_settings[0];
 
 const dp_route_t intake_routes[] = {
-    {&dp__submit_enquiry_request__descriptor, NULL, intake_submit_batch},
+    {&dp__submit_enquiry_request__descriptor, NULL, intake_submit_batch,
+     DP_ROLE_FEEDER | DP_ROLE_STAFF},
     {&dp__get_enquiry_request__descriptor, intake_get, NULL},
     {&dp__list_enquiries_request__descriptor, intake_list, NULL},
     {&dp__assign_enquiry_request__descriptor, intake_assign, NULL},
@@ -42,7 +45,8 @@ const dp_route_t intake_routes[] = {
     {&dp__list_triage_rules_request__descriptor, intake_list_rules, NULL},
     {&dp__add_triage_rule_request__descriptor, intake_add_rule, NULL},
     {&dp__remove_triage_rule_request__descriptor, intake_remove_rule, NULL},
-    {&dp__list_enquiry_kinds_request__descriptor, intake_list_kinds, NULL},
+    {&dp__list_enquiry_kinds_request__descriptor, intake_list_kinds, NULL,
+     DP_ROLE_FEEDER | DP_ROLE_STAFF | DP_ROLE_SERVICE},
     {&dp__add_enquiry_kind_request__descriptor, intake_add_kind, NULL},
 };
 const size_t intake_route_count = sizeof intake_routes / sizeof intake_routes[0];
@@ -91,9 +95,17 @@ void intake_actor(zsock_t *pipe, void *args)
     intake.db = dp_db_new(dp_config_get(config, "DP_DATABASE_URL"), "dp-intake", intake_statements,
                           intake_statement_count);
     intake.registry = dp_client_new(dp_config_get(config, "DP_REGISTRY_ENDPOINT"), 2000, 1);
+    /* Intake calls the registry and follows notify as role "service". */
+    const char *curve_dir = dp_config_get(config, "DP_CURVE_DIR");
+    const char *own_cert = dp_config_get(config, "DP_CURVE_CLIENT_CERT");
+    int registry_keys =
+        dp_client_keys_load(&intake.registry_keys, curve_dir, own_cert, "registry");
+    int notify_keys = dp_client_keys_load(&intake.notify_keys, curve_dir, own_cert, "notify");
+    if (intake.registry && registry_keys == 1)
+        dp_client_set_keys(intake.registry, &intake.registry_keys);
     intake.triage =
         intake_triage_new((int)dp_config_get_int(config, "DP_INTAKE_SENDER_LIMIT_PER_HOUR"));
-    if (!intake.db || !intake.registry || !intake.triage) {
+    if (!intake.db || !intake.registry || !intake.triage || registry_keys < 0 || notify_keys < 0) {
         dp_error("cannot start: out of memory or a bad DP_REGISTRY_ENDPOINT");
         zsock_signal(pipe, 1);
     } else {
@@ -101,8 +113,9 @@ void intake_actor(zsock_t *pipe, void *args)
             dp_warning("PostgreSQL not reachable yet: %s", dp_db_failure_message(intake.db));
         const char *pub = dp_config_get(config, "DP_NOTIFY_PUB_ENDPOINT");
         if (*pub)
-            intake.partner_events =
-                dp_follower_new(pub, dp_config_get(config, "DP_NOTIFY_ENDPOINT"), "partner.", 0);
+            intake.partner_events = dp_follower_new_with_keys(
+                pub, dp_config_get(config, "DP_NOTIFY_ENDPOINT"), "partner.", 0,
+                notify_keys == 1 ? &intake.notify_keys : NULL);
         s_tick(&intake);
         dp_server_config_t server = {
             .service_name = "intake",
@@ -113,6 +126,7 @@ void intake_actor(zsock_t *pipe, void *args)
             .route_count = intake_route_count,
             .state = &intake,
             .db = intake.db,
+            .curve_dir = dp_config_get(config, "DP_CURVE_DIR"),
             .max_batch = (size_t)dp_config_get_int(config, "DP_INTAKE_MAX_BATCH"),
             .tick_ms = 250,
             .on_tick = s_tick,
@@ -123,5 +137,7 @@ void intake_actor(zsock_t *pipe, void *args)
     dp_follower_destroy(&intake.partner_events);
     intake_triage_destroy(&intake.triage);
     dp_client_destroy(&intake.registry);
+    dp_client_keys_free(&intake.registry_keys);
+    dp_client_keys_free(&intake.notify_keys);
     dp_db_destroy(&intake.db);
 }

@@ -18,6 +18,8 @@ typedef struct {
     int refresh_ms;               /* how often partner domains are reloaded */
     int64_t next_refresh;         /* zclock_mono time of the next reload */
     dp_follower_t *partner_events; /* partner.* events from notify: reload on each */
+    dp_client_keys_t registry_keys; /* CURVE keys for the registry, if on */
+    dp_client_keys_t notify_keys;   /* CURVE keys for notify, if on */
 } intake_t;
 
 /* Submissions: validated one by one, stored together (group commit). */

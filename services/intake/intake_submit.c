@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dp_log.h"
 #include "dp_validate.h"
@@ -66,8 +67,9 @@ static bool s_valid_timestamp(const char *text)
     if ((*p == 'Z' || *p == 'z') && p[1] == 0)
         return true;
     int offset_hours, offset_minutes;
+    /* PostgreSQL takes offsets up to 15:59. */
     return (*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':' &&
-           sscanf(p + 1, "%2d:%2d", &offset_hours, &offset_minutes) == 2 && offset_hours < 24 &&
+           sscanf(p + 1, "%2d:%2d", &offset_hours, &offset_minutes) == 2 && offset_hours < 16 &&
            offset_minutes < 60;
 }
 
@@ -193,8 +195,11 @@ static int s_add_event(json_t *events, const char *type, const Dp__EnquiryEvent 
         free(packed);
         return -1;
     }
-    for (size_t i = 0; i < size; i++)
-        snprintf(hex + i * 2, 3, "%02x", packed[i]);
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < size; i++) {
+        hex[i * 2] = digits[packed[i] >> 4];
+        hex[i * 2 + 1] = digits[packed[i] & 15];
+    }
     hex[size * 2] = 0;
     char id[24];
     snprintf(id, sizeof id, "%" PRId64, event->enquiry_id);
@@ -246,13 +251,45 @@ typedef struct {
     dp_arena_t *arena;        /* for suggested areas */
 } batch_t;
 
+/* Two new enquiries of one batch from the same sender with the same subject:
+   the statement that stored them could not see each other, so link them now. */
+static int s_link_duplicates_in_batch(dp_db_t *db, batch_t *batch)
+{
+    bool pair = false;
+    for (size_t i = 0; i < batch->count && !pair; i++)
+        for (size_t j = 0; j < i && !pair; j++)
+            pair = batch->stored[i].inserted && batch->stored[j].inserted &&
+                   strcmp(batch->items[i].subject_key, batch->items[j].subject_key) == 0 &&
+                   strcasecmp(batch->items[i].submission->email,
+                              batch->items[j].submission->email) == 0;
+    if (!pair)
+        return 0;
+    int64_t *ids = calloc(batch->count, sizeof *ids);
+    int64_t *links = calloc(batch->count, sizeof *links);
+    size_t count = 0;
+    for (size_t i = 0; ids && i < batch->count; i++)
+        if (batch->stored[i].inserted && !batch->stored[i].possible_duplicate_of)
+            ids[count++] = batch->stored[i].id;
+    int outcome = ids && links ? intake_db_link_duplicates(db, ids, links, count,
+                                                           batch->intake->duplicate_window_hours)
+                               : -1;
+    for (size_t i = 0; outcome >= 0 && i < batch->count; i++)
+        for (size_t k = 0; k < count; k++)
+            if (batch->stored[i].inserted && batch->stored[i].id == ids[k] && links[k])
+                batch->stored[i].possible_duplicate_of = links[k];
+    free(ids);
+    free(links);
+    return outcome < 0 ? -1 : 0;
+}
+
 static dp_txn_outcome_t s_store_body(dp_db_t *db, void *arg)
 {
     batch_t *batch = arg;
     memset(batch->stored, 0, batch->count * sizeof *batch->stored);
     if (intake_db_store_batch(db, batch->arena, batch->rows_json,
                               batch->intake->duplicate_window_hours, batch->intake->response_days,
-                              batch->stored, batch->count) < 0)
+                              batch->stored, batch->count) < 0 ||
+        s_link_duplicates_in_batch(db, batch) < 0)
         return DP_TXN_FAILED;
     json_t *events = json_array();
     int failed = events ? 0 : -1;
@@ -304,9 +341,12 @@ static int s_store(intake_t *intake, item_t *items, size_t count)
     if (rows_json && stored && arena) {
         batch_t batch = {intake, items, count, stored, rows_json, arena};
         outcome = dp_db_transaction(intake->db, s_store_body, &batch);
-        if (outcome == 0)
-            for (size_t i = 0; i < count; i++)
-                s_answer(&items[i], &stored[i]);
+        for (size_t i = 0; outcome == 0 && i < count; i++) {
+            /* A retry of a stored enquiry is not a new message from its sender. */
+            if (!stored[i].inserted)
+                intake_triage_uncount(intake->triage, items[i].submission->email);
+            s_answer(&items[i], &stored[i]);
+        }
     }
     free(rows_json);
     free(stored);

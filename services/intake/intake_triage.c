@@ -159,15 +159,29 @@ bool intake_triage_area_known(const intake_triage_t *self, const char *area)
     return !self->loaded || zhashx_lookup(self->areas, area) != NULL;
 }
 
+static void s_sender_key(const char *email, char key[256])
+{
+    size_t length = 0;
+    for (const char *p = email; *p && length < 255; p++)
+        key[length++] = (char)tolower((unsigned char)*p);
+    key[length] = 0;
+}
+
+void intake_triage_uncount(intake_triage_t *self, const char *email)
+{
+    char key[256];
+    s_sender_key(email, key);
+    rate_t *rate = zhashx_lookup(self->senders, key);
+    if (rate && rate->count > 0)
+        rate->count--;
+}
+
 bool intake_triage_over_rate(intake_triage_t *self, const char *email, int64_t now_ms)
 {
     if (self->limit_per_hour <= 0)
         return false;
     char key[256];
-    size_t length = 0;
-    for (const char *p = email; *p && length < sizeof key - 1; p++)
-        key[length++] = (char)tolower((unsigned char)*p);
-    key[length] = 0;
+    s_sender_key(email, key);
     rate_t *rate = zhashx_lookup(self->senders, key);
     if (!rate) {
         /* Bound the memory: forget every sender when too many are tracked. */

@@ -33,6 +33,8 @@ bool intake_triage_area_known(const intake_triage_t *self, const char *area);
 
 /* Counts a submission from the address; true when it is over the limit. */
 bool intake_triage_over_rate(intake_triage_t *self, const char *email, int64_t now_ms);
+/* Takes back one count (the submission turned out to be a retry). */
+void intake_triage_uncount(intake_triage_t *self, const char *email);
 
 /* The subject lower-cased, without leading "re:", "fw:", "fwd:", "aw:" and
    with runs of spaces made one. The caller frees it. */
