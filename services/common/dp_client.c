@@ -12,6 +12,7 @@ struct _dp_client_t {
     zsock_t *socket;        /* DEALER; replaced after a timeout */
     uint64_t sequence;      /* distinguishes this client's requests */
     char prefix[40];        /* random per client, so ids are unique across clients */
+    dp_client_keys_t keys;  /* CURVE keys, applied to every new socket */
 };
 
 static int s_connect(dp_client_t *self)
@@ -22,6 +23,7 @@ static int s_connect(dp_client_t *self)
         return -1;
     zsock_set_linger(self->socket, 0);
     zsock_set_maxmsgsize(self->socket, (int64_t)self->max_reply_bytes);
+    dp_client_keys_apply(&self->keys, self->socket);
     char *list = strdup(self->endpoints);
     if (!list)
         return -1;
@@ -62,9 +64,21 @@ void dp_client_destroy(dp_client_t **self_p)
         return;
     dp_client_t *self = *self_p;
     zsock_destroy(&self->socket);
+    dp_client_keys_free(&self->keys);
     free(self->endpoints);
     free(self);
     *self_p = NULL;
+}
+
+void dp_client_set_keys(dp_client_t *self, const dp_client_keys_t *keys)
+{
+    dp_client_keys_free(&self->keys);
+    memset(&self->keys, 0, sizeof self->keys);
+    if (keys && keys->client) {
+        memcpy(self->keys.server_public, keys->server_public, sizeof self->keys.server_public);
+        self->keys.client = zcert_dup(keys->client);
+    }
+    s_connect(self);
 }
 
 void dp_client_set_max_reply_bytes(dp_client_t *self, size_t bytes)

@@ -8,6 +8,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "dp_codec.h"
+#include "dp_security.h"
 
 typedef struct _dp_client_t dp_client_t;
 
@@ -24,6 +25,10 @@ void dp_client_destroy(dp_client_t **self_p);
 int dp_client_call(dp_client_t *self, const ProtobufCMessage *request,
                    const ProtobufCMessageDescriptor *reply_type, ProtobufCMessage **reply_out,
                    dp_status_t *status);
+
+/* Talks CURVE with these keys from now on (see dp_security.h); the keys
+   are copied. NULL keys or keys without a client certificate: no CURVE. */
+void dp_client_set_keys(dp_client_t *self, const dp_client_keys_t *keys);
 
 /* Replies larger than this are refused (default 64 MiB). */
 void dp_client_set_max_reply_bytes(dp_client_t *self, size_t bytes);

@@ -87,6 +87,13 @@ static int s_repair(dp_follower_t *self, uint64_t from, uint64_t to)
 dp_follower_t *dp_follower_new(const char *pub_endpoint, const char *router_endpoint,
                                const char *topic_prefix, uint64_t from_seq)
 {
+    return dp_follower_new_with_keys(pub_endpoint, router_endpoint, topic_prefix, from_seq, NULL);
+}
+
+dp_follower_t *dp_follower_new_with_keys(const char *pub_endpoint, const char *router_endpoint,
+                                         const char *topic_prefix, uint64_t from_seq,
+                                         const dp_client_keys_t *keys)
+{
     dp_follower_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
@@ -98,6 +105,9 @@ dp_follower_t *dp_follower_new(const char *pub_endpoint, const char *router_endp
         dp_follower_destroy(&self);
         return NULL;
     }
+    dp_client_keys_apply(keys, self->sub);
+    if (keys)
+        dp_client_set_keys(self->replay, keys);
     zsock_set_rcvhwm(self->sub, 100000);
     zsock_set_maxmsgsize(self->sub, MAX_MESSAGE_BYTES);
     zsock_set_subscribe(self->sub, self->prefix);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "dp_codec.h"
+#include "dp_security.h"
 #include "notify.pb-c.h"
 
 /* The events.proto message carried by an event type, or NULL when unknown. */
@@ -22,6 +23,10 @@ typedef struct _dp_follower_t dp_follower_t;
    every matching event from N. */
 dp_follower_t *dp_follower_new(const char *pub_endpoint, const char *router_endpoint,
                                const char *topic_prefix, uint64_t from_seq);
+/* The same over CURVE with the notifications service's keys (NULL: none). */
+dp_follower_t *dp_follower_new_with_keys(const char *pub_endpoint, const char *router_endpoint,
+                                         const char *topic_prefix, uint64_t from_seq,
+                                         const dp_client_keys_t *keys);
 void dp_follower_destroy(dp_follower_t **self_p);
 
 /* The next matching event in sequence order, waiting up to timeout_ms

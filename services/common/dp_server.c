@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dp_log.h"
+#include "dp_security.h"
 #include "dp_validate.h"
 
 enum { MAX_REQUEST_ID_BYTES = 128, MAX_TYPE_BYTES = 128 };
@@ -142,7 +143,8 @@ static ProtobufCMessage *s_decode(server_t *server, zmsg_t *request, pending_t *
         return NULL;
     }
     ProtobufCMessage *body = NULL;
-    static const dp_route_t health_route = {&dp__health_request__descriptor, s_handle_health, NULL};
+    static const dp_route_t health_route = {&dp__health_request__descriptor, s_handle_health, NULL,
+                                            DP_ROLE_ANY};
     if (!dp_valid_text(envelope->request_id, MAX_REQUEST_ID_BYTES)) {
         dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "request_id",
                        "request_id must be printable text of at most %d bytes",
@@ -163,6 +165,22 @@ static ProtobufCMessage *s_decode(server_t *server, zmsg_t *request, pending_t *
                            "unknown request type '%.*s' for the %s service", MAX_TYPE_BYTES,
                            dp_valid_text(type, MAX_TYPE_BYTES) ? type : "?",
                            config->service_name);
+        goto done;
+    }
+    /* With CURVE the role comes from the client's certificate (zauth passes
+       its metadata with every message); without it everyone is staff. */
+    const char *curve_dir = config->curve_dir;
+    const char *role_name = curve_dir && *curve_dir ? zframe_meta(frame, "role") : "staff";
+    dp_role_t role = dp_role_parse(role_name);
+    unsigned allowed = pending->route->roles ? pending->route->roles : DP_ROLE_STAFF;
+    if (!(allowed & role)) {
+        const char *name = curve_dir && *curve_dir ? zframe_meta(frame, "name") : NULL;
+        dp_warning("audit: denied %s to client '%s' with role '%s'",
+                   pending->route->request_type->name, name ? name : "?",
+                   role_name ? role_name : "none");
+        dp_reply_error(reply, DP__CODE__CODE_PERMISSION_DENIED, "type",
+                       "the role '%s' may not send %s", role_name ? role_name : "none",
+                       pending->route->request_type->name);
         goto done;
     }
     body = dp_message_decode(pending->route->request_type, envelope->body.data,
@@ -313,9 +331,16 @@ void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)
     zsock_set_rcvhwm(router, config->queue_limit);
     zsock_set_sndhwm(router, config->queue_limit);
     zsock_set_linger(router, 0);
+    if (dp_security_server(router, config->curve_dir, config->service_name) != 0) {
+        zsock_destroy(&router);
+        free(pending);
+        zsock_signal(pipe, 1);
+        return;
+    }
     if (zsock_bind(router, "%s", config->endpoint) < 0) {
         dp_error("cannot bind %s: %s", config->endpoint, zmq_strerror(zmq_errno()));
         zsock_destroy(&router);
+        dp_security_server_done(config->curve_dir);
         free(pending);
         zsock_signal(pipe, 1);
         return;
@@ -373,6 +398,7 @@ void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)
         }
     }
     zsock_destroy(&router);
+    dp_security_server_done(config->curve_dir);
     free(bound);
     free(pending);
     dp_info("%s stopped after %llu requests", config->service_name,

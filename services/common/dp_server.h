@@ -27,6 +27,7 @@ typedef struct {
     const ProtobufCMessageDescriptor *request_type; /* its full name is the envelope's type */
     dp_handler_fn *handle;                          /* called with one decoded request */
     dp_batch_handler_fn *handle_batch;              /* if set, used instead of handle */
+    unsigned roles; /* dp_role_t bits allowed to send it; 0 means staff only */
 } dp_route_t;
 
 typedef struct {
@@ -38,6 +39,7 @@ typedef struct {
     size_t route_count;       /* rows in routes */
     void *state;              /* passed to every handler */
     dp_db_t *db;              /* reported by the health request; may be NULL */
+    const char *curve_dir;    /* the key folder (see dp_security.h); "" or NULL: no CURVE */
     size_t max_batch;         /* requests taken off the socket at once; 0 means 1 */
     int tick_ms;              /* if > 0, on_tick runs about this often */
     void (*on_tick)(void *state); /* periodic work between requests */

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "dp_security.h"
 #include "dp_validate.h"
 #include "notify_db.h"
 #include "notify_service.h"
@@ -313,10 +314,12 @@ static void s_remove_webhook(void *state, const ProtobufCMessage *message, dp_re
 }
 
 const dp_route_t notify_routes[] = {
-    {&dp__replay_events_request__descriptor, s_replay, NULL},
-    {&dp__create_consumer_request__descriptor, s_create_consumer, NULL},
-    {&dp__fetch_events_request__descriptor, s_fetch, NULL},
-    {&dp__ack_events_request__descriptor, s_ack, NULL},
+    {&dp__replay_events_request__descriptor, s_replay, NULL,
+     DP_ROLE_CONSUMER | DP_ROLE_STAFF | DP_ROLE_SERVICE},
+    {&dp__create_consumer_request__descriptor, s_create_consumer, NULL,
+     DP_ROLE_CONSUMER | DP_ROLE_STAFF},
+    {&dp__fetch_events_request__descriptor, s_fetch, NULL, DP_ROLE_CONSUMER | DP_ROLE_STAFF},
+    {&dp__ack_events_request__descriptor, s_ack, NULL, DP_ROLE_CONSUMER | DP_ROLE_STAFF},
     {&dp__list_consumers_request__descriptor, s_list_consumers, NULL},
     {&dp__delete_consumer_request__descriptor, s_delete_consumer, NULL},
     {&dp__list_parked_request__descriptor, s_list_parked, NULL},

@@ -1,6 +1,7 @@
 #include "notify_server.h"
 
 #include "dp_log.h"
+#include "dp_security.h"
 #include "dp_server.h"
 #include "notify_db.h"
 #include "notify_service.h"
@@ -28,6 +29,7 @@ const dp_setting_t notify_settings[] = {
     {"DP_WEBHOOK_BACKOFF_MS", "1000", "first retry delay; doubles on each failure", true, 10,
      3600000},
     {"DP_WEBHOOK_MAX_ATTEMPTS", "8", "POSTs before a delivery is parked", true, 1, 100},
+    DP_SECURITY_SETTINGS,
 };
 const size_t notify_setting_count = sizeof notify_settings / sizeof notify_settings[0];
 
@@ -60,7 +62,9 @@ void notify_actor(zsock_t *pipe, void *args)
         zsock_set_linger(notify->pub, 0);
     }
     const char *pub_endpoint = dp_config_get(config, "DP_NOTIFY_PUB_ENDPOINT");
-    if (!notify->db || !notify->relay_db || !notify->pub ||
+    const char *curve_dir = dp_config_get(config, "DP_CURVE_DIR");
+    int secured = notify->pub ? dp_security_server(notify->pub, curve_dir, "notify") : -1;
+    if (!notify->db || !notify->relay_db || secured != 0 ||
         zsock_bind(notify->pub, "%s", pub_endpoint) < 0) {
         dp_error("cannot start: cannot bind %s or out of memory", pub_endpoint);
         zsock_signal(pipe, 1);
@@ -83,12 +87,15 @@ void notify_actor(zsock_t *pipe, void *args)
             .on_tick = notify_relay_tick,
             .extra_fd = notify_relay_fd,
             .on_extra_fd = notify_relay_wake,
-            .pipe_query = s_pipe_query};
+            .pipe_query = s_pipe_query,
+            .curve_dir = curve_dir};
         dp_server_run(&server, pipe);
         zactor_destroy(&notify->webhooks);
     }
     free(holder.pub_endpoint);
     zsock_destroy(&notify->pub);
+    if (secured == 0)
+        dp_security_server_done(curve_dir);
     dp_db_destroy(&notify->relay_db);
     dp_db_destroy(&notify->db);
 }

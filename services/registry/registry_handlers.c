@@ -7,6 +7,7 @@
 
 #include "dp_validate.h"
 #include "events.pb-c.h"
+#include "dp_security.h"
 #include "registry_db.h"
 
 enum {
@@ -871,8 +872,8 @@ static void s_list_domains(void *state, const ProtobufCMessage *message, dp_repl
 
 const dp_route_t registry_routes[] = {
     {&dp__create_partner_request__descriptor, s_create},
-    {&dp__get_partner_request__descriptor, s_get},
-    {&dp__list_partners_request__descriptor, s_list},
+    {&dp__get_partner_request__descriptor, s_get, NULL, DP_ROLE_STAFF | DP_ROLE_SERVICE},
+    {&dp__list_partners_request__descriptor, s_list, NULL, DP_ROLE_STAFF | DP_ROLE_SERVICE},
     {&dp__update_partner_request__descriptor, s_update},
     {&dp__rename_partner_request__descriptor, s_rename},
     {&dp__withdraw_partner_request__descriptor, s_withdraw},
@@ -880,10 +881,11 @@ const dp_route_t registry_routes[] = {
     {&dp__remove_contact_request__descriptor, s_remove_contact},
     {&dp__record_engagement_request__descriptor, s_engage},
     {&dp__list_engagements_request__descriptor, s_list_engagements},
-    {&dp__list_areas_request__descriptor, s_list_areas},
+    {&dp__list_areas_request__descriptor, s_list_areas, NULL, DP_ROLE_STAFF | DP_ROLE_SERVICE},
     {&dp__add_area_request__descriptor, s_add_area},
-    {&dp__list_forms_request__descriptor, s_list_forms},
+    {&dp__list_forms_request__descriptor, s_list_forms, NULL, DP_ROLE_STAFF | DP_ROLE_SERVICE},
     {&dp__add_form_request__descriptor, s_add_form},
-    {&dp__list_partner_domains_request__descriptor, s_list_domains},
+    {&dp__list_partner_domains_request__descriptor, s_list_domains, NULL,
+     DP_ROLE_STAFF | DP_ROLE_SERVICE},
 };
 const size_t registry_route_count = sizeof registry_routes / sizeof registry_routes[0];

@@ -2,6 +2,7 @@
 
 #include "dp_db.h"
 #include "dp_log.h"
+#include "dp_security.h"
 #include "dp_server.h"
 #include "registry_db.h"
 #include "registry_handlers.h"
@@ -14,6 +15,7 @@ const dp_setting_t registry_settings[] = {
     {"DP_QUEUE_LIMIT", "1000", "requests queued per client before ZeroMQ pushes back", true, 1,
      1000000},
     {"DP_DB_WAIT_MS", "30000", "how long to wait for PostgreSQL at start", true, 0, 3600000},
+    DP_SECURITY_SETTINGS,
 };
 const size_t registry_setting_count = sizeof registry_settings / sizeof registry_settings[0];
 
@@ -39,7 +41,8 @@ void registry_actor(zsock_t *pipe, void *args)
         .routes = registry_routes,
         .route_count = registry_route_count,
         .state = &registry,
-        .db = db};
+        .db = db,
+        .curve_dir = dp_config_get(config, "DP_CURVE_DIR")};
     dp_server_run(&server, pipe);
     dp_db_destroy(&db);
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dp_log.h"
+#include "dp_security.h"
 #include "dp_server.h"
 #include "report_db.h"
 #include "report_service.h"
@@ -17,6 +18,7 @@ const dp_setting_t report_settings[] = {
     {"DP_QUEUE_LIMIT", "1000", "requests queued per client before ZeroMQ pushes back", true, 1,
      1000000},
     {"DP_DB_WAIT_MS", "30000", "how long to wait for PostgreSQL at start", true, 0, 3600000},
+    DP_SECURITY_SETTINGS,
 };
 const size_t report_setting_count = sizeof report_settings / sizeof report_settings[0];
 
@@ -50,7 +52,8 @@ void report_actor(zsock_t *pipe, void *args)
             .route_count = report_route_count,
             .state = &holder,
             .db = holder.db,
-            .pipe_query = s_pipe_query};
+            .pipe_query = s_pipe_query,
+            .curve_dir = dp_config_get(config, "DP_CURVE_DIR")};
         dp_server_run(&server, pipe);
     }
     report_http_stop(&holder.http);
