@@ -24,6 +24,9 @@ const dp_setting_t intake_settings[] = {
     {"DP_INTAKE_SENDER_LIMIT_PER_HOUR", "20",
      "submissions from one address per hour before the rest are quarantined (0: no limit)", true, 0,
      1000000},
+    {"DP_INTAKE_SOURCE_RATE", "20000",
+     "submissions a second per source (feeding system) before RESOURCE_EXHAUSTED (0: no limit)",
+     true, 0, 10000000},
     {"DP_INTAKE_PARTNER_REFRESH_MS", "600000",
      "partner domains are reloaded on every partner.* event, and at least this often", true, 100,
      86400000},
@@ -105,6 +108,9 @@ void intake_actor(zsock_t *pipe, void *args)
         dp_client_set_keys(intake.registry, &intake.registry_keys);
     intake.triage =
         intake_triage_new((int)dp_config_get_int(config, "DP_INTAKE_SENDER_LIMIT_PER_HOUR"));
+    if (intake.triage)
+        intake_triage_set_source_rate(intake.triage,
+                                      (int)dp_config_get_int(config, "DP_INTAKE_SOURCE_RATE"));
     if (!intake.db || !intake.registry || !intake.triage || registry_keys < 0 || notify_keys < 0) {
         dp_error("cannot start: out of memory or a bad DP_REGISTRY_ENDPOINT");
         zsock_signal(pipe, 1);

@@ -382,6 +382,11 @@ void intake_submit_batch(void *state, const ProtobufCMessage **requests, dp_repl
         const Dp__EnquirySubmission *s = ((const Dp__SubmitEnquiryRequest *)requests[i])->enquiry;
         if (!s_check(intake, s, replies[i]))
             continue;
+        if (!intake_triage_source_allowed(intake->triage, s->source, now)) {
+            dp_reply_error(replies[i], DP__CODE__CODE_RESOURCE_EXHAUSTED, "source",
+                           "source %s is over its rate limit; retry later", s->source);
+            continue;
+        }
         item_t *item = &items[valid];
         item->submission = s;
         item->reply = replies[i];

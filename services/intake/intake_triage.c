@@ -20,11 +20,19 @@ typedef struct {
     int count;            /* submissions counted in the window */
 } rate_t;
 
+/* A feeding system's token bucket. */
+typedef struct {
+    double tokens;       /* submissions it may still make now */
+    int64_t refilled_at; /* zclock_mono ms of the last refill */
+} bucket_t;
+
 struct _intake_triage_t {
     zhashx_t *domains;    /* domain -> owner_t */
     zhashx_t *areas;      /* area slug -> itself */
     zhashx_t *senders;    /* lower-case address -> rate_t */
     int limit_per_hour;   /* 0: no limit */
+    zhashx_t *sources;    /* source -> bucket_t */
+    int source_rate;      /* tokens a second per source; 0: no limit */
     bool loaded;          /* a refresh has succeeded */
 };
 
@@ -38,14 +46,16 @@ intake_triage_t *intake_triage_new(int limit_per_hour)
     self->domains = zhashx_new();
     self->areas = zhashx_new();
     self->senders = zhashx_new();
+    self->sources = zhashx_new();
     self->limit_per_hour = limit_per_hour;
-    if (!self->domains || !self->areas || !self->senders) {
+    if (!self->domains || !self->areas || !self->senders || !self->sources) {
         intake_triage_destroy(&self);
         return NULL;
     }
     zhashx_set_destructor(self->domains, (zhashx_destructor_fn *)zstr_free);
     zhashx_set_destructor(self->senders, (zhashx_destructor_fn *)zstr_free);
     zhashx_set_destructor(self->areas, (zhashx_destructor_fn *)zstr_free);
+    zhashx_set_destructor(self->sources, (zhashx_destructor_fn *)zstr_free);
     return self;
 }
 
@@ -57,6 +67,7 @@ void intake_triage_destroy(intake_triage_t **self_p)
     zhashx_destroy(&self->domains);
     zhashx_destroy(&self->areas);
     zhashx_destroy(&self->senders);
+    zhashx_destroy(&self->sources);
     free(self);
     *self_p = NULL;
 }
@@ -165,6 +176,37 @@ static void s_sender_key(const char *email, char key[256])
     for (const char *p = email; *p && length < 255; p++)
         key[length++] = (char)tolower((unsigned char)*p);
     key[length] = 0;
+}
+
+void intake_triage_set_source_rate(intake_triage_t *self, int per_second)
+{
+    self->source_rate = per_second;
+}
+
+bool intake_triage_source_allowed(intake_triage_t *self, const char *source, int64_t now_ms)
+{
+    if (self->source_rate <= 0)
+        return true;
+    bucket_t *bucket = zhashx_lookup(self->sources, source);
+    if (!bucket) {
+        /* Sources are few (feeding systems); bound them anyway. */
+        if (zhashx_size(self->sources) >= 10000)
+            zhashx_purge(self->sources);
+        bucket = calloc(1, sizeof *bucket);
+        if (!bucket)
+            return true;
+        bucket->tokens = self->source_rate;
+        bucket->refilled_at = now_ms;
+        zhashx_insert(self->sources, source, bucket);
+    }
+    double refill = (double)(now_ms - bucket->refilled_at) * self->source_rate / 1000.0;
+    bucket->tokens = bucket->tokens + refill > self->source_rate ? self->source_rate
+                                                                  : bucket->tokens + refill;
+    bucket->refilled_at = now_ms;
+    if (bucket->tokens < 1)
+        return false;
+    bucket->tokens -= 1;
+    return true;
 }
 
 void intake_triage_uncount(intake_triage_t *self, const char *email)

@@ -15,6 +15,11 @@ typedef struct _intake_triage_t intake_triage_t;
 /* limit_per_hour: submissions from one address in an hour before the rest
    are quarantined (0: no limit). */
 intake_triage_t *intake_triage_new(int limit_per_hour);
+/* A feeding system may submit `per_second` enquiries a second on average,
+   in bursts of as many (0: no limit). Refused ones get RESOURCE_EXHAUSTED. */
+void intake_triage_set_source_rate(intake_triage_t *self, int per_second);
+/* Takes one token of the source's bucket; false when it is empty. */
+bool intake_triage_source_allowed(intake_triage_t *self, const char *source, int64_t now_ms);
 void intake_triage_destroy(intake_triage_t **self_p);
 
 /* Reloads partner domains and areas from the registry. Returns 0, or -1
