@@ -112,6 +112,7 @@ typedef struct {
     const dp_route_t *route;  /* the handler, once the envelope decoded */
     ProtobufCMessage *body;   /* the decoded request, for a batch handler */
     dp_reply_t reply;         /* what goes back */
+    int64_t taken_at;         /* zclock_usecs when it came off the socket */
 } pending_t;
 
 /* Decodes the envelope and the body. Returns the body, or NULL with an
@@ -212,6 +213,7 @@ static void s_log_outcome(const pending_t *pending)
 static int s_take(server_t *server, zsock_t *router, pending_t *pending)
 {
     memset(pending, 0, sizeof *pending);
+    pending->taken_at = zclock_usecs();
     zmsg_t *request = zmsg_recv(router);
     if (!request)
         return -1;
@@ -243,6 +245,10 @@ static void s_answer(server_t *server, zsock_t *router, pending_t *pending)
         dp_reply_error(reply, DP__CODE__CODE_INTERNAL, NULL, "the handler gave no reply");
     s_log_outcome(pending);
     server->requests_served++;
+    dp_metrics_observe_request(
+        server->config->metrics,
+        pending->route ? pending->route->request_type->name : "(undecoded)", reply->code,
+        (double)(zclock_usecs() - pending->taken_at) / 1e6);
     Dp__Status status = DP__STATUS__INIT;
     status.code = reply->code;
     status.message = reply->message;
@@ -292,6 +298,7 @@ static void s_run_batches(server_t *server, pending_t *pending, size_t count)
                 done[i] = true;
             }
         route->handle_batch(server->config->state, bodies, replies, size);
+        dp_metrics_observe_batch(server->config->metrics, size);
     }
     free(bodies);
     free(replies);
@@ -372,6 +379,14 @@ void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)
             items[count++] = (zmq_pollitem_t){NULL, fd, ZMQ_POLLIN, 0};
         if (zmq_poll(items, count, timeout) < 0 && zmq_errno() != EINTR)
             break;
+        if (config->metrics && config->db) {
+            dp_metrics_set_gauge(config->metrics, "dp_db_up",
+                                 "1 when the last use of the database succeeded",
+                                 dp_db_is_connected(config->db));
+            dp_metrics_set_gauge(config->metrics, "dp_db_reconnects_total",
+                                 "Reconnections to PostgreSQL after a lost connection",
+                                 (double)dp_db_reconnect_count(config->db));
+        }
         if (next_tick >= 0 && zclock_mono() >= next_tick) {
             config->on_tick(config->state);
             next_tick = zclock_mono() + config->tick_ms;

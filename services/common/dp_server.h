@@ -11,6 +11,7 @@
 #include "dp_arena.h"
 #include "dp_codec.h"
 #include "dp_db.h"
+#include "dp_metrics.h"
 
 typedef struct _dp_reply_t dp_reply_t;
 
@@ -40,6 +41,7 @@ typedef struct {
     void *state;              /* passed to every handler */
     dp_db_t *db;              /* reported by the health request; may be NULL */
     const char *curve_dir;    /* the key folder (see dp_security.h); "" or NULL: no CURVE */
+    dp_metrics_t *metrics;    /* requests, latencies and batches are counted here; may be NULL */
     size_t max_batch;         /* requests taken off the socket at once; 0 means 1 */
     int tick_ms;              /* if > 0, on_tick runs about this often */
     void (*on_tick)(void *state); /* periodic work between requests */

@@ -34,6 +34,7 @@ const dp_setting_t intake_settings[] = {
      "the notifications service's live events (empty: reload on the timer only)"},
     {"DP_NOTIFY_ENDPOINT", "tcp://127.0.0.1:7103", "the notifications service, for replay"},
     DP_SECURITY_SETTINGS,
+    DP_METRICS_SETTINGS("9102"),
 };
 const size_t intake_setting_count = sizeof intake_settings / sizeof intake_settings[0];
 
@@ -111,7 +112,11 @@ void intake_actor(zsock_t *pipe, void *args)
     if (intake.triage)
         intake_triage_set_source_rate(intake.triage,
                                       (int)dp_config_get_int(config, "DP_INTAKE_SOURCE_RATE"));
-    if (!intake.db || !intake.registry || !intake.triage || registry_keys < 0 || notify_keys < 0) {
+    dp_metrics_t *metrics =
+        dp_metrics_start("intake", dp_config_get(config, "DP_METRICS_ADDRESS"),
+                         dp_config_get_int(config, "DP_METRICS_PORT"));
+    if (!intake.db || !intake.registry || !intake.triage || registry_keys < 0 || notify_keys < 0 ||
+        !metrics) {
         dp_error("cannot start: out of memory or a bad DP_REGISTRY_ENDPOINT");
         zsock_signal(pipe, 1);
     } else {
@@ -133,6 +138,7 @@ void intake_actor(zsock_t *pipe, void *args)
             .state = &intake,
             .db = intake.db,
             .curve_dir = dp_config_get(config, "DP_CURVE_DIR"),
+            .metrics = metrics,
             .max_batch = (size_t)dp_config_get_int(config, "DP_INTAKE_MAX_BATCH"),
             .tick_ms = 250,
             .on_tick = s_tick,
@@ -140,6 +146,7 @@ void intake_actor(zsock_t *pipe, void *args)
             .on_extra_socket = s_on_partner_events};
         dp_server_run(&server, pipe);
     }
+    dp_metrics_destroy(&metrics);
     dp_follower_destroy(&intake.partner_events);
     intake_triage_destroy(&intake.triage);
     dp_client_destroy(&intake.registry);

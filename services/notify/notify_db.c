@@ -8,6 +8,7 @@
 enum {
     TAKE_RELAY_LOCK,
     LATEST_SEQ,
+    BACKLOG,
     RELAY,
     REPLAY,
     CREATE_CONSUMER,
@@ -62,6 +63,13 @@ const dp_statement_t notify_statements[] = {
                          "ELSE pg_try_advisory_lock(" RELAY_LOCK_KEY ") END",
                          0},
     [LATEST_SEQ] = {"latest_seq", "SELECT COALESCE(max(seq), 0) FROM notify.event", 0},
+    [BACKLOG] = {"backlog",
+                 "SELECT (SELECT count(*) FROM registry.outbox) + (SELECT count(*) FROM intake.outbox), "
+                 "  COALESCE((SELECT max(l.latest - c.acked_seq) FROM notify.consumer c, "
+                 "    (SELECT COALESCE(max(seq), 0) AS latest FROM notify.event) l), 0), "
+                 "  (SELECT count(*) FROM notify.delivery WHERE parked_at IS NOT NULL) + "
+                 "  (SELECT count(*) FROM notify.webhook_delivery WHERE state = 'parked')",
+                 0},
     /* Rows are moved, not copied: a row committed late is still in its outbox
        and is taken by a later turn; a rolled-back row was never visible. */
     [RELAY] = {"relay",
@@ -320,6 +328,18 @@ uint64_t notify_db_latest_seq(dp_db_t *db, int *failed)
     uint64_t latest = s_uint64(result, 0, 0);
     PQclear(result);
     return latest;
+}
+
+int notify_db_backlog(dp_db_t *db, double *outbox_rows, double *max_consumer_lag, double *parked)
+{
+    PGresult *result = dp_db_run(db, BACKLOG, NULL);
+    if (!result)
+        return -1;
+    *outbox_rows = atof(PQgetvalue(result, 0, 0));
+    *max_consumer_lag = atof(PQgetvalue(result, 0, 1));
+    *parked = atof(PQgetvalue(result, 0, 2));
+    PQclear(result);
+    return 1;
 }
 
 int notify_db_replay(dp_db_t *db, dp_arena_t *arena, uint64_t from, const char *prefix, int limit,

@@ -25,6 +25,9 @@ int notify_db_relay(dp_db_t *db, dp_arena_t *arena, int limit, Dp__Event ***even
                     size_t *count);
 
 uint64_t notify_db_latest_seq(dp_db_t *db, int *failed);
+/* Rows waiting in the outboxes, the largest consumer lag and the parked
+   events (consumers and webhooks). */
+int notify_db_backlog(dp_db_t *db, double *outbox_rows, double *max_consumer_lag, double *parked);
 /* Matching events with seq in [from, from + window), at most limit. */
 int notify_db_replay(dp_db_t *db, dp_arena_t *arena, uint64_t from, const char *prefix, int limit,
                      uint64_t window, Dp__Event ***events, size_t *count);

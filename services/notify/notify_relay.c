@@ -125,6 +125,23 @@ void notify_relay_tick(void *state)
         s_relay(notify);
         notify->next_poll = now + notify->poll_ms;
     }
+    if (now >= notify->next_gauges) {
+        double outbox = 0, lag = 0, parked = 0;
+        if (notify_db_backlog(notify->db, &outbox, &lag, &parked) > 0) {
+            dp_metrics_set_gauge(notify->metrics, "dp_outbox_lag",
+                                 "Rows committed to the outboxes and not yet in the sequence",
+                                 outbox);
+            dp_metrics_set_gauge(notify->metrics, "dp_consumer_lag_max",
+                                 "Largest latest seq minus acked seq over durable consumers", lag);
+            dp_metrics_set_gauge(notify->metrics, "dp_parked_events",
+                                 "Events parked for consumers and webhooks", parked);
+        }
+        dp_metrics_set_gauge(notify->metrics, "dp_latest_seq", "Newest seq of the sequence",
+                             (double)notify->latest_seq);
+        dp_metrics_set_gauge(notify->metrics, "dp_relay_active",
+                             "1 when this process holds the relay lock", notify->active);
+        notify->next_gauges = now + 5000;
+    }
     if (now >= notify->next_heartbeat) {
         s_heartbeat(notify);
         notify->next_heartbeat = now + 1000;

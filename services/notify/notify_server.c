@@ -30,6 +30,7 @@ const dp_setting_t notify_settings[] = {
      3600000},
     {"DP_WEBHOOK_MAX_ATTEMPTS", "8", "POSTs before a delivery is parked", true, 1, 100},
     DP_SECURITY_SETTINGS,
+    DP_METRICS_SETTINGS("9103"),
 };
 const size_t notify_setting_count = sizeof notify_settings / sizeof notify_settings[0];
 
@@ -64,7 +65,9 @@ void notify_actor(zsock_t *pipe, void *args)
     const char *pub_endpoint = dp_config_get(config, "DP_NOTIFY_PUB_ENDPOINT");
     const char *curve_dir = dp_config_get(config, "DP_CURVE_DIR");
     int secured = notify->pub ? dp_security_server(notify->pub, curve_dir, "notify") : -1;
-    if (!notify->db || !notify->relay_db || secured != 0 ||
+    notify->metrics = dp_metrics_start("notify", dp_config_get(config, "DP_METRICS_ADDRESS"),
+                                       dp_config_get_int(config, "DP_METRICS_PORT"));
+    if (!notify->db || !notify->relay_db || secured != 0 || !notify->metrics ||
         zsock_bind(notify->pub, "%s", pub_endpoint) < 0) {
         dp_error("cannot start: cannot bind %s or out of memory", pub_endpoint);
         zsock_signal(pipe, 1);
@@ -88,10 +91,12 @@ void notify_actor(zsock_t *pipe, void *args)
             .extra_fd = notify_relay_fd,
             .on_extra_fd = notify_relay_wake,
             .pipe_query = s_pipe_query,
-            .curve_dir = curve_dir};
+            .curve_dir = curve_dir,
+            .metrics = notify->metrics};
         dp_server_run(&server, pipe);
         zactor_destroy(&notify->webhooks);
     }
+    dp_metrics_destroy(&notify->metrics);
     free(holder.pub_endpoint);
     zsock_destroy(&notify->pub);
     if (secured == 0)

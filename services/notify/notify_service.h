@@ -9,6 +9,7 @@
 
 #include "dp_config.h"
 #include "dp_db.h"
+#include "dp_metrics.h"
 #include "dp_server.h"
 
 typedef struct {
@@ -27,6 +28,8 @@ typedef struct {
     int default_ack_timeout_ms; /* for consumers created without one */
     int default_max_attempts;   /* for consumers created without one */
     zactor_t *webhooks;         /* the webhook worker */
+    dp_metrics_t *metrics;      /* outbox lag, consumer lag, parked events */
+    int64_t next_gauges;        /* zclock_mono time of the next gauge reading */
 } notify_t;
 
 /* notify_relay.c */

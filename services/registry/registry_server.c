@@ -2,6 +2,7 @@
 
 #include "dp_db.h"
 #include "dp_log.h"
+#include "dp_metrics.h"
 #include "dp_security.h"
 #include "dp_server.h"
 #include "registry_db.h"
@@ -16,6 +17,7 @@ const dp_setting_t registry_settings[] = {
      1000000},
     {"DP_DB_WAIT_MS", "30000", "how long to wait for PostgreSQL at start", true, 0, 3600000},
     DP_SECURITY_SETTINGS,
+    DP_METRICS_SETTINGS("9101"),
 };
 const size_t registry_setting_count = sizeof registry_settings / sizeof registry_settings[0];
 
@@ -33,6 +35,9 @@ void registry_actor(zsock_t *pipe, void *args)
     if (dp_db_connect(db, (int)dp_config_get_int(config, "DP_DB_WAIT_MS")) != 0)
         dp_warning("PostgreSQL not reachable yet: %s", dp_db_failure_message(db));
     registry_t registry = {.db = db};
+    dp_metrics_t *metrics =
+        dp_metrics_start("registry", dp_config_get(config, "DP_METRICS_ADDRESS"),
+                         dp_config_get_int(config, "DP_METRICS_PORT"));
     dp_server_config_t server = {
         .service_name = "registry",
         .endpoint = dp_config_get(config, "DP_REGISTRY_ENDPOINT"),
@@ -42,7 +47,12 @@ void registry_actor(zsock_t *pipe, void *args)
         .route_count = registry_route_count,
         .state = &registry,
         .db = db,
-        .curve_dir = dp_config_get(config, "DP_CURVE_DIR")};
-    dp_server_run(&server, pipe);
+        .curve_dir = dp_config_get(config, "DP_CURVE_DIR"),
+        .metrics = metrics};
+    if (metrics)
+        dp_server_run(&server, pipe);
+    else
+        zsock_signal(pipe, 1);
+    dp_metrics_destroy(&metrics);
     dp_db_destroy(&db);
 }

@@ -19,6 +19,7 @@ const dp_setting_t report_settings[] = {
      1000000},
     {"DP_DB_WAIT_MS", "30000", "how long to wait for PostgreSQL at start", true, 0, 3600000},
     DP_SECURITY_SETTINGS,
+    DP_METRICS_SETTINGS("9105"),
 };
 const size_t report_setting_count = sizeof report_settings / sizeof report_settings[0];
 
@@ -37,7 +38,10 @@ void report_actor(zsock_t *pipe, void *args)
     holder.http = holder.db ? report_http_start(url, dp_config_get(config, "DP_REPORT_HTTP_ADDRESS"),
                                                 (int)dp_config_get_int(config, "DP_REPORT_HTTP_PORT"))
                             : NULL;
-    if (!holder.http) {
+    dp_metrics_t *metrics =
+        dp_metrics_start("report", dp_config_get(config, "DP_METRICS_ADDRESS"),
+                         dp_config_get_int(config, "DP_METRICS_PORT"));
+    if (!holder.http || !metrics) {
         zsock_signal(pipe, 1);
     } else {
         snprintf(holder.port, sizeof holder.port, "%d", report_http_port(holder.http));
@@ -53,9 +57,11 @@ void report_actor(zsock_t *pipe, void *args)
             .state = &holder,
             .db = holder.db,
             .pipe_query = s_pipe_query,
-            .curve_dir = dp_config_get(config, "DP_CURVE_DIR")};
+            .curve_dir = dp_config_get(config, "DP_CURVE_DIR"),
+            .metrics = metrics};
         dp_server_run(&server, pipe);
     }
+    dp_metrics_destroy(&metrics);
     report_http_stop(&holder.http);
     dp_db_destroy(&holder.db);
 }

@@ -1,0 +1,40 @@
+/* Prometheus text metrics over HTTP (libmicrohttpd): requests and errors by
+   type, latency histograms, batch sizes and the gauges a service sets
+   (database state, outbox lag, consumer lag, parked events). Safe to update
+   from the service thread while the HTTP thread reads. */
+#ifndef DP_METRICS_H
+#define DP_METRICS_H
+
+#include <stddef.h>
+
+typedef struct _dp_metrics_t dp_metrics_t;
+
+dp_metrics_t *dp_metrics_new(const char *service);
+void dp_metrics_destroy(dp_metrics_t **self_p);
+
+/* Serves GET /metrics on address:port (port 0: any free one). Returns the
+   bound port, or -1. */
+int dp_metrics_serve(dp_metrics_t *self, const char *address, int port);
+
+/* One request of `type` answered with status `code` after `seconds`. */
+void dp_metrics_observe_request(dp_metrics_t *self, const char *type, int code, double seconds);
+/* One batch of `size` requests handled together. */
+void dp_metrics_observe_batch(dp_metrics_t *self, size_t size);
+/* Sets a gauge (created on first use); name is a Prometheus metric name. */
+void dp_metrics_set_gauge(dp_metrics_t *self, const char *name, const char *help, double value);
+
+/* Makes the metrics of a service and serves them when port >= 0 (a log
+   line says where); port < 0, or a port that cannot be bound (logged as an
+   error), keeps them unserved. NULL only when out of memory. */
+dp_metrics_t *dp_metrics_start(const char *service, const char *address, long port);
+
+/* Rows every service adds to its settings table; the default port differs. */
+#define DP_METRICS_SETTINGS(default_port)                                                          \
+    {"DP_METRICS_ADDRESS", "127.0.0.1", "IPv4 address of the Prometheus metrics endpoint"},         \
+    {"DP_METRICS_PORT", default_port, "port of GET /metrics (-1: off, 0: any free port)", true,   \
+     -1, 65535}
+
+/* The exposition text (malloc'd). */
+char *dp_metrics_render(dp_metrics_t *self);
+
+#endif
