@@ -18,6 +18,7 @@ static const struct {
     {"enquiry.rule_", &dp__intake_reference_event__descriptor},
     {"enquiry.kind_", &dp__intake_reference_event__descriptor},
     {"enquiry.", &dp__enquiry_event__descriptor},
+    {"privacy.", &dp__privacy_event__descriptor},
 };
 
 const ProtobufCMessageDescriptor *dp_event_payload_type(const char *event_type)
@@ -79,6 +80,9 @@ static int s_repair(dp_follower_t *self, uint64_t from, uint64_t to)
         if (next <= from)
             break; /* nothing more to scan */
         from = next;
+        /* What is in the ready list is given once: a failed later page
+           resumes from here, not from the start of the gap. */
+        self->expected = from < to ? from : to;
     }
     self->expected = to;
     return 0;
@@ -118,7 +122,7 @@ dp_follower_t *dp_follower_new_with_keys(const char *pub_endpoint, const char *r
     }
     /* Subscribed first, then replayed: live events that overlap the replay
        are recognised by seq and dropped. */
-    if (from_seq > 0 && s_repair(self, from_seq, 0) != 0)
+    if (from_seq > 0 && s_repair(self, from_seq, 0) != 0 && !self->expected)
         self->expected = from_seq; /* repaired on the first live event */
     return self;
 }

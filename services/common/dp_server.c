@@ -19,6 +19,7 @@ struct _dp_reply_t {
     size_t body_size;      /* bytes in body */
     bool answered;         /* ok or error was set */
     dp_arena_t *arena;     /* freed after sending */
+    char caller[64];       /* the client certificate's name, or "" */
 };
 
 void dp_reply_ok(dp_reply_t *reply, const ProtobufCMessage *body)
@@ -65,6 +66,11 @@ void dp_reply_db_failure(dp_reply_t *reply, dp_db_t *db)
 dp_arena_t *dp_reply_arena(dp_reply_t *reply)
 {
     return reply->arena;
+}
+
+const char *dp_reply_caller(const dp_reply_t *reply)
+{
+    return reply->caller;
 }
 
 bool dp_reply_failed(const dp_reply_t *reply)
@@ -174,8 +180,9 @@ static ProtobufCMessage *s_decode(server_t *server, zmsg_t *request, pending_t *
     const char *role_name = curve_dir && *curve_dir ? zframe_meta(frame, "role") : "staff";
     dp_role_t role = dp_role_parse(role_name);
     unsigned allowed = pending->route->roles ? pending->route->roles : DP_ROLE_STAFF;
+    const char *name = curve_dir && *curve_dir ? zframe_meta(frame, "name") : NULL;
+    snprintf(reply->caller, sizeof reply->caller, "%s", name ? name : "");
     if (!(allowed & role)) {
-        const char *name = curve_dir && *curve_dir ? zframe_meta(frame, "name") : NULL;
         dp_warning("audit: denied %s to client '%s' with role '%s'",
                    pending->route->request_type->name, name ? name : "?",
                    role_name ? role_name : "none");

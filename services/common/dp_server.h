@@ -68,6 +68,9 @@ void dp_reply_error(dp_reply_t *reply, Dp__Code code, const char *field, const c
 void dp_reply_db_failure(dp_reply_t *reply, dp_db_t *db);
 /* Memory freed after the reply is sent: build reply messages from it. */
 dp_arena_t *dp_reply_arena(dp_reply_t *reply);
+/* Who sent the request: the "name" of the client's certificate when CURVE
+   is on, else "" (handlers then use the request's own actor field). */
+const char *dp_reply_caller(const dp_reply_t *reply);
 /* True once an error status has been set. */
 bool dp_reply_failed(const dp_reply_t *reply);
 

@@ -23,6 +23,8 @@ enum {
 typedef enum {
     DPCTL_REGISTRY, /* partners, areas, forms: DP_REGISTRY_ENDPOINT */
     DPCTL_INTAKE,   /* enquiries, triage rules, kinds: DP_INTAKE_ENDPOINT */
+    DPCTL_NOTIFY,   /* events, consumers, webhooks: DP_NOTIFY_ENDPOINT (live on the PUB) */
+    DPCTL_REPORT,   /* reports and the dashboard: DP_REPORT_ENDPOINT */
     DPCTL_SERVICE_COUNT
 } dpctl_service_t;
 
@@ -58,6 +60,16 @@ const char *dpctl_service_name(dpctl_service_t service);
 const char *dpctl_service_endpoints(const dpctl_t *self, dpctl_service_t service);
 /* The service called name; returns 0, or -1 when there is none. */
 int dpctl_service_find(const char *name, dpctl_service_t *service);
+/* The services' names joined by "|", for messages and --help. */
+const char *dpctl_service_names(char *buffer, size_t size);
+
+/* The CURVE keys for the service when DP_CURVE_DIR is set: the service's
+   public key from the key folder and dpctl's own DP_CURVE_CLIENT_CERT.
+   Returns 1 (release with dp_client_keys_free), 0 when CURVE is off, or -1
+   with the reason in *status. Every socket dpctl opens to a service gets
+   its keys here. */
+int dpctl_service_keys(const dpctl_t *self, dpctl_service_t service, dp_client_keys_t *keys,
+                       dp_status_t *status);
 
 /* Calls a service. Returns 0 when it answered OK (free *reply with
    dp_message_free); otherwise -1 with the verdict in *status. Prints nothing. */
@@ -91,6 +103,10 @@ int dpctl_area_run(dpctl_t *self, int argc, char **argv);
 int dpctl_form_run(dpctl_t *self, int argc, char **argv);
 int dpctl_seed_run(dpctl_t *self, int argc, char **argv);
 int dpctl_enquiry_run(dpctl_t *self, int argc, char **argv);
+int dpctl_events_run(dpctl_t *self, int argc, char **argv);   /* dpctl_events.c */
+int dpctl_webhooks_run(dpctl_t *self, int argc, char **argv); /* dpctl_webhooks.c */
+int dpctl_report_run(dpctl_t *self, int argc, char **argv);   /* dpctl_report.c */
+int dpctl_keys_run(dpctl_t *self, int argc, char **argv);     /* dpctl_keys.c */
 
 /* Adds one area or form (list is "area" or "form"), for seeding. Returns 0
    when added, else -1 with the verdict in *status. */

@@ -14,6 +14,8 @@ static const struct {
 } s_services[DPCTL_SERVICE_COUNT] = {
     [DPCTL_REGISTRY] = {"registry", "DP_REGISTRY_ENDPOINT"},
     [DPCTL_INTAKE] = {"intake", "DP_INTAKE_ENDPOINT"},
+    [DPCTL_NOTIFY] = {"notify", "DP_NOTIFY_ENDPOINT"},
+    [DPCTL_REPORT] = {"report", "DP_REPORT_ENDPOINT"},
 };
 
 const char *dpctl_service_name(dpctl_service_t service)
@@ -36,21 +38,54 @@ int dpctl_service_find(const char *name, dpctl_service_t *service)
     return -1;
 }
 
+const char *dpctl_service_names(char *buffer, size_t size)
+{
+    buffer[0] = '\0';
+    for (size_t i = 0, used = 0; i < DPCTL_SERVICE_COUNT && used < size; i++) {
+        int written = snprintf(buffer + used, size - used, "%s%s", i ? "|" : "", s_services[i].name);
+        used += written > 0 ? (size_t)written : 0;
+    }
+    return buffer;
+}
+
+int dpctl_service_keys(const dpctl_t *self, dpctl_service_t service, dp_client_keys_t *keys,
+                       dp_status_t *status)
+{
+    const char *curve_dir = dp_config_get(self->config, "DP_CURVE_DIR");
+    const char *cert = dp_config_get(self->config, "DP_CURVE_CLIENT_CERT");
+    /* dp_client_keys_load logs the file it could not read; this says what for. */
+    int loaded = dp_client_keys_load(keys, curve_dir, cert, s_services[service].name);
+    if (loaded < 0) {
+        dp_client_keys_free(keys);
+        status->code = DP__CODE__CODE_FAILED_PRECONDITION;
+        snprintf(status->message, sizeof status->message,
+                 "no CURVE keys for %s: DP_CURVE_DIR '%s' must hold services/%s.key and "
+                 "DP_CURVE_CLIENT_CERT '%s' must be a secret certificate",
+                 s_services[service].name, curve_dir, s_services[service].name, cert);
+        status->field[0] = '\0';
+    }
+    return loaded;
+}
+
 /* The service's client, made on first use so that a command needs only the
-   services it calls. */
+   services it calls (and their keys). */
 static dp_client_t *s_client(dpctl_t *self, dpctl_service_t service, dp_status_t *status)
 {
+    if (self->clients[service]) return self->clients[service];
+    dp_client_keys_t keys;
+    int curve = dpctl_service_keys(self, service, &keys, status);
+    if (curve < 0) return NULL;
+    const char *endpoints = dpctl_service_endpoints(self, service);
+    self->clients[service] =
+        dp_client_new(endpoints, (int)dp_config_get_int(self->config, "DP_TIMEOUT_MS"),
+                      (int)dp_config_get_int(self->config, "DP_ATTEMPTS"));
+    if (self->clients[service] && curve == 1) dp_client_set_keys(self->clients[service], &keys);
+    dp_client_keys_free(&keys);
     if (!self->clients[service]) {
-        const char *endpoints = dpctl_service_endpoints(self, service);
-        self->clients[service] =
-            dp_client_new(endpoints, (int)dp_config_get_int(self->config, "DP_TIMEOUT_MS"),
-                          (int)dp_config_get_int(self->config, "DP_ATTEMPTS"));
-        if (!self->clients[service]) {
-            status->code = DP__CODE__CODE_UNAVAILABLE;
-            snprintf(status->message, sizeof status->message, "cannot connect to %s '%s'",
-                     s_services[service].setting, endpoints);
-            status->field[0] = '\0';
-        }
+        status->code = DP__CODE__CODE_UNAVAILABLE;
+        snprintf(status->message, sizeof status->message, "cannot connect to %s '%s'",
+                 s_services[service].setting, endpoints);
+        status->field[0] = '\0';
     }
     return self->clients[service];
 }

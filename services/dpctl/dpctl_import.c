@@ -310,14 +310,22 @@ static int s_run(dpctl_t *self, const char *path, size_t in_flight)
     FILE *input = s_open(path, &size);
     if (!input) return DPCTL_EXIT_FAILURE;
     s_tally_t tally = {0};
+    dp_client_keys_t keys;
+    dp_status_t status;
+    int curve = dpctl_service_keys(self, DPCTL_INTAKE, &keys, &status);
     dpctl_pipeline_t *pipeline =
-        dpctl_pipeline_new(dpctl_service_endpoints(self, DPCTL_INTAKE), in_flight,
-                           (int)dp_config_get_int(self->config, "DP_TIMEOUT_MS"),
-                           (int)dp_config_get_int(self->config, "DP_ATTEMPTS"),
-                           &dp__submit_enquiry_reply__descriptor, s_done, &tally);
+        curve < 0 ? NULL
+                  : dpctl_pipeline_new(dpctl_service_endpoints(self, DPCTL_INTAKE),
+                                       curve == 1 ? &keys : NULL, in_flight,
+                                       (int)dp_config_get_int(self->config, "DP_TIMEOUT_MS"),
+                                       (int)dp_config_get_int(self->config, "DP_ATTEMPTS"),
+                                       &dp__submit_enquiry_reply__descriptor, s_done, &tally);
+    dp_client_keys_free(&keys);
     dpctl_progress_t *progress = dpctl_progress_new("lines", size);
     int outcome = DPCTL_EXIT_FAILURE;
-    if (!pipeline)
+    if (curve < 0)
+        dpctl_report_status(&status);
+    else if (!pipeline)
         fprintf(stderr, "dpctl: cannot connect to DP_INTAKE_ENDPOINT '%s'\n",
                 dpctl_service_endpoints(self, DPCTL_INTAKE));
     else if (progress) {

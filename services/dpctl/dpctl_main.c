@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dp_log.h"
+#include "dp_security.h"
 #include "dpctl.h"
 #include "dpctl_args.h"
 
@@ -12,14 +14,20 @@ static const dp_setting_t s_settings[] = {
      "registry endpoint; several, comma-separated, spread the requests", false, 0, 0},
     {"DP_INTAKE_ENDPOINT", "tcp://127.0.0.1:7102",
      "intake endpoint; several, comma-separated, spread the requests", false, 0, 0},
+    {"DP_NOTIFY_ENDPOINT", "tcp://127.0.0.1:7103",
+     "notifications endpoint: replay, consumers, webhooks", false, 0, 0},
+    {"DP_NOTIFY_PUB_ENDPOINT", "tcp://127.0.0.1:7104",
+     "notifications live events (PUB), for 'dpctl events tail'", false, 0, 0},
+    {"DP_REPORT_ENDPOINT", "tcp://127.0.0.1:7105",
+     "reporting endpoint; several, comma-separated, spread the requests", false, 0, 0},
     {"DP_ACTOR", "", "who staff changes to enquiries are recorded as (default: the login name)",
      false, 0, 0},
     {"DP_TIMEOUT_MS", "5000", "milliseconds to wait for each attempt's reply", true, 1, 3600000},
     {"DP_ATTEMPTS", "3", "attempts before a request counts as unanswered", true, 1, 100},
     {"DP_SEED_DIR", "./db/seed", "directory that 'dpctl seed' reads when given none", false, 0, 0},
+    DP_SECURITY_SETTINGS,
 };
 
-/* Later services' commands (events, report) are rows here. */
 static const dpctl_command_t s_commands[] = {
     {"status", "ask every service whether it and its database are well", dpctl_status_run},
     {"partner", "list, show, add and change partners, contacts and engagements", dpctl_partner_run},
@@ -28,6 +36,10 @@ static const dpctl_command_t s_commands[] = {
     {"seed", "load the seed areas, forms and partners (safe to repeat)", dpctl_seed_run},
     {"enquiry", "submit, import, list, show and handle enquiries; triage rules and kinds",
      dpctl_enquiry_run},
+    {"events", "follow and replay events; durable consumers and parked events", dpctl_events_run},
+    {"webhooks", "add, list and remove webhooks that receive events", dpctl_webhooks_run},
+    {"report", "reports on the partnership and enquiries; the dashboard page", dpctl_report_run},
+    {"keys", "make and list CURVE certificates of the key folder", dpctl_keys_run},
 };
 
 static const dpctl_group_t s_top = {"", "the Digital Partnership's command-line client", s_commands,
@@ -125,6 +137,7 @@ static int s_run(dpctl_t *self, int argc, char **argv)
 int main(int argc, char **argv)
 {
     zsys_handler_set(NULL); /* let Ctrl-C end a command at once rather than in a retry loop */
+    dp_log_init("dpctl", "warning"); /* the shared code's log lines: problems only */
     dpctl_t self = {0};
     self.config =
         dp_config_new("dpctl", s_top.summary, s_settings, sizeof s_settings / sizeof s_settings[0]);

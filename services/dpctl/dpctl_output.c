@@ -1,5 +1,7 @@
 #include "dpctl_output.h"
 
+#include <ctype.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -13,6 +15,7 @@ struct _dpctl_table_t {
     char **cells;   /* rows one after the other, the headers first; owned */
     size_t rows;    /* rows stored, the header row included */
     size_t room;    /* rows that fit in cells before it must grow */
+    bool *right;    /* right[c]: column c is right-aligned; NULL: none is */
 };
 
 dpctl_table_t *dpctl_table_new(const char *const *headers, size_t columns)
@@ -31,6 +34,7 @@ void dpctl_table_destroy(dpctl_table_t **self_p)
     for (size_t i = 0; i < self->rows * self->columns; i++)
         free(self->cells[i]);
     free(self->cells);
+    free(self->right);
     free(self);
     *self_p = NULL;
 }
@@ -80,13 +84,38 @@ void dpctl_table_print(const dpctl_table_t *self, FILE *out)
         for (size_t column = 0; column < self->columns; column++) {
             const char *cell = self->cells[row * self->columns + column];
             bool last = column + 1 == self->columns;
-            fputs(cell, out);
-            for (size_t pad = s_width(cell); !last && pad < widths[column] + 2; pad++)
-                fputc(' ', out);
+            bool right = self->right && self->right[column];
+            size_t gap = widths[column] - s_width(cell);
+            size_t before = right ? gap : 0, after = last ? 0 : (right ? 0 : gap) + 2;
+            fprintf(out, "%*s%s%*s", (int)before, "", cell, (int)after, "");
         }
         fputc('\n', out);
     }
     free(widths);
+}
+
+/* "12", "-3", "4.5", "1 234", "+50%": digits with a sign, separators and a unit sign. */
+static bool s_is_figure(const char *cell)
+{
+    const char *p = cell + (*cell == '+' || *cell == '-');
+    if (!isdigit((unsigned char)*p)) return false;
+    while (isdigit((unsigned char)*p) || ((*p == '.' || *p == ',' || *p == ' ') && p[1]))
+        p++;
+    return *p == '\0' || (*p == '%' && p[1] == '\0');
+}
+
+void dpctl_table_align_numbers(dpctl_table_t *self)
+{
+    if (!self->right) self->right = calloc(self->columns, sizeof *self->right);
+    for (size_t column = 0; self->right && column < self->columns; column++) {
+        size_t filled = 0, figures = 0;
+        for (size_t row = 1; row < self->rows; row++) {
+            const char *cell = self->cells[row * self->columns + column];
+            filled += *cell != '\0';
+            figures += s_is_figure(cell);
+        }
+        self->right[column] = figures > 0 && figures * 2 >= filled;
+    }
 }
 
 /* Bytes of text's first `characters` characters. */
@@ -164,8 +193,18 @@ void dpctl_listing_destroy(dpctl_listing_t **self_p)
 
 int dpctl_listing_add(dpctl_listing_t *self, const ProtobufCMessage *item, const char *const *cells)
 {
-    int added = self->array ? json_array_append_new(self->array, dpctl_json_message(item))
-                            : dpctl_table_add(self->table, cells);
+    return dpctl_listing_add_object(self, self->array ? dpctl_json_message(item) : NULL, cells);
+}
+
+int dpctl_listing_add_object(dpctl_listing_t *self, json_t *object, const char *const *cells)
+{
+    int added = -1;
+    if (self->array)
+        added = object ? json_array_append_new(self->array, object) : -1;
+    else {
+        json_decref(object);
+        added = dpctl_table_add(self->table, cells);
+    }
     self->count += added == 0;
     return added;
 }
@@ -187,9 +226,24 @@ void dpctl_listing_fit(dpctl_listing_t *self, size_t column, size_t width, size_
     if (self->table) dpctl_table_fit(self->table, column, width, min_width);
 }
 
+void dpctl_listing_align_numbers(dpctl_listing_t *self)
+{
+    if (self->table) dpctl_table_align_numbers(self->table);
+}
+
 void dpctl_print_field(const char *label, const char *value)
 {
     printf("%-13s %s\n", label, value ? value : "");
+}
+
+void dpctl_print_fieldf(const char *label, const char *format, ...)
+{
+    char value[1024];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(value, sizeof value, format, args);
+    va_end(args);
+    dpctl_print_field(label, value);
 }
 
 void dpctl_print_list(const char *label, char **items, size_t count)
@@ -211,6 +265,19 @@ int dpctl_json_print(json_t **document_p)
         return DPCTL_EXIT_FAILURE;
     }
     fputc('\n', stdout);
+    return DPCTL_EXIT_OK;
+}
+
+int dpctl_json_print_line(json_t **document_p)
+{
+    json_t *document = *document_p;
+    *document_p = NULL;
+    int written = document ? json_dumpf(document, stdout, JSON_COMPACT) : -1;
+    json_decref(document);
+    if (written != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
+        fprintf(stderr, "dpctl: could not write the JSON output\n");
+        return DPCTL_EXIT_FAILURE;
+    }
     return DPCTL_EXIT_OK;
 }
 

@@ -22,6 +22,7 @@ typedef struct {
 
 struct _dpctl_pipeline_t {
     char *endpoints;                              /* as given, comma-separated */
+    dp_client_keys_t keys;                        /* CURVE keys (a copy), or none */
     size_t window;                                /* requests outstanding at most */
     int timeout_ms;                               /* wait per attempt */
     int attempts;                                 /* sends per request */
@@ -54,6 +55,7 @@ static int s_connect(dpctl_pipeline_t *self)
     /* A send never waits longer than a reply would: a request that could not
        be queued stays outstanding and goes again at its deadline. */
     zsock_set_sndtimeo(self->socket, self->timeout_ms);
+    dp_client_keys_apply(&self->keys, self->socket);
     char *list = strdup(self->endpoints);
     int connected = 0;
     char *saveptr = NULL;
@@ -67,13 +69,18 @@ static int s_connect(dpctl_pipeline_t *self)
     return connected ? 0 : -1;
 }
 
-dpctl_pipeline_t *dpctl_pipeline_new(const char *endpoints, size_t window, int timeout_ms,
-                                     int attempts, const ProtobufCMessageDescriptor *reply_type,
+dpctl_pipeline_t *dpctl_pipeline_new(const char *endpoints, const dp_client_keys_t *keys,
+                                     size_t window, int timeout_ms, int attempts,
+                                     const ProtobufCMessageDescriptor *reply_type,
                                      dpctl_pipeline_done_fn *done, void *sink)
 {
     dpctl_pipeline_t *self = calloc(1, sizeof *self);
     if (!self) return NULL;
     self->endpoints = strdup(endpoints ? endpoints : "");
+    if (keys && keys->client) {
+        memcpy(self->keys.server_public, keys->server_public, sizeof self->keys.server_public);
+        self->keys.client = zcert_dup(keys->client);
+    }
     self->window = window ? window : 1;
     self->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
     self->attempts = attempts > 0 ? attempts : 1;
@@ -87,7 +94,7 @@ dpctl_pipeline_t *dpctl_pipeline_new(const char *endpoints, size_t window, int t
     snprintf(self->prefix, sizeof self->prefix, "%s", uuid ? zuuid_str(uuid) : "dpctl");
     zuuid_destroy(&uuid);
     if (!self->endpoints || !self->slots || !self->free_slots || !self->by_id ||
-        s_connect(self) != 0) {
+        (keys && keys->client && !self->keys.client) || s_connect(self) != 0) {
         dpctl_pipeline_destroy(&self);
         return NULL;
     }
@@ -104,6 +111,7 @@ void dpctl_pipeline_destroy(dpctl_pipeline_t **self_p)
         free(self->slots[i].packed);
     zhashx_destroy(&self->by_id);
     zsock_destroy(&self->socket);
+    dp_client_keys_free(&self->keys);
     free(self->slots);
     free(self->free_slots);
     free(self->endpoints);

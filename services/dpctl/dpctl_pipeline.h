@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "dp_codec.h"
+#include "dp_security.h"
 
 typedef struct _dpctl_pipeline_t dpctl_pipeline_t;
 
@@ -28,12 +29,14 @@ typedef struct _dpctl_pipeline_t dpctl_pipeline_t;
 typedef void(dpctl_pipeline_done_fn)(void *sink, uint64_t tag, int sends, const dp_status_t *status,
                                      const ProtobufCMessage *reply);
 
-/* endpoints: one or more, comma-separated. window: requests outstanding at
-   most (>= 1). timeout_ms: wait per attempt. attempts: sends per request.
+/* endpoints: one or more, comma-separated. keys: CURVE keys for every
+   socket it makes (copied), or NULL. window: requests outstanding at most
+   (>= 1). timeout_ms: wait per attempt. attempts: sends per request.
    Every reply is decoded as reply_type and handed to done. NULL when the
    socket cannot be made or no endpoint connects. */
-dpctl_pipeline_t *dpctl_pipeline_new(const char *endpoints, size_t window, int timeout_ms,
-                                     int attempts, const ProtobufCMessageDescriptor *reply_type,
+dpctl_pipeline_t *dpctl_pipeline_new(const char *endpoints, const dp_client_keys_t *keys,
+                                     size_t window, int timeout_ms, int attempts,
+                                     const ProtobufCMessageDescriptor *reply_type,
                                      dpctl_pipeline_done_fn *done, void *sink);
 /* Forgets the requests still outstanding (done is not called for them). */
 void dpctl_pipeline_destroy(dpctl_pipeline_t **self_p);

@@ -9,7 +9,9 @@
 #include "dpctl_proto.h"
 
 static const dpctl_option_t s_options[] = {
-    {"service", DPCTL_TEXT, "registry|intake", "ask only this service (to wait for one)"}, {NULL}};
+    {"service", DPCTL_TEXT, "registry|intake|notify|report",
+     "ask only this service (to wait for one)"},
+    {NULL}};
 
 static const dpctl_spec_t s_spec = {
     "status",
@@ -120,11 +122,9 @@ int dpctl_status_run(dpctl_t *self, int argc, char **argv)
     const char *name = dpctl_args_text(args, "service", NULL);
     dpctl_service_t service = DPCTL_REGISTRY;
     if (name && dpctl_service_find(name, &service) != 0) {
-        char names[256] = "";
-        for (int i = 0; i < DPCTL_SERVICE_COUNT; i++)
-            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? "|" : "",
-                     dpctl_service_name((dpctl_service_t)i));
-        outcome = dpctl_args_error(args, "--service must be one of %s, not '%s'", names, name);
+        char names[256];
+        outcome = dpctl_args_error(args, "--service must be one of %s, not '%s'",
+                                   dpctl_service_names(names, sizeof names), name);
     } else if (name)
         outcome = s_status(self, service, service);
     else

@@ -1,5 +1,7 @@
 #include "intake_db.h"
 
+#include "privacy.pb-c.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +25,37 @@ enum {
     DELETE_RULE,
     LIST_KINDS,
     INSERT_KIND,
+    ERASE_BY_KEY,
+    APPLY_TOMBSTONES,
+    RETENTION_COUNT,
+    ERASE_RETENTION,
+    ADD_TOMBSTONE,
+    IS_TOMBSTONED,
+    EXPORT_IDS,
+    AUDIT_INSERT,
+    AUDIT_LIST,
+    BACKFILL_SELECT,
+    BACKFILL_UPDATE,
+    SUBJECT_KEY_OF,
     STATEMENT_COUNT
 };
+
+/* Pseudonymises the enquiries of the CTE "targets" (ids), their notes and
+   the notes of their history; the enquiry, its kind, dates, statuses and
+   partner link stay, so that every count stays the same. $reason is given
+   by the statement. Answers with the number of enquiries. */
+#define PSEUDONYMISE(targets, reason)                                                              \
+    "erased AS ("                                                                                  \
+    "  UPDATE intake.enquiry e SET sender_name = '[erased]', "                                     \
+    "    email = 'erased-' || left(COALESCE(e.email_key, md5(e.id::text)), 16) || '@invalid', "   \
+    "    organisation = '', subject = '[erased]', subject_key = '', body = '[erased]', "          \
+    "    erased_at = now(), erasure_reason = " reason ", updated_at = now() "                      \
+    "  FROM " targets " t WHERE e.id = t.id AND e.erased_at IS NULL RETURNING e.id), "             \
+    "notes AS (UPDATE intake.enquiry_note n SET text = '[erased]' FROM erased x "                  \
+    "  WHERE n.enquiry_id = x.id), "                                                               \
+    "steps AS (UPDATE intake.enquiry_transition s SET note = '[erased]' FROM erased x "            \
+    "  WHERE s.enquiry_id = x.id AND s.note NOT IN ('', 'at intake')) "                            \
+    "SELECT count(*) FROM erased"
 
 /* A timestamp as RFC 3339 UTC, or "" for NULL. */
 #define TS(column)                                                                                 \
@@ -56,14 +87,24 @@ const dp_statement_t intake_statements[] = {
          "    content_hash text, sender_name text, email text, organisation text, country text, "
          "    kind text, subject text, subject_key text, body text, language text, areas text[], "
          "    received_at timestamptz, status text, partner_id bigint, partner_slug text, "
-         "    quarantine_reason text)), "
+         "    quarantine_reason text, email_key text)), "
+         /* An address erased on request stays erased when its enquiry comes again. */
+         "tombstoned AS ("
+         "  SELECT i.*, EXISTS (SELECT 1 FROM intake.erasure_tombstone z "
+         "    WHERE z.email_key = i.email_key) AS erase FROM input i), "
          "inserted AS ("
          "  INSERT INTO intake.enquiry (source, idempotency_key, content_hash, sender_name, email, "
          "    organisation, country, kind, subject, subject_key, body, language, areas, "
          "    received_at, status, partner_id, partner_slug, quarantine_reason, due_on, "
-         "    suggested_areas, possible_duplicate_of) "
-         "  SELECT i.source, i.idempotency_key, i.content_hash, i.sender_name, i.email, "
-         "    i.organisation, i.country, i.kind, i.subject, i.subject_key, i.body, i.language, "
+         "    suggested_areas, possible_duplicate_of, email_key, erased_at, erasure_reason) "
+         "  SELECT i.source, i.idempotency_key, i.content_hash, "
+         "    CASE WHEN i.erase THEN '[erased]' ELSE i.sender_name END, "
+         "    CASE WHEN i.erase THEN 'erased-' || left(i.email_key, 16) || '@invalid' "
+         "      ELSE i.email END, "
+         "    CASE WHEN i.erase THEN '' ELSE i.organisation END, i.country, i.kind, "
+         "    CASE WHEN i.erase THEN '[erased]' ELSE i.subject END, "
+         "    CASE WHEN i.erase THEN '' ELSE i.subject_key END, "
+         "    CASE WHEN i.erase THEN '[erased]' ELSE i.body END, i.language, "
          "    i.areas, i.received_at, i.status, i.partner_id, i.partner_slug, "
          "    i.quarantine_reason, (i.received_at AT TIME ZONE 'UTC')::date + $3::int, "
          "    COALESCE((SELECT array_agg(DISTINCT r.area_slug ORDER BY r.area_slug) "
@@ -74,8 +115,10 @@ const dp_statement_t intake_statements[] = {
          "      WHERE lower(e.email) = lower(i.email) AND e.subject_key = i.subject_key "
          "        AND e.received_at BETWEEN i.received_at - make_interval(hours => $2::int) "
          "                              AND i.received_at "
-         "      ORDER BY e.received_at DESC, e.id DESC LIMIT 1) "
-         "  FROM input i WHERE i.occurrence = 1 ORDER BY i.ord "
+         "      ORDER BY e.received_at DESC, e.id DESC LIMIT 1), "
+         "    i.email_key, CASE WHEN i.erase THEN now() END, "
+         "    CASE WHEN i.erase THEN 'request' ELSE '' END "
+         "  FROM tombstoned i WHERE i.occurrence = 1 ORDER BY i.ord "
          "  ON CONFLICT (source, idempotency_key) DO NOTHING "
          "  RETURNING id, source, idempotency_key, status, suggested_areas, possible_duplicate_of), "
          "history AS ("
@@ -172,6 +215,58 @@ const dp_statement_t intake_statements[] = {
     [DELETE_RULE] = {"delete_rule", "DELETE FROM intake.triage_rule WHERE id = $1", 1},
     [LIST_KINDS] = {"list_kinds",
                     "SELECT slug, label FROM intake.enquiry_kind ORDER BY created_at, slug", 0},
+    [ERASE_BY_KEY] = {"erase_by_key",
+                      "WITH targets AS (SELECT id FROM intake.enquiry "
+                      "  WHERE email_key = $1 AND erased_at IS NULL), " PSEUDONYMISE("targets",
+                                                                              "'request'"),
+                      1},
+    /* After a restore from a backup older than an erasure. */
+    [APPLY_TOMBSTONES] = {"apply_tombstones",
+                          "WITH targets AS (SELECT e.id FROM intake.enquiry e "
+                          "  JOIN intake.erasure_tombstone z ON z.email_key = e.email_key "
+                          "  WHERE e.erased_at IS NULL), " PSEUDONYMISE("targets", "'request'"),
+                          0},
+    [RETENTION_COUNT] = {"retention_count",
+                         "SELECT count(*), to_char((now() - make_interval(months => $1::int)) "
+                         "  AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                         "FROM intake.enquiry WHERE erased_at IS NULL "
+                         "AND status IN ('closed', 'rejected') "
+                         "AND resolved_at < now() - make_interval(months => $1::int)",
+                         1},
+    [ERASE_RETENTION] = {"erase_retention",
+                         "WITH targets AS (SELECT id FROM intake.enquiry WHERE erased_at IS NULL "
+                         "  AND status IN ('closed', 'rejected') "
+                         "  AND resolved_at < now() - make_interval(months => $1::int)), "
+                         PSEUDONYMISE("targets", "'retention'"),
+                         1},
+    [ADD_TOMBSTONE] = {"add_tombstone",
+                       "INSERT INTO intake.erasure_tombstone (email_key) VALUES ($1) "
+                       "ON CONFLICT (email_key) DO NOTHING",
+                       1},
+    [IS_TOMBSTONED] = {"is_tombstoned",
+                       "SELECT 1 FROM intake.erasure_tombstone WHERE email_key = $1", 1},
+    [EXPORT_IDS] = {"export_ids", "SELECT id FROM intake.enquiry WHERE email_key = $1 ORDER BY id",
+                    1},
+    [AUDIT_INSERT] = {"audit_insert",
+                      "INSERT INTO intake.audit_log (actor, action, subject_key, detail) "
+                      "VALUES ($1, $2, $3, $4)",
+                      4},
+    [AUDIT_LIST] = {"audit_list",
+                    "SELECT id, " TS("at") ", actor, action, subject_key, detail "
+                    "FROM intake.audit_log WHERE ($1 = '' OR subject_key = $1) "
+                    "ORDER BY id DESC LIMIT $2::int",
+                    2},
+    [BACKFILL_SELECT] = {"backfill_select",
+                         "SELECT id, email FROM intake.enquiry WHERE email_key IS NULL "
+                         "AND erased_at IS NULL ORDER BY id LIMIT 500",
+                         0},
+    [BACKFILL_UPDATE] = {"backfill_update",
+                         "UPDATE intake.enquiry e SET email_key = v.key "
+                         "FROM jsonb_to_recordset($1::jsonb) AS v(id bigint, key text) "
+                         "WHERE e.id = v.id AND e.email_key IS NULL",
+                         1},
+    [SUBJECT_KEY_OF] = {"subject_key_of",
+                        "SELECT COALESCE(email_key, '') FROM intake.enquiry WHERE id = $1", 1},
     [INSERT_KIND] = {"insert_kind",
                      "INSERT INTO intake.enquiry_kind (slug, label) VALUES ($1, $2) "
                      "ON CONFLICT (slug) DO NOTHING",
@@ -590,4 +685,130 @@ int intake_db_add_kind(dp_db_t *db, const char *slug, const char *label)
 {
     const char *params[] = {slug, label};
     return s_run_count(db, INSERT_KIND, params);
+}
+
+/* ---- data protection ---------------------------------------------------------------- */
+
+static int s_count_of(dp_db_t *db, int statement, const char *const *params)
+{
+    PGresult *result = dp_db_run(db, statement, params);
+    if (!result)
+        return -1;
+    int count = PQntuples(result) ? atoi(PQgetvalue(result, 0, 0)) : 0;
+    PQclear(result);
+    return count;
+}
+
+int intake_db_erase_subject(dp_db_t *db, const char *subject_key)
+{
+    const char *params[] = {subject_key};
+    return s_count_of(db, ERASE_BY_KEY, params);
+}
+
+int intake_db_apply_tombstones(dp_db_t *db)
+{
+    return s_count_of(db, APPLY_TOMBSTONES, NULL);
+}
+
+int intake_db_retention(dp_db_t *db, int months, bool dry_run, char cutoff[32])
+{
+    char months_text[24];
+    s_id_text(months_text, months);
+    const char *params[] = {months_text};
+    PGresult *result = dp_db_run(db, RETENTION_COUNT, params);
+    if (!result)
+        return -1;
+    int count = atoi(PQgetvalue(result, 0, 0));
+    snprintf(cutoff, 32, "%s", PQgetvalue(result, 0, 1));
+    PQclear(result);
+    return dry_run ? count : s_count_of(db, ERASE_RETENTION, params);
+}
+
+int intake_db_add_tombstone(dp_db_t *db, const char *subject_key)
+{
+    const char *params[] = {subject_key};
+    return s_run_count(db, ADD_TOMBSTONE, params) < 0 ? -1 : 1;
+}
+
+int intake_db_is_tombstoned(dp_db_t *db, const char *subject_key)
+{
+    const char *params[] = {subject_key};
+    return s_run_count(db, IS_TOMBSTONED, params);
+}
+
+int intake_db_subject_enquiries(dp_db_t *db, dp_arena_t *arena, const char *subject_key,
+                                int64_t **ids, size_t *count)
+{
+    const char *params[] = {subject_key};
+    PGresult *result = dp_db_run(db, EXPORT_IDS, params);
+    if (!result)
+        return -1;
+    *count = (size_t)PQntuples(result);
+    *ids = dp_arena_alloc(arena, sizeof **ids * (*count ? *count : 1));
+    for (size_t i = 0; *ids && i < *count; i++)
+        (*ids)[i] = s_int64(result, (int)i, 0);
+    PQclear(result);
+    return *ids ? 1 : -1;
+}
+
+int intake_db_audit(dp_db_t *db, const char *actor, const char *action, const char *subject_key,
+                    const char *detail)
+{
+    const char *params[] = {actor, action, subject_key ? subject_key : "", detail ? detail : ""};
+    return s_run_count(db, AUDIT_INSERT, params) < 0 ? -1 : 1;
+}
+
+int intake_db_list_audit(dp_db_t *db, dp_arena_t *arena, const char *subject_key, int limit,
+                         void ***entries, size_t *count)
+{
+    char limit_text[24];
+    s_id_text(limit_text, limit);
+    const char *params[] = {subject_key, limit_text};
+    PGresult *result = dp_db_run(db, AUDIT_LIST, params);
+    if (!result)
+        return -1;
+    int rows = PQntuples(result);
+    *count = 0;
+    *entries = dp_arena_array(arena, (size_t)rows);
+    for (int row = 0; *entries && row < rows; row++) {
+        Dp__AuditEntry *entry = dp_arena_alloc(arena, sizeof *entry);
+        if (!entry)
+            break;
+        dp__audit_entry__init(entry);
+        entry->id = s_int64(result, row, 0);
+        entry->at = s_value(arena, result, row, 1);
+        entry->actor = s_value(arena, result, row, 2);
+        entry->action = s_value(arena, result, row, 3);
+        entry->subject_key = s_value(arena, result, row, 4);
+        entry->detail = s_value(arena, result, row, 5);
+        entry->service = "intake";
+        (*entries)[(*count)++] = entry;
+    }
+    PQclear(result);
+    return *count == (size_t)rows ? 1 : -1;
+}
+
+PGresult *intake_db_backfill_select(dp_db_t *db)
+{
+    return dp_db_run(db, BACKFILL_SELECT, NULL);
+}
+
+int intake_db_backfill_update(dp_db_t *db, const char *rows_json)
+{
+    const char *params[] = {rows_json};
+    return s_run_count(db, BACKFILL_UPDATE, params) < 0 ? -1 : 1;
+}
+
+int intake_db_subject_key_of(dp_db_t *db, int64_t id, char key[65])
+{
+    char id_text[24];
+    s_id_text(id_text, id);
+    const char *params[] = {id_text};
+    PGresult *result = dp_db_run(db, SUBJECT_KEY_OF, params);
+    if (!result)
+        return -1;
+    int found = PQntuples(result) == 1;
+    snprintf(key, 65, "%s", found ? PQgetvalue(result, 0, 0) : "");
+    PQclear(result);
+    return found;
 }

@@ -63,6 +63,29 @@ int intake_db_remove_rule(dp_db_t *db, int64_t id);
 int intake_db_list_kinds(dp_db_t *db, dp_arena_t *arena, Dp__EnquiryKind ***kinds, size_t *count);
 int intake_db_add_kind(dp_db_t *db, const char *slug, const char *label);
 
+/* ---- data protection (intake_privacy.c) ---- */
+
+/* Pseudonymises every enquiry of a person (by keyed hash); returns how many. */
+int intake_db_erase_subject(dp_db_t *db, const char *subject_key);
+/* Pseudonymises enquiries of tombstoned people (after a restore); returns how many. */
+int intake_db_apply_tombstones(dp_db_t *db);
+/* Counts or pseudonymises enquiries resolved more than `months` ago; cutoff is RFC 3339. */
+int intake_db_retention(dp_db_t *db, int months, bool dry_run, char cutoff[32]);
+int intake_db_add_tombstone(dp_db_t *db, const char *subject_key);
+int intake_db_is_tombstoned(dp_db_t *db, const char *subject_key);
+/* Ids of a person's enquiries (arena array). */
+int intake_db_subject_enquiries(dp_db_t *db, dp_arena_t *arena, const char *subject_key,
+                                int64_t **ids, size_t *count);
+int intake_db_audit(dp_db_t *db, const char *actor, const char *action, const char *subject_key,
+                    const char *detail);
+int intake_db_list_audit(dp_db_t *db, dp_arena_t *arena, const char *subject_key, int limit,
+                         void ***entries, size_t *count);
+/* Rows stored before keyed hashes existed: up to 500 (id, email) at a time. */
+PGresult *intake_db_backfill_select(dp_db_t *db);
+int intake_db_backfill_update(dp_db_t *db, const char *rows_json);
+/* The keyed hash of an enquiry's sender ("" when not known). */
+int intake_db_subject_key_of(dp_db_t *db, int64_t id, char key[65]);
+
 /* Text of a status, and back (UNSPECIFIED when unknown). */
 const char *intake_status_text(Dp__EnquiryStatus status);
 Dp__EnquiryStatus intake_status_value(const char *text);

@@ -1,7 +1,9 @@
 #include "intake_server.h"
 
 #include "dp_log.h"
+#include "dp_privacy.h"
 #include "dp_security.h"
+#include "privacy.pb-c.h"
 #include "dp_server.h"
 #include "intake_db.h"
 #include "intake_service.h"
@@ -35,6 +37,12 @@ const dp_setting_t intake_settings[] = {
     {"DP_NOTIFY_ENDPOINT", "tcp://127.0.0.1:7103", "the notifications service, for replay"},
     DP_SECURITY_SETTINGS,
     DP_METRICS_SETTINGS("9102"),
+    DP_PRIVACY_SETTINGS,
+    {"DP_INTAKE_RETENTION_MONTHS", "24",
+     "personal data of enquiries closed or rejected longer than this is pseudonymised", true, 1,
+     1200},
+    {"DP_INTAKE_PRIVACY_JOB_MS", "3600000", "how often retention and tombstones run", true, 1000,
+     86400000},
 };
 const size_t intake_setting_count = sizeof intake_settings / sizeof intake_settings[0];
 
@@ -52,6 +60,10 @@ const dp_route_t intake_routes[] = {
     {&dp__list_enquiry_kinds_request__descriptor, intake_list_kinds, NULL,
      DP_ROLE_FEEDER | DP_ROLE_STAFF | DP_ROLE_SERVICE},
     {&dp__add_enquiry_kind_request__descriptor, intake_add_kind, NULL},
+    {&dp__erase_personal_data_request__descriptor, intake_erase, NULL},
+    {&dp__export_personal_data_request__descriptor, intake_export, NULL},
+    {&dp__run_retention_request__descriptor, intake_retention, NULL},
+    {&dp__list_audit_request__descriptor, intake_list_audit, NULL},
 };
 const size_t intake_route_count = sizeof intake_routes / sizeof intake_routes[0];
 
@@ -61,6 +73,10 @@ static void s_tick(void *state)
 {
     intake_t *intake = state;
     int64_t now = zclock_mono();
+    if (now >= intake->next_privacy_job) {
+        intake_privacy_job(intake);
+        intake->next_privacy_job = zclock_mono() + intake->privacy_job_ms;
+    }
     if (now < intake->next_refresh)
         return;
     bool ok = intake_triage_refresh(intake->triage, intake->registry) == 0;
@@ -95,7 +111,10 @@ void intake_actor(zsock_t *pipe, void *args)
         .max_body_bytes = (size_t)dp_config_get_int(config, "DP_INTAKE_MAX_BODY_BYTES"),
         .duplicate_window_hours = (int)dp_config_get_int(config, "DP_INTAKE_DUPLICATE_WINDOW_HOURS"),
         .response_days = (int)dp_config_get_int(config, "DP_INTAKE_RESPONSE_DAYS"),
-        .refresh_ms = (int)dp_config_get_int(config, "DP_INTAKE_PARTNER_REFRESH_MS")};
+        .refresh_ms = (int)dp_config_get_int(config, "DP_INTAKE_PARTNER_REFRESH_MS"),
+        .privacy_key = dp_config_get(config, "DP_PRIVACY_KEY"),
+        .retention_months = (int)dp_config_get_int(config, "DP_INTAKE_RETENTION_MONTHS"),
+        .privacy_job_ms = (int)dp_config_get_int(config, "DP_INTAKE_PRIVACY_JOB_MS")};
     intake.db = dp_db_new(dp_config_get(config, "DP_DATABASE_URL"), "dp-intake", intake_statements,
                           intake_statement_count);
     intake.registry = dp_client_new(dp_config_get(config, "DP_REGISTRY_ENDPOINT"), 2000, 1);

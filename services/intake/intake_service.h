@@ -20,6 +20,10 @@ typedef struct {
     dp_follower_t *partner_events; /* partner.* events from notify: reload on each */
     dp_client_keys_t registry_keys; /* CURVE keys for the registry, if on */
     dp_client_keys_t notify_keys;   /* CURVE keys for notify, if on */
+    const char *privacy_key;      /* secret of the keyed hashes of addresses */
+    int retention_months;         /* closed enquiries keep personal data this long */
+    int privacy_job_ms;           /* how often retention and tombstones run */
+    int64_t next_privacy_job;     /* zclock_mono time of the next run */
 } intake_t;
 
 /* Submissions: validated one by one, stored together (group commit). */
@@ -32,6 +36,18 @@ void intake_list(void *state, const ProtobufCMessage *request, dp_reply_t *reply
 void intake_assign(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
 void intake_transition(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
 void intake_add_note(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+
+/* Data protection (intake_privacy.c). */
+void intake_erase(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+void intake_export(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+void intake_retention(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+void intake_list_audit(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+void intake_privacy_job(intake_t *intake);
+/* The caller's certificate name, else the request's actor, else "unknown". */
+const char *intake_who(const dp_reply_t *reply, const char *given);
+/* Appends an audit row (in the current transaction, if one is open). */
+int intake_audit(intake_t *intake, const char *actor, const char *action, const char *subject_key,
+                 const char *format, ...) __attribute__((format(printf, 5, 6)));
 
 /* Triage rules and enquiry kinds (intake_reference.c). */
 void intake_list_rules(void *state, const ProtobufCMessage *request, dp_reply_t *reply);

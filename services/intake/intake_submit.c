@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "dp_log.h"
+#include "dp_privacy.h"
 #include "dp_validate.h"
 #include "events.pb-c.h"
 #include "intake_db.h"
@@ -164,8 +165,10 @@ static bool s_check(const intake_t *intake, const Dp__EnquirySubmission *s, dp_r
 
 /* ---- storing ---------------------------------------------------------------------- */
 
-static json_t *s_row(const item_t *item, size_t ord)
+static json_t *s_row(const intake_t *intake, const item_t *item, size_t ord)
 {
+    char key[DP_PRIVACY_KEY_HEX];
+    dp_privacy_subject_key(intake->privacy_key, item->submission->email, key);
     const Dp__EnquirySubmission *s = item->submission;
     json_t *areas = json_array();
     for (size_t i = 0; i < s->n_areas; i++)
@@ -179,6 +182,8 @@ static json_t *s_row(const item_t *item, size_t ord)
         "areas", areas, "received_at", s->received_at, "status",
         *item->quarantine_reason ? "quarantined" : "triaged", "partner_slug", item->partner_slug,
         "quarantine_reason", item->quarantine_reason);
+    if (row)
+        json_object_set_new(row, "email_key", json_string(key));
     if (row && item->partner_id)
         json_object_set_new(row, "partner_id", json_integer(item->partner_id));
     return row;
@@ -332,7 +337,7 @@ static int s_store(intake_t *intake, item_t *items, size_t count)
 {
     json_t *rows = json_array();
     for (size_t i = 0; rows && i < count; i++)
-        json_array_append_new(rows, s_row(&items[i], i));
+        json_array_append_new(rows, s_row(intake, &items[i], i));
     char *rows_json = rows ? json_dumps(rows, JSON_COMPACT) : NULL;
     json_decref(rows);
     intake_stored_t *stored = calloc(count, sizeof *stored);

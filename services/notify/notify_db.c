@@ -201,8 +201,10 @@ const dp_statement_t notify_statements[] = {
     /* Several workers may run (one per replica): a claimed row is leased. */
     [CLAIM_WEBHOOK_JOBS] = {"claim_webhook_jobs",
                             "WITH due AS ("
-                            "  SELECT webhook_id, seq FROM notify.webhook_delivery "
+                            "  SELECT webhook_id, seq FROM notify.webhook_delivery d "
                             "  WHERE state = 'pending' AND next_attempt_at <= now() "
+                            "  AND EXISTS (SELECT 1 FROM notify.webhook w WHERE w.id = d.webhook_id "
+                            "    AND w.removed_at IS NULL) "
                             "  ORDER BY next_attempt_at, seq LIMIT $1::int FOR UPDATE SKIP LOCKED), "
                             "claimed AS ("
                             "  UPDATE notify.webhook_delivery d SET next_attempt_at = now() + "
@@ -484,6 +486,10 @@ int notify_db_fetch(dp_db_t *db, dp_arena_t *arena, const Dp__Consumer *consumer
         cursor = (*deliveries)[*count - 1]->event->seq;
     if (cursor > consumer->latest_seq)
         cursor = consumer->latest_seq;
+    /* DELIVER_NEW has a newer snapshot than the consumer row: it may hand
+       out events relayed since, and the cursor must cover them. */
+    if (*count > before && (*deliveries)[*count - 1]->event->seq > cursor)
+        cursor = (*deliveries)[*count - 1]->event->seq;
     char cursor_text[24];
     s_number(cursor_text, cursor);
     const char *advance_params[] = {consumer->name, cursor_text};

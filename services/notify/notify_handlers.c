@@ -18,6 +18,17 @@ enum {
     MAX_SECRET_BYTES = 200
 };
 
+/* Largest seq a request may name: bigint, with room for the scan window. */
+#define MAX_SEQ ((uint64_t)INT64_MAX - SCAN_WINDOW)
+
+static bool s_check_seq(dp_reply_t *reply, const char *field, uint64_t seq)
+{
+    if (seq <= MAX_SEQ)
+        return true;
+    dp_reply_error(reply, INVALID, field, "%s must be at most %" PRIu64, field, MAX_SEQ);
+    return false;
+}
+
 static bool s_check_prefix(dp_reply_t *reply, const char *prefix)
 {
     if (dp_valid_text(prefix, MAX_PREFIX_BYTES) && !strpbrk(prefix, " \t\r\n"))
@@ -54,7 +65,8 @@ static void s_replay(void *state, const ProtobufCMessage *message, dp_reply_t *r
     const Dp__ReplayEventsRequest *request = (const Dp__ReplayEventsRequest *)message;
     int limit = 0;
     if (!s_check_prefix(reply, request->topic_prefix) ||
-        !s_check_limit(reply, "limit", request->limit, &limit))
+        !s_check_limit(reply, "limit", request->limit, &limit) ||
+        !s_check_seq(reply, "from_seq", request->from_seq))
         return;
     uint64_t from = request->from_seq ? request->from_seq : 1;
     Dp__ReplayEventsReply answer = DP__REPLAY_EVENTS_REPLY__INIT;
@@ -81,7 +93,8 @@ static void s_create_consumer(void *state, const ProtobufCMessage *message, dp_r
     notify_t *notify = state;
     const Dp__CreateConsumerRequest *request = (const Dp__CreateConsumerRequest *)message;
     if (!s_check_name(reply, "name", request->name) ||
-        !s_check_prefix(reply, request->topic_prefix))
+        !s_check_prefix(reply, request->topic_prefix) ||
+        !s_check_seq(reply, "start_seq", request->start_seq))
         return;
     if (request->ack_timeout_ms > 86400000) {
         dp_reply_error(reply, INVALID, "ack_timeout_ms", "ack_timeout_ms must be at most a day");
@@ -163,7 +176,8 @@ static void s_ack(void *state, const ProtobufCMessage *message, dp_reply_t *repl
 {
     notify_t *notify = state;
     const Dp__AckEventsRequest *request = (const Dp__AckEventsRequest *)message;
-    if (!s_check_name(reply, "consumer", request->consumer))
+    if (!s_check_name(reply, "consumer", request->consumer) ||
+        !s_check_seq(reply, "up_to_seq", request->up_to_seq))
         return;
     int done = notify_db_ack(notify->db, request->consumer, request->up_to_seq);
     Dp__AckEventsReply answer = DP__ACK_EVENTS_REPLY__INIT;
@@ -244,7 +258,8 @@ static void s_replay_parked(void *state, const ProtobufCMessage *message, dp_rep
 {
     notify_t *notify = state;
     const Dp__ReplayParkedRequest *request = (const Dp__ReplayParkedRequest *)message;
-    if (!s_check_owner(reply, request->consumer, true))
+    if (!s_check_owner(reply, request->consumer, true) ||
+        !s_check_seq(reply, "seq", request->seq))
         return;
     int replayed = notify_db_replay_parked(notify->db, request->consumer, request->seq);
     Dp__ReplayParkedReply answer = DP__REPLAY_PARKED_REPLY__INIT;

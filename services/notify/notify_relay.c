@@ -4,6 +4,7 @@
    keeps trying to take the lock and serves replay meanwhile. */
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 #include "dp_codec.h"
 #include "dp_log.h"
@@ -61,7 +62,12 @@ static void s_heartbeat(notify_t *notify)
         notify->latest_seq = latest;
     Dp__Heartbeat beat = DP__HEARTBEAT__INIT;
     beat.latest_seq = notify->latest_seq;
-    beat.at = "";
+    char at[32];
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    beat.at = at;
     size_t size = 0;
     unsigned char *packed = dp_message_pack(&beat.base, &size);
     if (!packed)

@@ -1,0 +1,55 @@
+-- Data protection: pseudonymisation keys, erasure tombstones, audit trails.
+-- email_key is a keyed hash (HMAC-SHA256 with the services' DP_PRIVACY_KEY)
+-- of the lower-cased address: erasure, export and tombstones find a
+-- person's rows by it, and a tombstone holds only the hash, never the address.
+
+ALTER TABLE intake.enquiry ADD COLUMN email_key text;
+ALTER TABLE intake.enquiry ADD COLUMN erased_at timestamptz;
+ALTER TABLE intake.enquiry ADD COLUMN erasure_reason text NOT NULL DEFAULT ''
+  CHECK (erasure_reason IN ('', 'retention', 'request'));
+CREATE INDEX enquiry_email_key_idx ON intake.enquiry (email_key);
+CREATE INDEX enquiry_retention_idx ON intake.enquiry (resolved_at)
+  WHERE erased_at IS NULL AND status IN ('closed', 'rejected');
+
+ALTER TABLE registry.contact ADD COLUMN email_key text;
+CREATE INDEX contact_email_key_idx ON registry.contact (email_key);
+
+CREATE TABLE intake.erasure_tombstone (
+  email_key text PRIMARY KEY,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE registry.erasure_tombstone (
+  email_key text PRIMARY KEY,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Every read of personal data and every erasure. Append-only: the services'
+-- roles may insert and read, never change or delete; a trigger refuses it
+-- even to an owner who forgets.
+CREATE TABLE intake.audit_log (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at timestamptz NOT NULL DEFAULT now(),
+  actor text NOT NULL,
+  action text NOT NULL,
+  subject_key text NOT NULL DEFAULT '',
+  detail text NOT NULL DEFAULT ''
+);
+CREATE INDEX intake_audit_subject_idx ON intake.audit_log (subject_key, id);
+CREATE TABLE registry.audit_log (LIKE intake.audit_log INCLUDING ALL);
+
+CREATE OR REPLACE FUNCTION dp_meta.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'the audit trail is append-only' USING ERRCODE = '42501';
+END
+$$;
+CREATE TRIGGER intake_audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON intake.audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION dp_meta.refuse_change();
+CREATE TRIGGER registry_audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON registry.audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION dp_meta.refuse_change();
+GRANT USAGE ON SCHEMA dp_meta TO dp_registry, dp_intake;
+GRANT EXECUTE ON FUNCTION dp_meta.refuse_change() TO dp_registry, dp_intake;
+
+GRANT SELECT, INSERT ON intake.erasure_tombstone, intake.audit_log TO dp_intake;
+GRANT SELECT, INSERT ON registry.erasure_tombstone, registry.audit_log TO dp_registry;
+GRANT UPDATE ON intake.enquiry_note, intake.enquiry_transition TO dp_intake;
+GRANT SELECT (erased_at, erasure_reason) ON intake.enquiry TO dp_report;

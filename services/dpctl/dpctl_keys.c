@@ -1,0 +1,337 @@
+/* dpctl keys: the CURVE key folder of dp_security.h. Certificates are made
+   with dp_security_new_cert; an existing file is never overwritten, since
+   that would lock out whoever holds the old secret. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dp_security.h"
+#include "dp_validate.h"
+#include "dpctl.h"
+#include "dpctl_args.h"
+#include "dpctl_output.h"
+
+#define S_DIR_OPTION                                                                               \
+    {                                                                                              \
+        "dir", DPCTL_TEXT, "DIR", "the key folder (default: $DP_CURVE_DIR)"                        \
+    }
+
+/* One certificate pair on its way to the key folder. */
+typedef struct {
+    const char *name;       /* the file name's stem and the "name" metadata */
+    const char *role;       /* the "role" metadata, or NULL (a service's own pair) */
+    char public[PATH_MAX];  /* where the public part goes */
+    char secret[PATH_MAX];  /* where the secret part goes (mode 0600) */
+    char public_key[41];    /* the public key (Z85), once written */
+} s_pair_t;
+
+/* The key folder: --dir, else $DP_CURVE_DIR; NULL after a usage error. */
+static const char *s_dir(const dpctl_t *self, const dpctl_args_t *args, int *outcome)
+{
+    const char *dir = dpctl_args_text(args, "dir", dp_config_get(self->config, "DP_CURVE_DIR"));
+    if (*dir) return dir;
+    *outcome = dpctl_args_error(args, "no key folder: give --dir DIR or set DP_CURVE_DIR");
+    return NULL;
+}
+
+/* Makes the folder unless it exists; 0, or -1 after saying why. */
+static int s_make_dir(const char *path, mode_t mode)
+{
+    if (mkdir(path, mode) == 0 || errno == EEXIST) return 0;
+    fprintf(stderr, "dpctl: cannot make the folder %s: %s\n", path, strerror(errno));
+    return -1;
+}
+
+/* Fills the pair's paths: <dir>/<public_sub>/<name>.key and
+   <dir>/<secret_sub>/<name>.key_secret, making the folders. 0 or -1. */
+static int s_paths(s_pair_t *pair, const char *dir, const char *public_sub,
+                   const char *secret_sub)
+{
+    char public_dir[PATH_MAX], secret_dir[PATH_MAX];
+    int a = snprintf(public_dir, sizeof public_dir, "%s/%s", dir, public_sub);
+    int b = snprintf(secret_dir, sizeof secret_dir, "%s/%s", dir, secret_sub);
+    int c = snprintf(pair->public, sizeof pair->public, "%s/%s.key", public_dir, pair->name);
+    int d = snprintf(pair->secret, sizeof pair->secret, "%s/%s.key_secret", secret_dir, pair->name);
+    if (a < 0 || b < 0 || c < 0 || d < 0 || (size_t)c >= sizeof pair->public ||
+        (size_t)d >= sizeof pair->secret) {
+        fprintf(stderr, "dpctl: the key folder's path is too long: %s\n", dir);
+        return -1;
+    }
+    /* The secret folder is closed to others; a service's folder holds its secret too. */
+    bool shared = strcmp(public_sub, secret_sub) == 0;
+    if (s_make_dir(dir, 0755) != 0 || s_make_dir(public_dir, shared ? 0700 : 0755) != 0 ||
+        (!shared && s_make_dir(secret_dir, 0700) != 0))
+        return -1;
+    return 0;
+}
+
+static int s_refuse_existing(const s_pair_t *pair)
+{
+    const char *paths[] = {pair->public, pair->secret};
+    for (size_t i = 0; i < 2; i++) {
+        struct stat info;
+        if (lstat(paths[i], &info) == 0) {
+            fprintf(stderr,
+                    "dpctl: %s exists; keys are never overwritten (to replace them, remove the "
+                    "old files first)\n",
+                    paths[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Writes the pair; the secret is 0600 from its first byte on. 0 or -1. */
+static int s_write(s_pair_t *pair)
+{
+    mode_t before = umask(077);
+    int written = dp_security_new_cert(pair->public, pair->secret, pair->name, pair->role);
+    umask(before);
+    zcert_t *check = written == 0 ? zcert_load(pair->public) : NULL;
+    if (!check || chmod(pair->secret, 0600) != 0 || chmod(pair->public, 0644 & ~before) != 0) {
+        fprintf(stderr, "dpctl: cannot write %s and %s: %s\n", pair->public, pair->secret,
+                strerror(errno));
+        zcert_destroy(&check);
+        return -1;
+    }
+    snprintf(pair->public_key, sizeof pair->public_key, "%s", zcert_public_txt(check));
+    zcert_destroy(&check);
+    return 0;
+}
+
+static int s_print_pair(const dpctl_t *self, const s_pair_t *pair, const char *use)
+{
+    if (self->json) {
+        json_t *document = json_pack("{s:s, s:s?, s:s, s:s, s:s}", "name", pair->name, "role",
+                                     pair->role, "public_key", pair->public_key, "public",
+                                     pair->public, "secret", pair->secret);
+        return dpctl_json_print(&document);
+    }
+    dpctl_print_field("name:", pair->name);
+    if (pair->role) dpctl_print_field("role:", pair->role);
+    dpctl_print_field("public key:", pair->public_key);
+    dpctl_print_field("public:", pair->public);
+    dpctl_print_fieldf("secret:", "%s (mode 0600)", pair->secret);
+    printf("\n%s\n", use);
+    return DPCTL_EXIT_OK;
+}
+
+/* Checks the name, makes the folders, writes and prints the pair. */
+static int s_make(const dpctl_t *self, const dpctl_args_t *args, s_pair_t *pair,
+                  const char *public_sub, const char *secret_sub, const char *use)
+{
+    int outcome = DPCTL_EXIT_OK;
+    const char *dir = s_dir(self, args, &outcome);
+    if (!dir) return outcome;
+    if (!dp_valid_slug(pair->name))
+        return dpctl_args_error(args,
+                                "NAME must be 1 to 63 lower-case letters, digits or inner "
+                                "hyphens, not '%s'",
+                                pair->name);
+    if (s_paths(pair, dir, public_sub, secret_sub) != 0 || s_refuse_existing(pair) != 0 ||
+        s_write(pair) != 0)
+        return DPCTL_EXIT_FAILURE;
+    return s_print_pair(self, pair, use);
+}
+
+/* ---- new ---------------------------------------------------------------------- */
+
+static const dpctl_option_t s_new_options[] = {
+    {"role", DPCTL_TEXT, "feeder|consumer|staff|service",
+     "what the client may do: submit enquiries, read events, everything dpctl does, or call "
+     "services as a service",
+     .required = true},
+    S_DIR_OPTION,
+    {NULL}};
+
+static const dpctl_spec_t s_new_spec = {
+    "keys new",
+    "NAME",
+    "Make a client certificate: DIR/clients/NAME.key (public, with the name and role; the "
+    "services accept it at once) and DIR/private/NAME.key_secret (the client's "
+    "DP_CURVE_CLIENT_CERT; hand it over safely and remove it from here).",
+    1,
+    1,
+    s_new_options};
+
+static int s_new_run(dpctl_t *self, int argc, char **argv)
+{
+    int outcome;
+    dpctl_args_t *args = dpctl_args_parse(&s_new_spec, argc, argv, &outcome);
+    if (!args) return outcome;
+    s_pair_t pair = {.name = dpctl_args_operand(args, 0), .role = dpctl_args_text(args, "role", "")};
+    if (dp_role_parse(pair.role) == DP_ROLE_NONE)
+        outcome = dpctl_args_error(args, "--role must be one of feeder|consumer|staff|service, "
+                                         "not '%s'",
+                                   pair.role);
+    else
+        outcome = s_make(self, args, &pair, "clients", "private",
+                         "The client uses DP_CURVE_CLIENT_CERT=<the secret file above>, with "
+                         "DP_CURVE_DIR holding services/*.key.");
+    dpctl_args_destroy(&args);
+    return outcome;
+}
+
+/* ---- new-service -------------------------------------------------------------- */
+
+static const dpctl_option_t s_service_options[] = {S_DIR_OPTION, {NULL}};
+
+static const dpctl_spec_t s_service_spec = {
+    "keys new-service",
+    "NAME",
+    "Make a service's own certificate: DIR/services/NAME.key (public, which clients read) and "
+    "DIR/services/NAME.key_secret (only the service reads it). NAME is the service's: "
+    "registry, intake, notify or report.",
+    1,
+    1,
+    s_service_options};
+
+static int s_service_run(dpctl_t *self, int argc, char **argv)
+{
+    int outcome;
+    dpctl_args_t *args = dpctl_args_parse(&s_service_spec, argc, argv, &outcome);
+    if (!args) return outcome;
+    s_pair_t pair = {.name = dpctl_args_operand(args, 0)};
+    dpctl_service_t service;
+    char names[128];
+    if (dpctl_service_find(pair.name, &service) != 0)
+        outcome = dpctl_args_error(args, "NAME must be one of %s, not '%s'",
+                                   dpctl_service_names(names, sizeof names), pair.name);
+    else
+        outcome = s_make(self, args, &pair, "services", "services",
+                         "The service loads it when started with DP_CURVE_DIR set to this "
+                         "folder.");
+    dpctl_args_destroy(&args);
+    return outcome;
+}
+
+/* ---- list --------------------------------------------------------------------- */
+
+static const dpctl_option_t s_list_options[] = {S_DIR_OPTION, {NULL}};
+
+static const dpctl_spec_t s_list_spec = {
+    "keys list",
+    "",
+    "List the clients the services accept (DIR/clients/*.key) with their roles, and whether "
+    "their secret is still in DIR/private.",
+    0,
+    0,
+    s_list_options};
+
+static int s_by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names of DIR/clients/*.key, sorted (free each and the array); NULL after saying why. */
+static char **s_client_files(const char *clients, size_t *count)
+{
+    DIR *folder = opendir(clients);
+    if (!folder) {
+        fprintf(stderr, "dpctl: cannot read %s: %s\n", clients, strerror(errno));
+        return NULL;
+    }
+    char **names = NULL;
+    size_t room = 0;
+    *count = 0;
+    bool failed = false;
+    for (struct dirent *entry; !failed && (entry = readdir(folder)) != NULL;) {
+        size_t length = strlen(entry->d_name);
+        if (entry->d_name[0] == '.' || length <= 4 || strcmp(entry->d_name + length - 4, ".key"))
+            continue;
+        if (*count == room) {
+            room = room ? room * 2 : 16;
+            char **grown = realloc(names, room * sizeof *grown);
+            failed = !grown;
+            names = grown ? grown : names;
+        }
+        if (!failed) failed = !(names[*count] = strndup(entry->d_name, length - 4));
+        *count += !failed;
+    }
+    closedir(folder);
+    if (failed) {
+        fprintf(stderr, "dpctl: out of memory\n");
+        while (*count > 0)
+            free(names[--*count]);
+        free(names);
+        return NULL;
+    }
+    if (*count) qsort(names, *count, sizeof *names, s_by_name);
+    return names ? names : calloc(1, sizeof *names);
+}
+
+/* Adds the client named `name` to the listing. 0 or -1. */
+static int s_add_client(dpctl_listing_t *listing, const char *dir, const char *name)
+{
+    char public[PATH_MAX], secret[PATH_MAX];
+    snprintf(public, sizeof public, "%s/clients/%s.key", dir, name);
+    snprintf(secret, sizeof secret, "%s/private/%s.key_secret", dir, name);
+    zcert_t *cert = zcert_load(public);
+    const char *role = cert ? zcert_meta(cert, "role") : NULL;
+    const char *meta_name = cert ? zcert_meta(cert, "name") : NULL;
+    struct stat info;
+    bool has_secret = stat(secret, &info) == 0;
+    const char *key = cert ? zcert_public_txt(cert) : "(unreadable)";
+    const char *cells[] = {name, role ? role : "(none)", key, has_secret ? secret : "-"};
+    json_t *object = json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:s?}", "name", name, "meta_name",
+                               meta_name, "role", role, "public_key", key, "public", public,
+                               "secret", has_secret ? secret : NULL);
+    int added = dpctl_listing_add_object(listing, object, cells);
+    zcert_destroy(&cert);
+    return added;
+}
+
+static int s_list(dpctl_t *self, const char *dir)
+{
+    static const char *headers[] = {"NAME", "ROLE", "PUBLIC KEY", "SECRET HERE"};
+    char clients[PATH_MAX];
+    snprintf(clients, sizeof clients, "%s/clients", dir);
+    size_t count = 0;
+    char **names = s_client_files(clients, &count);
+    if (!names) return DPCTL_EXIT_FAILURE;
+    dpctl_listing_t *listing = dpctl_listing_new(self->json, headers, 4);
+    int outcome = listing ? DPCTL_EXIT_OK : DPCTL_EXIT_FAILURE;
+    for (size_t i = 0; outcome == DPCTL_EXIT_OK && i < count; i++)
+        if (s_add_client(listing, dir, names[i]) != 0) outcome = DPCTL_EXIT_FAILURE;
+    if (outcome == DPCTL_EXIT_OK) outcome = dpctl_listing_print(listing);
+    if (outcome == DPCTL_EXIT_OK && !self->json)
+        printf("\n%zu client%s in %s\n", count, count == 1 ? "" : "s", clients);
+    dpctl_listing_destroy(&listing);
+    for (size_t i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+    return outcome;
+}
+
+static int s_list_run(dpctl_t *self, int argc, char **argv)
+{
+    int outcome;
+    dpctl_args_t *args = dpctl_args_parse(&s_list_spec, argc, argv, &outcome);
+    if (!args) return outcome;
+    const char *dir = s_dir(self, args, &outcome);
+    if (dir) outcome = s_list(self, dir);
+    dpctl_args_destroy(&args);
+    return outcome;
+}
+
+static const dpctl_command_t s_commands[] = {
+    {"new", "make a client's certificate: NAME --role ROLE", s_new_run},
+    {"new-service", "make a service's own certificate: NAME", s_service_run},
+    {"list", "list the clients the services accept, with their roles", s_list_run},
+};
+
+static const dpctl_group_t s_group = {
+    "keys",
+    "The CURVE key folder (DP_CURVE_DIR): services/ holds each service's certificate, "
+    "clients/ the public certificates of the clients the services accept (with their role), "
+    "private/ the secrets made here for clients.",
+    s_commands, sizeof s_commands / sizeof s_commands[0]};
+
+int dpctl_keys_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_dispatch(self, &s_group, argc, argv);
+}

@@ -1,0 +1,269 @@
+/* Data protection in the intake: erasure on request (with a tombstone),
+   the access export, retention, the audit trail, and the scheduled job
+   that applies retention and tombstones. Personal fields are pseudonymised,
+   never deleted rows, so that every count in the reports stays the same. */
+#include <inttypes.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "dp_log.h"
+#include "dp_privacy.h"
+#include "dp_validate.h"
+#include "events.pb-c.h"
+#include "intake_db.h"
+#include "intake_service.h"
+#include "privacy.pb-c.h"
+
+#define INVALID DP__CODE__CODE_INVALID_ARGUMENT
+
+enum { MAX_ACTOR_BYTES = 100, DEFAULT_AUDIT = 100, MAX_AUDIT = 1000 };
+
+const char *intake_who(const dp_reply_t *reply, const char *given)
+{
+    const char *caller = dp_reply_caller(reply);
+    return *caller ? caller : (given && *given ? given : "unknown");
+}
+
+int intake_audit(intake_t *intake, const char *actor, const char *action, const char *subject_key,
+                 const char *format, ...)
+{
+    char detail[256];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(detail, sizeof detail, format, args);
+    va_end(args);
+    return intake_db_audit(intake->db, actor, action, subject_key, detail);
+}
+
+static bool s_check_email(dp_reply_t *reply, const char *email, const char *actor)
+{
+    if (!dp_valid_email(email)) {
+        dp_reply_error(reply, INVALID, "email", "email must be an address such as name@example.org");
+        return false;
+    }
+    if (!dp_valid_text(actor, MAX_ACTOR_BYTES)) {
+        dp_reply_error(reply, INVALID, "actor", "actor must be text of at most %d bytes",
+                       MAX_ACTOR_BYTES);
+        return false;
+    }
+    return true;
+}
+
+static int s_privacy_event(dp_db_t *db, const char *subject_key, uint32_t erased,
+                           const char *reason)
+{
+    Dp__PrivacyEvent event = DP__PRIVACY_EVENT__INIT;
+    event.service = "intake";
+    event.subject_key = (char *)subject_key;
+    event.erased = erased;
+    event.reason = (char *)reason;
+    return intake_db_append_event(db, "privacy.erased", 0, &event.base);
+}
+
+/* ---- erasure ----------------------------------------------------------------------- */
+
+typedef struct {
+    intake_t *intake;      /* the service */
+    const char *key;       /* the person's keyed hash */
+    const char *actor;     /* who asked */
+    const char *reason;    /* the request's reference */
+    int erased;            /* enquiries pseudonymised */
+} erase_t;
+
+static dp_txn_outcome_t s_erase_body(dp_db_t *db, void *arg)
+{
+    erase_t *erase = arg;
+    erase->erased = intake_db_add_tombstone(db, erase->key) < 0
+                        ? -1
+                        : intake_db_erase_subject(db, erase->key);
+    if (erase->erased < 0 ||
+        intake_audit(erase->intake, erase->actor, "erase", erase->key, "%d enquiries; %s",
+                     erase->erased, erase->reason) < 0 ||
+        s_privacy_event(db, erase->key, (uint32_t)erase->erased, "request") < 0)
+        return DP_TXN_FAILED;
+    return DP_TXN_COMMIT;
+}
+
+void intake_erase(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
+{
+    intake_t *intake = state;
+    const Dp__ErasePersonalDataRequest *request = (const Dp__ErasePersonalDataRequest *)message;
+    if (!s_check_email(reply, request->email, request->actor))
+        return;
+    if (!dp_valid_text(request->reason, 500)) {
+        dp_reply_error(reply, INVALID, "reason", "reason must be text of at most 500 bytes");
+        return;
+    }
+    char key[DP_PRIVACY_KEY_HEX];
+    dp_privacy_subject_key(intake->privacy_key, request->email, key);
+    erase_t erase = {intake, key, intake_who(reply, request->actor), request->reason, 0};
+    if (dp_db_transaction(intake->db, s_erase_body, &erase) != 0) {
+        dp_reply_db_failure(reply, intake->db);
+        return;
+    }
+    Dp__ErasePersonalDataReply answer = DP__ERASE_PERSONAL_DATA_REPLY__INIT;
+    answer.erased = (uint32_t)erase.erased;
+    answer.subject_key = key;
+    dp_reply_ok(reply, &answer.base);
+}
+
+/* ---- access export ------------------------------------------------------------------ */
+
+void intake_export(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
+{
+    intake_t *intake = state;
+    const Dp__ExportPersonalDataRequest *request = (const Dp__ExportPersonalDataRequest *)message;
+    if (!s_check_email(reply, request->email, request->actor))
+        return;
+    char key[DP_PRIVACY_KEY_HEX];
+    dp_privacy_subject_key(intake->privacy_key, request->email, key);
+    dp_arena_t *arena = dp_reply_arena(reply);
+    Dp__ExportPersonalDataReply answer = DP__EXPORT_PERSONAL_DATA_REPLY__INIT;
+    answer.subject_key = key;
+    int64_t *ids = NULL;
+    size_t count = 0;
+    int tombstoned = intake_db_is_tombstoned(intake->db, key);
+    if (tombstoned < 0 || intake_db_subject_enquiries(intake->db, arena, key, &ids, &count) < 0) {
+        dp_reply_db_failure(reply, intake->db);
+        return;
+    }
+    answer.erased = tombstoned > 0;
+    answer.enquiries = (Dp__Enquiry **)dp_arena_array(arena, count);
+    for (size_t i = 0; answer.enquiries && i < count; i++)
+        if (intake_db_load_enquiry(intake->db, arena, ids[i], true,
+                                   &answer.enquiries[answer.n_enquiries]) == 1)
+            answer.n_enquiries++;
+    if (intake_audit(intake, intake_who(reply, request->actor), "export", key, "%zu enquiries",
+                     answer.n_enquiries) < 0) {
+        dp_reply_db_failure(reply, intake->db);
+        return;
+    }
+    dp_reply_ok(reply, &answer.base);
+}
+
+/* ---- retention ------------------------------------------------------------------------ */
+
+typedef struct {
+    intake_t *intake;   /* the service */
+    bool dry_run;       /* count only */
+    const char *actor;  /* who ran it */
+    int count;          /* enquiries (to be) pseudonymised */
+    char cutoff[32];    /* resolved before this */
+} retention_t;
+
+static dp_txn_outcome_t s_retention_body(dp_db_t *db, void *arg)
+{
+    retention_t *run = arg;
+    run->count = intake_db_retention(db, run->intake->retention_months, run->dry_run, run->cutoff);
+    if (run->count < 0)
+        return DP_TXN_FAILED;
+    if (run->dry_run || run->count == 0)
+        return DP_TXN_COMMIT;
+    if (intake_audit(run->intake, run->actor, "retention", "", "%d enquiries resolved before %s",
+                     run->count, run->cutoff) < 0 ||
+        s_privacy_event(db, "", (uint32_t)run->count, "retention") < 0)
+        return DP_TXN_FAILED;
+    return DP_TXN_COMMIT;
+}
+
+void intake_retention(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
+{
+    intake_t *intake = state;
+    const Dp__RunRetentionRequest *request = (const Dp__RunRetentionRequest *)message;
+    if (!dp_valid_text(request->actor, MAX_ACTOR_BYTES)) {
+        dp_reply_error(reply, INVALID, "actor", "actor must be text of at most %d bytes",
+                       MAX_ACTOR_BYTES);
+        return;
+    }
+    retention_t run = {intake, request->dry_run, intake_who(reply, request->actor), 0, ""};
+    if (dp_db_transaction(intake->db, s_retention_body, &run) != 0) {
+        dp_reply_db_failure(reply, intake->db);
+        return;
+    }
+    Dp__RunRetentionReply answer = DP__RUN_RETENTION_REPLY__INIT;
+    answer.enquiries = (uint32_t)run.count;
+    answer.cutoff = run.cutoff;
+    dp_reply_ok(reply, &answer.base);
+}
+
+/* ---- audit trail ---------------------------------------------------------------------- */
+
+void intake_list_audit(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
+{
+    intake_t *intake = state;
+    const Dp__ListAuditRequest *request = (const Dp__ListAuditRequest *)message;
+    if (*request->email && !dp_valid_email(request->email)) {
+        dp_reply_error(reply, INVALID, "email", "email must be an address, or empty for all");
+        return;
+    }
+    if (request->limit > MAX_AUDIT) {
+        dp_reply_error(reply, INVALID, "limit", "limit must be at most %d", MAX_AUDIT);
+        return;
+    }
+    char key[DP_PRIVACY_KEY_HEX] = "";
+    if (*request->email)
+        dp_privacy_subject_key(intake->privacy_key, request->email, key);
+    Dp__ListAuditReply answer = DP__LIST_AUDIT_REPLY__INIT;
+    if (intake_db_list_audit(intake->db, dp_reply_arena(reply), key,
+                             request->limit ? (int)request->limit : DEFAULT_AUDIT,
+                             (void ***)&answer.entries, &answer.n_entries) < 0)
+        dp_reply_db_failure(reply, intake->db);
+    else
+        dp_reply_ok(reply, &answer.base);
+}
+
+/* ---- the scheduled job ------------------------------------------------------------------ */
+
+/* Gives keyed hashes to rows stored before they existed. */
+static void s_backfill(intake_t *intake)
+{
+    for (int round = 0; round < 20; round++) {
+        PGresult *result = intake_db_backfill_select(intake->db);
+        if (!result)
+            return;
+        int rows = PQntuples(result);
+        json_t *updates = json_array();
+        for (int row = 0; updates && row < rows; row++) {
+            char key[DP_PRIVACY_KEY_HEX];
+            dp_privacy_subject_key(intake->privacy_key, PQgetvalue(result, row, 1), key);
+            json_array_append_new(updates,
+                                  json_pack("{s:I, s:s}", "id",
+                                            (json_int_t)strtoll(PQgetvalue(result, row, 0), NULL, 10),
+                                            "key", key));
+        }
+        PQclear(result);
+        char *text = updates && rows ? json_dumps(updates, JSON_COMPACT) : NULL;
+        json_decref(updates);
+        int outcome = text ? intake_db_backfill_update(intake->db, text) : -1;
+        free(text);
+        if (rows < 500 || outcome < 0)
+            return;
+    }
+}
+
+static dp_txn_outcome_t s_tombstones_body(dp_db_t *db, void *arg)
+{
+    int *count = arg;
+    *count = intake_db_apply_tombstones(db);
+    if (*count < 0)
+        return DP_TXN_FAILED;
+    if (*count && (intake_db_audit(db, "intake", "erase", "",
+                                   "tombstones applied again after a restore") < 0 ||
+                   s_privacy_event(db, "", (uint32_t)*count, "request") < 0))
+        return DP_TXN_FAILED;
+    return DP_TXN_COMMIT;
+}
+
+void intake_privacy_job(intake_t *intake)
+{
+    if (!dp_db_is_connected(intake->db) && !dp_db_check(intake->db))
+        return;
+    s_backfill(intake);
+    int reapplied = 0;
+    if (dp_db_transaction(intake->db, s_tombstones_body, &reapplied) == 0 && reapplied > 0)
+        dp_warning("privacy: %d enquiries of erased people found again and erased", reapplied);
+    retention_t run = {intake, false, "retention job", 0, ""};
+    if (dp_db_transaction(intake->db, s_retention_body, &run) == 0 && run.count > 0)
+        dp_info("privacy: retention pseudonymised %d enquiries resolved before %s", run.count,
+                run.cutoff);
+}

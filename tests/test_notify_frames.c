@@ -1,0 +1,393 @@
+/* Malformed traffic to the notifications service, sent with a raw DEALER
+   (test_wire.h) or a raw TCP socket: every request that can be answered
+   gets a dp.Reply with a clear error, numbers the database cannot hold are
+   refused as arguments, and the service keeps serving: requests, the PUB
+   socket and the relay. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "notify_support.h"
+
+static ts_database_t *db;
+static PGconn *admin;
+static PGconn *writer;
+static ns_notify_t *notify;
+
+enum {
+    MAX_MESSAGE_BYTES = 65536,
+    REPLY_TIMEOUT_MS = 10000,
+    NO_REPLY_MS = 1000, /* how long a dropped request is given to (wrongly) get an answer */
+    RELAY_WAIT_MS = 20000
+};
+
+static zsock_t *s_dealer(void)
+{
+    return ts_dealer_new(ns_notify_endpoint(notify), REPLY_TIMEOUT_MS);
+}
+
+/* A request on the same socket, one from the typed client, a live
+   heartbeat and a relayed event: all still work. */
+static void s_assert_still_serving(zsock_t *dealer)
+{
+    Dp__ListConsumersRequest consumers = DP__LIST_CONSUMERS_REQUEST__INIT;
+    zmsg_t *request = ts_request_message("still-serving", &consumers.base);
+    Dp__Reply *reply = ts_exchange(dealer, &request);
+    ts_assert_reply(reply, OK, NULL);
+    assert_string_equal(reply->request_id, "still-serving");
+    assert_string_equal(reply->type, "dp.ListConsumersReply");
+    ts_free(&reply);
+
+    Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
+    dp_status_t status;
+    Dp__HealthReply *healthy = ns_health(notify, &health, &status);
+    ts_assert_ok(&status);
+    assert_string_equal(healthy->service, "notify");
+    assert_true(healthy->database_ok);
+    ts_free(&healthy);
+}
+
+static void test_well_formed_request_is_answered(void **state)
+{
+    zsock_t *dealer = s_dealer();
+    s_assert_still_serving(dealer);
+    zsock_destroy(&dealer);
+}
+
+static void test_single_frame_is_refused(void **state)
+{
+    zsock_t *dealer = s_dealer();
+    Dp__ListConsumersRequest body = DP__LIST_CONSUMERS_REQUEST__INIT;
+    zmsg_t *request = zmsg_new();
+    zframe_t *envelope = ts_envelope_for("one-frame", &body.base);
+    zmsg_append(request, &envelope);
+    Dp__Reply *reply = ts_exchange(dealer, &request);
+    ts_assert_reply(reply, INVALID_ARGUMENT, NULL);
+    assert_non_null(strstr(reply->status->message, "frames"));
+    ts_free(&reply);
+    s_assert_still_serving(dealer);
+    zsock_destroy(&dealer);
+}
+
+static void test_three_frames_are_refused(void **state)
+{
+    zsock_t *dealer = s_dealer();
+    Dp__ListConsumersRequest body = DP__LIST_CONSUMERS_REQUEST__INIT;
+    zmsg_t *request = ts_request_message("three-frames", &body.base);
+    zmsg_addstr(request, "extra");
+    Dp__Reply *reply = ts_exchange(dealer, &request);
+    ts_assert_reply(reply, INVALID_ARGUMENT, NULL);
+    ts_free(&reply);
+    s_assert_still_serving(dealer);
+    zsock_destroy(&dealer);
+}
+
+static void test_missing_empty_delimiter_is_refused(void **state)
+{
+    zsock_t *dealer = s_dealer();
+    Dp__ListConsumersRequest body = DP__LIST_CONSUMERS_REQUEST__INIT;
+    zmsg_t *request = zmsg_new();
+    zmsg_addstr(request, "not-empty");
+    zframe_t *envelope = ts_envelope_for("no-delimiter", &body.base);
+    zmsg_append(request, &envelope);
+    Dp__Reply *reply = ts_exchange(dealer, &request);
+    ts_assert_reply(reply, INVALID_ARGUMENT, NULL);
+    ts_free(&reply);
+    s_assert_still_serving(dealer);
+    zsock_destroy(&dealer);
+}
+
+static void test_envelope_that_is_not_protobuf_is_refused(void **state)
+{
+    static const unsigned char garbage[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x07, 0x07};
+    zsock_t *dealer = s_dealer();
+    zmsg_t *request = zmsg_new();
+    zmsg_addmem(request, NULL, 0);
+    zmsg_addmem(request, garbage, sizeof garbage);
+    Dp__Reply *reply = ts_exchange(dealer, &request);
+    ts_assert_reply(reply, INVALID_ARGUMENT, NULL);
+    assert_string_equal(reply->request_id, "");
+    assert_non_null(strstr(reply->status->message, "envelope"));
+    ts_free(&reply);
+    s_assert_still_serving(dealer);
+    zsock_destroy(&dealer);
+}
+
+static void test_another_services_request_is_unimplemented(void **state)
+{
+    zsock_t *dealer = s_dealer();
+    Dp__CreatePartnerRequest partner = DP__CREATE_PARTNER_REQUEST__INIT;
+    partner.slug = "not-here";
+    zmsg_t *request = ts_request_message("wrong-service", &partner.base);
+    Dp__Reply *reply = ts_exchange(dealer, &request);
+    ts_assert_reply(reply, UNIMPLEMENTED, "type");
+    assert_string_equal(reply->request_id, "wrong-service");
+    assert_non_null(strstr(reply->status->message, "notify"));
+    ts_free(&reply);
+    s_assert_still_serving(dealer);
+    zsock_destroy(&dealer);
+}
+
+static void test_missing_type_is_invalid(void **state)
+{
+    zsock_t *dealer = s_dealer();
+    zmsg_t *request = zmsg_new();
+    zmsg_addmem(request, NULL, 0);
+    zframe_t *envelope = ts_envelope("no-type", "", NULL, 0);
+    zmsg_append(request, &envelope);
+    Dp__Reply *reply = ts_exchange(dealer, &request);
+    ts_assert_reply(reply, INVALID_ARGUMENT, "type");
+    assert_string_equal(reply->request_id, "no-type");
+    ts_free(&reply);
+    s_assert_still_serving(dealer);
+    zsock_destroy(&dealer);
+}
+
+static void test_body_that_does_not_decode_is_invalid(void **state)
+{
+    static const unsigned char garbage[] = {0x0a, 0x7f, 'a', 'b'};
+    zsock_t *dealer = s_dealer();
+    long long consumers = ts_query_long(admin, "SELECT count(*) FROM notify.consumer", 0, NULL);
+    zmsg_t *request = zmsg_new();
+    zmsg_addmem(request, NULL, 0);
+    zframe_t *envelope =
+        ts_envelope("bad-body", "dp.CreateConsumerRequest", garbage, sizeof garbage);
+    zmsg_append(request, &envelope);
+    Dp__Reply *reply = ts_exchange(dealer, &request);
+    ts_assert_reply(reply, INVALID_ARGUMENT, "body");
+    assert_string_equal(reply->request_id, "bad-body");
+    ts_free(&reply);
+    assert_int_equal(ts_query_long(admin, "SELECT count(*) FROM notify.consumer", 0, NULL),
+                     consumers);
+    s_assert_still_serving(dealer);
+    zsock_destroy(&dealer);
+}
+
+static void test_invalid_request_id_is_refused(void **state)
+{
+    zsock_t *dealer = s_dealer();
+    zmsg_t *request = zmsg_new();
+    zmsg_addmem(request, NULL, 0);
+    zframe_t *envelope = ts_envelope("bad\xff"
+                                     "id",
+                                     "dp.ListConsumersRequest", NULL, 0);
+    zmsg_append(request, &envelope);
+    Dp__Reply *reply = ts_exchange(dealer, &request);
+    ts_assert_reply(reply, INVALID_ARGUMENT, "request_id");
+    ts_free(&reply);
+    s_assert_still_serving(dealer);
+    zsock_destroy(&dealer);
+}
+
+/* A webhook request whose secret makes it larger than the limit. */
+static zmsg_t *s_webhook_request_of(size_t secret_bytes)
+{
+    char *secret = malloc(secret_bytes + 1);
+    assert_non_null(secret);
+    memset(secret, 's', secret_bytes);
+    secret[secret_bytes] = 0;
+    Dp__AddWebhookRequest body = DP__ADD_WEBHOOK_REQUEST__INIT;
+    body.url = "https://example.org/too-large";
+    body.secret = secret;
+    zmsg_t *request = ts_request_message("too-large", &body.base);
+    free(secret);
+    return request;
+}
+
+static void test_request_over_the_size_limit_is_resource_exhausted(void **state)
+{
+    long long webhooks = ts_query_long(admin, "SELECT count(*) FROM notify.webhook", 0, NULL);
+    zsock_t *dealer = s_dealer();
+    zmsg_t *request = s_webhook_request_of(100 * 1024);
+    assert_true(zmsg_content_size(request) > MAX_MESSAGE_BYTES);
+    Dp__Reply *reply = ts_exchange(dealer, &request);
+    ts_assert_reply(reply, RESOURCE_EXHAUSTED, NULL);
+    ts_free(&reply);
+    assert_int_equal(ts_query_long(admin, "SELECT count(*) FROM notify.webhook", 0, NULL),
+                     webhooks);
+    s_assert_still_serving(dealer);
+    zsock_destroy(&dealer);
+}
+
+static void test_request_far_over_the_limit_drops_the_connection_only(void **state)
+{
+    /* Past four times the limit ZeroMQ drops the peer without reading the
+       message: no reply, and other clients are served as before. */
+    zsock_t *dealer = ts_dealer_new(ns_notify_endpoint(notify), NO_REPLY_MS);
+    zmsg_t *request = s_webhook_request_of(5 * MAX_MESSAGE_BYTES);
+    assert_int_equal(zmsg_send(&request, dealer), 0);
+    zmsg_t *answer = zmsg_recv(dealer);
+    assert_null(answer);
+    zsock_destroy(&dealer);
+    dealer = s_dealer();
+    s_assert_still_serving(dealer);
+    zsock_destroy(&dealer);
+}
+
+/* Sends bytes on a plain TCP connection to a tcp://127.0.0.1:PORT endpoint. */
+static void s_send_raw_tcp(const char *endpoint, const void *bytes, size_t size)
+{
+    const char *colon = strrchr(endpoint, ':');
+    assert_non_null(colon);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in address = {.sin_family = AF_INET,
+                                  .sin_port = htons((uint16_t)atoi(colon + 1))};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&address, sizeof address), 0);
+    assert_int_equal(send(fd, bytes, size, MSG_NOSIGNAL), (ssize_t)size);
+    close(fd);
+}
+
+static void test_raw_garbage_on_the_router_and_pub_sockets_harms_nothing(void **state)
+{
+    static const char http[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    unsigned char noise[4096];
+    for (size_t i = 0; i < sizeof noise; i++)
+        noise[i] = (unsigned char)(i * 37 + 11);
+    s_send_raw_tcp(ns_notify_endpoint(notify), http, sizeof http - 1);
+    s_send_raw_tcp(ns_notify_endpoint(notify), noise, sizeof noise);
+    s_send_raw_tcp(ns_notify_pub_endpoint(notify), http, sizeof http - 1);
+    s_send_raw_tcp(ns_notify_pub_endpoint(notify), noise, sizeof noise);
+    /* A DEALER is not a SUB: the PUB refuses it at the handshake. */
+    zsock_t *dealer = ts_dealer_new(ns_notify_pub_endpoint(notify), NO_REPLY_MS);
+    Dp__ListConsumersRequest body = DP__LIST_CONSUMERS_REQUEST__INIT;
+    zmsg_t *request = ts_request_message("to-the-pub", &body.base);
+    zmsg_send(&request, dealer);
+    zmsg_t *answer = zmsg_recv(dealer);
+    assert_null(answer);
+    zsock_destroy(&dealer);
+
+    dealer = s_dealer();
+    s_assert_still_serving(dealer);
+    zsock_destroy(&dealer);
+    /* The PUB still publishes, and the relay still relays. */
+    const char *topics[] = {"frames.", NULL};
+    zsock_t *sub = ns_subscribe(ns_notify_pub_endpoint(notify), topics);
+    ns_outbox_insert(writer, "registry", "frames.after", "after", 1, 1, "a", 1);
+    Dp__Event *event = ns_next_event(sub, RELAY_WAIT_MS);
+    assert_non_null(event);
+    assert_string_equal(event->type, "frames.after");
+    ts_free(&event);
+    zsock_destroy(&sub);
+}
+
+/* Appends to `wrong` unless status is INVALID_ARGUMENT naming field, or the
+   other acceptable answer (code, other_field; other_field NULL: none). */
+static void s_note_unless(const dp_status_t *status, const char *request, const char *field,
+                          Dp__Code other, const char *other_field, char *wrong, size_t size)
+{
+    if (status->code == DP__CODE__CODE_INVALID_ARGUMENT && strcmp(status->field, field) == 0)
+        return;
+    if (other_field && status->code == other && strcmp(status->field, other_field) == 0) return;
+    size_t used = strlen(wrong);
+    snprintf(wrong + used, size - used,
+             "\n  %s: expected INVALID_ARGUMENT %s%s%s%s%s, got %s '%s': %s", request, field,
+             other_field ? " or " : "", other_field ? dp_code_name(other) : "",
+             other_field && *other_field ? " " : "", other_field ? other_field : "",
+             dp_code_name(status->code), status->field, status->message);
+}
+
+/* Numbers a uint64 field can carry but PostgreSQL's bigint cannot are the
+   caller's business: refused as an argument naming the field, or answered
+   as any seq past the end would be (an empty page, an unknown consumer),
+   never a database error. Every case is tried; the failure lists each
+   wrong answer. */
+static void test_seqs_beyond_bigint_get_an_answer_not_a_database_error(void **state)
+{
+    long long consumers = ts_query_long(admin, "SELECT count(*) FROM notify.consumer", 0, NULL);
+    char wrong[4096] = "";
+    dp_status_t status;
+
+    Dp__ReplayEventsRequest replay = DP__REPLAY_EVENTS_REQUEST__INIT;
+    replay.topic_prefix = "";
+    uint64_t huge[] = {UINT64_MAX, (uint64_t)INT64_MAX - 5}; /* the second: its scan window */
+    const char *names[] = {"ReplayEvents from_seq 2^64-1", "ReplayEvents from_seq 2^63-6"};
+    for (size_t i = 0; i < 2; i++) {
+        replay.from_seq = huge[i];
+        Dp__ReplayEventsReply *replayed = ns_replay_events(notify, &replay, &status);
+        if (replayed && replayed->n_events)
+            fail_msg("%s gave %zu events", names[i], replayed->n_events);
+        ts_free(&replayed);
+        s_note_unless(&status, names[i], "from_seq", DP__CODE__CODE_OK, "", wrong, sizeof wrong);
+    }
+
+    Dp__CreateConsumerRequest create = DP__CREATE_CONSUMER_REQUEST__INIT;
+    create.name = "huge-start";
+    create.topic_prefix = "";
+    create.start_seq = UINT64_MAX;
+    Dp__CreateConsumerReply *created = ns_create_consumer(notify, &create, &status);
+    ts_free(&created);
+    s_note_unless(&status, "CreateConsumer start_seq 2^64-1", "start_seq", DP__CODE__CODE_OK, NULL,
+                  wrong, sizeof wrong);
+
+    Dp__AckEventsRequest ack = DP__ACK_EVENTS_REQUEST__INIT;
+    ack.consumer = "nobody";
+    ack.up_to_seq = UINT64_MAX;
+    Dp__AckEventsReply *acked = ns_ack_events(notify, &ack, &status);
+    ts_free(&acked);
+    s_note_unless(&status, "AckEvents up_to_seq 2^64-1", "up_to_seq", DP__CODE__CODE_NOT_FOUND,
+                  "consumer", wrong, sizeof wrong);
+
+    Dp__ReplayParkedRequest parked = DP__REPLAY_PARKED_REQUEST__INIT;
+    parked.consumer = "nobody";
+    parked.seq = UINT64_MAX;
+    Dp__ReplayParkedReply *back = ns_replay_parked(notify, &parked, &status);
+    ts_free(&back);
+    s_note_unless(&status, "ReplayParked seq 2^64-1", "seq", DP__CODE__CODE_NOT_FOUND, "seq", wrong,
+                  sizeof wrong);
+
+    assert_int_equal(ts_query_long(admin, "SELECT count(*) FROM notify.consumer", 0, NULL),
+                     consumers);
+    zsock_t *dealer = s_dealer();
+    s_assert_still_serving(dealer);
+    zsock_destroy(&dealer);
+    if (*wrong) fail_msg("out-of-range seqs end in a database error:%s", wrong);
+}
+
+int main(void)
+{
+    db = ts_database_new("notify_frames");
+    admin = ts_connect_or_exit(ts_database_url(db, TS_ROLE_ADMIN));
+    writer = ts_connect_or_exit(ts_database_url(db, TS_ROLE_REGISTRY));
+    char limit[16];
+    snprintf(limit, sizeof limit, "%d", MAX_MESSAGE_BYTES);
+    const char *const settings[] = {"DP_MAX_MESSAGE_BYTES", limit, "DP_NOTIFY_POLL_MS", "100",
+                                    NULL};
+    notify = ns_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
+    if (!notify) {
+        fprintf(stderr, "FATAL: the notify service did not start\n");
+        exit(1);
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_well_formed_request_is_answered),
+        cmocka_unit_test(test_single_frame_is_refused),
+        cmocka_unit_test(test_three_frames_are_refused),
+        cmocka_unit_test(test_missing_empty_delimiter_is_refused),
+        cmocka_unit_test(test_envelope_that_is_not_protobuf_is_refused),
+        cmocka_unit_test(test_another_services_request_is_unimplemented),
+        cmocka_unit_test(test_missing_type_is_invalid),
+        cmocka_unit_test(test_body_that_does_not_decode_is_invalid),
+        cmocka_unit_test(test_invalid_request_id_is_refused),
+        cmocka_unit_test(test_request_over_the_size_limit_is_resource_exhausted),
+        cmocka_unit_test(test_request_far_over_the_limit_drops_the_connection_only),
+        cmocka_unit_test(test_raw_garbage_on_the_router_and_pub_sockets_harms_nothing),
+        cmocka_unit_test(test_seqs_beyond_bigint_get_an_answer_not_a_database_error),
+    };
+    int failed = cmocka_run_group_tests_name("notify frames", tests, NULL, NULL);
+    ns_notify_stop(&notify);
+    PQfinish(writer);
+    PQfinish(admin);
+    ts_database_destroy(&db);
+    return failed;
+}

@@ -1,0 +1,410 @@
+/* Webhooks against an HTTP receiver inside the test: a delivery that fails
+   twice arrives on the third attempt, signed (HMAC-SHA256 of the body with
+   the secret, recomputed here with OpenSSL), with X-DP-Event and
+   X-DP-Delivery; one that always fails is parked after
+   DP_WEBHOOK_MAX_ATTEMPTS, listed as "webhook:<id>" and delivered again
+   after ReplayParked; add / list / remove and their refusals. */
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "notify_support.h"
+
+static ts_database_t *db;
+static PGconn *admin;
+static PGconn *writer;
+static ns_notify_t *notify;
+
+#define SECRET "a-test-secret-of-32-bytes-length"
+#define MAX_ATTEMPTS "3"
+
+enum { RELAY_WAIT_MS = 20000, DELIVERY_WAIT_MS = 20000 };
+
+/* ---- helpers --------------------------------------------------------------------- */
+
+static Dp__Webhook *s_add_at(const char *url, const char *prefix, const char *secret,
+                             const char *file, int line)
+{
+    Dp__AddWebhookRequest request = DP__ADD_WEBHOOK_REQUEST__INIT;
+    request.url = (char *)url;
+    request.topic_prefix = (char *)prefix;
+    request.secret = (char *)secret;
+    dp_status_t status;
+    Dp__AddWebhookReply *reply = ns_add_webhook(notify, &request, &status);
+    ts_assert_status_at(&status, DP__CODE__CODE_OK, NULL, file, line);
+    assert_non_null(reply);
+    assert_non_null(reply->webhook);
+    Dp__Webhook *webhook = reply->webhook;
+    reply->webhook = NULL;
+    ts_free(&reply);
+    return webhook;
+}
+#define s_add(url, prefix, secret) s_add_at(url, prefix, secret, __FILE__, __LINE__)
+
+static void s_expect_add_refused(const char *url, const char *prefix, const char *secret,
+                                 const char *field)
+{
+    long long before = ts_query_long(admin, "SELECT count(*) FROM notify.webhook", 0, NULL);
+    Dp__AddWebhookRequest request = DP__ADD_WEBHOOK_REQUEST__INIT;
+    request.url = (char *)url;
+    request.topic_prefix = (char *)prefix;
+    request.secret = (char *)secret;
+    dp_status_t status;
+    Dp__AddWebhookReply *reply = ns_add_webhook(notify, &request, &status);
+    ts_assert_status_at(&status, DP__CODE__CODE_INVALID_ARGUMENT, field, __FILE__, __LINE__);
+    assert_null(reply);
+    assert_int_equal(ts_query_long(admin, "SELECT count(*) FROM notify.webhook", 0, NULL), before);
+}
+
+static void s_remove(int64_t id, Dp__Code expected, const char *field)
+{
+    Dp__RemoveWebhookRequest request = DP__REMOVE_WEBHOOK_REQUEST__INIT;
+    request.id = id;
+    dp_status_t status;
+    Dp__RemoveWebhookReply *reply = ns_remove_webhook(notify, &request, &status);
+    ts_assert_status_at(&status, expected, field, __FILE__, __LINE__);
+    ts_free(&reply);
+}
+
+/* The webhook as ListWebhooks shows it, or NULL. Free with ts_free. */
+static Dp__Webhook *s_listed(int64_t id)
+{
+    Dp__ListWebhooksRequest request = DP__LIST_WEBHOOKS_REQUEST__INIT;
+    dp_status_t status;
+    Dp__ListWebhooksReply *reply = ns_list_webhooks(notify, &request, &status);
+    ts_assert_ok(&status);
+    Dp__Webhook *found = NULL;
+    for (size_t i = 0; i < reply->n_webhooks; i++)
+        if (reply->webhooks[i]->id == id) {
+            found = reply->webhooks[i];
+            reply->webhooks[i] = reply->webhooks[--reply->n_webhooks];
+        }
+    ts_free(&reply);
+    return found;
+}
+
+static Dp__ListParkedReply *s_parked(const char *owner)
+{
+    Dp__ListParkedRequest request = DP__LIST_PARKED_REQUEST__INIT;
+    request.consumer = (char *)owner;
+    dp_status_t status;
+    Dp__ListParkedReply *reply = ns_list_parked(notify, &request, &status);
+    ts_assert_ok(&status);
+    return reply;
+}
+
+/* Writes one outbox row and waits for its seq. */
+static uint64_t s_emit(const char *event_type, const char *aggregate_tag, const char *payload)
+{
+    ns_outbox_insert(writer, "registry", event_type, aggregate_tag, 1, 1, payload, strlen(payload));
+    char aggregate_id[80];
+    snprintf(aggregate_id, sizeof aggregate_id, "%s-1", aggregate_tag);
+    long long seq = ns_wait_seq_of(admin, event_type, aggregate_id, RELAY_WAIT_MS);
+    assert_true(seq > 0);
+    return (uint64_t)seq;
+}
+
+/* Waits until the delivery of seq to the webhook is in this state. */
+static bool s_wait_state(int64_t webhook_id, uint64_t seq, const char *wanted)
+{
+    char id[24], seq_text[24];
+    snprintf(id, sizeof id, "%lld", (long long)webhook_id);
+    snprintf(seq_text, sizeof seq_text, "%llu", (unsigned long long)seq);
+    const char *params[] = {id, seq_text, wanted};
+    return ns_wait_value(admin,
+                         "SELECT count(*) FROM notify.webhook_delivery WHERE webhook_id ="
+                         " $1::bigint AND seq = $2::bigint AND state = $3",
+                         3, params, 1, DELIVERY_WAIT_MS);
+}
+
+static long long s_delivery_rows(int64_t webhook_id)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)webhook_id);
+    const char *params[] = {id};
+    return ts_query_long(
+        admin, "SELECT count(*) FROM notify.webhook_delivery WHERE webhook_id = $1::bigint", 1,
+        params);
+}
+
+/* Checks one POST: headers, signature, and the JSON body describing the event. */
+static void s_assert_signed_post(const ns_http_request_t *post, int64_t webhook_id, uint64_t seq,
+                                 const char *event_type, const char *aggregate_id,
+                                 const char *payload)
+{
+    assert_string_equal(post->method, "POST");
+    assert_string_equal(post->target, "/hook");
+
+    char *content_type = ns_http_header(post, "Content-Type");
+    assert_non_null(content_type);
+    assert_string_equal(content_type, "application/json");
+    free(content_type);
+    char *event_header = ns_http_header(post, "X-DP-Event");
+    assert_non_null(event_header);
+    assert_string_equal(event_header, event_type);
+    free(event_header);
+    char *delivery = ns_http_header(post, "X-DP-Delivery");
+    assert_non_null(delivery);
+    char expected_delivery[64];
+    snprintf(expected_delivery, sizeof expected_delivery, "%lld-%llu", (long long)webhook_id,
+             (unsigned long long)seq);
+    assert_string_equal(delivery, expected_delivery);
+    free(delivery);
+
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_length = 0;
+    assert_non_null(HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET),
+                         (const unsigned char *)post->body, post->body_size, digest,
+                         &digest_length));
+    assert_int_equal(digest_length, 32);
+    char expected_signature[7 + 64 + 1] = "sha256=";
+    for (unsigned int i = 0; i < digest_length; i++)
+        snprintf(expected_signature + 7 + 2 * i, 3, "%02x", digest[i]);
+    char *signature = ns_http_header(post, "X-DP-Signature");
+    assert_non_null(signature);
+    assert_string_equal(signature, expected_signature);
+    free(signature);
+
+    json_error_t error;
+    json_t *body = json_loadb(post->body, post->body_size, 0, &error);
+    if (!body) fail_msg("the body is not JSON (%s): %s", error.text, post->body);
+    assert_int_equal(json_integer_value(json_object_get(body, "seq")), seq);
+    assert_string_equal(json_string_value(json_object_get(body, "type")), event_type);
+    assert_string_equal(json_string_value(json_object_get(body, "aggregate_type")), "test");
+    assert_string_equal(json_string_value(json_object_get(body, "aggregate_id")), aggregate_id);
+    assert_string_equal(json_string_value(json_object_get(body, "origin")), "registry");
+    const char *occurred_at = json_string_value(json_object_get(body, "occurred_at"));
+    assert_non_null(occurred_at);
+    assert_true(strlen(occurred_at) >= 20);
+    const char *encoded = json_string_value(json_object_get(body, "payload_base64"));
+    assert_non_null(encoded);
+    unsigned char decoded[256];
+    size_t encoded_length = strlen(encoded);
+    assert_true(encoded_length < sizeof decoded);
+    int decoded_length =
+        EVP_DecodeBlock(decoded, (const unsigned char *)encoded, (int)encoded_length);
+    assert_true(decoded_length >= 0);
+    /* EVP_DecodeBlock counts the padding as bytes. */
+    while (encoded_length && encoded[encoded_length - 1] == '=') {
+        encoded_length--;
+        decoded_length--;
+    }
+    assert_int_equal(decoded_length, strlen(payload));
+    assert_memory_equal(decoded, payload, strlen(payload));
+    json_decref(body);
+}
+
+/* ---- retries, then delivered ------------------------------------------------------------ */
+
+static void test_delivery_failing_twice_arrives_signed_on_the_third_attempt(void **state)
+{
+    const int failures[] = {500, 500};
+    ns_http_receiver_t *receiver = ns_http_receiver_new(failures, 2, 200);
+    Dp__Webhook *webhook = s_add(ns_http_receiver_url(receiver), "hook.retry.", SECRET);
+    int64_t id = webhook->id;
+    assert_true(id > 0);
+    ts_free(&webhook);
+
+    uint64_t seq = s_emit("hook.retry.done", "retried", "retried payload");
+    assert_int_equal(ns_http_receiver_wait(receiver, 3, DELIVERY_WAIT_MS), 3);
+    assert_true(s_wait_state(id, seq, "delivered"));
+    /* Delivered on the third POST, and then no more. */
+    assert_int_equal(ns_http_receiver_wait(receiver, 3, 0), 3);
+    for (size_t i = 0; i < 3; i++) {
+        const ns_http_request_t *post = ns_http_receiver_request(receiver, i);
+        assert_int_equal(post->answered, i < 2 ? 500 : 200);
+        s_assert_signed_post(post, id, seq, "hook.retry.done", "retried-1", "retried payload");
+        /* Every attempt sends the same bytes. */
+        assert_string_equal(post->body, ns_http_receiver_request(receiver, 0)->body);
+    }
+    char id_text[24], seq_text[24];
+    snprintf(id_text, sizeof id_text, "%lld", (long long)id);
+    snprintf(seq_text, sizeof seq_text, "%llu", (unsigned long long)seq);
+    const char *params[] = {id_text, seq_text};
+    assert_int_equal(ts_query_long(admin,
+                                   "SELECT attempts FROM notify.webhook_delivery"
+                                   " WHERE webhook_id = $1::bigint AND seq = $2::bigint",
+                                   2, params),
+                     3);
+
+    webhook = s_listed(id);
+    assert_non_null(webhook);
+    assert_int_equal(webhook->delivered_seq, seq);
+    assert_int_equal(webhook->pending, 0);
+    assert_int_equal(webhook->parked, 0);
+    ts_free(&webhook);
+    s_remove(id, DP__CODE__CODE_OK, NULL);
+    ns_http_receiver_destroy(&receiver);
+}
+
+/* ---- parked, then replayed ---------------------------------------------------------------- */
+
+static void test_delivery_that_always_fails_is_parked_then_replayed(void **state)
+{
+    ns_http_receiver_t *receiver = ns_http_receiver_new(NULL, 0, 500);
+    Dp__Webhook *webhook = s_add(ns_http_receiver_url(receiver), "hook.park.", SECRET);
+    int64_t id = webhook->id;
+    ts_free(&webhook);
+    char owner[40];
+    snprintf(owner, sizeof owner, "webhook:%lld", (long long)id);
+
+    s_emit("hook.unrelated", "unrelated", "not for this webhook");
+    uint64_t seq = s_emit("hook.park.item", "parked", "parked payload");
+    assert_int_equal(ns_http_receiver_wait(receiver, 3, DELIVERY_WAIT_MS), 3);
+    assert_true(s_wait_state(id, seq, "parked"));
+    /* Three attempts (DP_WEBHOOK_MAX_ATTEMPTS), none after parking. */
+    assert_int_equal(ns_http_receiver_wait(receiver, 4, 0), 3);
+    for (size_t i = 0; i < 3; i++)
+        s_assert_signed_post(ns_http_receiver_request(receiver, i), id, seq, "hook.park.item",
+                             "parked-1", "parked payload");
+    /* The topic filter: only its own event was queued for it. */
+    assert_int_equal(s_delivery_rows(id), 1);
+
+    Dp__ListParkedReply *parked = s_parked(owner);
+    assert_int_equal(parked->n_parked, 1);
+    assert_string_equal(parked->parked[0]->consumer, owner);
+    assert_int_equal(parked->parked[0]->event->seq, seq);
+    assert_string_equal(parked->parked[0]->event->type, "hook.park.item");
+    assert_int_equal(parked->parked[0]->attempts, 3);
+    assert_non_null(strstr(parked->parked[0]->last_error, "500"));
+    assert_true(strlen(parked->parked[0]->parked_at) >= 20);
+    ts_free(&parked);
+    parked = s_parked("");
+    bool listed = false;
+    for (size_t i = 0; i < parked->n_parked; i++)
+        listed |= strcmp(parked->parked[i]->consumer, owner) == 0;
+    assert_true(listed);
+    ts_free(&parked);
+    webhook = s_listed(id);
+    assert_int_equal(webhook->parked, 1);
+    assert_int_equal(webhook->pending, 0);
+    ts_free(&webhook);
+
+    /* The receiver is fixed; the replay delivers. */
+    ns_http_receiver_set_status(receiver, 200);
+    Dp__ReplayParkedRequest replay = DP__REPLAY_PARKED_REQUEST__INIT;
+    replay.consumer = owner;
+    dp_status_t status;
+    Dp__ReplayParkedReply *replayed = ns_replay_parked(notify, &replay, &status);
+    ts_assert_ok(&status);
+    assert_int_equal(replayed->replayed, 1);
+    ts_free(&replayed);
+    assert_int_equal(ns_http_receiver_wait(receiver, 4, DELIVERY_WAIT_MS), 4);
+    assert_true(s_wait_state(id, seq, "delivered"));
+    const ns_http_request_t *post = ns_http_receiver_request(receiver, 3);
+    assert_int_equal(post->answered, 200);
+    s_assert_signed_post(post, id, seq, "hook.park.item", "parked-1", "parked payload");
+    parked = s_parked(owner);
+    assert_int_equal(parked->n_parked, 0);
+    ts_free(&parked);
+    webhook = s_listed(id);
+    assert_int_equal(webhook->parked, 0);
+    assert_int_equal(webhook->delivered_seq, seq);
+    ts_free(&webhook);
+
+    /* Nothing parked at that seq any more; a bad owner is refused. */
+    replay.seq = seq;
+    replayed = ns_replay_parked(notify, &replay, &status);
+    ts_assert_status(&status, NOT_FOUND, "seq");
+    replay.consumer = "webhook:0";
+    replayed = ns_replay_parked(notify, &replay, &status);
+    ts_assert_status(&status, INVALID_ARGUMENT, "consumer");
+    assert_null(replayed);
+    s_remove(id, DP__CODE__CODE_OK, NULL);
+    ns_http_receiver_destroy(&receiver);
+}
+
+/* ---- add, list, remove ------------------------------------------------------------------- */
+
+static void test_add_list_remove_and_refusals(void **state)
+{
+    Dp__Webhook *webhook = s_add("https://hooks.example.org/dp", "hook.crud.", SECRET);
+    int64_t id = webhook->id;
+    assert_true(id > 0);
+    assert_string_equal(webhook->url, "https://hooks.example.org/dp");
+    assert_string_equal(webhook->topic_prefix, "hook.crud.");
+    assert_true(strlen(webhook->created_at) >= 20);
+    ts_free(&webhook);
+    webhook = s_listed(id);
+    assert_non_null(webhook);
+    assert_string_equal(webhook->url, "https://hooks.example.org/dp");
+    assert_string_equal(webhook->topic_prefix, "hook.crud.");
+    assert_int_equal(webhook->pending, 0);
+    assert_int_equal(webhook->parked, 0);
+    ts_free(&webhook);
+
+    s_remove(id, DP__CODE__CODE_OK, NULL);
+    assert_null(s_listed(id));
+    s_remove(id, DP__CODE__CODE_NOT_FOUND, "id");
+    s_remove(0, DP__CODE__CODE_INVALID_ARGUMENT, "id");
+    s_remove(-5, DP__CODE__CODE_INVALID_ARGUMENT, "id");
+    /* A removed webhook gets nothing of what comes later. */
+    s_emit("hook.crud.after", "after", "after removal");
+    assert_int_equal(s_delivery_rows(id), 0);
+
+    /* The shortest secret accepted. */
+    webhook = s_add("http://127.0.0.1:9/x", "", "0123456789abcdef");
+    s_remove(webhook->id, DP__CODE__CODE_OK, NULL);
+    ts_free(&webhook);
+
+    char long_url[520] = "https://example.org/";
+    memset(long_url + strlen(long_url), 'u', sizeof long_url - strlen(long_url) - 1);
+    long_url[sizeof long_url - 1] = 0;
+    char long_secret[202];
+    memset(long_secret, 's', sizeof long_secret - 1);
+    long_secret[sizeof long_secret - 1] = 0;
+    s_expect_add_refused("", "", SECRET, "url");
+    s_expect_add_refused("ftp://example.org/hook", "", SECRET, "url");
+    s_expect_add_refused("http://", "", SECRET, "url");
+    s_expect_add_refused("http:///hook", "", SECRET, "url");
+    s_expect_add_refused("http://exa mple.org/hook", "", SECRET, "url");
+    s_expect_add_refused("example.org/hook", "", SECRET, "url");
+    s_expect_add_refused(long_url, "", SECRET, "url");
+    s_expect_add_refused("https://example.org/hook", "", "", "secret");
+    s_expect_add_refused("https://example.org/hook", "", "short", "secret");
+    s_expect_add_refused("https://example.org/hook", "", "0123456789abcde", "secret");
+    s_expect_add_refused("https://example.org/hook", "", long_secret, "secret");
+    s_expect_add_refused("https://example.org/hook", "", "0123456789abcdef\x01", "secret");
+    s_expect_add_refused("https://example.org/hook", "hook crud", SECRET, "topic_prefix");
+}
+
+int main(void)
+{
+    db = ts_database_new("notify_webhooks");
+    admin = ts_connect_or_exit(ts_database_url(db, TS_ROLE_ADMIN));
+    writer = ts_connect_or_exit(ts_database_url(db, TS_ROLE_REGISTRY));
+    const char *const settings[] = {"DP_NOTIFY_POLL_MS",
+                                    "100",
+                                    "DP_WEBHOOK_MAX_ATTEMPTS",
+                                    MAX_ATTEMPTS,
+                                    "DP_WEBHOOK_BACKOFF_MS",
+                                    "20",
+                                    "DP_WEBHOOK_TIMEOUT_MS",
+                                    "5000",
+                                    NULL};
+    notify = ns_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
+    if (!notify || !ns_wait_relay_active(admin, RELAY_WAIT_MS)) {
+        fprintf(stderr, "FATAL: the notify service did not start relaying\n");
+        exit(1);
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_delivery_failing_twice_arrives_signed_on_the_third_attempt),
+        cmocka_unit_test(test_delivery_that_always_fails_is_parked_then_replayed),
+        cmocka_unit_test(test_add_list_remove_and_refusals),
+    };
+    int failed = cmocka_run_group_tests_name("notify webhooks", tests, NULL, NULL);
+    ns_notify_stop(&notify);
+    PQfinish(writer);
+    PQfinish(admin);
+    ts_database_destroy(&db);
+    return failed;
+}
