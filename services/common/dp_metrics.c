@@ -215,7 +215,7 @@ dp_metrics_t *dp_metrics_start(const char *service, const char *address, long po
     int bound = dp_metrics_serve(self, address, (int)port);
     if (bound < 0) {
         /* The service still serves its requests; only the metrics are missing. */
-        dp_error("cannot serve metrics on %s:%ld: set DP_METRICS_PORT to a free port", address,
+        dp_warning("cannot serve metrics on %s:%ld: set DP_METRICS_PORT to a free port", address,
                  port);
         return self;
     }

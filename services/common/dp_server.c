@@ -215,37 +215,33 @@ static void s_log_outcome(const pending_t *pending)
                 dp_code_name(reply->code), *reply->field ? " " : "", reply->field, reply->message);
 }
 
-/* Takes one message off the socket and either answers it at once or, for a
-   batch route, keeps its body for the batch. Returns -1 when nothing came. */
-static int s_take(server_t *server, zsock_t *router, pending_t *pending)
+/* Starts on one request, given as [empty delimiter, dp.Request]: decodes
+   it and either answers it at once or, for a batch route, keeps its body
+   for the batch. The request is borrowed. */
+static void s_open(server_t *server, zmsg_t *request, pending_t *pending)
 {
-    memset(pending, 0, sizeof *pending);
-    pending->taken_at = zclock_usecs();
-    zmsg_t *request = zmsg_recv(router);
-    if (!request)
-        return -1;
-    pending->identity = zmsg_pop(request);
     pending->reply.code = DP__CODE__CODE_OK;
     pending->reply.type = "";
     pending->reply.arena = dp_arena_new();
-    if (!pending->reply.arena)
+    if (!pending->reply.arena) {
         dp_reply_error(&pending->reply, DP__CODE__CODE_RESOURCE_EXHAUSTED, NULL, "out of memory");
-    else if (pending->identity) {
-        ProtobufCMessage *body = s_decode(server, request, pending);
-        if (body && pending->route->handle_batch)
-            pending->body = body; /* handled with the rest of its batch */
-        else if (body) {
-            void *state = pending->route->handle == s_handle_health ? (void *)server
-                                                                    : server->config->state;
-            pending->route->handle(state, body, &pending->reply);
-            dp_message_free(&body);
-        }
+        return;
     }
-    zmsg_destroy(&request);
-    return 0;
+    ProtobufCMessage *body = s_decode(server, request, pending);
+    if (body && pending->route->handle_batch)
+        pending->body = body; /* handled with the rest of its batch */
+    else if (body) {
+        void *state =
+            pending->route->handle == s_handle_health ? (void *)server : server->config->state;
+        pending->route->handle(state, body, &pending->reply);
+        dp_message_free(&body);
+    }
 }
 
-static void s_answer(server_t *server, zsock_t *router, pending_t *pending)
+/* Finishes a request: logs and counts it, frees what it held and returns
+   its reply as [empty delimiter, dp.Reply], or NULL when out of memory.
+   The peer's routing id stays in pending->identity. */
+static zmsg_t *s_close(server_t *server, pending_t *pending)
 {
     dp_reply_t *reply = &pending->reply;
     if (!reply->answered)
@@ -268,22 +264,45 @@ static void s_answer(server_t *server, zsock_t *router, pending_t *pending)
     envelope.body.len = reply->body_size;
     size_t size = 0;
     unsigned char *packed = dp_message_pack(&envelope.base, &size);
-    if (packed && pending->identity) {
-        zmsg_t *answer = zmsg_new();
-        zmsg_append(answer, &pending->identity);
+    zmsg_t *answer = packed ? zmsg_new() : NULL;
+    if (answer) {
         zmsg_addmem(answer, NULL, 0);
         zmsg_addmem(answer, packed, size);
-        /* A peer that has gone away loses its reply; the server keeps serving. */
-        zmsg_send(&answer, router);
-        zmsg_destroy(&answer);
-    } else if (!packed)
+    } else
         dp_error("cannot pack a reply: out of memory");
     free(packed);
     free(pending->request_id);
     free(reply->body);
     dp_message_free(&pending->body);
-    zframe_destroy(&pending->identity);
     dp_arena_destroy(&reply->arena);
+    return answer;
+}
+
+/* Takes one message off the socket and starts on it. Returns -1 when
+   nothing came. */
+static int s_take(server_t *server, zsock_t *router, pending_t *pending)
+{
+    memset(pending, 0, sizeof *pending);
+    pending->taken_at = zclock_usecs();
+    zmsg_t *request = zmsg_recv(router);
+    if (!request)
+        return -1;
+    pending->identity = zmsg_pop(request);
+    s_open(server, request, pending);
+    zmsg_destroy(&request);
+    return 0;
+}
+
+static void s_answer(server_t *server, zsock_t *router, pending_t *pending)
+{
+    zmsg_t *answer = s_close(server, pending);
+    if (answer && pending->identity) {
+        zmsg_prepend(answer, &pending->identity);
+        /* A peer that has gone away loses its reply; the server keeps serving. */
+        zmsg_send(&answer, router);
+    }
+    zmsg_destroy(&answer);
+    zframe_destroy(&pending->identity);
 }
 
 /* Runs each batch route once over the requests of its type that arrived
@@ -326,6 +345,17 @@ static void s_serve_ready(server_t *server, zsock_t *router, pending_t *pending)
     s_run_batches(server, pending, count);
     for (size_t i = 0; i < count; i++)
         s_answer(server, router, &pending[i]);
+}
+
+zmsg_t *dp_server_handle_frames(const dp_server_config_t *config, zmsg_t *request)
+{
+    server_t server = {.config = config, .started_at = zclock_mono()};
+    pending_t pending;
+    memset(&pending, 0, sizeof pending);
+    pending.taken_at = zclock_usecs();
+    s_open(&server, request, &pending);
+    s_run_batches(&server, &pending, 1);
+    return s_close(&server, &pending);
 }
 
 void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)

@@ -59,6 +59,14 @@ typedef struct {
    pipe_query. */
 void dp_server_run(const dp_server_config_t *config, zsock_t *pipe);
 
+/* Answers one request as the server loop does, without a socket: `request`
+   is its frames after the peer's routing id, [empty delimiter, dp.Request]
+   (borrowed). Returns the reply as [empty delimiter, dp.Reply], the
+   caller's to destroy, or NULL when out of memory. A batch route gets a
+   batch of one; a health request reports no uptime and no requests served.
+   The fuzz targets drive every route through it. */
+zmsg_t *dp_server_handle_frames(const dp_server_config_t *config, zmsg_t *request);
+
 /* Packs `body` as the successful reply. */
 void dp_reply_ok(dp_reply_t *reply, const ProtobufCMessage *body);
 /* Sets an error status; `field` may be NULL. */

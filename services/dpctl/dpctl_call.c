@@ -42,7 +42,8 @@ const char *dpctl_service_names(char *buffer, size_t size)
 {
     buffer[0] = '\0';
     for (size_t i = 0, used = 0; i < DPCTL_SERVICE_COUNT && used < size; i++) {
-        int written = snprintf(buffer + used, size - used, "%s%s", i ? "|" : "", s_services[i].name);
+        int written =
+            snprintf(buffer + used, size - used, "%s%s", i ? "|" : "", s_services[i].name);
         used += written > 0 ? (size_t)written : 0;
     }
     return buffer;

@@ -74,7 +74,7 @@ static int s_add_row(dpctl_listing_t *listing, const Dp__Consumer *consumer)
 
 int dpctl_events_consumers_run(dpctl_t *self, int argc, char **argv)
 {
-    static const char *headers[] = {"NAME", "TOPIC",  "ACKED",  "DELIVERED",  "LATEST",
+    static const char *headers[] = {"NAME", "TOPIC",     "ACKED",  "DELIVERED",  "LATEST",
                                     "LAG",  "IN FLIGHT", "PARKED", "TIMEOUT MS", "ATTEMPTS"};
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_list_spec, argc, argv, &outcome);
@@ -143,8 +143,12 @@ static int s_add_run(dpctl_t *self, int argc, char **argv)
 }
 
 static const dpctl_spec_t s_remove_spec = {
-    "events consumer remove", "NAME",
-    "Remove a durable consumer, with its cursor and its parked events.", 1, 1, NULL};
+    "events consumer remove",
+    "NAME",
+    "Remove a durable consumer, with its cursor and its parked events.",
+    1,
+    1,
+    NULL};
 
 static int s_remove_run(dpctl_t *self, int argc, char **argv)
 {
@@ -154,8 +158,8 @@ static int s_remove_run(dpctl_t *self, int argc, char **argv)
     Dp__DeleteConsumerRequest request = DP__DELETE_CONSUMER_REQUEST__INIT;
     request.name = (char *)dpctl_args_operand(args, 0);
     ProtobufCMessage *reply = NULL;
-    outcome = dpctl_call(self, DPCTL_NOTIFY, &request.base,
-                         &dp__delete_consumer_reply__descriptor, &reply);
+    outcome = dpctl_call(self, DPCTL_NOTIFY, &request.base, &dp__delete_consumer_reply__descriptor,
+                         &reply);
     dp_message_free(&reply);
     if (outcome == DPCTL_EXIT_OK && self->json) {
         json_t *document = json_pack("{s:s, s:b}", "name", request.name, "removed", 1);
@@ -167,7 +171,7 @@ static int s_remove_run(dpctl_t *self, int argc, char **argv)
 }
 
 static const dpctl_command_t s_consumer_commands[] = {
-    {"list", "list the consumers (as 'dpctl events consumers')", dpctl_events_consumers_run},
+    {"list", "list the consumers, as 'dpctl events consumers'", dpctl_events_consumers_run},
     {"add", "add a consumer: NAME", s_add_run},
     {"remove", "remove a consumer: NAME", s_remove_run},
 };
@@ -208,9 +212,9 @@ static int s_print_deliveries(const dpctl_t *self, const char *consumer,
         char note[32];
         snprintf(note, sizeof note, "attempt %" PRIu32, delivery->attempt);
         if (self->json)
-            json_array_append_new(array, json_pack("{s:I, s:o}", "attempt",
-                                                   (json_int_t)delivery->attempt, "event",
-                                                   dpctl_event_json(delivery->event)));
+            json_array_append_new(array,
+                                  json_pack("{s:I, s:o}", "attempt", (json_int_t)delivery->attempt,
+                                            "event", dpctl_event_json(delivery->event)));
         else
             dpctl_event_print(stdout, delivery->event, note);
     }
@@ -234,8 +238,8 @@ int dpctl_events_fetch_run(dpctl_t *self, int argc, char **argv)
     outcome = dpctl_events_uint32(args, "max", 0, &request.max);
     Dp__FetchEventsReply *reply = NULL;
     if (outcome == DPCTL_EXIT_OK)
-        outcome = dpctl_call(self, DPCTL_NOTIFY, &request.base,
-                             &dp__fetch_events_reply__descriptor, (ProtobufCMessage **)&reply);
+        outcome = dpctl_call(self, DPCTL_NOTIFY, &request.base, &dp__fetch_events_reply__descriptor,
+                             (ProtobufCMessage **)&reply);
     if (outcome == DPCTL_EXIT_OK) outcome = s_print_deliveries(self, request.consumer, reply);
     dp_message_free((ProtobufCMessage **)&reply);
     dpctl_args_destroy(&args);

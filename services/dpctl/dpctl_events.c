@@ -56,15 +56,29 @@ json_t *dpctl_event_json(const Dp__Event *event)
     return object;
 }
 
+/* "2026-11-28T17:12:49.876211Z" as "2026-11-28T17:12:49.876Z": milliseconds are enough to read. */
+static const char *s_time(const char *occurred_at, char *buffer, size_t size)
+{
+    const char *fraction = strchr(occurred_at, '.');
+    size_t digits = fraction ? strspn(fraction + 1, "0123456789") : 0;
+    if (!fraction || digits <= 3)
+        snprintf(buffer, size, "%s", occurred_at);
+    else
+        snprintf(buffer, size, "%.*s%s", (int)(fraction - occurred_at + 4), occurred_at,
+                 fraction + 1 + digits);
+    return buffer;
+}
+
 void dpctl_event_print(FILE *out, const Dp__Event *event, const char *note)
 {
     json_t *object = dpctl_event_json(event);
     json_t *payload = object ? json_object_get(object, "payload") : NULL;
     char *text = payload ? json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    char aggregate[200];
+    char aggregate[200], time[64];
     snprintf(aggregate, sizeof aggregate, "%s/%s", event->aggregate_type, event->aggregate_id);
-    fprintf(out, "%8" PRIu64 "  %-20s  %-24s  %-16s%s%s  %s\n", event->seq, event->occurred_at,
-            event->type, aggregate, note ? "  " : "", note ? note : "", text ? text : "null");
+    fprintf(out, "%8" PRIu64 "  %-24s  %-24s  %-20s%s%s  %s\n", event->seq,
+            s_time(event->occurred_at, time, sizeof time), event->type, aggregate, note ? "  " : "",
+            note ? note : "", text ? text : "null");
     free(text);
     json_decref(object);
 }
@@ -80,8 +94,7 @@ int dpctl_events_uint32(const dpctl_args_t *args, const char *name, uint32_t fal
     return 0;
 }
 
-int dpctl_events_number(const dpctl_args_t *args, size_t index, const char *what,
-                        uint64_t *value)
+int dpctl_events_number(const dpctl_args_t *args, size_t index, const char *what, uint64_t *value)
 {
     const char *text = dpctl_args_operand(args, index);
     if (!text || !dpctl_is_number(text))
@@ -134,8 +147,7 @@ static int s_replay_page(s_replay_t *replay, const Dp__ReplayEventsReply *reply)
 }
 
 /* Asks for pages from request->from_seq on; one, or all up to the latest. */
-static int s_replay(dpctl_t *self, Dp__ReplayEventsRequest *request, bool all,
-                    s_replay_t *replay)
+static int s_replay(dpctl_t *self, Dp__ReplayEventsRequest *request, bool all, s_replay_t *replay)
 {
     int outcome = DPCTL_EXIT_OK;
     for (bool first = true, more = true; outcome == DPCTL_EXIT_OK && more; first = false) {

@@ -28,17 +28,16 @@ int dpctl_events_uint32(const dpctl_args_t *args, const char *name, uint32_t fal
                         uint32_t *value);
 
 /* Reads the index-th operand as a whole number (a seq or an id) into
-   *value; 0, or a usage error naming what (e.g. "SEQ"). */
-int dpctl_events_number(const dpctl_args_t *args, size_t index, const char *what,
-                        uint64_t *value);
+ *value; 0, or a usage error naming what (e.g. "SEQ"). */
+int dpctl_events_number(const dpctl_args_t *args, size_t index, const char *what, uint64_t *value);
 
 /* Says on stderr that the service's reply lacks the `what` it should hold;
    returns DPCTL_EXIT_FAILURE. */
 int dpctl_events_missing(const char *what);
 
 /* The commands of the group, by file. */
-int dpctl_events_tail_run(dpctl_t *self, int argc, char **argv);   /* dpctl_events_tail.c */
-int dpctl_events_replay_run(dpctl_t *self, int argc, char **argv); /* dpctl_events.c */
+int dpctl_events_tail_run(dpctl_t *self, int argc, char **argv);      /* dpctl_events_tail.c */
+int dpctl_events_replay_run(dpctl_t *self, int argc, char **argv);    /* dpctl_events.c */
 int dpctl_events_consumers_run(dpctl_t *self, int argc, char **argv); /* dpctl_consumers.c */
 int dpctl_events_consumer_run(dpctl_t *self, int argc, char **argv);
 int dpctl_events_fetch_run(dpctl_t *self, int argc, char **argv);

@@ -82,8 +82,8 @@ static int s_tail(dpctl_t *self, const dpctl_args_t *args)
        reported now rather than met with silence. */
     Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
     ProtobufCMessage *reply = NULL;
-    int outcome = dpctl_call(self, DPCTL_NOTIFY, &health.base, &dp__health_reply__descriptor,
-                             &reply);
+    int outcome =
+        dpctl_call(self, DPCTL_NOTIFY, &health.base, &dp__health_reply__descriptor, &reply);
     dp_message_free(&reply);
     if (outcome != DPCTL_EXIT_OK) return outcome;
     dp_client_keys_t keys;

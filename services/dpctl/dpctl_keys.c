@@ -22,11 +22,11 @@
 
 /* One certificate pair on its way to the key folder. */
 typedef struct {
-    const char *name;       /* the file name's stem and the "name" metadata */
-    const char *role;       /* the "role" metadata, or NULL (a service's own pair) */
-    char public[PATH_MAX];  /* where the public part goes */
-    char secret[PATH_MAX];  /* where the secret part goes (mode 0600) */
-    char public_key[41];    /* the public key (Z85), once written */
+    const char *name;      /* the file name's stem and the "name" metadata */
+    const char *role;      /* the "role" metadata, or NULL (a service's own pair) */
+    char public[PATH_MAX]; /* where the public part goes */
+    char secret[PATH_MAX]; /* where the secret part goes (mode 0600) */
+    char public_key[41];   /* the public key (Z85), once written */
 } s_pair_t;
 
 /* The key folder: --dir, else $DP_CURVE_DIR; NULL after a usage error. */
@@ -48,8 +48,7 @@ static int s_make_dir(const char *path, mode_t mode)
 
 /* Fills the pair's paths: <dir>/<public_sub>/<name>.key and
    <dir>/<secret_sub>/<name>.key_secret, making the folders. 0 or -1. */
-static int s_paths(s_pair_t *pair, const char *dir, const char *public_sub,
-                   const char *secret_sub)
+static int s_paths(s_pair_t *pair, const char *dir, const char *public_sub, const char *secret_sub)
 {
     char public_dir[PATH_MAX], secret_dir[PATH_MAX];
     int a = snprintf(public_dir, sizeof public_dir, "%s/%s", dir, public_sub);
@@ -163,10 +162,12 @@ static int s_new_run(dpctl_t *self, int argc, char **argv)
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_new_spec, argc, argv, &outcome);
     if (!args) return outcome;
-    s_pair_t pair = {.name = dpctl_args_operand(args, 0), .role = dpctl_args_text(args, "role", "")};
+    s_pair_t pair = {.name = dpctl_args_operand(args, 0),
+                     .role = dpctl_args_text(args, "role", "")};
     if (dp_role_parse(pair.role) == DP_ROLE_NONE)
-        outcome = dpctl_args_error(args, "--role must be one of feeder|consumer|staff|service, "
-                                         "not '%s'",
+        outcome = dpctl_args_error(args,
+                                   "--role must be one of feeder|consumer|staff|service, "
+                                   "not '%s'",
                                    pair.role);
     else
         outcome = s_make(self, args, &pair, "clients", "private",
@@ -227,7 +228,8 @@ static int s_by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The names of DIR/clients/*.key, sorted (free each and the array); NULL after saying why. */
+/* The names of the DIR/clients/NAME.key files, sorted (free each and the array); NULL after saying
+ * why. */
 static char **s_client_files(const char *clients, size_t *count)
 {
     DIR *folder = opendir(clients);
@@ -277,9 +279,9 @@ static int s_add_client(dpctl_listing_t *listing, const char *dir, const char *n
     bool has_secret = stat(secret, &info) == 0;
     const char *key = cert ? zcert_public_txt(cert) : "(unreadable)";
     const char *cells[] = {name, role ? role : "(none)", key, has_secret ? secret : "-"};
-    json_t *object = json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:s?}", "name", name, "meta_name",
-                               meta_name, "role", role, "public_key", key, "public", public,
-                               "secret", has_secret ? secret : NULL);
+    json_t *object =
+        json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:s?}", "name", name, "meta_name", meta_name, "role",
+                  role, "public_key", key, "public", public, "secret", has_secret ? secret : NULL);
     int added = dpctl_listing_add_object(listing, object, cells);
     zcert_destroy(&cert);
     return added;

@@ -37,8 +37,9 @@ static int s_add_row(dpctl_listing_t *listing, bool json, const Dp__ParkedEvent 
     snprintf(seq, sizeof seq, "%" PRIu64, event->seq);
     snprintf(attempts, sizeof attempts, "%" PRIu32, parked->attempts);
     snprintf(aggregate, sizeof aggregate, "%s/%s", event->aggregate_type, event->aggregate_id);
-    const char *cells[] = {parked->consumer, seq,      event->type,       aggregate,
-                           attempts,         parked->parked_at, parked->last_error};
+    const char *cells[] = {parked->consumer,  seq,      event->type,
+                           aggregate,         attempts, parked->parked_at,
+                           parked->last_error};
     json_t *object = json ? dpctl_json_message(&parked->base) : NULL;
     if (object) json_object_set_new(object, "event", dpctl_event_json(event));
     return dpctl_listing_add_object(listing, object, cells);
@@ -56,14 +57,15 @@ int dpctl_events_parked_run(dpctl_t *self, int argc, char **argv)
     outcome = dpctl_events_uint32(args, "limit", 0, &request.limit);
     Dp__ListParkedReply *reply = NULL;
     if (outcome == DPCTL_EXIT_OK)
-        outcome = dpctl_call(self, DPCTL_NOTIFY, &request.base,
-                             &dp__list_parked_reply__descriptor, (ProtobufCMessage **)&reply);
+        outcome = dpctl_call(self, DPCTL_NOTIFY, &request.base, &dp__list_parked_reply__descriptor,
+                             (ProtobufCMessage **)&reply);
     dpctl_listing_t *listing =
         outcome == DPCTL_EXIT_OK ? dpctl_listing_new(self->json, headers, 7) : NULL;
     if (outcome == DPCTL_EXIT_OK && !listing) outcome = DPCTL_EXIT_FAILURE;
     for (size_t i = 0; outcome == DPCTL_EXIT_OK && i < reply->n_parked; i++)
         if (s_add_row(listing, self->json, reply->parked[i]) != 0) outcome = DPCTL_EXIT_FAILURE;
     if (outcome == DPCTL_EXIT_OK) {
+        dpctl_listing_align_numbers(listing);
         dpctl_listing_fit(listing, S_ERROR_COLUMN, dpctl_output_width(), S_ERROR_MIN_WIDTH);
         outcome = dpctl_listing_print(listing);
     }

@@ -8,10 +8,9 @@
 #include "dpctl_output.h"
 #include "dpctl_proto.h"
 
-static const dpctl_option_t s_options[] = {
-    {"service", DPCTL_TEXT, "registry|intake|notify|report",
-     "ask only this service (to wait for one)"},
-    {NULL}};
+static const dpctl_option_t s_options[] = {{"service", DPCTL_TEXT, "registry|intake|notify|report",
+                                            "ask only this service (to wait for one)"},
+                                           {NULL}};
 
 static const dpctl_spec_t s_spec = {
     "status",

@@ -67,8 +67,8 @@ static void s_print_webhook(const Dp__Webhook *webhook)
 static int s_add(dpctl_t *self, Dp__AddWebhookRequest *request)
 {
     Dp__AddWebhookReply *reply = NULL;
-    int outcome = dpctl_call(self, DPCTL_NOTIFY, &request->base,
-                             &dp__add_webhook_reply__descriptor, (ProtobufCMessage **)&reply);
+    int outcome = dpctl_call(self, DPCTL_NOTIFY, &request->base, &dp__add_webhook_reply__descriptor,
+                             (ProtobufCMessage **)&reply);
     if (outcome == DPCTL_EXIT_OK && !reply->webhook)
         outcome = dpctl_events_missing("webhook");
     else if (outcome == DPCTL_EXIT_OK && self->json)
@@ -117,9 +117,9 @@ static int s_add_row(dpctl_listing_t *listing, const Dp__Webhook *webhook)
     snprintf(pending, sizeof pending, "%" PRIu32, webhook->pending);
     snprintf(parked, sizeof parked, "%" PRIu32, webhook->parked);
     snprintf(delivered, sizeof delivered, "%" PRIu64, webhook->delivered_seq);
-    const char *cells[] = {id,      webhook->url, s_prefix(webhook->topic_prefix),
-                           pending, parked,       delivered,
-                           webhook->created_at};
+    const char *cells[] = {
+        id,        webhook->url,       s_prefix(webhook->topic_prefix), pending, parked,
+        delivered, webhook->created_at};
     return dpctl_listing_add(listing, &webhook->base, cells);
 }
 
@@ -154,7 +154,11 @@ static int s_list_run(dpctl_t *self, int argc, char **argv)
 /* ---- remove ------------------------------------------------------------------- */
 
 static const dpctl_spec_t s_remove_spec = {
-    "webhooks remove", "ID", "Remove a webhook, with its pending and parked deliveries.", 1, 1,
+    "webhooks remove",
+    "ID",
+    "Remove a webhook, with its pending and parked deliveries.",
+    1,
+    1,
     NULL};
 
 static int s_remove_run(dpctl_t *self, int argc, char **argv)

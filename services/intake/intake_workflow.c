@@ -71,6 +71,12 @@ void intake_get(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
     Dp__GetEnquiryReply answer = DP__GET_ENQUIRY_REPLY__INIT;
     int found = intake_db_load_enquiry(intake->db, dp_reply_arena(reply), request->id, true,
                                        &answer.enquiry);
+    /* The sender's name, address and words are personal data: the read is recorded. */
+    char key[65] = "";
+    if (found == 1 && (intake_db_subject_key_of(intake->db, request->id, key) < 0 ||
+                       intake_audit(intake, intake_who(reply, ""), "read enquiry", key,
+                                    "enquiry %" PRId64, request->id) < 0))
+        found = -1;
     if (found < 0)
         dp_reply_db_failure(reply, intake->db);
     else if (!found)
@@ -121,6 +127,12 @@ void intake_list(void *state, const ProtobufCMessage *message, dp_reply_t *reply
     dp_arena_t *arena = dp_reply_arena(reply);
     if (intake_db_list_enquiries(intake->db, arena, request, status, after, limit,
                                  &answer.enquiries, &answer.n_enquiries) < 0) {
+        dp_reply_db_failure(reply, intake->db);
+        return;
+    }
+    if (answer.n_enquiries &&
+        intake_audit(intake, intake_who(reply, ""), "list enquiries", "", "%zu enquiries from id %" PRId64,
+                     answer.n_enquiries, answer.enquiries[0]->id) < 0) {
         dp_reply_db_failure(reply, intake->db);
         return;
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dp_codec.h"
+#include "privacy.pb-c.h"
 
 /* Statement indexes, in the order of the table below. */
 enum {
@@ -41,6 +42,14 @@ enum {
     INSERT_FORM,
     LIST_DOMAINS,
     APPEND_EVENT,
+    ERASE_CONTACTS,
+    ADD_TOMBSTONE,
+    IS_TOMBSTONED,
+    EXPORT_CONTACTS,
+    AUDIT_INSERT,
+    AUDIT_LIST,
+    BACKFILL_SELECT,
+    BACKFILL_UPDATE,
     STATEMENT_COUNT
 };
 
@@ -191,10 +200,16 @@ const dp_statement_t registry_statements[] = {
                            1},
     [AREA_EXISTS] = {"area_exists", "SELECT 1 FROM registry.area WHERE slug = $1", 1},
     [FORM_EXISTS] = {"form_exists", "SELECT 1 FROM registry.form WHERE slug = $1", 1},
+    /* A contact whose address was erased on request is stored erased. */
     [INSERT_CONTACT] = {"insert_contact",
-                        "INSERT INTO registry.contact (partner_id, name, role, email) "
-                        "VALUES ($1, $2, $3, $4) RETURNING id",
-                        4},
+                        "INSERT INTO registry.contact (partner_id, name, role, email, email_key) "
+                        "SELECT $1, CASE WHEN z.email_key IS NULL THEN $2 ELSE '[erased]' END, "
+                        "  CASE WHEN z.email_key IS NULL THEN $3 ELSE '' END, "
+                        "  CASE WHEN z.email_key IS NULL THEN $4 "
+                        "    ELSE 'erased-' || left($5, 16) || '@invalid' END, $5 "
+                        "FROM (SELECT 1) one LEFT JOIN registry.erasure_tombstone z "
+                        "  ON z.email_key = $5 RETURNING id",
+                        5},
     [DELETE_CONTACT] = {"delete_contact",
                         "DELETE FROM registry.contact WHERE partner_id = $1 AND id = $2", 2},
     [INSERT_ENGAGEMENT] = {"insert_engagement",
@@ -226,6 +241,41 @@ const dp_statement_t registry_statements[] = {
                       "SELECT d.domain, d.partner_id, p.slug FROM registry.partner_domain d "
                       "JOIN registry.partner p ON p.id = d.partner_id ORDER BY d.domain",
                       0},
+    [ERASE_CONTACTS] = {"erase_contacts",
+                        "UPDATE registry.contact SET name = '[erased]', role = '', "
+                        "  email = 'erased-' || left(email_key, 16) || '@invalid' "
+                        "WHERE email_key = $1 AND name <> '[erased]'",
+                        1},
+    [ADD_TOMBSTONE] = {"add_tombstone",
+                       "INSERT INTO registry.erasure_tombstone (email_key) VALUES ($1) "
+                       "ON CONFLICT (email_key) DO NOTHING",
+                       1},
+    [IS_TOMBSTONED] = {"is_tombstoned",
+                       "SELECT 1 FROM registry.erasure_tombstone WHERE email_key = $1", 1},
+    [EXPORT_CONTACTS] = {"export_contacts",
+                         "SELECT c.id, p.slug, c.name, c.role, c.email, "
+                         "  to_char(c.added_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                         "FROM registry.contact c JOIN registry.partner p ON p.id = c.partner_id "
+                         "WHERE c.email_key = $1 ORDER BY c.id",
+                         1},
+    [AUDIT_INSERT] = {"audit_insert",
+                      "INSERT INTO registry.audit_log (actor, action, subject_key, detail) "
+                      "VALUES ($1, $2, $3, $4)",
+                      4},
+    [AUDIT_LIST] = {"audit_list",
+                    "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+                    "  actor, action, subject_key, detail FROM registry.audit_log "
+                    "WHERE ($1 = '' OR subject_key = $1) ORDER BY id DESC LIMIT $2::int",
+                    2},
+    [BACKFILL_SELECT] = {"backfill_select",
+                         "SELECT id, email FROM registry.contact WHERE email_key IS NULL "
+                         "ORDER BY id LIMIT 500",
+                         0},
+    [BACKFILL_UPDATE] = {"backfill_update",
+                         "UPDATE registry.contact c SET email_key = v.key "
+                         "FROM jsonb_to_recordset($1::jsonb) AS v(id bigint, key text) "
+                         "WHERE c.id = v.id AND c.email_key IS NULL",
+                         1},
     [APPEND_EVENT] = {"append_event",
                       "INSERT INTO registry.outbox (event_type, aggregate_type, aggregate_id, "
                       "payload) VALUES ($1, $2, $3, $4)",
@@ -699,11 +749,12 @@ int registry_db_form_exists(dp_db_t *db, const char *slug)
 /* ---- contacts and engagements --------------------------------------------- */
 
 int registry_db_insert_contact(dp_db_t *db, int64_t partner_id, const char *name,
-                               const char *role, const char *email, int64_t *contact_id)
+                               const char *role, const char *email, const char *email_key,
+                               int64_t *contact_id)
 {
     char id_text[24];
     s_format_id(id_text, partner_id);
-    const char *params[] = {id_text, name, role, email};
+    const char *params[] = {id_text, name, role, email, email_key};
     PGresult *result = dp_db_run(db, INSERT_CONTACT, params);
     if (!result)
         return -1;
@@ -882,4 +933,94 @@ int registry_db_append_event(dp_db_t *db, const char *event_type, const char *ag
     return dp_db_append_event(db, APPEND_EVENT, event_type, aggregate_type, aggregate_id, payload)
                ? -1
                : 1;
+}
+
+/* ---- data protection ------------------------------------------------------------------- */
+
+int registry_db_erase_contacts(dp_db_t *db, const char *subject_key)
+{
+    const char *params[] = {subject_key};
+    int tombstone = s_run_count(db, ADD_TOMBSTONE, params);
+    return tombstone < 0 ? -1 : s_run_count(db, ERASE_CONTACTS, params);
+}
+
+int registry_db_is_tombstoned(dp_db_t *db, const char *subject_key)
+{
+    const char *params[] = {subject_key};
+    return s_run_count(db, IS_TOMBSTONED, params);
+}
+
+int registry_db_export_contacts(dp_db_t *db, dp_arena_t *arena, const char *subject_key,
+                                void ***contacts, size_t *count)
+{
+    const char *params[] = {subject_key};
+    PGresult *result = dp_db_run(db, EXPORT_CONTACTS, params);
+    if (!result)
+        return -1;
+    int rows = PQntuples(result);
+    *count = 0;
+    *contacts = dp_arena_array(arena, (size_t)rows);
+    for (int row = 0; *contacts && row < rows; row++) {
+        Dp__PersonalContact *contact = dp_arena_alloc(arena, sizeof *contact);
+        if (!contact)
+            break;
+        dp__personal_contact__init(contact);
+        contact->id = s_int64(result, row, 0);
+        contact->partner_slug = s_value(arena, result, row, 1);
+        contact->name = s_value(arena, result, row, 2);
+        contact->role = s_value(arena, result, row, 3);
+        contact->email = s_value(arena, result, row, 4);
+        contact->added_at = s_value(arena, result, row, 5);
+        (*contacts)[(*count)++] = contact;
+    }
+    PQclear(result);
+    return *count == (size_t)rows ? 1 : -1;
+}
+
+int registry_db_audit(dp_db_t *db, const char *actor, const char *action, const char *subject_key,
+                      const char *detail)
+{
+    const char *params[] = {actor, action, subject_key ? subject_key : "", detail ? detail : ""};
+    return s_run_count(db, AUDIT_INSERT, params) < 0 ? -1 : 1;
+}
+
+int registry_db_list_audit(dp_db_t *db, dp_arena_t *arena, const char *subject_key, int limit,
+                           void ***entries, size_t *count)
+{
+    char limit_text[24];
+    s_format_id(limit_text, limit);
+    const char *params[] = {subject_key, limit_text};
+    PGresult *result = dp_db_run(db, AUDIT_LIST, params);
+    if (!result)
+        return -1;
+    int rows = PQntuples(result);
+    *count = 0;
+    *entries = dp_arena_array(arena, (size_t)rows);
+    for (int row = 0; *entries && row < rows; row++) {
+        Dp__AuditEntry *entry = dp_arena_alloc(arena, sizeof *entry);
+        if (!entry)
+            break;
+        dp__audit_entry__init(entry);
+        entry->id = s_int64(result, row, 0);
+        entry->at = s_value(arena, result, row, 1);
+        entry->actor = s_value(arena, result, row, 2);
+        entry->action = s_value(arena, result, row, 3);
+        entry->subject_key = s_value(arena, result, row, 4);
+        entry->detail = s_value(arena, result, row, 5);
+        entry->service = "registry";
+        (*entries)[(*count)++] = entry;
+    }
+    PQclear(result);
+    return *count == (size_t)rows ? 1 : -1;
+}
+
+PGresult *registry_db_backfill_select(dp_db_t *db)
+{
+    return dp_db_run(db, BACKFILL_SELECT, NULL);
+}
+
+int registry_db_backfill_update(dp_db_t *db, const char *rows_json)
+{
+    const char *params[] = {rows_json};
+    return s_run_count(db, BACKFILL_UPDATE, params) < 0 ? -1 : 1;
 }

@@ -75,8 +75,10 @@ int registry_db_find_unknown_area(dp_db_t *db, dp_arena_t *arena, char **areas, 
 int registry_db_area_exists(dp_db_t *db, const char *slug);
 int registry_db_form_exists(dp_db_t *db, const char *slug);
 
+/* A contact whose address has a tombstone is stored erased. */
 int registry_db_insert_contact(dp_db_t *db, int64_t partner_id, const char *name,
-                               const char *role, const char *email, int64_t *contact_id);
+                               const char *role, const char *email, const char *email_key,
+                               int64_t *contact_id);
 /* 1 when the partner's contact was deleted, 0 when it has no such contact. */
 int registry_db_delete_contact(dp_db_t *db, int64_t partner_id, int64_t contact_id);
 
@@ -97,6 +99,20 @@ int registry_db_insert_form(dp_db_t *db, const char *slug, const char *label);
 
 int registry_db_list_domains(dp_db_t *db, dp_arena_t *arena, Dp__PartnerDomain ***domains,
                              size_t *count);
+
+/* Data protection: tombstone and pseudonymise a person's contacts (returns
+   how many), their export (Dp__PersonalContact), the audit trail
+   (Dp__AuditEntry) and keyed hashes for rows stored before they existed. */
+int registry_db_erase_contacts(dp_db_t *db, const char *subject_key);
+int registry_db_is_tombstoned(dp_db_t *db, const char *subject_key);
+int registry_db_export_contacts(dp_db_t *db, dp_arena_t *arena, const char *subject_key,
+                                void ***contacts, size_t *count);
+int registry_db_audit(dp_db_t *db, const char *actor, const char *action, const char *subject_key,
+                      const char *detail);
+int registry_db_list_audit(dp_db_t *db, dp_arena_t *arena, const char *subject_key, int limit,
+                           void ***entries, size_t *count);
+PGresult *registry_db_backfill_select(dp_db_t *db);
+int registry_db_backfill_update(dp_db_t *db, const char *rows_json);
 
 /* Writes one outbox row in the current transaction. */
 int registry_db_append_event(dp_db_t *db, const char *event_type, const char *aggregate_type,

@@ -7,7 +7,9 @@
 
 #include "dp_validate.h"
 #include "events.pb-c.h"
+#include "dp_privacy.h"
 #include "dp_security.h"
+#include "privacy.pb-c.h"
 #include "registry_db.h"
 
 enum {
@@ -351,6 +353,13 @@ static void s_get(void *state, const ProtobufCMessage *message, dp_reply_t *repl
     if (found == 1)
         found = registry_db_load_partner(registry->db, dp_reply_arena(reply), id, request->as_of,
                                          true, &answer.partner);
+    /* Contact persons are personal data: their reading is recorded. */
+    char detail[64];
+    snprintf(detail, sizeof detail, "partner %" PRId64 ": %zu contacts", id,
+             found == 1 ? answer.partner->n_contacts : 0);
+    if (found == 1 && answer.partner->n_contacts &&
+        registry_audit_read(registry, reply, "read partner contacts", detail) < 0)
+        found = -1;
     if (found < 0)
         dp_reply_db_failure(reply, registry->db);
     else if (found == 0)
@@ -596,7 +605,10 @@ static dp_txn_outcome_t s_add_contact_body(dp_db_t *db, void *arg)
     dp_txn_outcome_t outcome = s_lock(write, request->partner, &key);
     if (outcome != DP_TXN_COMMIT)
         return outcome;
+    char email_key[DP_PRIVACY_KEY_HEX];
+    dp_privacy_subject_key(write->registry->privacy_key, request->email, email_key);
     if (registry_db_insert_contact(db, key.id, request->name, request->role, request->email,
+                                   email_key,
                                    &write->child_id) < 0)
         return DP_TXN_FAILED;
     Dp__ContactEvent event = DP__CONTACT_EVENT__INIT;
@@ -624,6 +636,15 @@ static void s_add_contact(void *state, const ProtobufCMessage *message, dp_reply
     contact.name = request->name;
     contact.role = request->role;
     contact.email = request->email;
+    /* An address erased on request was stored erased: say what was stored. */
+    char key[DP_PRIVACY_KEY_HEX], erased_email[64];
+    dp_privacy_subject_key(((registry_t *)state)->privacy_key, request->email, key);
+    if (registry_db_is_tombstoned(((registry_t *)state)->db, key) > 0) {
+        dp_privacy_erased_email(key, erased_email);
+        contact.name = DP_ERASED_TEXT;
+        contact.role = "";
+        contact.email = erased_email;
+    }
     Dp__AddContactReply answer = DP__ADD_CONTACT_REPLY__INIT;
     answer.contact = &contact;
     dp_reply_ok(reply, &answer.base);
@@ -885,6 +906,9 @@ const dp_route_t registry_routes[] = {
     {&dp__add_area_request__descriptor, s_add_area},
     {&dp__list_forms_request__descriptor, s_list_forms, NULL, DP_ROLE_STAFF | DP_ROLE_SERVICE},
     {&dp__add_form_request__descriptor, s_add_form},
+    {&dp__erase_personal_data_request__descriptor, registry_erase, NULL},
+    {&dp__export_personal_data_request__descriptor, registry_export, NULL},
+    {&dp__list_audit_request__descriptor, registry_list_audit, NULL},
     {&dp__list_partner_domains_request__descriptor, s_list_domains, NULL,
      DP_ROLE_STAFF | DP_ROLE_SERVICE},
 };

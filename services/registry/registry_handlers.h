@@ -8,8 +8,19 @@
 
 /* The service's state, shared by every handler. */
 typedef struct {
-    dp_db_t *db; /* the registry's connection, as role dp_registry */
+    dp_db_t *db;             /* the registry's connection, as role dp_registry */
+    const char *privacy_key; /* secret of the keyed hashes of addresses */
 } registry_t;
+
+/* Data protection (registry_privacy.c). */
+void registry_erase(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+void registry_export(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+void registry_list_audit(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+/* Gives keyed hashes to contacts stored before they existed. */
+void registry_privacy_backfill(registry_t *registry);
+/* Records a read of personal data in the audit trail. */
+int registry_audit_read(registry_t *registry, dp_reply_t *reply, const char *action,
+                        const char *detail);
 
 extern const dp_route_t registry_routes[];
 extern const size_t registry_route_count;

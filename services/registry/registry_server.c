@@ -3,6 +3,7 @@
 #include "dp_db.h"
 #include "dp_log.h"
 #include "dp_metrics.h"
+#include "dp_privacy.h"
 #include "dp_security.h"
 #include "dp_server.h"
 #include "registry_db.h"
@@ -18,6 +19,7 @@ const dp_setting_t registry_settings[] = {
     {"DP_DB_WAIT_MS", "30000", "how long to wait for PostgreSQL at start", true, 0, 3600000},
     DP_SECURITY_SETTINGS,
     DP_METRICS_SETTINGS("9101"),
+    DP_PRIVACY_SETTINGS,
 };
 const size_t registry_setting_count = sizeof registry_settings / sizeof registry_settings[0];
 
@@ -34,7 +36,9 @@ void registry_actor(zsock_t *pipe, void *args)
        UNAVAILABLE until it is, and the connection is retried on each request. */
     if (dp_db_connect(db, (int)dp_config_get_int(config, "DP_DB_WAIT_MS")) != 0)
         dp_warning("PostgreSQL not reachable yet: %s", dp_db_failure_message(db));
-    registry_t registry = {.db = db};
+    registry_t registry = {.db = db, .privacy_key = dp_config_get(config, "DP_PRIVACY_KEY")};
+    if (dp_db_is_connected(db))
+        registry_privacy_backfill(&registry);
     dp_metrics_t *metrics =
         dp_metrics_start("registry", dp_config_get(config, "DP_METRICS_ADDRESS"),
                          dp_config_get_int(config, "DP_METRICS_PORT"));

@@ -1,0 +1,164 @@
+/* Data protection in the registry: contact persons are erased on request
+   (pseudonymised, with a tombstone so that adding the address again stores
+   it erased), exported on an access request, and every read of them is in
+   the append-only audit trail. */
+#include <inttypes.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "dp_privacy.h"
+#include "dp_validate.h"
+#include "events.pb-c.h"
+#include "privacy.pb-c.h"
+#include "registry_db.h"
+#include "registry_handlers.h"
+
+#define INVALID DP__CODE__CODE_INVALID_ARGUMENT
+
+enum { MAX_ACTOR_BYTES = 100, DEFAULT_AUDIT = 100, MAX_AUDIT = 1000 };
+
+static const char *s_who(const dp_reply_t *reply, const char *given)
+{
+    const char *caller = dp_reply_caller(reply);
+    return *caller ? caller : (given && *given ? given : "unknown");
+}
+
+int registry_audit_read(registry_t *registry, dp_reply_t *reply, const char *action,
+                        const char *detail)
+{
+    return registry_db_audit(registry->db, s_who(reply, NULL), action, "", detail);
+}
+
+static bool s_check(dp_reply_t *reply, const char *email, const char *actor)
+{
+    if (!dp_valid_email(email)) {
+        dp_reply_error(reply, INVALID, "email", "email must be an address such as name@example.org");
+        return false;
+    }
+    if (!dp_valid_text(actor, MAX_ACTOR_BYTES)) {
+        dp_reply_error(reply, INVALID, "actor", "actor must be text of at most %d bytes",
+                       MAX_ACTOR_BYTES);
+        return false;
+    }
+    return true;
+}
+
+typedef struct {
+    registry_t *registry; /* the service */
+    const char *key;      /* the person's keyed hash */
+    const char *actor;    /* who asked */
+    const char *reason;   /* the request's reference */
+    int erased;           /* contacts pseudonymised */
+} erase_t;
+
+static dp_txn_outcome_t s_erase_body(dp_db_t *db, void *arg)
+{
+    erase_t *erase = arg;
+    erase->erased = registry_db_erase_contacts(db, erase->key);
+    char detail[600];
+    snprintf(detail, sizeof detail, "%d contacts; %s", erase->erased, erase->reason);
+    Dp__PrivacyEvent event = DP__PRIVACY_EVENT__INIT;
+    event.service = "registry";
+    event.subject_key = (char *)erase->key;
+    event.erased = erase->erased > 0 ? (uint32_t)erase->erased : 0;
+    event.reason = "request";
+    if (erase->erased < 0 || registry_db_audit(db, erase->actor, "erase", erase->key, detail) < 0 ||
+        registry_db_append_event(db, "privacy.erased", "privacy", erase->key, &event.base) < 0)
+        return DP_TXN_FAILED;
+    return DP_TXN_COMMIT;
+}
+
+void registry_erase(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
+{
+    registry_t *registry = state;
+    const Dp__ErasePersonalDataRequest *request = (const Dp__ErasePersonalDataRequest *)message;
+    if (!s_check(reply, request->email, request->actor))
+        return;
+    if (!dp_valid_text(request->reason, 500)) {
+        dp_reply_error(reply, INVALID, "reason", "reason must be text of at most 500 bytes");
+        return;
+    }
+    char key[DP_PRIVACY_KEY_HEX];
+    dp_privacy_subject_key(registry->privacy_key, request->email, key);
+    erase_t erase = {registry, key, s_who(reply, request->actor), request->reason, 0};
+    if (dp_db_transaction(registry->db, s_erase_body, &erase) != 0) {
+        dp_reply_db_failure(reply, registry->db);
+        return;
+    }
+    Dp__ErasePersonalDataReply answer = DP__ERASE_PERSONAL_DATA_REPLY__INIT;
+    answer.erased = (uint32_t)erase.erased;
+    answer.subject_key = key;
+    dp_reply_ok(reply, &answer.base);
+}
+
+void registry_export(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
+{
+    registry_t *registry = state;
+    const Dp__ExportPersonalDataRequest *request = (const Dp__ExportPersonalDataRequest *)message;
+    if (!s_check(reply, request->email, request->actor))
+        return;
+    char key[DP_PRIVACY_KEY_HEX];
+    dp_privacy_subject_key(registry->privacy_key, request->email, key);
+    Dp__ExportPersonalDataReply answer = DP__EXPORT_PERSONAL_DATA_REPLY__INIT;
+    answer.subject_key = key;
+    int tombstoned = registry_db_is_tombstoned(registry->db, key);
+    char detail[64] = "";
+    if (tombstoned >= 0 &&
+        registry_db_export_contacts(registry->db, dp_reply_arena(reply), key,
+                                    (void ***)&answer.contacts, &answer.n_contacts) > 0)
+        snprintf(detail, sizeof detail, "%zu contacts", answer.n_contacts);
+    if (tombstoned < 0 || !*detail ||
+        registry_db_audit(registry->db, s_who(reply, request->actor), "export", key, detail) < 0) {
+        dp_reply_db_failure(reply, registry->db);
+        return;
+    }
+    answer.erased = tombstoned > 0;
+    dp_reply_ok(reply, &answer.base);
+}
+
+void registry_list_audit(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
+{
+    registry_t *registry = state;
+    const Dp__ListAuditRequest *request = (const Dp__ListAuditRequest *)message;
+    if (*request->email && !dp_valid_email(request->email)) {
+        dp_reply_error(reply, INVALID, "email", "email must be an address, or empty for all");
+        return;
+    }
+    if (request->limit > MAX_AUDIT) {
+        dp_reply_error(reply, INVALID, "limit", "limit must be at most %d", MAX_AUDIT);
+        return;
+    }
+    char key[DP_PRIVACY_KEY_HEX] = "";
+    if (*request->email)
+        dp_privacy_subject_key(registry->privacy_key, request->email, key);
+    Dp__ListAuditReply answer = DP__LIST_AUDIT_REPLY__INIT;
+    if (registry_db_list_audit(registry->db, dp_reply_arena(reply), key,
+                               request->limit ? (int)request->limit : DEFAULT_AUDIT,
+                               (void ***)&answer.entries, &answer.n_entries) < 0)
+        dp_reply_db_failure(reply, registry->db);
+    else
+        dp_reply_ok(reply, &answer.base);
+}
+
+void registry_privacy_backfill(registry_t *registry)
+{
+    PGresult *result = registry_db_backfill_select(registry->db);
+    if (!result)
+        return;
+    int rows = PQntuples(result);
+    json_t *updates = json_array();
+    for (int row = 0; updates && row < rows; row++) {
+        char key[DP_PRIVACY_KEY_HEX];
+        dp_privacy_subject_key(registry->privacy_key, PQgetvalue(result, row, 1), key);
+        json_array_append_new(updates,
+                              json_pack("{s:I, s:s}", "id",
+                                        (json_int_t)strtoll(PQgetvalue(result, row, 0), NULL, 10),
+                                        "key", key));
+    }
+    PQclear(result);
+    char *text = updates && rows ? json_dumps(updates, JSON_COMPACT) : NULL;
+    json_decref(updates);
+    if (text)
+        registry_db_backfill_update(registry->db, text);
+    free(text);
+}
