@@ -2,13 +2,28 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
+#include <jansson.h>
+
 static char s_ident[64] = "dp";
 static dp_log_level_t s_level = DP_LOG_INFO;
 static const char *s_level_names[] = {"debug", "info", "warning", "error"};
+static int s_json;
+
+int dp_log_set_format(const char *format)
+{
+    if (!format || !*format || strcmp(format, "text") == 0)
+        s_json = 0;
+    else if (strcmp(format, "json") == 0)
+        s_json = 1;
+    else
+        return -1;
+    return 0;
+}
 
 int dp_log_init(const char *ident, const char *level)
 {
@@ -35,6 +50,26 @@ void dp_log(dp_log_level_t level, const char *format, ...)
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
 
+    char stamp_ms[40];
+    snprintf(stamp_ms, sizeof stamp_ms, "%s.%03dZ", stamp, (int)(now.tv_usec / 1000));
+    if (s_json) {
+        char message[1900];
+        va_list args;
+        va_start(args, format);
+        vsnprintf(message, sizeof message, format, args);
+        va_end(args);
+        json_t *line = json_pack("{s:s, s:s, s:s, s:s}", "time", stamp_ms, "service", s_ident,
+                                 "level", s_level_names[level], "message", message);
+        char *text = line ? json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+        json_decref(line);
+        if (text) {
+            size_t length = strlen(text);
+            text[length] = '\n';
+            fwrite(text, 1, length + 1, stderr);
+        }
+        free(text);
+        return;
+    }
     /* One write per line, so that lines from several threads do not interleave. */
     char line[2048];
     int used = snprintf(line, sizeof line, "%s.%03dZ %s %s: ", stamp, (int)(now.tv_usec / 1000),

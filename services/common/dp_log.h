@@ -7,6 +7,9 @@ typedef enum { DP_LOG_DEBUG = 0, DP_LOG_INFO, DP_LOG_WARNING, DP_LOG_ERROR } dp_
 /* Sets the name printed on each line and the lowest level printed
    ("debug", "info", "warning" or "error"). Returns -1 for an unknown level. */
 int dp_log_init(const char *ident, const char *level);
+/* "text" (the default) or "json": one JSON object per line. Returns -1 for
+   anything else. */
+int dp_log_set_format(const char *format);
 void dp_log(dp_log_level_t level, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
 #define dp_debug(...) dp_log(DP_LOG_DEBUG, __VA_ARGS__)

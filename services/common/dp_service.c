@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "dp_log.h"
 #include "dp_server.h"
@@ -26,8 +27,11 @@ int dp_service_main(const dp_service_t *service, int argc, char **argv)
         dp_config_destroy(&config);
         return loaded > 0 ? 0 : 2;
     }
-    if (dp_log_init(service->log_ident, dp_config_get(config, "DP_LOG_LEVEL")) != 0) {
-        fprintf(stderr, "%s: DP_LOG_LEVEL must be debug, info, warning or error\n",
+    const char *log_format = getenv("DP_LOG_FORMAT");
+    if (dp_log_init(service->log_ident, dp_config_get(config, "DP_LOG_LEVEL")) != 0 ||
+        dp_log_set_format(log_format) != 0) {
+        fprintf(stderr, "%s: DP_LOG_LEVEL must be debug, info, warning or error, and "
+                        "DP_LOG_FORMAT text or json\n",
                 service->program);
         dp_config_destroy(&config);
         return 2;

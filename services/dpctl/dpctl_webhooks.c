@@ -61,7 +61,10 @@ static void s_print_webhook(const Dp__Webhook *webhook)
     dpctl_print_field("created:", webhook->created_at);
     dpctl_print_fieldf("pending:", "%" PRIu32, webhook->pending);
     dpctl_print_fieldf("parked:", "%" PRIu32, webhook->parked);
-    dpctl_print_fieldf("delivered:", "up to seq %" PRIu64, webhook->delivered_seq);
+    if (webhook->delivered_seq)
+        dpctl_print_fieldf("delivered:", "up to seq %" PRIu64, webhook->delivered_seq);
+    else
+        dpctl_print_field("delivered:", "nothing yet");
 }
 
 static int s_add(dpctl_t *self, Dp__AddWebhookRequest *request)
