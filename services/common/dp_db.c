@@ -237,6 +237,50 @@ PGresult *dp_db_run(dp_db_t *self, int index, const char *const *params)
     return dp_db_run_binary(self, index, params, NULL, NULL);
 }
 
+int dp_db_run_count(dp_db_t *self, int index, const char *const *params)
+{
+    PGresult *result = dp_db_run(self, index, params);
+    if (!result)
+        return -1;
+    int rows = PQresultStatus(result) == PGRES_TUPLES_OK ? PQntuples(result)
+                                                         : atoi(PQcmdTuples(result));
+    PQclear(result);
+    return rows;
+}
+
+char *dp_db_text(dp_arena_t *arena, const PGresult *result, int row, int column)
+{
+    return dp_arena_strdup(arena, PQgetvalue(result, row, column));
+}
+
+int64_t dp_db_int64(const PGresult *result, int row, int column)
+{
+    return strtoll(PQgetvalue(result, row, column), NULL, 10);
+}
+
+uint64_t dp_db_uint64(const PGresult *result, int row, int column)
+{
+    return strtoull(PQgetvalue(result, row, column), NULL, 10);
+}
+
+char **dp_db_split_list(dp_arena_t *arena, const char *text, size_t *count)
+{
+    *count = 0;
+    if (!*text)
+        return NULL;
+    size_t parts = 1;
+    for (const char *p = text; *p; p++)
+        parts += *p == ',';
+    char **items = (char **)dp_arena_array(arena, parts);
+    char *copy = dp_arena_strdup(arena, text);
+    if (!items || !copy)
+        return NULL;
+    char *saveptr = NULL;
+    for (char *item = strtok_r(copy, ",", &saveptr); item; item = strtok_r(NULL, ",", &saveptr))
+        items[(*count)++] = item;
+    return items;
+}
+
 int dp_db_append_event(dp_db_t *self, int statement, const char *event_type,
                        const char *aggregate_type, const char *aggregate_id,
                        const ProtobufCMessage *payload)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dp_arena.h"
 #include "dp_codec.h"
 
 /* One row of a service's statement table. The SQL is a constant. */
@@ -106,6 +107,16 @@ Dp__Code dp_db_failure_code(const dp_db_t *self);
 
 /* Classifies an SQLSTATE (exposed for unit tests). */
 dp_db_failure_t dp_db_classify_sqlstate(const char *sqlstate);
+
+/* Runs a statement and returns the rows it returned or touched, or -1. */
+int dp_db_run_count(dp_db_t *self, int index, const char *const *params);
+
+/* Reading result cells: text copied into the arena, numbers, and a
+   comma-separated list of slugs split into an arena array. */
+char *dp_db_text(dp_arena_t *arena, const PGresult *result, int row, int column);
+int64_t dp_db_int64(const PGresult *result, int row, int column);
+uint64_t dp_db_uint64(const PGresult *result, int row, int column);
+char **dp_db_split_list(dp_arena_t *arena, const char *text, size_t *count);
 
 /* Counters for health and metrics. */
 unsigned long dp_db_reconnect_count(const dp_db_t *self);

@@ -4,7 +4,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
+
+#include "dp_validate.h"
 
 void dp_privacy_subject_key(const char *secret, const char *email, char key[DP_PRIVACY_KEY_HEX])
 {
@@ -28,4 +33,78 @@ void dp_privacy_subject_key(const char *secret, const char *email, char key[DP_P
 void dp_privacy_erased_email(const char *key, char email[64])
 {
     snprintf(email, 64, "erased-%.16s@invalid", key);
+}
+
+bool dp_privacy_check_request(dp_reply_t *reply, const char *email, const char *actor)
+{
+    if (!dp_valid_email(email)) {
+        dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "email",
+                       "email must be an address such as name@example.org");
+        return false;
+    }
+    if (!dp_valid_text(actor, 100)) {
+        dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "actor",
+                       "actor must be text of at most 100 bytes");
+        return false;
+    }
+    return true;
+}
+
+const char *dp_privacy_who(const dp_reply_t *reply, const char *given)
+{
+    const char *caller = dp_reply_caller(reply);
+    return *caller ? caller : (given && *given ? given : "unknown");
+}
+
+int dp_privacy_audit_entries(dp_arena_t *arena, PGresult *result, const char *service,
+                             Dp__AuditEntry ***entries, size_t *count)
+{
+    int rows = PQntuples(result);
+    *count = 0;
+    *entries = (Dp__AuditEntry **)dp_arena_array(arena, (size_t)rows);
+    for (int row = 0; *entries && row < rows; row++) {
+        Dp__AuditEntry *entry = dp_arena_alloc(arena, sizeof *entry);
+        if (!entry)
+            break;
+        dp__audit_entry__init(entry);
+        entry->id = dp_db_int64(result, row, 0);
+        entry->at = dp_db_text(arena, result, row, 1);
+        entry->actor = dp_db_text(arena, result, row, 2);
+        entry->action = dp_db_text(arena, result, row, 3);
+        entry->subject_key = dp_db_text(arena, result, row, 4);
+        entry->detail = dp_db_text(arena, result, row, 5);
+        entry->service = (char *)service;
+        (*entries)[(*count)++] = entry;
+    }
+    PQclear(result);
+    return *count == (size_t)rows ? 1 : -1;
+}
+
+int dp_privacy_backfill(dp_db_t *db, int select_statement, int update_statement, const char *secret)
+{
+    for (int round = 0; round < 20; round++) {
+        PGresult *result = dp_db_run(db, select_statement, NULL);
+        if (!result)
+            return -1;
+        int rows = PQntuples(result);
+        json_t *updates = json_array();
+        for (int row = 0; updates && row < rows; row++) {
+            char key[DP_PRIVACY_KEY_HEX];
+            dp_privacy_subject_key(secret, PQgetvalue(result, row, 1), key);
+            json_array_append_new(updates, json_pack("{s:I, s:s}", "id",
+                                                     (json_int_t)dp_db_int64(result, row, 0), "key",
+                                                     key));
+        }
+        PQclear(result);
+        char *text = updates && rows ? json_dumps(updates, JSON_COMPACT) : NULL;
+        json_decref(updates);
+        const char *params[] = {text};
+        int outcome = text ? dp_db_run_count(db, update_statement, params) : 0;
+        free(text);
+        if (outcome < 0)
+            return -1;
+        if (rows < 500)
+            return 0;
+    }
+    return 0;
 }

@@ -14,6 +14,27 @@ void dp_privacy_subject_key(const char *secret, const char *email, char key[DP_P
 #define DP_ERASED_TEXT "[erased]"
 void dp_privacy_erased_email(const char *key, char email[64]);
 
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dp_db.h"
+#include "dp_server.h"
+#include "privacy.pb-c.h"
+
+/* Checks a privacy request's address and actor; refuses with INVALID_ARGUMENT. */
+bool dp_privacy_check_request(dp_reply_t *reply, const char *email, const char *actor);
+/* The caller's certificate name, else the request's actor, else "unknown". */
+const char *dp_privacy_who(const dp_reply_t *reply, const char *given);
+/* Audit rows (id, at, actor, action, subject_key, detail) as AuditEntry
+   messages in the arena. Clears the result. Returns 1 or -1. */
+int dp_privacy_audit_entries(dp_arena_t *arena, PGresult *result, const char *service,
+                             Dp__AuditEntry ***entries, size_t *count);
+/* Gives keyed hashes to rows stored before they existed: `select_statement`
+   returns (id, email) of up to 500 rows without one, `update_statement`
+   takes [{id, key}] as JSON. Returns 0, or -1 on a database failure. */
+int dp_privacy_backfill(dp_db_t *db, int select_statement, int update_statement,
+                        const char *secret);
+
 /* The row every service adds to its settings table. */
 #define DP_PRIVACY_SETTINGS                                                                        \
     {"DP_PRIVACY_KEY", "development-only-privacy-key",                                             \

@@ -60,9 +60,10 @@ static int s_paths(s_pair_t *pair, const char *dir, const char *public_sub, cons
         fprintf(stderr, "dpctl: the key folder's path is too long: %s\n", dir);
         return -1;
     }
-    /* The secret folder is closed to others; a service's folder holds its secret too. */
+    /* Secrets are 0600 wherever they are; private/ holds nothing else, so
+       it is closed too. services/ stays open: clients read the public keys. */
     bool shared = strcmp(public_sub, secret_sub) == 0;
-    if (s_make_dir(dir, 0755) != 0 || s_make_dir(public_dir, shared ? 0700 : 0755) != 0 ||
+    if (s_make_dir(dir, 0755) != 0 || s_make_dir(public_dir, 0755) != 0 ||
         (!shared && s_make_dir(secret_dir, 0700) != 0))
         return -1;
     return 0;
@@ -289,7 +290,7 @@ static int s_add_client(dpctl_listing_t *listing, const char *dir, const char *n
 
 static int s_list(dpctl_t *self, const char *dir)
 {
-    static const char *headers[] = {"NAME", "ROLE", "PUBLIC KEY", "SECRET HERE"};
+    static const char *headers[] = {"NAME", "ROLE", "PUBLIC KEY", "SECRET FILE"};
     char clients[PATH_MAX];
     snprintf(clients, sizeof clients, "%s/clients", dir);
     size_t count = 0;

@@ -86,7 +86,8 @@ void dpctl_table_print(const dpctl_table_t *self, FILE *out)
             bool last = column + 1 == self->columns;
             bool right = self->right && self->right[column];
             size_t gap = widths[column] - s_width(cell);
-            size_t before = right ? gap : 0, after = last ? 0 : (right ? 0 : gap) + 2;
+            size_t before = right && !(last && !*cell) ? gap : 0;
+            size_t after = last ? 0 : (right ? 0 : gap) + 2;
             fprintf(out, "%*s%s%*s", (int)before, "", cell, (int)after, "");
         }
         fputc('\n', out);

@@ -14,6 +14,8 @@
 
 /* Rows a table shows in the table format unless --rows says otherwise. */
 enum { S_DEFAULT_ROWS = 30 };
+/* A cell cut to fit the terminal keeps at least this many characters. */
+enum { S_MIN_CUT_WIDTH = 20 };
 
 typedef enum { S_FORMAT_TABLE, S_FORMAT_CSV, S_FORMAT_JSON } s_format_t;
 
@@ -62,6 +64,27 @@ static const Dp__ReportTable *s_find_table(const Dp__Report *report, const char 
     return NULL;
 }
 
+/* The column with the longest cell among the header and the first `rows`,
+   when cutting it makes a row fit in `width`; otherwise -1 (a wide matrix
+   stays whole, and the terminal wraps it). Widths are counted in bytes. */
+static long s_column_to_cut(const Dp__ReportTable *table, size_t rows, size_t width)
+{
+    size_t total = 0, widest = 0;
+    long column = -1;
+    for (size_t c = 0; c < table->n_columns; c++) {
+        size_t column_width = strlen(table->columns[c]);
+        for (size_t r = 0; r < rows; r++)
+            if (c < table->rows[r]->n_cells && strlen(table->rows[r]->cells[c]) > column_width)
+                column_width = strlen(table->rows[r]->cells[c]);
+        total += column_width + 2;
+        if (column_width > widest) {
+            widest = column_width;
+            column = (long)c;
+        }
+    }
+    return total - widest - 2 + S_MIN_CUT_WIDTH <= width ? column : -1;
+}
+
 /* Prints the table's title, then at most `limit` rows (0: all), aligned. */
 static int s_print_table(const Dp__ReportTable *table, size_t limit)
 {
@@ -82,6 +105,8 @@ static int s_print_table(const Dp__ReportTable *table, size_t limit)
     }
     if (outcome == DPCTL_EXIT_OK) {
         dpctl_table_align_numbers(out);
+        long cut = s_column_to_cut(table, shown, dpctl_output_width());
+        if (cut >= 0) dpctl_table_fit(out, (size_t)cut, dpctl_output_width(), S_MIN_CUT_WIDTH);
         dpctl_table_print(out, stdout);
         if (table->n_rows == 0) printf("(no rows)\n");
         if (shown < table->n_rows)

@@ -1,5 +1,6 @@
 #include "intake_db.h"
 
+#include "dp_privacy.h"
 #include "privacy.pb-c.h"
 
 #include <inttypes.h>
@@ -299,46 +300,6 @@ static void s_id_text(char buffer[24], int64_t value)
     snprintf(buffer, 24, "%" PRId64, value);
 }
 
-static int64_t s_int64(const PGresult *result, int row, int column)
-{
-    return strtoll(PQgetvalue(result, row, column), NULL, 10);
-}
-
-static char *s_value(dp_arena_t *arena, const PGresult *result, int row, int column)
-{
-    return dp_arena_strdup(arena, PQgetvalue(result, row, column));
-}
-
-/* Splits "a,b" (slugs: no commas inside) into an arena array. */
-static char **s_split(dp_arena_t *arena, const char *text, size_t *count)
-{
-    *count = 0;
-    if (!*text)
-        return NULL;
-    size_t parts = 1;
-    for (const char *p = text; *p; p++)
-        parts += *p == ',';
-    char **items = (char **)dp_arena_array(arena, parts);
-    char *copy = dp_arena_strdup(arena, text);
-    if (!items || !copy)
-        return NULL;
-    char *saveptr = NULL;
-    for (char *item = strtok_r(copy, ",", &saveptr); item; item = strtok_r(NULL, ",", &saveptr))
-        items[(*count)++] = item;
-    return items;
-}
-
-static int s_run_count(dp_db_t *db, int statement, const char *const *params)
-{
-    PGresult *result = dp_db_run(db, statement, params);
-    if (!result)
-        return -1;
-    int rows = PQresultStatus(result) == PGRES_TUPLES_OK ? PQntuples(result)
-                                                         : atoi(PQcmdTuples(result));
-    PQclear(result);
-    return rows;
-}
-
 /* ---- submissions ---------------------------------------------------------------- */
 
 int intake_db_store_batch(dp_db_t *db, dp_arena_t *arena, const char *rows_json,
@@ -360,11 +321,11 @@ int intake_db_store_batch(dp_db_t *db, dp_arena_t *arena, const char *rows_json,
         one->inserted = strcmp(PQgetvalue(result, row, 5), "t") == 0;
         if (!one->inserted)
             continue;
-        one->id = s_int64(result, row, 1);
+        one->id = dp_db_int64(result, row, 1);
         snprintf(one->status, sizeof one->status, "%s", PQgetvalue(result, row, 2));
         one->suggested_areas =
-            s_split(arena, PQgetvalue(result, row, 3), &one->n_suggested_areas);
-        one->possible_duplicate_of = s_int64(result, row, 4);
+            dp_db_split_list(arena, PQgetvalue(result, row, 3), &one->n_suggested_areas);
+        one->possible_duplicate_of = dp_db_int64(result, row, 4);
     }
     PQclear(result);
 
@@ -382,7 +343,7 @@ int intake_db_store_batch(dp_db_t *db, dp_arena_t *arena, const char *rows_json,
         int ord = atoi(PQgetvalue(result, row, 0));
         if (ord < 0 || (size_t)ord >= count || stored[ord].inserted)
             continue;
-        stored[ord].id = s_int64(result, row, 1);
+        stored[ord].id = dp_db_int64(result, row, 1);
         snprintf(stored[ord].status, sizeof stored[ord].status, "%s", PQgetvalue(result, row, 2));
         snprintf(stored[ord].content_hash, sizeof stored[ord].content_hash, "%s",
                  PQgetvalue(result, row, 3));
@@ -412,10 +373,10 @@ int intake_db_link_duplicates(dp_db_t *db, const int64_t *ids, int64_t *links, s
     if (!result)
         return -1;
     for (int row = 0; row < PQntuples(result); row++) {
-        int64_t id = s_int64(result, row, 0);
+        int64_t id = dp_db_int64(result, row, 0);
         for (size_t i = 0; i < count; i++)
             if (ids[i] == id)
-                links[i] = s_int64(result, row, 1);
+                links[i] = dp_db_int64(result, row, 1);
     }
     PQclear(result);
     return 1;
@@ -424,7 +385,7 @@ int intake_db_link_duplicates(dp_db_t *db, const int64_t *ids, int64_t *links, s
 int intake_db_append_events(dp_db_t *db, const char *events_json)
 {
     const char *params[] = {events_json};
-    return s_run_count(db, APPEND_EVENTS, params) < 0 ? -1 : 1;
+    return dp_db_run_count(db, APPEND_EVENTS, params) < 0 ? -1 : 1;
 }
 
 int intake_db_append_event(dp_db_t *db, const char *event_type, int64_t enquiry_id,
@@ -444,31 +405,31 @@ static Dp__Enquiry *s_enquiry_from_row(dp_arena_t *arena, const PGresult *result
         return NULL;
     dp__enquiry__init(enquiry);
     int column = 0;
-    enquiry->id = s_int64(result, row, column++);
-    enquiry->source = s_value(arena, result, row, column++);
-    enquiry->idempotency_key = s_value(arena, result, row, column++);
-    enquiry->sender_name = s_value(arena, result, row, column++);
-    enquiry->email = s_value(arena, result, row, column++);
-    enquiry->organisation = s_value(arena, result, row, column++);
-    enquiry->country = s_value(arena, result, row, column++);
-    enquiry->kind = s_value(arena, result, row, column++);
-    enquiry->subject = s_value(arena, result, row, column++);
-    enquiry->body = s_value(arena, result, row, column++);
-    enquiry->language = s_value(arena, result, row, column++);
-    enquiry->areas = s_split(arena, PQgetvalue(result, row, column++), &enquiry->n_areas);
-    enquiry->received_at = s_value(arena, result, row, column++);
-    enquiry->stored_at = s_value(arena, result, row, column++);
+    enquiry->id = dp_db_int64(result, row, column++);
+    enquiry->source = dp_db_text(arena, result, row, column++);
+    enquiry->idempotency_key = dp_db_text(arena, result, row, column++);
+    enquiry->sender_name = dp_db_text(arena, result, row, column++);
+    enquiry->email = dp_db_text(arena, result, row, column++);
+    enquiry->organisation = dp_db_text(arena, result, row, column++);
+    enquiry->country = dp_db_text(arena, result, row, column++);
+    enquiry->kind = dp_db_text(arena, result, row, column++);
+    enquiry->subject = dp_db_text(arena, result, row, column++);
+    enquiry->body = dp_db_text(arena, result, row, column++);
+    enquiry->language = dp_db_text(arena, result, row, column++);
+    enquiry->areas = dp_db_split_list(arena, PQgetvalue(result, row, column++), &enquiry->n_areas);
+    enquiry->received_at = dp_db_text(arena, result, row, column++);
+    enquiry->stored_at = dp_db_text(arena, result, row, column++);
     enquiry->status = intake_status_value(PQgetvalue(result, row, column++));
-    enquiry->partner_id = s_int64(result, row, column++);
-    enquiry->partner_slug = s_value(arena, result, row, column++);
+    enquiry->partner_id = dp_db_int64(result, row, column++);
+    enquiry->partner_slug = dp_db_text(arena, result, row, column++);
     enquiry->suggested_areas =
-        s_split(arena, PQgetvalue(result, row, column++), &enquiry->n_suggested_areas);
-    enquiry->possible_duplicate_of = s_int64(result, row, column++);
-    enquiry->quarantine_reason = s_value(arena, result, row, column++);
-    enquiry->assignee = s_value(arena, result, row, column++);
-    enquiry->due_on = s_value(arena, result, row, column++);
-    enquiry->first_response_at = s_value(arena, result, row, column++);
-    enquiry->resolved_at = s_value(arena, result, row, column++);
+        dp_db_split_list(arena, PQgetvalue(result, row, column++), &enquiry->n_suggested_areas);
+    enquiry->possible_duplicate_of = dp_db_int64(result, row, column++);
+    enquiry->quarantine_reason = dp_db_text(arena, result, row, column++);
+    enquiry->assignee = dp_db_text(arena, result, row, column++);
+    enquiry->due_on = dp_db_text(arena, result, row, column++);
+    enquiry->first_response_at = dp_db_text(arena, result, row, column++);
+    enquiry->resolved_at = dp_db_text(arena, result, row, column++);
     return enquiry;
 }
 
@@ -489,9 +450,9 @@ static int s_load_history(dp_db_t *db, dp_arena_t *arena, Dp__Enquiry *enquiry)
         dp__enquiry_transition__init(step);
         step->from_status = intake_status_value(PQgetvalue(result, row, 0));
         step->to_status = intake_status_value(PQgetvalue(result, row, 1));
-        step->actor = s_value(arena, result, row, 2);
-        step->at = s_value(arena, result, row, 3);
-        step->note = s_value(arena, result, row, 4);
+        step->actor = dp_db_text(arena, result, row, 2);
+        step->at = dp_db_text(arena, result, row, 3);
+        step->note = dp_db_text(arena, result, row, 4);
         enquiry->history[enquiry->n_history++] = step;
     }
     PQclear(result);
@@ -505,10 +466,10 @@ static int s_load_history(dp_db_t *db, dp_arena_t *arena, Dp__Enquiry *enquiry)
         if (!note)
             break;
         dp__enquiry_note__init(note);
-        note->id = s_int64(result, row, 0);
-        note->actor = s_value(arena, result, row, 1);
-        note->at = s_value(arena, result, row, 2);
-        note->text = s_value(arena, result, row, 3);
+        note->id = dp_db_int64(result, row, 0);
+        note->actor = dp_db_text(arena, result, row, 1);
+        note->at = dp_db_text(arena, result, row, 2);
+        note->text = dp_db_text(arena, result, row, 3);
         enquiry->notes[enquiry->n_notes++] = note;
     }
     PQclear(result);
@@ -591,7 +552,7 @@ int intake_db_move(dp_db_t *db, int64_t id, const char *from, const char *to,
     char id_text[24];
     s_id_text(id_text, id);
     const char *params[] = {id_text, to, assignee, from, actor, note ? note : ""};
-    return s_run_count(db, MOVE_ENQUIRY, params) == 1 ? 1 : -1;
+    return dp_db_run_count(db, MOVE_ENQUIRY, params) == 1 ? 1 : -1;
 }
 
 int intake_db_add_note(dp_db_t *db, dp_arena_t *arena, int64_t id, const char *actor,
@@ -606,8 +567,8 @@ int intake_db_add_note(dp_db_t *db, dp_arena_t *arena, int64_t id, const char *a
     *note = dp_arena_alloc(arena, sizeof **note);
     if (*note) {
         dp__enquiry_note__init(*note);
-        (*note)->id = s_int64(result, 0, 0);
-        (*note)->at = s_value(arena, result, 0, 1);
+        (*note)->id = dp_db_int64(result, 0, 0);
+        (*note)->at = dp_db_text(arena, result, 0, 1);
         (*note)->actor = dp_arena_strdup(arena, actor);
         (*note)->text = dp_arena_strdup(arena, text);
     }
@@ -630,9 +591,9 @@ int intake_db_list_rules(dp_db_t *db, dp_arena_t *arena, Dp__TriageRule ***rules
         if (!rule)
             break;
         dp__triage_rule__init(rule);
-        rule->id = s_int64(result, row, 0);
-        rule->keyword = s_value(arena, result, row, 1);
-        rule->area = s_value(arena, result, row, 2);
+        rule->id = dp_db_int64(result, row, 0);
+        rule->keyword = dp_db_text(arena, result, row, 1);
+        rule->area = dp_db_text(arena, result, row, 2);
         (*rules)[(*count)++] = rule;
     }
     PQclear(result);
@@ -647,7 +608,7 @@ int intake_db_add_rule(dp_db_t *db, const char *keyword, const char *area, int64
         return -1;
     int added = PQntuples(result) == 1;
     if (added)
-        *id = s_int64(result, 0, 0);
+        *id = dp_db_int64(result, 0, 0);
     PQclear(result);
     return added;
 }
@@ -657,7 +618,7 @@ int intake_db_remove_rule(dp_db_t *db, int64_t id)
     char id_text[24];
     s_id_text(id_text, id);
     const char *params[] = {id_text};
-    return s_run_count(db, DELETE_RULE, params);
+    return dp_db_run_count(db, DELETE_RULE, params);
 }
 
 int intake_db_list_kinds(dp_db_t *db, dp_arena_t *arena, Dp__EnquiryKind ***kinds, size_t *count)
@@ -673,8 +634,8 @@ int intake_db_list_kinds(dp_db_t *db, dp_arena_t *arena, Dp__EnquiryKind ***kind
         if (!kind)
             break;
         dp__enquiry_kind__init(kind);
-        kind->slug = s_value(arena, result, row, 0);
-        kind->label = s_value(arena, result, row, 1);
+        kind->slug = dp_db_text(arena, result, row, 0);
+        kind->label = dp_db_text(arena, result, row, 1);
         (*kinds)[(*count)++] = kind;
     }
     PQclear(result);
@@ -684,7 +645,7 @@ int intake_db_list_kinds(dp_db_t *db, dp_arena_t *arena, Dp__EnquiryKind ***kind
 int intake_db_add_kind(dp_db_t *db, const char *slug, const char *label)
 {
     const char *params[] = {slug, label};
-    return s_run_count(db, INSERT_KIND, params);
+    return dp_db_run_count(db, INSERT_KIND, params);
 }
 
 /* ---- data protection ---------------------------------------------------------------- */
@@ -727,13 +688,13 @@ int intake_db_retention(dp_db_t *db, int months, bool dry_run, char cutoff[32])
 int intake_db_add_tombstone(dp_db_t *db, const char *subject_key)
 {
     const char *params[] = {subject_key};
-    return s_run_count(db, ADD_TOMBSTONE, params) < 0 ? -1 : 1;
+    return dp_db_run_count(db, ADD_TOMBSTONE, params) < 0 ? -1 : 1;
 }
 
 int intake_db_is_tombstoned(dp_db_t *db, const char *subject_key)
 {
     const char *params[] = {subject_key};
-    return s_run_count(db, IS_TOMBSTONED, params);
+    return dp_db_run_count(db, IS_TOMBSTONED, params);
 }
 
 int intake_db_subject_enquiries(dp_db_t *db, dp_arena_t *arena, const char *subject_key,
@@ -746,7 +707,7 @@ int intake_db_subject_enquiries(dp_db_t *db, dp_arena_t *arena, const char *subj
     *count = (size_t)PQntuples(result);
     *ids = dp_arena_alloc(arena, sizeof **ids * (*count ? *count : 1));
     for (size_t i = 0; *ids && i < *count; i++)
-        (*ids)[i] = s_int64(result, (int)i, 0);
+        (*ids)[i] = dp_db_int64(result, (int)i, 0);
     PQclear(result);
     return *ids ? 1 : -1;
 }
@@ -755,49 +716,25 @@ int intake_db_audit(dp_db_t *db, const char *actor, const char *action, const ch
                     const char *detail)
 {
     const char *params[] = {actor, action, subject_key ? subject_key : "", detail ? detail : ""};
-    return s_run_count(db, AUDIT_INSERT, params) < 0 ? -1 : 1;
+    return dp_db_run_count(db, AUDIT_INSERT, params) < 0 ? -1 : 1;
 }
 
 int intake_db_list_audit(dp_db_t *db, dp_arena_t *arena, const char *subject_key, int limit,
-                         void ***entries, size_t *count)
+                    void ***entries, size_t *count)
 {
     char limit_text[24];
-    s_id_text(limit_text, limit);
+    snprintf(limit_text, sizeof limit_text, "%d", limit);
     const char *params[] = {subject_key, limit_text};
     PGresult *result = dp_db_run(db, AUDIT_LIST, params);
-    if (!result)
-        return -1;
-    int rows = PQntuples(result);
-    *count = 0;
-    *entries = dp_arena_array(arena, (size_t)rows);
-    for (int row = 0; *entries && row < rows; row++) {
-        Dp__AuditEntry *entry = dp_arena_alloc(arena, sizeof *entry);
-        if (!entry)
-            break;
-        dp__audit_entry__init(entry);
-        entry->id = s_int64(result, row, 0);
-        entry->at = s_value(arena, result, row, 1);
-        entry->actor = s_value(arena, result, row, 2);
-        entry->action = s_value(arena, result, row, 3);
-        entry->subject_key = s_value(arena, result, row, 4);
-        entry->detail = s_value(arena, result, row, 5);
-        entry->service = "intake";
-        (*entries)[(*count)++] = entry;
-    }
-    PQclear(result);
-    return *count == (size_t)rows ? 1 : -1;
+    return result ? dp_privacy_audit_entries(arena, result, "intake", (Dp__AuditEntry ***)entries, count)
+                  : -1;
 }
 
-PGresult *intake_db_backfill_select(dp_db_t *db)
+int intake_db_backfill(dp_db_t *db, const char *secret)
 {
-    return dp_db_run(db, BACKFILL_SELECT, NULL);
+    return dp_privacy_backfill(db, BACKFILL_SELECT, BACKFILL_UPDATE, secret);
 }
 
-int intake_db_backfill_update(dp_db_t *db, const char *rows_json)
-{
-    const char *params[] = {rows_json};
-    return s_run_count(db, BACKFILL_UPDATE, params) < 0 ? -1 : 1;
-}
 
 int intake_db_subject_key_of(dp_db_t *db, int64_t id, char key[65])
 {

@@ -80,9 +80,8 @@ int intake_db_audit(dp_db_t *db, const char *actor, const char *action, const ch
                     const char *detail);
 int intake_db_list_audit(dp_db_t *db, dp_arena_t *arena, const char *subject_key, int limit,
                          void ***entries, size_t *count);
-/* Rows stored before keyed hashes existed: up to 500 (id, email) at a time. */
-PGresult *intake_db_backfill_select(dp_db_t *db);
-int intake_db_backfill_update(dp_db_t *db, const char *rows_json);
+/* Gives keyed hashes to rows stored before they existed. */
+int intake_db_backfill(dp_db_t *db, const char *secret);
 /* The keyed hash of an enquiry's sender ("" when not known). */
 int intake_db_subject_key_of(dp_db_t *db, int64_t id, char key[65]);
 

@@ -20,8 +20,7 @@ enum { MAX_ACTOR_BYTES = 100, DEFAULT_AUDIT = 100, MAX_AUDIT = 1000 };
 
 const char *intake_who(const dp_reply_t *reply, const char *given)
 {
-    const char *caller = dp_reply_caller(reply);
-    return *caller ? caller : (given && *given ? given : "unknown");
+    return dp_privacy_who(reply, given);
 }
 
 int intake_audit(intake_t *intake, const char *actor, const char *action, const char *subject_key,
@@ -33,20 +32,6 @@ int intake_audit(intake_t *intake, const char *actor, const char *action, const 
     vsnprintf(detail, sizeof detail, format, args);
     va_end(args);
     return intake_db_audit(intake->db, actor, action, subject_key, detail);
-}
-
-static bool s_check_email(dp_reply_t *reply, const char *email, const char *actor)
-{
-    if (!dp_valid_email(email)) {
-        dp_reply_error(reply, INVALID, "email", "email must be an address such as name@example.org");
-        return false;
-    }
-    if (!dp_valid_text(actor, MAX_ACTOR_BYTES)) {
-        dp_reply_error(reply, INVALID, "actor", "actor must be text of at most %d bytes",
-                       MAX_ACTOR_BYTES);
-        return false;
-    }
-    return true;
 }
 
 static int s_privacy_event(dp_db_t *db, const char *subject_key, uint32_t erased,
@@ -88,7 +73,7 @@ void intake_erase(void *state, const ProtobufCMessage *message, dp_reply_t *repl
 {
     intake_t *intake = state;
     const Dp__ErasePersonalDataRequest *request = (const Dp__ErasePersonalDataRequest *)message;
-    if (!s_check_email(reply, request->email, request->actor))
+    if (!dp_privacy_check_request(reply, request->email, request->actor))
         return;
     if (!dp_valid_text(request->reason, 500)) {
         dp_reply_error(reply, INVALID, "reason", "reason must be text of at most 500 bytes");
@@ -113,7 +98,7 @@ void intake_export(void *state, const ProtobufCMessage *message, dp_reply_t *rep
 {
     intake_t *intake = state;
     const Dp__ExportPersonalDataRequest *request = (const Dp__ExportPersonalDataRequest *)message;
-    if (!s_check_email(reply, request->email, request->actor))
+    if (!dp_privacy_check_request(reply, request->email, request->actor))
         return;
     char key[DP_PRIVACY_KEY_HEX];
     dp_privacy_subject_key(intake->privacy_key, request->email, key);
@@ -214,33 +199,6 @@ void intake_list_audit(void *state, const ProtobufCMessage *message, dp_reply_t 
 
 /* ---- the scheduled job ------------------------------------------------------------------ */
 
-/* Gives keyed hashes to rows stored before they existed. */
-static void s_backfill(intake_t *intake)
-{
-    for (int round = 0; round < 20; round++) {
-        PGresult *result = intake_db_backfill_select(intake->db);
-        if (!result)
-            return;
-        int rows = PQntuples(result);
-        json_t *updates = json_array();
-        for (int row = 0; updates && row < rows; row++) {
-            char key[DP_PRIVACY_KEY_HEX];
-            dp_privacy_subject_key(intake->privacy_key, PQgetvalue(result, row, 1), key);
-            json_array_append_new(updates,
-                                  json_pack("{s:I, s:s}", "id",
-                                            (json_int_t)strtoll(PQgetvalue(result, row, 0), NULL, 10),
-                                            "key", key));
-        }
-        PQclear(result);
-        char *text = updates && rows ? json_dumps(updates, JSON_COMPACT) : NULL;
-        json_decref(updates);
-        int outcome = text ? intake_db_backfill_update(intake->db, text) : -1;
-        free(text);
-        if (rows < 500 || outcome < 0)
-            return;
-    }
-}
-
 static dp_txn_outcome_t s_tombstones_body(dp_db_t *db, void *arg)
 {
     int *count = arg;
@@ -258,7 +216,7 @@ void intake_privacy_job(intake_t *intake)
 {
     if (!dp_db_is_connected(intake->db) && !dp_db_check(intake->db))
         return;
-    s_backfill(intake);
+    intake_db_backfill(intake->db, intake->privacy_key);
     int reapplied = 0;
     if (dp_db_transaction(intake->db, s_tombstones_body, &reapplied) == 0 && reapplied > 0)
         dp_warning("privacy: %d enquiries of erased people found again and erased", reapplied);

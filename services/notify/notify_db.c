@@ -237,27 +237,6 @@ static void s_number(char buffer[24], uint64_t value)
     snprintf(buffer, 24, "%" PRIu64, value);
 }
 
-static char *s_value(dp_arena_t *arena, const PGresult *result, int row, int column)
-{
-    return dp_arena_strdup(arena, PQgetvalue(result, row, column));
-}
-
-static uint64_t s_uint64(const PGresult *result, int row, int column)
-{
-    return strtoull(PQgetvalue(result, row, column), NULL, 10);
-}
-
-static int s_run_count(dp_db_t *db, int statement, const char *const *params)
-{
-    PGresult *result = dp_db_run(db, statement, params);
-    if (!result)
-        return -1;
-    int rows = PQresultStatus(result) == PGRES_TUPLES_OK ? PQntuples(result)
-                                                         : atoi(PQcmdTuples(result));
-    PQclear(result);
-    return rows;
-}
-
 /* An event from EVENT_COLUMNS starting at `column`. */
 static Dp__Event *s_event(dp_arena_t *arena, const PGresult *result, int row, int column)
 {
@@ -265,10 +244,10 @@ static Dp__Event *s_event(dp_arena_t *arena, const PGresult *result, int row, in
     if (!event)
         return NULL;
     dp__event__init(event);
-    event->seq = s_uint64(result, row, column);
-    event->type = s_value(arena, result, row, column + 1);
-    event->aggregate_type = s_value(arena, result, row, column + 2);
-    event->aggregate_id = s_value(arena, result, row, column + 3);
+    event->seq = dp_db_uint64(result, row, column);
+    event->type = dp_db_text(arena, result, row, column + 1);
+    event->aggregate_type = dp_db_text(arena, result, row, column + 2);
+    event->aggregate_id = dp_db_text(arena, result, row, column + 3);
     size_t size = 0;
     unsigned char *payload =
         PQunescapeBytea((const unsigned char *)PQgetvalue(result, row, column + 4), &size);
@@ -279,8 +258,8 @@ static Dp__Event *s_event(dp_arena_t *arena, const PGresult *result, int row, in
         memcpy(event->payload.data, payload, size);
     event->payload.len = size;
     PQfreemem(payload);
-    event->occurred_at = s_value(arena, result, row, column + 5);
-    event->origin = s_value(arena, result, row, column + 6);
+    event->occurred_at = dp_db_text(arena, result, row, column + 5);
+    event->origin = dp_db_text(arena, result, row, column + 6);
     return event->payload.data ? event : NULL;
 }
 
@@ -327,7 +306,7 @@ uint64_t notify_db_latest_seq(dp_db_t *db, int *failed)
     *failed = result == NULL;
     if (!result)
         return 0;
-    uint64_t latest = s_uint64(result, 0, 0);
+    uint64_t latest = dp_db_uint64(result, 0, 0);
     PQclear(result);
     return latest;
 }
@@ -364,19 +343,19 @@ static Dp__Consumer *s_consumer(dp_arena_t *arena, const PGresult *result, int r
     if (!consumer)
         return NULL;
     dp__consumer__init(consumer);
-    consumer->name = s_value(arena, result, row, 0);
-    consumer->topic_prefix = s_value(arena, result, row, 1);
-    consumer->acked_seq = s_uint64(result, row, 2);
-    consumer->delivered_seq = s_uint64(result, row, 3);
-    consumer->latest_seq = s_uint64(result, row, 4);
+    consumer->name = dp_db_text(arena, result, row, 0);
+    consumer->topic_prefix = dp_db_text(arena, result, row, 1);
+    consumer->acked_seq = dp_db_uint64(result, row, 2);
+    consumer->delivered_seq = dp_db_uint64(result, row, 3);
+    consumer->latest_seq = dp_db_uint64(result, row, 4);
     consumer->lag = consumer->latest_seq > consumer->acked_seq
                         ? consumer->latest_seq - consumer->acked_seq
                         : 0;
-    consumer->in_flight = (uint32_t)s_uint64(result, row, 5);
-    consumer->parked = (uint32_t)s_uint64(result, row, 6);
-    consumer->ack_timeout_ms = (uint32_t)s_uint64(result, row, 7);
-    consumer->max_attempts = (uint32_t)s_uint64(result, row, 8);
-    consumer->created_at = s_value(arena, result, row, 9);
+    consumer->in_flight = (uint32_t)dp_db_uint64(result, row, 5);
+    consumer->parked = (uint32_t)dp_db_uint64(result, row, 6);
+    consumer->ack_timeout_ms = (uint32_t)dp_db_uint64(result, row, 7);
+    consumer->max_attempts = (uint32_t)dp_db_uint64(result, row, 8);
+    consumer->created_at = dp_db_text(arena, result, row, 9);
     return consumer;
 }
 
@@ -388,7 +367,7 @@ int notify_db_create_consumer(dp_db_t *db, const Dp__CreateConsumerRequest *requ
     s_number(timeout, ack_timeout_ms);
     s_number(attempts, max_attempts);
     const char *params[] = {request->name, request->topic_prefix, start, timeout, attempts};
-    return s_run_count(db, CREATE_CONSUMER, params);
+    return dp_db_run_count(db, CREATE_CONSUMER, params);
 }
 
 int notify_db_load_consumer(dp_db_t *db, dp_arena_t *arena, const char *name, bool lock,
@@ -426,7 +405,7 @@ int notify_db_list_consumers(dp_db_t *db, dp_arena_t *arena, Dp__Consumer ***con
 int notify_db_delete_consumer(dp_db_t *db, const char *name)
 {
     const char *params[] = {name};
-    return s_run_count(db, DELETE_CONSUMER, params);
+    return dp_db_run_count(db, DELETE_CONSUMER, params);
 }
 
 /* Appends the deliveries of a result (events followed by the attempt). */
@@ -442,7 +421,7 @@ static int s_add_deliveries(dp_arena_t *arena, PGresult *result, Dp__Delivery **
         }
         dp__delivery__init(delivery);
         delivery->event = event;
-        delivery->attempt = (uint32_t)s_uint64(result, row, EVENT_COLUMN_COUNT);
+        delivery->attempt = (uint32_t)dp_db_uint64(result, row, EVENT_COLUMN_COUNT);
         deliveries[(*count)++] = delivery;
     }
     PQclear(result);
@@ -461,7 +440,7 @@ int notify_db_fetch(dp_db_t *db, dp_arena_t *arena, const Dp__Consumer *consumer
     if (!*deliveries)
         return -1;
     const char *park_params[] = {consumer->name, attempts, timeout};
-    if (s_run_count(db, PARK_EXPIRED, park_params) < 0)
+    if (dp_db_run_count(db, PARK_EXPIRED, park_params) < 0)
         return -1;
     const char *again_params[] = {consumer->name, timeout, limit};
     PGresult *result = dp_db_run(db, REDELIVER, again_params);
@@ -493,7 +472,7 @@ int notify_db_fetch(dp_db_t *db, dp_arena_t *arena, const Dp__Consumer *consumer
     char cursor_text[24];
     s_number(cursor_text, cursor);
     const char *advance_params[] = {consumer->name, cursor_text};
-    return s_run_count(db, ADVANCE_CONSUMER, advance_params) < 0 ? -1 : 1;
+    return dp_db_run_count(db, ADVANCE_CONSUMER, advance_params) < 0 ? -1 : 1;
 }
 
 int notify_db_ack(dp_db_t *db, const char *consumer, uint64_t up_to_seq)
@@ -501,7 +480,7 @@ int notify_db_ack(dp_db_t *db, const char *consumer, uint64_t up_to_seq)
     char seq[24];
     s_number(seq, up_to_seq);
     const char *params[] = {consumer, seq};
-    return s_run_count(db, ACK, params);
+    return dp_db_run_count(db, ACK, params);
 }
 
 int notify_db_list_parked(dp_db_t *db, dp_arena_t *arena, const char *consumer, int limit,
@@ -522,11 +501,11 @@ int notify_db_list_parked(dp_db_t *db, dp_arena_t *arena, const char *consumer, 
         if (!event)
             break;
         dp__parked_event__init(one);
-        one->consumer = s_value(arena, result, row, 0);
+        one->consumer = dp_db_text(arena, result, row, 0);
         one->event = event;
-        one->attempts = (uint32_t)s_uint64(result, row, 1 + EVENT_COLUMN_COUNT);
-        one->parked_at = s_value(arena, result, row, 2 + EVENT_COLUMN_COUNT);
-        one->last_error = s_value(arena, result, row, 3 + EVENT_COLUMN_COUNT);
+        one->attempts = (uint32_t)dp_db_uint64(result, row, 1 + EVENT_COLUMN_COUNT);
+        one->parked_at = dp_db_text(arena, result, row, 2 + EVENT_COLUMN_COUNT);
+        one->last_error = dp_db_text(arena, result, row, 3 + EVENT_COLUMN_COUNT);
         (*parked)[(*count)++] = one;
     }
     PQclear(result);
@@ -539,7 +518,7 @@ int notify_db_replay_parked(dp_db_t *db, const char *consumer, uint64_t seq)
     s_number(seq_text, seq);
     const char *params[] = {consumer, seq_text};
     bool webhook = strncmp(consumer, "webhook:", 8) == 0;
-    return s_run_count(db, webhook ? REPLAY_PARKED_WEBHOOK : REPLAY_PARKED_CONSUMER, params);
+    return dp_db_run_count(db, webhook ? REPLAY_PARKED_WEBHOOK : REPLAY_PARKED_CONSUMER, params);
 }
 
 /* ---- webhooks -------------------------------------------------------------------------- */
@@ -555,7 +534,7 @@ int notify_db_add_webhook(dp_db_t *db, dp_arena_t *arena, const Dp__AddWebhookRe
     if (*webhook) {
         dp__webhook__init(*webhook);
         (*webhook)->id = strtoll(PQgetvalue(result, 0, 0), NULL, 10);
-        (*webhook)->created_at = s_value(arena, result, 0, 1);
+        (*webhook)->created_at = dp_db_text(arena, result, 0, 1);
         (*webhook)->url = dp_arena_strdup(arena, request->url);
         (*webhook)->topic_prefix = dp_arena_strdup(arena, request->topic_prefix);
     }
@@ -578,12 +557,12 @@ int notify_db_list_webhooks(dp_db_t *db, dp_arena_t *arena, Dp__Webhook ***webho
             break;
         dp__webhook__init(webhook);
         webhook->id = strtoll(PQgetvalue(result, row, 0), NULL, 10);
-        webhook->url = s_value(arena, result, row, 1);
-        webhook->topic_prefix = s_value(arena, result, row, 2);
-        webhook->created_at = s_value(arena, result, row, 3);
-        webhook->pending = (uint32_t)s_uint64(result, row, 4);
-        webhook->parked = (uint32_t)s_uint64(result, row, 5);
-        webhook->delivered_seq = s_uint64(result, row, 6);
+        webhook->url = dp_db_text(arena, result, row, 1);
+        webhook->topic_prefix = dp_db_text(arena, result, row, 2);
+        webhook->created_at = dp_db_text(arena, result, row, 3);
+        webhook->pending = (uint32_t)dp_db_uint64(result, row, 4);
+        webhook->parked = (uint32_t)dp_db_uint64(result, row, 5);
+        webhook->delivered_seq = dp_db_uint64(result, row, 6);
         (*webhooks)[(*count)++] = webhook;
     }
     PQclear(result);
@@ -595,7 +574,7 @@ int notify_db_remove_webhook(dp_db_t *db, int64_t id)
     char id_text[24];
     s_number(id_text, (uint64_t)id);
     const char *params[] = {id_text};
-    return s_run_count(db, REMOVE_WEBHOOK, params);
+    return dp_db_run_count(db, REMOVE_WEBHOOK, params);
 }
 
 int notify_db_claim_webhook_jobs(dp_db_t *db, dp_arena_t *arena, int limit, int lease_ms,
@@ -617,8 +596,8 @@ int notify_db_claim_webhook_jobs(dp_db_t *db, dp_arena_t *arena, int limit, int 
         if (!job->event)
             break;
         job->webhook_id = strtoll(PQgetvalue(result, row, EVENT_COLUMN_COUNT), NULL, 10);
-        job->url = s_value(arena, result, row, EVENT_COLUMN_COUNT + 1);
-        job->secret = s_value(arena, result, row, EVENT_COLUMN_COUNT + 2);
+        job->url = dp_db_text(arena, result, row, EVENT_COLUMN_COUNT + 1);
+        job->secret = dp_db_text(arena, result, row, EVENT_COLUMN_COUNT + 2);
         job->attempts = atoi(PQgetvalue(result, row, EVENT_COLUMN_COUNT + 3));
         (*count)++;
     }
@@ -636,5 +615,5 @@ int notify_db_finish_webhook_job(dp_db_t *db, const notify_hook_job_t *job, bool
     s_number(backoff, (uint64_t)backoff_ms);
     const char *params[] = {id, seq, delivered ? "true" : "false", error ? error : "", attempts,
                             backoff};
-    return s_run_count(db, FINISH_WEBHOOK_JOB, params) < 0 ? -1 : 1;
+    return dp_db_run_count(db, FINISH_WEBHOOK_JOB, params) < 0 ? -1 : 1;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dp_codec.h"
+#include "dp_privacy.h"
 #include "privacy.pb-c.h"
 
 /* Statement indexes, in the order of the table below. */
@@ -369,47 +370,6 @@ static char *s_array_literal(dp_arena_t *arena, char **values, size_t count)
     return literal;
 }
 
-/* Runs a statement and returns how many rows it touched or returned, or -1. */
-static int s_run_count(dp_db_t *db, int statement, const char *const *params)
-{
-    PGresult *result = dp_db_run(db, statement, params);
-    if (!result)
-        return -1;
-    int rows = PQresultStatus(result) == PGRES_TUPLES_OK ? PQntuples(result)
-                                                         : atoi(PQcmdTuples(result));
-    PQclear(result);
-    return rows;
-}
-
-static char *s_value(dp_arena_t *arena, const PGresult *result, int row, int column)
-{
-    return dp_arena_strdup(arena, PQgetvalue(result, row, column));
-}
-
-static int64_t s_int64(const PGresult *result, int row, int column)
-{
-    return strtoll(PQgetvalue(result, row, column), NULL, 10);
-}
-
-/* Splits "a,b,c" into an arena array. */
-static char **s_split(dp_arena_t *arena, const char *text, size_t *count)
-{
-    *count = 0;
-    if (!*text)
-        return NULL;
-    size_t parts = 1;
-    for (const char *p = text; *p; p++)
-        parts += *p == ',';
-    char **items = (char **)dp_arena_array(arena, parts);
-    char *copy = dp_arena_strdup(arena, text);
-    if (!items || !copy)
-        return NULL;
-    char *saveptr = NULL;
-    for (char *item = strtok_r(copy, ",", &saveptr); item; item = strtok_r(NULL, ",", &saveptr))
-        items[(*count)++] = item;
-    return items;
-}
-
 /* Fills names, valid_to and former_names from the json_agg column. */
 static void s_fill_names(dp_arena_t *arena, Dp__Partner *partner, const char *json_text)
 {
@@ -460,24 +420,24 @@ static Dp__Partner *s_partner_from_row(dp_arena_t *arena, const PGresult *result
     if (!partner)
         return NULL;
     dp__partner__init(partner);
-    partner->id = s_int64(result, row, COL_ID);
-    partner->slug = s_value(arena, result, row, COL_SLUG);
+    partner->id = dp_db_int64(result, row, COL_ID);
+    partner->slug = dp_db_text(arena, result, row, COL_SLUG);
     partner->kind = s_kind_value(PQgetvalue(result, row, COL_KIND));
-    partner->website = s_value(arena, result, row, COL_WEBSITE);
-    partner->joined_on = s_value(arena, result, row, COL_JOINED_ON);
+    partner->website = dp_db_text(arena, result, row, COL_WEBSITE);
+    partner->joined_on = dp_db_text(arena, result, row, COL_JOINED_ON);
     partner->joined_precision = s_precision_value(PQgetvalue(result, row, COL_PRECISION));
-    partner->instrument = s_value(arena, result, row, COL_INSTRUMENT);
+    partner->instrument = dp_db_text(arena, result, row, COL_INSTRUMENT);
     partner->status = strcmp(PQgetvalue(result, row, COL_STATUS), "withdrawn") == 0
                           ? DP__PARTNER_STATUS__PARTNER_STATUS_WITHDRAWN
                           : DP__PARTNER_STATUS__PARTNER_STATUS_ACTIVE;
-    partner->withdrawn_on = s_value(arena, result, row, COL_WITHDRAWN_ON);
-    partner->note = s_value(arena, result, row, COL_NOTE);
-    partner->version = s_int64(result, row, COL_VERSION);
-    partner->domains = s_split(arena, PQgetvalue(result, row, COL_DOMAINS), &partner->n_domains);
-    partner->areas = s_split(arena, PQgetvalue(result, row, COL_AREAS), &partner->n_areas);
+    partner->withdrawn_on = dp_db_text(arena, result, row, COL_WITHDRAWN_ON);
+    partner->note = dp_db_text(arena, result, row, COL_NOTE);
+    partner->version = dp_db_int64(result, row, COL_VERSION);
+    partner->domains = dp_db_split_list(arena, PQgetvalue(result, row, COL_DOMAINS), &partner->n_domains);
+    partner->areas = dp_db_split_list(arena, PQgetvalue(result, row, COL_AREAS), &partner->n_areas);
     partner->former_names = "";
     s_fill_names(arena, partner, PQgetvalue(result, row, COL_NAMES));
-    partner->name = s_value(arena, result, row, COL_NAME_IN_FORCE);
+    partner->name = dp_db_text(arena, result, row, COL_NAME_IN_FORCE);
     partner->membership = (Dp__Membership)atoi(PQgetvalue(result, row, COL_MEMBERSHIP));
     return partner;
 }
@@ -501,8 +461,8 @@ int registry_db_lock_partner(dp_db_t *db, const Dp__PartnerRef *ref, registry_pa
         return -1;
     int found = PQntuples(result) == 1;
     if (found) {
-        key->id = s_int64(result, 0, 0);
-        key->version = s_int64(result, 0, 1);
+        key->id = dp_db_int64(result, 0, 0);
+        key->version = dp_db_int64(result, 0, 1);
         snprintf(key->status, sizeof key->status, "%s", PQgetvalue(result, 0, 2));
         snprintf(key->joined_on, sizeof key->joined_on, "%s", PQgetvalue(result, 0, 3));
     }
@@ -520,7 +480,7 @@ int registry_db_find_partner(dp_db_t *db, const Dp__PartnerRef *ref, int64_t *id
         return -1;
     int found = PQntuples(result) == 1;
     if (found)
-        *id_out = s_int64(result, 0, 0);
+        *id_out = dp_db_int64(result, 0, 0);
     PQclear(result);
     return found;
 }
@@ -540,10 +500,10 @@ static int s_load_contacts(dp_db_t *db, dp_arena_t *arena, Dp__Partner *partner)
         if (!contact)
             break;
         dp__contact__init(contact);
-        contact->id = s_int64(result, row, 0);
-        contact->name = s_value(arena, result, row, 1);
-        contact->role = s_value(arena, result, row, 2);
-        contact->email = s_value(arena, result, row, 3);
+        contact->id = dp_db_int64(result, row, 0);
+        contact->name = dp_db_text(arena, result, row, 1);
+        contact->role = dp_db_text(arena, result, row, 2);
+        contact->email = dp_db_text(arena, result, row, 3);
         partner->contacts[partner->n_contacts++] = contact;
     }
     PQclear(result);
@@ -610,7 +570,7 @@ int registry_db_insert_partner(dp_db_t *db, const char *slug,
     PGresult *result = dp_db_run(db, INSERT_PARTNER, params);
     if (!result)
         return -1;
-    *id = s_int64(result, 0, 0);
+    *id = dp_db_int64(result, 0, 0);
     PQclear(result);
     return 1;
 }
@@ -621,10 +581,10 @@ int registry_db_update_partner(dp_db_t *db, int64_t id, const registry_partner_f
     s_format_id(id_text, id);
     const char *params[] = {id_text,           fields->kind,       fields->website, fields->joined_on,
                             fields->precision, fields->instrument, fields->note};
-    if (s_run_count(db, UPDATE_PARTNER, params) < 0)
+    if (dp_db_run_count(db, UPDATE_PARTNER, params) < 0)
         return -1;
     const char *align_params[] = {id_text};
-    if (fields->joined_on && s_run_count(db, ALIGN_FIRST_NAME, align_params) < 0)
+    if (fields->joined_on && dp_db_run_count(db, ALIGN_FIRST_NAME, align_params) < 0)
         return -1;
     return 1;
 }
@@ -635,7 +595,7 @@ int registry_db_withdraw_partner(dp_db_t *db, int64_t id, const char *withdrawn_
     char id_text[24];
     s_format_id(id_text, id);
     const char *params[] = {id_text, withdrawn_on, note ? note : ""};
-    return s_run_count(db, WITHDRAW_PARTNER, params) < 0 ? -1 : 1;
+    return dp_db_run_count(db, WITHDRAW_PARTNER, params) < 0 ? -1 : 1;
 }
 
 int registry_db_touch_partner(dp_db_t *db, int64_t id)
@@ -643,7 +603,7 @@ int registry_db_touch_partner(dp_db_t *db, int64_t id)
     char id_text[24];
     s_format_id(id_text, id);
     const char *params[] = {id_text};
-    return s_run_count(db, TOUCH_PARTNER, params) < 0 ? -1 : 1;
+    return dp_db_run_count(db, TOUCH_PARTNER, params) < 0 ? -1 : 1;
 }
 
 int registry_db_add_name(dp_db_t *db, int64_t id, const char *name, const char *valid_from)
@@ -651,7 +611,7 @@ int registry_db_add_name(dp_db_t *db, int64_t id, const char *name, const char *
     char id_text[24];
     s_format_id(id_text, id);
     const char *params[] = {id_text, name, valid_from && *valid_from ? valid_from : NULL};
-    return s_run_count(db, INSERT_NAME, params) < 0 ? -1 : 1;
+    return dp_db_run_count(db, INSERT_NAME, params) < 0 ? -1 : 1;
 }
 
 int registry_db_current_name(dp_db_t *db, dp_arena_t *arena, int64_t id, char **name,
@@ -664,8 +624,8 @@ int registry_db_current_name(dp_db_t *db, dp_arena_t *arena, int64_t id, char **
     if (!result)
         return -1;
     int found = PQntuples(result) == 1;
-    *name = found ? s_value(arena, result, 0, 0) : "";
-    *latest_valid_from = found ? s_value(arena, result, 0, 1) : "";
+    *name = found ? dp_db_text(arena, result, 0, 0) : "";
+    *latest_valid_from = found ? dp_db_text(arena, result, 0, 1) : "";
     PQclear(result);
     return found;
 }
@@ -676,14 +636,14 @@ static int s_replace_list(dp_db_t *db, int delete_statement, int insert_statemen
     char id_text[24];
     s_format_id(id_text, id);
     const char *delete_params[] = {id_text};
-    if (s_run_count(db, delete_statement, delete_params) < 0)
+    if (dp_db_run_count(db, delete_statement, delete_params) < 0)
         return -1;
     if (count == 0)
         return 1;
     dp_arena_t *arena = dp_arena_new();
     char *literal = arena ? s_array_literal(arena, values, count) : NULL;
     const char *insert_params[] = {id_text, literal};
-    int outcome = literal ? s_run_count(db, insert_statement, insert_params) : -1;
+    int outcome = literal ? dp_db_run_count(db, insert_statement, insert_params) : -1;
     dp_arena_destroy(&arena);
     return outcome < 0 ? -1 : 1;
 }
@@ -711,8 +671,8 @@ int registry_db_find_taken_domain(dp_db_t *db, dp_arena_t *arena, int64_t id, ch
         return -1;
     int found = PQntuples(result) == 1;
     if (found) {
-        *domain = s_value(arena, result, 0, 0);
-        *owner_slug = s_value(arena, result, 0, 1);
+        *domain = dp_db_text(arena, result, 0, 0);
+        *owner_slug = dp_db_text(arena, result, 0, 1);
     }
     PQclear(result);
     return found;
@@ -729,7 +689,7 @@ int registry_db_find_unknown_area(dp_db_t *db, dp_arena_t *arena, char **areas, 
         return -1;
     int found = PQntuples(result) == 1;
     if (found)
-        *unknown = s_value(arena, result, 0, 0);
+        *unknown = dp_db_text(arena, result, 0, 0);
     PQclear(result);
     return found;
 }
@@ -737,13 +697,13 @@ int registry_db_find_unknown_area(dp_db_t *db, dp_arena_t *arena, char **areas, 
 int registry_db_area_exists(dp_db_t *db, const char *slug)
 {
     const char *params[] = {slug};
-    return s_run_count(db, AREA_EXISTS, params);
+    return dp_db_run_count(db, AREA_EXISTS, params);
 }
 
 int registry_db_form_exists(dp_db_t *db, const char *slug)
 {
     const char *params[] = {slug};
-    return s_run_count(db, FORM_EXISTS, params);
+    return dp_db_run_count(db, FORM_EXISTS, params);
 }
 
 /* ---- contacts and engagements --------------------------------------------- */
@@ -758,7 +718,7 @@ int registry_db_insert_contact(dp_db_t *db, int64_t partner_id, const char *name
     PGresult *result = dp_db_run(db, INSERT_CONTACT, params);
     if (!result)
         return -1;
-    *contact_id = s_int64(result, 0, 0);
+    *contact_id = dp_db_int64(result, 0, 0);
     PQclear(result);
     return 1;
 }
@@ -769,7 +729,7 @@ int registry_db_delete_contact(dp_db_t *db, int64_t partner_id, int64_t contact_
     s_format_id(partner_text, partner_id);
     s_format_id(contact_text, contact_id);
     const char *params[] = {partner_text, contact_text};
-    return s_run_count(db, DELETE_CONTACT, params);
+    return dp_db_run_count(db, DELETE_CONTACT, params);
 }
 
 int registry_db_insert_engagement(dp_db_t *db, int64_t partner_id,
@@ -782,7 +742,7 @@ int registry_db_insert_engagement(dp_db_t *db, int64_t partner_id,
     PGresult *result = dp_db_run(db, INSERT_ENGAGEMENT, params);
     if (!result)
         return -1;
-    *id = s_int64(result, 0, 0);
+    *id = dp_db_int64(result, 0, 0);
     PQclear(result);
     return 1;
 }
@@ -793,15 +753,15 @@ static Dp__Engagement *s_engagement_from_row(dp_arena_t *arena, const PGresult *
     if (!engagement)
         return NULL;
     dp__engagement__init(engagement);
-    engagement->id = s_int64(result, row, 0);
-    engagement->partner_id = s_int64(result, row, 1);
-    engagement->partner_slug = s_value(arena, result, row, 2);
-    engagement->form = s_value(arena, result, row, 3);
-    engagement->area = s_value(arena, result, row, 4);
-    engagement->title = s_value(arena, result, row, 5);
-    engagement->starts_on = s_value(arena, result, row, 6);
-    engagement->ends_on = s_value(arena, result, row, 7);
-    engagement->note = s_value(arena, result, row, 8);
+    engagement->id = dp_db_int64(result, row, 0);
+    engagement->partner_id = dp_db_int64(result, row, 1);
+    engagement->partner_slug = dp_db_text(arena, result, row, 2);
+    engagement->form = dp_db_text(arena, result, row, 3);
+    engagement->area = dp_db_text(arena, result, row, 4);
+    engagement->title = dp_db_text(arena, result, row, 5);
+    engagement->starts_on = dp_db_text(arena, result, row, 6);
+    engagement->ends_on = dp_db_text(arena, result, row, 7);
+    engagement->note = dp_db_text(arena, result, row, 8);
     return engagement;
 }
 
@@ -863,16 +823,16 @@ static int s_list_terms(dp_db_t *db, dp_arena_t *arena, int statement, bool area
             if (!area)
                 break;
             dp__area__init(area);
-            area->slug = s_value(arena, result, row, 0);
-            area->label = s_value(arena, result, row, 1);
+            area->slug = dp_db_text(arena, result, row, 0);
+            area->label = dp_db_text(arena, result, row, 1);
             (*items)[(*count)++] = area;
         } else {
             Dp__Form *form = dp_arena_alloc(arena, sizeof *form);
             if (!form)
                 break;
             dp__form__init(form);
-            form->slug = s_value(arena, result, row, 0);
-            form->label = s_value(arena, result, row, 1);
+            form->slug = dp_db_text(arena, result, row, 0);
+            form->label = dp_db_text(arena, result, row, 1);
             (*items)[(*count)++] = form;
         }
     }
@@ -893,13 +853,13 @@ int registry_db_list_forms(dp_db_t *db, dp_arena_t *arena, Dp__Form ***forms, si
 int registry_db_insert_area(dp_db_t *db, const char *slug, const char *label)
 {
     const char *params[] = {slug, label};
-    return s_run_count(db, INSERT_AREA, params);
+    return dp_db_run_count(db, INSERT_AREA, params);
 }
 
 int registry_db_insert_form(dp_db_t *db, const char *slug, const char *label)
 {
     const char *params[] = {slug, label};
-    return s_run_count(db, INSERT_FORM, params);
+    return dp_db_run_count(db, INSERT_FORM, params);
 }
 
 int registry_db_list_domains(dp_db_t *db, dp_arena_t *arena, Dp__PartnerDomain ***domains,
@@ -916,9 +876,9 @@ int registry_db_list_domains(dp_db_t *db, dp_arena_t *arena, Dp__PartnerDomain *
         if (!domain)
             break;
         dp__partner_domain__init(domain);
-        domain->domain = s_value(arena, result, row, 0);
-        domain->partner_id = s_int64(result, row, 1);
-        domain->partner_slug = s_value(arena, result, row, 2);
+        domain->domain = dp_db_text(arena, result, row, 0);
+        domain->partner_id = dp_db_int64(result, row, 1);
+        domain->partner_slug = dp_db_text(arena, result, row, 2);
         (*domains)[(*count)++] = domain;
     }
     PQclear(result);
@@ -940,14 +900,14 @@ int registry_db_append_event(dp_db_t *db, const char *event_type, const char *ag
 int registry_db_erase_contacts(dp_db_t *db, const char *subject_key)
 {
     const char *params[] = {subject_key};
-    int tombstone = s_run_count(db, ADD_TOMBSTONE, params);
-    return tombstone < 0 ? -1 : s_run_count(db, ERASE_CONTACTS, params);
+    int tombstone = dp_db_run_count(db, ADD_TOMBSTONE, params);
+    return tombstone < 0 ? -1 : dp_db_run_count(db, ERASE_CONTACTS, params);
 }
 
 int registry_db_is_tombstoned(dp_db_t *db, const char *subject_key)
 {
     const char *params[] = {subject_key};
-    return s_run_count(db, IS_TOMBSTONED, params);
+    return dp_db_run_count(db, IS_TOMBSTONED, params);
 }
 
 int registry_db_export_contacts(dp_db_t *db, dp_arena_t *arena, const char *subject_key,
@@ -965,12 +925,12 @@ int registry_db_export_contacts(dp_db_t *db, dp_arena_t *arena, const char *subj
         if (!contact)
             break;
         dp__personal_contact__init(contact);
-        contact->id = s_int64(result, row, 0);
-        contact->partner_slug = s_value(arena, result, row, 1);
-        contact->name = s_value(arena, result, row, 2);
-        contact->role = s_value(arena, result, row, 3);
-        contact->email = s_value(arena, result, row, 4);
-        contact->added_at = s_value(arena, result, row, 5);
+        contact->id = dp_db_int64(result, row, 0);
+        contact->partner_slug = dp_db_text(arena, result, row, 1);
+        contact->name = dp_db_text(arena, result, row, 2);
+        contact->role = dp_db_text(arena, result, row, 3);
+        contact->email = dp_db_text(arena, result, row, 4);
+        contact->added_at = dp_db_text(arena, result, row, 5);
         (*contacts)[(*count)++] = contact;
     }
     PQclear(result);
@@ -981,46 +941,22 @@ int registry_db_audit(dp_db_t *db, const char *actor, const char *action, const 
                       const char *detail)
 {
     const char *params[] = {actor, action, subject_key ? subject_key : "", detail ? detail : ""};
-    return s_run_count(db, AUDIT_INSERT, params) < 0 ? -1 : 1;
+    return dp_db_run_count(db, AUDIT_INSERT, params) < 0 ? -1 : 1;
 }
 
 int registry_db_list_audit(dp_db_t *db, dp_arena_t *arena, const char *subject_key, int limit,
-                           void ***entries, size_t *count)
+                      void ***entries, size_t *count)
 {
     char limit_text[24];
-    s_format_id(limit_text, limit);
+    snprintf(limit_text, sizeof limit_text, "%d", limit);
     const char *params[] = {subject_key, limit_text};
     PGresult *result = dp_db_run(db, AUDIT_LIST, params);
-    if (!result)
-        return -1;
-    int rows = PQntuples(result);
-    *count = 0;
-    *entries = dp_arena_array(arena, (size_t)rows);
-    for (int row = 0; *entries && row < rows; row++) {
-        Dp__AuditEntry *entry = dp_arena_alloc(arena, sizeof *entry);
-        if (!entry)
-            break;
-        dp__audit_entry__init(entry);
-        entry->id = s_int64(result, row, 0);
-        entry->at = s_value(arena, result, row, 1);
-        entry->actor = s_value(arena, result, row, 2);
-        entry->action = s_value(arena, result, row, 3);
-        entry->subject_key = s_value(arena, result, row, 4);
-        entry->detail = s_value(arena, result, row, 5);
-        entry->service = "registry";
-        (*entries)[(*count)++] = entry;
-    }
-    PQclear(result);
-    return *count == (size_t)rows ? 1 : -1;
+    return result ? dp_privacy_audit_entries(arena, result, "registry", (Dp__AuditEntry ***)entries, count)
+                  : -1;
 }
 
-PGresult *registry_db_backfill_select(dp_db_t *db)
+int registry_db_backfill(dp_db_t *db, const char *secret)
 {
-    return dp_db_run(db, BACKFILL_SELECT, NULL);
+    return dp_privacy_backfill(db, BACKFILL_SELECT, BACKFILL_UPDATE, secret);
 }
 
-int registry_db_backfill_update(dp_db_t *db, const char *rows_json)
-{
-    const char *params[] = {rows_json};
-    return s_run_count(db, BACKFILL_UPDATE, params) < 0 ? -1 : 1;
-}

@@ -111,8 +111,7 @@ int registry_db_audit(dp_db_t *db, const char *actor, const char *action, const 
                       const char *detail);
 int registry_db_list_audit(dp_db_t *db, dp_arena_t *arena, const char *subject_key, int limit,
                            void ***entries, size_t *count);
-PGresult *registry_db_backfill_select(dp_db_t *db);
-int registry_db_backfill_update(dp_db_t *db, const char *rows_json);
+int registry_db_backfill(dp_db_t *db, const char *secret);
 
 /* Writes one outbox row in the current transaction. */
 int registry_db_append_event(dp_db_t *db, const char *event_type, const char *aggregate_type,

@@ -17,30 +17,10 @@
 
 enum { MAX_ACTOR_BYTES = 100, DEFAULT_AUDIT = 100, MAX_AUDIT = 1000 };
 
-static const char *s_who(const dp_reply_t *reply, const char *given)
-{
-    const char *caller = dp_reply_caller(reply);
-    return *caller ? caller : (given && *given ? given : "unknown");
-}
-
 int registry_audit_read(registry_t *registry, dp_reply_t *reply, const char *action,
                         const char *detail)
 {
-    return registry_db_audit(registry->db, s_who(reply, NULL), action, "", detail);
-}
-
-static bool s_check(dp_reply_t *reply, const char *email, const char *actor)
-{
-    if (!dp_valid_email(email)) {
-        dp_reply_error(reply, INVALID, "email", "email must be an address such as name@example.org");
-        return false;
-    }
-    if (!dp_valid_text(actor, MAX_ACTOR_BYTES)) {
-        dp_reply_error(reply, INVALID, "actor", "actor must be text of at most %d bytes",
-                       MAX_ACTOR_BYTES);
-        return false;
-    }
-    return true;
+    return registry_db_audit(registry->db, dp_privacy_who(reply, NULL), action, "", detail);
 }
 
 typedef struct {
@@ -72,7 +52,7 @@ void registry_erase(void *state, const ProtobufCMessage *message, dp_reply_t *re
 {
     registry_t *registry = state;
     const Dp__ErasePersonalDataRequest *request = (const Dp__ErasePersonalDataRequest *)message;
-    if (!s_check(reply, request->email, request->actor))
+    if (!dp_privacy_check_request(reply, request->email, request->actor))
         return;
     if (!dp_valid_text(request->reason, 500)) {
         dp_reply_error(reply, INVALID, "reason", "reason must be text of at most 500 bytes");
@@ -80,7 +60,7 @@ void registry_erase(void *state, const ProtobufCMessage *message, dp_reply_t *re
     }
     char key[DP_PRIVACY_KEY_HEX];
     dp_privacy_subject_key(registry->privacy_key, request->email, key);
-    erase_t erase = {registry, key, s_who(reply, request->actor), request->reason, 0};
+    erase_t erase = {registry, key, dp_privacy_who(reply, request->actor), request->reason, 0};
     if (dp_db_transaction(registry->db, s_erase_body, &erase) != 0) {
         dp_reply_db_failure(reply, registry->db);
         return;
@@ -95,7 +75,7 @@ void registry_export(void *state, const ProtobufCMessage *message, dp_reply_t *r
 {
     registry_t *registry = state;
     const Dp__ExportPersonalDataRequest *request = (const Dp__ExportPersonalDataRequest *)message;
-    if (!s_check(reply, request->email, request->actor))
+    if (!dp_privacy_check_request(reply, request->email, request->actor))
         return;
     char key[DP_PRIVACY_KEY_HEX];
     dp_privacy_subject_key(registry->privacy_key, request->email, key);
@@ -108,7 +88,7 @@ void registry_export(void *state, const ProtobufCMessage *message, dp_reply_t *r
                                     (void ***)&answer.contacts, &answer.n_contacts) > 0)
         snprintf(detail, sizeof detail, "%zu contacts", answer.n_contacts);
     if (tombstoned < 0 || !*detail ||
-        registry_db_audit(registry->db, s_who(reply, request->actor), "export", key, detail) < 0) {
+        registry_db_audit(registry->db, dp_privacy_who(reply, request->actor), "export", key, detail) < 0) {
         dp_reply_db_failure(reply, registry->db);
         return;
     }
@@ -142,23 +122,5 @@ void registry_list_audit(void *state, const ProtobufCMessage *message, dp_reply_
 
 void registry_privacy_backfill(registry_t *registry)
 {
-    PGresult *result = registry_db_backfill_select(registry->db);
-    if (!result)
-        return;
-    int rows = PQntuples(result);
-    json_t *updates = json_array();
-    for (int row = 0; updates && row < rows; row++) {
-        char key[DP_PRIVACY_KEY_HEX];
-        dp_privacy_subject_key(registry->privacy_key, PQgetvalue(result, row, 1), key);
-        json_array_append_new(updates,
-                              json_pack("{s:I, s:s}", "id",
-                                        (json_int_t)strtoll(PQgetvalue(result, row, 0), NULL, 10),
-                                        "key", key));
-    }
-    PQclear(result);
-    char *text = updates && rows ? json_dumps(updates, JSON_COMPACT) : NULL;
-    json_decref(updates);
-    if (text)
-        registry_db_backfill_update(registry->db, text);
-    free(text);
+    registry_db_backfill(registry->db, registry->privacy_key);
 }
