@@ -53,3 +53,22 @@ GRANT SELECT, INSERT ON intake.erasure_tombstone, intake.audit_log TO dp_intake;
 GRANT SELECT, INSERT ON registry.erasure_tombstone, registry.audit_log TO dp_registry;
 GRANT UPDATE ON intake.enquiry_note, intake.enquiry_transition TO dp_intake;
 GRANT SELECT (erased_at, erasure_reason) ON intake.enquiry TO dp_report;
+
+-- Reports are short analytic queries over small plans: JIT compilation costs
+-- more than it saves. Roles are cluster-wide and several databases may be
+-- migrated at once, hence the guard (see 0001).
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+                 WHERE r.rolname = 'dp_report' AND s.setdatabase = 0
+                   AND 'jit=off' = ANY (s.setconfig)) THEN
+    BEGIN
+      ALTER ROLE dp_report SET jit = off;
+    EXCEPTION WHEN OTHERS THEN
+      IF SQLSTATE <> 'XX000' THEN
+        RAISE;
+      END IF;
+    END;
+  END IF;
+END
+$$;

@@ -141,9 +141,14 @@ static void s_line_chart(FILE *out, const char *id, const char *title,
         for (size_t s = 0; s < series; s++) {
             int value = s_column(table, value_columns[s]);
             fprintf(out, "<polyline class=\"line series%zu\" points=\"", s);
-            for (size_t r = 0; r < table->n_rows; r++)
+            for (size_t r = 0; r < table->n_rows; r++) {
+                /* An empty cell is no figure (e.g. no answer that week), not zero. */
+                if (value < 0 || (size_t)value >= table->rows[r]->n_cells ||
+                    !*table->rows[r]->cells[value])
+                    continue;
                 fprintf(out, "%.1f,%.1f ", MARGIN_LEFT + step * (double)r,
                         MARGIN_TOP + plot_height - plot_height * s_number(table, r, value) / top);
+            }
             fprintf(out, "\"><title>");
             s_escape(out, value_columns[s]);
             fprintf(out, "</title></polyline>\n");
@@ -214,11 +219,11 @@ static void s_heat_map(FILE *out, const Dp__ReportTable *table)
     fprintf(out, "</svg></figure>\n");
 }
 
-static void s_table(FILE *out, const Dp__ReportTable *table)
+static void s_table(FILE *out, const char *report, const Dp__ReportTable *table)
 {
     if (!table)
         return;
-    fprintf(out, "<table id=\"table-%s\"><caption>", table->name);
+    fprintf(out, "<table id=\"table-%s-%s\"><caption>", report, table->name);
     s_escape(out, table->title);
     fprintf(out, "</caption>\n<thead><tr>");
     for (size_t c = 0; c < table->n_columns; c++) {
@@ -289,8 +294,8 @@ char *report_dashboard_html(const Dp__Report *overview, const Dp__Report *cooper
     s_bar_chart(out, "chart-partners-total", "Partners at the end of each year",
                 report_find_table(overview, "by_year"), "Year", "Partners at year end", "partners");
     fprintf(out, "</section>\n");
-    s_table(out, report_find_table(overview, "by_kind"));
-    s_table(out, report_find_table(overview, "by_wave"));
+    s_table(out, "overview", report_find_table(overview, "by_kind"));
+    s_table(out, "overview", report_find_table(overview, "by_wave"));
     if (links)
         s_links(out, "overview");
 
@@ -309,15 +314,15 @@ char *report_dashboard_html(const Dp__Report *overview, const Dp__Report *cooper
     static const char *enquiry_tables[] = {"response_times", "by_status", "by_kind", "by_source",
                                            "by_sender"};
     for (size_t i = 0; i < sizeof enquiry_tables / sizeof *enquiry_tables; i++)
-        s_table(out, report_find_table(enquiries, enquiry_tables[i]));
+        s_table(out, "enquiries", report_find_table(enquiries, enquiry_tables[i]));
     if (links)
         s_links(out, "enquiries");
 
     fprintf(out, "<h2>Cooperation</h2>\n<section>\n");
     s_heat_map(out, report_find_table(cooperation, "engagements_by_form_area"));
     fprintf(out, "</section>\n");
-    s_table(out, report_find_table(cooperation, "areas"));
-    s_table(out, report_find_table(cooperation, "partners_by_area"));
+    s_table(out, "cooperation", report_find_table(cooperation, "areas"));
+    s_table(out, "cooperation", report_find_table(cooperation, "partners_by_area"));
     if (links)
         s_links(out, "cooperation");
     fprintf(out, "</body></html>\n");

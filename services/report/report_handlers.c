@@ -46,8 +46,9 @@ const char *report_dates_resolve(report_dates_t *dates, const char *as_of, const
     snprintf(dates->to, sizeof dates->to, "%s", to && *to ? to : dates->as_of);
     if (from && *from)
         snprintf(dates->from, sizeof dates->from, "%s", from);
-    else if (cooperation)
-        snprintf(dates->from, sizeof dates->from, "2017-11-08");
+    else if (cooperation) /* the first wave, or the period's end if that is earlier */
+        snprintf(dates->from, sizeof dates->from, "%s",
+                 strcmp("2017-11-08", dates->to) < 0 ? "2017-11-08" : dates->to);
     else
         s_date_shift(dates->from, dates->to, -90);
     snprintf(dates->granularity, sizeof dates->granularity, "%s",
@@ -111,8 +112,8 @@ static void s_overview(void *state, const ProtobufCMessage *message, dp_reply_t 
     if (!s_dates(reply, &dates, request->as_of, NULL, NULL, 0, 1))
         return;
     Dp__Report *report = NULL;
-    s_reply_report(reply, db, report_build_overview(db, dp_reply_arena(reply), dates.as_of, &report),
-                   report);
+    int outcome = report_build_overview(db, dp_reply_arena(reply), dates.as_of, &report);
+    s_reply_report(reply, db, outcome, report);
 }
 
 static void s_cooperation(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
@@ -123,10 +124,9 @@ static void s_cooperation(void *state, const ProtobufCMessage *message, dp_reply
     if (!s_dates(reply, &dates, request->as_of, request->period_from, request->period_to, 0, 1))
         return;
     Dp__Report *report = NULL;
-    s_reply_report(reply, db,
-                   report_build_cooperation(db, dp_reply_arena(reply), dates.as_of, dates.from,
-                                            dates.to, &report),
-                   report);
+    int outcome = report_build_cooperation(db, dp_reply_arena(reply), dates.as_of, dates.from,
+                                           dates.to, &report);
+    s_reply_report(reply, db, outcome, report);
 }
 
 static void s_enquiries(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
@@ -138,10 +138,9 @@ static void s_enquiries(void *state, const ProtobufCMessage *message, dp_reply_t
                  request->granularity, 0))
         return;
     Dp__Report *report = NULL;
-    s_reply_report(reply, db,
-                   report_build_enquiries(db, dp_reply_arena(reply), dates.from, dates.to,
-                                          dates.granularity, &report),
-                   report);
+    int outcome = report_build_enquiries(db, dp_reply_arena(reply), dates.from, dates.to,
+                                         dates.granularity, &report);
+    s_reply_report(reply, db, outcome, report);
 }
 
 static void s_dashboard(void *state, const ProtobufCMessage *message, dp_reply_t *reply)

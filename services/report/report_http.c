@@ -55,12 +55,15 @@ static enum MHD_Result s_export(report_http_t *self, struct MHD_Connection *conn
                                 const char *path)
 {
     char name[32], format[8];
-    if (sscanf(path, "/reports/%31[a-z].%7[a-z]", name, format) != 2 ||
-        (strcmp(format, "csv") && strcmp(format, "json")))
+    int consumed = 0;
+    if (sscanf(path, "/reports/%31[a-z].%7[a-z]%n", name, format, &consumed) != 2 ||
+        path[consumed] != '\0' || (strcmp(format, "csv") && strcmp(format, "json")))
         return s_text(connection, MHD_HTTP_NOT_FOUND, "not found\n");
     bool cooperation = strcmp(name, "cooperation") == 0;
     report_dates_t dates;
     const char *granularity = s_arg(connection, "granularity");
+    if (*granularity && strcmp(granularity, "week") && strcmp(granularity, "month"))
+        return s_text(connection, MHD_HTTP_BAD_REQUEST, "bad granularity: week or month\n");
     const char *bad = report_dates_resolve(
         &dates, s_arg(connection, "as_of"), s_arg(connection, "period_from"),
         s_arg(connection, "period_to"),
