@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -144,16 +145,12 @@ static void s_collect(int fd, char **text, size_t *length, bool *open)
     (*text)[*length] = 0;
 }
 
-ts_process_t ts_run(const char *const *argv, const char *const *env, int timeout_ms)
+/* The environment of a child: ours, with env's "NAME=value" strings added or
+   replacing ours. It is built before fork: between fork and exec in a
+   threaded process only async-signal-safe calls are allowed. Free the array
+   (not the strings). */
+static char **s_child_environment(const char *const *env)
 {
-    ts_process_t process = {.exit_code = -1, .out = strdup(""), .err = strdup("")};
-    int out_pipe[2], err_pipe[2];
-    if (pipe(out_pipe) || pipe(err_pipe)) {
-        fprintf(stderr, "pipe: %s\n", strerror(errno));
-        return process;
-    }
-    /* The child's environment is built here: between fork and exec in a
-       threaded process only async-signal-safe calls are allowed. */
     size_t inherited = 0, extra = 0;
     while (environ[inherited])
         inherited++;
@@ -172,6 +169,18 @@ ts_process_t ts_run(const char *const *argv, const char *const *env, int timeout
     }
     for (size_t j = 0; j < extra; j++)
         envp[count++] = (char *)env[j];
+    return envp;
+}
+
+ts_process_t ts_run(const char *const *argv, const char *const *env, int timeout_ms)
+{
+    ts_process_t process = {.exit_code = -1, .out = strdup(""), .err = strdup("")};
+    int out_pipe[2], err_pipe[2];
+    if (pipe(out_pipe) || pipe(err_pipe)) {
+        fprintf(stderr, "pipe: %s\n", strerror(errno));
+        return process;
+    }
+    char **envp = s_child_environment(env);
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -232,6 +241,54 @@ ts_process_t ts_run(const char *const *argv, const char *const *env, int timeout
         ;
     if (!timed_out && WIFEXITED(status)) process.exit_code = WEXITSTATUS(status);
     return process;
+}
+
+pid_t ts_spawn(const char *const *argv, const char *const *env)
+{
+    char **envp = s_child_environment(env);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "fork: %s\n", strerror(errno));
+        free(envp);
+        return -1;
+    }
+    if (pid == 0) {
+        /* Dies with the test, even when the test itself is killed. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int null_fd = open("/dev/null", O_RDONLY);
+        if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
+        execve(argv[0], (char *const *)argv, envp);
+        static const char message[] = "ts_spawn: cannot execute the program\n";
+        ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
+        (void)ignored;
+        _exit(127);
+    }
+    free(envp);
+    return pid;
+}
+
+int ts_child_stop(pid_t pid, int signal_number, int timeout_ms)
+{
+    if (pid <= 0) return -1;
+    if (kill(pid, signal_number) != 0 && errno != ESRCH) return -1;
+    int64_t deadline = zclock_mono() + timeout_ms;
+    bool killed = false;
+    while (true) {
+        int status = 0;
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid) return killed ? -1 : status;
+        if (done < 0 && errno != EINTR) return -1;
+        if (zclock_mono() >= deadline) {
+            if (killed) return -1;
+            fprintf(stderr, "process %d did not stop within %d ms: killing it\n", (int)pid,
+                    timeout_ms);
+            kill(pid, SIGKILL);
+            killed = true;
+            deadline = zclock_mono() + 5000;
+        }
+        zclock_sleep(10);
+    }
 }
 
 ts_process_t ts_run_shell(const char *command, int timeout_ms)

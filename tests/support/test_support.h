@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "dp_codec.h"
 #include "envelope.pb-c.h"
@@ -64,6 +65,14 @@ typedef struct {
 /* Runs argv[0] (a path) with extra environment "NAME=value" strings (NULL-
    terminated list, may be NULL), kills it after timeout_ms. */
 ts_process_t ts_run(const char *const *argv, const char *const *env, int timeout_ms);
+/* Starts argv[0] in the background with the extra environment (as ts_run);
+   it shares our stdout and stderr and is killed when this process dies.
+   Returns its pid, or -1. */
+pid_t ts_spawn(const char *const *argv, const char *const *env);
+/* Sends signal_number to a child from ts_spawn and reaps it, waiting at
+   most timeout_ms (then SIGKILL). Returns its waitpid status, or -1 when it
+   had to be killed or could not be reaped. */
+int ts_child_stop(pid_t pid, int signal_number, int timeout_ms);
 /* Runs a shell command line with /bin/sh -c. */
 ts_process_t ts_run_shell(const char *command, int timeout_ms);
 void ts_process_free(ts_process_t *process);
