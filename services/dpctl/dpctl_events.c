@@ -74,11 +74,11 @@ void dpctl_event_print(FILE *out, const Dp__Event *event, const char *note)
     json_t *object = dpctl_event_json(event);
     json_t *payload = object ? json_object_get(object, "payload") : NULL;
     char *text = payload ? json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    char aggregate[200], time[64];
+    char aggregate[200], stamp[64];
     snprintf(aggregate, sizeof aggregate, "%s/%s", event->aggregate_type, event->aggregate_id);
     fprintf(out, "%8" PRIu64 "  %-24s  %-24s  %-20s%s%s  %s\n", event->seq,
-            s_time(event->occurred_at, time, sizeof time), event->type, aggregate, note ? "  " : "",
-            note ? note : "", text ? text : "null");
+            s_time(event->occurred_at, stamp, sizeof stamp), event->type, aggregate,
+            note ? "  " : "", note ? note : "", text ? text : "null");
     free(text);
     json_decref(object);
 }

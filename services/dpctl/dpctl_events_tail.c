@@ -78,12 +78,15 @@ static int s_follow(dpctl_t *self, dp_follower_t *follower, uint64_t count)
 
 static int s_tail(dpctl_t *self, const dpctl_args_t *args)
 {
-    /* Ask first, so that a service that is down or refuses our keys is
-       reported now rather than met with silence. */
-    Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
+    /* Ask for a replay first (the follower repairs gaps by replay), so that
+       a service that is down, or refuses our keys or our role, is reported
+       now rather than met with silence. */
+    Dp__ReplayEventsRequest probe = DP__REPLAY_EVENTS_REQUEST__INIT;
+    probe.topic_prefix = (char *)dpctl_args_text(args, "topic", "");
+    probe.limit = 1;
     ProtobufCMessage *reply = NULL;
     int outcome =
-        dpctl_call(self, DPCTL_NOTIFY, &health.base, &dp__health_reply__descriptor, &reply);
+        dpctl_call(self, DPCTL_NOTIFY, &probe.base, &dp__replay_events_reply__descriptor, &reply);
     dp_message_free(&reply);
     if (outcome != DPCTL_EXIT_OK) return outcome;
     dp_client_keys_t keys;

@@ -255,31 +255,29 @@ void dpctl_print_list(const char *label, char **items, size_t count)
     printf("%s\n", count ? "" : "(none)");
 }
 
-int dpctl_json_print(json_t **document_p)
+/* Writes the document and a line end on stdout with jansson's flags, then
+   flushes; releases it. Returns an exit code. */
+static int s_json_write(json_t **document_p, size_t flags)
 {
     json_t *document = *document_p;
     *document_p = NULL;
-    int written = document ? json_dumpf(document, stdout, JSON_INDENT(2)) : -1;
-    json_decref(document);
-    if (written != 0) {
-        fprintf(stderr, "dpctl: could not write the JSON output\n");
-        return DPCTL_EXIT_FAILURE;
-    }
-    fputc('\n', stdout);
-    return DPCTL_EXIT_OK;
-}
-
-int dpctl_json_print_line(json_t **document_p)
-{
-    json_t *document = *document_p;
-    *document_p = NULL;
-    int written = document ? json_dumpf(document, stdout, JSON_COMPACT) : -1;
+    int written = document ? json_dumpf(document, stdout, flags) : -1;
     json_decref(document);
     if (written != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
         fprintf(stderr, "dpctl: could not write the JSON output\n");
         return DPCTL_EXIT_FAILURE;
     }
     return DPCTL_EXIT_OK;
+}
+
+int dpctl_json_print(json_t **document_p)
+{
+    return s_json_write(document_p, JSON_INDENT(2));
+}
+
+int dpctl_json_print_line(json_t **document_p)
+{
+    return s_json_write(document_p, JSON_COMPACT);
 }
 
 int dpctl_json_print_message(const ProtobufCMessage *message)

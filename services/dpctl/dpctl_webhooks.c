@@ -157,12 +157,7 @@ static int s_list_run(dpctl_t *self, int argc, char **argv)
 /* ---- remove ------------------------------------------------------------------- */
 
 static const dpctl_spec_t s_remove_spec = {
-    "webhooks remove",
-    "ID",
-    "Remove a webhook, with its pending and parked deliveries.",
-    1,
-    1,
-    NULL};
+    "webhooks remove", "ID", "Remove a webhook: no event is POSTed to it any more.", 1, 1, NULL};
 
 static int s_remove_run(dpctl_t *self, int argc, char **argv)
 {
