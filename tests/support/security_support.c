@@ -1,0 +1,355 @@
+#include "security_support.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dp_codec.h"
+#include "dp_config.h"
+#include "dp_security.h"
+#include "dp_server.h"
+#include "intake_server.h"
+#include "notify_server.h"
+#include "registry_server.h"
+#include "report_server.h"
+#include "test_wire.h"
+
+/* Replies are small; this only bounds what a broken service could make us decode. */
+enum { MAX_REPLY_BYTES = 16 << 20 };
+
+/* ---- The services in process ------------------------------------------------ */
+
+/* What differs between the four services when they are started in process. */
+typedef struct {
+    const char *name;             /* certificate name and log name */
+    zactor_fn *actor;             /* the service's actor */
+    const dp_setting_t *settings; /* its settings table */
+    const size_t *setting_count;  /* rows in settings */
+    const char *endpoint_setting; /* where it binds its ROUTER */
+    const char *const *defaults;  /* settings every test wants, "NAME", "value", ..., NULL */
+} ss_description_t;
+
+static const char *const s_registry_defaults[] = {"DP_METRICS_PORT", "-1", NULL};
+/* The intake follows notify only when a test says where notify is. */
+static const char *const s_intake_defaults[] = {"DP_METRICS_PORT", "-1", "DP_NOTIFY_PUB_ENDPOINT",
+                                                "", NULL};
+static const char *const s_notify_defaults[] = {"DP_METRICS_PORT", "-1", "DP_NOTIFY_PUB_ENDPOINT",
+                                                "tcp://127.0.0.1:*", NULL};
+static const char *const s_report_defaults[] = {
+    "DP_METRICS_PORT", "-1", "DP_REPORT_HTTP_PORT", "0", "DP_DB_WAIT_MS", "10000", NULL};
+
+static const ss_description_t s_descriptions[SS_SERVICE_COUNT] = {
+    [SS_REGISTRY] = {"registry", registry_actor, registry_settings, &registry_setting_count,
+                     "DP_REGISTRY_ENDPOINT", s_registry_defaults},
+    [SS_INTAKE] = {"intake", intake_actor, intake_settings, &intake_setting_count,
+                   "DP_INTAKE_ENDPOINT", s_intake_defaults},
+    [SS_NOTIFY] = {"notify", notify_actor, notify_settings, &notify_setting_count,
+                   "DP_NOTIFY_ENDPOINT", s_notify_defaults},
+    [SS_REPORT] = {"report", report_actor, report_settings, &report_setting_count,
+                   "DP_REPORT_ENDPOINT", s_report_defaults},
+};
+
+const char *ss_kind_name(ss_kind_t kind)
+{
+    return kind < SS_SERVICE_COUNT ? s_descriptions[kind].name : "?";
+}
+
+struct _ss_service_t {
+    dp_config_t *config; /* the service's settings; must outlive the actor */
+    zactor_t *actor;     /* the service's actor */
+    char *endpoint;      /* where it listens */
+};
+
+/* Sets "NAME", "value" pairs; false (after printing why) when one is refused. */
+static bool s_set_all(dp_config_t *config, const char *service, const char *const *pairs)
+{
+    for (const char *const *pair = pairs; pair && pair[0]; pair += 2)
+        if (dp_config_set(config, pair[0], pair[1])) {
+            fprintf(stderr, "cannot set %s=%s for the %s\n", pair[0], pair[1], service);
+            return false;
+        }
+    return true;
+}
+
+ss_service_t *ss_service_start(ss_kind_t kind, const char *database_url,
+                               const char *const *settings)
+{
+    assert_true(kind < SS_SERVICE_COUNT);
+    const ss_description_t *description = &s_descriptions[kind];
+    ss_service_t *self = calloc(1, sizeof *self);
+    assert_non_null(self);
+    self->config = dp_config_new(description->name, "service under test", description->settings,
+                                 *description->setting_count);
+    if (!self->config || dp_config_set(self->config, "DP_DATABASE_URL", database_url) ||
+        dp_config_set(self->config, description->endpoint_setting, "tcp://127.0.0.1:*") ||
+        !s_set_all(self->config, description->name, description->defaults) ||
+        !s_set_all(self->config, description->name, settings)) {
+        fprintf(stderr, "cannot configure the %s (see above)\n", description->name);
+        ss_service_stop(&self);
+        return NULL;
+    }
+    self->actor = dp_server_start(description->actor, self->config, &self->endpoint);
+    if (!self->actor) {
+        fprintf(stderr, "the %s actor did not start\n", description->name);
+        ss_service_stop(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void ss_service_stop(ss_service_t **self_p)
+{
+    if (!self_p || !*self_p) return;
+    ss_service_t *self = *self_p;
+    zactor_destroy(&self->actor);
+    zstr_free(&self->endpoint);
+    dp_config_destroy(&self->config);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *ss_service_endpoint(const ss_service_t *self)
+{
+    return self->endpoint;
+}
+
+char *ss_service_ask(ss_service_t *self, const char *command)
+{
+    /* dp_server_start left a receive timeout on the pipe. */
+    zstr_send(self->actor, command);
+    return zstr_recv(self->actor);
+}
+
+/* ---- A CurveZMQ key folder --------------------------------------------------- */
+
+static const char *const s_roles[] = {"feeder", "consumer", "staff", "service", NULL};
+
+struct _ss_keys_t {
+    char dir[64]; /* the temporary folder */
+};
+
+/* "<dir>/<part>" in a static buffer ring. */
+static const char *s_path(const ss_keys_t *self, const char *format, const char *name)
+{
+    static char ring[8][512];
+    static unsigned next;
+    char *buffer = ring[next++ % 8];
+    char part[256];
+    snprintf(part, sizeof part, format, name);
+    snprintf(buffer, sizeof ring[0], "%s/%s", self->dir, part);
+    return buffer;
+}
+
+ss_keys_t *ss_keys_new(void)
+{
+    ss_keys_t *self = calloc(1, sizeof *self);
+    assert_non_null(self);
+    snprintf(self->dir, sizeof self->dir, "/tmp/dp-keys-XXXXXX");
+    if (!mkdtemp(self->dir)) {
+        fprintf(stderr, "FATAL: mkdtemp: %s\n", strerror(errno));
+        exit(1);
+    }
+    const char *folders[] = {"services", "clients", "private"};
+    for (size_t i = 0; i < 3; i++)
+        if (mkdir(s_path(self, "%s", folders[i]), 0700) != 0) {
+            fprintf(stderr, "FATAL: mkdir %s: %s\n", folders[i], strerror(errno));
+            exit(1);
+        }
+    for (int kind = 0; kind < SS_SERVICE_COUNT; kind++) {
+        const char *name = ss_kind_name((ss_kind_t)kind);
+        char public_path[512];
+        snprintf(public_path, sizeof public_path, "%s", s_path(self, "services/%s.key", name));
+        if (dp_security_new_cert(public_path, s_path(self, "services/%s.key_secret", name), name,
+                                 NULL) != 0) {
+            fprintf(stderr, "FATAL: cannot make the certificate of the %s\n", name);
+            exit(1);
+        }
+    }
+    for (const char *const *role = s_roles; *role; role++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s-client", *role);
+        ss_keys_add_client(self, name, *role, true);
+    }
+    return self;
+}
+
+void ss_keys_destroy(ss_keys_t **self_p)
+{
+    if (!self_p || !*self_p) return;
+    ss_keys_t *self = *self_p;
+    zdir_t *dir = zdir_new(self->dir, NULL);
+    if (dir) zdir_remove(dir, true);
+    zdir_destroy(&dir);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *ss_keys_dir(const ss_keys_t *self)
+{
+    return self->dir;
+}
+
+void ss_keys_add_client(ss_keys_t *self, const char *name, const char *role, bool allowed)
+{
+    /* The public half is written beside the secret one first, then moved
+       into clients/ in one step, so that the service never reads half a file. */
+    char public_path[512], secret_path[512];
+    snprintf(public_path, sizeof public_path, "%s", s_path(self, "private/%s.key", name));
+    snprintf(secret_path, sizeof secret_path, "%s", s_path(self, "private/%s.key_secret", name));
+    assert_int_equal(dp_security_new_cert(public_path, secret_path, name, role), 0);
+    if (allowed)
+        assert_int_equal(rename(public_path, s_path(self, "clients/%s.key", name)), 0);
+    else
+        assert_int_equal(unlink(public_path), 0);
+}
+
+const char *ss_keys_secret_path(const ss_keys_t *self, const char *name)
+{
+    return s_path(self, "private/%s.key_secret", name);
+}
+
+void ss_keys_revoke(ss_keys_t *self, const char *name)
+{
+    assert_int_equal(unlink(s_path(self, "clients/%s.key", name)), 0);
+}
+
+/* ---- Raw clients ------------------------------------------------------------- */
+
+struct _ss_client_t {
+    zsock_t *dealer; /* the connection */
+    unsigned sent;   /* requests sent, for their ids */
+};
+
+ss_client_t *ss_client_new(const char *endpoint, const ss_keys_t *keys, ss_kind_t service,
+                           const char *client_secret)
+{
+    ss_client_t *self = calloc(1, sizeof *self);
+    assert_non_null(self);
+    self->dealer = zsock_new(ZMQ_DEALER);
+    assert_non_null(self->dealer);
+    zsock_set_linger(self->dealer, 0);
+    if (client_secret) {
+        dp_client_keys_t client_keys;
+        assert_int_equal(
+            dp_client_keys_load(&client_keys, keys->dir, client_secret, ss_kind_name(service)), 1);
+        dp_client_keys_apply(&client_keys, self->dealer);
+        dp_client_keys_free(&client_keys);
+    }
+    assert_int_equal(zsock_connect(self->dealer, "%s", endpoint), 0);
+    return self;
+}
+
+void ss_client_destroy(ss_client_t **self_p)
+{
+    if (!self_p || !*self_p) return;
+    zsock_destroy(&(*self_p)->dealer);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+Dp__Reply *ss_exchange(ss_client_t *self, const ProtobufCMessage *request, int timeout_ms)
+{
+    char request_id[32];
+    snprintf(request_id, sizeof request_id, "ss-%u", ++self->sent);
+    zmsg_t *message = ts_request_message(request_id, request);
+    assert_int_equal(zmsg_send(&message, self->dealer), 0);
+    int64_t deadline = zclock_mono() + timeout_ms;
+    while (true) {
+        int64_t left = deadline - zclock_mono();
+        if (left <= 0) return NULL;
+        zsock_set_rcvtimeo(self->dealer, (int)left);
+        zmsg_t *answer = zmsg_recv(self->dealer);
+        if (!answer) return NULL;
+        zframe_t *delimiter = zmsg_first(answer);
+        zframe_t *body = zmsg_next(answer);
+        if (zmsg_size(answer) != 2 || zframe_size(delimiter) != 0) {
+            zmsg_destroy(&answer);
+            fail_msg("%s: the answer is not [empty, dp.Reply]", request->descriptor->name);
+        }
+        Dp__Reply *reply = (Dp__Reply *)dp_message_decode(&dp__reply__descriptor, zframe_data(body),
+                                                          zframe_size(body), MAX_REPLY_BYTES);
+        zmsg_destroy(&answer);
+        if (!reply || !reply->status)
+            fail_msg("%s: the answer does not decode as dp.Reply with a status",
+                     request->descriptor->name);
+        if (strcmp(reply->request_id, request_id) == 0) return reply;
+        /* An answer to an earlier request that timed out: not this one's. */
+        dp_message_free((ProtobufCMessage **)&reply);
+    }
+}
+
+/* ---- Standard error captured ------------------------------------------------- */
+
+struct _ss_capture_t {
+    char path[64]; /* the file that receives fd 2 */
+    int saved_fd;  /* the original standard error */
+};
+
+ss_capture_t *ss_capture_start(void)
+{
+    ss_capture_t *self = calloc(1, sizeof *self);
+    assert_non_null(self);
+    snprintf(self->path, sizeof self->path, "/tmp/dp-stderr-XXXXXX");
+    int fd = mkstemp(self->path);
+    self->saved_fd = dup(STDERR_FILENO);
+    if (fd < 0 || self->saved_fd < 0) {
+        fprintf(stderr, "FATAL: cannot capture standard error: %s\n", strerror(errno));
+        exit(1);
+    }
+    fflush(stderr);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+    return self;
+}
+
+char *ss_capture_text(ss_capture_t *self)
+{
+    fflush(stderr);
+    FILE *file = fopen(self->path, "rb");
+    assert_non_null(file);
+    size_t size = 0, capacity = 65536;
+    char *text = malloc(capacity);
+    assert_non_null(text);
+    size_t got;
+    while ((got = fread(text + size, 1, capacity - size - 1, file)) > 0) {
+        size += got;
+        if (capacity - size < 4096) {
+            capacity *= 2;
+            text = realloc(text, capacity);
+            assert_non_null(text);
+        }
+    }
+    fclose(file);
+    text[size] = 0;
+    return text;
+}
+
+void ss_capture_end(ss_capture_t **self_p)
+{
+    if (!self_p || !*self_p) return;
+    ss_capture_t *self = *self_p;
+    fflush(stderr);
+    dup2(self->saved_fd, STDERR_FILENO);
+    close(self->saved_fd);
+    FILE *file = fopen(self->path, "rb");
+    if (file) {
+        char buffer[8192];
+        size_t got;
+        while ((got = fread(buffer, 1, sizeof buffer, file)) > 0)
+            fwrite(buffer, 1, got, stderr);
+        fclose(file);
+    }
+    unlink(self->path);
+    free(self);
+    *self_p = NULL;
+}
