@@ -1,5 +1,6 @@
 #include "dp_codec.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,35 @@ static void s_budget_free(void *data, void *pointer)
 static ProtobufCAllocator s_release_allocator = {
     .alloc = s_budget_alloc, .free = s_budget_free, .allocator_data = NULL};
 
+/* protobuf-c reads a tag naming field 0 when it is written in more bytes
+   than it needs, and keeps it as an unknown field; but it refuses that
+   field once the message is encoded again. Field 0 is not valid protobuf,
+   so a message holding one, at any depth, does not decode. */
+static bool s_has_field_zero(const ProtobufCMessage *message)
+{
+    for (unsigned i = 0; i < message->n_unknown_fields; i++)
+        if (message->unknown_fields[i].tag == 0)
+            return true;
+    const ProtobufCMessageDescriptor *type = message->descriptor;
+    for (unsigned i = 0; i < type->n_fields; i++) {
+        const ProtobufCFieldDescriptor *field = &type->fields[i];
+        const char *member = (const char *)message + field->offset;
+        const char *quantifier = (const char *)message + field->quantifier_offset;
+        if (field->type != PROTOBUF_C_TYPE_MESSAGE ||
+            ((field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+             *(const uint32_t *)quantifier != field->id))
+            continue;
+        size_t count = field->label == PROTOBUF_C_LABEL_REPEATED ? *(const size_t *)quantifier : 1;
+        ProtobufCMessage *const *nested = field->label == PROTOBUF_C_LABEL_REPEATED
+                                              ? *(ProtobufCMessage *const *const *)member
+                                              : (ProtobufCMessage *const *)member;
+        for (size_t k = 0; k < count; k++)
+            if (nested[k] && s_has_field_zero(nested[k]))
+                return true;
+    }
+    return false;
+}
+
 ProtobufCMessage *dp_message_decode(const ProtobufCMessageDescriptor *descriptor, const void *data,
                                     size_t size, size_t memory_budget)
 {
@@ -64,8 +94,11 @@ ProtobufCMessage *dp_message_decode(const ProtobufCMessageDescriptor *descriptor
         .alloc = s_budget_alloc, .free = s_budget_free, .allocator_data = &budget};
     if (!data && size)
         return NULL;
-    return protobuf_c_message_unpack(descriptor, &allocator, size,
-                                     data ? (const uint8_t *)data : (const uint8_t *)"");
+    ProtobufCMessage *message = protobuf_c_message_unpack(
+        descriptor, &allocator, size, data ? (const uint8_t *)data : (const uint8_t *)"");
+    if (message && s_has_field_zero(message))
+        dp_message_free(&message);
+    return message;
 }
 
 void dp_message_free(ProtobufCMessage **message_p)

@@ -19,7 +19,9 @@ const char *dp_code_name(Dp__Code code);
 
 /* Decodes data as the given message type, refusing when the decoder would
    need more than memory_budget bytes. Returns NULL when the data does not
-   decode. Free the result with dp_message_free. */
+   decode, which includes a field numbered 0 (protobuf-c lets one through
+   in an overlong tag, but could not read it back once re-encoded). Free the
+   result with dp_message_free. */
 ProtobufCMessage *dp_message_decode(const ProtobufCMessageDescriptor *descriptor, const void *data,
                                     size_t size, size_t memory_budget);
 void dp_message_free(ProtobufCMessage **message_p);

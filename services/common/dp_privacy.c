@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "dp_log.h"
 #include "dp_validate.h"
 
 void dp_privacy_subject_key(const char *secret, const char *email, char key[DP_PRIVACY_KEY_HEX])
@@ -107,4 +108,11 @@ int dp_privacy_backfill(dp_db_t *db, int select_statement, int update_statement,
             return 0;
     }
     return 0;
+}
+
+void dp_privacy_warn_default(const char *secret)
+{
+    if (strcmp(secret, "development-only-privacy-key") == 0)
+        dp_warning("DP_PRIVACY_KEY is the development default: set a secret of your own, or the "
+                   "keyed hashes of erased addresses can be recomputed by anyone");
 }

@@ -35,6 +35,9 @@ int dp_privacy_audit_entries(dp_arena_t *arena, PGresult *result, const char *se
 int dp_privacy_backfill(dp_db_t *db, int select_statement, int update_statement,
                         const char *secret);
 
+/* Logs a warning when `secret` is the development default. */
+void dp_privacy_warn_default(const char *secret);
+
 /* The row every service adds to its settings table. */
 #define DP_PRIVACY_SETTINGS                                                                        \
     {"DP_PRIVACY_KEY", "development-only-privacy-key",                                             \

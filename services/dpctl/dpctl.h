@@ -84,6 +84,9 @@ int dpctl_call(dpctl_t *self, dpctl_service_t service, const ProtobufCMessage *r
 
 /* Prints "dpctl: CODE: message (field: x)" on stderr. */
 void dpctl_report_status(const dp_status_t *status);
+/* As dpctl_report_status, naming the service that answered so, for commands
+   that ask several: "dpctl: registry: CODE: message". */
+void dpctl_report_service_status(dpctl_service_t service, const dp_status_t *status);
 
 /* Called once for every item of every page; returns 0 to go on. */
 typedef int(dpctl_item_fn)(void *sink, const ProtobufCMessage *item);
@@ -107,6 +110,7 @@ int dpctl_events_run(dpctl_t *self, int argc, char **argv);   /* dpctl_events.c 
 int dpctl_webhooks_run(dpctl_t *self, int argc, char **argv); /* dpctl_webhooks.c */
 int dpctl_report_run(dpctl_t *self, int argc, char **argv);   /* dpctl_report.c */
 int dpctl_keys_run(dpctl_t *self, int argc, char **argv);     /* dpctl_keys.c */
+int dpctl_privacy_run(dpctl_t *self, int argc, char **argv);  /* dpctl_privacy.c */
 
 /* Adds one area or form (list is "area" or "form"), for seeding. Returns 0
    when added, else -1 with the verdict in *status. */

@@ -103,11 +103,23 @@ int dpctl_call_status(dpctl_t *self, dpctl_service_t service, const ProtobufCMes
     return -1;
 }
 
-void dpctl_report_status(const dp_status_t *status)
+/* "dpctl: [SERVICE: ]CODE: message (field: x)" on stderr. */
+static void s_report(const char *service, const dp_status_t *status)
 {
-    fprintf(stderr, "dpctl: %s: %s", dp_code_name(status->code), status->message);
+    fprintf(stderr, "dpctl: %s%s%s: %s", service ? service : "", service ? ": " : "",
+            dp_code_name(status->code), status->message);
     if (*status->field) fprintf(stderr, " (field: %s)", status->field);
     fputc('\n', stderr);
+}
+
+void dpctl_report_status(const dp_status_t *status)
+{
+    s_report(NULL, status);
+}
+
+void dpctl_report_service_status(dpctl_service_t service, const dp_status_t *status)
+{
+    s_report(s_services[service].name, status);
 }
 
 int dpctl_call(dpctl_t *self, dpctl_service_t service, const ProtobufCMessage *request,

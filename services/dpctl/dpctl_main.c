@@ -40,6 +40,7 @@ static const dpctl_command_t s_commands[] = {
     {"webhooks", "add, list and remove webhooks that receive events", dpctl_webhooks_run},
     {"report", "reports on the partnership and enquiries; the dashboard page", dpctl_report_run},
     {"keys", "make and list CURVE certificates of the key folder", dpctl_keys_run},
+    {"privacy", "a person's data: export, erase; retention; the audit trail", dpctl_privacy_run},
 };
 
 static const dpctl_group_t s_top = {"", "the Digital Partnership's command-line client", s_commands,

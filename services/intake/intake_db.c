@@ -388,6 +388,15 @@ int intake_db_append_events(dp_db_t *db, const char *events_json)
     return dp_db_run_count(db, APPEND_EVENTS, params) < 0 ? -1 : 1;
 }
 
+int intake_db_append_aggregate_event(dp_db_t *db, const char *event_type,
+                                     const char *aggregate_type, const char *aggregate_id,
+                                     const ProtobufCMessage *payload)
+{
+    return dp_db_append_event(db, APPEND_EVENT, event_type, aggregate_type, aggregate_id, payload)
+               ? -1
+               : 1;
+}
+
 int intake_db_append_event(dp_db_t *db, const char *event_type, int64_t enquiry_id,
                            const ProtobufCMessage *payload)
 {

@@ -36,6 +36,10 @@ int intake_db_link_duplicates(dp_db_t *db, const int64_t *ids, int64_t *links, s
                               int window_hours);
 /* Writes the events described by `events_json`: [{type, id, payload(hex)}]. */
 int intake_db_append_events(dp_db_t *db, const char *events_json);
+/* Writes one event about something else than one enquiry. */
+int intake_db_append_aggregate_event(dp_db_t *db, const char *event_type,
+                                     const char *aggregate_type, const char *aggregate_id,
+                                     const ProtobufCMessage *payload);
 /* Writes one event. */
 int intake_db_append_event(dp_db_t *db, const char *event_type, int64_t enquiry_id,
                            const ProtobufCMessage *payload);

@@ -26,7 +26,7 @@ const char *intake_who(const dp_reply_t *reply, const char *given)
 int intake_audit(intake_t *intake, const char *actor, const char *action, const char *subject_key,
                  const char *format, ...)
 {
-    char detail[256];
+    char detail[700];
     va_list args;
     va_start(args, format);
     vsnprintf(detail, sizeof detail, format, args);
@@ -42,7 +42,8 @@ static int s_privacy_event(dp_db_t *db, const char *subject_key, uint32_t erased
     event.subject_key = (char *)subject_key;
     event.erased = erased;
     event.reason = (char *)reason;
-    return intake_db_append_event(db, "privacy.erased", 0, &event.base);
+    return intake_db_append_aggregate_event(db, "privacy.erased", "privacy", subject_key,
+                                            &event.base);
 }
 
 /* ---- erasure ----------------------------------------------------------------------- */
@@ -114,10 +115,15 @@ void intake_export(void *state, const ProtobufCMessage *message, dp_reply_t *rep
     }
     answer.erased = tombstoned > 0;
     answer.enquiries = (Dp__Enquiry **)dp_arena_array(arena, count);
-    for (size_t i = 0; answer.enquiries && i < count; i++)
+    for (size_t i = 0; answer.enquiries && i < count; i++) {
+        /* An export that leaves something out would mislead the person: fail instead. */
         if (intake_db_load_enquiry(intake->db, arena, ids[i], true,
-                                   &answer.enquiries[answer.n_enquiries]) == 1)
-            answer.n_enquiries++;
+                                   &answer.enquiries[answer.n_enquiries]) != 1) {
+            dp_reply_db_failure(reply, intake->db);
+            return;
+        }
+        answer.n_enquiries++;
+    }
     if (intake_audit(intake, intake_who(reply, request->actor), "export", key, "%zu enquiries",
                      answer.n_enquiries) < 0) {
         dp_reply_db_failure(reply, intake->db);

@@ -146,6 +146,7 @@ void intake_actor(zsock_t *pipe, void *args)
             intake.partner_events = dp_follower_new_with_keys(
                 pub, dp_config_get(config, "DP_NOTIFY_ENDPOINT"), "partner.", 0,
                 notify_keys == 1 ? &intake.notify_keys : NULL);
+        dp_privacy_warn_default(intake.privacy_key);
         s_tick(&intake);
         dp_server_config_t server = {
             .service_name = "intake",

@@ -42,6 +42,15 @@ typedef struct {
 
 /* ---- validation ---------------------------------------------------------------- */
 
+/* The two digits at p as a number, or -1 when they are not two digits
+   (sscanf's %2d would take " 5", "-5" and "5:"). */
+static int s_two_digits(const char *p)
+{
+    if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
+        return -1;
+    return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
 /* RFC 3339: 2026-11-28T16:30:00Z, with optional fraction and offset. */
 static bool s_valid_timestamp(const char *text)
 {
@@ -53,9 +62,9 @@ static bool s_valid_timestamp(const char *text)
     if (!dp_valid_date(date) || (text[10] != 'T' && text[10] != 't' && text[10] != ' '))
         return false;
     const char *p = text + 11;
-    int hour, minute, second;
-    if (!isdigit((unsigned char)p[0]) || sscanf(p, "%2d:%2d:%2d", &hour, &minute, &second) != 3 ||
-        p[2] != ':' || p[5] != ':' || hour > 23 || minute > 59 || second > 60)
+    int hour = s_two_digits(p), minute = s_two_digits(p + 3), second = s_two_digits(p + 6);
+    if (p[2] != ':' || p[5] != ':' || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
+        second < 0 || second > 60)
         return false;
     p += 8;
     if (*p == '.') {
@@ -67,11 +76,11 @@ static bool s_valid_timestamp(const char *text)
     }
     if ((*p == 'Z' || *p == 'z') && p[1] == 0)
         return true;
-    int offset_hours, offset_minutes;
+    if ((*p != '+' && *p != '-') || strlen(p) != 6 || p[3] != ':')
+        return false;
     /* PostgreSQL takes offsets up to 15:59. */
-    return (*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':' &&
-           sscanf(p + 1, "%2d:%2d", &offset_hours, &offset_minutes) == 2 && offset_hours < 16 &&
-           offset_minutes < 60;
+    int offset_hours = s_two_digits(p + 1), offset_minutes = s_two_digits(p + 4);
+    return offset_hours >= 0 && offset_hours < 16 && offset_minutes >= 0 && offset_minutes < 60;
 }
 
 static bool s_valid_language(const char *text)

@@ -254,7 +254,8 @@ char *intake_subject_key(const char *subject)
     bool stripped = true;
     while (stripped) {
         stripped = false;
-        while (*p == ' ' || *p == '\t')
+        /* Every kind of space, as below: a folded "Re:\n Fw:" is two prefixes. */
+        while (isspace((unsigned char)*p))
             p++;
         for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
             if (strncasecmp(p, prefixes[i], strlen(prefixes[i])) == 0) {

@@ -150,11 +150,24 @@ const dp_statement_t notify_statements[] = {
                           "UPDATE notify.consumer SET delivered_seq = GREATEST(delivered_seq, $2) "
                           "WHERE name = $1",
                           2},
+    /* An ack covers the fetch that delivered the newest in-flight event up
+       to up_to_seq, and earlier events delivered with it or later (a fetch's
+       rows share delivered_at): what
+       another worker fetched before and never handled stays in flight and
+       is redelivered. acked_seq stays below the lowest event in flight. */
     [ACK] = {"ack",
-             "WITH done AS (DELETE FROM notify.delivery WHERE consumer = $1 "
-             "  AND seq <= $2::bigint AND parked_at IS NULL) "
-             "UPDATE notify.consumer SET acked_seq = GREATEST(acked_seq, "
-             "  LEAST($2::bigint, delivered_seq)) WHERE name = $1",
+             "WITH fetched AS (SELECT delivered_at FROM notify.delivery "
+             "  WHERE consumer = $1 AND seq <= $2::bigint AND parked_at IS NULL "
+             "  ORDER BY seq DESC LIMIT 1), "
+             "done AS (DELETE FROM notify.delivery d WHERE d.consumer = $1 "
+             "  AND d.seq <= $2::bigint AND d.parked_at IS NULL "
+             "  AND d.delivered_at >= (SELECT delivered_at FROM fetched) RETURNING d.seq) "
+             "UPDATE notify.consumer c SET acked_seq = GREATEST(c.acked_seq, "
+             "  LEAST($2::bigint, c.delivered_seq, "
+             "    COALESCE((SELECT min(d.seq) - 1 FROM notify.delivery d WHERE d.consumer = $1 "
+             "      AND d.parked_at IS NULL AND d.seq NOT IN (SELECT seq FROM done)), "
+             "      c.delivered_seq))) "
+             "WHERE c.name = $1",
              2},
     [LIST_PARKED] = {"list_parked",
                      "SELECT * FROM ("

@@ -51,6 +51,8 @@ enum {
     AUDIT_LIST,
     BACKFILL_SELECT,
     BACKFILL_UPDATE,
+    APPLY_TOMBSTONES,
+    CONTACT_KEYS,
     STATEMENT_COUNT
 };
 
@@ -277,6 +279,17 @@ const dp_statement_t registry_statements[] = {
                          "FROM jsonb_to_recordset($1::jsonb) AS v(id bigint, key text) "
                          "WHERE c.id = v.id AND c.email_key IS NULL",
                          1},
+    /* After a restore from a backup older than an erasure. */
+    [APPLY_TOMBSTONES] = {"apply_tombstones",
+                          "UPDATE registry.contact c SET name = '[erased]', role = '', "
+                          "  email = 'erased-' || left(c.email_key, 16) || '@invalid' "
+                          "FROM registry.erasure_tombstone z "
+                          "WHERE z.email_key = c.email_key AND c.name <> '[erased]'",
+                          0},
+    [CONTACT_KEYS] = {"contact_keys",
+                      "SELECT DISTINCT email_key FROM registry.contact "
+                      "WHERE partner_id = $1 AND email_key IS NOT NULL",
+                      1},
     [APPEND_EVENT] = {"append_event",
                       "INSERT INTO registry.outbox (event_type, aggregate_type, aggregate_id, "
                       "payload) VALUES ($1, $2, $3, $4)",
@@ -960,3 +973,25 @@ int registry_db_backfill(dp_db_t *db, const char *secret)
     return dp_privacy_backfill(db, BACKFILL_SELECT, BACKFILL_UPDATE, secret);
 }
 
+
+int registry_db_apply_tombstones(dp_db_t *db)
+{
+    return dp_db_run_count(db, APPLY_TOMBSTONES, NULL);
+}
+
+int registry_db_contact_keys(dp_db_t *db, dp_arena_t *arena, int64_t partner_id, char ***keys,
+                             size_t *count)
+{
+    char id_text[24];
+    s_format_id(id_text, partner_id);
+    const char *params[] = {id_text};
+    PGresult *result = dp_db_run(db, CONTACT_KEYS, params);
+    if (!result)
+        return -1;
+    *count = 0;
+    *keys = (char **)dp_arena_array(arena, (size_t)PQntuples(result));
+    for (int row = 0; *keys && row < PQntuples(result); row++)
+        (*keys)[(*count)++] = dp_db_text(arena, result, row, 0);
+    PQclear(result);
+    return *keys ? 1 : -1;
+}

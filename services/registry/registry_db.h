@@ -112,6 +112,11 @@ int registry_db_audit(dp_db_t *db, const char *actor, const char *action, const 
 int registry_db_list_audit(dp_db_t *db, dp_arena_t *arena, const char *subject_key, int limit,
                            void ***entries, size_t *count);
 int registry_db_backfill(dp_db_t *db, const char *secret);
+/* Erases again the contacts of tombstoned people (after a restore); returns how many. */
+int registry_db_apply_tombstones(dp_db_t *db);
+/* The keyed hashes of a partner's contacts. */
+int registry_db_contact_keys(dp_db_t *db, dp_arena_t *arena, int64_t partner_id, char ***keys,
+                             size_t *count);
 
 /* Writes one outbox row in the current transaction. */
 int registry_db_append_event(dp_db_t *db, const char *event_type, const char *aggregate_type,

@@ -354,11 +354,7 @@ static void s_get(void *state, const ProtobufCMessage *message, dp_reply_t *repl
         found = registry_db_load_partner(registry->db, dp_reply_arena(reply), id, request->as_of,
                                          true, &answer.partner);
     /* Contact persons are personal data: their reading is recorded. */
-    char detail[64];
-    snprintf(detail, sizeof detail, "partner %" PRId64 ": %zu contacts", id,
-             found == 1 ? answer.partner->n_contacts : 0);
-    if (found == 1 && answer.partner->n_contacts &&
-        registry_audit_read(registry, reply, "read partner contacts", detail) < 0)
+    if (found == 1 && answer.partner->n_contacts && registry_audit_contacts(registry, reply, id) < 0)
         found = -1;
     if (found < 0)
         dp_reply_db_failure(reply, registry->db);

@@ -17,10 +17,19 @@
 
 enum { MAX_ACTOR_BYTES = 100, DEFAULT_AUDIT = 100, MAX_AUDIT = 1000 };
 
-int registry_audit_read(registry_t *registry, dp_reply_t *reply, const char *action,
-                        const char *detail)
+int registry_audit_contacts(registry_t *registry, dp_reply_t *reply, int64_t partner_id)
 {
-    return registry_db_audit(registry->db, dp_privacy_who(reply, NULL), action, "", detail);
+    char **keys = NULL;
+    size_t count = 0;
+    if (registry_db_contact_keys(registry->db, dp_reply_arena(reply), partner_id, &keys, &count) < 0)
+        return -1;
+    char detail[64];
+    snprintf(detail, sizeof detail, "partner %" PRId64, partner_id);
+    for (size_t i = 0; i < count; i++)
+        if (registry_db_audit(registry->db, dp_privacy_who(reply, NULL), "read partner contacts",
+                              keys[i], detail) < 0)
+            return -1;
+    return 0;
 }
 
 typedef struct {
@@ -123,4 +132,33 @@ void registry_list_audit(void *state, const ProtobufCMessage *message, dp_reply_
 void registry_privacy_backfill(registry_t *registry)
 {
     registry_db_backfill(registry->db, registry->privacy_key);
+}
+
+static dp_txn_outcome_t s_tombstones_body(dp_db_t *db, void *arg)
+{
+    int *count = arg;
+    *count = registry_db_apply_tombstones(db);
+    if (*count < 0)
+        return DP_TXN_FAILED;
+    if (*count == 0)
+        return DP_TXN_COMMIT;
+    Dp__PrivacyEvent event = DP__PRIVACY_EVENT__INIT;
+    event.service = "registry";
+    event.subject_key = "";
+    event.erased = (uint32_t)*count;
+    event.reason = "request";
+    return registry_db_audit(db, "registry", "erase", "", "tombstones applied again after a restore") <
+                   0 ||
+                   registry_db_append_event(db, "privacy.erased", "privacy", "", &event.base) < 0
+               ? DP_TXN_FAILED
+               : DP_TXN_COMMIT;
+}
+
+void registry_privacy_job(registry_t *registry)
+{
+    if (!dp_db_is_connected(registry->db) && !dp_db_check(registry->db))
+        return;
+    registry_privacy_backfill(registry);
+    int reapplied = 0;
+    dp_db_transaction(registry->db, s_tombstones_body, &reapplied);
 }

@@ -20,8 +20,15 @@ const dp_setting_t registry_settings[] = {
     DP_SECURITY_SETTINGS,
     DP_METRICS_SETTINGS("9101"),
     DP_PRIVACY_SETTINGS,
+    {"DP_REGISTRY_PRIVACY_JOB_MS", "3600000",
+     "how often keyed hashes are filled in and tombstones applied again", true, 1000, 86400000},
 };
 const size_t registry_setting_count = sizeof registry_settings / sizeof registry_settings[0];
+
+static void s_privacy_tick(void *state)
+{
+    registry_privacy_job(state);
+}
 
 void registry_actor(zsock_t *pipe, void *args)
 {
@@ -37,8 +44,8 @@ void registry_actor(zsock_t *pipe, void *args)
     if (dp_db_connect(db, (int)dp_config_get_int(config, "DP_DB_WAIT_MS")) != 0)
         dp_warning("PostgreSQL not reachable yet: %s", dp_db_failure_message(db));
     registry_t registry = {.db = db, .privacy_key = dp_config_get(config, "DP_PRIVACY_KEY")};
-    if (dp_db_is_connected(db))
-        registry_privacy_backfill(&registry);
+    dp_privacy_warn_default(registry.privacy_key);
+    registry_privacy_job(&registry);
     dp_metrics_t *metrics =
         dp_metrics_start("registry", dp_config_get(config, "DP_METRICS_ADDRESS"),
                          dp_config_get_int(config, "DP_METRICS_PORT"));
@@ -52,7 +59,9 @@ void registry_actor(zsock_t *pipe, void *args)
         .state = &registry,
         .db = db,
         .curve_dir = dp_config_get(config, "DP_CURVE_DIR"),
-        .metrics = metrics};
+        .metrics = metrics,
+        .tick_ms = (int)dp_config_get_int(config, "DP_REGISTRY_PRIVACY_JOB_MS"),
+        .on_tick = s_privacy_tick};
     if (metrics)
         dp_server_run(&server, pipe);
     else

@@ -341,7 +341,9 @@ ts_event_t *ti_expect_one_event_at(PGconn *conn, long long after_id, const char 
     size_t count = 0;
     ts_event_t **events = ti_events_after(conn, after_id, &count);
     bool matches = count == 1 && strcmp(events[0]->event_type, event_type) == 0 &&
-                   strcmp(events[0]->aggregate_type, "enquiry") == 0 &&
+                   /* Privacy events are about a person, not one enquiry. */
+                   strcmp(events[0]->aggregate_type,
+                          strncmp(event_type, "privacy.", 8) == 0 ? "privacy" : "enquiry") == 0 &&
                    (!aggregate_id || strcmp(events[0]->aggregate_id, aggregate_id) == 0);
     if (!matches) {
         print_error("expected exactly one intake outbox row %s for %s, found %zu:\n", event_type,
