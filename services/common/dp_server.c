@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "dp_log.h"
 #include "dp_security.h"
 #include "dp_validate.h"
@@ -455,6 +457,8 @@ void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)
     free(pending);
     dp_info("%s stopped after %llu requests", config->service_name,
             (unsigned long long)server.requests_served);
+    /* Handlers hash with OpenSSL in this thread: free its per-thread state. */
+    OPENSSL_thread_stop();
 }
 
 zactor_t *dp_server_start(zactor_fn *actor, void *args, char **endpoint_out)

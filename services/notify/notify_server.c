@@ -60,6 +60,10 @@ void notify_actor(zsock_t *pipe, void *args)
     notify->pub = zsock_new(ZMQ_PUB);
     if (notify->pub) {
         zsock_set_sndhwm(notify->pub, (int)dp_config_get_int(config, "DP_NOTIFY_PUB_HWM"));
+        /* Subscribers only send subscriptions: anything larger is hostile,
+           and without a limit libzmq would try to allocate what a bogus
+           frame header claims. */
+        zsock_set_maxmsgsize(notify->pub, 65536);
         zsock_set_linger(notify->pub, 0);
     }
     const char *pub_endpoint = dp_config_get(config, "DP_NOTIFY_PUB_ENDPOINT");

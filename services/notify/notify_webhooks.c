@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/crypto.h>
 #include <openssl/hmac.h>
 #include <pthread.h>
 #include <string.h>
@@ -162,4 +163,5 @@ void notify_webhook_actor(zsock_t *pipe, void *args)
         }
     }
     dp_db_destroy(&worker.db);
+    OPENSSL_thread_stop();
 }
