@@ -154,7 +154,8 @@ const dp_statement_t notify_statements[] = {
        to up_to_seq, and earlier events delivered with it or later (a fetch's
        rows share delivered_at): what
        another worker fetched before and never handled stays in flight and
-       is redelivered. acked_seq stays below the lowest event in flight. */
+       is redelivered. acked_seq is up_to_seq but below the lowest event
+       still in flight, or the last delivered seq when none is. */
     [ACK] = {"ack",
              "WITH fetched AS (SELECT delivered_at FROM notify.delivery "
              "  WHERE consumer = $1 AND seq <= $2::bigint AND parked_at IS NULL "
@@ -163,10 +164,10 @@ const dp_statement_t notify_statements[] = {
              "  AND d.seq <= $2::bigint AND d.parked_at IS NULL "
              "  AND d.delivered_at >= (SELECT delivered_at FROM fetched) RETURNING d.seq) "
              "UPDATE notify.consumer c SET acked_seq = GREATEST(c.acked_seq, "
-             "  LEAST($2::bigint, c.delivered_seq, "
-             "    COALESCE((SELECT min(d.seq) - 1 FROM notify.delivery d WHERE d.consumer = $1 "
-             "      AND d.parked_at IS NULL AND d.seq NOT IN (SELECT seq FROM done)), "
-             "      c.delivered_seq))) "
+             "  COALESCE((SELECT LEAST($2::bigint, min(d.seq) - 1, c.delivered_seq) "
+             "    FROM notify.delivery d WHERE d.consumer = $1 AND d.parked_at IS NULL "
+             "    AND d.seq NOT IN (SELECT seq FROM done) HAVING count(*) > 0), "
+             "    c.delivered_seq)) "
              "WHERE c.name = $1",
              2},
     [LIST_PARKED] = {"list_parked",
