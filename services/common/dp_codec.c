@@ -1,6 +1,7 @@
 #include "dp_codec.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,9 +87,67 @@ static bool s_has_field_zero(const ProtobufCMessage *message)
     return false;
 }
 
+/* Reads a varint at *p (before end); false when it runs past end or 10 bytes. */
+static bool s_varint(const uint8_t **p, const uint8_t *end, uint64_t *value)
+{
+    *value = 0;
+    for (int shift = 0; shift < 70 && *p < end; shift += 7) {
+        uint8_t byte = *(*p)++;
+        *value |= (uint64_t)(byte & 0x7f) << shift;
+        if (!(byte & 0x80))
+            return true;
+    }
+    return false;
+}
+
+/* protobuf-c keeps strings as C strings, so a NUL inside one would cut it
+   short without a word, and what was stored would not be what was sent.
+   Walks the wire bytes and finds a NUL in any string field, at any depth.
+   Structure it cannot read is left to the decoder to refuse. */
+static bool s_string_has_nul(const ProtobufCMessageDescriptor *descriptor, const uint8_t *p,
+                             const uint8_t *end, int depth)
+{
+    while (p < end && depth < 64) {
+        uint64_t tag = 0, length = 0;
+        if (!s_varint(&p, end, &tag))
+            return false;
+        switch (tag & 7) {
+        case 0:
+            if (!s_varint(&p, end, &length))
+                return false;
+            continue;
+        case 1:
+        case 5:
+            if (end - p < ((tag & 7) == 1 ? 8 : 4))
+                return false;
+            p += (tag & 7) == 1 ? 8 : 4;
+            continue;
+        case 2:
+            break;
+        default:
+            return false;
+        }
+        if (!s_varint(&p, end, &length) || length > (uint64_t)(end - p))
+            return false;
+        const ProtobufCFieldDescriptor *field =
+            tag >> 3 <= UINT32_MAX
+                ? protobuf_c_message_descriptor_get_field(descriptor, (unsigned)(tag >> 3))
+                : NULL;
+        if (field && field->type == PROTOBUF_C_TYPE_STRING && memchr(p, 0, (size_t)length))
+            return true;
+        if (field && field->type == PROTOBUF_C_TYPE_MESSAGE &&
+            s_string_has_nul(field->descriptor, p, p + length, depth + 1))
+            return true;
+        p += length;
+    }
+    return false;
+}
+
 ProtobufCMessage *dp_message_decode(const ProtobufCMessageDescriptor *descriptor, const void *data,
                                     size_t size, size_t memory_budget)
 {
+    if (data && s_string_has_nul(descriptor, data, (const uint8_t *)data + size, 0))
+        return NULL;
     budget_t budget = {.budget = memory_budget, .in_use = 0};
     ProtobufCAllocator allocator = {
         .alloc = s_budget_alloc, .free = s_budget_free, .allocator_data = &budget};
