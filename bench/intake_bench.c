@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "bench_common.h"
 #include "dp_codec.h"
 #include "dp_config.h"
 #include "intake.pb-c.h"
@@ -53,13 +53,6 @@ typedef struct {
     size_t busy;     /* slots with a submission in flight */
 } connection_t;
 
-/* Latencies of the measured acknowledgements, in microseconds. */
-typedef struct {
-    uint32_t *values; /* one per OK reply in the window */
-    size_t count;     /* used */
-    size_t capacity;  /* allocated */
-} samples_t;
-
 typedef struct {
     char endpoint[256];         /* where the load goes */
     char label[64];             /* shown in the output */
@@ -84,15 +77,8 @@ typedef struct {
     uint64_t stale;             /* replies for no submission in flight */
     uint64_t unanswered;        /* still in flight when the drain gave up */
     char first_error[600];      /* the first error reply, to say what went wrong */
-    samples_t samples;          /* latencies of the acks counted */
+    bench_samples_t samples;    /* latencies of the acks counted, in microseconds */
 } bench_t;
-
-static int64_t s_now_us(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
-}
 
 /* ---- the submissions ------------------------------------------------------------------ */
 
@@ -189,7 +175,7 @@ static int s_send(bench_t *self, connection_t *connection, int slot)
     zmsg_addmem(message, NULL, 0);
     zmsg_addmem(message, packed, size);
     connection->slots[slot].number = number;
-    connection->slots[slot].sent_us = s_now_us();
+    connection->slots[slot].sent_us = bench_now_us();
     if (zmsg_send(&message, connection->socket) != 0) {
         zmsg_destroy(&message);
         connection->slots[slot].number = 0;
@@ -206,27 +192,13 @@ static bool s_in_window(const bench_t *self, int64_t at_us)
     return at_us >= self->window_start_us && at_us < self->window_end_us;
 }
 
-static int s_add_sample(samples_t *samples, int64_t latency_us)
-{
-    if (samples->count == samples->capacity) {
-        size_t capacity = samples->capacity ? samples->capacity * 2 : 65536;
-        uint32_t *values = realloc(samples->values, capacity * sizeof *values);
-        if (!values) return -1;
-        samples->values = values;
-        samples->capacity = capacity;
-    }
-    samples->values[samples->count++] =
-        latency_us > UINT32_MAX ? UINT32_MAX : (uint32_t)(latency_us < 0 ? 0 : latency_us);
-    return 0;
-}
-
 /* Counts one reply; returns the slot it freed, or -1 for a stale or
    undecodable reply. */
 static int s_receive(bench_t *self, connection_t *connection)
 {
     zmsg_t *message = zmsg_recv(connection->socket);
     if (!message) return -1;
-    int64_t now = s_now_us();
+    int64_t now = bench_now_us();
     zframe_t *frame = zmsg_last(message);
     Dp__Reply *reply =
         zmsg_size(message) == 2
@@ -250,7 +222,7 @@ static int s_receive(bench_t *self, connection_t *connection)
         Dp__Code code = reply->status ? reply->status->code : DP__CODE__CODE_UNKNOWN;
         if (code == DP__CODE__CODE_OK) {
             self->acks++;
-            s_add_sample(&self->samples, latency);
+            bench_samples_add(&self->samples, latency);
             Dp__SubmitEnquiryReply *answer = (Dp__SubmitEnquiryReply *)dp_message_decode(
                 &dp__submit_enquiry_reply__descriptor, reply->body.data, reply->body.len, 65536);
             if (answer && answer->status == DP__ENQUIRY_STATUS__ENQUIRY_STATUS_QUARANTINED)
@@ -302,7 +274,7 @@ static int s_run(bench_t *self)
     for (int c = 0; poller && c < self->connection_count; c++)
         zpoller_add(poller, self->connections[c].socket);
     if (!poller) return -1;
-    int64_t start = s_now_us();
+    int64_t start = bench_now_us();
     self->window_start_us = start + self->warmup_us;
     self->window_end_us = self->window_start_us + self->duration_us;
     int outcome = 0;
@@ -312,7 +284,7 @@ static int s_run(bench_t *self)
     int64_t drain_end = self->window_end_us + self->timeout_us;
     int64_t next_expiry = start + 100000;
     while (outcome == 0) {
-        int64_t now = s_now_us();
+        int64_t now = bench_now_us();
         bool sending = now < self->window_end_us;
         if (!sending && (s_busy(self) == 0 || now >= drain_end)) break;
         if (now >= next_expiry) {
@@ -334,7 +306,7 @@ static int s_run(bench_t *self)
            into each slot as it frees up. */
         do {
             int slot = s_receive(self, connection);
-            if (slot >= 0 && s_now_us() < self->window_end_us)
+            if (slot >= 0 && bench_now_us() < self->window_end_us)
                 outcome = s_send(self, connection, slot);
         } while (outcome == 0 && (zsock_events(connection->socket) & ZMQ_POLLIN));
     }
@@ -345,29 +317,13 @@ static int s_run(bench_t *self)
 
 /* ---- results ---------------------------------------------------------------------------- */
 
-static int s_compare_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The nearest-rank percentile, in milliseconds. */
-static double s_percentile_ms(const samples_t *samples, double percent)
-{
-    if (samples->count == 0) return 0.0;
-    size_t rank = (size_t)((percent / 100.0) * (double)samples->count + 0.999999);
-    if (rank < 1) rank = 1;
-    if (rank > samples->count) rank = samples->count;
-    return samples->values[rank - 1] / 1000.0;
-}
-
 static void s_report(bench_t *self)
 {
-    qsort(self->samples.values, self->samples.count, sizeof *self->samples.values, s_compare_u32);
+    bench_samples_sort(&self->samples);
     double seconds = (double)self->duration_us / 1e6;
     double rate = (double)self->acks / seconds;
-    double p50 = s_percentile_ms(&self->samples, 50), p90 = s_percentile_ms(&self->samples, 90),
-           p99 = s_percentile_ms(&self->samples, 99), max = s_percentile_ms(&self->samples, 100);
+    double p50 = bench_percentile_ms(&self->samples, 50), p90 = bench_percentile_ms(&self->samples, 90),
+           p99 = bench_percentile_ms(&self->samples, 99), max = bench_percentile_ms(&self->samples, 100);
     fprintf(stderr,
             "dp-bench-intake %s %s %dx%d: %" PRIu64 " acks in %.1f s = %.0f acks/s; "
             "latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms; errors %" PRIu64
@@ -410,18 +366,12 @@ static int s_setup(bench_t *self, const dp_config_t *config)
     const char *tag = dp_config_get(config, "DP_BENCH_TAG");
     if (*tag)
         snprintf(self->tag, sizeof self->tag, "%s", tag);
-    else {
-        /* Unique across runs against the same database. */
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        snprintf(self->tag, sizeof self->tag, "b%lx%05lx%d", (long)now.tv_sec, now.tv_nsec / 10000,
-                 (int)getpid() % 1000);
+    else
+        bench_make_tag(self->tag, sizeof self->tag); /* unique across runs against one database */
+    if (!bench_valid_tag(self->tag)) {
+        fprintf(stderr, "dp-bench-intake: DP_BENCH_TAG must be 1 to 63 of a-z 0-9 -\n");
+        return -1;
     }
-    for (const char *p = self->tag; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')) {
-            fprintf(stderr, "dp-bench-intake: DP_BENCH_TAG must be of a-z 0-9 -\n");
-            return -1;
-        }
     self->connections = calloc((size_t)self->connection_count, sizeof *self->connections);
     if (!self->connections) return -1;
     for (int c = 0; c < self->connection_count; c++) {
@@ -447,22 +397,16 @@ static void s_teardown(bench_t *self)
         free(self->connections[c].slots);
     }
     free(self->connections);
-    free(self->samples.values);
+    bench_samples_free(&self->samples);
 }
 
 int main(int argc, char **argv)
 {
-    dp_config_t *config = dp_config_new(
+    int exit_code = 0;
+    dp_config_t *config = bench_config_load(
         "dp-bench-intake", "load generator for enquiry submissions (acks/s, ack latency)",
-        s_settings, SETTING_COUNT);
-    if (!config) return 1;
-    int loaded = dp_config_load(config, argc, argv);
-    if (loaded != 0) {
-        dp_config_destroy(&config);
-        return loaded > 0 ? 0 : 2;
-    }
-    zsys_handler_set(NULL);
-    zsys_init();
+        s_settings, SETTING_COUNT, argc, argv, &exit_code);
+    if (!config) return exit_code;
     bench_t self = {0};
     int outcome = s_setup(&self, config);
     dp_config_destroy(&config);

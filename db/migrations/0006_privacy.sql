@@ -54,21 +54,29 @@ GRANT SELECT, INSERT ON registry.erasure_tombstone, registry.audit_log TO dp_reg
 GRANT UPDATE ON intake.enquiry_note, intake.enquiry_transition TO dp_intake;
 GRANT SELECT (erased_at, erasure_reason) ON intake.enquiry TO dp_report;
 
--- Reports are short analytic queries over small plans: JIT compilation costs
--- more than it saves. Roles are cluster-wide and several databases may be
--- migrated at once, hence the guard (see 0001).
+-- Settings of the reporting role, measured with bench/run-report: JIT
+-- compilation cost more than it saved on every report; generic plans of the
+-- per-period queries compared every bucket with every row; sorts for the
+-- percentiles need more than the default memory. Roles are cluster-wide and
+-- several databases may be migrated at once, hence the guard (see 0001).
 DO $$
+DECLARE
+  setting text;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
-                 WHERE r.rolname = 'dp_report' AND s.setdatabase = 0
-                   AND 'jit=off' = ANY (s.setconfig)) THEN
-    BEGIN
-      ALTER ROLE dp_report SET jit = off;
-    EXCEPTION WHEN OTHERS THEN
-      IF SQLSTATE <> 'XX000' THEN
-        RAISE;
-      END IF;
-    END;
-  END IF;
+  FOREACH setting IN ARRAY ARRAY['jit=off', 'plan_cache_mode=force_custom_plan', 'work_mem=32MB']
+  LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+                   WHERE r.rolname = 'dp_report' AND s.setdatabase = 0
+                     AND setting = ANY (s.setconfig)) THEN
+      BEGIN
+        EXECUTE format('ALTER ROLE dp_report SET %s TO %L', split_part(setting, '=', 1),
+                       split_part(setting, '=', 2));
+      EXCEPTION WHEN OTHERS THEN
+        IF SQLSTATE <> 'XX000' THEN
+          RAISE;
+        END IF;
+      END;
+    END IF;
+  END LOOP;
 END
 $$;
