@@ -140,36 +140,35 @@ const dp_statement_t report_statements[] = {
          "  AND e.received_at < b.bucket + ('1 ' || $3)::interval AND " IN_PERIOD " "
          "GROUP BY b.bucket ORDER BY b.bucket",
          3},
+    /* Both percentiles of a measure come from one sort (an array of fractions). */
     [REPORT_RESPONSE_TIMES] =
         {"response_times",
          "WITH scope AS ("
          "  SELECT " IN_PERIOD " AS current, "
          "    extract(epoch FROM e.first_response_at - e.received_at) / 3600.0 AS response, "
          "    extract(epoch FROM e.resolved_at - e.received_at) / 3600.0 AS resolution "
-         "  FROM intake.enquiry e WHERE " BOTH_PERIODS ") "
-         "SELECT 'first response (hours)', "
-         "  count(response) FILTER (WHERE current), "
-         "  round((percentile_cont(0.5) WITHIN GROUP (ORDER BY response) "
-         "    FILTER (WHERE current))::numeric, 1), "
-         "  round((percentile_cont(0.9) WITHIN GROUP (ORDER BY response) "
-         "    FILTER (WHERE current))::numeric, 1), "
-         "  count(response) FILTER (WHERE NOT current), "
-         "  round((percentile_cont(0.5) WITHIN GROUP (ORDER BY response) "
-         "    FILTER (WHERE NOT current))::numeric, 1), "
-         "  round((percentile_cont(0.9) WITHIN GROUP (ORDER BY response) "
-         "    FILTER (WHERE NOT current))::numeric, 1) FROM scope "
+         "  FROM intake.enquiry e WHERE " BOTH_PERIODS "), "
+         "periods AS ("
+         "  SELECT current, count(response) AS responses, "
+         "    percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response) AS response_p, "
+         "    count(resolution) AS resolutions, "
+         "    percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY resolution) AS resolution_p "
+         "  FROM scope GROUP BY current), "
+         "now AS (SELECT * FROM periods WHERE current), "
+         "before AS (SELECT * FROM periods WHERE NOT current) "
+         "SELECT 'first response (hours)', COALESCE((SELECT responses FROM now), 0), "
+         "  round((SELECT response_p[1] FROM now)::numeric, 1), "
+         "  round((SELECT response_p[2] FROM now)::numeric, 1), "
+         "  COALESCE((SELECT responses FROM before), 0), "
+         "  round((SELECT response_p[1] FROM before)::numeric, 1), "
+         "  round((SELECT response_p[2] FROM before)::numeric, 1) "
          "UNION ALL "
-         "SELECT 'resolution (hours)', "
-         "  count(resolution) FILTER (WHERE current), "
-         "  round((percentile_cont(0.5) WITHIN GROUP (ORDER BY resolution) "
-         "    FILTER (WHERE current))::numeric, 1), "
-         "  round((percentile_cont(0.9) WITHIN GROUP (ORDER BY resolution) "
-         "    FILTER (WHERE current))::numeric, 1), "
-         "  count(resolution) FILTER (WHERE NOT current), "
-         "  round((percentile_cont(0.5) WITHIN GROUP (ORDER BY resolution) "
-         "    FILTER (WHERE NOT current))::numeric, 1), "
-         "  round((percentile_cont(0.9) WITHIN GROUP (ORDER BY resolution) "
-         "    FILTER (WHERE NOT current))::numeric, 1) FROM scope",
+         "SELECT 'resolution (hours)', COALESCE((SELECT resolutions FROM now), 0), "
+         "  round((SELECT resolution_p[1] FROM now)::numeric, 1), "
+         "  round((SELECT resolution_p[2] FROM now)::numeric, 1), "
+         "  COALESCE((SELECT resolutions FROM before), 0), "
+         "  round((SELECT resolution_p[1] FROM before)::numeric, 1), "
+         "  round((SELECT resolution_p[2] FROM before)::numeric, 1)",
          2},
     [REPORT_RESPONSE_TIMES_PER_PERIOD] =
         {"response_times_per_period",
