@@ -116,3 +116,28 @@ void dp_privacy_warn_default(const char *secret)
         dp_warning("DP_PRIVACY_KEY is the development default: set a secret of your own, or the "
                    "keyed hashes of erased addresses can be recomputed by anyone");
 }
+
+void dp_privacy_list_audit(dp_reply_t *reply, const Dp__ListAuditRequest *request,
+                           const char *secret, dp_db_t *db, dp_audit_lister_fn *lister)
+{
+    enum { DEFAULT_LIMIT = 100, MAX_LIMIT = 1000 };
+    if (*request->email && !dp_valid_email(request->email)) {
+        dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "email",
+                       "email must be an address, or empty for all");
+        return;
+    }
+    if (request->limit > MAX_LIMIT) {
+        dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "limit",
+                       "limit must be at most %d", MAX_LIMIT);
+        return;
+    }
+    char key[DP_PRIVACY_KEY_HEX] = "";
+    if (*request->email)
+        dp_privacy_subject_key(secret, request->email, key);
+    Dp__ListAuditReply answer = DP__LIST_AUDIT_REPLY__INIT;
+    if (lister(db, dp_reply_arena(reply), key, request->limit ? (int)request->limit : DEFAULT_LIMIT,
+               (void ***)&answer.entries, &answer.n_entries) < 0)
+        dp_reply_db_failure(reply, db);
+    else
+        dp_reply_ok(reply, &answer.base);
+}

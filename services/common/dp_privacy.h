@@ -29,6 +29,14 @@ const char *dp_privacy_who(const dp_reply_t *reply, const char *given);
    messages in the arena. Clears the result. Returns 1 or -1. */
 int dp_privacy_audit_entries(dp_arena_t *arena, PGresult *result, const char *service,
                              Dp__AuditEntry ***entries, size_t *count);
+/* A service's reader of its audit trail: entries about subject_key ("" for
+   all), newest first, at most limit. */
+typedef int(dp_audit_lister_fn)(dp_db_t *db, dp_arena_t *arena, const char *subject_key,
+                                int limit, void ***entries, size_t *count);
+/* Answers a dp.ListAuditRequest from one service's audit trail. */
+void dp_privacy_list_audit(dp_reply_t *reply, const Dp__ListAuditRequest *request,
+                           const char *secret, dp_db_t *db, dp_audit_lister_fn *lister);
+
 /* Gives keyed hashes to rows stored before they existed: `select_statement`
    returns (id, email) of up to 500 rows without one, `update_statement`
    takes [{id, key}] as JSON. Returns 0, or -1 on a database failure. */

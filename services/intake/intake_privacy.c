@@ -16,7 +16,7 @@
 
 #define INVALID DP__CODE__CODE_INVALID_ARGUMENT
 
-enum { MAX_ACTOR_BYTES = 100, DEFAULT_AUDIT = 100, MAX_AUDIT = 1000 };
+enum { MAX_ACTOR_BYTES = 100 };
 
 const char *intake_who(const dp_reply_t *reply, const char *given)
 {
@@ -181,26 +181,9 @@ void intake_retention(void *state, const ProtobufCMessage *message, dp_reply_t *
 
 void intake_list_audit(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
-    intake_t *intake = state;
-    const Dp__ListAuditRequest *request = (const Dp__ListAuditRequest *)message;
-    if (*request->email && !dp_valid_email(request->email)) {
-        dp_reply_error(reply, INVALID, "email", "email must be an address, or empty for all");
-        return;
-    }
-    if (request->limit > MAX_AUDIT) {
-        dp_reply_error(reply, INVALID, "limit", "limit must be at most %d", MAX_AUDIT);
-        return;
-    }
-    char key[DP_PRIVACY_KEY_HEX] = "";
-    if (*request->email)
-        dp_privacy_subject_key(intake->privacy_key, request->email, key);
-    Dp__ListAuditReply answer = DP__LIST_AUDIT_REPLY__INIT;
-    if (intake_db_list_audit(intake->db, dp_reply_arena(reply), key,
-                             request->limit ? (int)request->limit : DEFAULT_AUDIT,
-                             (void ***)&answer.entries, &answer.n_entries) < 0)
-        dp_reply_db_failure(reply, intake->db);
-    else
-        dp_reply_ok(reply, &answer.base);
+    const intake_t *intake = state;
+    dp_privacy_list_audit(reply, (const Dp__ListAuditRequest *)message, intake->privacy_key, intake->db,
+                          intake_db_list_audit);
 }
 
 /* ---- the scheduled job ------------------------------------------------------------------ */

@@ -15,7 +15,6 @@
 
 #define INVALID DP__CODE__CODE_INVALID_ARGUMENT
 
-enum { MAX_ACTOR_BYTES = 100, DEFAULT_AUDIT = 100, MAX_AUDIT = 1000 };
 
 int registry_audit_contacts(registry_t *registry, dp_reply_t *reply, int64_t partner_id)
 {
@@ -107,26 +106,9 @@ void registry_export(void *state, const ProtobufCMessage *message, dp_reply_t *r
 
 void registry_list_audit(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
-    registry_t *registry = state;
-    const Dp__ListAuditRequest *request = (const Dp__ListAuditRequest *)message;
-    if (*request->email && !dp_valid_email(request->email)) {
-        dp_reply_error(reply, INVALID, "email", "email must be an address, or empty for all");
-        return;
-    }
-    if (request->limit > MAX_AUDIT) {
-        dp_reply_error(reply, INVALID, "limit", "limit must be at most %d", MAX_AUDIT);
-        return;
-    }
-    char key[DP_PRIVACY_KEY_HEX] = "";
-    if (*request->email)
-        dp_privacy_subject_key(registry->privacy_key, request->email, key);
-    Dp__ListAuditReply answer = DP__LIST_AUDIT_REPLY__INIT;
-    if (registry_db_list_audit(registry->db, dp_reply_arena(reply), key,
-                               request->limit ? (int)request->limit : DEFAULT_AUDIT,
-                               (void ***)&answer.entries, &answer.n_entries) < 0)
-        dp_reply_db_failure(reply, registry->db);
-    else
-        dp_reply_ok(reply, &answer.base);
+    const registry_t *registry = state;
+    dp_privacy_list_audit(reply, (const Dp__ListAuditRequest *)message, registry->privacy_key, registry->db,
+                          registry_db_list_audit);
 }
 
 void registry_privacy_backfill(registry_t *registry)
