@@ -10,80 +10,22 @@
 #include <cmocka.h>
 
 #include "test_support.h"
+#include "test_wire.h"
 
 static ts_fixture_t *fx;
 
 enum { MAX_MESSAGE_BYTES = 65536, REPLY_TIMEOUT_MS = 10000 };
 
+/* The raw-frame helpers are shared with the other services' frame tests. */
 static zsock_t *s_dealer(void)
 {
-    zsock_t *dealer = zsock_new(ZMQ_DEALER);
-    assert_non_null(dealer);
-    zsock_set_linger(dealer, 0);
-    zsock_set_rcvtimeo(dealer, REPLY_TIMEOUT_MS);
-    assert_int_equal(zsock_connect(dealer, "%s", ts_registry_endpoint(fx->registry)), 0);
-    return dealer;
+    return ts_dealer_new(ts_registry_endpoint(fx->registry), REPLY_TIMEOUT_MS);
 }
-
-/* Packs an envelope with this id, type and body. */
-static zframe_t *s_envelope(const char *request_id, const char *type, const void *body,
-                            size_t body_size)
-{
-    Dp__Request envelope = DP__REQUEST__INIT;
-    envelope.request_id = (char *)request_id;
-    envelope.type = (char *)type;
-    envelope.body.data = (uint8_t *)body;
-    envelope.body.len = body_size;
-    size_t size = 0;
-    unsigned char *packed = dp_message_pack(&envelope.base, &size);
-    assert_non_null(packed);
-    zframe_t *frame = zframe_new(packed, size);
-    free(packed);
-    return frame;
-}
-
-/* An envelope carrying a packed message. */
-static zframe_t *s_envelope_for(const char *request_id, const ProtobufCMessage *message)
-{
-    size_t size = 0;
-    unsigned char *body = dp_message_pack(message, &size);
-    assert_non_null(body);
-    zframe_t *frame = s_envelope(request_id, message->descriptor->name, body, size);
-    free(body);
-    return frame;
-}
-
-/* Sends the frames as one message and returns the decoded dp.Reply; fails
-   when no reply comes within the timeout or it is not [empty, dp.Reply]. */
-static Dp__Reply *s_exchange(zsock_t *dealer, zmsg_t **request_p)
-{
-    assert_int_equal(zmsg_send(request_p, dealer), 0);
-    zmsg_t *answer = zmsg_recv(dealer);
-    if (!answer) fail_msg("no reply within %d ms", REPLY_TIMEOUT_MS);
-    assert_int_equal(zmsg_size(answer), 2);
-    assert_int_equal(zframe_size(zmsg_first(answer)), 0);
-    zframe_t *frame = zmsg_next(answer);
-    Dp__Reply *reply = (Dp__Reply *)dp_message_decode(&dp__reply__descriptor, zframe_data(frame),
-                                                      zframe_size(frame), 1 << 20);
-    zmsg_destroy(&answer);
-    if (!reply) fail_msg("the answer is not a dp.Reply");
-    assert_non_null(reply->status);
-    return reply;
-}
-
-static void s_assert_reply_status(const Dp__Reply *reply, Dp__Code code, const char *field)
-{
-    dp_status_t status = {.code = reply->status->code};
-    snprintf(status.message, sizeof status.message, "%s", reply->status->message);
-    snprintf(status.field, sizeof status.field, "%s", reply->status->field);
-    ts_assert_status_at(&status, code, field, __FILE__, __LINE__);
-    if (code != DP__CODE__CODE_OK) {
-        /* An error says what was wrong and carries no body. */
-        assert_true(strlen(reply->status->message) > 0);
-        assert_string_equal(reply->type, "");
-        assert_int_equal(reply->body.len, 0);
-    }
-}
+#define s_envelope ts_envelope
+#define s_envelope_for ts_envelope_for
+#define s_exchange ts_exchange
+#define s_assert_reply_status(reply, code, field)                                                  \
+    ts_assert_reply_at(reply, code, field, __FILE__, __LINE__)
 
 /* A well-formed request on the same socket, and one from the typed client,
    both succeed. */
