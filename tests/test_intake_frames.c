@@ -124,10 +124,7 @@ static void test_envelope_that_is_not_protobuf_is_refused(void **state)
 static void test_unknown_or_foreign_type_is_unimplemented(void **state)
 {
     zsock_t *dealer = s_dealer();
-    zmsg_t *request = zmsg_new();
-    zmsg_addmem(request, NULL, 0);
-    zframe_t *envelope = ts_envelope("unknown-type", "dp.NoSuchRequest", NULL, 0);
-    zmsg_append(request, &envelope);
+    zmsg_t *request = ts_envelope_message("unknown-type", "dp.NoSuchRequest", NULL, 0);
     s_expect_refusal(dealer, &request, DP__CODE__CODE_UNIMPLEMENTED, "type", "unknown-type");
     /* A registry request is not the intake's. */
     Dp__ListAreasRequest areas = DP__LIST_AREAS_REQUEST__INIT;
@@ -140,10 +137,7 @@ static void test_unknown_or_foreign_type_is_unimplemented(void **state)
 static void test_missing_type_is_invalid(void **state)
 {
     zsock_t *dealer = s_dealer();
-    zmsg_t *request = zmsg_new();
-    zmsg_addmem(request, NULL, 0);
-    zframe_t *envelope = ts_envelope("no-type", "", NULL, 0);
-    zmsg_append(request, &envelope);
+    zmsg_t *request = ts_envelope_message("no-type", "", NULL, 0);
     s_expect_refusal(dealer, &request, DP__CODE__CODE_INVALID_ARGUMENT, "type", "no-type");
     s_assert_still_serving(dealer);
     zsock_destroy(&dealer);

@@ -141,10 +141,7 @@ static void test_another_services_request_is_unimplemented(void **state)
 static void test_missing_type_is_invalid(void **state)
 {
     zsock_t *dealer = s_dealer();
-    zmsg_t *request = zmsg_new();
-    zmsg_addmem(request, NULL, 0);
-    zframe_t *envelope = ts_envelope("no-type", "", NULL, 0);
-    zmsg_append(request, &envelope);
+    zmsg_t *request = ts_envelope_message("no-type", "", NULL, 0);
     Dp__Reply *reply = ts_exchange(dealer, &request);
     ts_assert_reply(reply, INVALID_ARGUMENT, "type");
     assert_string_equal(reply->request_id, "no-type");
@@ -176,12 +173,9 @@ static void test_body_that_does_not_decode_is_invalid(void **state)
 static void test_invalid_request_id_is_refused(void **state)
 {
     zsock_t *dealer = s_dealer();
-    zmsg_t *request = zmsg_new();
-    zmsg_addmem(request, NULL, 0);
-    zframe_t *envelope = ts_envelope("bad\xff"
-                                     "id",
-                                     "dp.ListConsumersRequest", NULL, 0);
-    zmsg_append(request, &envelope);
+    zmsg_t *request = ts_envelope_message("bad\xff"
+                                          "id",
+                                          "dp.ListConsumersRequest", NULL, 0);
     Dp__Reply *reply = ts_exchange(dealer, &request);
     ts_assert_reply(reply, INVALID_ARGUMENT, "request_id");
     ts_free(&reply);

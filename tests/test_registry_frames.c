@@ -121,10 +121,7 @@ static void test_envelope_that_is_not_protobuf_is_refused(void **state)
 static void test_unknown_type_is_unimplemented(void **state)
 {
     zsock_t *dealer = s_dealer();
-    zmsg_t *request = zmsg_new();
-    zmsg_addmem(request, NULL, 0);
-    zframe_t *envelope = s_envelope("unknown-type", "dp.NoSuchRequest", NULL, 0);
-    zmsg_append(request, &envelope);
+    zmsg_t *request = ts_envelope_message("unknown-type", "dp.NoSuchRequest", NULL, 0);
     Dp__Reply *reply = s_exchange(dealer, &request);
     s_assert_reply_status(reply, DP__CODE__CODE_UNIMPLEMENTED, "type");
     assert_string_equal(reply->request_id, "unknown-type");
@@ -136,10 +133,7 @@ static void test_unknown_type_is_unimplemented(void **state)
 static void test_missing_type_is_invalid(void **state)
 {
     zsock_t *dealer = s_dealer();
-    zmsg_t *request = zmsg_new();
-    zmsg_addmem(request, NULL, 0);
-    zframe_t *envelope = s_envelope("no-type", "", NULL, 0);
-    zmsg_append(request, &envelope);
+    zmsg_t *request = ts_envelope_message("no-type", "", NULL, 0);
     Dp__Reply *reply = s_exchange(dealer, &request);
     s_assert_reply_status(reply, DP__CODE__CODE_INVALID_ARGUMENT, "type");
     assert_string_equal(reply->request_id, "no-type");
@@ -153,10 +147,8 @@ static void test_body_that_does_not_decode_is_invalid(void **state)
     static const unsigned char garbage[] = {0x0a, 0x7f, 'a', 'b'};
     zsock_t *dealer = s_dealer();
     long long last = ts_outbox_last_id(fx->admin);
-    zmsg_t *request = zmsg_new();
-    zmsg_addmem(request, NULL, 0);
-    zframe_t *envelope = s_envelope("bad-body", "dp.CreatePartnerRequest", garbage, sizeof garbage);
-    zmsg_append(request, &envelope);
+    zmsg_t *request =
+        ts_envelope_message("bad-body", "dp.CreatePartnerRequest", garbage, sizeof garbage);
     Dp__Reply *reply = s_exchange(dealer, &request);
     s_assert_reply_status(reply, DP__CODE__CODE_INVALID_ARGUMENT, "body");
     assert_string_equal(reply->request_id, "bad-body");
@@ -222,12 +214,9 @@ static void test_request_under_the_size_limit_reaches_its_handler(void **state)
 static void test_invalid_request_id_is_refused(void **state)
 {
     zsock_t *dealer = s_dealer();
-    zmsg_t *request = zmsg_new();
-    zmsg_addmem(request, NULL, 0);
-    zframe_t *envelope = s_envelope("bad\xff"
-                                    "id",
-                                    "dp.HealthRequest", NULL, 0);
-    zmsg_append(request, &envelope);
+    zmsg_t *request = ts_envelope_message("bad\xff"
+                                          "id",
+                                          "dp.HealthRequest", NULL, 0);
     Dp__Reply *reply = s_exchange(dealer, &request);
     s_assert_reply_status(reply, DP__CODE__CODE_INVALID_ARGUMENT, "request_id");
     ts_free(&reply);

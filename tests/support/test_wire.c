@@ -127,3 +127,13 @@ ProtobufCMessage *ts_reply_body_at(const Dp__Reply *reply,
     }
     return body;
 }
+
+zmsg_t *ts_envelope_message(const char *request_id, const char *type, const void *body,
+                            size_t body_size)
+{
+    zmsg_t *request = zmsg_new();
+    zmsg_addmem(request, NULL, 0);
+    zframe_t *envelope = ts_envelope(request_id, type, body, body_size);
+    zmsg_append(request, &envelope);
+    return request;
+}

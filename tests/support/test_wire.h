@@ -19,6 +19,9 @@ zsock_t *ts_dealer_new(const char *endpoint, int timeout_ms);
 zframe_t *ts_envelope(const char *request_id, const char *type, const void *body, size_t body_size);
 /* A dp.Request frame carrying a packed message (type: its full name). */
 zframe_t *ts_envelope_for(const char *request_id, const ProtobufCMessage *message);
+/* The request [empty delimiter, envelope with this id, type and body]. */
+zmsg_t *ts_envelope_message(const char *request_id, const char *type, const void *body,
+                            size_t body_size);
 /* The well-formed request [empty delimiter, envelope]. */
 zmsg_t *ts_request_message(const char *request_id, const ProtobufCMessage *message);
 
