@@ -21,7 +21,6 @@ static zsock_t *s_dealer(void)
 {
     return ts_dealer_new(ts_registry_endpoint(fx->registry), REPLY_TIMEOUT_MS);
 }
-#define s_envelope ts_envelope
 #define s_envelope_for ts_envelope_for
 #define s_exchange ts_exchange
 #define s_assert_reply_status(reply, code, field)                                                  \
