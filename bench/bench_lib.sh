@@ -12,6 +12,7 @@ bench_started_pg=0
 
 bench_stop_all() {
   local i
+  bench_record_peak_memory
   for ((i = ${#bench_pids[@]} - 1; i >= 0; i--)); do
     dp_stop_pid "${bench_pids[i]}" "${bench_names[i]}" 10
   done
@@ -21,6 +22,40 @@ bench_stop_all() {
     "$PG" stop >/dev/null 2>&1 || dp_say "could not stop PostgreSQL on port $DP_PG_PORT"
     bench_started_pg=0
   fi
+}
+
+# ---- what bench/run reads -----------------------------------------------------------------
+#
+# Every bench/run-* script leaves, in its OUT_DIR:
+#   summary.tsv      one line per headline figure, tab-separated:
+#                    AREA  FIGURE  UNIT  OURS  YARDSTICK  BETTER  YARDSTICK-WHAT  NOTE
+#                    BETTER is "higher" (a rate) or "lower" (a time); bench/run
+#                    prints OURS beside YARDSTICK and the ratio, oriented so that
+#                    1.00 means "as good as the yardstick" and less means worse.
+#   peak-memory.tsv  NAME  KB: the peak resident set (VmHWM) of each program
+#                    bench_start started, read just before it is stopped.
+
+# bench_summary AREA FIGURE UNIT OURS YARDSTICK BETTER YARDSTICK-WHAT [NOTE]
+bench_summary() {
+  (($# >= 7)) || dp_die "bench_summary needs 7 or 8 arguments"
+  [[ $6 == higher || $6 == lower ]] || dp_die "bench_summary: BETTER must be higher or lower"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "${8:-}" \
+    >>"$OUT_DIR/summary.tsv"
+}
+
+# bench_summary_reset: empties summary.tsv and peak-memory.tsv (at the start of a run).
+bench_summary_reset() { : >"$OUT_DIR/summary.tsv"; : >"$OUT_DIR/peak-memory.tsv"; }
+
+# bench_record_peak_memory: appends the VmHWM of every program still running
+# that bench_start started (the peak only grows, so the last reading is the peak).
+bench_record_peak_memory() {
+  local i kb
+  [[ -n ${OUT_DIR:-} && -d $OUT_DIR ]] || return 0
+  for i in "${!bench_pids[@]}"; do
+    kb=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/${bench_pids[i]}/status" 2>/dev/null || true)
+    [[ -n $kb ]] && printf '%s\t%s\n' "${bench_names[i]}" "$kb" >>"$OUT_DIR/peak-memory.tsv"
+  done
+  return 0
 }
 
 # bench_start NAME ENV... -- PROGRAM [ARGS]: runs PROGRAM in the background
@@ -41,9 +76,11 @@ bench_start() {
 
 # bench_stop NAME: stops what bench_start started under NAME.
 bench_stop() {
-  local i
+  local i kb
   for i in "${!bench_names[@]}"; do
     if [[ ${bench_names[i]} == "$1" ]]; then
+      kb=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/${bench_pids[i]}/status" 2>/dev/null || true)
+      [[ -n $kb && -d ${OUT_DIR:-} ]] && printf '%s\t%s\n' "$1" "$kb" >>"$OUT_DIR/peak-memory.tsv"
       dp_stop_pid "${bench_pids[i]}" "$1" 10
       unset 'bench_pids[i]' 'bench_names[i]'
     fi
