@@ -63,6 +63,8 @@ static const dp_setting_t s_settings[] = {
     {"DP_BENCH_EXPLAIN_MS", "200", "EXPLAIN ANALYZE the queries whose median is above this "
                                    "(with DP_BENCH_REPORT_URL; 0: all)", true, 0, 3600000},
     {"DP_BENCH_EXPLAIN_FILE", "", "where the plans go (empty: stderr)"},
+    {"DP_BENCH_RESULTS_FILE", "", "appends one line per request: \"report request=SLUG ours_ms=... "
+                                  "sql_alone_ms=...\" (empty: none)"},
     {"DP_BENCH_REPORT_TARGET_MS", "1000", "target of one report, printed beside it", true, 1,
      3600000},
     {"DP_BENCH_PAGE_TARGET_MS", "2000", "target of the dashboard, printed beside it", true, 1,
@@ -335,14 +337,28 @@ static void s_day(char out[11], int days)
 
 typedef enum { OVERVIEW, COOPERATION, ENQUIRIES, DASHBOARD, PAGE } kind_t;
 
+/* The report groups of "the queries alone"; a request's yardstick is the
+   sum of the medians of its groups' queries, each run alone. */
+typedef enum {
+    GROUP_OVERVIEW,
+    GROUP_COOPERATION,
+    GROUP_ENQUIRIES_90D,
+    GROUP_ENQUIRIES_1Y,
+    GROUP_ENQUIRIES_3Y,
+    GROUP_COUNT
+} group_t;
+
 typedef struct {
     const char *name;     /* in the table */
+    const char *slug;     /* in the results file */
     kind_t kind;
     int from_days;        /* enquiries: period_from = today + from_days (0: the default) */
     Dp__ReportGranularity granularity;
     bench_samples_t times; /* microseconds */
     size_t bytes;         /* of the last reply (the report or the page) */
     bool empty;           /* a reply was OK but held no report */
+    double median_ms;     /* of the timed rounds, once they ran */
+    unsigned groups;      /* bit g set: group g's queries make up the yardstick */
     char error[800];      /* the first failure */
 } request_t;
 
@@ -524,10 +540,15 @@ static int s_params(report_query_t q, const dates_t *dates, const char *out[3])
 }
 
 /* Times every query of the reports alone with custom and with generic
-   plans, and EXPLAINs those slower than explain_ms. */
+   plans, and EXPLAINs those slower than explain_ms. Adds each group's
+   custom-plan medians into alone_ms[group] (what a client running the same
+   SQL itself with its parameters would wait: libpq's unnamed statements are
+   planned for their values); -1 where a query failed or did not run. */
 static void s_time_queries(const char *url, int runs, bool long_periods, long explain_ms,
-                           FILE *explain)
+                           FILE *explain, double alone_ms[GROUP_COUNT])
 {
+    for (int g = 0; g < GROUP_COUNT; g++)
+        alone_ms[g] = -1;
     session_t sessions[2] = {{0}};
     if (s_session_open(&sessions[0], url, "custom") != 0 ||
         s_session_open(&sessions[1], url, "generic") != 0) {
@@ -540,20 +561,28 @@ static void s_time_queries(const char *url, int runs, bool long_periods, long ex
     s_day(recent.as_of, 0);
     s_day(recent.to, 0);
     s_day(recent.from, -90);
-    dates_t years = recent;
+    dates_t year = recent;
+    s_day(year.from, -365);
+    snprintf(year.granularity, sizeof year.granularity, "month");
+    dates_t years = year;
     s_day(years.from, -3 * 365 - 1);
-    snprintf(years.granularity, sizeof years.granularity, "month");
+    /* The enquiries report runs every query of its range (past-due and the
+       backlog too), as the service does. */
     struct {
         const char *report;
         const dates_t *dates;
         report_query_t first, last;
-    } groups[] = {
-        {"overview", &recent, REPORT_PARTNERS_BY_KIND, REPORT_PARTNERS_BY_YEAR},
-        {"cooperation", &recent, REPORT_PARTNER_AREA_CELLS, REPORT_ENGAGEMENTS_BY_YEAR_AREA},
-        {"enquiries 90 d", &recent, REPORT_ENQUIRY_BREAKDOWN, REPORT_PAST_DUE},
-        {"enquiries 3 y", &years, REPORT_ENQUIRY_BREAKDOWN, REPORT_RESPONSE_TIMES_PER_PERIOD},
+    } groups[GROUP_COUNT] = {
+        [GROUP_OVERVIEW] = {"overview", &recent, REPORT_PARTNERS_BY_KIND, REPORT_PARTNERS_BY_YEAR},
+        [GROUP_COOPERATION] = {"cooperation", &recent, REPORT_PARTNER_AREA_CELLS,
+                               REPORT_ENGAGEMENTS_BY_YEAR_AREA},
+        [GROUP_ENQUIRIES_90D] = {"enquiries 90 d", &recent, REPORT_ENQUIRY_BREAKDOWN,
+                                 REPORT_PAST_DUE},
+        [GROUP_ENQUIRIES_1Y] = {"enquiries 1 y", &year, REPORT_ENQUIRY_BREAKDOWN, REPORT_PAST_DUE},
+        [GROUP_ENQUIRIES_3Y] = {"enquiries 3 y", &years, REPORT_ENQUIRY_BREAKDOWN,
+                                REPORT_PAST_DUE},
     };
-    size_t group_count = sizeof groups / sizeof *groups - (long_periods ? 0 : 1);
+    size_t group_count = long_periods ? GROUP_COUNT : GROUP_ENQUIRIES_90D + 1;
     printf("\nEach SQL query alone (as dp_report, prepared as the service does; %d runs after a "
            "warm-up)\n", runs);
     printf("%-16s  %-26s  %6s  %11s  %9s  %12s  %10s\n", "report", "query", "rows", "custom plan",
@@ -586,6 +615,12 @@ static void s_time_queries(const char *url, int runs, bool long_periods, long ex
             printf("%-16s  %-26s  %6d  %11.1f  %9.1f  %12.1f  %10.1f%s\n", groups[g].report,
                    report_statements[q].name, rows, median[0], max[0], median[1], max[1],
                    failed ? "  FAILED" : "");
+            if (q == (int)groups[g].first)
+                alone_ms[g] = 0;
+            if (failed || alone_ms[g] < 0)
+                alone_ms[g] = -1;
+            else
+                alone_ms[g] += median[0];
             fflush(stdout);
             for (int m = 0; m < 2 && !failed; m++)
                 if (median[m] >= (double)explain_ms)
@@ -594,6 +629,38 @@ static void s_time_queries(const char *url, int runs, bool long_periods, long ex
         }
     for (int i = 0; i < 2; i++)
         PQfinish(sessions[i].conn);
+}
+
+/* Each request beside its yardstick: the same SQL, run alone by a client
+   of PostgreSQL (the sum of its queries' medians). The ratio is the
+   yardstick's time over ours: 1.00 would be a service that adds nothing. */
+static void s_compare(const request_t *requests, size_t count, const double *alone_ms,
+                      const char *results_path)
+{
+    FILE *results = *results_path ? fopen(results_path, "a") : NULL;
+    if (*results_path && !results)
+        fprintf(stderr, PROGRAM ": cannot append to %s\n", results_path);
+    printf("\nEach request against its SQL alone (the sum of its queries' custom-plan medians "
+           "above; x = SQL alone / ours)\n");
+    printf("%-28s  %10s  %12s  %6s\n", "report", "ours ms", "SQL alone ms", "x");
+    for (size_t i = 0; i < count; i++) {
+        const request_t *request = &requests[i];
+        double alone = 0;
+        for (int g = 0; g < GROUP_COUNT && alone >= 0; g++)
+            if (request->groups & 1u << g)
+                alone = alone_ms[g] < 0 ? -1 : alone + alone_ms[g];
+        if (request->median_ms < 0 || alone < 0) {
+            printf("%-28s  %10s  %12s  %6s\n", request->name, "-", "-", "-");
+            continue;
+        }
+        printf("%-28s  %10.1f  %12.1f  %6.2f\n", request->name, request->median_ms, alone,
+               request->median_ms > 0 ? alone / request->median_ms : 0);
+        if (results)
+            fprintf(results, "report request=%s ours_ms=%.3f sql_alone_ms=%.3f\n", request->slug,
+                    request->median_ms, alone);
+    }
+    if (results)
+        fclose(results);
 }
 
 /* ---- main --------------------------------------------------------------------------------- */
@@ -670,16 +737,21 @@ int main(int argc, char **argv)
         PQfinish(admin);
 
     /* 2. the requests, round after round: every request once per round */
+    /* The dashboard builds the overview, the cooperation report and the
+       enquiries of 90 days by week. */
+    const unsigned dashboard_groups =
+        1u << GROUP_OVERVIEW | 1u << GROUP_COOPERATION | 1u << GROUP_ENQUIRIES_90D;
     request_t requests[] = {
-        {"overview", OVERVIEW},
-        {"cooperation", COOPERATION},
-        {"enquiries 90 days by week", ENQUIRIES},
-        {"dashboard (ZeroMQ)", DASHBOARD},
-        {"dashboard page GET / (HTTP)", PAGE},
-        {"enquiries 1 year by month", ENQUIRIES, -365,
-         DP__REPORT_GRANULARITY__REPORT_GRANULARITY_MONTH},
-        {"enquiries 3 years by month", ENQUIRIES, -3 * 365 - 1,
-         DP__REPORT_GRANULARITY__REPORT_GRANULARITY_MONTH},
+        {"overview", "overview", OVERVIEW, .groups = 1u << GROUP_OVERVIEW},
+        {"cooperation", "cooperation", COOPERATION, .groups = 1u << GROUP_COOPERATION},
+        {"enquiries 90 days by week", "enquiries-90d", ENQUIRIES,
+         .groups = 1u << GROUP_ENQUIRIES_90D},
+        {"dashboard (ZeroMQ)", "dashboard-zmq", DASHBOARD, .groups = dashboard_groups},
+        {"dashboard page GET / (HTTP)", "dashboard-http", PAGE, .groups = dashboard_groups},
+        {"enquiries 1 year by month", "enquiries-1y", ENQUIRIES, -365,
+         DP__REPORT_GRANULARITY__REPORT_GRANULARITY_MONTH, .groups = 1u << GROUP_ENQUIRIES_1Y},
+        {"enquiries 3 years by month", "enquiries-3y", ENQUIRIES, -3 * 365 - 1,
+         DP__REPORT_GRANULARITY__REPORT_GRANULARITY_MONTH, .groups = 1u << GROUP_ENQUIRIES_3Y},
     };
     size_t request_count = sizeof requests / sizeof *requests - (long_periods ? 0 : 2);
     target_t target = {0};
@@ -719,6 +791,7 @@ int main(int argc, char **argv)
                                                                                 : report_target;
             double median = bench_percentile_ms(&request->times, 50),
                    max = bench_percentile_ms(&request->times, 100);
+            request->median_ms = request->error[0] ? -1 : median;
             if (request->error[0])
                 printf("%-28s  %10s  %10s  %10ld  %9s  FAILED: %s\n", request->name, "-", "-",
                        target_ms, "-", request->error);
@@ -747,10 +820,13 @@ int main(int argc, char **argv)
             fprintf(stderr, PROGRAM ": cannot write %s\n", explain_path);
             explain = stderr;
         }
+        double alone_ms[GROUP_COUNT];
         s_time_queries(report_url, runs, long_periods,
-                       dp_config_get_int(config, "DP_BENCH_EXPLAIN_MS"), explain);
+                       dp_config_get_int(config, "DP_BENCH_EXPLAIN_MS"), explain, alone_ms);
         if (explain != stderr)
             fclose(explain);
+        s_compare(requests, request_count, alone_ms,
+                  dp_config_get(config, "DP_BENCH_RESULTS_FILE"));
     }
     dp_config_destroy(&config);
     return outcome == 0 ? 0 : 1;
