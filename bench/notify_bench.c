@@ -19,12 +19,38 @@
    monitor     no writers: the same sampling, to watch the relay while
                another program makes the load (bench/run-notify runs the
                intake benchmark meanwhile).
+   backlog     the relay draining a backlog: DP_BENCH_ROWS outbox rows (as
+               throughput writes them) committed by one INSERT, so that they
+               become visible to the relay at one instant; then how fast the
+               relay sequences them and whether a live SUB got them all.
 
-   A raw SUB socket counts the events published live (throughput, monitor).
+   Yardsticks (PostgreSQL alone, no relay; scratch tables in the schema
+   bench_scratch, made here as the admin):
+
+   pgnotify    the latency yardstick: the same paced writer commits one row
+               per transaction into bench_scratch.notify_probe (a copy of the
+               outbox's shape) with pg_notify() in the same statement, and a
+               libpq connection that LISTENs takes the notifications. Same
+               clock, same percentiles as latency.
+   rawmove     the relay-rate yardstick: DP_BENCH_ROWS rows, written as in
+               backlog, in a scratch copy of the outbox, moved into a scratch
+               copy of notify.event (which starts as a copy of it, so both
+               sides append to a table of the same size) by one-statement
+               transactions of DP_BENCH_MOVE_BATCH rows with consecutive seq.
+
+   backlog and rawmove time their moves the same way, from the database's
+   own record: every row moved by one transaction has that transaction's
+   start as relayed_at, so the rate is the rows moved by all but the last
+   transaction over the time from the first transaction's start to the
+   last one's (a full cycle of each, whatever it does between statements).
+
+   A raw SUB socket counts the events published live (throughput, monitor,
+   backlog).
    Output: a human summary on stderr and one line of key=value pairs on
    stdout for scripts (bench/run-notify). It reports, it never judges. */
 #include <czmq.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -39,34 +65,43 @@
 #define PROGRAM "dp-bench-notify"
 
 static const dp_setting_t s_settings[] = {
-    {"DP_BENCH_MODE", "latency", "latency, throughput or monitor"},
+    {"DP_BENCH_MODE", "latency", "latency, pgnotify, throughput, monitor, backlog or rawmove"},
     {"DP_BENCH_WRITER_URL", "", "libpq URL of the writers (a role that may INSERT into "
                                 "registry.outbox: dp_registry)"},
     {"DP_BENCH_ADMIN_URL", "", "libpq URL of a role that reads notify.event and the outboxes "
-                               "(the admin)"},
+                               "and makes the scratch tables (the admin)"},
     {"DP_BENCH_PUB_ENDPOINT", "tcp://127.0.0.1:7104", "the notifications service's PUB"},
     {"DP_BENCH_NOTIFY_ENDPOINT", "tcp://127.0.0.1:7103", "its ROUTER (replay, for the follower)"},
     {"DP_BENCH_LABEL", "", "a name for this run in the output"},
     {"DP_BENCH_TAG", "", "names this run's events in aggregate_id (default: unique)"},
-    {"DP_BENCH_RATE", "1000", "latency: rows committed per second, one per transaction", true, 1,
-     1000000},
+    {"DP_BENCH_RATE", "1000", "latency, pgnotify: rows committed per second, one per transaction",
+     true, 1, 1000000},
     {"DP_BENCH_WRITERS", "1", "writer connections", true, 1, 64},
     {"DP_BENCH_BATCH", "100", "throughput: rows per transaction", true, 1, 100000},
-    {"DP_BENCH_PAYLOAD_BYTES", "120", "throughput: payload size of each row", true, 0, 65536},
+    {"DP_BENCH_PAYLOAD_BYTES", "120", "throughput, backlog, rawmove: payload size of each row",
+     true, 0, 65536},
     {"DP_BENCH_WARMUP_MS", "1000", "load before measuring", true, 0, 3600000},
     {"DP_BENCH_DURATION_MS", "10000", "time measured", true, 100, 3600000},
     {"DP_BENCH_SAMPLE_MS", "200", "throughput, monitor: sampling interval", true, 10, 60000},
     {"DP_BENCH_DRAIN_MS", "30000", "after the load: longest wait for the last events or an "
                                    "empty outbox", true, 0, 3600000},
-    {"DP_BENCH_TOPIC", "bench.", "throughput, monitor: topic prefix the live subscriber counts "
-                                 "(* for every event)"},
+    {"DP_BENCH_TOPIC", "bench.", "throughput, monitor, backlog: topic prefix the live "
+                                 "subscriber counts (* for every event)"},
+    {"DP_BENCH_ROWS", "50000", "backlog, rawmove: rows in the backlog", true, 1, 10000000},
+    {"DP_BENCH_MOVE_BATCH", "1000", "rawmove: rows moved per transaction (the relay's "
+                                    "DP_NOTIFY_RELAY_BATCH)", true, 1, 1000000},
+    {"DP_BENCH_POLL_MS", "10", "backlog: how often the end of the drain is looked for", true, 1,
+     10000},
 };
 enum { SETTING_COUNT = sizeof s_settings / sizeof *s_settings };
 
-enum { MODE_LATENCY, MODE_THROUGHPUT, MODE_MONITOR };
+enum { MODE_LATENCY, MODE_PGNOTIFY, MODE_THROUGHPUT, MODE_MONITOR, MODE_BACKLOG, MODE_RAWMOVE };
+static const char *const s_mode_names[] = {"latency", "pgnotify", "throughput",
+                                           "monitor", "backlog",  "rawmove"};
+enum { MODE_COUNT = sizeof s_mode_names / sizeof *s_mode_names };
 
 /* The writers' statements: constant SQL, prepared on each connection. */
-enum { WRITE_ONE, WRITE_BATCH, WRITER_STATEMENT_COUNT };
+enum { WRITE_ONE, WRITE_BATCH, WRITE_PROBE, WRITER_STATEMENT_COUNT };
 static const dp_statement_t s_writer_statements[] = {
     /* Outside BEGIN: one row, one transaction, one round trip. */
     [WRITE_ONE] = {"write_one",
@@ -78,7 +113,87 @@ static const dp_statement_t s_writer_statements[] = {
                      "payload) SELECT 'bench.load', 'bench', $1 || '-' || g, "
                      "convert_to(repeat('x', $3::int), 'UTF8') FROM generate_series(1, $2::int) g",
                      3},
+    /* The latency yardstick's row: the same row as write_one, in a table
+       of the same shape, and the notification in the same statement (one
+       transaction, one round trip, as write_one with the outbox's wake-up
+       trigger). The payload names the event as aggregate_id does. */
+    [WRITE_PROBE] = {"write_probe",
+                     "WITH written AS (INSERT INTO bench_scratch.notify_probe (event_type, "
+                     "aggregate_type, aggregate_id, payload) VALUES ('bench.latency', 'bench', $1, "
+                     "convert_to($2, 'UTF8')) RETURNING aggregate_id) "
+                     "SELECT pg_notify('dp_bench_probe', aggregate_id) FROM written",
+                     2},
 };
+
+/* The latency yardstick's scratch table, remade for each run. The bench
+   database is made anew for every run and holds nothing else, so the
+   writer's role, whichever it is, may use it (SELECT for RETURNING). */
+static const char *s_probe_setup_sql =
+    "SET client_min_messages = warning; "
+    "CREATE SCHEMA IF NOT EXISTS bench_scratch; "
+    "DROP TABLE IF EXISTS bench_scratch.notify_probe; "
+    "CREATE TABLE bench_scratch.notify_probe (LIKE registry.outbox INCLUDING ALL); "
+    "GRANT USAGE ON SCHEMA bench_scratch TO PUBLIC; "
+    "GRANT INSERT, SELECT ON bench_scratch.notify_probe TO PUBLIC";
+static const char *s_probe_listen_sql = "LISTEN dp_bench_probe";
+
+/* The relay-rate yardstick's scratch outbox and sequence. The sequence
+   starts as a copy of notify.event so that both sides append to a table of
+   the same size with the same indexes. */
+static const char *s_move_setup_sql =
+    "SET client_min_messages = warning; "
+    "CREATE SCHEMA IF NOT EXISTS bench_scratch; "
+    "DROP TABLE IF EXISTS bench_scratch.outbox, bench_scratch.event; "
+    "CREATE TABLE bench_scratch.outbox (LIKE registry.outbox INCLUDING ALL); "
+    "CREATE TABLE bench_scratch.event (LIKE notify.event INCLUDING ALL); "
+    "INSERT INTO bench_scratch.event SELECT * FROM notify.event";
+
+/* Both sides start from tables without dead rows and with fresh
+   statistics (earlier runs left dead rows in the outboxes). VACUUM cannot
+   share a query string with another statement. */
+static const char *s_vacuum_real_sql =
+    "VACUUM (ANALYZE) registry.outbox, intake.outbox, notify.event";
+static const char *s_vacuum_scratch_sql =
+    "VACUUM (ANALYZE) bench_scratch.outbox, bench_scratch.event";
+
+/* The scratch backlog: the rows write_batch writes, in the scratch outbox. */
+static const char *s_fill_scratch_sql =
+    "INSERT INTO bench_scratch.outbox (event_type, aggregate_type, aggregate_id, payload) "
+    "SELECT 'bench.load', 'bench', $1 || '-' || g, convert_to(repeat('x', $3::int), 'UTF8') "
+    "FROM generate_series(1, $2::int) g";
+
+/* The yardstick's mover: the relay's move reduced to what it must do (take
+   the oldest rows out of the outbox and append them after the last seq,
+   numbered consecutively), in one statement and so one transaction.
+   origin 'scratch' keeps (origin, origin_id) clear of the copied events. */
+enum { MOVE, MOVER_STATEMENT_COUNT };
+static const dp_statement_t s_mover_statements[] = {
+    [MOVE] = {"move",
+              "WITH moved AS ("
+              "  DELETE FROM bench_scratch.outbox WHERE id IN "
+              "    (SELECT id FROM bench_scratch.outbox ORDER BY id LIMIT $1) "
+              "  RETURNING id, event_type, aggregate_type, aggregate_id, payload, occurred_at), "
+              "base AS (SELECT COALESCE(max(seq), 0) AS last FROM bench_scratch.event) "
+              "INSERT INTO bench_scratch.event (seq, origin, origin_id, event_type, "
+              "  aggregate_type, aggregate_id, payload, occurred_at) "
+              "SELECT base.last + row_number() OVER (ORDER BY m.id), 'scratch', m.id, "
+              "  m.event_type, m.aggregate_type, m.aggregate_id, m.payload, m.occurred_at "
+              "FROM moved m, base",
+              1},
+};
+
+/* How a drain went, from the rows' relayed_at (the start of the transaction
+   that moved them): transactions, rows, the largest transaction, the time
+   from the first transaction's start to the last one's, and the rows of
+   the last transaction. $1 < seq <= $2. */
+#define DRAIN_SQL(table)                                                                           \
+    "WITH b AS (SELECT relayed_at, count(*) AS n FROM " table " "                                  \
+    "  WHERE seq > $1::bigint AND seq <= $2::bigint GROUP BY relayed_at) "                         \
+    "SELECT count(*), COALESCE(sum(n), 0), COALESCE(max(n), 0), "                                  \
+    "  COALESCE(extract(epoch FROM max(relayed_at) - min(relayed_at)), 0), "                       \
+    "  COALESCE((SELECT n FROM b ORDER BY relayed_at DESC LIMIT 1), 0) FROM b"
+static const char *s_drain_real_sql = DRAIN_SQL("notify.event");
+static const char *s_drain_scratch_sql = DRAIN_SQL("bench_scratch.event");
 
 /* What the admin samples: the newest seq and the rows waiting in each outbox. */
 static const char *s_sample_sql =
@@ -115,8 +230,8 @@ struct bench_s {
     int mode;
     char writer_url[512], admin_url[512], pub_endpoint[256], notify_endpoint[256];
     char label[64], tag[64], topic[64];
-    int rate, writer_count, batch, payload_bytes;
-    int64_t warmup_ns, duration_ns, sample_ns, drain_ns;
+    int rate, writer_count, batch, payload_bytes, rows, move_batch;
+    int64_t warmup_ns, duration_ns, sample_ns, drain_ns, poll_ns;
     int64_t start_ns;      /* the load starts */
     int64_t window_ns;     /* measuring starts */
     int64_t end_ns;        /* the load stops */
@@ -159,7 +274,8 @@ static void s_write_paced(writer_t *writer, dp_db_t *db)
         snprintf(wall, sizeof wall, "%" PRId64, bench_realtime_ns());
         const char *params[] = {id, wall};
         self->sent_ns[n] = bench_now_ns();
-        PGresult *result = dp_db_run(db, WRITE_ONE, params);
+        PGresult *result =
+            dp_db_run(db, self->mode == MODE_PGNOTIFY ? WRITE_PROBE : WRITE_ONE, params);
         int64_t returned = bench_now_ns();
         if (!result) {
             s_writer_failed(writer, db);
@@ -202,7 +318,7 @@ static void *s_writer_main(void *arg)
         writer->failed = 1;
         snprintf(writer->error, sizeof writer->error, "cannot connect: %s",
                  db ? dp_db_failure_message(db) : "out of memory");
-    } else if (self->mode == MODE_LATENCY)
+    } else if (self->mode == MODE_LATENCY || self->mode == MODE_PGNOTIFY)
         s_write_paced(writer, db);
     else
         s_write_flat_out(writer, db);
@@ -310,6 +426,22 @@ static int s_record(bench_t *self)
     return 0;
 }
 
+/* Lets the last published events reach the subscriber: returns once none
+   arrived for 300 ms. */
+static void s_wait_quiet(bench_t *self)
+{
+    int64_t quiet_until = bench_now_ns() + 300000000;
+    while (self->sub && bench_now_ns() < quiet_until) {
+        int64_t before = self->received;
+        zpoller_t *poller = zpoller_new(self->sub, NULL);
+        zpoller_wait(poller, 100);
+        zpoller_destroy(&poller);
+        s_drain_sub(self);
+        if (self->received != before)
+            quiet_until = bench_now_ns() + 300000000;
+    }
+}
+
 /* Samples every sample_ns until end_ns (monotonic), then until the outboxes
    are empty, the writers are done and (with a SUB) no event arrived for a
    moment, or the drain time is over. Returns -1 when a sample failed. */
@@ -333,17 +465,7 @@ static int s_sample_run(bench_t *self)
             break;
         bench_sleep_until_ns(last->at_ns + self->sample_ns / 4 + 1000000);
     }
-    /* Let the last published events reach the subscriber. */
-    int64_t quiet_until = bench_now_ns() + 300000000;
-    while (self->sub && bench_now_ns() < quiet_until) {
-        int64_t before = self->received;
-        zpoller_t *poller = zpoller_new(self->sub, NULL);
-        zpoller_wait(poller, 100);
-        zpoller_destroy(&poller);
-        s_drain_sub(self);
-        if (self->received != before)
-            quiet_until = bench_now_ns() + 300000000;
-    }
+    s_wait_quiet(self);
     return 0;
 }
 
@@ -409,27 +531,30 @@ static void s_report_latency(bench_t *self, uint64_t repaired)
     }
     bench_samples_sort(&latency);
     bench_samples_sort(&commit);
-    relay_batches_t batches;
-    s_relay_batches(self, &batches);
+    /* The yardstick has no relay: its batch columns stay "-". */
+    relay_batches_t batches = {"-", "-", "-"};
+    if (self->mode == MODE_LATENCY)
+        s_relay_batches(self, &batches);
+    const char *mode = s_mode_names[self->mode];
     double seconds = (double)self->duration_ns / 1e9;
     double p50 = bench_percentile_ms(&latency, 50), p90 = bench_percentile_ms(&latency, 90),
            p99 = bench_percentile_ms(&latency, 99), max = bench_percentile_ms(&latency, 100);
     fprintf(stderr,
-            PROGRAM " latency %s: %" PRIu64 " events at %d/s over %.1f s (%d writer%s), %" PRIu64
+            PROGRAM " %s %s: %" PRIu64 " events at %d/s over %.1f s (%d writer%s), %" PRIu64
             " received, %" PRIu64 " lost; commit-to-receipt p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, "
             "max %.2f ms; commit itself p50 %.2f ms, p99 %.2f ms; relay batches mean %s max %s\n",
-            self->label, measured, self->rate, seconds, self->writer_count,
+            mode, self->label, measured, self->rate, seconds, self->writer_count,
             self->writer_count == 1 ? "" : "s", received, lost, p50, p90, p99, max,
             bench_percentile_ms(&commit, 50), bench_percentile_ms(&commit, 99), batches.mean,
             batches.max);
-    printf("mode=latency label=%s tag=%s rate=%d writers=%d seconds=%.3f events=%" PRIu64
+    printf("mode=%s label=%s tag=%s rate=%d writers=%d seconds=%.3f events=%" PRIu64
            " committed_per_s=%.1f received=%" PRIu64 " lost=%" PRIu64 " uncommitted=%" PRIu64
            " repaired=%" PRIu64 " early=%" PRIu64 " p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f"
            " max_ms=%.3f commit_p50_ms=%.3f commit_p99_ms=%.3f behind_max_ms=%.3f"
            " relay_batch_mean=%s relay_batch_max=%s relay_transactions=%s\n",
-           *self->label ? self->label : "-", self->tag, self->rate, self->writer_count, seconds,
-           measured, (double)(measured - uncommitted) / seconds, received, lost, uncommitted,
-           repaired, early, p50, p90, p99, max, bench_percentile_ms(&commit, 50),
+           mode, *self->label ? self->label : "-", self->tag, self->rate, self->writer_count,
+           seconds, measured, (double)(measured - uncommitted) / seconds, received, lost,
+           uncommitted, repaired, early, p50, p90, p99, max, bench_percentile_ms(&commit, 50),
            bench_percentile_ms(&commit, 99), (double)behind_max / 1e6, batches.mean, batches.max,
            batches.count);
     fflush(stdout);
@@ -522,70 +647,21 @@ static int s_latest_seq(bench_t *self, int64_t *out)
     return 0;
 }
 
-static int s_run_latency(bench_t *self)
+/* Runs constant SQL of one or more statements as the admin (the simple
+   query protocol: no parameters, several statements allowed). */
+static int s_exec_script(bench_t *self, const char *sql)
 {
-    int64_t total_ns = self->warmup_ns + self->duration_ns;
-    self->event_count = (size_t)((double)total_ns / 1e9 * self->rate);
-    size_t bytes = self->event_count * sizeof(int64_t);
-    self->scheduled_ns = malloc(bytes);
-    self->sent_ns = calloc(1, bytes);
-    self->commit_ns = calloc(1, bytes);
-    self->receipt_ns = calloc(1, bytes);
-    if (!self->scheduled_ns || !self->sent_ns || !self->commit_ns || !self->receipt_ns)
-        return -1;
-    dp_follower_t *follower =
-        dp_follower_new(self->pub_endpoint, self->notify_endpoint, "bench.latency", 0);
-    if (!follower) {
-        fprintf(stderr, PROGRAM ": cannot subscribe to %s\n", self->pub_endpoint);
-        return -1;
-    }
-    /* Give the subscription time to reach the publisher (ZeroMQ's slow
-       joiner); the warm-up covers the rest. */
-    zclock_sleep(300);
-    if (s_latest_seq(self, &self->first_seq) != 0) {
-        dp_follower_destroy(&follower);
-        return -1;
-    }
-    self->start_ns = bench_now_ns() + 50000000;
-    self->window_ns = self->start_ns + self->warmup_ns;
-    self->end_ns = self->start_ns + total_ns;
-    for (size_t n = 0; n < self->event_count; n++)
-        self->scheduled_ns[n] = self->start_ns + (int64_t)((double)n * 1e9 / self->rate);
-    int outcome = s_start_writers(self);
-    size_t prefix_length = strlen(self->tag);
-    uint64_t received = 0;
-    int64_t give_up = 0;
-    while (outcome == 0) {
-        Dp__Event *event = dp_follower_next(follower, 50);
-        int64_t now = bench_now_ns();
-        if (event) {
-            const char *id = event->aggregate_id;
-            if (strncmp(id, self->tag, prefix_length) == 0 && id[prefix_length] == ':') {
-                size_t n = strtoull(id + prefix_length + 1, NULL, 10);
-                if (n < self->event_count && !self->receipt_ns[n]) {
-                    self->receipt_ns[n] = now;
-                    received++;
-                }
-            }
-            dp_message_free((ProtobufCMessage **)&event);
-        }
-        if (atomic_load(&self->writers_done) == self->writer_count) {
-            if (!give_up)
-                give_up = now + self->drain_ns;
-            if (received >= (uint64_t)atomic_load(&self->committed) || now >= give_up)
-                break;
-        }
-    }
-    int failed = s_join_writers(self);
-    uint64_t repaired = dp_follower_repaired(follower);
-    dp_follower_destroy(&follower);
-    if (outcome != 0 || s_latest_seq(self, &self->last_seq) != 0)
-        return -1;
-    s_report_latency(self, repaired);
-    return failed ? -1 : 0;
+    PGresult *result = PQexec(self->admin, sql);
+    ExecStatusType status = PQresultStatus(result);
+    int outcome = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ? 0 : -1;
+    if (outcome != 0)
+        fprintf(stderr, PROGRAM ": SQL failed: %s(%.120s...)\n", PQerrorMessage(self->admin), sql);
+    PQclear(result);
+    return outcome;
 }
 
-static int s_run_flow(bench_t *self)
+/* A raw SUB socket on the PUB, counting this run's events (s_drain_sub). */
+static int s_open_sub(bench_t *self)
 {
     self->sub = zsock_new(ZMQ_SUB);
     if (!self->sub)
@@ -597,8 +673,144 @@ static int s_run_flow(bench_t *self)
         fprintf(stderr, PROGRAM ": cannot connect to %s\n", self->pub_endpoint);
         return -1;
     }
+    /* Give the subscription time to reach the publisher (slow joiner). */
     zclock_sleep(300);
-    if (s_latest_seq(self, &self->first_seq) != 0)
+    return 0;
+}
+
+/* Where the latency modes take their events from: the C follower on the
+   notifications service's PUB (latency), or a libpq connection that LISTENs
+   on the yardstick's channel (pgnotify). */
+typedef struct {
+    dp_follower_t *follower;
+    PGconn *listener;
+} receiver_t;
+
+/* Notes the receipt of event `id` ("<tag>:<n>") at `now`; ignores others. */
+static void s_take(bench_t *self, const char *id, int64_t now, uint64_t *received)
+{
+    size_t prefix_length = strlen(self->tag);
+    if (strncmp(id, self->tag, prefix_length) != 0 || id[prefix_length] != ':')
+        return;
+    size_t n = strtoull(id + prefix_length + 1, NULL, 10);
+    if (n < self->event_count && !self->receipt_ns[n]) {
+        self->receipt_ns[n] = now;
+        (*received)++;
+    }
+}
+
+/* Waits up to timeout_ms for events and takes what arrived. Returns -1
+   when the listening connection is lost. */
+static int s_receive(bench_t *self, receiver_t *receiver, int timeout_ms, uint64_t *received)
+{
+    if (receiver->follower) {
+        Dp__Event *event = dp_follower_next(receiver->follower, timeout_ms);
+        int64_t now = bench_now_ns();
+        if (event) {
+            s_take(self, event->aggregate_id, now, received);
+            dp_message_free((ProtobufCMessage **)&event);
+        }
+        return 0;
+    }
+    PGnotify *note = PQnotifies(receiver->listener);
+    if (!note) {
+        struct pollfd socket = {.fd = PQsocket(receiver->listener), .events = POLLIN};
+        if (socket.fd < 0)
+            return -1;
+        if (poll(&socket, 1, timeout_ms) > 0 && !PQconsumeInput(receiver->listener))
+            return -1;
+        note = PQnotifies(receiver->listener);
+    }
+    /* Read once the socket was read: every notification it brought arrived then. */
+    int64_t now = bench_now_ns();
+    for (; note; note = PQnotifies(receiver->listener)) {
+        s_take(self, note->extra, now, received);
+        PQfreemem(note);
+    }
+    return 0;
+}
+
+static int s_open_receiver(bench_t *self, receiver_t *receiver)
+{
+    if (self->mode == MODE_LATENCY) {
+        receiver->follower =
+            dp_follower_new(self->pub_endpoint, self->notify_endpoint, "bench.latency", 0);
+        if (!receiver->follower) {
+            fprintf(stderr, PROGRAM ": cannot subscribe to %s\n", self->pub_endpoint);
+            return -1;
+        }
+        /* Give the subscription time to reach the publisher (ZeroMQ's slow
+           joiner); the warm-up covers the rest. */
+        zclock_sleep(300);
+        return 0;
+    }
+    if (s_exec_script(self, s_probe_setup_sql) != 0)
+        return -1;
+    receiver->listener = bench_pg_connect(PROGRAM, self->admin_url);
+    if (!receiver->listener)
+        return -1;
+    return bench_pg_exec(PROGRAM, receiver->listener, s_probe_listen_sql, 0, NULL);
+}
+
+static void s_close_receiver(receiver_t *receiver)
+{
+    dp_follower_destroy(&receiver->follower);
+    if (receiver->listener)
+        PQfinish(receiver->listener);
+    receiver->listener = NULL;
+}
+
+/* latency and pgnotify: paced writers, one receiver, one measure. */
+static int s_run_latency(bench_t *self)
+{
+    int64_t total_ns = self->warmup_ns + self->duration_ns;
+    self->event_count = (size_t)((double)total_ns / 1e9 * self->rate);
+    size_t bytes = self->event_count * sizeof(int64_t);
+    self->scheduled_ns = malloc(bytes);
+    self->sent_ns = calloc(1, bytes);
+    self->commit_ns = calloc(1, bytes);
+    self->receipt_ns = calloc(1, bytes);
+    if (!self->scheduled_ns || !self->sent_ns || !self->commit_ns || !self->receipt_ns)
+        return -1;
+    receiver_t receiver = {0};
+    if (s_open_receiver(self, &receiver) != 0 || s_latest_seq(self, &self->first_seq) != 0) {
+        s_close_receiver(&receiver);
+        return -1;
+    }
+    self->start_ns = bench_now_ns() + 50000000;
+    self->window_ns = self->start_ns + self->warmup_ns;
+    self->end_ns = self->start_ns + total_ns;
+    for (size_t n = 0; n < self->event_count; n++)
+        self->scheduled_ns[n] = self->start_ns + (int64_t)((double)n * 1e9 / self->rate);
+    int outcome = s_start_writers(self);
+    uint64_t received = 0;
+    int64_t give_up = 0;
+    while (outcome == 0) {
+        if (s_receive(self, &receiver, 50, &received) != 0) {
+            fprintf(stderr, PROGRAM ": the listening connection was lost\n");
+            outcome = -1;
+            break;
+        }
+        int64_t now = bench_now_ns();
+        if (atomic_load(&self->writers_done) == self->writer_count) {
+            if (!give_up)
+                give_up = now + self->drain_ns;
+            if (received >= (uint64_t)atomic_load(&self->committed) || now >= give_up)
+                break;
+        }
+    }
+    int failed = s_join_writers(self);
+    uint64_t repaired = receiver.follower ? dp_follower_repaired(receiver.follower) : 0;
+    s_close_receiver(&receiver);
+    if (outcome != 0 || s_latest_seq(self, &self->last_seq) != 0)
+        return -1;
+    s_report_latency(self, repaired);
+    return failed ? -1 : 0;
+}
+
+static int s_run_flow(bench_t *self)
+{
+    if (s_open_sub(self) != 0 || s_latest_seq(self, &self->first_seq) != 0)
         return -1;
     self->start_ns = bench_now_ns();
     self->window_ns = self->start_ns + self->warmup_ns;
@@ -613,19 +825,231 @@ static int s_run_flow(bench_t *self)
     return failed ? -1 : 0;
 }
 
+/* ---- draining a backlog ------------------------------------------------------------------ */
+
+/* How one drain went (backlog and rawmove report the same figures). */
+typedef struct {
+    int64_t rows;         /* rows in the backlog */
+    double fill_s;        /* the INSERT that made it, to its COMMIT's return */
+    int64_t sequenced;    /* events appended after it was committed */
+    int64_t transactions; /* moving transactions (distinct relayed_at) */
+    int64_t largest;      /* most events one of them moved */
+    int64_t last_rows;    /* events the last of them moved */
+    double span_s;        /* first transaction's start to the last one's (relayed_at) */
+    double whole_s;       /* the backlog's COMMIT returned to the last move seen committed */
+    bool complete;        /* every row of the backlog was moved within DP_BENCH_DRAIN_MS */
+    int64_t received;     /* events a live SUB took (-1: no SUB) */
+} drain_t;
+
+/* Reads transactions, their sizes and span from relayed_at, first < seq <= last. */
+static int s_read_drain(bench_t *self, const char *sql, int64_t first, int64_t last, drain_t *out)
+{
+    char from[32], to[32];
+    snprintf(from, sizeof from, "%" PRId64, first);
+    snprintf(to, sizeof to, "%" PRId64, last);
+    const char *params[] = {from, to};
+    PGresult *result = bench_pg_query(PROGRAM, self->admin, sql, 2, params);
+    if (!result)
+        return -1;
+    if (PQntuples(result) == 1 && PQnfields(result) == 5) {
+        out->transactions = strtoll(PQgetvalue(result, 0, 0), NULL, 10);
+        out->sequenced = strtoll(PQgetvalue(result, 0, 1), NULL, 10);
+        out->largest = strtoll(PQgetvalue(result, 0, 2), NULL, 10);
+        out->span_s = strtod(PQgetvalue(result, 0, 3), NULL);
+        out->last_rows = strtoll(PQgetvalue(result, 0, 4), NULL, 10);
+    }
+    PQclear(result);
+    return 0;
+}
+
+static void s_report_drain(const bench_t *self, const drain_t *drain)
+{
+    const char *mode = s_mode_names[self->mode];
+    /* All but the last transaction's rows over the time from the first
+       transaction's start to the last one's: each side's full cycle per
+       batch, timed by the database's own clock. */
+    double rate = drain->transactions > 1 && drain->span_s > 0
+                      ? (double)(drain->sequenced - drain->last_rows) / drain->span_s
+                      : 0;
+    double whole_rate = drain->whole_s > 0 ? (double)drain->sequenced / drain->whole_s : 0;
+    double mean = drain->transactions ? (double)drain->sequenced / (double)drain->transactions : 0;
+    char received[32] = "-";
+    if (drain->received >= 0)
+        snprintf(received, sizeof received, "%" PRId64, drain->received);
+    fprintf(stderr,
+            PROGRAM " %s %s: %" PRId64 " rows committed in %.3f s; %" PRId64 " events moved in %"
+            PRId64 " transactions (mean %.1f, max %" PRId64 ") at %.0f events/s (first to last "
+            "transaction start, %.3f s), %.3f s from the backlog's commit to the last move "
+            "(%.0f events/s)%s; received live %s\n",
+            mode, self->label, drain->rows, drain->fill_s, drain->sequenced, drain->transactions,
+            mean, drain->largest, rate, drain->span_s, drain->whole_s, whole_rate,
+            drain->complete ? "" : " INCOMPLETE", received);
+    printf("mode=%s label=%s tag=%s rows=%" PRId64 " fill_s=%.3f sequenced=%" PRId64
+           " transactions=%" PRId64 " batch_mean=%.1f batch_max=%" PRId64 " span_s=%.3f"
+           " events_per_s=%.1f whole_s=%.3f whole_per_s=%.1f complete=%s received_live=%s\n",
+           mode, *self->label ? self->label : "-", self->tag, drain->rows, drain->fill_s,
+           drain->sequenced, drain->transactions, mean, drain->largest, drain->span_s, rate,
+           drain->whole_s, whole_rate, drain->complete ? "yes" : "no", received);
+    fflush(stdout);
+}
+
+/* Waits (up to DP_BENCH_DRAIN_MS) until the outboxes are empty, so that the
+   backlog is the only thing the relay moves. */
+static int s_wait_outboxes_empty(bench_t *self)
+{
+    int64_t give_up = bench_now_ns() + self->drain_ns;
+    for (;;) {
+        sample_t sample;
+        if (s_sample(self, &sample) != 0)
+            return -1;
+        if (sample.backlog == 0)
+            return 0;
+        if (sample.at_ns >= give_up) {
+            fprintf(stderr, PROGRAM ": the outboxes still hold %" PRId64 " rows\n",
+                    sample.backlog);
+            return -1;
+        }
+        zclock_sleep(50);
+    }
+}
+
+/* backlog: DP_BENCH_ROWS outbox rows committed at once, drained by the
+   running relay. The relay keeps running (rather than being stopped while
+   the rows are written) because rows of one transaction become visible at
+   one instant anyway, and a restarted publisher would lose its first
+   events to the live subscriber's reconnection. */
+static int s_run_backlog(bench_t *self)
+{
+    drain_t drain = {.rows = self->rows, .received = 0};
+    if (s_open_sub(self) != 0 || s_exec_script(self, s_vacuum_real_sql) != 0 ||
+        s_wait_outboxes_empty(self) != 0 || s_latest_seq(self, &self->first_seq) != 0)
+        return -1;
+    dp_db_t *writer = dp_db_new(self->writer_url, "dp-bench-notify-writer", s_writer_statements,
+                                WRITER_STATEMENT_COUNT);
+    if (!writer || dp_db_connect(writer, 5000) != 0) {
+        fprintf(stderr, PROGRAM ": cannot connect the writer: %s\n",
+                writer ? dp_db_failure_message(writer) : "out of memory");
+        dp_db_destroy(&writer);
+        return -1;
+    }
+    char prefix[96], rows[16], payload[16];
+    snprintf(prefix, sizeof prefix, "%s:backlog", self->tag);
+    snprintf(rows, sizeof rows, "%d", self->rows);
+    snprintf(payload, sizeof payload, "%d", self->payload_bytes);
+    const char *params[] = {prefix, rows, payload};
+    int64_t fill_start = bench_now_ns();
+    PGresult *result = dp_db_run(writer, WRITE_BATCH, params);
+    int64_t committed_ns = bench_now_ns();
+    if (!result)
+        fprintf(stderr, PROGRAM ": the backlog was not written: %s\n",
+                dp_db_failure_message(writer));
+    PQclear(result);
+    dp_db_destroy(&writer);
+    if (!result)
+        return -1;
+    drain.fill_s = (double)(committed_ns - fill_start) / 1e9;
+    /* max(seq) is one step down the primary key: polling it costs the
+       relay little. The poll only finds the end; the rate comes from
+       relayed_at. */
+    int64_t target = self->first_seq + self->rows, seq = self->first_seq;
+    int64_t give_up = committed_ns + self->drain_ns, next = bench_now_ns();
+    for (;;) {
+        bench_sleep_until_ns(next);
+        s_drain_sub(self);
+        if (s_latest_seq(self, &seq) != 0)
+            return -1;
+        int64_t now = bench_now_ns();
+        if (seq >= target) {
+            drain.complete = true;
+            drain.whole_s = (double)(now - committed_ns) / 1e9;
+            break;
+        }
+        if (now >= give_up) {
+            drain.whole_s = (double)(now - committed_ns) / 1e9;
+            break;
+        }
+        next = now + self->poll_ns;
+    }
+    s_wait_quiet(self);
+    if (s_latest_seq(self, &self->last_seq) != 0 ||
+        s_read_drain(self, s_drain_real_sql, self->first_seq, self->last_seq, &drain) != 0)
+        return -1;
+    drain.received = self->received;
+    s_report_drain(self, &drain);
+    return 0;
+}
+
+/* rawmove: the same backlog in scratch tables, moved by s_mover_statements
+   in one-statement transactions, back to back, by one connection. */
+static int s_run_rawmove(bench_t *self)
+{
+    drain_t drain = {.rows = self->rows, .received = -1};
+    if (s_exec_script(self, s_move_setup_sql) != 0 ||
+        s_exec_script(self, s_vacuum_scratch_sql) != 0)
+        return -1;
+    int64_t first = bench_pg_int(PROGRAM, self->admin,
+                                 "SELECT COALESCE(max(seq), 0) FROM bench_scratch.event", 0, NULL,
+                                 -1);
+    if (first < 0)
+        return -1;
+    /* Connected and prepared before the backlog is committed, as the
+       running relay is. LIMIT 0 moves nothing. */
+    dp_db_t *mover = dp_db_new(self->admin_url, "dp-bench-notify-mover", s_mover_statements,
+                               MOVER_STATEMENT_COUNT);
+    const char *none[] = {"0"};
+    if (!mover || dp_db_connect(mover, 5000) != 0 || dp_db_run_count(mover, MOVE, none) != 0) {
+        fprintf(stderr, PROGRAM ": cannot prepare the mover: %s\n",
+                mover ? dp_db_failure_message(mover) : "out of memory");
+        dp_db_destroy(&mover);
+        return -1;
+    }
+    char prefix[96], rows[16], payload[16], batch[16];
+    snprintf(prefix, sizeof prefix, "%s:backlog", self->tag);
+    snprintf(rows, sizeof rows, "%d", self->rows);
+    snprintf(payload, sizeof payload, "%d", self->payload_bytes);
+    snprintf(batch, sizeof batch, "%d", self->move_batch);
+    const char *fill[] = {prefix, rows, payload};
+    int64_t fill_start = bench_now_ns();
+    int outcome = bench_pg_exec(PROGRAM, self->admin, s_fill_scratch_sql, 3, fill);
+    int64_t committed_ns = bench_now_ns(), last_ns = committed_ns;
+    drain.fill_s = (double)(committed_ns - fill_start) / 1e9;
+    const char *params[] = {batch};
+    int64_t moved = 0;
+    while (outcome == 0) {
+        int n = dp_db_run_count(mover, MOVE, params);
+        if (n < 0) {
+            fprintf(stderr, PROGRAM ": the move failed: %s\n", dp_db_failure_message(mover));
+            outcome = -1;
+            break;
+        }
+        if (n == 0)
+            break;
+        moved += n;
+        last_ns = bench_now_ns();
+    }
+    dp_db_destroy(&mover);
+    if (outcome != 0)
+        return -1;
+    drain.complete = moved >= self->rows;
+    drain.whole_s = (double)(last_ns - committed_ns) / 1e9;
+    if (s_read_drain(self, s_drain_scratch_sql, first, first + moved, &drain) != 0)
+        return -1;
+    s_report_drain(self, &drain);
+    return 0;
+}
+
 /* ---- setup -------------------------------------------------------------------------------- */
 
 static int s_setup(bench_t *self, const dp_config_t *config)
 {
     const char *mode = dp_config_get(config, "DP_BENCH_MODE");
-    if (strcmp(mode, "latency") == 0)
-        self->mode = MODE_LATENCY;
-    else if (strcmp(mode, "throughput") == 0)
-        self->mode = MODE_THROUGHPUT;
-    else if (strcmp(mode, "monitor") == 0)
-        self->mode = MODE_MONITOR;
-    else {
-        fprintf(stderr, PROGRAM ": DP_BENCH_MODE must be latency, throughput or monitor\n");
+    self->mode = -1;
+    for (int m = 0; m < MODE_COUNT; m++)
+        if (strcmp(mode, s_mode_names[m]) == 0)
+            self->mode = m;
+    if (self->mode < 0) {
+        fprintf(stderr, PROGRAM ": DP_BENCH_MODE must be latency, pgnotify, throughput, monitor, "
+                        "backlog or rawmove\n");
         return -1;
     }
 #define COPY(field, name) snprintf(self->field, sizeof self->field, "%s", dp_config_get(config, name))
@@ -643,9 +1067,10 @@ static int s_setup(bench_t *self, const dp_config_t *config)
         fprintf(stderr, PROGRAM ": DP_BENCH_TAG must be 1 to 63 of a-z 0-9 -\n");
         return -1;
     }
-    if (!*self->admin_url || (self->mode != MODE_MONITOR && !*self->writer_url)) {
+    bool writes = self->mode != MODE_MONITOR && self->mode != MODE_RAWMOVE;
+    if (!*self->admin_url || (writes && !*self->writer_url)) {
         fprintf(stderr, PROGRAM ": set DP_BENCH_ADMIN_URL%s (see --help)\n",
-                self->mode != MODE_MONITOR ? " and DP_BENCH_WRITER_URL" : "");
+                writes ? " and DP_BENCH_WRITER_URL" : "");
         return -1;
     }
     self->rate = (int)dp_config_get_int(config, "DP_BENCH_RATE");
@@ -656,6 +1081,9 @@ static int s_setup(bench_t *self, const dp_config_t *config)
     self->duration_ns = dp_config_get_int(config, "DP_BENCH_DURATION_MS") * 1000000;
     self->sample_ns = dp_config_get_int(config, "DP_BENCH_SAMPLE_MS") * 1000000;
     self->drain_ns = dp_config_get_int(config, "DP_BENCH_DRAIN_MS") * 1000000;
+    self->rows = (int)dp_config_get_int(config, "DP_BENCH_ROWS");
+    self->move_batch = (int)dp_config_get_int(config, "DP_BENCH_MOVE_BATCH");
+    self->poll_ns = dp_config_get_int(config, "DP_BENCH_POLL_MS") * 1000000;
     self->admin = bench_pg_connect(PROGRAM, self->admin_url);
     return self->admin ? 0 : -1;
 }
@@ -677,15 +1105,30 @@ int main(int argc, char **argv)
 {
     int exit_code = 0;
     dp_config_t *config = bench_config_load(
-        PROGRAM, "relay latency (commit to live receipt) and sustained relay rate", s_settings,
+        PROGRAM, "relay latency (commit to live receipt), relay rates, and their yardsticks",
+        s_settings,
         SETTING_COUNT, argc, argv, &exit_code);
     if (!config)
         return exit_code;
     bench_t *self = calloc(1, sizeof *self);
     int outcome = self ? s_setup(self, config) : -1;
     dp_config_destroy(&config);
-    if (outcome == 0)
-        outcome = self->mode == MODE_LATENCY ? s_run_latency(self) : s_run_flow(self);
+    if (outcome == 0) {
+        switch (self->mode) {
+        case MODE_LATENCY:
+        case MODE_PGNOTIFY:
+            outcome = s_run_latency(self);
+            break;
+        case MODE_BACKLOG:
+            outcome = s_run_backlog(self);
+            break;
+        case MODE_RAWMOVE:
+            outcome = s_run_rawmove(self);
+            break;
+        default:
+            outcome = s_run_flow(self);
+        }
+    }
     if (outcome != 0)
         fprintf(stderr, PROGRAM ": the run failed; results are missing or incomplete\n");
     if (self)
