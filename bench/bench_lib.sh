@@ -93,7 +93,7 @@ bench_stop() {
 # exits when NAME died meanwhile, returns 1 on time-out.
 bench_wait_for_line() {
   local name=$1 text=$2 deadline=$((SECONDS + $3)) i
-  until grep -qF -- "$text" "$OUT_DIR/$name.log"; do
+  until grep -qsF -- "$text" "$OUT_DIR/$name.log"; do
     for i in "${!bench_names[@]}"; do
       if [[ ${bench_names[i]} == "$name" ]] && dp_pid_gone "${bench_pids[i]}"; then
         tail -n 20 -- "$OUT_DIR/$name.log" >&2
