@@ -77,16 +77,15 @@ enum { REQUEST_KINDS = sizeof s_request_names / sizeof *s_request_names };
 
 /* The registry statements a read runs, found by name in its statement table. */
 typedef enum {
-    STATEMENT_FIND,     /* find_partner: id by id or slug */
-    STATEMENT_SELECT,   /* select_partner: the partner's columns, as of a date or now */
-    STATEMENT_CONTACTS, /* select_contacts: GetPartner returns the contacts too */
+    STATEMENT_GET,      /* get_partner: by id or slug, as of a date or now; has it contacts? */
+    STATEMENT_CONTACTS, /* select_contacts: GetPartner returns the contacts too, when any */
     STATEMENT_LIST,     /* list_partners: one page */
     STATEMENT_DOMAINS,  /* list_domains */
     STATEMENTS
 } statement_t;
 
 static const char *s_statement_names[STATEMENTS] = {
-    "find_partner", "select_partner", "select_contacts", "list_partners", "list_domains"};
+    "get_partner", "select_contacts", "list_partners", "list_domains"};
 
 /* The page size a client gets without asking (the registry's default of 50):
    the 28 partners fit in one page. */
@@ -106,7 +105,8 @@ typedef struct {
     size_t key;        /* the partner asked for (get-*) */
     char as_of[11];    /* the date asked for (*-as-of), YYYY-MM-DD */
     int step;          /* yardstick: the pipeline step awaited */
-    char found_id[24]; /* yardstick: the id find_partner returned */
+    char found_id[24]; /* yardstick: the id get_partner returned */
+    bool need_contacts; /* yardstick: get_partner said the partner has contacts */
     bool failed;       /* yardstick: a statement of this request failed */
     bool wrong;        /* yardstick: a statement answered what it should not have */
 } slot_t;
@@ -199,6 +199,7 @@ static void s_choose(bench_t *self, slot_t *slot)
     }
     slot->step = 0;
     slot->found_id[0] = '\0';
+    slot->need_contacts = false;
     slot->failed = false;
     slot->wrong = false;
 }
@@ -516,31 +517,18 @@ static int s_pg_send_step(bench_t *self, connection_t *connection, int index)
     switch (self->kind) {
     case REQUEST_GET_SLUG:
     case REQUEST_GET_AS_OF:
+    case REQUEST_GET_ID:
+        /* As the registry does: the partner in one statement, its contacts
+           in a second one only when it has any. */
         if (slot->step == 0) {
-            const char *find[] = {"0", key->slug};
-            outcome = s_pg_send_statement(self, connection, index, STATEMENT_FIND, find);
+            bool by_id = self->kind == REQUEST_GET_ID;
+            const char *get[] = {as_of, by_id ? key->id_text : "0", by_id ? "" : key->slug};
+            outcome = s_pg_send_statement(self, connection, index, STATEMENT_GET, get);
         } else {
-            const char *select[] = {as_of, slot->found_id};
             const char *contacts[] = {slot->found_id};
-            outcome = s_pg_send_statement(self, connection, index, STATEMENT_SELECT, select);
-            if (outcome == 0)
-                outcome =
-                    s_pg_send_statement(self, connection, index, STATEMENT_CONTACTS, contacts);
+            outcome = s_pg_send_statement(self, connection, index, STATEMENT_CONTACTS, contacts);
         }
         break;
-    case REQUEST_GET_ID: {
-        /* The id is known: the registry's lookup and the two reads do not
-           wait for one another. */
-        const char *find[] = {key->id_text, ""};
-        const char *select[] = {NULL, key->id_text};
-        const char *contacts[] = {key->id_text};
-        outcome = s_pg_send_statement(self, connection, index, STATEMENT_FIND, find);
-        if (outcome == 0)
-            outcome = s_pg_send_statement(self, connection, index, STATEMENT_SELECT, select);
-        if (outcome == 0)
-            outcome = s_pg_send_statement(self, connection, index, STATEMENT_CONTACTS, contacts);
-        break;
-    }
     case REQUEST_LIST:
     case REQUEST_LIST_AS_OF: {
         const char *list[] = {as_of, "0", "", "", "", NULL, NULL, "", LIST_LIMIT};
@@ -569,10 +557,10 @@ static int s_pg_start(bench_t *self, connection_t *connection, int index)
     return s_pg_send_step(self, connection, index);
 }
 
-/* The steps of a request: by slug, the partner's id comes first. */
-static int s_steps(const bench_t *self)
+/* The steps of a request: a partner's contacts, when it has any, come second. */
+static int s_steps(const slot_t *slot)
 {
-    return self->kind == REQUEST_GET_SLUG || self->kind == REQUEST_GET_AS_OF ? 2 : 1;
+    return slot->need_contacts ? 2 : 1;
 }
 
 /* Checks one statement's result against what the registry would make of it. */
@@ -589,14 +577,14 @@ static void s_pg_result(bench_t *self, slot_t *slot, int statement, const PGresu
     }
     int rows = PQntuples(result);
     switch ((statement_t)statement) {
-    case STATEMENT_FIND:
-        if (rows == 1)
+    case STATEMENT_GET:
+        if (rows == 1 && PQnfields(result) > 1) {
             snprintf(slot->found_id, sizeof slot->found_id, "%s", PQgetvalue(result, 0, 0));
-        else
+            slot->need_contacts =
+                strcmp(PQgetvalue(result, 0, PQnfields(result) - 1), "t") == 0;
+        } else {
             slot->wrong = true;
-        break;
-    case STATEMENT_SELECT:
-        if (rows != 1) slot->wrong = true;
+        }
         break;
     case STATEMENT_CONTACTS:
         break;
@@ -618,7 +606,7 @@ static int s_pg_step_done(bench_t *self, connection_t *connection, int index)
 {
     slot_t *slot = &connection->slots[index];
     int64_t now = bench_now_us();
-    if (!slot->failed && !slot->wrong && ++slot->step < s_steps(self))
+    if (!slot->failed && !slot->wrong && ++slot->step < s_steps(slot))
         return s_pg_send_step(self, connection, index);
     if (slot->wrong && s_in_window(self, now))
         s_note_error(self, "a statement answered without what was asked for",

@@ -15,6 +15,7 @@ enum {
     LOCK_PARTNER,
     FIND_PARTNER,
     SELECT_PARTNER,
+    GET_PARTNER,
     LIST_PARTNERS,
     SELECT_CONTACTS,
     INSERT_PARTNER,
@@ -118,6 +119,14 @@ const dp_statement_t registry_statements[] = {
                       2},
     [SELECT_PARTNER] = {"select_partner",
                         "SELECT " PARTNER_COLUMNS "FROM registry.partner p WHERE p.id = $2", 2},
+    /* A read by id or slug in one round trip; the last column says whether
+       the contacts need a second one. */
+    [GET_PARTNER] = {"get_partner",
+                     "SELECT " PARTNER_COLUMNS ", "
+                     "EXISTS (SELECT 1 FROM registry.contact c WHERE c.partner_id = p.id) "
+                     "FROM registry.partner p "
+                     "WHERE p.id = $2::bigint OR ($2::bigint = 0 AND p.slug = $3)",
+                     3},
     [LIST_PARTNERS] = {"list_partners",
                        "SELECT " PARTNER_COLUMNS "FROM registry.partner p "
                        "WHERE p.id > $2::bigint "
@@ -538,6 +547,27 @@ int registry_db_load_partner(dp_db_t *db, dp_arena_t *arena, int64_t id, const c
     if (found && !*partner)
         return -1;
     if (found && with_contacts && s_load_contacts(db, arena, *partner) < 0)
+        return -1;
+    return found;
+}
+
+int registry_db_get_partner(dp_db_t *db, dp_arena_t *arena, const Dp__PartnerRef *ref,
+                            const char *as_of, Dp__Partner **partner)
+{
+    char id[24];
+    const char *ref_params[2];
+    s_ref_params(ref, id, ref_params);
+    const char *params[] = {as_of && *as_of ? as_of : NULL, ref_params[0], ref_params[1]};
+    PGresult *result = dp_db_run(db, GET_PARTNER, params);
+    if (!result)
+        return -1;
+    int found = PQntuples(result) == 1;
+    bool has_contacts = found && strcmp(PQgetvalue(result, 0, COL_MEMBERSHIP + 1), "t") == 0;
+    *partner = found ? s_partner_from_row(arena, result, 0) : NULL;
+    PQclear(result);
+    if (found && !*partner)
+        return -1;
+    if (has_contacts && s_load_contacts(db, arena, *partner) < 0)
         return -1;
     return found;
 }

@@ -347,14 +347,12 @@ static void s_get(void *state, const ProtobufCMessage *message, dp_reply_t *repl
     const Dp__GetPartnerRequest *request = (const Dp__GetPartnerRequest *)message;
     if (!s_check_ref(reply, request->partner) || !s_check_date(reply, "as_of", request->as_of, false))
         return;
-    int64_t id = 0;
     Dp__GetPartnerReply answer = DP__GET_PARTNER_REPLY__INIT;
-    int found = registry_db_find_partner(registry->db, request->partner, &id);
-    if (found == 1)
-        found = registry_db_load_partner(registry->db, dp_reply_arena(reply), id, request->as_of,
-                                         true, &answer.partner);
+    int found = registry_db_get_partner(registry->db, dp_reply_arena(reply), request->partner,
+                                        request->as_of, &answer.partner);
     /* Contact persons are personal data: their reading is recorded. */
-    if (found == 1 && answer.partner->n_contacts && registry_audit_contacts(registry, reply, id) < 0)
+    if (found == 1 && answer.partner->n_contacts &&
+        registry_audit_contacts(registry, reply, answer.partner->id) < 0)
         found = -1;
     if (found < 0)
         dp_reply_db_failure(reply, registry->db);
