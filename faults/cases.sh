@@ -2,7 +2,8 @@
 # The cases of the fault suite, sourced by scripts/faults after faults/lib.sh.
 # Each is a function case_<name> that returns 0 when the case passed. Sizes
 # come from the globals N (enquiries), RATE (submissions per second, 0:
-# unpaced), HOSTILE, VALID, PAUSE_S, RESTART_1_S, RESTART_2_S and
+# unpaced), HOSTILE, VALID, PAUSE_S, RESTART_AT_PERCENT (the share of N
+# stored at which each PostgreSQL restart happens) and
 # LOAD_DEADLINE_S set for the mode. case_<name> runs case <name> (with "-"
 # spelled "_").
 
@@ -49,10 +50,15 @@ case_pg_restart() {
   start_services registry notify intake
   local pids="${SERVICE_PID[registry]} ${SERVICE_PID[notify]} ${SERVICE_PID[intake]}"
   start_load "$N" 3 "$RATE" "$LOAD_DEADLINE_S"
-  local restarts=0 at
-  for at in "$RESTART_1_S" "$RESTART_2_S"; do
-    local until=$((SECONDS + at))
-    while load_running && ((SECONDS < until)); do sleep 0.1; done
+  # The restarts follow the load's progress, not the clock, so that both
+  # happen while it runs however fast the machine stores the enquiries.
+  local restarts=0 percent stored
+  for percent in $RESTART_AT_PERCENT; do
+    while load_running; do
+      stored=$(sql -c 'SELECT count(*) FROM intake.enquiry' 2>/dev/null || echo 0)
+      ((stored * 100 >= N * percent)) && break
+      sleep 0.1
+    done
     load_running || break
     if faults_pg restart >>"$CASE_DIR/pg-restart.log" 2>&1; then
       restarts=$((restarts + 1))
