@@ -140,50 +140,56 @@ const dp_statement_t report_statements[] = {
          "  AND e.received_at < b.bucket + ('1 ' || $3)::interval AND " IN_PERIOD " "
          "GROUP BY b.bucket ORDER BY b.bucket",
          3},
-    /* Both percentiles of a measure come from one sort (an array of fractions). */
+    /* Both percentiles of a measure come from one sort (an array of
+       fractions); FILTER splits the periods without sorting the rows by
+       period first. Hours as double precision (date_part): extract()
+       computes numeric, several times slower over a year of enquiries. */
     [REPORT_RESPONSE_TIMES] =
         {"response_times",
          "WITH scope AS ("
          "  SELECT " IN_PERIOD " AS current, "
-         "    extract(epoch FROM e.first_response_at - e.received_at) / 3600.0 AS response, "
-         "    extract(epoch FROM e.resolved_at - e.received_at) / 3600.0 AS resolution "
+         "    date_part('epoch', e.first_response_at - e.received_at) / 3600 AS response, "
+         "    date_part('epoch', e.resolved_at - e.received_at) / 3600 AS resolution "
          "  FROM intake.enquiry e WHERE " BOTH_PERIODS "), "
          "periods AS ("
-         "  SELECT current, count(response) AS responses, "
-         "    percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response) AS response_p, "
-         "    count(resolution) AS resolutions, "
-         "    percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY resolution) AS resolution_p "
-         "  FROM scope GROUP BY current), "
-         "now AS (SELECT * FROM periods WHERE current), "
-         "before AS (SELECT * FROM periods WHERE NOT current) "
-         "SELECT 'first response (hours)', COALESCE((SELECT responses FROM now), 0), "
-         "  round((SELECT response_p[1] FROM now)::numeric, 1), "
-         "  round((SELECT response_p[2] FROM now)::numeric, 1), "
-         "  COALESCE((SELECT responses FROM before), 0), "
-         "  round((SELECT response_p[1] FROM before)::numeric, 1), "
-         "  round((SELECT response_p[2] FROM before)::numeric, 1) "
+         "  SELECT count(response) FILTER (WHERE current) AS responses_now, "
+         "    percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response) "
+         "      FILTER (WHERE current AND response IS NOT NULL) AS response_now, "
+         "    count(response) FILTER (WHERE NOT current) AS responses_before, "
+         "    percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response) "
+         "      FILTER (WHERE NOT current AND response IS NOT NULL) AS response_before, "
+         "    count(resolution) FILTER (WHERE current) AS resolutions_now, "
+         "    percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY resolution) "
+         "      FILTER (WHERE current AND resolution IS NOT NULL) AS resolution_now, "
+         "    count(resolution) FILTER (WHERE NOT current) AS resolutions_before, "
+         "    percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY resolution) "
+         "      FILTER (WHERE NOT current AND resolution IS NOT NULL) AS resolution_before "
+         "  FROM scope) "
+         "SELECT 'first response (hours)', responses_now, "
+         "  round(response_now[1]::numeric, 1), round(response_now[2]::numeric, 1), "
+         "  responses_before, "
+         "  round(response_before[1]::numeric, 1), round(response_before[2]::numeric, 1) "
+         "FROM periods "
          "UNION ALL "
-         "SELECT 'resolution (hours)', COALESCE((SELECT resolutions FROM now), 0), "
-         "  round((SELECT resolution_p[1] FROM now)::numeric, 1), "
-         "  round((SELECT resolution_p[2] FROM now)::numeric, 1), "
-         "  COALESCE((SELECT resolutions FROM before), 0), "
-         "  round((SELECT resolution_p[1] FROM before)::numeric, 1), "
-         "  round((SELECT resolution_p[2] FROM before)::numeric, 1)",
+         "SELECT 'resolution (hours)', resolutions_now, "
+         "  round(resolution_now[1]::numeric, 1), round(resolution_now[2]::numeric, 1), "
+         "  resolutions_before, "
+         "  round(resolution_before[1]::numeric, 1), round(resolution_before[2]::numeric, 1) "
+         "FROM periods",
          2},
     [REPORT_RESPONSE_TIMES_PER_PERIOD] =
         {"response_times_per_period",
-         "SELECT to_char(b.bucket, 'YYYY-MM-DD') AS \"Period from\", "
-         "  count(e.first_response_at) AS \"Answered\", "
-         "  COALESCE(round((percentile_cont(0.5) WITHIN GROUP (ORDER BY "
-         "    extract(epoch FROM e.first_response_at - e.received_at) / 3600.0))::numeric, 1)::text, "
-         "    '') AS \"Median first response (h)\", "
-         "  COALESCE(round((percentile_cont(0.9) WITHIN GROUP (ORDER BY "
-         "    extract(epoch FROM e.first_response_at - e.received_at) / 3600.0))::numeric, 1)::text, "
-         "    '') AS \"p90 first response (h)\" "
-         "FROM " BUCKETS " LEFT JOIN intake.enquiry e ON e.received_at >= b.bucket "
-         "  AND e.received_at < b.bucket + ('1 ' || $3)::interval AND " IN_PERIOD " "
-         "  AND e.first_response_at IS NOT NULL "
-         "GROUP BY b.bucket ORDER BY b.bucket",
+         "SELECT to_char(p.bucket, 'YYYY-MM-DD') AS \"Period from\", p.answered AS \"Answered\", "
+         "  COALESCE(round(p.hours[1]::numeric, 1)::text, '') AS \"Median first response (h)\", "
+         "  COALESCE(round(p.hours[2]::numeric, 1)::text, '') AS \"p90 first response (h)\" "
+         "FROM (SELECT b.bucket, count(e.first_response_at) AS answered, "
+         "        percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY "
+         "          date_part('epoch', e.first_response_at - e.received_at) / 3600) AS hours "
+         "      FROM " BUCKETS " LEFT JOIN intake.enquiry e ON e.received_at >= b.bucket "
+         "        AND e.received_at < b.bucket + ('1 ' || $3)::interval AND " IN_PERIOD " "
+         "        AND e.first_response_at IS NOT NULL "
+         "      GROUP BY b.bucket) p "
+         "ORDER BY p.bucket",
          3},
     [REPORT_BACKLOG_BY_AGE] =
         {"backlog_by_age",
