@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "bench_common.h"
+#include "bench_load.h"
 #include "dp_client.h"
 #include "dp_codec.h"
 #include "dp_config.h"
@@ -119,7 +120,6 @@ typedef struct {
 } expected_t;
 
 typedef struct {
-    zsock_t *socket;    /* ours: DEALER connected to the registry */
     PGconn *pg;         /* yardstick: libpq connection in pipeline mode */
     slot_t *slots;      /* inflight entries */
     size_t busy;        /* slots with a request in flight */
@@ -219,34 +219,29 @@ static void s_note_error(bench_t *self, const char *what, const char *detail)
         self->first_error[--length] = '\0';
 }
 
-/* A request finished: counts it when it finished inside the window. */
-static void s_finish(bench_t *self, connection_t *connection, slot_t *slot, int64_t now, bool ok,
-                     bool wrong, size_t reply_size)
+/* Counts a request that finished inside the window. */
+static void s_count(bench_t *self, bool ok, bool wrong, size_t reply_size, int64_t latency_us)
 {
-    if (s_in_window(self, now)) {
-        if (ok) {
-            self->reads++;
-            self->reply_bytes += reply_size;
-            bench_samples_add(&self->samples, now - slot->sent_us);
-        } else if (wrong) {
-            self->wrong++;
-        } else {
-            self->errors++;
-        }
+    if (ok) {
+        self->reads++;
+        self->reply_bytes += reply_size;
+        bench_samples_add(&self->samples, latency_us);
+    } else if (wrong) {
+        self->wrong++;
+    } else {
+        self->errors++;
     }
-    slot->number = 0;
-    connection->busy--;
 }
 
 /* ---- ours: the registry over ZeroMQ ------------------------------------------------------ */
 
-/* Packs the slot's request (request id "<slot>:<number>") into a dp.Request.
-   Returns its size, or 0 when it does not fit. */
-static size_t s_pack_request(const bench_t *self, int index, const slot_t *slot, unsigned char *out,
-                             size_t capacity)
+/* Packs the body of the slot's next request (bench_load_handler_t.pack_body). */
+static int s_zmq_pack_body(void *arg, int connection, int index, const char **type,
+                          unsigned char *out, size_t capacity, size_t *size)
 {
-    char request_id[64];
-    snprintf(request_id, sizeof request_id, "%d:%" PRIu64, index, slot->number);
+    bench_t *self = arg;
+    slot_t *slot = &self->connections[connection].slots[index];
+    s_choose(self, slot);
     Dp__PartnerRef ref = DP__PARTNER_REF__INIT;
     Dp__GetPartnerRequest get = DP__GET_PARTNER_REQUEST__INIT;
     Dp__ListPartnersRequest list = DP__LIST_PARTNERS_REQUEST__INIT;
@@ -266,39 +261,9 @@ static size_t s_pack_request(const bench_t *self, int index, const slot_t *slot,
     } else {
         body_message = &domains.base;
     }
-    unsigned char body[1024];
-    if (protobuf_c_message_get_packed_size(body_message) > sizeof body) return 0;
-    Dp__Request request = DP__REQUEST__INIT;
-    request.request_id = request_id;
-    request.type = (char *)body_message->descriptor->name;
-    request.body.data = body;
-    request.body.len = protobuf_c_message_pack(body_message, body);
-    if (protobuf_c_message_get_packed_size(&request.base) > capacity) return 0;
-    return protobuf_c_message_pack(&request.base, out);
-}
-
-static int s_zmq_send(bench_t *self, connection_t *connection, int index)
-{
-    slot_t *slot = &connection->slots[index];
-    s_choose(self, slot);
-    slot->number = self->next_number++;
-    unsigned char packed[2048];
-    size_t size = s_pack_request(self, index, slot, packed, sizeof packed);
-    if (size == 0) {
-        slot->number = 0;
-        return -1;
-    }
-    zmsg_t *message = zmsg_new();
-    zmsg_addmem(message, NULL, 0);
-    zmsg_addmem(message, packed, size);
-    slot->sent_us = bench_now_us();
-    if (zmsg_send(&message, connection->socket) != 0) {
-        zmsg_destroy(&message);
-        slot->number = 0;
-        return -1;
-    }
-    connection->busy++;
-    self->sent++;
+    if (protobuf_c_message_get_packed_size(body_message) > capacity) return -1;
+    *type = body_message->descriptor->name;
+    *size = protobuf_c_message_pack(body_message, out);
     return 0;
 }
 
@@ -332,119 +297,38 @@ static bool s_reply_right(bench_t *self, const slot_t *slot, const Dp__Reply *re
     return right;
 }
 
-/* Counts one reply; returns the slot it freed, or -1 for a stale or
-   undecodable reply. */
-static int s_zmq_receive(bench_t *self, connection_t *connection)
+/* Counts one reply (bench_load_handler_t.on_reply). */
+static void s_zmq_on_reply(void *arg, int connection, int index, const Dp__Reply *reply,
+                           size_t reply_size, int64_t latency_us, bool in_window)
 {
-    zmsg_t *message = zmsg_recv(connection->socket);
-    if (!message) return -1;
-    int64_t now = bench_now_us();
-    zframe_t *frame = zmsg_last(message);
-    size_t reply_size = frame ? zframe_size(frame) : 0;
-    Dp__Reply *reply =
-        zmsg_size(message) == 2
-            ? (Dp__Reply *)dp_message_decode(&dp__reply__descriptor, zframe_data(frame),
-                                             zframe_size(frame), 16 << 20)
-            : NULL;
-    zmsg_destroy(&message);
-    char *end = NULL;
-    long index = reply ? strtol(reply->request_id, &end, 10) : -1;
-    uint64_t number = end && *end == ':' ? strtoull(end + 1, NULL, 10) : 0;
-    if (index < 0 || index >= self->inflight || number == 0 ||
-        connection->slots[index].number != number) {
-        self->stale++;
-        dp_message_free((ProtobufCMessage **)&reply);
-        return -1;
-    }
-    slot_t *slot = &connection->slots[index];
+    bench_t *self = arg;
+    if (!in_window) return;
+    const slot_t *slot = &self->connections[connection].slots[index];
     Dp__Code code = reply->status ? reply->status->code : DP__CODE__CODE_UNKNOWN;
     bool ok = code == DP__CODE__CODE_OK && s_reply_right(self, slot, reply);
     bool wrong = code == DP__CODE__CODE_OK && !ok;
-    if (!ok && s_in_window(self, now)) {
-        if (wrong)
-            s_note_error(self, "an OK reply without what was asked for",
-                         s_request_names[self->kind]);
-        else
-            s_note_error(self, dp_code_name(code),
-                         reply->status ? reply->status->message : "no status");
-    }
-    s_finish(self, connection, slot, now, ok, wrong, reply_size);
-    dp_message_free((ProtobufCMessage **)&reply);
-    return (int)index;
+    if (wrong)
+        s_note_error(self, "an OK reply without what was asked for", s_request_names[self->kind]);
+    else if (!ok)
+        s_note_error(self, dp_code_name(code), reply->status ? reply->status->message : "no status");
+    s_count(self, ok, wrong, reply_size, latency_us);
 }
 
-/* Frees the slots whose request has waited longer than the timeout (the
-   reply, if it ever comes, is then stale) and sends anew in them. */
-static void s_zmq_expire(bench_t *self, int64_t now, bool send_more)
-{
-    for (int c = 0; c < self->connection_count; c++) {
-        connection_t *connection = &self->connections[c];
-        for (int index = 0; index < self->inflight; index++) {
-            slot_t *slot = &connection->slots[index];
-            if (!slot->number || now - slot->sent_us < self->timeout_us) continue;
-            if (s_in_window(self, now)) self->timeouts++;
-            slot->number = 0;
-            connection->busy--;
-            if (send_more) s_zmq_send(self, connection, index);
-        }
-    }
-}
-
-static size_t s_busy(const bench_t *self)
-{
-    size_t busy = 0;
-    for (int c = 0; c < self->connection_count; c++)
-        busy += self->connections[c].busy;
-    return busy;
-}
-
-/* Keeps every slot busy until the window ends, then waits (up to the
-   timeout) for the replies still due. Returns -1 when a send failed. */
+/* Ours: the closed loop of bench_load.h against the registry. */
 static int s_zmq_run(bench_t *self)
 {
-    zpoller_t *poller = zpoller_new(NULL);
-    for (int c = 0; poller && c < self->connection_count; c++)
-        zpoller_add(poller, self->connections[c].socket);
-    if (!poller) return -1;
-    int64_t start = bench_now_us();
-    self->window_start_us = start + self->warmup_us;
-    self->window_end_us = self->window_start_us + self->duration_us;
-    int outcome = 0;
-    for (int c = 0; outcome == 0 && c < self->connection_count; c++)
-        for (int index = 0; outcome == 0 && index < self->inflight; index++)
-            outcome = s_zmq_send(self, &self->connections[c], index);
-    int64_t drain_end = self->window_end_us + self->timeout_us;
-    int64_t next_expiry = start + 100000;
-    while (outcome == 0) {
-        int64_t now = bench_now_us();
-        bool sending = now < self->window_end_us;
-        if (!sending && (s_busy(self) == 0 || now >= drain_end)) break;
-        if (now >= next_expiry) {
-            s_zmq_expire(self, now, sending);
-            next_expiry = now + 100000;
-        }
-        int64_t wake =
-            sending && self->window_end_us < next_expiry ? self->window_end_us : next_expiry;
-        int wait_ms = wake > now ? (int)((wake - now + 999) / 1000) : 0;
-        zsock_t *which = zpoller_wait(poller, wait_ms);
-        if (!which) {
-            if (zpoller_terminated(poller)) outcome = -1;
-            continue;
-        }
-        connection_t *connection = NULL;
-        for (int c = 0; c < self->connection_count; c++)
-            if (self->connections[c].socket == which) connection = &self->connections[c];
-        if (!connection) continue;
-        /* Take everything this socket has, sending the next request into
-           each slot as it frees up. */
-        do {
-            int index = s_zmq_receive(self, connection);
-            if (index >= 0 && bench_now_us() < self->window_end_us)
-                outcome = s_zmq_send(self, connection, index);
-        } while (outcome == 0 && (zsock_events(connection->socket) & ZMQ_POLLIN));
-    }
-    self->unanswered = s_busy(self);
-    zpoller_destroy(&poller);
+    bench_load_t load = {.connection_count = self->connection_count,
+                         .inflight = self->inflight,
+                         .warmup_us = self->warmup_us,
+                         .duration_us = self->duration_us,
+                         .timeout_us = self->timeout_us,
+                         .max_reply = 16 << 20};
+    bench_load_handler_t handler = {s_zmq_pack_body, s_zmq_on_reply, self};
+    int outcome = bench_load_run(&load, "dp-bench-registry", self->endpoint, &handler);
+    self->sent = load.sent;
+    self->timeouts = load.timeouts;
+    self->stale = load.stale;
+    self->unanswered = load.unanswered;
     return outcome;
 }
 
@@ -611,8 +495,11 @@ static int s_pg_step_done(bench_t *self, connection_t *connection, int index)
     if (slot->wrong && s_in_window(self, now))
         s_note_error(self, "a statement answered without what was asked for",
                      s_request_names[self->kind]);
-    s_finish(self, connection, slot, now, !slot->failed && !slot->wrong,
-             slot->wrong && !slot->failed, 0);
+    if (s_in_window(self, now))
+        s_count(self, !slot->failed && !slot->wrong, slot->wrong && !slot->failed, 0,
+                now - slot->sent_us);
+    slot->number = 0;
+    connection->busy--;
     if (now < self->window_end_us) return s_pg_start(self, connection, index);
     return 0;
 }
@@ -657,6 +544,15 @@ static int s_pg_drain(bench_t *self, connection_t *connection)
         PQclear(result);
     }
     return 0;
+}
+
+/* Yardstick: requests in flight on every connection. */
+static size_t s_busy(const bench_t *self)
+{
+    size_t busy = 0;
+    for (int c = 0; c < self->connection_count; c++)
+        busy += self->connections[c].busy;
+    return busy;
 }
 
 static int s_pg_run(bench_t *self)
@@ -871,18 +767,6 @@ static int s_setup(bench_t *self, const dp_config_t *config)
             if (s_pg_connect(self, &self->connections[c], c == 0) != 0) return -1;
     } else {
         if (s_zmq_keys(self) != 0) return -1;
-        for (int c = 0; c < self->connection_count; c++) {
-            connection_t *connection = &self->connections[c];
-            connection->socket = zsock_new(ZMQ_DEALER);
-            if (!connection->socket) return -1;
-            zsock_set_linger(connection->socket, 0);
-            zsock_set_sndhwm(connection->socket, self->inflight * 2 + 16);
-            zsock_set_rcvhwm(connection->socket, self->inflight * 2 + 16);
-            if (zsock_connect(connection->socket, "%s", self->endpoint) != 0) {
-                fprintf(stderr, "dp-bench-registry: cannot connect to %s\n", self->endpoint);
-                return -1;
-            }
-        }
     }
     if (self->key_count == 0 && s_by_key(self)) {
         fprintf(stderr, "dp-bench-registry: the registry holds no partner (seed it first)\n");
@@ -894,7 +778,6 @@ static int s_setup(bench_t *self, const dp_config_t *config)
 static void s_teardown(bench_t *self)
 {
     for (int c = 0; self->connections && c < self->connection_count; c++) {
-        zsock_destroy(&self->connections[c].socket);
         if (self->connections[c].pg) PQfinish(self->connections[c].pg);
         free(self->connections[c].slots);
         free(self->connections[c].queue);
