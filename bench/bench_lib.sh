@@ -46,13 +46,16 @@ bench_summary() {
 # bench_summary_reset: empties summary.tsv and peak-memory.tsv (at the start of a run).
 bench_summary_reset() { : >"$OUT_DIR/summary.tsv"; : >"$OUT_DIR/peak-memory.tsv"; }
 
+# bench_vmhwm PID: the process's peak resident set (VmHWM) in kB, or nothing.
+bench_vmhwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null || true; }
+
 # bench_record_peak_memory: appends the VmHWM of every program still running
 # that bench_start started (the peak only grows, so the last reading is the peak).
 bench_record_peak_memory() {
   local i kb
   [[ -n ${OUT_DIR:-} && -d $OUT_DIR ]] || return 0
   for i in "${!bench_pids[@]}"; do
-    kb=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/${bench_pids[i]}/status" 2>/dev/null || true)
+    kb=$(bench_vmhwm "${bench_pids[i]}")
     [[ -n $kb ]] && printf '%s\t%s\n' "${bench_names[i]}" "$kb" >>"$OUT_DIR/peak-memory.tsv"
   done
   return 0
@@ -79,7 +82,7 @@ bench_stop() {
   local i kb
   for i in "${!bench_names[@]}"; do
     if [[ ${bench_names[i]} == "$1" ]]; then
-      kb=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/${bench_pids[i]}/status" 2>/dev/null || true)
+      kb=$(bench_vmhwm "${bench_pids[i]}")
       [[ -n $kb && -d ${OUT_DIR:-} ]] && printf '%s\t%s\n' "$1" "$kb" >>"$OUT_DIR/peak-memory.tsv"
       dp_stop_pid "${bench_pids[i]}" "$1" 10
       unset 'bench_pids[i]' 'bench_names[i]'

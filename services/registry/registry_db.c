@@ -532,23 +532,23 @@ static int s_load_contacts(dp_db_t *db, dp_arena_t *arena, Dp__Partner *partner)
     return 1;
 }
 
-int registry_db_load_partner(dp_db_t *db, dp_arena_t *arena, int64_t id, const char *as_of,
-                             bool with_contacts, Dp__Partner **partner)
+/* The partner of a result of at most one row of PARTNER_COLUMNS (and
+   clears it): 1, 0 for no row, -1 when out of memory. */
+static int s_take_partner(dp_arena_t *arena, PGresult *result, Dp__Partner **partner)
 {
-    char id_text[24];
-    s_format_id(id_text, id);
-    const char *params[] = {as_of && *as_of ? as_of : NULL, id_text};
-    PGresult *result = dp_db_run(db, SELECT_PARTNER, params);
-    if (!result)
-        return -1;
     int found = PQntuples(result) == 1;
     *partner = found ? s_partner_from_row(arena, result, 0) : NULL;
     PQclear(result);
-    if (found && !*partner)
-        return -1;
-    if (found && with_contacts && s_load_contacts(db, arena, *partner) < 0)
-        return -1;
-    return found;
+    return found && !*partner ? -1 : found;
+}
+
+int registry_db_load_partner(dp_db_t *db, dp_arena_t *arena, int64_t id, Dp__Partner **partner)
+{
+    char id_text[24];
+    s_format_id(id_text, id);
+    const char *params[] = {NULL, id_text};
+    PGresult *result = dp_db_run(db, SELECT_PARTNER, params);
+    return result ? s_take_partner(arena, result, partner) : -1;
 }
 
 int registry_db_get_partner(dp_db_t *db, dp_arena_t *arena, const Dp__PartnerRef *ref,
@@ -561,13 +561,10 @@ int registry_db_get_partner(dp_db_t *db, dp_arena_t *arena, const Dp__PartnerRef
     PGresult *result = dp_db_run(db, GET_PARTNER, params);
     if (!result)
         return -1;
-    int found = PQntuples(result) == 1;
-    bool has_contacts = found && strcmp(PQgetvalue(result, 0, COL_MEMBERSHIP + 1), "t") == 0;
-    *partner = found ? s_partner_from_row(arena, result, 0) : NULL;
-    PQclear(result);
-    if (found && !*partner)
-        return -1;
-    if (has_contacts && s_load_contacts(db, arena, *partner) < 0)
+    bool has_contacts =
+        PQntuples(result) == 1 && strcmp(PQgetvalue(result, 0, COL_MEMBERSHIP + 1), "t") == 0;
+    int found = s_take_partner(arena, result, partner);
+    if (found == 1 && has_contacts && s_load_contacts(db, arena, *partner) < 0)
         return -1;
     return found;
 }

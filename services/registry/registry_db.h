@@ -40,9 +40,8 @@ const char *registry_status_text(Dp__PartnerStatus status);
 int registry_db_lock_partner(dp_db_t *db, const Dp__PartnerRef *ref, registry_partner_key_t *key);
 /* Finds a partner id by id or slug without locking. */
 int registry_db_find_partner(dp_db_t *db, const Dp__PartnerRef *ref, int64_t *id);
-/* Loads a partner as of a date (NULL: now), with its contacts if asked. */
-int registry_db_load_partner(dp_db_t *db, dp_arena_t *arena, int64_t id, const char *as_of,
-                             bool with_contacts, Dp__Partner **partner);
+/* Loads a partner as it is now, without its contacts (after a change). */
+int registry_db_load_partner(dp_db_t *db, dp_arena_t *arena, int64_t id, Dp__Partner **partner);
 /* Reads a partner by id or slug as of a date (NULL or "": now), with its
    contacts: 1, 0 when there is no such partner, -1 on failure. */
 int registry_db_get_partner(dp_db_t *db, dp_arena_t *arena, const Dp__PartnerRef *ref,

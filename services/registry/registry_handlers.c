@@ -243,8 +243,7 @@ static dp_txn_outcome_t s_partner_event(write_t *write, int64_t id, const char *
                                         const char *effective_on, char **changed, size_t n_changed)
 {
     dp_db_t *db = write->registry->db;
-    if (registry_db_load_partner(db, dp_reply_arena(write->reply), id, NULL, false,
-                                 &write->partner) != 1)
+    if (registry_db_load_partner(db, dp_reply_arena(write->reply), id, &write->partner) != 1)
         return DP_TXN_FAILED;
     Dp__Partner *partner = write->partner;
     Dp__PartnerEvent event = DP__PARTNER_EVENT__INIT;
