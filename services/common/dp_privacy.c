@@ -51,10 +51,9 @@ bool dp_privacy_check_request(dp_reply_t *reply, const char *email, const char *
     return true;
 }
 
-const char *dp_privacy_who(const dp_reply_t *reply, const char *given)
+const char *dp_privacy_who(dp_reply_t *reply, const char *given)
 {
-    const char *caller = dp_reply_caller(reply);
-    return *caller ? caller : (given && *given ? given : "unknown");
+    return dp_reply_actor(reply, given);
 }
 
 int dp_privacy_audit_entries(dp_arena_t *arena, PGresult *result, const char *service,

@@ -23,8 +23,8 @@ void dp_privacy_erased_email(const char *key, char email[64]);
 
 /* Checks a privacy request's address and actor; refuses with INVALID_ARGUMENT. */
 bool dp_privacy_check_request(dp_reply_t *reply, const char *email, const char *actor);
-/* The caller's certificate name, else the request's actor, else "unknown". */
-const char *dp_privacy_who(const dp_reply_t *reply, const char *given);
+/* Who did it: dp_reply_actor (the certificate, never the request field with CURVE on). */
+const char *dp_privacy_who(dp_reply_t *reply, const char *given);
 /* Audit rows (id, at, actor, action, subject_key, detail) as AuditEntry
    messages in the arena. Clears the result. Returns 1 or -1. */
 int dp_privacy_audit_entries(dp_arena_t *arena, PGresult *result, const char *service,

@@ -5,11 +5,12 @@
 
 #include "dp_log.h"
 
-static const char *s_role_names[] = {"feeder", "consumer", "staff", "service"};
+static const char *s_role_names[] = {"feeder", "consumer", "staff", "service", "frontend", "health"};
+enum { ROLE_COUNT = sizeof s_role_names / sizeof s_role_names[0] };
 
 dp_role_t dp_role_parse(const char *name)
 {
-    for (int i = 0; name && i < 4; i++)
+    for (int i = 0; name && i < ROLE_COUNT; i++)
         if (strcmp(name, s_role_names[i]) == 0)
             return (dp_role_t)(1 << i);
     return DP_ROLE_NONE;
@@ -17,7 +18,7 @@ dp_role_t dp_role_parse(const char *name)
 
 const char *dp_role_name(dp_role_t role)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < ROLE_COUNT; i++)
         if (role == (dp_role_t)(1 << i))
             return s_role_names[i];
     return "none";

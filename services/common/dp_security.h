@@ -29,7 +29,10 @@ typedef enum {
     DP_ROLE_CONSUMER = 1 << 1, /* event consumers: read events */
     DP_ROLE_STAFF = 1 << 2,    /* the Division's staff: everything dpctl does */
     DP_ROLE_SERVICE = 1 << 3,  /* the services, asking each other */
-    DP_ROLE_ANY = 0xf
+    DP_ROLE_FRONTEND = 1 << 4, /* trusted front ends (the console): staff rights, and may
+                                  name the person they act for (Request.on_behalf_of) */
+    DP_ROLE_HEALTH = 1 << 5,   /* health checks: dp.HealthRequest only */
+    DP_ROLE_ANY = 0x3f
 } dp_role_t;
 
 /* "feeder" -> DP_ROLE_FEEDER; DP_ROLE_NONE for anything else. */

@@ -22,6 +22,11 @@ struct _dp_reply_t {
     bool answered;         /* ok or error was set */
     dp_arena_t *arena;     /* freed after sending */
     char caller[64];       /* the client certificate's name, or "" */
+    unsigned role;         /* the caller's dp_role_t bit */
+    bool authenticated;    /* CURVE proved who the caller is */
+    char on_behalf_of[101]; /* the person a front end acts for, or "" */
+    char actor[200];       /* dp_reply_actor's answer */
+    char sources[256];     /* the certificate's "sources" metadata, or "" */
 };
 
 void dp_reply_ok(dp_reply_t *reply, const ProtobufCMessage *body)
@@ -73,6 +78,37 @@ dp_arena_t *dp_reply_arena(dp_reply_t *reply)
 const char *dp_reply_caller(const dp_reply_t *reply)
 {
     return reply->caller;
+}
+
+unsigned dp_reply_role(const dp_reply_t *reply)
+{
+    return reply->role;
+}
+
+const char *dp_reply_sources(const dp_reply_t *reply)
+{
+    return reply->sources;
+}
+
+bool dp_reply_authenticated(const dp_reply_t *reply)
+{
+    return reply->authenticated;
+}
+
+const char *dp_reply_actor(dp_reply_t *reply, const char *claimed)
+{
+    if (reply->authenticated && reply->role == DP_ROLE_FRONTEND && *reply->on_behalf_of)
+        snprintf(reply->actor, sizeof reply->actor, "%s via %s", reply->on_behalf_of,
+                 reply->caller);
+    else if (reply->authenticated)
+        snprintf(reply->actor, sizeof reply->actor, "%s", reply->caller);
+    else if (*reply->on_behalf_of)
+        snprintf(reply->actor, sizeof reply->actor, "%s (unauthenticated)", reply->on_behalf_of);
+    else if (claimed && *claimed && dp_valid_text(claimed, 100))
+        snprintf(reply->actor, sizeof reply->actor, "%s (unauthenticated)", claimed);
+    else
+        snprintf(reply->actor, sizeof reply->actor, "unauthenticated");
+    return reply->actor;
 }
 
 bool dp_reply_failed(const dp_reply_t *reply)
@@ -182,8 +218,30 @@ static ProtobufCMessage *s_decode(server_t *server, zmsg_t *request, pending_t *
     const char *role_name = curve_dir && *curve_dir ? zframe_meta(frame, "role") : "staff";
     dp_role_t role = dp_role_parse(role_name);
     unsigned allowed = pending->route->roles ? pending->route->roles : DP_ROLE_STAFF;
+    /* A trusted front end acts for staff members: it may do what staff may. */
+    if (allowed & DP_ROLE_STAFF)
+        allowed |= DP_ROLE_FRONTEND;
     const char *name = curve_dir && *curve_dir ? zframe_meta(frame, "name") : NULL;
     snprintf(reply->caller, sizeof reply->caller, "%s", name ? name : "");
+    reply->role = role;
+    reply->authenticated = curve_dir && *curve_dir;
+    const char *sources = reply->authenticated ? zframe_meta(frame, "sources") : NULL;
+    snprintf(reply->sources, sizeof reply->sources, "%s", sources ? sources : "");
+    if (*envelope->on_behalf_of) {
+        if (!dp_valid_text(envelope->on_behalf_of, 100)) {
+            dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "on_behalf_of",
+                           "on_behalf_of must be printable text of at most 100 bytes");
+            goto done;
+        }
+        if (reply->authenticated && role != DP_ROLE_FRONTEND) {
+            dp_warning("audit: denied on_behalf_of to client '%s' with role '%s'",
+                       name ? name : "?", role_name ? role_name : "none");
+            dp_reply_error(reply, DP__CODE__CODE_PERMISSION_DENIED, "on_behalf_of",
+                           "only the role 'frontend' may act on behalf of a person");
+            goto done;
+        }
+        snprintf(reply->on_behalf_of, sizeof reply->on_behalf_of, "%s", envelope->on_behalf_of);
+    }
     if (!(allowed & role)) {
         dp_warning("audit: denied %s to client '%s' with role '%s'",
                    pending->route->request_type->name, name ? name : "?",

@@ -77,8 +77,26 @@ void dp_reply_db_failure(dp_reply_t *reply, dp_db_t *db);
 /* Memory freed after the reply is sent: build reply messages from it. */
 dp_arena_t *dp_reply_arena(dp_reply_t *reply);
 /* Who sent the request: the "name" of the client's certificate when CURVE
-   is on, else "" (handlers then use the request's own actor field). */
+   is on, else "". */
 const char *dp_reply_caller(const dp_reply_t *reply);
+/* The caller's role (DP_ROLE_* bit from dp_security.h); DP_ROLE_STAFF
+   without CURVE. */
+unsigned dp_reply_role(const dp_reply_t *reply);
+/* The "sources" metadata of the caller's certificate (comma-separated
+   source names a feeder may submit under), or "" when it has none. */
+const char *dp_reply_sources(const dp_reply_t *reply);
+/* True when the caller proved its identity (CURVE on). */
+bool dp_reply_authenticated(const dp_reply_t *reply);
+/* Who did it, for histories, notes and audit lines; never a request field
+   when CURVE is on:
+     CURVE on             the certificate's name, e.g. "dpctl-ann";
+     role frontend        "<person> via <front end>" when the envelope names
+                          the person (Request.on_behalf_of), else its name;
+     CURVE off            "<claimed> (unauthenticated)", or "unauthenticated"
+                          when claimed is NULL or empty.
+   `claimed` is the request's own actor field, used only without CURVE.
+   The text lives as long as the reply. */
+const char *dp_reply_actor(dp_reply_t *reply, const char *claimed);
 /* True once an error status has been set. */
 bool dp_reply_failed(const dp_reply_t *reply);
 

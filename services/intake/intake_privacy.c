@@ -18,7 +18,7 @@
 
 enum { MAX_ACTOR_BYTES = 100 };
 
-const char *intake_who(const dp_reply_t *reply, const char *given)
+const char *intake_who(dp_reply_t *reply, const char *given)
 {
     return dp_privacy_who(reply, given);
 }

@@ -44,7 +44,7 @@ void intake_retention(void *state, const ProtobufCMessage *request, dp_reply_t *
 void intake_list_audit(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
 void intake_privacy_job(intake_t *intake);
 /* The caller's certificate name, else the request's actor, else "unknown". */
-const char *intake_who(const dp_reply_t *reply, const char *given);
+const char *intake_who(dp_reply_t *reply, const char *given);
 /* Appends an audit row (in the current transaction, if one is open). */
 int intake_audit(intake_t *intake, const char *actor, const char *action, const char *subject_key,
                  const char *format, ...) __attribute__((format(printf, 5, 6)));
