@@ -195,7 +195,7 @@ static void test_enquiries_has_nine_tables_in_order(void **state)
     tr_assert_columns(report->tables[6], "Period from|Answered|Median first response (h)|"
                                          "p90 first response (h)");
     tr_assert_columns(report->tables[7], "Age|Open enquiries");
-    tr_assert_columns(report->tables[8], "Enquiry|Received|Kind|Status|Assignee|Due|Days late");
+    tr_assert_columns(report->tables[8], "Enquiry|Received|Kind|Status|Due|Days late");
     ts_free(&reply);
 }
 
@@ -321,20 +321,20 @@ static void test_past_due_list(void **state)
     Dp__ReportReply *reply = tr_enquiries_ok(fx->report, FROM, TO, WEEK);
     char rows[7][160];
     snprintf(rows[0], sizeof rows[0],
-             "%lld|2024-03-05|cooperation-proposal|assigned|alice|2024-03-15|%ld", (long long)s_e5,
+             "%lld|2024-03-05|cooperation-proposal|assigned|2024-03-15|%ld", (long long)s_e5,
              tr_days_between("2024-03-15", tr_today_plus(0)));
     snprintf(rows[1], sizeof rows[1],
-             "%lld|2024-03-19|information-request|received||2024-03-29|%ld", (long long)s_e7,
+             "%lld|2024-03-19|information-request|received|2024-03-29|%ld", (long long)s_e7,
              tr_days_between("2024-03-29", tr_today_plus(0)));
-    snprintf(rows[2], sizeof rows[2], "%lld|2024-03-20|other|triaged||2024-03-30|%ld",
+    snprintf(rows[2], sizeof rows[2], "%lld|2024-03-20|other|triaged|2024-03-30|%ld",
              (long long)s_e8, tr_days_between("2024-03-30", tr_today_plus(0)));
-    snprintf(rows[3], sizeof rows[3], "%lld|%s|other|received||%s|110", (long long)s_b9,
+    snprintf(rows[3], sizeof rows[3], "%lld|%s|other|received|%s|110", (long long)s_b9,
              tr_today_plus(-120), tr_today_plus(-110));
-    snprintf(rows[4], sizeof rows[4], "%lld|%s|media|assigned|carol|%s|35", (long long)s_b5,
+    snprintf(rows[4], sizeof rows[4], "%lld|%s|media|assigned|%s|35", (long long)s_b5,
              tr_today_plus(-45), tr_today_plus(-35));
-    snprintf(rows[5], sizeof rows[5], "%lld|%s|other|received||%s|3", (long long)s_b4,
+    snprintf(rows[5], sizeof rows[5], "%lld|%s|other|received|%s|3", (long long)s_b4,
              tr_today_plus(-10), tr_today_plus(-3));
-    snprintf(rows[6], sizeof rows[6], "%lld|%s|other|assigned|bob|%s|1", (long long)s_b3,
+    snprintf(rows[6], sizeof rows[6], "%lld|%s|other|assigned|%s|1", (long long)s_b3,
              tr_today_plus(-5), tr_today_plus(-1));
     /* Oldest due date first; due today is not late; answered, quarantined and closed
        enquiries are never listed. */

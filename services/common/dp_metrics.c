@@ -1,6 +1,7 @@
 #include "dp_metrics.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -10,6 +11,7 @@
 
 #include "dp_codec.h"
 #include "dp_log.h"
+#include "dp_validate.h"
 
 /* Latency buckets in seconds, as Prometheus histograms count them. */
 static const double s_latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
@@ -181,11 +183,101 @@ char *dp_metrics_render(dp_metrics_t *self)
     return text;
 }
 
+/* ---- the doors of the HTTP servers ----------------------------------------- */
+
+/* What the URI callback leaves as a request's state when its target fails. */
+static char s_bad_target;
+
+enum { MAX_TARGET_BYTES = 4096 };
+
+/* The raw request target, before libmicrohttpd decodes it: every escape
+   complete (%XY), nothing that decodes to NUL or a control character, and
+   the decoded text valid UTF-8. */
+static bool s_target_ok(const char *target)
+{
+    size_t size = strlen(target);
+    if (size > MAX_TARGET_BYTES)
+        return false;
+    char decoded[MAX_TARGET_BYTES + 1];
+    size_t used = 0;
+    for (size_t i = 0; i < size; i++) {
+        unsigned char c = (unsigned char)target[i];
+        if (c == '%') {
+            if (!isxdigit((unsigned char)target[i + 1]) || !isxdigit((unsigned char)target[i + 2]))
+                return false;
+            char hex[3] = {target[i + 1], target[i + 2], '\0'};
+            c = (unsigned char)strtoul(hex, NULL, 16);
+            i += 2;
+        }
+        if (c < 0x20 || c == 0x7f)
+            return false;
+        decoded[used++] = (char)c;
+    }
+    decoded[used] = '\0';
+    return dp_valid_text(decoded, MAX_TARGET_BYTES);
+}
+
+static void *s_log_target(void *cls, const char *target, struct MHD_Connection *connection)
+{
+    (void)cls;
+    (void)connection;
+    return target && s_target_ok(target) ? NULL : &s_bad_target;
+}
+
+bool dp_http_refused(struct MHD_Connection *connection, const char *version,
+                     void *const *request_state, enum MHD_Result *result)
+{
+    const char *reason = NULL;
+    if (request_state && *request_state == &s_bad_target)
+        reason = "bad request: the path must be percent-encoded UTF-8 without NUL or control "
+                 "characters\n";
+    else if (version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+             !MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST))
+        reason = "bad request: HTTP/1.1 requires a Host header\n";
+    if (!reason)
+        return false;
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(strlen(reason), (void *)reason, MHD_RESPMEM_PERSISTENT);
+    *result = MHD_NO;
+    if (response) {
+        MHD_add_response_header(response, "Content-Type", "text/plain; charset=utf-8");
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
+        *result = MHD_queue_response(connection, MHD_HTTP_BAD_REQUEST, response);
+        MHD_destroy_response(response);
+    }
+    return true;
+}
+
+struct MHD_Daemon *dp_http_start(const char *address, int port, dp_http_limits_t limits,
+                                 MHD_AccessHandlerCallback handler, void *cls, int *bound_port)
+{
+    struct sockaddr_in bind_address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, address, &bind_address.sin_addr) != 1)
+        return NULL;
+    /* One polling thread on epoll: a connection that sends nothing costs a
+       socket until its timeout, never the thread that serves the others. */
+    struct MHD_Daemon *daemon = MHD_start_daemon(
+        MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, handler, cls, MHD_OPTION_SOCK_ADDR,
+        &bind_address, MHD_OPTION_CONNECTION_TIMEOUT, limits.timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, limits.connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        limits.per_address, MHD_OPTION_URI_LOG_CALLBACK, s_log_target, NULL, MHD_OPTION_END);
+    if (!daemon)
+        return NULL;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+    *bound_port = info ? info->port : port;
+    return daemon;
+}
+
+/* ---- /metrics ------------------------------------------------------------------ */
+
 static enum MHD_Result s_handle(void *cls, struct MHD_Connection *connection, const char *url,
                                 const char *method, const char *version, const char *upload_data,
                                 size_t *upload_data_size, void **request_state)
 {
     dp_metrics_t *self = cls;
+    enum MHD_Result refusal;
+    if (dp_http_refused(connection, version, request_state, &refusal))
+        return refusal;
     bool found = strcmp(url, "/metrics") == 0;
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     char *body = found && get ? dp_metrics_render(self)
@@ -225,14 +317,7 @@ dp_metrics_t *dp_metrics_start(const char *service, const char *address, long po
 
 int dp_metrics_serve(dp_metrics_t *self, const char *address, int port)
 {
-    struct sockaddr_in bind_address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (inet_pton(AF_INET, address, &bind_address.sin_addr) != 1)
-        return -1;
-    self->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, s_handle, self,
-                                    MHD_OPTION_SOCK_ADDR, &bind_address,
-                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)16, MHD_OPTION_END);
-    if (!self->daemon)
-        return -1;
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(self->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    return info ? info->port : port;
+    int bound = -1;
+    self->daemon = dp_http_start(address, port, DP_METRICS_HTTP_LIMITS, s_handle, self, &bound);
+    return self->daemon ? bound : -1;
 }

@@ -5,6 +5,8 @@
 #ifndef DP_METRICS_H
 #define DP_METRICS_H
 
+#include <microhttpd.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct _dp_metrics_t dp_metrics_t;
@@ -36,5 +38,35 @@ dp_metrics_t *dp_metrics_start(const char *service, const char *address, long po
 
 /* The exposition text (malloc'd). */
 char *dp_metrics_render(dp_metrics_t *self);
+
+/* ---- The doors of the HTTP servers (metrics and dashboard) ----------------
+
+   Both servers run libmicrohttpd with one internal polling thread (epoll),
+   so an idle or slow client holds a socket, never the thread; the limits
+   keep one client address from taking every socket, and a client that
+   sends nothing is closed after the timeout. */
+typedef struct {
+    unsigned timeout_s;   /* an idle or unfinished connection is closed after this */
+    unsigned connections; /* connections at once, all clients together */
+    unsigned per_address; /* connections at once from one client address */
+} dp_http_limits_t;
+
+/* The metrics server's own: Prometheus scrapes with one connection. */
+#define DP_METRICS_HTTP_LIMITS ((dp_http_limits_t){10, 64, 4})
+
+/* Starts a daemon on address:port (IPv4; port 0: any free one) with these
+   limits. Returns NULL when it cannot listen; *bound_port is the port. */
+struct MHD_Daemon *dp_http_start(const char *address, int port, dp_http_limits_t limits,
+                                 MHD_AccessHandlerCallback handler, void *cls, int *bound_port);
+
+/* The door, called first by a handler of a daemon from dp_http_start. The
+   raw request target must percent-decode to UTF-8 text without NUL or
+   control characters (libmicrohttpd hands the handler the decoded path, cut
+   at the first NUL: "/x.csv%00.html" would look like "/x.csv"), and an
+   HTTP/1.1 request must carry Host. When the request fails, queues a 400
+   with a one-line reason, sets *result to what the handler must return and
+   returns true. */
+bool dp_http_refused(struct MHD_Connection *connection, const char *version,
+                     void *const *request_state, enum MHD_Result *result);
 
 #endif

@@ -288,7 +288,7 @@ int report_build_enquiries(dp_db_t *db, dp_arena_t *arena, const char *from, con
         s_query_table(&builder, REPORT_BACKLOG_BY_AGE, NULL, "backlog",
                       "Backlog: enquiries awaiting a first answer, by age") ||
         s_query_table(&builder, REPORT_PAST_DUE, NULL, "past_due",
-                      "Enquiries past their first-response due date"))
+                      "Enquiries past their first-response due date (the 500 oldest at most)"))
         return -1;
     builder.report->period_from = dp_arena_strdup(arena, from);
     builder.report->period_to = dp_arena_strdup(arena, to);

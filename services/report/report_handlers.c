@@ -1,4 +1,5 @@
 /* Report requests over ZeroMQ. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,23 +26,53 @@ static void s_date_shift(char out[11], const char *date, int days)
     strftime(out, 11, "%Y-%m-%d", &shifted);
 }
 
+/* Days from date a to date b (both valid YYYY-MM-DD): b - a. */
+static long s_days_between(const char *a, const char *b)
+{
+    struct tm day_a = {0}, day_b = {0};
+    sscanf(a, "%d-%d-%d", &day_a.tm_year, &day_a.tm_mon, &day_a.tm_mday);
+    sscanf(b, "%d-%d-%d", &day_b.tm_year, &day_b.tm_mon, &day_b.tm_mday);
+    day_a.tm_year -= 1900, day_b.tm_year -= 1900;
+    day_a.tm_mon -= 1, day_b.tm_mon -= 1;
+    day_a.tm_hour = day_b.tm_hour = 12;
+    return (long)((timegm(&day_b) - timegm(&day_a)) / 86400);
+}
+
+static const char *s_refuse(report_dates_t *dates, const char *field, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static const char *s_refuse(report_dates_t *dates, const char *field, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    vsnprintf(dates->problem, sizeof dates->problem, format, args);
+    va_end(args);
+    return field;
+}
+
 const char *report_dates_resolve(report_dates_t *dates, const char *as_of, const char *from,
                                  const char *to, Dp__ReportGranularity granularity,
                                  int cooperation)
 {
+    dates->problem[0] = '\0';
     const char *given[][2] = {{"as_of", as_of}, {"period_from", from}, {"period_to", to}};
     for (size_t i = 0; i < 3; i++)
         if (given[i][1] && *given[i][1] && !dp_valid_date(given[i][1]))
-            return given[i][0];
+            return s_refuse(dates, given[i][0], "%s must be a date YYYY-MM-DD", given[i][0]);
     if (granularity != DP__REPORT_GRANULARITY__REPORT_GRANULARITY_UNSPECIFIED &&
         granularity != DP__REPORT_GRANULARITY__REPORT_GRANULARITY_WEEK &&
         granularity != DP__REPORT_GRANULARITY__REPORT_GRANULARITY_MONTH)
-        return "granularity";
+        return s_refuse(dates, "granularity", "granularity must be WEEK or MONTH");
     time_t now = time(NULL);
     struct tm utc;
     gmtime_r(&now, &utc);
-    char today[11];
+    char today[11], last[16];
     strftime(today, sizeof today, "%Y-%m-%d", &utc);
+    snprintf(last, sizeof last, "%04d-12-31", (utc.tm_year + 1901) % 10000);
+    for (size_t i = 0; i < 3; i++)
+        if (given[i][1] && *given[i][1] &&
+            (strcmp(given[i][1], REPORT_FIRST_DATE) < 0 || strcmp(given[i][1], last) > 0))
+            return s_refuse(dates, given[i][0], "%s must be between %s and %s", given[i][0],
+                            REPORT_FIRST_DATE, last);
     snprintf(dates->as_of, sizeof dates->as_of, "%s", as_of && *as_of ? as_of : today);
     snprintf(dates->to, sizeof dates->to, "%s", to && *to ? to : dates->as_of);
     if (from && *from)
@@ -54,7 +85,11 @@ const char *report_dates_resolve(report_dates_t *dates, const char *as_of, const
     snprintf(dates->granularity, sizeof dates->granularity, "%s",
              granularity == DP__REPORT_GRANULARITY__REPORT_GRANULARITY_MONTH ? "month" : "week");
     if (strcmp(dates->from, dates->to) > 0)
-        return "period_from";
+        return s_refuse(dates, "period_from", "period_from must not be after period_to");
+    if (!cooperation && s_days_between(dates->from, dates->to) > REPORT_MAX_PERIOD_DAYS)
+        return s_refuse(dates, "period_from",
+                        "the period must not be longer than ten years (%d days)",
+                        REPORT_MAX_PERIOD_DAYS);
     return NULL;
 }
 
@@ -95,12 +130,7 @@ static bool s_dates(dp_reply_t *reply, report_dates_t *dates, const char *as_of,
     const char *bad = report_dates_resolve(dates, as_of, from, to, granularity, cooperation);
     if (!bad)
         return true;
-    if (strcmp(bad, "granularity") == 0)
-        dp_reply_error(reply, INVALID, bad, "granularity must be WEEK or MONTH");
-    else if (strcmp(bad, "period_from") == 0 && (!from || !*from || dp_valid_date(from)))
-        dp_reply_error(reply, INVALID, bad, "period_from must not be after period_to");
-    else
-        dp_reply_error(reply, INVALID, bad, "%s must be a date YYYY-MM-DD", bad);
+    dp_reply_error(reply, INVALID, bad, "%s", dates->problem);
     return false;
 }
 

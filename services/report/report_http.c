@@ -1,13 +1,15 @@
 /* The dashboard and the CSV/JSON exports over HTTP (libmicrohttpd). The
-   daemon's own thread serves one request at a time with its own database
-   session. Only GET and HEAD; nothing here writes. */
-#include <arpa/inet.h>
+   daemon's one polling thread serves one request at a time with its own
+   database session; idle and slow clients hold only sockets, within the
+   limits of dp_http_start (dp_metrics.h). Only GET and HEAD; nothing here
+   writes. Without authentication: figures only, never a person's name. */
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dp_log.h"
+#include "dp_metrics.h"
 #include "dp_report_format.h"
 #include "report_build.h"
 #include "report_db.h"
@@ -19,9 +21,25 @@ struct _report_http_t {
     int port;                  /* as bound */
 };
 
+/* A larger answer is refused: the dates are bounded (report_dates_resolve),
+   so only an unforeseen growth could reach it, and then a clear 400 is
+   better than a server building tens of megabytes for anyone who asks. */
+enum { MAX_RESPONSE_BYTES = 4 << 20 };
+
+static enum MHD_Result s_text(struct MHD_Connection *connection, unsigned int status,
+                              const char *text);
+
 static enum MHD_Result s_send(struct MHD_Connection *connection, unsigned int status,
                               const char *content_type, char *body, size_t size)
 {
+    if (size > MAX_RESPONSE_BYTES) {
+        free(body);
+        char message[160];
+        snprintf(message, sizeof message,
+                 "the answer would exceed %d MiB: ask for a shorter period or one table\n",
+                 MAX_RESPONSE_BYTES >> 20);
+        return s_text(connection, MHD_HTTP_BAD_REQUEST, message);
+    }
     struct MHD_Response *response =
         MHD_create_response_from_buffer(size, body, MHD_RESPMEM_MUST_FREE);
     if (!response) {
@@ -71,8 +89,8 @@ static enum MHD_Result s_export(report_http_t *self, struct MHD_Connection *conn
                                           : DP__REPORT_GRANULARITY__REPORT_GRANULARITY_WEEK,
         cooperation);
     if (bad) {
-        char message[96];
-        snprintf(message, sizeof message, "bad %s: dates are YYYY-MM-DD\n", bad);
+        char message[200];
+        snprintf(message, sizeof message, "bad %s: %s\n", bad, dates.problem);
         return s_text(connection, MHD_HTTP_BAD_REQUEST, message);
     }
     dp_arena_t *arena = dp_arena_new();
@@ -126,6 +144,9 @@ static enum MHD_Result s_handle(void *cls, struct MHD_Connection *connection, co
                                 size_t *upload_data_size, void **request_state)
 {
     report_http_t *self = cls;
+    enum MHD_Result refusal;
+    if (dp_http_refused(connection, version, request_state, &refusal))
+        return refusal;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return s_text(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
     if (strcmp(url, "/health") == 0)
@@ -139,37 +160,35 @@ static enum MHD_Result s_handle(void *cls, struct MHD_Connection *connection, co
     const char *as_of = s_arg(connection, "as_of"), *from = s_arg(connection, "period_from"),
                *to = s_arg(connection, "period_to");
     report_dates_t dates;
-    if (report_dates_resolve(&dates, as_of, from, to, 0, 0))
-        return s_text(connection, MHD_HTTP_BAD_REQUEST, "dates are YYYY-MM-DD\n");
+    const char *bad = report_dates_resolve(&dates, as_of, from, to, 0, 0);
+    if (bad) {
+        char message[200];
+        snprintf(message, sizeof message, "bad %s: %s\n", bad, dates.problem);
+        return s_text(connection, MHD_HTTP_BAD_REQUEST, message);
+    }
     char *html = report_dashboard_page(self->db, as_of, from, to, 1);
     if (!html)
         return s_text(connection, MHD_HTTP_SERVICE_UNAVAILABLE, "database unavailable\n");
     return s_send(connection, MHD_HTTP_OK, "text/html; charset=utf-8", html, strlen(html));
 }
 
-report_http_t *report_http_start(const char *conninfo, const char *address, int port)
+report_http_t *report_http_start(const char *conninfo, const char *address, int port,
+                                 const dp_http_limits_t *limits)
 {
     report_http_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->db = dp_db_new(conninfo, "dp-report-http", report_statements, report_statement_count);
-    struct sockaddr_in bind_address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (!self->db || inet_pton(AF_INET, address, &bind_address.sin_addr) != 1) {
-        dp_error("HTTP: bad address %s", address);
+    if (!self->db) {
         report_http_stop(&self);
         return NULL;
     }
-    self->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
-                                    NULL, s_handle, self, MHD_OPTION_SOCK_ADDR, &bind_address,
-                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, MHD_OPTION_END);
+    self->daemon = dp_http_start(address, port, *limits, s_handle, self, &self->port);
     if (!self->daemon) {
         dp_error("HTTP: cannot listen on %s:%d", address, port);
         report_http_stop(&self);
         return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(self->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    self->port = info ? info->port : port;
     dp_info("dashboard on http://%s:%d/", address, self->port);
     return self;
 }

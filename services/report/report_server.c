@@ -13,6 +13,12 @@ const dp_setting_t report_settings[] = {
     {"DP_REPORT_ENDPOINT", "tcp://127.0.0.1:7105", "ZeroMQ endpoint to bind (ROUTER)"},
     {"DP_REPORT_HTTP_ADDRESS", "127.0.0.1", "IPv4 address the dashboard listens on"},
     {"DP_REPORT_HTTP_PORT", "8080", "dashboard port (0: any free port)", true, 0, 65535},
+    {"DP_REPORT_HTTP_TIMEOUT", "10", "seconds a dashboard connection may stay idle or unfinished",
+     true, 1, 600},
+    {"DP_REPORT_HTTP_CONNECTIONS", "256", "dashboard connections at once, all clients", true, 1,
+     10000},
+    {"DP_REPORT_HTTP_PER_ADDRESS", "16", "dashboard connections at once from one client address",
+     true, 1, 10000},
     {"DP_LOG_LEVEL", "info", "debug, info, warning or error"},
     {"DP_MAX_MESSAGE_BYTES", "1048576", "largest request accepted", true, 1024, 67108864},
     {"DP_QUEUE_LIMIT", "1000", "requests queued per client before ZeroMQ pushes back", true, 1,
@@ -35,8 +41,13 @@ void report_actor(zsock_t *pipe, void *args)
     const char *url = dp_config_get(config, "DP_DATABASE_URL");
     report_t holder = {0};
     holder.db = dp_db_new(url, "dp-report", report_statements, report_statement_count);
+    dp_http_limits_t limits = {
+        (unsigned)dp_config_get_int(config, "DP_REPORT_HTTP_TIMEOUT"),
+        (unsigned)dp_config_get_int(config, "DP_REPORT_HTTP_CONNECTIONS"),
+        (unsigned)dp_config_get_int(config, "DP_REPORT_HTTP_PER_ADDRESS")};
     holder.http = holder.db ? report_http_start(url, dp_config_get(config, "DP_REPORT_HTTP_ADDRESS"),
-                                                (int)dp_config_get_int(config, "DP_REPORT_HTTP_PORT"))
+                                                (int)dp_config_get_int(config, "DP_REPORT_HTTP_PORT"),
+                                                &limits)
                             : NULL;
     dp_metrics_t *metrics =
         dp_metrics_start("report", dp_config_get(config, "DP_METRICS_ADDRESS"),

@@ -4,6 +4,7 @@
 
 #include "dp_arena.h"
 #include "dp_db.h"
+#include "dp_metrics.h"
 #include "dp_server.h"
 #include "report.pb-c.h"
 
@@ -13,10 +14,20 @@ typedef struct {
     char from[11];        /* default: 90 days before `to` (enquiries), 2017-11-08 (cooperation) */
     char to[11];          /* default: as_of */
     char granularity[6];  /* "week" or "month" */
+    char problem[160];    /* why the dates were refused, for the caller's reply */
 } report_dates_t;
 
+/* Every date of a report lies in [REPORT_FIRST_DATE, the end of next year]:
+   nothing of the partnership is older, and a period reaching into 2999
+   asked the database for a million empty weeks. An enquiry period spans
+   at most REPORT_MAX_PERIOD_DAYS (ten years). */
+#define REPORT_FIRST_DATE "2017-01-01"
+enum { REPORT_MAX_PERIOD_DAYS = 3653 };
+
 /* Fills defaults and checks the given dates; returns the offending field
-   name, or NULL when all is well. `cooperation` picks that report's default start. */
+   name (dates->problem says why), or NULL when all is well. `cooperation`
+   picks that report's default start and leaves the span unbounded (its
+   tables grow by year, not by week). */
 const char *report_dates_resolve(report_dates_t *dates, const char *as_of, const char *from,
                                  const char *to, Dp__ReportGranularity granularity,
                                  int cooperation);
@@ -38,7 +49,8 @@ typedef struct {
 extern const dp_route_t report_routes[];
 extern const size_t report_route_count;
 
-report_http_t *report_http_start(const char *conninfo, const char *address, int port);
+report_http_t *report_http_start(const char *conninfo, const char *address, int port,
+                                 const dp_http_limits_t *limits);
 void report_http_stop(report_http_t **self_p);
 int report_http_port(const report_http_t *self);
 
