@@ -9,14 +9,19 @@
    A client also has its own secret certificate (DP_CURVE_CLIENT_CERT).
    Without DP_CURVE_DIR every endpoint runs without security (development
    only; a warning says so) and every request counts as the staff role.
-   Keys are refused by a process-wide zauth handler (czmq) that accepts only
-   certificates found in clients/; removing a file revokes that client for
-   new connections. CURVE_ALLOW_ANY is never used. */
+   Keys are checked by a process-wide ZAP handler of our own against the
+   key store of dp_keystore.h (only top-level "<name>.key" files of clients/ count),
+   at the handshake, and by dp_server at every request: removing or
+   renaming a file revokes that client within about a second, connected or
+   not. CURVE_ALLOW_ANY is never used. */
 #ifndef DP_SECURITY_H
 #define DP_SECURITY_H
 
 #include <czmq.h>
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "dp_keystore.h"
 
 /* Rows every service adds to its settings table. */
 #define DP_SECURITY_SETTINGS                                                                       \
@@ -39,12 +44,47 @@ typedef enum {
 dp_role_t dp_role_parse(const char *name);
 const char *dp_role_name(dp_role_t role);
 
-/* Makes `socket` a CURVE server with the service's certificate and starts
-   (once per process) the zauth handler for <curve_dir>/clients. Does
-   nothing when curve_dir is empty. Returns 0, or -1 with a log line. */
+/* Makes `socket` a CURVE server with the service's certificate
+   (<curve_dir>/services/<service_name>.key_secret) whose handshakes admit
+   only keys in the key store whose certificate role is one of
+   allowed_roles (DP_ROLE_* bits). DP_ROLE_ANY admits every key in the
+   store, a key without a known role included (it is then refused request
+   by request, with a clear PERMISSION_DENIED). Keys are looked up by the
+   process-wide ZAP handler, started by the first such socket; the socket's
+   ZAP domain is zap_domain with a suffix of ours ("dp-events/1"), so
+   zap_domain must not contain '/'. A handshake with a key that is not
+   admitted fails (the client sees silence; an "audit:" warning is logged,
+   at most once a minute per key); ZMQ_ZAP_ENFORCE_DOMAIN is set, so a
+   missing handler refuses rather than admits. Already established
+   connections are not touched: see dp_security_key_generation. Does
+   nothing when curve_dir is empty (warning logged). Returns 0, or -1 with
+   a log line. Pair each successful call with dp_security_server_done. */
+int dp_security_server_roles(zsock_t *socket, const char *curve_dir, const char *service_name,
+                             const char *zap_domain, unsigned allowed_roles);
+/* dp_security_server_roles with domain "dp" and DP_ROLE_ANY: the ROUTER of
+   every service, where roles are checked request by request. */
 int dp_security_server(zsock_t *socket, const char *curve_dir, const char *service_name);
-/* Releases this server's hold on the process-wide handler. */
+/* Releases one hold on the process-wide handler (one per successful
+   dp_security_server(_roles) call); the last one stops it. */
 void dp_security_server_done(const char *curve_dir);
+
+/* A number that changes (grows by one) whenever a key leaves the key store
+   of curve_dir (its file removed, renamed, moved into a subfolder) or its
+   certificate's metadata changes. The folder is looked at again at most
+   once a second, so calling it every poll turn is cheap (a clock read and
+   a lock). A socket owner that cannot check every message (a PUB) keeps
+   the value it saw when it made its socket and, when it differs, makes the
+   socket again, which drops every peer and makes each one pass the
+   handshake anew. 0 when curve_dir is empty or no socket holds the
+   handler (it restarts from 0 after the last dp_security_server_done). */
+uint64_t dp_security_key_generation(const char *curve_dir);
+
+/* Looks up a client's public key (Z85, as zframe_meta(frame, "User-Id")
+   gives it) in the current key store of curve_dir (looked at again at
+   most once a second). True, with `info` filled, when it is allowed;
+   false when it is not, or when no socket of this process serves that
+   folder. */
+bool dp_security_key_lookup(const char *curve_dir, const char *public_z85, dp_key_info_t *info);
 
 /* The keys a client socket needs to talk to one service. */
 typedef struct {
