@@ -29,6 +29,7 @@ enum {
     REMOVE_WEBHOOK,
     CLAIM_WEBHOOK_JOBS,
     FINISH_WEBHOOK_JOB,
+    RELEASE_WEBHOOK_JOB,
     STATEMENT_COUNT
 };
 
@@ -246,6 +247,12 @@ const dp_statement_t notify_statements[] = {
                             "  THEN now() END "
                             "WHERE webhook_id = $1 AND seq = $2",
                             6},
+    /* A claimed delivery not attempted: due again after $3 ms, no attempt counted. */
+    [RELEASE_WEBHOOK_JOB] = {"release_webhook_job",
+                             "UPDATE notify.webhook_delivery SET next_attempt_at = now() + "
+                             "make_interval(secs => $3::float8 / 1000) "
+                             "WHERE webhook_id = $1 AND seq = $2 AND state = 'pending'",
+                             3},
 };
 const size_t notify_statement_count = STATEMENT_COUNT;
 
@@ -635,4 +642,14 @@ int notify_db_finish_webhook_job(dp_db_t *db, const notify_hook_job_t *job, bool
     const char *params[] = {id, seq, delivered ? "true" : "false", error ? error : "", attempts,
                             backoff};
     return dp_db_run_count(db, FINISH_WEBHOOK_JOB, params) < 0 ? -1 : 1;
+}
+
+int notify_db_release_webhook_job(dp_db_t *db, const notify_hook_job_t *job, int delay_ms)
+{
+    char id[24], seq[24], delay[24];
+    s_number(id, (uint64_t)job->webhook_id);
+    s_number(seq, job->event->seq);
+    s_number(delay, (uint64_t)delay_ms);
+    const char *params[] = {id, seq, delay};
+    return dp_db_run_count(db, RELEASE_WEBHOOK_JOB, params) < 0 ? -1 : 1;
 }

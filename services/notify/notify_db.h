@@ -73,5 +73,7 @@ int notify_db_claim_webhook_jobs(dp_db_t *db, dp_arena_t *arena, int limit, int 
 /* Records an attempt: delivered, or failed with a retry after backoff_ms (parked at max_attempts). */
 int notify_db_finish_webhook_job(dp_db_t *db, const notify_hook_job_t *job, bool delivered,
                                  const char *error, int backoff_ms, int max_attempts);
+/* Puts a claimed delivery back without counting an attempt: due after delay_ms. */
+int notify_db_release_webhook_job(dp_db_t *db, const notify_hook_job_t *job, int delay_ms);
 
 #endif

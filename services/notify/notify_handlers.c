@@ -6,6 +6,7 @@
 #include "dp_validate.h"
 #include "notify_db.h"
 #include "notify_service.h"
+#include "notify_target.h"
 
 #define INVALID DP__CODE__CODE_INVALID_ARGUMENT
 
@@ -275,6 +276,57 @@ static void s_replay_parked(void *state, const ProtobufCMessage *message, dp_rep
 
 /* ---- webhooks ---------------------------------------------------------------------------- */
 
+/* How long AddWebhook waits for the URL's host to resolve. */
+enum { ADD_LOOKUP_MS = 1000 };
+
+/* Refuses a URL that is not https (unless allowlisted) or whose host
+   resolves to an address a webhook may not target; true when it may be used.
+   The worker checks again at every delivery, the address it connects to. */
+static bool s_check_webhook_url(notify_t *notify, dp_reply_t *reply, const char *url)
+{
+    notify_target_t target;
+    const char *refusal = *url && dp_valid_url(url)
+                              ? notify_target_parse(url, notify->webhook_allow_hosts, &target)
+                              : "url must be an http:// or https:// URL";
+    if (refusal) {
+        dp_reply_error(reply, INVALID, "url", "%s", refusal);
+        return false;
+    }
+    if (target.allowlisted)
+        return true;
+    notify_lookup_t *lookup = notify_lookup_start(target.host, target.port);
+    if (!lookup) {
+        dp_reply_error(reply, DP__CODE__CODE_INTERNAL, NULL, "out of memory");
+        return false;
+    }
+    bool allowed = false;
+    int status = 0;
+    const struct addrinfo *result =
+        notify_lookup_wait(lookup, ADD_LOOKUP_MS) ? notify_lookup_result(lookup, &status) : NULL;
+    if (!notify_lookup_wait(lookup, 0) || status == EAI_AGAIN)
+        dp_reply_error(reply, DP__CODE__CODE_UNAVAILABLE, "url",
+                       "the host of url could not be resolved now; try again");
+    else if (!result)
+        dp_reply_error(reply, INVALID, "url", "the host of url does not resolve");
+    else {
+        allowed = true;
+        for (const struct addrinfo *one = result; one && allowed; one = one->ai_next) {
+            const char *kind = notify_address_refusal(one->ai_addr);
+            if (!kind)
+                continue;
+            char address[64];
+            notify_address_text(one->ai_addr, address, sizeof address);
+            dp_reply_error(reply, DP__CODE__CODE_PERMISSION_DENIED, "url",
+                           "the host of url resolves to %s, a %s address: webhooks may target "
+                           "it only when DP_WEBHOOK_ALLOW_HOSTS names the host",
+                           address, kind);
+            allowed = false;
+        }
+    }
+    notify_lookup_destroy(&lookup);
+    return allowed;
+}
+
 static void s_add_webhook(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
     notify_t *notify = state;
@@ -292,6 +344,8 @@ static void s_add_webhook(void *state, const ProtobufCMessage *message, dp_reply
                        MIN_SECRET_BYTES, MAX_SECRET_BYTES);
         return;
     }
+    if (!s_check_webhook_url(notify, reply, request->url))
+        return;
     Dp__AddWebhookReply answer = DP__ADD_WEBHOOK_REPLY__INIT;
     if (notify_db_add_webhook(notify->db, dp_reply_arena(reply), request, &answer.webhook) < 0)
         dp_reply_db_failure(reply, notify->db);

@@ -29,6 +29,9 @@ const dp_setting_t notify_settings[] = {
     {"DP_WEBHOOK_BACKOFF_MS", "1000", "first retry delay; doubles on each failure", true, 10,
      3600000},
     {"DP_WEBHOOK_MAX_ATTEMPTS", "8", "POSTs before a delivery is parked", true, 1, 100},
+    {"DP_WEBHOOK_ALLOW_HOSTS", "", "hosts (host or host:port, comma-separated) webhooks may "
+                                   "target although they resolve to loopback, private or "
+                                   "link-local addresses, and over http (docs/webhooks.md)"},
     DP_SECURITY_SETTINGS,
     DP_METRICS_SETTINGS("9103"),
 };
@@ -54,6 +57,7 @@ void notify_actor(zsock_t *pipe, void *args)
     notify->relay_batch = (int)dp_config_get_int(config, "DP_NOTIFY_RELAY_BATCH");
     notify->default_ack_timeout_ms = (int)dp_config_get_int(config, "DP_CONSUMER_ACK_TIMEOUT_MS");
     notify->default_max_attempts = (int)dp_config_get_int(config, "DP_CONSUMER_MAX_ATTEMPTS");
+    notify->webhook_allow_hosts = dp_config_get(config, "DP_WEBHOOK_ALLOW_HOSTS");
     const char *url = dp_config_get(config, "DP_DATABASE_URL");
     notify->db = dp_db_new(url, "dp-notify", notify_statements, notify_statement_count);
     notify->relay_db = dp_db_new(url, "dp-notify-relay", notify_statements, notify_statement_count);
