@@ -80,7 +80,10 @@ static void test_valid_submission_has_received_then_triaged_history(void **state
         "SELECT string_agg(concat_ws(',', coalesce(from_status, '-'), to_status, actor, note), "
         "';' ORDER BY id) FROM intake.enquiry_transition WHERE enquiry_id = $1",
         reply->enquiry_id);
-    assert_string_equal(history, "-,received,intake,;received,triaged,intake,at intake");
+    /* Received from the submitter (without CURVE, the source it claims,
+       marked so); triaged by the intake. */
+    assert_string_equal(history,
+                        "-,received,website (unauthenticated),;received,triaged,intake,at intake");
     free(history);
 
     /* The same history through GetEnquiry, with times. */
@@ -92,7 +95,7 @@ static void test_valid_submission_has_received_then_triaged_history(void **state
     assert_int_equal(enquiry->history[1]->from_status, STATUS(RECEIVED));
     assert_int_equal(enquiry->history[1]->to_status, STATUS(TRIAGED));
     for (size_t i = 0; i < 2; i++) {
-        assert_string_equal(enquiry->history[i]->actor, "intake");
+        assert_string_equal(enquiry->history[i]->actor, i ? "intake" : "website (unauthenticated)");
         assert_int_equal(strlen(enquiry->history[i]->at), strlen("2026-11-28T16:30:00Z"));
     }
     assert_string_equal(enquiry->body, form.enquiry.body);

@@ -115,6 +115,13 @@ static char *s_column(int64_t id, const char *sql)
     return ts_query_text(fx->admin, sql, 1, params);
 }
 
+/* The opaque id the intake gave a staff member. */
+static long long s_staff_id(const char *name)
+{
+    const char *params[] = {name};
+    return ts_query_long(fx->admin, "SELECT id FROM intake.staff WHERE name = $1", 1, params);
+}
+
 /* ---- the transition table ------------------------------------------------------------ */
 
 static const struct {
@@ -150,7 +157,8 @@ static void test_every_allowed_transition(void **state)
         Dp__EnquiryTransition *step = reply->enquiry->history[reply->enquiry->n_history - 1];
         assert_int_equal(step->from_status, from);
         assert_int_equal(step->to_status, to);
-        assert_string_equal(step->actor, "alice");
+        /* Without CURVE the request's actor, marked unauthenticated. */
+        assert_string_equal(step->actor, "alice (unauthenticated)");
         assert_string_equal(step->note, "table move");
         assert_true(*step->at);
         ts_free(&reply);
@@ -274,13 +282,15 @@ static void test_assign_sets_the_assignee_and_writes_one_event(void **state)
     Dp__EnquiryTransition *step = reply->enquiry->history[reply->enquiry->n_history - 1];
     assert_int_equal(step->from_status, STATUS(TRIAGED));
     assert_int_equal(step->to_status, STATUS(ASSIGNED));
-    assert_string_equal(step->actor, "alice");
+    assert_string_equal(step->actor, "alice (unauthenticated)");
     assert_string_equal(step->note, "over to bob");
     ts_free(&reply);
 
     ts_event_t *event = ti_expect_one_event(fx->admin, last, "enquiry.assigned", ts_id_text(id));
     Dp__EnquiryEvent *payload = ti_enquiry_event(event);
-    assert_string_equal(payload->assignee, "bob");
+    /* The event names bob by his opaque staff id, never by name. */
+    assert_string_equal(payload->assignee, "");
+    assert_int_equal(payload->assignee_id, s_staff_id("bob"));
     assert_string_equal(payload->status, "assigned");
     assert_string_equal(payload->previous_status, "triaged");
     ts_free(&payload);
@@ -303,7 +313,8 @@ static void test_reassign_and_assign_after_answer(void **state)
     ts_event_t *event = ti_expect_one_event(fx->admin, last, "enquiry.assigned", ts_id_text(id));
     Dp__EnquiryEvent *payload = ti_enquiry_event(event);
     assert_string_equal(payload->previous_status, "assigned");
-    assert_string_equal(payload->assignee, "carol");
+    assert_string_equal(payload->assignee, "");
+    assert_int_equal(payload->assignee_id, s_staff_id("carol"));
     ts_free(&payload);
     ts_event_free(&event);
 
@@ -429,11 +440,11 @@ static void test_history_records_actor_time_and_note_of_each_change(void **state
         const char *actor;      /* who */
         const char *note;       /* why */
     } expected[] = {
-        {STATUS(UNSPECIFIED), STATUS(RECEIVED), "intake", ""},
+        {STATUS(UNSPECIFIED), STATUS(RECEIVED), "website (unauthenticated)", ""},
         {STATUS(RECEIVED), STATUS(TRIAGED), "intake", "at intake"},
-        {STATUS(TRIAGED), STATUS(ASSIGNED), "alice", "for bob"},
-        {STATUS(ASSIGNED), STATUS(ANSWERED), "bob", "sent"},
-        {STATUS(ANSWERED), STATUS(CLOSED), "carol", "done"},
+        {STATUS(TRIAGED), STATUS(ASSIGNED), "alice (unauthenticated)", "for bob"},
+        {STATUS(ASSIGNED), STATUS(ANSWERED), "bob (unauthenticated)", "sent"},
+        {STATUS(ANSWERED), STATUS(CLOSED), "carol (unauthenticated)", "done"},
     };
     Dp__GetEnquiryReply *got = ti_get(fx, id);
     Dp__Enquiry *enquiry = got->enquiry;
@@ -465,7 +476,8 @@ static void test_notes_are_kept_in_order_and_change_nothing_else(void **state)
         Dp__AddEnquiryNoteReply *reply = ti_add_enquiry_note(fx->intake, &request, &status);
         ts_assert_ok(&status);
         assert_true(reply->note->id > 0);
-        assert_string_equal(reply->note->actor, request.actor);
+        assert_string_equal(reply->note->actor,
+                            i ? "bob (unauthenticated)" : "alice (unauthenticated)");
         assert_string_equal(reply->note->text, texts[i]);
         assert_true(*reply->note->at);
         note_ids[i] = reply->note->id;

@@ -38,6 +38,10 @@ enum {
     BACKFILL_SELECT,
     BACKFILL_UPDATE,
     SUBJECT_KEY_OF,
+    PENDING_SELECT,
+    PENDING_RESOLVE,
+    ENSURE_STAFF,
+    ASSIGNEE_ID_OF,
     STATEMENT_COUNT
 };
 
@@ -88,7 +92,7 @@ const dp_statement_t intake_statements[] = {
          "    content_hash text, sender_name text, email text, organisation text, country text, "
          "    kind text, subject text, subject_key text, body text, language text, areas text[], "
          "    received_at timestamptz, status text, partner_id bigint, partner_slug text, "
-         "    quarantine_reason text, email_key text)), "
+         "    quarantine_reason text, email_key text, partner_pending boolean, actor text)), "
          /* An address erased on request stays erased when its enquiry comes again. */
          "tombstoned AS ("
          "  SELECT i.*, EXISTS (SELECT 1 FROM intake.erasure_tombstone z "
@@ -97,7 +101,8 @@ const dp_statement_t intake_statements[] = {
          "  INSERT INTO intake.enquiry (source, idempotency_key, content_hash, sender_name, email, "
          "    organisation, country, kind, subject, subject_key, body, language, areas, "
          "    received_at, status, partner_id, partner_slug, quarantine_reason, due_on, "
-         "    suggested_areas, possible_duplicate_of, email_key, erased_at, erasure_reason) "
+         "    suggested_areas, possible_duplicate_of, email_key, erased_at, erasure_reason, "
+         "    partner_pending) "
          "  SELECT i.source, i.idempotency_key, i.content_hash, "
          "    CASE WHEN i.erase THEN '[erased]' ELSE i.sender_name END, "
          "    CASE WHEN i.erase THEN 'erased-' || left(i.email_key, 16) || '@invalid' "
@@ -118,13 +123,16 @@ const dp_statement_t intake_statements[] = {
          "                              AND i.received_at "
          "      ORDER BY e.received_at DESC, e.id DESC LIMIT 1), "
          "    i.email_key, CASE WHEN i.erase THEN now() END, "
-         "    CASE WHEN i.erase THEN 'request' ELSE '' END "
+         "    CASE WHEN i.erase THEN 'request' ELSE '' END, COALESCE(i.partner_pending, false) "
          "  FROM tombstoned i WHERE i.occurrence = 1 ORDER BY i.ord "
          "  ON CONFLICT (source, idempotency_key) DO NOTHING "
          "  RETURNING id, source, idempotency_key, status, suggested_areas, possible_duplicate_of), "
+         /* Received from the submitter (the authenticated caller); triaged by the intake. */
          "history AS ("
          "  INSERT INTO intake.enquiry_transition (enquiry_id, from_status, to_status, actor, note) "
-         "  SELECT id, NULL, 'received', 'intake', '' FROM inserted "
+         "  SELECT n.id, NULL, 'received', COALESCE(i.actor, 'intake'), '' FROM inserted n "
+         "    JOIN input i ON i.occurrence = 1 AND i.source = n.source "
+         "      AND i.idempotency_key = n.idempotency_key "
          "  UNION ALL SELECT id, 'received', status, 'intake', 'at intake' FROM inserted) "
          "SELECT i.ord, COALESCE(n.id, 0), COALESCE(n.status, ''), "
          "  COALESCE(array_to_string(n.suggested_areas, ','), ''), "
@@ -186,12 +194,15 @@ const dp_statement_t intake_statements[] = {
                         11},
     [LOCK_ENQUIRY] = {"lock_enquiry",
                       "SELECT status, assignee FROM intake.enquiry WHERE id = $1 FOR UPDATE", 1},
-    /* $2 new status, $3 assignee or NULL, $4 old status, $5 actor, $6 note.
+    /* $2 new status, $3 assignee or NULL (keep), $4 old status, $5 actor, $6 note,
+       $7 the assignee's staff id ($3 "" clears both).
        The first answer sets the first-response time; closing or rejecting
        sets the resolution time and reopening clears it. */
     [MOVE_ENQUIRY] = {"move_enquiry",
                       "WITH moved AS ("
                       "  UPDATE intake.enquiry SET status = $2, assignee = COALESCE($3, assignee), "
+                      "    assignee_id = CASE WHEN $3 IS NULL THEN assignee_id WHEN $3 = '' THEN NULL "
+                      "      ELSE $7::bigint END, "
                       "    first_response_at = CASE WHEN $2 = 'answered' "
                       "      THEN COALESCE(first_response_at, now()) ELSE first_response_at END, "
                       "    resolved_at = CASE WHEN $2 IN ('closed', 'rejected') THEN now() "
@@ -200,7 +211,7 @@ const dp_statement_t intake_statements[] = {
                       "  WHERE id = $1 RETURNING id) "
                       "INSERT INTO intake.enquiry_transition (enquiry_id, from_status, to_status, "
                       "  actor, note) SELECT id, $4, $2, $5, $6 FROM moved",
-                      6},
+                      7},
     [INSERT_NOTE] = {"insert_note",
                      "INSERT INTO intake.enquiry_note (enquiry_id, actor, text) "
                      "VALUES ($1, $2, $3) RETURNING id, " TS("at"),
@@ -268,6 +279,30 @@ const dp_statement_t intake_statements[] = {
                          1},
     [SUBJECT_KEY_OF] = {"subject_key_of",
                         "SELECT COALESCE(email_key, '') FROM intake.enquiry WHERE id = $1", 1},
+    /* Enquiries stored while the intake had no partner map, oldest first;
+       rows another session holds are left for the next turn. */
+    [PENDING_SELECT] = {"pending_select",
+                        "SELECT id, email FROM intake.enquiry WHERE partner_pending "
+                        "ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED",
+                        1},
+    [PENDING_RESOLVE] = {"pending_resolve",
+                         "UPDATE intake.enquiry e SET partner_id = v.partner_id, "
+                         "  partner_slug = COALESCE(v.partner_slug, ''), partner_pending = false, "
+                         "  updated_at = CASE WHEN v.partner_id IS NULL THEN e.updated_at "
+                         "    ELSE now() END "
+                         "FROM jsonb_to_recordset($1::jsonb) AS v(id bigint, partner_id bigint, "
+                         "  partner_slug text) "
+                         "WHERE e.id = v.id AND e.partner_pending",
+                         1},
+    [ENSURE_STAFF] = {"ensure_staff",
+                      "WITH found AS (SELECT id FROM intake.staff WHERE name = $1), "
+                      "added AS (INSERT INTO intake.staff (name) SELECT $1 "
+                      "  WHERE NOT EXISTS (SELECT 1 FROM found) "
+                      "  ON CONFLICT (name) DO NOTHING RETURNING id) "
+                      "SELECT id FROM found UNION ALL SELECT id FROM added",
+                      1},
+    [ASSIGNEE_ID_OF] = {"assignee_id_of",
+                        "SELECT COALESCE(assignee_id, 0) FROM intake.enquiry WHERE id = $1", 1},
     [INSERT_KIND] = {"insert_kind",
                      "INSERT INTO intake.enquiry_kind (slug, label) VALUES ($1, $2) "
                      "ON CONFLICT (slug) DO NOTHING",
@@ -556,11 +591,13 @@ int intake_db_lock_enquiry(dp_db_t *db, int64_t id, char status[16], char assign
 }
 
 int intake_db_move(dp_db_t *db, int64_t id, const char *from, const char *to,
-                   const char *assignee, const char *actor, const char *note)
+                   const char *assignee, int64_t assignee_id, const char *actor, const char *note)
 {
-    char id_text[24];
+    char id_text[24], staff_text[24];
     s_id_text(id_text, id);
-    const char *params[] = {id_text, to, assignee, from, actor, note ? note : ""};
+    s_id_text(staff_text, assignee_id);
+    const char *params[] = {id_text, to,    assignee, from, actor, note ? note : "",
+                            assignee_id > 0 ? staff_text : NULL};
     return dp_db_run_count(db, MOVE_ENQUIRY, params) == 1 ? 1 : -1;
 }
 
@@ -755,6 +792,64 @@ int intake_db_subject_key_of(dp_db_t *db, int64_t id, char key[65])
         return -1;
     int found = PQntuples(result) == 1;
     snprintf(key, 65, "%s", found ? PQgetvalue(result, 0, 0) : "");
+    PQclear(result);
+    return found;
+}
+
+/* ---- partners matched later; staff ids -------------------------------------------- */
+
+int intake_db_pending_partners(dp_db_t *db, dp_arena_t *arena, int limit, int64_t **ids,
+                               char ***emails, size_t *count)
+{
+    char limit_text[24];
+    s_id_text(limit_text, limit);
+    const char *params[] = {limit_text};
+    PGresult *result = dp_db_run(db, PENDING_SELECT, params);
+    if (!result)
+        return -1;
+    size_t rows = (size_t)PQntuples(result);
+    *count = 0;
+    *ids = dp_arena_alloc(arena, sizeof **ids * (rows ? rows : 1));
+    *emails = (char **)dp_arena_array(arena, rows);
+    for (size_t row = 0; *ids && *emails && row < rows; row++) {
+        (*ids)[row] = dp_db_int64(result, (int)row, 0);
+        (*emails)[row] = dp_db_text(arena, result, (int)row, 1);
+        if (!(*emails)[row])
+            break;
+        (*count)++;
+    }
+    PQclear(result);
+    return *count == rows ? 1 : -1;
+}
+
+int intake_db_resolve_partners(dp_db_t *db, const char *matches_json)
+{
+    const char *params[] = {matches_json};
+    return dp_db_run_count(db, PENDING_RESOLVE, params);
+}
+
+int intake_db_staff_id(dp_db_t *db, const char *name, int64_t *id)
+{
+    const char *params[] = {name};
+    PGresult *result = dp_db_run(db, ENSURE_STAFF, params);
+    if (!result)
+        return -1;
+    int found = PQntuples(result) >= 1;
+    *id = found ? dp_db_int64(result, 0, 0) : 0;
+    PQclear(result);
+    return found ? 1 : -1;
+}
+
+int intake_db_assignee_id_of(dp_db_t *db, int64_t enquiry_id, int64_t *id)
+{
+    char id_text[24];
+    s_id_text(id_text, enquiry_id);
+    const char *params[] = {id_text};
+    PGresult *result = dp_db_run(db, ASSIGNEE_ID_OF, params);
+    if (!result)
+        return -1;
+    int found = PQntuples(result) == 1;
+    *id = found ? dp_db_int64(result, 0, 0) : 0;
     PQclear(result);
     return found;
 }

@@ -53,10 +53,11 @@ int intake_db_list_enquiries(dp_db_t *db, dp_arena_t *arena, const Dp__ListEnqui
 
 /* Locks an enquiry for a workflow change; status and assignee are copied out. */
 int intake_db_lock_enquiry(dp_db_t *db, int64_t id, char status[16], char assignee[201]);
-/* Sets the status (and the assignee when not NULL), the response and
-   resolution times, and appends the transition. */
+/* Sets the status (and the assignee with its staff id when assignee is not
+   NULL; "" clears both), the response and resolution times, and appends the
+   transition. */
 int intake_db_move(dp_db_t *db, int64_t id, const char *from, const char *to,
-                   const char *assignee, const char *actor, const char *note);
+                   const char *assignee, int64_t assignee_id, const char *actor, const char *note);
 int intake_db_add_note(dp_db_t *db, dp_arena_t *arena, int64_t id, const char *actor,
                        const char *text, Dp__EnquiryNote **note);
 
@@ -88,6 +89,20 @@ int intake_db_list_audit(dp_db_t *db, dp_arena_t *arena, const char *subject_key
 int intake_db_backfill(dp_db_t *db, const char *secret);
 /* The keyed hash of an enquiry's sender ("" when not known). */
 int intake_db_subject_key_of(dp_db_t *db, int64_t id, char key[65]);
+
+/* ---- partner matching after the fact, staff ids ---- */
+
+/* Locks up to `limit` enquiries stored without a partner map (ids and
+   addresses in the arena, oldest first). */
+int intake_db_pending_partners(dp_db_t *db, dp_arena_t *arena, int limit, int64_t **ids,
+                               char ***emails, size_t *count);
+/* Sets the partner of each [{id, partner_id, partner_slug}] (partner_id
+   null: no match) and clears their pending flag; returns rows changed. */
+int intake_db_resolve_partners(dp_db_t *db, const char *matches_json);
+/* The opaque id of a staff member (made on first use). */
+int intake_db_staff_id(dp_db_t *db, const char *name, int64_t *id);
+/* The staff id of an enquiry's assignee (0: none). */
+int intake_db_assignee_id_of(dp_db_t *db, int64_t enquiry_id, int64_t *id);
 
 /* Text of a status, and back (UNSPECIFIED when unknown). */
 const char *intake_status_text(Dp__EnquiryStatus status);

@@ -4,6 +4,7 @@
    never deleted rows, so that every count in the reports stays the same. */
 #include <inttypes.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
 #include "dp_log.h"
@@ -11,6 +12,7 @@
 #include "dp_validate.h"
 #include "events.pb-c.h"
 #include "intake_db.h"
+#include "intake_partners.h"
 #include "intake_service.h"
 #include "privacy.pb-c.h"
 
@@ -201,16 +203,72 @@ static dp_txn_outcome_t s_tombstones_body(dp_db_t *db, void *arg)
     return DP_TXN_COMMIT;
 }
 
-void intake_privacy_job(intake_t *intake)
+/* The job's three steps; between two, the actor looks at its pipe. */
+static int s_job_step(intake_t *intake, int step, int *count)
 {
-    if (!dp_db_is_connected(intake->db) && !dp_db_check(intake->db))
-        return;
-    intake_db_backfill(intake->db, intake->privacy_key);
-    int reapplied = 0;
-    if (dp_db_transaction(intake->db, s_tombstones_body, &reapplied) == 0 && reapplied > 0)
-        dp_warning("privacy: %d enquiries of erased people found again and erased", reapplied);
+    *count = 0;
+    if (step == 0)
+        return intake_db_backfill(intake->db, intake->privacy_key) < 0 ? -1 : 0;
+    if (step == 1) {
+        if (dp_db_transaction(intake->db, s_tombstones_body, count) != 0)
+            return -1;
+        if (*count > 0)
+            dp_warning("privacy: %d enquiries of erased people found again and erased", *count);
+        return 0;
+    }
     retention_t run = {intake, false, "retention job", 0, ""};
-    if (dp_db_transaction(intake->db, s_retention_body, &run) == 0 && run.count > 0)
+    if (dp_db_transaction(intake->db, s_retention_body, &run) != 0)
+        return -1;
+    *count = run.count;
+    if (run.count > 0)
         dp_info("privacy: retention pseudonymised %d enquiries resolved before %s", run.count,
                 run.cutoff);
+    return 0;
+}
+
+/* True when something came on the pipe: the only command is $TERM. */
+static bool s_terminated(zsock_t *pipe, int wait_ms)
+{
+    zmq_pollitem_t item = {zsock_resolve(pipe), 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&item, 1, wait_ms) <= 0 || !(item.revents & ZMQ_POLLIN))
+        return false;
+    char *command = zstr_recv(pipe);
+    zstr_free(&command);
+    return true;
+}
+
+void intake_privacy_actor(zsock_t *pipe, void *args)
+{
+    const dp_config_t *config = args;
+    /* A connection of its own: a long retention run never holds a request. */
+    intake_t job = {.db = dp_db_new(dp_config_get(config, "DP_DATABASE_URL"), "dp-intake-privacy",
+                                    intake_statements, intake_statement_count),
+                    .privacy_key = dp_config_get(config, "DP_PRIVACY_KEY"),
+                    .retention_months = (int)dp_config_get_int(config, "DP_INTAKE_RETENTION_MONTHS"),
+                    .privacy_job_ms = (int)dp_config_get_int(config, "DP_INTAKE_PRIVACY_JOB_MS")};
+    zsock_signal(pipe, job.db ? 0 : 1);
+    bool running = job.db != NULL;
+    int64_t next_run = zclock_mono(); /* the first run as the service starts */
+    while (running) {
+        int64_t left = next_run - zclock_mono();
+        if (s_terminated(pipe, left > 0 ? (int)(left > 1000 ? 1000 : left) : 0))
+            break;
+        if (zclock_mono() < next_run)
+            continue;
+        int counts[3] = {0, 0, 0}, failed = 0;
+        for (int step = 0; step < 3 && running; step++) {
+            /* A database that is away is tried again at the next run, not waited for. */
+            if (step == 0 && !dp_db_is_connected(job.db) && !dp_db_check(job.db)) {
+                failed = 1;
+                break;
+            }
+            failed = s_job_step(&job, step, &counts[step]) != 0;
+            running = !s_terminated(pipe, 0);
+        }
+        if (running)
+            zsock_send(pipe, "sii", "PRIVACY", failed ? -1 : counts[1], failed ? -1 : counts[2]);
+        next_run = zclock_mono() + job.privacy_job_ms;
+    }
+    dp_db_destroy(&job.db);
+    OPENSSL_thread_stop();
 }

@@ -1,12 +1,16 @@
 #include "intake_server.h"
 
+#include <string.h>
+
 #include "dp_log.h"
 #include "dp_privacy.h"
 #include "dp_security.h"
 #include "privacy.pb-c.h"
 #include "dp_server.h"
 #include "intake_db.h"
+#include "intake_partners.h"
 #include "intake_service.h"
+#include "registry.pb-c.h"
 
 const dp_setting_t intake_settings[] = {
     {"DP_DATABASE_URL", "", "libpq connection string or URI (empty: libpq's PG* variables)"},
@@ -34,7 +38,8 @@ const dp_setting_t intake_settings[] = {
      86400000},
     {"DP_NOTIFY_PUB_ENDPOINT", "tcp://127.0.0.1:7104",
      "the notifications service's live events (empty: reload on the timer only)"},
-    {"DP_NOTIFY_ENDPOINT", "tcp://127.0.0.1:7103", "the notifications service, for replay"},
+    {"DP_NOTIFY_ENDPOINT", "tcp://127.0.0.1:7103",
+     "the notifications service (unused by the intake since partner events need no replay)"},
     DP_SECURITY_SETTINGS,
     DP_METRICS_SETTINGS("9102"),
     DP_PRIVACY_SETTINGS,
@@ -67,41 +72,72 @@ const dp_route_t intake_routes[] = {
 };
 const size_t intake_route_count = sizeof intake_routes / sizeof intake_routes[0];
 
-/* Reloads partner domains when due; until the first load succeeds it tries
-   on every tick, so that a registry that starts later is picked up soon. */
+/* Reads what the privacy actor reported; its runs are logged where they
+   happen, so only a failed run is worth a line here. */
 static void s_tick(void *state)
 {
     intake_t *intake = state;
-    int64_t now = zclock_mono();
-    if (now >= intake->next_privacy_job) {
-        intake_privacy_job(intake);
-        intake->next_privacy_job = zclock_mono() + intake->privacy_job_ms;
+    while (intake->privacy && (zsock_events(zactor_sock(intake->privacy)) & ZMQ_POLLIN)) {
+        char *what = NULL;
+        int reapplied = 0, retained = 0;
+        if (zsock_recv(intake->privacy, "sii", &what, &reapplied, &retained) == 0 && what &&
+            reapplied < 0)
+            dp_warning("privacy job did not run: the database was not reachable");
+        zstr_free(&what);
     }
-    if (now < intake->next_refresh)
+}
+
+static zsock_t *s_partners_socket(void *state)
+{
+    intake_t *intake = state;
+    return intake->partners ? zactor_sock(intake->partners) : NULL;
+}
+
+/* A fresh partner map from the partner actor: the registry's two answers.
+   Installed between two requests, then the actor is told, so that it
+   matches what was stored before without one. */
+static void s_on_partners(void *state)
+{
+    intake_t *intake = state;
+    zmsg_t *message = zmsg_recv(intake->partners);
+    if (!message)
         return;
-    bool ok = intake_triage_refresh(intake->triage, intake->registry) == 0;
-    intake->next_refresh = now + (ok ? intake->refresh_ms : 1000);
-}
-
-static zsock_t *s_events_socket(void *state)
-{
-    intake_t *intake = state;
-    return intake->partner_events ? dp_follower_socket(intake->partner_events) : NULL;
-}
-
-/* A partner changed: its domains may have, so reload them now. */
-static void s_on_partner_events(void *state)
-{
-    intake_t *intake = state;
-    size_t seen = 0;
-    Dp__Event *event;
-    while ((event = dp_follower_next(intake->partner_events, 0)) != NULL) {
-        seen++;
-        dp_message_free((ProtobufCMessage **)&event);
+    char *command = zmsg_popstr(message);
+    zframe_t *domains_frame = zmsg_pop(message);
+    zframe_t *areas_frame = zmsg_pop(message);
+    if (command && strcmp(command, "PARTNERS") == 0 && domains_frame && areas_frame) {
+        Dp__ListPartnerDomainsReply *domains = (Dp__ListPartnerDomainsReply *)dp_message_decode(
+            &dp__list_partner_domains_reply__descriptor, zframe_data(domains_frame),
+            zframe_size(domains_frame), zframe_size(domains_frame) * 8 + 65536);
+        Dp__ListAreasReply *areas = (Dp__ListAreasReply *)dp_message_decode(
+            &dp__list_areas_reply__descriptor, zframe_data(areas_frame), zframe_size(areas_frame),
+            zframe_size(areas_frame) * 8 + 65536);
+        intake_partners_t *map = domains && areas ? intake_partners_new(domains, areas) : NULL;
+        if (map) {
+            bool first = !intake_triage_has_partners(intake->triage);
+            if (first)
+                dp_info("partner domains loaded: %zu domains, %zu areas",
+                        intake_partners_domain_count(map), intake_partners_area_count(map));
+            intake_triage_set_partners(intake->triage, &map);
+            zstr_send(intake->partners, "INSTALLED");
+        }
+        dp_message_free((ProtobufCMessage **)&domains);
+        dp_message_free((ProtobufCMessage **)&areas);
     }
-    if (seen)
-        intake->next_refresh = 0;
-    s_tick(intake);
+    zstr_free(&command);
+    zframe_destroy(&domains_frame);
+    zframe_destroy(&areas_frame);
+    zmsg_destroy(&message);
+}
+
+/* The pipe's questions: "PARTNERS" answers "yes" once a partner map is
+   installed (tests wait for it), else "no". */
+static const char *s_pipe_query(void *state, const char *command)
+{
+    intake_t *intake = state;
+    if (strcmp(command, "PARTNERS") == 0)
+        return intake_triage_has_partners(intake->triage) ? "yes" : "no";
+    return NULL;
 }
 
 void intake_actor(zsock_t *pipe, void *args)
@@ -117,15 +153,6 @@ void intake_actor(zsock_t *pipe, void *args)
         .privacy_job_ms = (int)dp_config_get_int(config, "DP_INTAKE_PRIVACY_JOB_MS")};
     intake.db = dp_db_new(dp_config_get(config, "DP_DATABASE_URL"), "dp-intake", intake_statements,
                           intake_statement_count);
-    intake.registry = dp_client_new(dp_config_get(config, "DP_REGISTRY_ENDPOINT"), 2000, 1);
-    /* Intake calls the registry and follows notify as role "service". */
-    const char *curve_dir = dp_config_get(config, "DP_CURVE_DIR");
-    const char *own_cert = dp_config_get(config, "DP_CURVE_CLIENT_CERT");
-    int registry_keys =
-        dp_client_keys_load(&intake.registry_keys, curve_dir, own_cert, "registry");
-    int notify_keys = dp_client_keys_load(&intake.notify_keys, curve_dir, own_cert, "notify");
-    if (intake.registry && registry_keys == 1)
-        dp_client_set_keys(intake.registry, &intake.registry_keys);
     intake.triage =
         intake_triage_new((int)dp_config_get_int(config, "DP_INTAKE_SENDER_LIMIT_PER_HOUR"));
     if (intake.triage)
@@ -134,20 +161,28 @@ void intake_actor(zsock_t *pipe, void *args)
     dp_metrics_t *metrics =
         dp_metrics_start("intake", dp_config_get(config, "DP_METRICS_ADDRESS"),
                          dp_config_get_int(config, "DP_METRICS_PORT"));
-    if (!intake.db || !intake.registry || !intake.triage || registry_keys < 0 || notify_keys < 0 ||
-        !metrics) {
-        dp_error("cannot start: out of memory or a bad DP_REGISTRY_ENDPOINT");
+    /* The partner actor loads the same keys: a bad key folder stops the
+       service here, as it would any client of the registry. */
+    const char *curve_dir = dp_config_get(config, "DP_CURVE_DIR");
+    const char *own_cert = dp_config_get(config, "DP_CURVE_CLIENT_CERT");
+    dp_client_keys_t keys[2];
+    memset(keys, 0, sizeof keys);
+    bool keys_ok = dp_client_keys_load(&keys[0], curve_dir, own_cert, "registry") >= 0 &&
+                   dp_client_keys_load(&keys[1], curve_dir, own_cert, "notify") >= 0;
+    dp_client_keys_free(&keys[0]);
+    dp_client_keys_free(&keys[1]);
+    /* The actors start first: the server never waits for what they bring. */
+    if (keys_ok && intake.db && intake.triage && metrics) {
+        intake.partners = zactor_new(intake_partners_actor, (void *)config);
+        intake.privacy = intake.partners ? zactor_new(intake_privacy_actor, (void *)config) : NULL;
+    }
+    if (!intake.partners || !intake.privacy) {
+        dp_error("cannot start: out of memory, bad CURVE keys or a bad DP_REGISTRY_ENDPOINT");
         zsock_signal(pipe, 1);
     } else {
         if (dp_db_connect(intake.db, (int)dp_config_get_int(config, "DP_DB_WAIT_MS")) != 0)
             dp_warning("PostgreSQL not reachable yet: %s", dp_db_failure_message(intake.db));
-        const char *pub = dp_config_get(config, "DP_NOTIFY_PUB_ENDPOINT");
-        if (*pub)
-            intake.partner_events = dp_follower_new_with_keys(
-                pub, dp_config_get(config, "DP_NOTIFY_ENDPOINT"), "partner.", 0,
-                notify_keys == 1 ? &intake.notify_keys : NULL);
         dp_privacy_warn_default(intake.privacy_key);
-        s_tick(&intake);
         dp_server_config_t server = {
             .service_name = "intake",
             .endpoint = dp_config_get(config, "DP_INTAKE_ENDPOINT"),
@@ -162,15 +197,15 @@ void intake_actor(zsock_t *pipe, void *args)
             .max_batch = (size_t)dp_config_get_int(config, "DP_INTAKE_MAX_BATCH"),
             .tick_ms = 250,
             .on_tick = s_tick,
-            .extra_socket = s_events_socket,
-            .on_extra_socket = s_on_partner_events};
+            .extra_socket = s_partners_socket,
+            .on_extra_socket = s_on_partners,
+            .pipe_query = s_pipe_query};
         dp_server_run(&server, pipe);
     }
+    /* Each actor polls its pipe between short steps: both stop at once. */
+    zactor_destroy(&intake.partners);
+    zactor_destroy(&intake.privacy);
     dp_metrics_destroy(&metrics);
-    dp_follower_destroy(&intake.partner_events);
     intake_triage_destroy(&intake.triage);
-    dp_client_destroy(&intake.registry);
-    dp_client_keys_free(&intake.registry_keys);
-    dp_client_keys_free(&intake.notify_keys);
     dp_db_destroy(&intake.db);
 }

@@ -2,7 +2,6 @@
 #ifndef INTAKE_SERVICE_H
 #define INTAKE_SERVICE_H
 
-#include "dp_client.h"
 #include "dp_db.h"
 #include "dp_events.h"
 #include "dp_server.h"
@@ -10,20 +9,16 @@
 
 typedef struct {
     dp_db_t *db;                  /* the intake's connection, as role dp_intake */
-    dp_client_t *registry;        /* for partner domains and areas */
-    intake_triage_t *triage;      /* partner map, areas, sender rate limit */
+    intake_triage_t *triage;      /* partner map, areas, sender and source rate limits */
     size_t max_body_bytes;        /* longest enquiry body accepted */
     int duplicate_window_hours;   /* same sender and subject within this: possible duplicate */
     int response_days;            /* first-response target, for the due date */
-    int refresh_ms;               /* how often partner domains are reloaded */
-    int64_t next_refresh;         /* zclock_mono time of the next reload */
-    dp_follower_t *partner_events; /* partner.* events from notify: reload on each */
-    dp_client_keys_t registry_keys; /* CURVE keys for the registry, if on */
-    dp_client_keys_t notify_keys;   /* CURVE keys for notify, if on */
+    int refresh_ms;               /* how often partner domains are reloaded (partner actor) */
     const char *privacy_key;      /* secret of the keyed hashes of addresses */
     int retention_months;         /* closed enquiries keep personal data this long */
-    int privacy_job_ms;           /* how often retention and tombstones run */
-    int64_t next_privacy_job;     /* zclock_mono time of the next run */
+    int privacy_job_ms;           /* how often retention and tombstones run (privacy actor) */
+    zactor_t *partners;           /* brings partner maps; never waited on (intake_partners.h) */
+    zactor_t *privacy;            /* the scheduled privacy job, on its own connection */
 } intake_t;
 
 /* Submissions: validated one by one, stored together (group commit). */
@@ -42,7 +37,6 @@ void intake_erase(void *state, const ProtobufCMessage *request, dp_reply_t *repl
 void intake_export(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
 void intake_retention(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
 void intake_list_audit(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
-void intake_privacy_job(intake_t *intake);
 /* The caller's certificate name, else the request's actor, else "unknown". */
 const char *intake_who(dp_reply_t *reply, const char *given);
 /* Appends an audit row (in the current transaction, if one is open). */

@@ -10,9 +10,11 @@
 #include <jansson.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "dp_log.h"
 #include "dp_privacy.h"
+#include "dp_security.h"
 #include "dp_validate.h"
 #include "events.pb-c.h"
 #include "intake_db.h"
@@ -38,6 +40,8 @@ typedef struct {
     int64_t partner_id;                      /* matched partner, or 0 */
     const char *partner_slug;                /* borrowed from the triage map, or "" */
     const char *quarantine_reason;           /* "honeypot", "rate" or "" */
+    bool partner_pending;                    /* stored before the intake had a partner map */
+    const char *actor;                       /* who submitted it (dp_reply_actor) */
 } item_t;
 
 /* ---- validation ---------------------------------------------------------------- */
@@ -49,6 +53,34 @@ static int s_two_digits(const char *p)
     if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
         return -1;
     return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+/* The earliest received_at accepted: 2017-01-01T00:00:00Z. The partnership
+   began on 8 November 2017; mail of the months before may be imported. */
+#define EARLIEST_RECEIVED_AT 1483228800
+/* Clocks of feeding systems may run a little fast; more is a wrong date. */
+#define MAX_FUTURE_SKEW_S 300
+
+/* Seconds since the epoch of a valid RFC 3339 time (see s_valid_timestamp). */
+static int64_t s_epoch(const char *text)
+{
+    struct tm tm = {0};
+    tm.tm_year = atoi(text) - 1900;
+    tm.tm_mon = s_two_digits(text + 5) - 1;
+    tm.tm_mday = s_two_digits(text + 8);
+    tm.tm_hour = s_two_digits(text + 11);
+    tm.tm_min = s_two_digits(text + 14);
+    tm.tm_sec = s_two_digits(text + 17);
+    int64_t seconds = (int64_t)timegm(&tm);
+    const char *p = text + 19;
+    if (*p == '.')
+        for (p++; isdigit((unsigned char)*p); p++)
+            ;
+    if (*p == '+' || *p == '-') {
+        int64_t offset = s_two_digits(p + 1) * 3600 + s_two_digits(p + 4) * 60;
+        seconds += *p == '+' ? -offset : offset;
+    }
+    return seconds;
 }
 
 /* RFC 3339: 2026-11-28T16:30:00Z, with optional fraction and offset. */
@@ -165,6 +197,13 @@ static bool s_check(const intake_t *intake, const Dp__EnquirySubmission *s, dp_r
                        "received_at must be an RFC 3339 time such as 2026-11-28T16:30:00Z");
         return false;
     }
+    int64_t received = s_epoch(s->received_at);
+    if (received < EARLIEST_RECEIVED_AT || received > (int64_t)time(NULL) + MAX_FUTURE_SKEW_S) {
+        dp_reply_error(reply, INVALID, "received_at",
+                       "received_at must lie between 2017-01-01 and now (at most %d minutes ahead)",
+                       MAX_FUTURE_SKEW_S / 60);
+        return false;
+    }
     if (!dp_valid_text(s->honeypot, 1000)) {
         dp_reply_error(reply, INVALID, "honeypot", "honeypot must be text");
         return false;
@@ -195,6 +234,10 @@ static json_t *s_row(const intake_t *intake, const item_t *item, size_t ord)
         json_object_set_new(row, "email_key", json_string(key));
     if (row && item->partner_id)
         json_object_set_new(row, "partner_id", json_integer(item->partner_id));
+    if (row)
+        json_object_set_new(row, "partner_pending", json_boolean(item->partner_pending));
+    if (row)
+        json_object_set_new(row, "actor", json_string(item->actor));
     return row;
 }
 
@@ -327,11 +370,13 @@ static void s_answer(const item_t *item, const intake_stored_t *stored)
         dp_reply_error(item->reply, DP__CODE__CODE_INTERNAL, NULL, "the enquiry was not stored");
         return;
     }
+    /* The caller may submit under this source (s_source_allowed), so the
+       key is its own; still, the message names no enquiry id: an id says
+       how many enquiries the intake holds, which is nobody's business. */
     if (!stored->inserted && strcmp(stored->content_hash, item->content_hash) != 0) {
         dp_reply_error(item->reply, DP__CODE__CODE_ALREADY_EXISTS, "idempotency_key",
-                       "idempotency_key was used by source %s for a different enquiry (id %" PRId64
-                       "); a retry must send the same content",
-                       item->submission->source, stored->id);
+                       "idempotency_key was used for a different enquiry of this source; a retry "
+                       "must send the same content");
         return;
     }
     Dp__SubmitEnquiryReply answer = DP__SUBMIT_ENQUIRY_REPLY__INIT;
@@ -380,6 +425,33 @@ static void s_refuse_all(intake_t *intake, item_t *items, size_t count)
             dp_reply_db_failure(items[i].reply, intake->db);
 }
 
+/* With CURVE on, a feeder submits only under the sources its certificate
+   lists ("sources" metadata, comma-separated), by default under its own
+   name; staff and front ends may submit under any source. */
+static bool s_source_allowed(dp_reply_t *reply, const char *source)
+{
+    if (!dp_reply_authenticated(reply) || dp_reply_role(reply) != DP_ROLE_FEEDER)
+        return true;
+    const char *sources = dp_reply_sources(reply);
+    if (!*sources)
+        return strcmp(source, dp_reply_caller(reply)) == 0;
+    size_t length = strlen(source);
+    for (const char *p = sources; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *end = p;
+        while (*end && *end != ',')
+            end++;
+        const char *last = end;
+        while (last > p && last[-1] == ' ')
+            last--;
+        if ((size_t)(last - p) == length && length && strncmp(p, source, length) == 0)
+            return true;
+        p = end;
+    }
+    return false;
+}
+
 void intake_submit_batch(void *state, const ProtobufCMessage **requests, dp_reply_t **replies,
                          size_t count)
 {
@@ -396,6 +468,19 @@ void intake_submit_batch(void *state, const ProtobufCMessage **requests, dp_repl
         const Dp__EnquirySubmission *s = ((const Dp__SubmitEnquiryRequest *)requests[i])->enquiry;
         if (!s_check(intake, s, replies[i]))
             continue;
+        if (!s_source_allowed(replies[i], s->source)) {
+            /* The message names the source asked for, never what the key may use. */
+            dp_reply_error(replies[i], DP__CODE__CODE_PERMISSION_DENIED, "source",
+                           "this key may not submit under source %s", s->source);
+            continue;
+        }
+        /* Per key as well as per source: one key cannot use up a shared source's rate. */
+        if (dp_reply_authenticated(replies[i]) &&
+            !intake_triage_key_allowed(intake->triage, dp_reply_caller(replies[i]), now)) {
+            dp_reply_error(replies[i], DP__CODE__CODE_RESOURCE_EXHAUSTED, "source",
+                           "this key is over its rate limit; retry later");
+            continue;
+        }
         if (!intake_triage_source_allowed(intake->triage, s->source, now)) {
             dp_reply_error(replies[i], DP__CODE__CODE_RESOURCE_EXHAUSTED, "source",
                            "source %s is over its rate limit; retry later", s->source);
@@ -407,8 +492,12 @@ void intake_submit_batch(void *state, const ProtobufCMessage **requests, dp_repl
         item->content_hash = intake_content_hash(s);
         item->subject_key = intake_subject_key(s->subject);
         item->partner_slug = "";
+        /* Without a map yet (the registry away) the enquiry is stored at
+           once and matched when the map arrives (intake_partners.c). */
+        item->partner_pending = !intake_triage_has_partners(intake->triage);
         intake_triage_match_partner(intake->triage, s->email, &item->partner_id,
                                     &item->partner_slug);
+        item->actor = dp_reply_actor(replies[i], s->source);
         item->quarantine_reason = *s->honeypot ? "honeypot"
                                   : intake_triage_over_rate(intake->triage, s->email, now) ? "rate"
                                                                                             : "";

@@ -5,8 +5,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "dp_log.h"
-#include "registry.pb-c.h"
 
 /* One partner that owns a domain. */
 typedef struct {
@@ -26,51 +24,21 @@ typedef struct {
     int64_t refilled_at; /* zclock_mono ms of the last refill */
 } bucket_t;
 
+/* Partner domains and areas, as one registry answer gave them. */
+struct _intake_partners_t {
+    zhashx_t *domains; /* domain -> owner_t */
+    zhashx_t *areas;   /* area slug -> itself */
+};
+
 struct _intake_triage_t {
-    zhashx_t *domains;    /* domain -> owner_t */
-    zhashx_t *areas;      /* area slug -> itself */
+    intake_partners_t *partners; /* the installed map, or NULL before the first */
     zhashx_t *senders;    /* lower-case address -> rate_t */
     int limit_per_hour;   /* 0: no limit */
-    zhashx_t *sources;    /* source -> bucket_t */
-    int source_rate;      /* tokens a second per source; 0: no limit */
-    bool loaded;          /* a refresh has succeeded */
+    zhashx_t *sources;    /* source (or "key <name>") -> bucket_t */
+    int source_rate;      /* tokens a second per source and per key; 0: no limit */
 };
 
 enum { HOUR_MS = 3600 * 1000, MAX_TRACKED_SENDERS = 100000 };
-
-intake_triage_t *intake_triage_new(int limit_per_hour)
-{
-    intake_triage_t *self = calloc(1, sizeof *self);
-    if (!self)
-        return NULL;
-    self->domains = zhashx_new();
-    self->areas = zhashx_new();
-    self->senders = zhashx_new();
-    self->sources = zhashx_new();
-    self->limit_per_hour = limit_per_hour;
-    if (!self->domains || !self->areas || !self->senders || !self->sources) {
-        intake_triage_destroy(&self);
-        return NULL;
-    }
-    zhashx_set_destructor(self->domains, (zhashx_destructor_fn *)zstr_free);
-    zhashx_set_destructor(self->senders, (zhashx_destructor_fn *)zstr_free);
-    zhashx_set_destructor(self->areas, (zhashx_destructor_fn *)zstr_free);
-    zhashx_set_destructor(self->sources, (zhashx_destructor_fn *)zstr_free);
-    return self;
-}
-
-void intake_triage_destroy(intake_triage_t **self_p)
-{
-    if (!self_p || !*self_p)
-        return;
-    intake_triage_t *self = *self_p;
-    zhashx_destroy(&self->domains);
-    zhashx_destroy(&self->areas);
-    zhashx_destroy(&self->senders);
-    zhashx_destroy(&self->sources);
-    free(self);
-    *self_p = NULL;
-}
 
 static zhashx_t *s_new_map(void)
 {
@@ -80,67 +48,89 @@ static zhashx_t *s_new_map(void)
     return map;
 }
 
-int intake_triage_refresh(intake_triage_t *self, dp_client_t *registry)
+intake_triage_t *intake_triage_new(int limit_per_hour)
 {
-    Dp__ListPartnerDomainsRequest domains_request = DP__LIST_PARTNER_DOMAINS_REQUEST__INIT;
-    Dp__ListPartnerDomainsReply *domains_reply = NULL;
-    dp_status_t status;
-    if (dp_client_call(registry, &domains_request.base, &dp__list_partner_domains_reply__descriptor,
-                       (ProtobufCMessage **)&domains_reply, &status) != 0 ||
-        status.code != DP__CODE__CODE_OK) {
-        dp_warning("partner domains not refreshed: %s", status.message);
-        return -1;
+    intake_triage_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->senders = s_new_map();
+    self->sources = s_new_map();
+    self->limit_per_hour = limit_per_hour;
+    if (!self->senders || !self->sources) {
+        intake_triage_destroy(&self);
+        return NULL;
     }
-    Dp__ListAreasRequest areas_request = DP__LIST_AREAS_REQUEST__INIT;
-    Dp__ListAreasReply *areas_reply = NULL;
-    if (dp_client_call(registry, &areas_request.base, &dp__list_areas_reply__descriptor,
-                       (ProtobufCMessage **)&areas_reply, &status) != 0 ||
-        status.code != DP__CODE__CODE_OK) {
-        dp_warning("areas not refreshed: %s", status.message);
-        dp_message_free((ProtobufCMessage **)&domains_reply);
-        return -1;
+    return self;
+}
+
+void intake_triage_destroy(intake_triage_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    intake_triage_t *self = *self_p;
+    intake_partners_destroy(&self->partners);
+    zhashx_destroy(&self->senders);
+    zhashx_destroy(&self->sources);
+    free(self);
+    *self_p = NULL;
+}
+
+intake_partners_t *intake_partners_new(const Dp__ListPartnerDomainsReply *domains,
+                                       const Dp__ListAreasReply *areas)
+{
+    intake_partners_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->domains = s_new_map();
+    self->areas = s_new_map();
+    if (!self->domains || !self->areas) {
+        intake_partners_destroy(&self);
+        return NULL;
     }
-    zhashx_t *domains = s_new_map(), *areas = s_new_map();
-    for (size_t i = 0; domains && i < domains_reply->n_domains; i++) {
+    for (size_t i = 0; i < domains->n_domains; i++) {
         owner_t *owner = calloc(1, sizeof *owner);
-        if (!owner)
-            break;
-        owner->id = domains_reply->domains[i]->partner_id;
-        snprintf(owner->slug, sizeof owner->slug, "%s", domains_reply->domains[i]->partner_slug);
-        zhashx_update(domains, domains_reply->domains[i]->domain, owner);
+        if (!owner) {
+            intake_partners_destroy(&self);
+            return NULL;
+        }
+        owner->id = domains->domains[i]->partner_id;
+        snprintf(owner->slug, sizeof owner->slug, "%s", domains->domains[i]->partner_slug);
+        zhashx_update(self->domains, domains->domains[i]->domain, owner);
     }
-    for (size_t i = 0; areas && i < areas_reply->n_areas; i++)
-        zhashx_update(areas, areas_reply->areas[i]->slug, strdup(areas_reply->areas[i]->slug));
-    dp_message_free((ProtobufCMessage **)&domains_reply);
-    dp_message_free((ProtobufCMessage **)&areas_reply);
-    if (!domains || !areas) {
-        zhashx_destroy(&domains);
-        zhashx_destroy(&areas);
-        return -1;
+    for (size_t i = 0; i < areas->n_areas; i++) {
+        char *slug = strdup(areas->areas[i]->slug);
+        if (!slug) {
+            intake_partners_destroy(&self);
+            return NULL;
+        }
+        zhashx_update(self->areas, slug, slug);
     }
+    return self;
+}
+
+void intake_partners_destroy(intake_partners_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    intake_partners_t *self = *self_p;
     zhashx_destroy(&self->domains);
     zhashx_destroy(&self->areas);
-    self->domains = domains;
-    self->areas = areas;
-    if (!self->loaded)
-        dp_info("partner domains loaded: %zu domains, %zu areas", zhashx_size(domains),
-                zhashx_size(areas));
-    self->loaded = true;
-    return 0;
+    free(self);
+    *self_p = NULL;
 }
 
-bool intake_triage_has_partners(const intake_triage_t *self)
-{
-    return self->loaded;
-}
-
-size_t intake_triage_domain_count(const intake_triage_t *self)
+size_t intake_partners_domain_count(const intake_partners_t *self)
 {
     return zhashx_size(self->domains);
 }
 
-bool intake_triage_match_partner(const intake_triage_t *self, const char *email,
-                                 int64_t *partner_id, const char **partner_slug)
+size_t intake_partners_area_count(const intake_partners_t *self)
+{
+    return zhashx_size(self->areas);
+}
+
+bool intake_partners_match(const intake_partners_t *self, const char *email, int64_t *partner_id,
+                           const char **partner_slug)
 {
     const char *at = strrchr(email, '@');
     if (!at)
@@ -165,9 +155,34 @@ bool intake_triage_match_partner(const intake_triage_t *self, const char *email,
     return false;
 }
 
+void intake_triage_set_partners(intake_triage_t *self, intake_partners_t **partners_p)
+{
+    if (!partners_p || !*partners_p)
+        return;
+    intake_partners_destroy(&self->partners);
+    self->partners = *partners_p;
+    *partners_p = NULL;
+}
+
+bool intake_triage_has_partners(const intake_triage_t *self)
+{
+    return self->partners != NULL;
+}
+
+size_t intake_triage_domain_count(const intake_triage_t *self)
+{
+    return self->partners ? intake_partners_domain_count(self->partners) : 0;
+}
+
+bool intake_triage_match_partner(const intake_triage_t *self, const char *email,
+                                 int64_t *partner_id, const char **partner_slug)
+{
+    return self->partners && intake_partners_match(self->partners, email, partner_id, partner_slug);
+}
+
 bool intake_triage_area_known(const intake_triage_t *self, const char *area)
 {
-    return !self->loaded || zhashx_lookup(self->areas, area) != NULL;
+    return !self->partners || zhashx_lookup(self->partners->areas, area) != NULL;
 }
 
 static void s_sender_key(const char *email, char key[256])
@@ -207,6 +222,14 @@ bool intake_triage_source_allowed(intake_triage_t *self, const char *source, int
         return false;
     bucket->tokens -= 1;
     return true;
+}
+
+bool intake_triage_key_allowed(intake_triage_t *self, const char *key_name, int64_t now_ms)
+{
+    /* A space never occurs in a source slug: the key's bucket cannot be a source's. */
+    char bucket[160];
+    snprintf(bucket, sizeof bucket, "key %s", key_name);
+    return intake_triage_source_allowed(self, bucket, now_ms);
 }
 
 void intake_triage_uncount(intake_triage_t *self, const char *email)

@@ -1,5 +1,5 @@
 /* Triage at intake that needs no database: the partner-domain map (from
-   the registry, over ZeroMQ), the known areas, the sender rate limit, the
+   the registry, loaded by the partner actor), the known areas, the sender rate limit, the
    normalised subject and the content hash of a submission. */
 #ifndef INTAKE_TRIAGE_H
 #define INTAKE_TRIAGE_H
@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dp_client.h"
 #include "intake.pb-c.h"
+#include "registry.pb-c.h"
 
 typedef struct _intake_triage_t intake_triage_t;
 
@@ -22,15 +22,34 @@ void intake_triage_set_source_rate(intake_triage_t *self, int per_second);
 bool intake_triage_source_allowed(intake_triage_t *self, const char *source, int64_t now_ms);
 void intake_triage_destroy(intake_triage_t **self_p);
 
-/* Reloads partner domains and areas from the registry. Returns 0, or -1
-   when the registry did not answer (the previous map stays). */
-int intake_triage_refresh(intake_triage_t *self, dp_client_t *registry);
-/* True once a refresh has succeeded. */
+/* Per-key limit as well: the same token bucket, kept apart from the
+   sources' (a key name is never a source slug). */
+bool intake_triage_key_allowed(intake_triage_t *self, const char *key_name, int64_t now_ms);
+
+/* A partner map: partner domains and areas as the registry gave them. It
+   is built where the registry is asked (the partner actor) and handed to
+   the server thread, which only reads it. */
+typedef struct _intake_partners_t intake_partners_t;
+
+/* Builds a map from the registry's replies; NULL when out of memory. */
+intake_partners_t *intake_partners_new(const Dp__ListPartnerDomainsReply *domains,
+                                       const Dp__ListAreasReply *areas);
+void intake_partners_destroy(intake_partners_t **self_p);
+size_t intake_partners_domain_count(const intake_partners_t *self);
+size_t intake_partners_area_count(const intake_partners_t *self);
+/* The partner whose domain (or a parent domain of it) the address uses.
+   Returns true with id and slug (borrowed from the map) when there is one. */
+bool intake_partners_match(const intake_partners_t *self, const char *email, int64_t *partner_id,
+                           const char **partner_slug);
+
+/* Installs a fresh map, taking it (*partners_p becomes NULL); the previous
+   one is destroyed. */
+void intake_triage_set_partners(intake_triage_t *self, intake_partners_t **partners_p);
+/* True once a map has been installed. */
 bool intake_triage_has_partners(const intake_triage_t *self);
 size_t intake_triage_domain_count(const intake_triage_t *self);
 
-/* The partner whose domain (or a parent domain of it) the address uses.
-   Returns true with id and slug (borrowed) when there is one. */
+/* intake_partners_match on the installed map; false without one. */
 bool intake_triage_match_partner(const intake_triage_t *self, const char *email,
                                  int64_t *partner_id, const char **partner_slug);
 /* True when the area is known, or when no area list has been loaded yet. */

@@ -34,9 +34,11 @@ static bool s_allowed(Dp__EnquiryStatus from, Dp__EnquiryStatus to)
     return false;
 }
 
+/* The request's actor field is only used without CURVE (development),
+   where it must name someone; with CURVE the certificate says who. */
 static bool s_check_actor(dp_reply_t *reply, const char *actor)
 {
-    if (dp_valid_required_text(actor, MAX_ACTOR_BYTES))
+    if (dp_reply_authenticated(reply) || dp_valid_required_text(actor, MAX_ACTOR_BYTES))
         return true;
     dp_reply_error(reply, INVALID, "actor", "actor must name the staff member (at most %d bytes)",
                    MAX_ACTOR_BYTES);
@@ -155,7 +157,7 @@ typedef struct {
     int64_t id;              /* the enquiry */
     Dp__EnquiryStatus to;    /* the status it moves to */
     const char *assignee;    /* new assignee, or NULL to keep */
-    const char *actor;       /* who does it */
+    const char *actor;       /* who does it (dp_reply_actor) */
     const char *note;        /* why */
     Dp__Enquiry *enquiry;    /* after the change */
 } move_t;
@@ -187,8 +189,14 @@ static dp_txn_outcome_t s_move_body(dp_db_t *db, void *arg)
         return DP_TXN_ROLLBACK;
     }
     const char *clear = move->to == S(TRIAGED) ? "" : NULL; /* back to triage: nobody's */
+    /* Events name the assignee by an opaque staff id, never by name. */
+    int64_t staff_id = 0;
+    if (assigning && intake_db_staff_id(db, move->assignee, &staff_id) < 0)
+        return DP_TXN_FAILED;
     if (intake_db_move(db, move->id, status_text, intake_status_text(move->to),
-                       assigning ? move->assignee : clear, move->actor, move->note) < 0)
+                       assigning ? move->assignee : clear, staff_id, move->actor, move->note) < 0)
+        return DP_TXN_FAILED;
+    if (!assigning && intake_db_assignee_id_of(db, move->id, &staff_id) < 0)
         return DP_TXN_FAILED;
     if (intake_db_load_enquiry(db, dp_reply_arena(move->reply), move->id, true, &move->enquiry) != 1)
         return DP_TXN_FAILED;
@@ -200,7 +208,7 @@ static dp_txn_outcome_t s_move_body(dp_db_t *db, void *arg)
     event.previous_status = status_text;
     event.partner_id = move->enquiry->partner_id;
     event.received_at = move->enquiry->received_at;
-    event.assignee = move->enquiry->assignee;
+    event.assignee_id = staff_id;
     event.possible_duplicate = move->enquiry->possible_duplicate_of != 0;
     return intake_db_append_event(db, assigning ? "enquiry.assigned" : "enquiry.status_changed",
                                   move->id, &event.base) < 0
@@ -227,8 +235,8 @@ void intake_assign(void *state, const ProtobufCMessage *message, dp_reply_t *rep
         dp_reply_error(reply, INVALID, "assignee", "assignee must name a staff member");
         return;
     }
-    move_t move = {state, reply, request->id, S(ASSIGNED), request->assignee, request->actor,
-                   request->note, NULL};
+    move_t move = {state,         reply, request->id, S(ASSIGNED), request->assignee,
+                   dp_reply_actor(reply, request->actor), request->note, NULL};
     if (!s_move(&move))
         return;
     Dp__AssignEnquiryReply answer = DP__ASSIGN_ENQUIRY_REPLY__INIT;
@@ -248,8 +256,8 @@ void intake_transition(void *state, const ProtobufCMessage *message, dp_reply_t 
                        "quarantined");
         return;
     }
-    move_t move = {state, reply, request->id, request->to_status, NULL, request->actor,
-                   request->note, NULL};
+    move_t move = {state, reply, request->id, request->to_status, NULL,
+                   dp_reply_actor(reply, request->actor), request->note, NULL};
     if (!s_move(&move))
         return;
     Dp__TransitionEnquiryReply answer = DP__TRANSITION_ENQUIRY_REPLY__INIT;
@@ -263,6 +271,7 @@ typedef struct {
     intake_t *intake;                       /* the service */
     dp_reply_t *reply;                      /* where a refusal goes */
     const Dp__AddEnquiryNoteRequest *input; /* the request */
+    const char *actor;                      /* who writes it (dp_reply_actor) */
     Dp__EnquiryNote *note;                  /* the stored note */
 } note_t;
 
@@ -278,7 +287,7 @@ static dp_txn_outcome_t s_note_body(dp_db_t *db, void *arg)
                        note->input->id);
         return DP_TXN_ROLLBACK;
     }
-    return intake_db_add_note(db, dp_reply_arena(note->reply), note->input->id, note->input->actor,
+    return intake_db_add_note(db, dp_reply_arena(note->reply), note->input->id, note->actor,
                               note->input->text, &note->note) < 0
                ? DP_TXN_FAILED
                : DP_TXN_COMMIT;
@@ -290,7 +299,7 @@ void intake_add_note(void *state, const ProtobufCMessage *message, dp_reply_t *r
     if (!s_check_id(reply, request->id) || !s_check_actor(reply, request->actor) ||
         !s_check_note(reply, "text", request->text, true))
         return;
-    note_t note = {state, reply, request, NULL};
+    note_t note = {state, reply, request, dp_reply_actor(reply, request->actor), NULL};
     int outcome = dp_db_transaction(((intake_t *)state)->db, s_note_body, &note);
     if (outcome < 0)
         dp_reply_db_failure(reply, ((intake_t *)state)->db);

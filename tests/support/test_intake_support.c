@@ -14,7 +14,7 @@
 #include "dp_server.h"
 #include "intake_server.h"
 
-enum { CALL_TIMEOUT_MS = 15000, GATE_WAIT_MS = 10000 };
+enum { CALL_TIMEOUT_MS = 15000, GATE_WAIT_MS = 10000, PARTNERS_WAIT_MS = 5000 };
 
 /* ---- The intake service in process ----------------------------------------- */
 
@@ -50,6 +50,18 @@ ti_intake_t *ti_intake_start(const char *database_url, const char *registry_endp
         fprintf(stderr, "the intake actor did not start\n");
         ti_intake_stop(&self);
         return NULL;
+    }
+    /* The intake serves at once and gets its partner map from the registry
+       in the background; tests that count on the partners made before the
+       start wait for it here (a registry that is up answers in milliseconds). */
+    int64_t deadline = zclock_mono() + PARTNERS_WAIT_MS;
+    while (zclock_mono() < deadline) {
+        zstr_send(self->actor, "PARTNERS");
+        char *loaded = zstr_recv(self->actor);
+        bool yes = loaded && strcmp(loaded, "yes") == 0;
+        zstr_free(&loaded);
+        if (yes) break;
+        zclock_sleep(10);
     }
     self->client = dp_client_new(self->endpoint, CALL_TIMEOUT_MS, 1);
     if (!self->client) {
