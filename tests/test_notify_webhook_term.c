@@ -1,0 +1,84 @@
+/* Stopping notify ($TERM to its actor, what SIGTERM leads to) takes less
+   than 2 s while a webhook delivery is in flight to a receiver that never
+   answers (a listener that never accepts: the connection waits in its
+   backlog), with DP_WEBHOOK_TIMEOUT_MS at 30 s. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "notify_support.h"
+
+static ts_database_t *db;
+static PGconn *admin;
+static PGconn *writer;
+
+enum { RELAY_WAIT_MS = 20000, CONNECT_WAIT_MS = 15000, STOP_BOUND_MS = 2000 };
+
+static void test_term_is_answered_within_2_s_while_a_receiver_hangs(void **state)
+{
+    (void)state;
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    assert_true(listener >= 0);
+    assert_int_equal(bind(listener, (struct sockaddr *)&address, sizeof address), 0);
+    assert_int_equal(listen(listener, 16), 0);
+    assert_int_equal(getsockname(listener, (struct sockaddr *)&address, &length), 0);
+
+    const char *const settings[] = {"DP_NOTIFY_POLL_MS", "100", "DP_WEBHOOK_TIMEOUT_MS", "30000",
+                                    "DP_WEBHOOK_ALLOW_HOSTS", "127.0.0.1", NULL};
+    ns_notify_t *notify = ns_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
+    assert_non_null(notify);
+    assert_true(ns_wait_relay_active(admin, RELAY_WAIT_MS));
+    char url[100];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/hangs", ntohs(address.sin_port));
+    Dp__AddWebhookRequest add = DP__ADD_WEBHOOK_REQUEST__INIT;
+    add.url = url;
+    add.topic_prefix = "term.";
+    add.secret = "a-test-secret-of-32-bytes-length";
+    dp_status_t status;
+    Dp__AddWebhookReply *added = ns_add_webhook(notify, &add, &status);
+    ts_assert_ok(&status);
+    ts_free(&added);
+
+    ns_outbox_insert(writer, "registry", "term.hangs", "hangs", 1, 1, "x", 1);
+    assert_true(ns_wait_seq_of(admin, "term.hangs", "hangs-1", RELAY_WAIT_MS) > 0);
+    /* The POST is in flight once its connection waits to be accepted. */
+    struct pollfd item = {.fd = listener, .events = POLLIN};
+    assert_int_equal(poll(&item, 1, CONNECT_WAIT_MS), 1);
+    usleep(200 * 1000);
+
+    int64_t started = zclock_mono();
+    ns_notify_stop(&notify);
+    int64_t took = zclock_mono() - started;
+    fprintf(stderr, "notify stopped in %lld ms with a webhook POST in flight\n", (long long)took);
+    assert_true(took < STOP_BOUND_MS);
+    close(listener);
+}
+
+int main(void)
+{
+    db = ts_database_new("notify_webhook_term");
+    admin = ts_connect_or_exit(ts_database_url(db, TS_ROLE_ADMIN));
+    writer = ts_connect_or_exit(ts_database_url(db, TS_ROLE_REGISTRY));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_term_is_answered_within_2_s_while_a_receiver_hangs),
+    };
+    int failed = cmocka_run_group_tests_name("notify webhook term", tests, NULL, NULL);
+    PQfinish(writer);
+    PQfinish(admin);
+    ts_database_destroy(&db);
+    return failed;
+}
