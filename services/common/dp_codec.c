@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,9 +144,105 @@ static bool s_string_has_nul(const ProtobufCMessageDescriptor *descriptor, const
     return false;
 }
 
-ProtobufCMessage *dp_message_decode(const ProtobufCMessageDescriptor *descriptor, const void *data,
-                                    size_t size, size_t memory_budget)
+/* Well-formed UTF-8 of `size` bytes: no overlong forms, no surrogates,
+   nothing above U+10FFFF. Control characters are text here; the handlers
+   decide where they are allowed. */
+static bool s_utf8(const uint8_t *p, size_t size)
 {
+    const uint8_t *end = p + size;
+    while (p < end) {
+        uint8_t c = *p;
+        size_t extra;
+        if (c < 0x80) {
+            p++;
+            continue;
+        } else if (c >= 0xc2 && c <= 0xdf)
+            extra = 1;
+        else if (c >= 0xe0 && c <= 0xef)
+            extra = 2;
+        else if (c >= 0xf0 && c <= 0xf4)
+            extra = 3;
+        else
+            return false;
+        if ((size_t)(end - p) <= extra)
+            return false;
+        for (size_t i = 1; i <= extra; i++)
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+        if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0) ||
+            (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
+            return false;
+        p += extra + 1;
+    }
+    return true;
+}
+
+/* Appends ".name" (or "name" at the top) and "[index]" for a repeated
+   field to path, truncating quietly: the path only names the field. */
+static void s_path_append(char *path, size_t size, const char *name, bool repeated, size_t index)
+{
+    size_t used = strlen(path);
+    if (used + 1 >= size)
+        return;
+    int written = repeated ? snprintf(path + used, size - used, "%s%s[%zu]", used ? "." : "",
+                                      name, index)
+                           : snprintf(path + used, size - used, "%s%s", used ? "." : "", name);
+    (void)written;
+}
+
+static bool s_find_bad_utf8(const ProtobufCMessage *message, char *path, size_t size, int depth)
+{
+    if (depth > 64)
+        return false;
+    const ProtobufCMessageDescriptor *type = message->descriptor;
+    size_t base = strlen(path);
+    for (unsigned i = 0; i < type->n_fields; i++) {
+        const ProtobufCFieldDescriptor *field = &type->fields[i];
+        if (field->type != PROTOBUF_C_TYPE_STRING && field->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        const char *member = (const char *)message + field->offset;
+        const char *quantifier = (const char *)message + field->quantifier_offset;
+        if ((field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)quantifier != field->id)
+            continue;
+        bool repeated = field->label == PROTOBUF_C_LABEL_REPEATED;
+        size_t count = repeated ? *(const size_t *)quantifier : 1;
+        void *const *items = repeated ? *(void *const *const *)member : (void *const *)member;
+        for (size_t k = 0; items && k < count; k++) {
+            if (!items[k])
+                continue;
+            if (field->type == PROTOBUF_C_TYPE_STRING) {
+                const char *text = items[k];
+                if (s_utf8((const uint8_t *)text, strlen(text)))
+                    continue;
+                s_path_append(path, size, field->name, repeated, k);
+                return true;
+            }
+            s_path_append(path, size, field->name, repeated, k);
+            if (s_find_bad_utf8(items[k], path, size, depth + 1))
+                return true;
+            path[base] = '\0';
+        }
+    }
+    return false;
+}
+
+bool dp_message_find_bad_utf8(const ProtobufCMessage *message, char *path, size_t path_size)
+{
+    if (!message || !path || !path_size)
+        return false;
+    path[0] = '\0';
+    return s_find_bad_utf8(message, path, path_size, 0);
+}
+
+ProtobufCMessage *dp_message_decode_checked(const ProtobufCMessageDescriptor *descriptor,
+                                            const void *data, size_t size, size_t memory_budget,
+                                            dp_decode_problem_t *problem)
+{
+    dp_decode_problem_t ignored;
+    if (!problem)
+        problem = &ignored;
+    problem->field[0] = problem->message[0] = '\0';
     if (data && s_string_has_nul(descriptor, data, (const uint8_t *)data + size, 0))
         return NULL;
     budget_t budget = {.budget = memory_budget, .in_use = 0};
@@ -157,7 +254,25 @@ ProtobufCMessage *dp_message_decode(const ProtobufCMessageDescriptor *descriptor
         descriptor, &allocator, size, data ? (const uint8_t *)data : (const uint8_t *)"");
     if (message && s_has_field_zero(message))
         dp_message_free(&message);
+    char path[128];
+    if (message && dp_message_find_bad_utf8(message, path, sizeof path)) {
+        /* The field as every handler names it (its own name, as in
+           "sender_name" or "domains"); the message gives the whole path. */
+        const char *dot = strrchr(path, '.');
+        snprintf(problem->field, sizeof problem->field, "%s", dot ? dot + 1 : path);
+        char *index = strchr(problem->field, '[');
+        if (index)
+            *index = '\0';
+        snprintf(problem->message, sizeof problem->message, "%s must be valid UTF-8", path);
+        dp_message_free(&message);
+    }
     return message;
+}
+
+ProtobufCMessage *dp_message_decode(const ProtobufCMessageDescriptor *descriptor, const void *data,
+                                    size_t size, size_t memory_budget)
+{
+    return dp_message_decode_checked(descriptor, data, size, memory_budget, NULL);
 }
 
 void dp_message_free(ProtobufCMessage **message_p)

@@ -552,7 +552,7 @@ int registry_db_load_partner(dp_db_t *db, dp_arena_t *arena, int64_t id, Dp__Par
 }
 
 int registry_db_get_partner(dp_db_t *db, dp_arena_t *arena, const Dp__PartnerRef *ref,
-                            const char *as_of, Dp__Partner **partner)
+                            const char *as_of, bool with_contacts, Dp__Partner **partner)
 {
     char id[24];
     const char *ref_params[2];
@@ -561,8 +561,8 @@ int registry_db_get_partner(dp_db_t *db, dp_arena_t *arena, const Dp__PartnerRef
     PGresult *result = dp_db_run(db, GET_PARTNER, params);
     if (!result)
         return -1;
-    bool has_contacts =
-        PQntuples(result) == 1 && strcmp(PQgetvalue(result, 0, COL_MEMBERSHIP + 1), "t") == 0;
+    bool has_contacts = with_contacts && PQntuples(result) == 1 &&
+                        strcmp(PQgetvalue(result, 0, COL_MEMBERSHIP + 1), "t") == 0;
     int found = s_take_partner(arena, result, partner);
     if (found == 1 && has_contacts && s_load_contacts(db, arena, *partner) < 0)
         return -1;

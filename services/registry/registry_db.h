@@ -4,6 +4,7 @@
 #ifndef REGISTRY_DB_H
 #define REGISTRY_DB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dp_arena.h"
@@ -43,9 +44,10 @@ int registry_db_find_partner(dp_db_t *db, const Dp__PartnerRef *ref, int64_t *id
 /* Loads a partner as it is now, without its contacts (after a change). */
 int registry_db_load_partner(dp_db_t *db, dp_arena_t *arena, int64_t id, Dp__Partner **partner);
 /* Reads a partner by id or slug as of a date (NULL or "": now), with its
-   contacts: 1, 0 when there is no such partner, -1 on failure. */
+   contacts when with_contacts: 1, 0 when there is no such partner, -1 on
+   failure. */
 int registry_db_get_partner(dp_db_t *db, dp_arena_t *arena, const Dp__PartnerRef *ref,
-                            const char *as_of, Dp__Partner **partner);
+                            const char *as_of, bool with_contacts, Dp__Partner **partner);
 /* One page of partners with id > after_id; at most limit rows. */
 int registry_db_list_partners(dp_db_t *db, dp_arena_t *arena, const Dp__ListPartnersRequest *filter,
                               int64_t after_id, int limit, Dp__Partner ***partners, size_t *count);

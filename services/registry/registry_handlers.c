@@ -1,6 +1,7 @@
 #include "registry_handlers.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,6 +50,31 @@ static bool s_check_date(dp_reply_t *reply, const char *field, const char *value
     return false;
 }
 
+/* A date the client writes into the record (joining, renaming,
+   withdrawal, engagement): from FIRST_RECORD_DATE to the end of
+   `years_ahead` years after this one. A typo such as 2999 or 0201 would
+   otherwise stay in the history for good. */
+#define FIRST_RECORD_DATE "1990-01-01"
+
+static bool s_check_record_date(dp_reply_t *reply, const char *field, const char *value,
+                                bool required, int years_ahead)
+{
+    if (!s_check_date(reply, field, value, required))
+        return false;
+    if (!*value)
+        return true;
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    char last[16];
+    snprintf(last, sizeof last, "%04d-12-31", (utc.tm_year + 1900 + years_ahead) % 10000);
+    if (strcmp(value, FIRST_RECORD_DATE) >= 0 && strcmp(value, last) <= 0)
+        return true;
+    dp_reply_error(reply, INVALID, field, "%s must be between %s and %s", field,
+                   FIRST_RECORD_DATE, last);
+    return false;
+}
+
 static bool s_check_slug(dp_reply_t *reply, const char *field, const char *value)
 {
     if (dp_valid_slug(value))
@@ -58,9 +84,20 @@ static bool s_check_slug(dp_reply_t *reply, const char *field, const char *value
     return false;
 }
 
+/* An id or a slug, not both: with both, one of them would be ignored
+   without a word, and a caller could not tell which partner it changed. */
 static bool s_check_ref(dp_reply_t *reply, const Dp__PartnerRef *ref)
 {
-    if (ref && (ref->id > 0 || (ref->slug && *ref->slug)))
+    bool id = ref && ref->id != 0, slug = ref && ref->slug && *ref->slug;
+    if (id && slug) {
+        dp_reply_error(reply, INVALID, "partner", "partner must give an id or a slug, not both");
+        return false;
+    }
+    if (ref && ref->id < 0) {
+        dp_reply_error(reply, INVALID, "partner.id", "partner.id must be a positive id");
+        return false;
+    }
+    if (id || slug)
         return true;
     dp_reply_error(reply, INVALID, "partner", "partner must give an id or a slug");
     return false;
@@ -205,9 +242,14 @@ static dp_txn_outcome_t s_lock(write_t *write, const Dp__PartnerRef *ref, regist
     if (found < 0)
         return DP_TXN_FAILED;
     if (!found) {
+        /* The slug is echoed only when it is one: anything else the client
+           sent (control characters, escapes) never comes back. */
+        bool slug = ref->slug && *ref->slug;
         dp_reply_error(write->reply, DP__CODE__CODE_NOT_FOUND, "partner", "no partner %s%s",
-                       ref->slug && *ref->slug ? "with slug " : "with this id",
-                       ref->slug && *ref->slug ? ref->slug : "");
+                       !slug                        ? "with this id"
+                       : dp_valid_slug(ref->slug) ? "with slug "
+                                                    : "with this slug",
+                       slug && dp_valid_slug(ref->slug) ? ref->slug : "");
         return DP_TXN_ROLLBACK;
     }
     return DP_TXN_COMMIT;
@@ -327,7 +369,7 @@ static void s_create(void *state, const ProtobufCMessage *message, dp_reply_t *r
         return;
     }
     if (!s_check_domains(reply, request->domains, request->n_domains) ||
-        !s_check_date(reply, "joined_on", request->joined_on, true) ||
+        !s_check_record_date(reply, "joined_on", request->joined_on, true, 1) ||
         !s_check_precision(reply, request->joined_on, request->joined_precision) ||
         !s_check_text(reply, "instrument", request->instrument, MAX_INSTRUMENT_BYTES, false) ||
         !s_check_area_slugs(reply, request->areas, request->n_areas) ||
@@ -347,8 +389,11 @@ static void s_get(void *state, const ProtobufCMessage *message, dp_reply_t *repl
     if (!s_check_ref(reply, request->partner) || !s_check_date(reply, "as_of", request->as_of, false))
         return;
     Dp__GetPartnerReply answer = DP__GET_PARTNER_REPLY__INIT;
+    /* Contact persons go to staff (and front ends acting for staff) only:
+       another service asks for a partner's figures, never its people. */
+    bool with_contacts = (dp_reply_role(reply) & (DP_ROLE_STAFF | DP_ROLE_FRONTEND)) != 0;
     int found = registry_db_get_partner(registry->db, dp_reply_arena(reply), request->partner,
-                                        request->as_of, &answer.partner);
+                                        request->as_of, with_contacts, &answer.partner);
     /* Contact persons are personal data: their reading is recorded. */
     if (found == 1 && answer.partner->n_contacts &&
         registry_audit_contacts(registry, reply, answer.partner->id) < 0)
@@ -488,7 +533,7 @@ static bool s_check_update(dp_reply_t *reply, const Dp__UpdatePartnerRequest *re
             s_check_domains(reply, request->domains, request->n_domains)) &&
            (!s_masked(request, "areas") ||
             s_check_area_slugs(reply, request->areas, request->n_areas)) &&
-           (!joined || (s_check_date(reply, "joined_on", request->joined_on, true) &&
+           (!joined || (s_check_record_date(reply, "joined_on", request->joined_on, true, 1) &&
                         s_check_precision(reply, request->joined_on, request->joined_precision))) &&
            s_check_text(reply, "note", request->note, MAX_NOTE_BYTES, false) &&
            s_check_text(reply, "instrument", request->instrument, MAX_INSTRUMENT_BYTES,
@@ -541,7 +586,7 @@ static void s_rename(void *state, const ProtobufCMessage *message, dp_reply_t *r
     const Dp__RenamePartnerRequest *request = (const Dp__RenamePartnerRequest *)message;
     if (!s_check_ref(reply, request->partner) ||
         !s_check_text(reply, "new_name", request->new_name, MAX_NAME_BYTES, true) ||
-        !s_check_date(reply, "effective_on", request->effective_on, false))
+        !s_check_record_date(reply, "effective_on", request->effective_on, false, 1))
         return;
     write_t write = {.registry = state, .input = message, .reply = reply};
     Dp__RenamePartnerReply answer = DP__RENAME_PARTNER_REPLY__INIT;
@@ -580,7 +625,7 @@ static void s_withdraw(void *state, const ProtobufCMessage *message, dp_reply_t 
 {
     const Dp__WithdrawPartnerRequest *request = (const Dp__WithdrawPartnerRequest *)message;
     if (!s_check_ref(reply, request->partner) ||
-        !s_check_date(reply, "withdrawn_on", request->withdrawn_on, false) ||
+        !s_check_record_date(reply, "withdrawn_on", request->withdrawn_on, false, 1) ||
         !s_check_text(reply, "note", request->note, MAX_NOTE_BYTES, false))
         return;
     write_t write = {.registry = state, .input = message, .reply = reply};
@@ -731,8 +776,8 @@ static void s_engage(void *state, const ProtobufCMessage *message, dp_reply_t *r
     if (!s_check_ref(reply, request->partner) || !s_check_slug(reply, "form", request->form) ||
         !s_check_slug(reply, "area", request->area) ||
         !s_check_text(reply, "title", request->title, MAX_TITLE_BYTES, true) ||
-        !s_check_date(reply, "starts_on", request->starts_on, true) ||
-        !s_check_date(reply, "ends_on", request->ends_on, false) ||
+        !s_check_record_date(reply, "starts_on", request->starts_on, true, 1) ||
+        !s_check_record_date(reply, "ends_on", request->ends_on, false, 10) ||
         !s_check_text(reply, "note", request->note, MAX_NOTE_BYTES, false))
         return;
     if (*request->ends_on && strcmp(request->ends_on, request->starts_on) < 0) {
@@ -759,6 +804,8 @@ static void s_list_engagements(void *state, const ProtobufCMessage *message, dp_
         return;
     const Dp__PartnerRef *ref = request->partner;
     if (ref && (ref->id || *ref->slug)) {
+        if (!s_check_ref(reply, ref))
+            return;
         int found = registry_db_find_partner(registry->db, ref, &partner_id);
         if (found <= 0) {
             if (found < 0)
