@@ -311,6 +311,7 @@ static void test_refused_writes_reach_no_handler_though_staff_writes_the_same(vo
     /* A valid enquiry, for the intake. */
     ti_form_t form;
     ti_form_init(&form, "refused");
+    form.enquiry.source = "feeder-client"; /* a feeder key submits under its own name */
     Dp__ErasePersonalDataRequest erase = DP__ERASE_PERSONAL_DATA_REQUEST__INIT;
     erase.email = "someone@example.org";
     Dp__RunRetentionRequest retention = DP__RUN_RETENTION_REQUEST__INIT;
