@@ -79,12 +79,26 @@ dp_db_failure_t dp_db_classify_sqlstate(const char *sqlstate)
     return DP_DB_OTHER;
 }
 
+/* Ends the text before its first DETAIL line: PostgreSQL puts row data
+   there ("Key (email)=(...) already exists", the failing row of a check),
+   and the message goes to logs and, for staff, into replies. What follows
+   DETAIL (HINT, CONTEXT) may quote data too, so it goes as well. */
+static void s_cut_detail(char *message)
+{
+    char *detail = strstr(message, "DETAIL:");
+    while (detail && detail != message && detail[-1] != '\n')
+        detail = strstr(detail + 1, "DETAIL:");
+    if (detail)
+        *detail = '\0';
+}
+
 static void s_set_failure(dp_db_t *self, dp_db_failure_t failure, const char *sqlstate,
                           const char *message, const char *constraint)
 {
     self->failure = failure;
     snprintf(self->sqlstate, sizeof self->sqlstate, "%s", sqlstate ? sqlstate : "");
     snprintf(self->message, sizeof self->message, "%s", message ? message : "");
+    s_cut_detail(self->message);
     size_t length = strlen(self->message);
     while (length && (self->message[length - 1] == '\n' || self->message[length - 1] == ' '))
         self->message[--length] = 0;
@@ -113,7 +127,10 @@ static void s_disconnect(dp_db_t *self)
 /* Server notices ("relation already exists, skipping") go to the debug log. */
 static void s_notice(void *arg, const char *message)
 {
-    dp_debug("PostgreSQL: %s", message);
+    char text[1024];
+    snprintf(text, sizeof text, "%s", message ? message : "");
+    s_cut_detail(text);
+    dp_debug("PostgreSQL: %s", text);
 }
 
 /* One attempt to open a connection, bounded by a short connect_timeout. */

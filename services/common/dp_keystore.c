@@ -15,7 +15,8 @@ struct _dp_keystore_t {
     char *clients;        /* <curve_dir>/clients */
     zhashx_t *keys;       /* Z85 public key -> dp_key_info_t (owned) */
     char *signature;      /* what the last listing saw: names, inodes, sizes, times */
-    int64_t next_check;   /* zclock_mono after which the folder is looked at again */
+    int64_t next_check;   /* zclock_mono after which the folder is listed again */
+    struct timespec folder_time; /* clients/'s mtime at the last listing */
     uint64_t generation;  /* grows when a key leaves or changes */
 };
 
@@ -139,13 +140,24 @@ static void s_reload(dp_keystore_t *self)
     dp_debug("key store: %zu client keys in %s", zhashx_size(keys), self->clients);
 }
 
+/* clients/'s modification time, or zero when it cannot be read. */
+static struct timespec s_folder_time(const dp_keystore_t *self)
+{
+    struct stat info;
+    if (stat(self->clients, &info) != 0)
+        return (struct timespec){0, 0};
+    return info.st_mtim;
+}
+
 dp_keystore_t *dp_keystore_new(const char *curve_dir)
 {
     dp_keystore_t *self = calloc(1, sizeof *self);
     if (self)
         self->clients = zsys_sprintf("%s/clients", curve_dir);
-    if (self && self->clients)
+    if (self && self->clients) {
+        self->folder_time = s_folder_time(self);
         s_reload(self);
+    }
     if (!self || !self->keys) {
         dp_keystore_destroy(&self);
         return NULL;
@@ -168,9 +180,16 @@ void dp_keystore_destroy(dp_keystore_t **self_p)
 
 void dp_keystore_refresh(dp_keystore_t *self)
 {
+    /* A file added, removed or renamed changes the folder's time: that is
+       seen at once (one stat). A file rewritten in place is not, so the
+       folder is listed in full at most once a second as well. */
     int64_t now = zclock_mono();
-    if (now < self->next_check)
+    struct timespec folder_time = s_folder_time(self);
+    bool moved = folder_time.tv_sec != self->folder_time.tv_sec ||
+                 folder_time.tv_nsec != self->folder_time.tv_nsec;
+    if (!moved && now < self->next_check)
         return;
+    self->folder_time = folder_time;
     s_reload(self);
     self->next_check = now + S_CHECK_INTERVAL_MS;
 }

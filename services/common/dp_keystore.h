@@ -8,8 +8,7 @@
    metadata gives "name" (default: the file name's stem), "role" and
    optionally "sources".
 
-   The folder is read again when it may have changed, at most about once a
-   second (dp_keystore_refresh). Not thread-safe: dp_security.c holds the
+   The folder is read again when it may have changed (dp_keystore_refresh). Not thread-safe: dp_security.c holds the
    process's stores behind one lock. */
 #ifndef DP_KEYSTORE_H
 #define DP_KEYSTORE_H
@@ -32,9 +31,12 @@ typedef struct {
 dp_keystore_t *dp_keystore_new(const char *curve_dir);
 void dp_keystore_destroy(dp_keystore_t **self_p);
 
-/* Reads the folder again if a second has passed since the last look and
-   any file that counts was added, removed, renamed or changed. A folder
-   that cannot be read counts as empty (every key refused). */
+/* Reads the folder again when its modification time changed (a file
+   added, removed or renamed: seen at once, for the price of one stat), or
+   when a second has passed since the last listing (a file rewritten in
+   place); the certificates are read only when a file that counts was
+   added, removed, renamed or changed. A folder that cannot be read counts
+   as empty (every key refused). */
 void dp_keystore_refresh(dp_keystore_t *self);
 
 /* Looks up a public key (40 Z85 characters) as of the last refresh. True

@@ -1,6 +1,7 @@
 #include "dp_log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,41 @@ int dp_log_init(const char *ident, const char *level)
     return -1;
 }
 
+size_t dp_log_escape(const char *text, char *out, size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t used = 0;
+    if (!size)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        unsigned char c = *p;
+        /* C1 controls (U+0080..U+009F, e.g. CSI) as UTF-8: C2 80..C2 9F. */
+        bool c1 = c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f;
+        char piece[9];
+        size_t length = 0;
+        if (c == '\n') {
+            piece[length++] = '\\';
+            piece[length++] = 'n';
+        } else if (c < 0x20 || c == 0x7f || c1) {
+            for (int i = 0; i <= (c1 ? 1 : 0); i++) {
+                unsigned char byte = p[i];
+                piece[length++] = '\\';
+                piece[length++] = 'x';
+                piece[length++] = hex[byte >> 4];
+                piece[length++] = hex[byte & 15];
+            }
+            p += c1;
+        } else
+            piece[length++] = (char)c;
+        if (used + length >= size)
+            break;
+        memcpy(out + used, piece, length);
+        used += length;
+    }
+    out[used] = '\0';
+    return used;
+}
+
 void dp_log(dp_log_level_t level, const char *format, ...)
 {
     if (level < s_level)
@@ -70,19 +106,23 @@ void dp_log(dp_log_level_t level, const char *format, ...)
         free(text);
         return;
     }
-    /* One write per line, so that lines from several threads do not interleave. */
-    char line[2048];
-    int used = snprintf(line, sizeof line, "%s.%03dZ %s %s: ", stamp, (int)(now.tv_usec / 1000),
-                        s_ident, s_level_names[level]);
+    /* The message may carry text from a request: control characters are
+       escaped so that nothing a client sends can end this line and start a
+       forged one, or move a terminal's cursor. One write per line, so
+       that lines from several threads do not interleave. */
+    char message[1900];
     va_list args;
     va_start(args, format);
-    if (used > 0 && (size_t)used < sizeof line)
-        used += vsnprintf(line + used, sizeof line - (size_t)used, format, args);
+    int length = vsnprintf(message, sizeof message, format, args);
     va_end(args);
+    if (length < 0)
+        return;
+    char line[2048 + 4 * sizeof message];
+    int used = snprintf(line, sizeof line, "%s.%03dZ %s %s: ", stamp, (int)(now.tv_usec / 1000),
+                        s_ident, s_level_names[level]);
     if (used < 0)
         return;
-    if ((size_t)used >= sizeof line - 1)
-        used = (int)sizeof line - 2;
+    used += (int)dp_log_escape(message, line + used, sizeof line - (size_t)used - 1);
     line[used++] = '\n';
     fwrite(line, 1, (size_t)used, stderr);
 }

@@ -1,5 +1,8 @@
 #include "dp_server.h"
 
+#include <limits.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,11 +24,11 @@ struct _dp_reply_t {
     size_t body_size;      /* bytes in body */
     bool answered;         /* ok or error was set */
     dp_arena_t *arena;     /* freed after sending */
-    char caller[64];       /* the client certificate's name, or "" */
+    char caller[101];      /* the client certificate's name, or "" */
     unsigned role;         /* the caller's dp_role_t bit */
     bool authenticated;    /* CURVE proved who the caller is */
     char on_behalf_of[101]; /* the person a front end acts for, or "" */
-    char actor[200];       /* dp_reply_actor's answer */
+    char actor[220];       /* dp_reply_actor's answer */
     char sources[256];     /* the certificate's "sources" metadata, or "" */
 };
 
@@ -60,8 +63,14 @@ void dp_reply_error(dp_reply_t *reply, Dp__Code code, const char *field, const c
 void dp_reply_db_failure(dp_reply_t *reply, dp_db_t *db)
 {
     Dp__Code code = dp_db_failure_code(db);
-    if (code == DP__CODE__CODE_UNAVAILABLE)
+    /* The connection error names hosts and users: staff read it, others
+       learn only that the database is unavailable (the log has it all). */
+    if (code == DP__CODE__CODE_UNAVAILABLE && (reply->role & (DP_ROLE_STAFF | DP_ROLE_FRONTEND)))
         dp_reply_error(reply, code, NULL, "database unavailable: %s", dp_db_failure_message(db));
+    else if (code == DP__CODE__CODE_UNAVAILABLE) {
+        dp_warning("database unavailable: %s", dp_db_failure_message(db));
+        dp_reply_error(reply, code, NULL, "database unavailable");
+    }
     else if (code == DP__CODE__CODE_ABORTED)
         dp_reply_error(reply, code, NULL, "conflicting concurrent change; try again");
     else {
@@ -133,8 +142,12 @@ static void s_handle_health(void *state, const ProtobufCMessage *request, dp_rep
     dp_db_t *db = server->config->db;
     if (db) {
         health.database_ok = dp_db_check(db);
-        health.database_message =
-            health.database_ok ? "connected" : (char *)dp_db_failure_message(db);
+        /* The database's error text names hosts, users and sometimes more:
+           only those who run the system read it. */
+        bool detail = reply->role & (DP_ROLE_STAFF | DP_ROLE_FRONTEND);
+        health.database_message = health.database_ok ? "connected"
+                                  : detail           ? (char *)dp_db_failure_message(db)
+                                                     : "unavailable";
     } else
         health.database_message = "not used";
     dp_reply_ok(reply, &health.base);
@@ -159,6 +172,39 @@ typedef struct {
     int64_t taken_at;         /* zclock_usecs when it came off the socket */
 } pending_t;
 
+/* The type as logs and replies show it: at most size - 1 characters of
+   [A-Za-z0-9._], anything else as '?', so that no request can put a line
+   break or a terminal escape into a log line or echo one back. */
+static const char *s_type_shown(const char *type, char *shown, size_t size)
+{
+    size_t used = 0;
+    for (const char *p = type; *p && used + 1 < size; p++) {
+        unsigned char c = (unsigned char)*p;
+        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '.' || c == '_';
+        shown[used++] = plain ? (char)c : '?';
+    }
+    shown[used] = '\0';
+    return shown;
+}
+
+/* Finds the caller's key (the "User-Id" libzmq attaches to every frame of
+   a CURVE connection) in the current key store. False, with
+   UNAUTHENTICATED in the reply and an audit line, when it is no longer
+   allowed. */
+static bool s_key_allowed(server_t *server, zframe_t *frame, dp_key_info_t *key,
+                          dp_reply_t *reply)
+{
+    const char *user = zframe_meta(frame, "User-Id");
+    if (user && dp_security_key_lookup(server->config->curve_dir, user, key))
+        return true;
+    dp_warning("audit: refused a request from the key %s: no longer in clients/",
+               user ? user : "?");
+    dp_reply_error(reply, DP__CODE__CODE_UNAUTHENTICATED, NULL,
+                   "the key %s is no longer allowed", user ? user : "?");
+    return false;
+}
+
 /* Decodes the envelope and the body. Returns the body, or NULL with an
    error in the reply. */
 static ProtobufCMessage *s_decode(server_t *server, zmsg_t *request, pending_t *pending)
@@ -180,16 +226,11 @@ static ProtobufCMessage *s_decode(server_t *server, zmsg_t *request, pending_t *
         return NULL;
     }
     zframe_t *frame = zmsg_next(request);
-    dp_decode_problem_t problem;
-    Dp__Request *envelope = (Dp__Request *)dp_message_decode_checked(
-        &dp__request__descriptor, zframe_data(frame), zframe_size(frame), budget, &problem);
+    Dp__Request *envelope = (Dp__Request *)dp_message_decode(
+        &dp__request__descriptor, zframe_data(frame), zframe_size(frame), budget);
     if (!envelope) {
-        if (*problem.field)
-            dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, problem.field, "%s",
-                           problem.message);
-        else
-            dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, NULL,
-                           "malformed envelope: the frame does not decode as dp.Request");
+        dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, NULL,
+                       "malformed envelope: the frame does not decode as dp.Request");
         return NULL;
     }
     ProtobufCMessage *body = NULL;
@@ -202,6 +243,16 @@ static ProtobufCMessage *s_decode(server_t *server, zmsg_t *request, pending_t *
         goto done;
     }
     pending->request_id = strdup(envelope->request_id);
+    /* With CURVE, who the caller is comes from the key store as it is now,
+       at every request: the handshake's metadata could be stale (a key
+       revoked while its connection stays open). Without CURVE everyone is
+       staff. */
+    const char *curve_dir = config->curve_dir;
+    bool curve = curve_dir && *curve_dir;
+    dp_key_info_t key;
+    memset(&key, 0, sizeof key);
+    if (curve && !s_key_allowed(server, frame, &key, reply))
+        goto done;
     const char *type = envelope->type;
     pending->route = s_find_route(config, type);
     if (!pending->route && strcmp(type, dp__health_request__descriptor.name) == 0)
@@ -210,28 +261,28 @@ static ProtobufCMessage *s_decode(server_t *server, zmsg_t *request, pending_t *
         if (!*type)
             dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "type",
                            "type is required: the full name of the request message");
-        else
+        else {
+            char shown[MAX_TYPE_BYTES + 1];
             dp_reply_error(reply, DP__CODE__CODE_UNIMPLEMENTED, "type",
-                           "unknown request type '%.*s' for the %s service", MAX_TYPE_BYTES,
-                           dp_valid_text(type, MAX_TYPE_BYTES) ? type : "?",
-                           config->service_name);
+                           "unknown request type '%s' for the %s service",
+                           s_type_shown(type, shown, sizeof shown), config->service_name);
+        }
         goto done;
     }
-    /* With CURVE the role comes from the client's certificate (zauth passes
-       its metadata with every message); without it everyone is staff. */
-    const char *curve_dir = config->curve_dir;
-    const char *role_name = curve_dir && *curve_dir ? zframe_meta(frame, "role") : "staff";
-    dp_role_t role = dp_role_parse(role_name);
+    dp_role_t role = curve ? (dp_role_t)key.role : DP_ROLE_STAFF;
+    const char *role_name = curve ? key.role_name : "staff";
+    const char *name = curve ? key.name : NULL;
     unsigned allowed = pending->route->roles ? pending->route->roles : DP_ROLE_STAFF;
     /* A trusted front end acts for staff members: it may do what staff may. */
     if (allowed & DP_ROLE_STAFF)
         allowed |= DP_ROLE_FRONTEND;
-    const char *name = curve_dir && *curve_dir ? zframe_meta(frame, "name") : NULL;
+    /* A health key asks for health and nothing else, whatever a table says. */
+    if (pending->route->handle != s_handle_health)
+        allowed &= ~(unsigned)DP_ROLE_HEALTH;
     snprintf(reply->caller, sizeof reply->caller, "%s", name ? name : "");
     reply->role = role;
-    reply->authenticated = curve_dir && *curve_dir;
-    const char *sources = reply->authenticated ? zframe_meta(frame, "sources") : NULL;
-    snprintf(reply->sources, sizeof reply->sources, "%s", sources ? sources : "");
+    reply->authenticated = curve;
+    snprintf(reply->sources, sizeof reply->sources, "%s", curve ? key.sources : "");
     if (*envelope->on_behalf_of) {
         if (!dp_valid_text(envelope->on_behalf_of, 100)) {
             dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "on_behalf_of",
@@ -256,14 +307,9 @@ static ProtobufCMessage *s_decode(server_t *server, zmsg_t *request, pending_t *
                        pending->route->request_type->name);
         goto done;
     }
-    /* Text that is not UTF-8 is refused here, naming the field, for every
-       request of every service (dp_message_decode_checked). */
-    body = dp_message_decode_checked(pending->route->request_type, envelope->body.data,
-                                     envelope->body.len, budget, &problem);
-    if (!body && *problem.field)
-        dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, problem.field, "%s",
-                       problem.message);
-    else if (!body)
+    body = dp_message_decode(pending->route->request_type, envelope->body.data,
+                             envelope->body.len, budget);
+    if (!body)
         dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "body",
                        "malformed body: it does not decode as %s",
                        pending->route->request_type->name);
@@ -428,6 +474,35 @@ zmsg_t *dp_server_handle_frames(const dp_server_config_t *config, zmsg_t *reques
     return s_close(&server, &pending);
 }
 
+int dp_server_receive_queue(const dp_server_config_t *config, int64_t *max_message_out)
+{
+    size_t max_message = config->max_message_bytes * 2 + 4096;
+    size_t budget = config->connection_bytes ? config->connection_bytes : DP_SERVER_CONNECTION_BYTES;
+    size_t queue = budget / max_message;
+    if (queue < 4)
+        queue = 4;
+    if (config->queue_limit > 0 && queue > (size_t)config->queue_limit)
+        queue = (size_t)config->queue_limit;
+    if (max_message_out)
+        *max_message_out = (int64_t)max_message;
+    return queue > INT_MAX ? INT_MAX : (int)queue;
+}
+
+/* glibc raises its mmap threshold after large blocks are freed, so a burst
+   of large requests would leave the heap (and the resident set) grown for
+   good. A fixed threshold gives every block of 256 KiB and more back to
+   the system when it is freed. Once per process. */
+static void s_malloc_setup_once(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+}
+
+static void s_malloc_setup(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, s_malloc_setup_once);
+}
+
 void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)
 {
     server_t server = {.config = config, .started_at = zclock_mono()};
@@ -439,11 +514,17 @@ void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)
         zsock_signal(pipe, 1);
         return;
     }
-    /* Past four times the limit, ZeroMQ drops the peer rather than buffer the
-       message; between the limit and that, the peer gets RESOURCE_EXHAUSTED. */
-    zsock_set_maxmsgsize(router, (int)(config->max_message_bytes * 4 + 4096));
-    zsock_set_rcvhwm(router, config->queue_limit);
+    /* Past twice the limit, ZeroMQ drops the peer rather than buffer the
+       message; between the limit and that, the peer gets RESOURCE_EXHAUSTED.
+       The receive queue is counted in bytes (connection_bytes): a client
+       that sends large requests faster than they are served is pushed back
+       by TCP instead of filling this process's memory. */
+    int64_t max_message = 0;
+    int receive_queue = dp_server_receive_queue(config, &max_message);
+    zmq_setsockopt(zsock_resolve(router), ZMQ_MAXMSGSIZE, &max_message, sizeof max_message);
+    zsock_set_rcvhwm(router, receive_queue);
     zsock_set_sndhwm(router, config->queue_limit);
+    s_malloc_setup();
     zsock_set_linger(router, 0);
     if (dp_security_server(router, config->curve_dir, config->service_name) != 0) {
         zsock_destroy(&router);

@@ -51,7 +51,20 @@ typedef struct {
     void (*on_extra_fd)(void *state);      /* called when it is readable */
     /* Answers other questions on the pipe (e.g. "PUB_ENDPOINT"); NULL: "". */
     const char *(*pipe_query)(void *state, const char *command);
+    /* Bytes of requests ZeroMQ may hold for one connection before it stops
+       reading from it; 0 means DP_SERVER_CONNECTION_BYTES. The receive
+       queue per connection is this divided by the largest message ZeroMQ
+       accepts (twice max_message_bytes), at least 4 and at most
+       queue_limit. */
+    size_t connection_bytes;
 } dp_server_config_t;
+
+/* The default of connection_bytes: 64 MiB. */
+#define DP_SERVER_CONNECTION_BYTES ((size_t)64 << 20)
+
+/* The receive queue (ZMQ_RCVHWM, in messages) and the largest message
+   (ZMQ_MAXMSGSIZE, in bytes) dp_server_run sets for this configuration. */
+int dp_server_receive_queue(const dp_server_config_t *config, int64_t *max_message_out);
 
 /* Binds, signals the pipe (0 on success, -1 when binding failed) and serves
    until the pipe says $TERM. On the pipe, "ENDPOINT" is answered with the
@@ -72,7 +85,10 @@ void dp_reply_ok(dp_reply_t *reply, const ProtobufCMessage *body);
 /* Sets an error status; `field` may be NULL. */
 void dp_reply_error(dp_reply_t *reply, Dp__Code code, const char *field, const char *format, ...)
     __attribute__((format(printf, 4, 5)));
-/* Sets the status that a database failure deserves, with its message. */
+/* Sets the status that a database failure deserves. UNAVAILABLE carries
+   the connection's error text only for staff and front ends (and without
+   CURVE, where everyone counts as staff); other roles get "database
+   unavailable" and the text goes to the log. */
 void dp_reply_db_failure(dp_reply_t *reply, dp_db_t *db);
 /* Memory freed after the reply is sent: build reply messages from it. */
 dp_arena_t *dp_reply_arena(dp_reply_t *reply);
