@@ -8,7 +8,7 @@
 # spelled "_").
 
 # shellcheck disable=SC2034  # read by scripts/faults
-FAULT_CASES=(intake-kill pg-restart notify-kill subscriber-pause hostile)
+FAULT_CASES=(intake-kill pg-restart notify-kill subscriber-pause hostile registry-down)
 
 # kill_while_loading SERVICE: SIGKILL every 1 to 3 s while the load runs,
 # starting the service again at once each time.
@@ -269,5 +269,56 @@ case_hostile() {
         left(sender_name, 30), left(subject, 40) FROM intake.enquiry
       WHERE source = 'hostile' OR idempotency_key LIKE 'h-%' ORDER BY id LIMIT 5" | sed 's/^/      /'
   fi
+  case_end
+}
+
+# 6. The registry stopped: the intake does not wait on it. A load with the
+#    registry up, then the registry stopped and dp-intake started again
+#    (so that it has no partner map at all) and the same load again. The
+#    acknowledgements' p99 with the registry stopped must stay within 2x
+#    of its value with the registry up (both at least REGISTRY_DOWN_FLOOR_MS,
+#    since a p99 of a few ms varies by more than 2x on a busy machine; an
+#    intake that waited on the registry would take seconds). Nothing may be
+#    lost, and when the registry is back the enquiries stored without a
+#    map are matched (their pending flag cleared).
+REGISTRY_DOWN_FLOOR_MS=50
+nothing_pending() { [[ $(sql -c "SELECT count(*) FROM intake.enquiry WHERE partner_pending") == 0 ]]; }
+case_registry_down() {
+  local n=$(((N + 2) / 3))
+  case_begin registry-down \
+    "$n enquiries with the registry up, $n with it stopped and dp-intake restarted; ack p99 within 2x"
+  start_services registry notify intake
+  # The first load measures an intake that has its map.
+  wait_until 30 "dp-intake to load the partner map" \
+    grep -q 'partner domains loaded' "$CASE_DIR/intake.log" ||
+    fail "dp-intake did not load the partner map with the registry up"
+  start_load "$n" 3 "$RATE" "$LOAD_DEADLINE_S" 1 up-
+  finish_load "$n" up-
+  local up_p99 down_p99
+  up_p99=$(max_field p99_ack_ms "$CASE_DIR"/submit-up-*.out)
+  stop_pid "${SERVICE_PID[registry]}" registry 5
+  stop_pid "${SERVICE_PID[intake]}" intake 5
+  say "registry stopped; dp-intake started again without it"
+  start_services intake
+  start_load "$n" 3 "$RATE" "$LOAD_DEADLINE_S" $((n + 1)) down-
+  finish_load "$n" down-
+  down_p99=$(max_field p99_ack_ms "$CASE_DIR"/submit-down-*.out)
+  count up_p99_ack_ms "$up_p99"
+  count down_p99_ack_ms "$down_p99"
+  local limit
+  limit=$(awk -v up="$up_p99" -v floor="$REGISTRY_DOWN_FLOOR_MS" \
+    'BEGIN { b = up > floor ? up : floor; printf "%.1f", 2 * b }')
+  awk -v down="$down_p99" -v limit="$limit" 'BEGIN { exit !(down <= limit) }' ||
+    fail "ack p99 with the registry stopped is $down_p99 ms, more than $limit ms (2x $up_p99 ms, floor $REGISTRY_DOWN_FLOOR_MS ms)"
+  local pending
+  pending=$(sql -c "SELECT count(*) FROM intake.enquiry WHERE partner_pending")
+  count stored_without_map "$pending"
+  expect "enquiries stored without a partner map" "$pending" "$n"
+  check_enquiries $((2 * n))
+  check_events $((2 * n))
+  # The registry back: the partner actor brings a map and clears the flags.
+  start_services registry
+  wait_until 30 "the pending enquiries to be matched" nothing_pending ||
+    fail "enquiries stored without a map still pending 30 s after the registry came back"
   case_end
 }

@@ -36,6 +36,9 @@ struct _fault_load_t {
     uint64_t recent[RECENT_ACKS]; /* numbers acknowledged lately (ring) */
     size_t recent_count;          /* entries written to recent */
     fault_load_counts_t counts;   /* what happened */
+    int64_t *latencies_us;        /* every acknowledgement's latency, for percentiles */
+    size_t latency_count;         /* entries used */
+    size_t latency_capacity;      /* entries allocated */
 };
 
 static int s_connect(fault_load_t *self, connection_t *connection)
@@ -89,6 +92,7 @@ void fault_load_destroy(fault_load_t **self_p)
         zsock_destroy(&connection->socket);
     }
     free(self->connections);
+    free(self->latencies_us);
     free(self);
     *self_p = NULL;
 }
@@ -104,6 +108,19 @@ static void s_send(fault_load_t *self, connection_t *connection, slot_t *slot, i
     self->counts.sends++;
     slot->deadline_us = now + (int64_t)self->options.attempt_ms * 1000;
     slot->resend_at_us = 0;
+}
+
+/* Keeps one acknowledgement's latency (a lost one only thins the percentiles). */
+static void s_record_latency(fault_load_t *self, int64_t latency_us)
+{
+    if (self->latency_count == self->latency_capacity) {
+        size_t capacity = self->latency_capacity ? self->latency_capacity * 2 : 4096;
+        int64_t *grown = realloc(self->latencies_us, capacity * sizeof *grown);
+        if (!grown) return;
+        self->latencies_us = grown;
+        self->latency_capacity = capacity;
+    }
+    self->latencies_us[self->latency_count++] = latency_us;
 }
 
 static void s_release(slot_t *slot)
@@ -230,6 +247,7 @@ static void s_receive(fault_load_t *self, connection_t *connection, int64_t now)
             self->counts.first_attempt += !slot->resent;
             int64_t latency = now - slot->first_sent_us;
             if (latency > self->counts.max_ack_us) self->counts.max_ack_us = latency;
+            s_record_latency(self, latency);
             if (self->options.acks)
                 fprintf(self->options.acks, "%s-%" PRIu64 "\t%" PRId64 "\t%d\n", self->options.tag,
                         slot->number, answer->enquiry_id, answer->already_submitted ? 1 : 0);
@@ -309,6 +327,29 @@ uint64_t fault_load_some_acked(const fault_load_t *self, uint64_t random)
     return filled ? self->recent[random % filled] : 0;
 }
 
+static int s_compare_latency(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The latency below which `percent` of the acknowledgements came, in ms
+   (nearest rank); 0 before any. */
+static double s_percentile_ms(const fault_load_t *self, double percent)
+{
+    if (!self->latency_count) return 0;
+    int64_t *sorted = malloc(self->latency_count * sizeof *sorted);
+    if (!sorted) return -1;
+    memcpy(sorted, self->latencies_us, self->latency_count * sizeof *sorted);
+    qsort(sorted, self->latency_count, sizeof *sorted, s_compare_latency);
+    size_t rank = (size_t)(percent / 100.0 * (double)self->latency_count + 0.999999);
+    if (rank < 1) rank = 1;
+    if (rank > self->latency_count) rank = self->latency_count;
+    double ms = (double)sorted[rank - 1] / 1000.0;
+    free(sorted);
+    return ms;
+}
+
 void fault_load_print(const fault_load_t *self, FILE *out)
 {
     const fault_load_counts_t *c = &self->counts;
@@ -320,4 +361,6 @@ void fault_load_print(const fault_load_t *self, FILE *out)
             c->started, c->sends, c->acked, c->already, c->first_attempt, c->timeouts, c->transient,
             c->rejected, self->options.count - c->acked - c->rejected, c->stale, c->reconnects,
             (double)c->max_ack_us / 1000.0);
+    fprintf(out, " p50_ack_ms=%.1f p99_ack_ms=%.1f", s_percentile_ms(self, 50),
+            s_percentile_ms(self, 99));
 }

@@ -231,20 +231,23 @@ case_end() {
 
 # ---- load -----------------------------------------------------------------------------------
 
-# start_load N PROCESSES RATE DEADLINE_S: dp-fault-submit processes with keys
-# f-1 .. f-N split between them; RATE is submissions per second in all
-# (0: unpaced).
+# start_load N PROCESSES RATE DEADLINE_S [FIRST [LABEL]]: dp-fault-submit
+# processes with keys f-FIRST .. f-(FIRST+N-1) (FIRST defaults to 1) split
+# between them; RATE is submissions per second in all (0: unpaced). LABEL
+# prefixes their files (acks-LABELp.tsv, submit-LABELp.out), so that a case
+# may run several loads one after the other.
 start_load() {
-  local n=$1 processes=$2 rate=$3 deadline=$4 p first=1 share
+  local n=$1 processes=$2 rate=$3 deadline=$4 first=${5:-1} label=${6:-} p share
   LOADER_PIDS=()
   for ((p = 1; p <= processes; p++)); do
     share=$((n / processes + (p <= n % processes ? 1 : 0)))
     DP_FAULT_ENDPOINT=$INTAKE_EP DP_FAULT_TAG=f DP_FAULT_FIRST=$first DP_FAULT_COUNT=$share \
       DP_FAULT_CONNECTIONS=4 DP_FAULT_INFLIGHT=8 DP_FAULT_ATTEMPT_MS=1000 \
       DP_FAULT_BACKOFF_MS=200 DP_FAULT_RATE=$(((rate + processes - 1) / processes)) \
-      DP_FAULT_DEADLINE_MS=$((deadline * 1000)) DP_FAULT_ACK_FILE="$CASE_DIR/acks-$p.tsv" \
-      "$BUILD_DIR/faults/dp-fault-submit" >"$CASE_DIR/submit-$p.out" \
-      2>"$CASE_DIR/submit-$p.err" </dev/null 8>&- &
+      DP_FAULT_DEADLINE_MS=$((deadline * 1000)) \
+      DP_FAULT_ACK_FILE="$CASE_DIR/acks-$label$p.tsv" \
+      "$BUILD_DIR/faults/dp-fault-submit" >"$CASE_DIR/submit-$label$p.out" \
+      2>"$CASE_DIR/submit-$label$p.err" </dev/null 8>&- &
     LOADER_PIDS+=("$!")
     track "$!" "dp-fault-submit $p"
     first=$((first + share))
@@ -272,25 +275,35 @@ field() {
   awk -v key="$1" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) { print kv[2]; exit } } }' "$2"
 }
 
-# finish_load N: waits for the loaders and counts what they saw.
+# finish_load N [LABEL]: waits for the loaders and counts what they saw
+# (the counts of a labelled load are prefixed with its label).
 finish_load() {
-  local n=$1 pid status=0
+  local n=$1 label=${2:-} pid status=0
   for pid in "${LOADER_PIDS[@]}"; do
     wait "$pid" 2>/dev/null || status=1
   done
-  local outs=("$CASE_DIR"/submit-*.out)
+  local outs=("$CASE_DIR"/submit-"$label"*.out)
   LOAD_ACKED=$(sum acked "${outs[@]}")
-  count sent "$(sum sent "${outs[@]}")"
-  count acknowledged "$LOAD_ACKED"
-  count resends $(($(sum sends "${outs[@]}") - $(sum sent "${outs[@]}")))
-  count already_submitted "$(sum already "${outs[@]}")"
-  count transient_refusals "$(sum transient "${outs[@]}")"
-  expect "acknowledged" "$LOAD_ACKED" "$n"
-  expect "refused for good" "$(sum rejected "${outs[@]}")" 0
+  count "${label}sent" "$(sum sent "${outs[@]}")"
+  count "${label}acknowledged" "$LOAD_ACKED"
+  count "${label}resends" $(($(sum sends "${outs[@]}") - $(sum sent "${outs[@]}")))
+  count "${label}already_submitted" "$(sum already "${outs[@]}")"
+  count "${label}transient_refusals" "$(sum transient "${outs[@]}")"
+  expect "${label}acknowledged" "$LOAD_ACKED" "$n"
+  expect "${label}refused for good" "$(sum rejected "${outs[@]}")" 0
   if ((status != 0)); then
     fail "a submitter did not get every submission acknowledged"
-    cat -- "$CASE_DIR"/submit-*.err >&2 || true
+    cat -- "$CASE_DIR"/submit-"$label"*.err >&2 || true
   fi
+}
+
+# max_field KEY FILE...: the largest value of KEY=value over the files
+# (e.g. p99_ack_ms of each loader process: the load's p99 is at most that).
+max_field() {
+  local key=$1
+  shift
+  awk -v key="$key" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key && kv[2] + 0 > m) m = kv[2] + 0 } }
+    END { printf "%.1f", m }' "$@" 2>/dev/null || echo 0
 }
 
 # ---- checks ----------------------------------------------------------------------------------
