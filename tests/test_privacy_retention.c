@@ -173,9 +173,9 @@ static char *s_report_figures(void)
         "SELECT concat_ws(E'\\n',"
         " (SELECT string_agg(concat_ws('|', id, source, kind, country, language, areas,"
         "    received_at, stored_at, status, partner_id, partner_slug, suggested_areas,"
-        "    possible_duplicate_of, quarantine_reason, assignee, due_on, first_response_at,"
+        "    possible_duplicate_of, quarantine_reason, due_on, first_response_at,"
         "    resolved_at), ';' ORDER BY id) FROM intake.enquiry),"
-        " (SELECT string_agg(concat_ws('|', id, enquiry_id, from_status, to_status, actor, at),"
+        " (SELECT string_agg(concat_ws('|', id, enquiry_id, from_status, to_status, at),"
         "    ';' ORDER BY id) FROM intake.enquiry_transition))",
         0, NULL);
     size_t add = strlen(columns);

@@ -101,6 +101,34 @@ static void test_report_cannot_read_contacts(void **state)
     s_assert_denied(s_report, "SELECT count(*) FROM registry.contact");
 }
 
+/* The dashboard is served without authentication: the role behind it
+   reads no staff name and no free text (0009), but still the figures. */
+static void test_report_reads_no_staff_names_or_notes(void **state)
+{
+    s_assert_denied(s_report, "SELECT assignee FROM intake.enquiry");
+    s_assert_denied(s_report, "SELECT * FROM intake.enquiry");
+    s_assert_denied(s_report, "SELECT actor FROM intake.enquiry_transition");
+    s_assert_denied(s_report, "SELECT note FROM intake.enquiry_transition");
+    s_assert_denied(s_report, "SELECT text, actor FROM intake.enquiry_note");
+    s_assert_denied(s_report, "SELECT name FROM intake.staff");
+    s_assert_denied(s_report, "SELECT note FROM registry.partner");
+    s_assert_denied(s_report, "SELECT * FROM registry.partner");
+    s_assert_denied(s_report, "SELECT note FROM registry.engagement");
+    assert_int_equal(ts_query_long(s_report,
+                                   "SELECT count(*) FROM registry.partner"
+                                   " WHERE slug = 'priv-partner' AND kind = 'company'",
+                                   0, NULL),
+                     1);
+    assert_int_equal(ts_query_long(s_report,
+                                   "SELECT count(id) FROM intake.enquiry WHERE status <> ''"
+                                   " AND due_on IS NOT NULL",
+                                   0, NULL),
+                     0);
+    assert_int_equal(
+        ts_query_long(s_report, "SELECT count(to_status) FROM intake.enquiry_transition", 0, NULL),
+        0);
+}
+
 static void test_report_cannot_create_objects(void **state)
 {
     s_assert_refused(s_report, "CREATE TABLE registry.report_made (a int)");
@@ -199,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_report_cannot_insert),
         cmocka_unit_test(test_report_cannot_update_or_delete),
         cmocka_unit_test(test_report_cannot_read_contacts),
+        cmocka_unit_test(test_report_reads_no_staff_names_or_notes),
         cmocka_unit_test(test_report_cannot_create_objects),
         cmocka_unit_test(test_registry_uses_its_tables),
         cmocka_unit_test(test_registry_cannot_change_or_delete_outbox_rows),

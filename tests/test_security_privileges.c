@@ -3,8 +3,9 @@
    the grants the design needs on every table and sequence of the project's
    schemas, and nothing on another service's tables, where:
      - notify may SELECT and DELETE the two outboxes (the relay moves rows);
-     - report may SELECT the partner tables (not contacts) and the listed
-       columns of the enquiries, their history and the event sequence;
+     - report may SELECT the partner tables (not contacts, not the notes
+       of partners and engagements) and the listed columns of the
+       enquiries, their history and the event sequence (no staff names);
      - every role may INSERT into its own audit trail, never change it.
    The grants are read from the catalogue (has_table_privilege and
    has_column_privilege over every relation), then every refused statement
@@ -69,6 +70,7 @@ static const grant_t design[] = {
     {"dp_intake", "intake.enquiry_transition", "SELECT,INSERT,UPDATE", ""},
     {"dp_intake", "intake.erasure_tombstone", "SELECT,INSERT", ""},
     {"dp_intake", "intake.outbox", "INSERT", ""},
+    {"dp_intake", "intake.staff", "SELECT,INSERT", ""},
     {"dp_intake", "intake.triage_rule", "SELECT,INSERT,DELETE", ""},
 
     {"dp_notify", "intake.outbox", "SELECT,DELETE", ""},
@@ -80,18 +82,21 @@ static const grant_t design[] = {
     {"dp_notify", "notify.webhook_delivery", "SELECT,INSERT,UPDATE", ""},
 
     {"dp_report", "registry.area", "SELECT", ""},
-    {"dp_report", "registry.engagement", "SELECT", ""},
+    {"dp_report", "registry.engagement", "",
+     "id,partner_id,form_slug,area_slug,title,starts_on,ends_on,recorded_at"},
     {"dp_report", "registry.form", "SELECT", ""},
-    {"dp_report", "registry.partner", "SELECT", ""},
+    {"dp_report", "registry.partner", "",
+     "id,slug,kind,website,joined_on,joined_precision,instrument,status,withdrawn_on,version,"
+     "created_at,updated_at"},
     {"dp_report", "registry.partner_area", "SELECT", ""},
     {"dp_report", "registry.partner_domain", "SELECT", ""},
     {"dp_report", "registry.partner_name", "SELECT", ""},
     {"dp_report", "intake.enquiry", "",
      "id,source,country,kind,language,areas,received_at,stored_at,status,partner_id,"
-     "partner_slug,suggested_areas,possible_duplicate_of,quarantine_reason,assignee,due_on,"
+     "partner_slug,suggested_areas,possible_duplicate_of,quarantine_reason,due_on,"
      "first_response_at,resolved_at,erased_at,erasure_reason"},
     {"dp_report", "intake.enquiry_kind", "SELECT", ""},
-    {"dp_report", "intake.enquiry_transition", "", "id,enquiry_id,from_status,to_status,actor,at"},
+    {"dp_report", "intake.enquiry_transition", "", "id,enquiry_id,from_status,to_status,at"},
     {"dp_report", "intake.triage_rule", "SELECT", ""},
     {"dp_report", "notify.event", "",
      "seq,event_type,aggregate_type,aggregate_id,occurred_at,relayed_at"},
@@ -344,14 +349,28 @@ static void test_report_reads_the_listed_columns_only(void **state)
         "SELECT id, source, kind, status, received_at, resolved_at, erased_at, erasure_reason"
         " FROM intake.enquiry",
         "SELECT count(*) FROM intake.enquiry",
-        "SELECT id, enquiry_id, from_status, to_status, actor, at FROM intake.enquiry_transition",
+        "SELECT id, enquiry_id, from_status, to_status, at FROM intake.enquiry_transition",
         "SELECT seq, event_type, aggregate_type, aggregate_id, occurred_at, relayed_at"
         " FROM notify.event",
-        "SELECT * FROM registry.partner",
-        "SELECT * FROM registry.engagement"};
+        "SELECT id, slug, kind, joined_on, joined_precision, status, withdrawn_on"
+        " FROM registry.partner",
+        "SELECT id, partner_id, form_slug, area_slug, title, starts_on, ends_on"
+        " FROM registry.engagement"};
     for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++) {
         char *sqlstate = s_try(report, allowed[i]);
         if (*sqlstate) fail_msg("dp_report: %s -> %s", allowed[i], sqlstate);
+        free(sqlstate);
+    }
+    /* Staff names and free text (0009). */
+    const char *refused[] = {"SELECT assignee FROM intake.enquiry",
+                             "SELECT actor FROM intake.enquiry_transition",
+                             "SELECT note FROM registry.partner",
+                             "SELECT note FROM registry.engagement",
+                             "SELECT * FROM registry.partner"};
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        char *sqlstate = s_try(report, refused[i]);
+        if (strcmp(sqlstate, "42501") != 0)
+            fail_msg("dp_report: %s -> %s", refused[i], *sqlstate ? sqlstate : "succeeded");
         free(sqlstate);
     }
 }
