@@ -31,6 +31,8 @@ static void s_print_consumer(const Dp__Consumer *consumer)
     dpctl_print_fieldf("attempts:", "%" PRIu32 " before an event is parked",
                        consumer->max_attempts);
     dpctl_print_field("created:", consumer->created_at);
+    /* Only that key (and staff) may fetch, ack, replay or delete it. */
+    dpctl_print_field("owner:", *consumer->owner ? consumer->owner : "(none: staff only)");
 }
 
 /* Prints the consumer a reply holds; returns an exit code. */

@@ -1,5 +1,6 @@
 /* dpctl webhooks: URLs to which the notifications service POSTs each
-   matching event as JSON, signed with a shared secret (X-DP-Signature). */
+   matching event as JSON, signed with a shared secret and a timestamp
+   (DP-Signature, docs/webhooks.md). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -31,9 +32,12 @@ static const dpctl_option_t s_add_options[] = {
 static const dpctl_spec_t s_add_spec = {
     "webhooks add",
     "URL",
-    "Add a webhook: every matching event is POSTed to URL as JSON with the header "
-    "X-DP-Signature: sha256=<HMAC-SHA256 of the body with the secret>. Give the secret with "
-    "--secret or --secret-file; it is never shown again.",
+    "Add a webhook: every matching event is POSTed to URL as its proto3 JSON with the header "
+    "DP-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of \"<t>.<body>\" with the secret> "
+    "(docs/webhooks.md shows how to verify it). URL must be https:// and its host must not "
+    "resolve to a loopback, private or link-local address, unless the service's "
+    "DP_WEBHOOK_ALLOW_HOSTS names the host. Give the secret with --secret or --secret-file; "
+    "it is never shown again.",
     1,
     1,
     s_add_options};

@@ -50,7 +50,7 @@ enum { EVENT_COLUMN_COUNT = 7 };
     "(SELECT count(*) FROM notify.delivery d WHERE d.consumer = c.name AND d.parked_at IS NULL), " \
     "(SELECT count(*) FROM notify.delivery d WHERE d.consumer = c.name "                           \
     "   AND d.parked_at IS NOT NULL), "                                                            \
-    "c.ack_timeout_ms, c.max_attempts, " TS("c.created_at")
+    "c.ack_timeout_ms, c.max_attempts, " TS("c.created_at") ", c.owner"
 
 /* The relay's advisory lock: one active relay per database. */
 #define RELAY_LOCK_KEY "7101004"
@@ -111,9 +111,9 @@ const dp_statement_t notify_statements[] = {
                 4},
     [CREATE_CONSUMER] = {"create_consumer",
                          "INSERT INTO notify.consumer (name, topic_prefix, acked_seq, delivered_seq, "
-                         "ack_timeout_ms, max_attempts) VALUES ($1, $2, $3, $3, $4, $5) "
+                         "ack_timeout_ms, max_attempts, owner) VALUES ($1, $2, $3, $3, $4, $5, $6) "
                          "ON CONFLICT (name) DO NOTHING",
-                         5},
+                         6},
     [LOAD_CONSUMER] = {"load_consumer",
                        "SELECT " CONSUMER_COLUMNS " FROM notify.consumer c WHERE c.name = $1", 1},
     [LOCK_CONSUMER] = {"lock_consumer",
@@ -382,17 +382,20 @@ static Dp__Consumer *s_consumer(dp_arena_t *arena, const PGresult *result, int r
     consumer->ack_timeout_ms = (uint32_t)dp_db_uint64(result, row, 7);
     consumer->max_attempts = (uint32_t)dp_db_uint64(result, row, 8);
     consumer->created_at = dp_db_text(arena, result, row, 9);
+    consumer->owner = dp_db_text(arena, result, row, 10);
     return consumer;
 }
 
 int notify_db_create_consumer(dp_db_t *db, const Dp__CreateConsumerRequest *request,
-                              uint64_t start_after, uint32_t ack_timeout_ms, uint32_t max_attempts)
+                              uint64_t start_after, uint32_t ack_timeout_ms, uint32_t max_attempts,
+                              const char *owner)
 {
     char start[24], timeout[24], attempts[24];
     s_number(start, start_after);
     s_number(timeout, ack_timeout_ms);
     s_number(attempts, max_attempts);
-    const char *params[] = {request->name, request->topic_prefix, start, timeout, attempts};
+    const char *params[] = {request->name, request->topic_prefix, start, timeout, attempts,
+                            owner};
     return dp_db_run_count(db, CREATE_CONSUMER, params);
 }
 

@@ -32,9 +32,10 @@ int notify_db_backlog(dp_db_t *db, double *outbox_rows, double *max_consumer_lag
 int notify_db_replay(dp_db_t *db, dp_arena_t *arena, uint64_t from, const char *prefix, int limit,
                      uint64_t window, Dp__Event ***events, size_t *count);
 
-/* 1 created, 0 the name exists. */
+/* 1 created, 0 the name exists. owner: the creating key's name ("" without CURVE). */
 int notify_db_create_consumer(dp_db_t *db, const Dp__CreateConsumerRequest *request,
-                              uint64_t start_after, uint32_t ack_timeout_ms, uint32_t max_attempts);
+                              uint64_t start_after, uint32_t ack_timeout_ms, uint32_t max_attempts,
+                              const char *owner);
 int notify_db_load_consumer(dp_db_t *db, dp_arena_t *arena, const char *name, bool lock,
                             Dp__Consumer **consumer);
 int notify_db_list_consumers(dp_db_t *db, dp_arena_t *arena, Dp__Consumer ***consumers,

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "dp_log.h"
 #include "dp_security.h"
 #include "dp_validate.h"
 #include "notify_db.h"
@@ -56,6 +57,41 @@ static bool s_check_name(dp_reply_t *reply, const char *field, const char *name)
     dp_reply_error(reply, INVALID, field,
                    "%s must be 1 to 63 lower-case letters, digits or inner hyphens", field);
     return false;
+}
+
+/* A durable consumer belongs to the key that created it: that key and staff
+   (a front end included) may use and manage it, nobody else. A consumer
+   without an owner (made without CURVE) is staff's alone while CURVE is on. */
+static bool s_may_use(dp_reply_t *reply, const Dp__Consumer *consumer, const char *what)
+{
+    if (dp_reply_role(reply) & (DP_ROLE_STAFF | DP_ROLE_FRONTEND))
+        return true;
+    const char *caller = dp_reply_caller(reply);
+    if (*consumer->owner && strcmp(consumer->owner, caller) == 0)
+        return true;
+    dp_warning("audit: denied %s of consumer %s to client '%s' (not its owner)", what,
+               consumer->name, caller);
+    dp_reply_error(reply, DP__CODE__CODE_PERMISSION_DENIED, "consumer",
+                   "consumer %s belongs to another key", consumer->name);
+    return false;
+}
+
+/* Loads the named consumer and checks the caller may use it; 1 yes, 0 no
+   (the reply says why), -1 database failure (the reply says so). */
+static int s_load_usable(notify_t *notify, dp_reply_t *reply, const char *field, const char *name,
+                         const char *what)
+{
+    Dp__Consumer *consumer = NULL;
+    int found = notify_db_load_consumer(notify->db, dp_reply_arena(reply), name, false, &consumer);
+    if (found < 0) {
+        dp_reply_db_failure(reply, notify->db);
+        return -1;
+    }
+    if (!found) {
+        dp_reply_error(reply, DP__CODE__CODE_NOT_FOUND, field, "no consumer %s", name);
+        return 0;
+    }
+    return s_may_use(reply, consumer, what) ? 1 : 0;
 }
 
 /* ---- replay ---------------------------------------------------------------------- */
@@ -114,7 +150,8 @@ static void s_create_consumer(void *state, const ProtobufCMessage *message, dp_r
                                request->ack_timeout_ms ? request->ack_timeout_ms
                                                        : (uint32_t)notify->default_ack_timeout_ms,
                                request->max_attempts ? request->max_attempts
-                                                     : (uint32_t)notify->default_max_attempts);
+                                                     : (uint32_t)notify->default_max_attempts,
+                               dp_reply_caller(reply));
     Dp__CreateConsumerReply answer = DP__CREATE_CONSUMER_REPLY__INIT;
     if (created == 1)
         created = notify_db_load_consumer(notify->db, dp_reply_arena(reply), request->name, false,
@@ -151,6 +188,8 @@ static dp_txn_outcome_t s_fetch_body(dp_db_t *db, void *arg)
                        fetch->request->consumer);
         return DP_TXN_ROLLBACK;
     }
+    if (!s_may_use(fetch->reply, consumer, "fetch"))
+        return DP_TXN_ROLLBACK;
     return notify_db_fetch(db, arena, consumer, fetch->max, SCAN_WINDOW, &fetch->answer.deliveries,
                            &fetch->answer.n_deliveries) < 0
                ? DP_TXN_FAILED
@@ -179,6 +218,8 @@ static void s_ack(void *state, const ProtobufCMessage *message, dp_reply_t *repl
     const Dp__AckEventsRequest *request = (const Dp__AckEventsRequest *)message;
     if (!s_check_name(reply, "consumer", request->consumer) ||
         !s_check_seq(reply, "up_to_seq", request->up_to_seq))
+        return;
+    if (s_load_usable(notify, reply, "consumer", request->consumer, "ack") <= 0)
         return;
     int done = notify_db_ack(notify->db, request->consumer, request->up_to_seq);
     Dp__AckEventsReply answer = DP__ACK_EVENTS_REPLY__INIT;
@@ -211,6 +252,8 @@ static void s_delete_consumer(void *state, const ProtobufCMessage *message, dp_r
     const Dp__DeleteConsumerRequest *request = (const Dp__DeleteConsumerRequest *)message;
     if (!s_check_name(reply, "name", request->name))
         return;
+    if (s_load_usable(notify, reply, "name", request->name, "delete") <= 0)
+        return;
     int deleted = notify_db_delete_consumer(notify->db, request->name);
     Dp__DeleteConsumerReply answer = DP__DELETE_CONSUMER_REPLY__INIT;
     if (deleted < 0)
@@ -239,13 +282,36 @@ static bool s_check_owner(dp_reply_t *reply, const char *owner, bool required)
     return false;
 }
 
+/* Parked events of all consumers, or of a webhook, are staff's; a
+   consumer's own parked events are also its owner's. */
+static bool s_check_parked_owner(notify_t *notify, dp_reply_t *reply, const char *owner,
+                                 const char *what)
+{
+    if (dp_reply_role(reply) & (DP_ROLE_STAFF | DP_ROLE_FRONTEND))
+        return true;
+    if (!*owner) {
+        /* Every consumer's is staff's: the request must name one. */
+        dp_reply_error(reply, INVALID, "consumer", "consumer is required: the name of yours");
+        return false;
+    }
+    if (strncmp(owner, "webhook:", 8) == 0) {
+        dp_warning("audit: denied %s of %s to client '%s' (staff only)", what, owner,
+                   dp_reply_caller(reply));
+        dp_reply_error(reply, DP__CODE__CODE_PERMISSION_DENIED, "consumer",
+                       "only staff may %s of webhooks", what);
+        return false;
+    }
+    return s_load_usable(notify, reply, "consumer", owner, what) > 0;
+}
+
 static void s_list_parked(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
     notify_t *notify = state;
     const Dp__ListParkedRequest *request = (const Dp__ListParkedRequest *)message;
     int limit = 0;
     if (!s_check_owner(reply, request->consumer, false) ||
-        !s_check_limit(reply, "limit", request->limit, &limit))
+        !s_check_limit(reply, "limit", request->limit, &limit) ||
+        !s_check_parked_owner(notify, reply, request->consumer, "list parked"))
         return;
     Dp__ListParkedReply answer = DP__LIST_PARKED_REPLY__INIT;
     if (notify_db_list_parked(notify->db, dp_reply_arena(reply), request->consumer, limit,
@@ -260,7 +326,8 @@ static void s_replay_parked(void *state, const ProtobufCMessage *message, dp_rep
     notify_t *notify = state;
     const Dp__ReplayParkedRequest *request = (const Dp__ReplayParkedRequest *)message;
     if (!s_check_owner(reply, request->consumer, true) ||
-        !s_check_seq(reply, "seq", request->seq))
+        !s_check_seq(reply, "seq", request->seq) ||
+        !s_check_parked_owner(notify, reply, request->consumer, "replay parked"))
         return;
     int replayed = notify_db_replay_parked(notify->db, request->consumer, request->seq);
     Dp__ReplayParkedReply answer = DP__REPLAY_PARKED_REPLY__INIT;
@@ -390,9 +457,12 @@ const dp_route_t notify_routes[] = {
     {&dp__fetch_events_request__descriptor, s_fetch, NULL, DP_ROLE_CONSUMER | DP_ROLE_STAFF},
     {&dp__ack_events_request__descriptor, s_ack, NULL, DP_ROLE_CONSUMER | DP_ROLE_STAFF},
     {&dp__list_consumers_request__descriptor, s_list_consumers, NULL},
-    {&dp__delete_consumer_request__descriptor, s_delete_consumer, NULL},
-    {&dp__list_parked_request__descriptor, s_list_parked, NULL},
-    {&dp__replay_parked_request__descriptor, s_replay_parked, NULL},
+    /* The owner check of each handler narrows these to the consumer's own key. */
+    {&dp__delete_consumer_request__descriptor, s_delete_consumer, NULL,
+     DP_ROLE_CONSUMER | DP_ROLE_STAFF},
+    {&dp__list_parked_request__descriptor, s_list_parked, NULL, DP_ROLE_CONSUMER | DP_ROLE_STAFF},
+    {&dp__replay_parked_request__descriptor, s_replay_parked, NULL,
+     DP_ROLE_CONSUMER | DP_ROLE_STAFF},
     {&dp__add_webhook_request__descriptor, s_add_webhook, NULL},
     {&dp__list_webhooks_request__descriptor, s_list_webhooks, NULL},
     {&dp__remove_webhook_request__descriptor, s_remove_webhook, NULL},
