@@ -233,8 +233,9 @@ case_hostile() {
   case_begin hostile "$HOSTILE hostile messages mixed into $VALID valid submissions"
   start_services registry intake
   local pid=${SERVICE_PID[intake]}
-  DP_FAULT_ENDPOINT=$INTAKE_EP DP_FAULT_TAG=f DP_FAULT_VALID=$VALID DP_FAULT_HOSTILE=$HOSTILE \
-    DP_FAULT_SEED=$((RANDOM + 1)) DP_FAULT_DEADLINE_MS=$((LOAD_DEADLINE_S * 1000)) \
+  DP_FAULT_ENDPOINT=$INTAKE_EP DP_FAULT_REGISTRY_ENDPOINT=$REGISTRY_EP DP_FAULT_TAG=f \
+    DP_FAULT_VALID=$VALID DP_FAULT_HOSTILE=$HOSTILE DP_FAULT_SEED=$((RANDOM + 1)) \
+    DP_FAULT_DEADLINE_MS=$((LOAD_DEADLINE_S * 1000)) \
     DP_FAULT_ACK_FILE="$CASE_DIR/acks-1.tsv" timeout $((LOAD_DEADLINE_S + 30)) \
     "$BUILD_DIR/faults/dp-fault-hostile" >"$CASE_DIR/hostile.out" 2>"$CASE_DIR/hostile.err" \
     </dev/null 8>&- || fail "dp-fault-hostile reported a failure (see $CASE_DIR/hostile.err)"
@@ -249,6 +250,7 @@ case_hostile() {
   count valid_max_ack_ms "$(field max_ack_ms "$out")"
   expect "hostile messages sent" "$(field hostile_sent "$out")" "$HOSTILE"
   expect "hostile messages answered OK" "$(field hostile_ok "$out")" 0
+  expect "replies echoing a control character" "$(field hostile_echoed "$out")" 0
   expect "valid submissions acknowledged" "$(field acked "$out")" "$VALID"
   expect "valid submissions that needed a resend" "$(($(field sends "$out") - $(field sent "$out")))" 0
   grep '^category=' "$out" | awk '$3 != "ok=0" { print "    answered OK: " $0 }'
@@ -263,6 +265,8 @@ case_hostile() {
   count hostile_stored "$hostile_rows"
   expect "hostile enquiries stored" "$hostile_rows" 0
   expect "enquiries overwritten by a reused key" "$overwritten" 0
+  expect "partners changed by the registry's hostile requests" \
+    "$(sql -c "SELECT count(*) FROM registry.partner WHERE note = 'HOSTILE OVERWRITE'")" 0
   if ((hostile_rows > 0)); then
     say "hostile rows stored (first 5):"
     sql -c "SELECT id, source, encode(convert_to(idempotency_key, 'UTF8'), 'escape'),

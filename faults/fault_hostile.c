@@ -8,16 +8,22 @@
    unknown types, bodies of another type, invalid UTF-8, control
    characters, embedded NUL bytes, invalid request ids, huge repeated and
    unknown fields, field values the contract refuses, a valid key reused
-   with other content, and broken protobuf encodings.
+   with other content, broken protobuf encodings, and envelopes whose own
+   text (type, on_behalf_of) is not UTF-8. With DP_FAULT_REGISTRY_ENDPOINT
+   some go to the registry instead: a partner reference with both an id
+   and a slug, a slug that is not UTF-8, a slug with control characters.
 
    Every hostile submission has source "hostile" and a key "h-...", or (key
    reuse) a valid key with the subject "HOSTILE OVERWRITE", so the suite can
    count what was stored. No hostile message may be answered OK. Prints one
    line of key=value pairs: the valid traffic's counts, then hostile_sent,
-   hostile_replies, hostile_ok (must be 0) and the replies per status code;
+   hostile_replies, hostile_ok (must be 0), hostile_echoed (replies whose
+   message holds a control character: must be 0; UNAVAILABLE carries
+   libpq's own text and is not counted) and the replies per status code;
    lines "hostile_ok_category=..." name the categories answered OK. Exit
    status 0 when every valid submission was acknowledged on its first
-   attempt and no hostile message was answered OK. */
+   attempt and no hostile message was answered OK or echoed a control
+   character. */
 #include <czmq.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -40,6 +46,8 @@ static const dp_setting_t s_settings[] = {
      600000},
     {"DP_FAULT_DEADLINE_MS", "300000", "give up after this long", true, 1000, 86400000},
     {"DP_FAULT_ACK_FILE", "", "acknowledgements of the valid submissions"},
+    {"DP_FAULT_REGISTRY_ENDPOINT", "",
+     "the registry's endpoint, for the registry's categories (empty: intake only)"},
 };
 enum { SETTING_COUNT = sizeof s_settings / sizeof *s_settings };
 
@@ -192,6 +200,10 @@ typedef enum {
     C_BAD_VALUES,
     C_KEY_REUSE,
     C_BROKEN_PROTOBUF,
+    C_ENVELOPE_TEXT,
+    C_REGISTRY_ID_AND_SLUG,
+    C_REGISTRY_BAD_UTF8,
+    C_REGISTRY_CONTROLS,
     CATEGORY_COUNT
 } category_t;
 
@@ -199,12 +211,13 @@ static const char *s_category_names[CATEGORY_COUNT] = {
     "random_bytes",       "random_frames",  "no_delimiter",  "extra_frames",   "nonempty_delim",
     "truncated_envelope", "truncated_body", "oversized",     "oversized_drop", "unknown_type",
     "wrong_body",         "invalid_utf8",   "control_chars", "nul_in_text",    "bad_request_id",
-    "huge_repeated",      "bad_values",     "key_reuse",     "broken_protobuf"};
+    "huge_repeated",      "bad_values",     "key_reuse",     "broken_protobuf", "envelope_text",
+    "registry_id_and_slug", "registry_bad_utf8", "registry_controls"};
 
 /* How often each category is picked, relative; a frame past ZeroMQ's limit
    costs megabytes, so it is rare. */
-static const int s_weights[CATEGORY_COUNT] = {10, 6,  5, 5, 4, 8, 8,  2, 1, 8,
-                                              8,  10, 6, 6, 5, 3, 10, 5, 8};
+static const int s_weights[CATEGORY_COUNT] = {10, 6,  5, 5, 4, 8, 8, 2, 1, 8, 8, 10,
+                                              6,  6,  5, 3, 10, 5, 8, 5, 4, 4, 4};
 
 static const char *const s_bad_utf8[] = {
     "\xff",         "abc\xfe",      "\xc0\x80",         "\xc1\xbf",         "\xe0\x80\x80",
@@ -222,6 +235,7 @@ static const char *const s_control[] = {"\x01",
 typedef struct {
     zmsg_t *message;      /* the frames to send */
     bool drop_connection; /* too large for ZeroMQ: sent on a throwaway socket */
+    bool to_registry;     /* one of the registry's categories */
     char request_id[64];  /* as written, when the envelope carries one */
 } outgoing_t;
 
@@ -616,6 +630,57 @@ static void s_make(hostile_state_t *state, category_t category, uint64_t n, outg
         out->message = s_two_frames(&envelope);
         break;
     }
+    case C_ENVELOPE_TEXT: {
+        /* A valid submission in an envelope whose type or on_behalf_of is
+           not UTF-8: the shared decoder refuses the envelope. */
+        const char *bad = s_bad_utf8[s_pick(state, sizeof s_bad_utf8 / sizeof *s_bad_utf8)];
+        char text[96];
+        s_hostile_body(&h, &body);
+        w_bytes(&envelope, 1, out->request_id, strlen(out->request_id));
+        if (s_pick(state, 2)) {
+            snprintf(text, sizeof text, "dp.SubmitEnquiry%sRequest", bad);
+            w_bytes(&envelope, 2, text, strlen(text));
+            w_bytes(&envelope, 3, body.data, body.size);
+        } else {
+            snprintf(text, sizeof text, "Mallory %s", bad);
+            w_bytes(&envelope, 2, type, strlen(type));
+            w_bytes(&envelope, 3, body.data, body.size);
+            w_bytes(&envelope, 4, text, strlen(text));
+        }
+        out->message = s_two_frames(&envelope);
+        break;
+    }
+    case C_REGISTRY_ID_AND_SLUG:
+    case C_REGISTRY_BAD_UTF8:
+    case C_REGISTRY_CONTROLS: {
+        /* dp.UpdatePartnerRequest { partner { id, slug }, update_mask
+           ["note"], note }: partner 1 (the first of the seed) by id and a
+           slug that names no partner (the id alone would win), or a slug
+           that is not UTF-8, or one with control characters (never
+           echoed). None may change anything. */
+        char slug[128];
+        wire_t ref = {0};
+        if (category == C_REGISTRY_ID_AND_SLUG) {
+            snprintf(slug, sizeof slug, "h-%" PRIu64, n);
+            w_tag(&ref, 1, 0);
+            w_varint(&ref, 1);
+        } else
+            snprintf(slug, sizeof slug, "h-%s-%s", name,
+                     category == C_REGISTRY_BAD_UTF8
+                         ? s_bad_utf8[s_pick(state, sizeof s_bad_utf8 / sizeof *s_bad_utf8)]
+                         : s_control[s_pick(state, sizeof s_control / sizeof *s_control)]);
+        w_bytes(&ref, 2, slug, strlen(slug));
+        w_bytes(&body, 1, ref.data, ref.size);
+        w_bytes(&body, 2, "note", 4);
+        w_bytes(&body, 7, "HOSTILE OVERWRITE", 17);
+        body.failed = body.failed || ref.failed;
+        w_free(&ref);
+        s_envelope(&envelope, out->request_id, strlen(out->request_id),
+                   "dp.UpdatePartnerRequest", &body);
+        out->message = s_two_frames(&envelope);
+        out->to_registry = true;
+        break;
+    }
     }
     w_free(&h.extra);
     w_free(&body);
@@ -641,7 +706,8 @@ enum { HOSTILE_SOCKETS = 4, THROWAWAY_SOCKETS = 4 };
 
 typedef struct {
     const char *endpoint;                  /* the intake */
-    zsock_t *sockets[HOSTILE_SOCKETS];     /* hostile messages go out round-robin */
+    zsock_t *sockets[HOSTILE_SOCKETS + 1]; /* round-robin; the last one: the registry's */
+    bool registry;                         /* sockets[HOSTILE_SOCKETS] is connected */
     zsock_t *throwaway[THROWAWAY_SOCKETS]; /* for frames ZeroMQ drops the peer for */
     size_t next_throwaway;                 /* ring position */
     uint64_t sent;                         /* hostile messages sent */
@@ -650,6 +716,7 @@ typedef struct {
     uint64_t ok;                           /* of them OK: must stay 0 */
     uint64_t by_code[17];                  /* replies per status code */
     uint64_t undecodable;                  /* replies that are no dp.Reply */
+    uint64_t echoed;                       /* messages holding a control character */
 } hostile_io_t;
 
 static zsock_t *s_socket(const char *endpoint)
@@ -675,7 +742,9 @@ static void s_send_hostile(hostile_io_t *io, outgoing_t *out)
         zsock_destroy(&io->throwaway[at]);
         io->throwaway[at] = s_socket(io->endpoint);
         socket = io->throwaway[at];
-    } else
+    } else if (out->to_registry)
+        socket = io->sockets[HOSTILE_SOCKETS];
+    else
         socket = io->sockets[io->sent % HOSTILE_SOCKETS];
     if (socket && zmsg_send(&out->message, socket) == 0)
         io->sent++;
@@ -687,7 +756,7 @@ static void s_send_hostile(hostile_io_t *io, outgoing_t *out)
 
 static void s_drain_hostile(hostile_io_t *io, hostile_state_t *state)
 {
-    for (int s = 0; s < HOSTILE_SOCKETS; s++)
+    for (int s = 0; s < HOSTILE_SOCKETS + (io->registry ? 1 : 0); s++)
         while (zsock_events(io->sockets[s]) & ZMQ_POLLIN) {
             zmsg_t *message = zmsg_recv(io->sockets[s]);
             if (!message) break;
@@ -705,6 +774,17 @@ static void s_drain_hostile(hostile_io_t *io, hostile_state_t *state)
             }
             Dp__Code code = reply->status ? reply->status->code : DP__CODE__CODE_OK;
             if ((int)code >= 0 && (int)code < 17) io->by_code[code]++;
+            /* What a client sent never comes back as a line break or a
+               terminal escape; UNAVAILABLE holds libpq's own text. */
+            bool echoed = false;
+            for (const char *p = reply->status ? reply->status->message : "";
+                 code != DP__CODE__CODE_UNAVAILABLE && *p; p++)
+                echoed = echoed || (unsigned char)*p < 0x20 || *p == 0x7f;
+            if (echoed) {
+                io->echoed++;
+                fprintf(stderr, "dp-fault-hostile: a control character echoed to '%s'\n",
+                        reply->request_id);
+            }
             if (code == DP__CODE__CODE_OK) {
                 io->ok++;
                 for (int c = 0; c < CATEGORY_COUNT; c++) {
@@ -758,6 +838,9 @@ int main(int argc, char **argv)
     bool ready = state.valid && (!*ack_path || acks);
     for (int s = 0; ready && s < HOSTILE_SOCKETS; s++)
         ready = (io.sockets[s] = s_socket(options.endpoint)) != NULL;
+    const char *registry_endpoint = dp_config_get(config, "DP_FAULT_REGISTRY_ENDPOINT");
+    if (ready && *registry_endpoint)
+        ready = io.registry = (io.sockets[HOSTILE_SOCKETS] = s_socket(registry_endpoint)) != NULL;
     int status = 2;
     if (!ready)
         fprintf(stderr, "dp-fault-hostile: cannot connect to %s or write %s\n", options.endpoint,
@@ -778,6 +861,11 @@ int main(int argc, char **argv)
                 /* Until a valid key was acknowledged there is none to reuse. */
                 if (category == C_KEY_REUSE && !fault_load_some_acked(state.valid, 0))
                     category = C_BAD_VALUES;
+                /* Without a registry, its categories go to the intake as text. */
+                if (!io.registry && (category == C_REGISTRY_ID_AND_SLUG ||
+                                     category == C_REGISTRY_BAD_UTF8 ||
+                                     category == C_REGISTRY_CONTROLS))
+                    category = category == C_REGISTRY_CONTROLS ? C_CONTROL_CHARS : C_INVALID_UTF8;
                 s_make(&state, category, io.sent + io.unsent + 1, &out);
                 state.sent[category]++;
                 s_send_hostile(&io, &out);
@@ -796,8 +884,8 @@ int main(int argc, char **argv)
         const fault_load_counts_t *counts = fault_load_counts(state.valid);
         fault_load_print(state.valid, stdout);
         printf(" hostile_sent=%" PRIu64 " hostile_unsent=%" PRIu64 " hostile_replies=%" PRIu64
-               " hostile_ok=%" PRIu64 " hostile_undecodable=%" PRIu64,
-               io.sent, io.unsent, io.replies, io.ok, io.undecodable);
+               " hostile_ok=%" PRIu64 " hostile_undecodable=%" PRIu64 " hostile_echoed=%" PRIu64,
+               io.sent, io.unsent, io.replies, io.ok, io.undecodable, io.echoed);
         for (int code = 0; code < 17; code++)
             if (io.by_code[code])
                 printf(" replies_%s=%" PRIu64, dp_code_name((Dp__Code)code), io.by_code[code]);
@@ -810,9 +898,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "dp-fault-hostile: first refusal of a valid submission: %s\n",
                     counts->first_error);
         bool valid_served = counts->acked == valid_count && counts->first_attempt == valid_count;
-        status = valid_served && io.ok == 0 && io.sent == hostile_count ? 0 : 1;
+        status = valid_served && io.ok == 0 && io.echoed == 0 && io.sent == hostile_count ? 0 : 1;
     }
-    for (int s = 0; s < HOSTILE_SOCKETS; s++)
+    for (int s = 0; s < HOSTILE_SOCKETS + 1; s++)
         zsock_destroy(&io.sockets[s]);
     for (int s = 0; s < THROWAWAY_SOCKETS; s++)
         zsock_destroy(&io.throwaway[s]);

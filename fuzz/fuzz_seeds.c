@@ -62,6 +62,50 @@ static void s_message_seed(const char *target, const char *name, int first,
 
 /* ---- decoders ------------------------------------------------------------------ */
 
+/* Replaces every singular string field of a filled message, and of its
+   singular nested messages, with `value` (the message owns its strings:
+   fuzz_message_fill strdup'd them). */
+static void s_spoil_text(ProtobufCMessage *message, const char *value)
+{
+    const ProtobufCMessageDescriptor *type = message->descriptor;
+    for (unsigned i = 0; i < type->n_fields; i++) {
+        const ProtobufCFieldDescriptor *field = &type->fields[i];
+        if (field->label == PROTOBUF_C_LABEL_REPEATED ||
+            (field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+            continue;
+        if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
+            ProtobufCMessage *nested = *(ProtobufCMessage **)((char *)message + field->offset);
+            if (nested)
+                s_spoil_text(nested, value);
+            continue;
+        }
+        if (field->type != PROTOBUF_C_TYPE_STRING)
+            continue;
+        char **member = (char **)((char *)message + field->offset);
+        char *copy = strdup(value);
+        if (!copy)
+            continue;
+        if (*member != protobuf_c_empty_string)
+            free(*member);
+        *member = copy;
+    }
+}
+
+/* The first nested dp.PartnerRef of a filled message, or NULL. */
+static ProtobufCMessage *s_partner_ref(ProtobufCMessage *message)
+{
+    const ProtobufCMessageDescriptor *type = message->descriptor;
+    for (unsigned i = 0; i < type->n_fields; i++) {
+        const ProtobufCFieldDescriptor *field = &type->fields[i];
+        if (field->type == PROTOBUF_C_TYPE_MESSAGE && field->label != PROTOBUF_C_LABEL_REPEATED &&
+            strcmp(((const ProtobufCMessageDescriptor *)field->descriptor)->name,
+                   "dp.PartnerRef") == 0)
+            return *(ProtobufCMessage **)((char *)message + field->offset);
+    }
+    return NULL;
+}
+
+
 static void s_decode_seeds(const char *set)
 {
     char target[64], name[160];
@@ -77,6 +121,12 @@ static void s_decode_seeds(const char *set)
         s_message_seed(target, name, (int)i, filled);
         snprintf(name, sizeof name, "%02zu-%s-empty", i, types.types[i]->name);
         s_seed(target, name, (int)i, NULL, 0);
+        if (filled) {
+            /* Text that is not UTF-8: the decoder refuses it. */
+            s_spoil_text(filled, "caf\xc3\x28");
+            snprintf(name, sizeof name, "%02zu-%s-not-utf8", i, types.types[i]->name);
+            s_message_seed(target, name, (int)i, filled);
+        }
         if (filled)
             protobuf_c_message_free_unpacked(filled, NULL);
         else
@@ -151,6 +201,28 @@ static void s_handle_seeds(const char *service)
         s_envelope_seed(target, name, standard, "seed-valid", type, filled);
         snprintf(name, sizeof name, "%s-empty", type);
         s_envelope_seed(target, name, standard, "seed-empty", type, NULL);
+        /* At the door: a reference with both an id and a slug; then text
+           with control characters (never echoed); then text that is not
+           UTF-8 (INVALID_ARGUMENT naming the field). */
+        ProtobufCMessage *ref = s_partner_ref(filled);
+        const ProtobufCFieldDescriptor *id =
+            ref ? protobuf_c_message_descriptor_get_field_by_name(ref->descriptor, "id") : NULL;
+        if (id) {
+            *(int64_t *)((char *)ref + id->offset) = 1;
+            snprintf(name, sizeof name, "%s-partner-id-and-slug", type);
+            s_envelope_seed(target, name, standard, "seed-both", type, filled);
+            *(int64_t *)((char *)ref + id->offset) = 0;
+        }
+        s_spoil_text(filled, "fuzz\x1b[2J\r\naudit: forged\x7f");
+        if (ref)
+            s_spoil_text(ref, "no-such\x1b[31m\n");
+        snprintf(name, sizeof name, "%s-control-characters", type);
+        s_envelope_seed(target, name, standard, "seed-control", type, filled);
+        s_spoil_text(filled, "caf\xc3\x28 \xed\xa0\x80 \xc0\xaf");
+        if (ref)
+            s_spoil_text(ref, "caf\xc3\x28");
+        snprintf(name, sizeof name, "%s-text-not-utf8", type);
+        s_envelope_seed(target, name, standard, "seed-not-utf8", type, filled);
         if (i == 0) {
             s_envelope_seed(target, "framing-envelope-alone", 5, "seed", type, filled);
             s_envelope_seed(target, "framing-delimiter-not-empty", 6, "seed", type, filled);

@@ -259,10 +259,40 @@ size_t fuzz_message_footprint(const ProtobufCMessage *message)
     return total;
 }
 
+static bool s_utf8(const char *text);
+
+/* True when every string field of the message, at any depth, is UTF-8 by
+   fuzz_utf8_next (written apart from dp_codec's check). */
+static bool s_all_text_utf8(const ProtobufCMessage *message)
+{
+    const ProtobufCMessageDescriptor *type = message->descriptor;
+    for (unsigned i = 0; i < type->n_fields; i++) {
+        const ProtobufCFieldDescriptor *field = &type->fields[i];
+        if ((field->type != PROTOBUF_C_TYPE_STRING && field->type != PROTOBUF_C_TYPE_MESSAGE) ||
+            !s_present(message, field))
+            continue;
+        bool repeated = field->label == PROTOBUF_C_LABEL_REPEATED;
+        size_t count = repeated ? *(const size_t *)s_quantifier(message, field) : 1;
+        void *const *items = repeated ? *(void *const *const *)s_member(message, field)
+                                      : (void *const *)s_member(message, field);
+        for (size_t k = 0; items && k < count; k++) {
+            if (!items[k])
+                continue;
+            if (field->type == PROTOBUF_C_TYPE_STRING ? !s_utf8(items[k])
+                                                      : !s_all_text_utf8(items[k]))
+                return false;
+        }
+    }
+    return true;
+}
+
 ProtobufCMessage *fuzz_round_trip(const ProtobufCMessageDescriptor *type, const uint8_t *data,
                                   size_t size)
 {
     ProtobufCMessage *first = dp_message_decode(type, data, size, FUZZ_MEMORY_BUDGET);
+    /* Text that is not UTF-8 never gets through the door. */
+    FUZZ_ASSERT(!first || s_all_text_utf8(first), "%s decoded with text that is not UTF-8",
+                type->name);
     /* Nothing fits in no memory at all. */
     ProtobufCMessage *starved = dp_message_decode(type, data, size, 0);
     FUZZ_ASSERT(!starved, "%s decoded with a budget of 0 bytes", type->name);
@@ -376,6 +406,14 @@ static bool s_fill_value(const ProtobufCFieldDescriptor *field, void *value, int
             }
             if (!ok)
                 return false;
+        }
+        /* A partner reference names its partner by id or by slug, never
+           both (refused as INVALID_ARGUMENT): the slug is kept. */
+        if (strcmp(nested->name, "dp.PartnerRef") == 0) {
+            const ProtobufCFieldDescriptor *id =
+                protobuf_c_message_descriptor_get_field_by_name(nested, "id");
+            if (id)
+                memset((char *)message + id->offset, 0, s_element_size(id->type));
         }
         return true;
     }
@@ -674,6 +712,14 @@ Dp__Reply *fuzz_check_reply(zmsg_t *request, zmsg_t *reply)
     const char *name = dp_code_name(code);
     FUZZ_ASSERT(s_utf8(status->message) && s_utf8(status->field) && s_utf8(answer->request_id),
                 "%s: the reply carries text that is not UTF-8: '%s'", name, status->message);
+    /* Nothing a client sent comes back as a control character (a line
+       break or a terminal escape in a message that ends up in a log or on
+       a screen). UNAVAILABLE carries libpq's own text, line breaks and
+       all, and nothing of the request. */
+    for (const char *p = status->message; code != DP__CODE__CODE_UNAVAILABLE && *p; p++)
+        FUZZ_ASSERT((unsigned char)*p >= 0x20 && *p != 0x7f,
+                    "%s: the reply's message holds the control character 0x%02x", name,
+                    (unsigned char)*p);
     switch (code) {
     case DP__CODE__CODE_OK:
         FUZZ_ASSERT(strcmp(answer->type, dp__health_reply__descriptor.name) == 0,
