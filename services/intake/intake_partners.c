@@ -15,7 +15,7 @@
      the registry's two answers ("PARTNERS", domains, areas: protobuf bytes,
      so that nothing is owned by two threads and nothing leaks when a
      message is left unread at shutdown): the server builds and installs
-     the map between two requests and answers "INSTALLED". From then on every submission is matched at
+     the map between two requests and answers "INSTALLED" (or "REFUSED"). From then on every submission is matched at
      intake; the enquiries stored before, while there was no map
      (partner_pending), are matched here with the actor's own database
      connection, in small transactions, each change with its event
@@ -333,6 +333,10 @@ static void s_on_pipe(partners_t *self)
     else if (strcmp(command, "INSTALLED") == 0) {
         self->handed = false;
         self->match_due = true;
+    } else if (strcmp(command, "REFUSED") == 0) {
+        /* The server could not build the map (out of memory): ask again later. */
+        self->handed = false;
+        self->next_ask = zclock_mono() + self->retry_ms;
     }
     zstr_free(&command);
 }

@@ -1,7 +1,7 @@
 /* The intake's background actors: the partner actor (intake_partners.c)
    keeps the partner map fresh without the server thread ever waiting on
    the registry or on the event stream, and the privacy actor
-   (intake_privacy_job.c) runs retention and tombstones on a connection of
+   (intake_privacy.c) runs retention and tombstones on a connection of
    its own. Both are started by intake_actor with its dp_config_t. */
 #ifndef INTAKE_PARTNERS_H
 #define INTAKE_PARTNERS_H
@@ -11,8 +11,9 @@
 #include "dp_config.h"
 
 /* Sends the server ["PARTNERS", ListPartnerDomainsReply bytes,
-   ListAreasReply bytes] for each fresh map; expects "INSTALLED" once the
-   server has installed it, then matches the enquiries stored without a map
+   ListAreasReply bytes] for each fresh map and asks for no other until the
+   server answers "INSTALLED" (or "REFUSED": asked again after a backoff);
+   after "INSTALLED" it matches the enquiries stored without a map
    (partner_pending) and writes enquiry.partner_matched for each match. */
 void intake_partners_actor(zsock_t *pipe, void *config);
 

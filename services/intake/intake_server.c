@@ -113,14 +113,15 @@ static void s_on_partners(void *state)
             &dp__list_areas_reply__descriptor, zframe_data(areas_frame), zframe_size(areas_frame),
             zframe_size(areas_frame) * 8 + 65536);
         intake_partners_t *map = domains && areas ? intake_partners_new(domains, areas) : NULL;
+        bool installed = map != NULL;
         if (map) {
-            bool first = !intake_triage_has_partners(intake->triage);
-            if (first)
+            if (!intake_triage_has_partners(intake->triage))
                 dp_info("partner domains loaded: %zu domains, %zu areas",
                         intake_partners_domain_count(map), intake_partners_area_count(map));
             intake_triage_set_partners(intake->triage, &map);
-            zstr_send(intake->partners, "INSTALLED");
         }
+        /* Either way the actor hears back: it asks again only after an answer. */
+        zstr_send(intake->partners, installed ? "INSTALLED" : "REFUSED");
         dp_message_free((ProtobufCMessage **)&domains);
         dp_message_free((ProtobufCMessage **)&areas);
     }
