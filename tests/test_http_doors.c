@@ -4,7 +4,9 @@
    gets 400 (libmicrohttpd would otherwise cut the path at the NUL and serve
    /reports/overview.csv for /reports/overview.csv%00.html); HTTP/1.1
    without Host gets 400; 64 idle or half-sent connections from one address
-   do not keep another client from the dashboard, nor 16 from /metrics; a
+   do not keep another client from the dashboard, nor 16 from /metrics; one
+   address holds at most DP_REPORT_HTTP_PER_ADDRESS (16) connections to the
+   dashboard and 4 to /metrics, the next is closed at once; a
    connection that never finishes its request is closed after the
    configured timeout; dates outside 2017-01-01 .. the end of next year and
    enquiry periods over ten years get 400 (and INVALID_ARGUMENT over
@@ -275,6 +277,43 @@ static void test_64_slow_connections_do_not_block_the_dashboard(void **state)
     s_crowd_then_fetch(s_port, 64, "/health");
 }
 
+/* One address holds at most `limit` connections: the next one from it is
+   closed at once, unanswered, while another address is still served. */
+static void s_one_more_is_closed(int port, int limit, const char *source, const char *path)
+{
+    int *held = calloc((size_t)limit, sizeof *held);
+    assert_non_null(held);
+    for (int i = 0; i < limit; i++) {
+        held[i] = s_connect(source, port);
+        assert_true(held[i] >= 0);
+    }
+    usleep(200 * 1000);
+    char request[256];
+    snprintf(request, sizeof request,
+             "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+    int64_t start = s_now_ms();
+    char *answer = NULL;
+    int status = s_raw(source, port, request, 3000, &answer);
+    int64_t took = s_now_ms() - start;
+    int other = s_raw("127.0.0.9", port, request, 3000, NULL);
+    for (int i = 0; i < limit; i++)
+        close(held[i]);
+    free(held);
+    usleep(300 * 1000);
+    if (status != 0 || took >= 2000)
+        fail_msg("connection %d from %s: HTTP %d after %lld ms, expected it closed at once",
+                 limit + 1, source, status, (long long)took);
+    free(answer);
+    assert_int_equal(other, 200);
+}
+
+static void test_one_address_holds_a_bounded_number_of_connections(void **state)
+{
+    s_one_more_is_closed(s_port, 16, "127.0.0.4", "/health");
+    s_one_more_is_closed(s_metrics_port, DP_METRICS_HTTP_LIMITS.per_address, "127.0.0.5",
+                         "/metrics");
+}
+
 static void test_an_unfinished_request_is_closed_after_the_timeout(void **state)
 {
     int fd = s_connect("127.0.0.3", s_port);
@@ -373,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_http11_without_host_gets_400),
         cmocka_unit_test(test_16_idle_connections_do_not_block_metrics),
         cmocka_unit_test(test_64_slow_connections_do_not_block_the_dashboard),
+        cmocka_unit_test(test_one_address_holds_a_bounded_number_of_connections),
         cmocka_unit_test(test_an_unfinished_request_is_closed_after_the_timeout),
         cmocka_unit_test(test_periods_out_of_bounds_get_400),
         cmocka_unit_test(test_periods_out_of_bounds_are_invalid_over_zeromq),
