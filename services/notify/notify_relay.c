@@ -3,6 +3,7 @@
    only delays. Only the holder of the relay lock moves rows; a standby
    keeps trying to take the lock and serves replay meanwhile. */
 #include <inttypes.h>
+#include <malloc.h>
 #include <string.h>
 #include <time.h>
 
@@ -11,6 +12,8 @@
 #include "notify.pb-c.h"
 #include "notify_db.h"
 #include "notify_service.h"
+
+enum { TRIM_INTERVAL_MS = 5000 };
 
 /* What one relay transaction hands back. */
 typedef struct {
@@ -41,6 +44,9 @@ static dp_txn_outcome_t s_relay_body(dp_db_t *db, void *arg)
 
 static void s_publish(notify_t *notify, const Dp__Event *event)
 {
+    /* While the socket is made again every subscriber is away anyway. */
+    if (!notify->pub)
+        return;
     size_t size = 0;
     unsigned char *packed = dp_message_pack(&event->base, &size);
     if (!packed)
@@ -60,6 +66,8 @@ static void s_heartbeat(notify_t *notify)
     uint64_t latest = notify_db_latest_seq(notify->db, &failed);
     if (!failed)
         notify->latest_seq = latest;
+    if (!notify->pub)
+        return;
     Dp__Heartbeat beat = DP__HEARTBEAT__INIT;
     beat.latest_seq = notify->latest_seq;
     char at[32];
@@ -126,7 +134,14 @@ static void s_relay(notify_t *notify)
 void notify_relay_tick(void *state)
 {
     notify_t *notify = state;
+    notify_pub_check(notify);
     int64_t now = zclock_mono();
+    if (now >= notify->next_trim) {
+        /* Memory a departed subscriber's subscriptions held goes back to
+           the system (glibc keeps freed heap otherwise). */
+        malloc_trim(0);
+        notify->next_trim = now + TRIM_INTERVAL_MS;
+    }
     if (now >= notify->next_poll) {
         s_relay(notify);
         notify->next_poll = now + notify->poll_ms;

@@ -39,13 +39,77 @@ const size_t notify_setting_count = sizeof notify_settings / sizeof notify_setti
 
 typedef struct {
     notify_t notify;     /* the service; first, so that handlers get it as state */
-    char *pub_endpoint;  /* as bound */
 } holder_t;
 
 static const char *s_pipe_query(void *state, const char *command)
 {
     holder_t *holder = state;
-    return strcmp(command, "PUB_ENDPOINT") == 0 ? holder->pub_endpoint : NULL;
+    return strcmp(command, "PUB_ENDPOINT") == 0 ? holder->notify.pub_endpoint : NULL;
+}
+
+/* Subscribers only send subscriptions: a flag byte and the topic, or the
+   ZMTP 3.1 SUBSCRIBE command ("\x09SUBSCRIBE" + topic). libzmq refuses a
+   message over ZMQ_MAXMSGSIZE by dropping that connection before anything
+   of it is stored, and subscriptions are what a subscriber makes the PUB
+   hold (libzmq keeps each in a trie of about 40 bytes per topic byte: 5,000
+   of 2 KB made notify hold 64 MB). Without CURVE the bound is a topic of
+   MAX_TOPIC_BYTES (no event type is longer; proto/events.proto). With
+   CURVE the same limit also applies to the handshake, whose INITIATE is
+   about 280 bytes, so it is CURVE_MAX_FRAME_BYTES (a topic of about 360
+   bytes in its encrypted frame). A count per peer cannot be bounded with
+   libzmq's PUB or XPUB (no handle on the peer, and in manual mode libzmq
+   keeps every subscription a second time whatever the application
+   decides), so only the roles that read events pass the handshake, and
+   freed memory is given back (notify_relay.c). */
+enum {
+    MAX_TOPIC_BYTES = 64,
+    PLAIN_MAX_FRAME_BYTES = 1 + 9 + MAX_TOPIC_BYTES,
+    CURVE_MAX_FRAME_BYTES = 400
+};
+
+zsock_t *notify_pub_new(notify_t *notify)
+{
+    zsock_t *pub = zsock_new(ZMQ_PUB);
+    if (!pub)
+        return NULL;
+    zsock_set_sndhwm(pub, notify->pub_hwm);
+    zsock_set_maxmsgsize(pub, *notify->curve_dir ? CURVE_MAX_FRAME_BYTES : PLAIN_MAX_FRAME_BYTES);
+    zsock_set_linger(pub, 0);
+    /* Taken before the socket's handshake can see a newer store. */
+    notify->pub_generation = dp_security_key_generation(notify->curve_dir);
+    if (dp_security_server_roles(pub, notify->curve_dir, "notify", "dp-events",
+                                 DP_ROLE_CONSUMER | DP_ROLE_STAFF | DP_ROLE_SERVICE |
+                                     DP_ROLE_FRONTEND) != 0) {
+        zsock_destroy(&pub);
+        return NULL;
+    }
+    return pub;
+}
+
+static void s_pub_destroy(notify_t *notify)
+{
+    if (!notify->pub)
+        return;
+    zsock_destroy(&notify->pub);
+    notify->pub_bound = false;
+    if (*notify->curve_dir)
+        dp_security_server_done(notify->curve_dir);
+}
+
+void notify_pub_check(notify_t *notify)
+{
+    if (*notify->curve_dir && notify->pub &&
+        dp_security_key_generation(notify->curve_dir) != notify->pub_generation) {
+        dp_warning("audit: a key left the key store: every event subscriber is dropped and "
+                   "must pass the handshake again (they repair any gap by replay)");
+        s_pub_destroy(notify);
+    }
+    if (!notify->pub)
+        notify->pub = notify_pub_new(notify);
+    /* The old socket's port is released by libzmq's I/O thread a moment
+       after it is closed: until then binding fails, and is tried again. */
+    if (notify->pub && !notify->pub_bound && notify->pub_endpoint)
+        notify->pub_bound = zsock_bind(notify->pub, "%s", notify->pub_endpoint) >= 0;
 }
 
 void notify_actor(zsock_t *pipe, void *args)
@@ -58,30 +122,25 @@ void notify_actor(zsock_t *pipe, void *args)
     notify->default_ack_timeout_ms = (int)dp_config_get_int(config, "DP_CONSUMER_ACK_TIMEOUT_MS");
     notify->default_max_attempts = (int)dp_config_get_int(config, "DP_CONSUMER_MAX_ATTEMPTS");
     notify->webhook_allow_hosts = dp_config_get(config, "DP_WEBHOOK_ALLOW_HOSTS");
+    notify->pub_hwm = (int)dp_config_get_int(config, "DP_NOTIFY_PUB_HWM");
     const char *url = dp_config_get(config, "DP_DATABASE_URL");
     notify->db = dp_db_new(url, "dp-notify", notify_statements, notify_statement_count);
     notify->relay_db = dp_db_new(url, "dp-notify-relay", notify_statements, notify_statement_count);
-    notify->pub = zsock_new(ZMQ_PUB);
-    if (notify->pub) {
-        zsock_set_sndhwm(notify->pub, (int)dp_config_get_int(config, "DP_NOTIFY_PUB_HWM"));
-        /* Subscribers only send subscriptions: anything larger is hostile,
-           and without a limit libzmq would try to allocate what a bogus
-           frame header claims. */
-        zsock_set_maxmsgsize(notify->pub, 65536);
-        zsock_set_linger(notify->pub, 0);
-    }
     const char *pub_endpoint = dp_config_get(config, "DP_NOTIFY_PUB_ENDPOINT");
     const char *curve_dir = dp_config_get(config, "DP_CURVE_DIR");
-    int secured = notify->pub ? dp_security_server(notify->pub, curve_dir, "notify") : -1;
+    notify->curve_dir = curve_dir ? curve_dir : "";
+    notify->pub = notify_pub_new(notify);
     notify->metrics = dp_metrics_start("notify", dp_config_get(config, "DP_METRICS_ADDRESS"),
                                        dp_config_get_int(config, "DP_METRICS_PORT"));
-    if (!notify->db || !notify->relay_db || secured != 0 || !notify->metrics ||
-        zsock_bind(notify->pub, "%s", pub_endpoint) < 0) {
+    if (notify->pub)
+        notify->pub_bound = zsock_bind(notify->pub, "%s", pub_endpoint) >= 0;
+    if (!notify->db || !notify->relay_db || !notify->pub || !notify->metrics ||
+        !notify->pub_bound) {
         dp_error("cannot start: cannot bind %s or out of memory", pub_endpoint);
         zsock_signal(pipe, 1);
     } else {
-        holder.pub_endpoint = zsock_last_endpoint(notify->pub);
-        dp_info("publishing live events on %s", holder.pub_endpoint ? holder.pub_endpoint : "?");
+        notify->pub_endpoint = zsock_last_endpoint(notify->pub);
+        dp_info("publishing live events on %s", notify->pub_endpoint ? notify->pub_endpoint : "?");
         if (dp_db_connect(notify->db, (int)dp_config_get_int(config, "DP_DB_WAIT_MS")) != 0)
             dp_warning("PostgreSQL not reachable yet: %s", dp_db_failure_message(notify->db));
         notify->webhooks = zactor_new(notify_webhook_actor, (void *)config);
@@ -105,10 +164,8 @@ void notify_actor(zsock_t *pipe, void *args)
         zactor_destroy(&notify->webhooks);
     }
     dp_metrics_destroy(&notify->metrics);
-    free(holder.pub_endpoint);
-    zsock_destroy(&notify->pub);
-    if (secured == 0)
-        dp_security_server_done(curve_dir);
+    free(notify->pub_endpoint);
+    s_pub_destroy(notify);
     dp_db_destroy(&notify->relay_db);
     dp_db_destroy(&notify->db);
 }

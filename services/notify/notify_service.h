@@ -17,7 +17,13 @@
 typedef struct {
     dp_db_t *db;                /* requests: replay, consumers, webhooks */
     dp_db_t *relay_db;          /* the relay's own session: advisory lock and LISTEN */
-    zsock_t *pub;               /* live events and heartbeats */
+    zsock_t *pub;               /* live events and heartbeats; NULL while being made again */
+    const char *curve_dir;      /* DP_CURVE_DIR: "" without CURVE */
+    char *pub_endpoint;         /* as first bound (a port chosen by the system included) */
+    int pub_hwm;                /* DP_NOTIFY_PUB_HWM */
+    bool pub_bound;             /* pub is bound to pub_endpoint */
+    uint64_t pub_generation;    /* the key store's generation when pub was made */
+    int64_t next_trim;          /* zclock_mono time to give freed memory back */
     bool active;                /* this process holds the relay lock */
     unsigned long listened_at;  /* relay_db reconnect count when LISTEN was issued */
     bool listening;             /* LISTEN is in force on relay_db */
@@ -35,6 +41,15 @@ typedef struct {
     dp_metrics_t *metrics;      /* outbox lag, consumer lag, parked events */
     int64_t next_gauges;        /* zclock_mono time of the next gauge reading */
 } notify_t;
+
+/* notify_server.c: the PUB socket. Only consumer, staff, service and
+   front-end keys pass its handshake; when a key leaves the key store the
+   socket is made again, which drops every subscriber (a revoked one
+   included) and lets the others back in through a new handshake. */
+zsock_t *notify_pub_new(notify_t *notify);
+/* Called every tick: remakes the socket after a key left the store, and
+   binds it when it is not bound yet. */
+void notify_pub_check(notify_t *notify);
 
 /* notify_relay.c */
 void notify_relay_tick(void *state);
