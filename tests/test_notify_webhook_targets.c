@@ -138,6 +138,45 @@ static void s_assert_parked_with(int64_t webhook_id, uint64_t seq, const char *e
     free(error);
 }
 
+/* Runs the Python verification of docs/webhooks.md (its first python
+   block) on the request as received: it must accept it, and refuse it
+   with one byte more in the body or 301 s later. */
+static void s_verify_with_the_documented_snippet(const ns_http_request_t *post,
+                                                 const char *signature)
+{
+    char directory[] = "/tmp/dp-webhook-XXXXXX";
+    assert_non_null(mkdtemp(directory));
+    char body_path[64], script_path[64];
+    snprintf(body_path, sizeof body_path, "%s/body", directory);
+    snprintf(script_path, sizeof script_path, "%s/check.py", directory);
+    FILE *body = fopen(body_path, "wb");
+    assert_non_null(body);
+    fwrite(post->body, 1, post->body_size, body);
+    fclose(body);
+    FILE *script = fopen(script_path, "w");
+    assert_non_null(script);
+    fprintf(script,
+            "import sys, time\n"
+            "doc = open(sys.argv[1]).read()\n"
+            "exec(doc.split('```python\\n', 1)[1].split('```', 1)[0])\n"
+            "body = open(sys.argv[2], 'rb').read()\n"
+            "header, secret = sys.argv[3], sys.argv[4].encode()\n"
+            "good = verify(secret, header, body)\n"
+            "tampered = verify(secret, header, body + b' ')\n"
+            "late = verify(secret, header, body, now=time.time() + 301)\n"
+            "print('documented verify: good', good, 'tampered', tampered, 'late', late)\n"
+            "sys.exit(0 if good and not tampered and not late else 1)\n");
+    fclose(script);
+    char command[600];
+    snprintf(command, sizeof command, "python3 %s %s/webhooks.md %s '%s' '%s' 1>&2", script_path,
+             DP_DOCS_DIR, body_path, signature, SECRET);
+    int outcome = system(command);
+    unlink(body_path);
+    unlink(script_path);
+    rmdir(directory);
+    if (outcome != 0) fail_msg("the snippet of docs/webhooks.md does not verify the delivery");
+}
+
 /* ---- refused when added ------------------------------------------------------------- */
 
 static void test_internal_addresses_are_refused_when_added(void **state)
@@ -254,6 +293,7 @@ static void test_an_allowlisted_name_and_port_is_delivered_to(void **state)
         snprintf(computed + 2 * i, 3, "%02x", digest[i]);
     assert_string_not_equal(hex, computed);
     free(signed_text);
+    s_verify_with_the_documented_snippet(post, signature);
     free(signature);
 
     char id_text[24];

@@ -384,9 +384,9 @@ static bool s_check_webhook_url(notify_t *notify, dp_reply_t *reply, const char 
             char address[64];
             notify_address_text(one->ai_addr, address, sizeof address);
             dp_reply_error(reply, DP__CODE__CODE_PERMISSION_DENIED, "url",
-                           "the host of url resolves to %s, a %s address: webhooks may target "
+                           "the host of url resolves to %s, %s %s address: webhooks may target "
                            "it only when DP_WEBHOOK_ALLOW_HOSTS names the host",
-                           address, kind);
+                           address, strchr("aeiou", kind[0]) ? "an" : "a", kind);
             allowed = false;
         }
     }

@@ -220,8 +220,9 @@ static bool s_check_addresses(delivery_t *delivery)
         if (refusal) {
             char address[64], detail[400];
             notify_address_text(one->ai_addr, address, sizeof address);
-            snprintf(detail, sizeof detail, "%s resolves to %s, a %s address", delivery->target.host,
-                     address, refusal);
+            snprintf(detail, sizeof detail, "%s resolves to %s, %s %s address",
+                     delivery->target.host, address, strchr("aeiou", refusal[0]) ? "an" : "a",
+                     refusal);
             s_fail(delivery, "address_refused", detail);
             return false;
         }
