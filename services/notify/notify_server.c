@@ -75,14 +75,15 @@ zsock_t *notify_pub_new(notify_t *notify)
     zsock_set_sndhwm(pub, notify->pub_hwm);
     zsock_set_maxmsgsize(pub, *notify->curve_dir ? CURVE_MAX_FRAME_BYTES : PLAIN_MAX_FRAME_BYTES);
     zsock_set_linger(pub, 0);
-    /* Taken before the socket's handshake can see a newer store. */
-    notify->pub_generation = dp_security_key_generation(notify->curve_dir);
     if (dp_security_server_roles(pub, notify->curve_dir, "notify", "dp-events",
                                  DP_ROLE_CONSUMER | DP_ROLE_STAFF | DP_ROLE_SERVICE |
                                      DP_ROLE_FRONTEND) != 0) {
         zsock_destroy(&pub);
         return NULL;
     }
+    /* Read once the handler holds the store, and before the socket is
+       bound: no peer can have passed an older store's handshake. */
+    notify->pub_generation = dp_security_key_generation(notify->curve_dir);
     return pub;
 }
 

@@ -105,6 +105,7 @@ typedef struct {
     int backoff_ms;           /* first retry after this; doubles each time */
     int max_attempts;         /* parked after this many */
     const char *allow_hosts;  /* DP_WEBHOOK_ALLOW_HOSTS */
+    int lease_ms;             /* a claimed round is another worker's only after this */
     CURLM *multi;             /* every POST in flight */
     dp_arena_t *arena;        /* the round's jobs */
     delivery_t *deliveries;   /* the round, in (webhook, seq) order */
@@ -290,7 +291,9 @@ static bool s_start_post(worker_t *worker, delivery_t *delivery)
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, delivery->body);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, delivery->headers);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "dp-notify");
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, worker->timeout_ms);
+    /* The lookup and the POST share one attempt's time. */
+    int64_t left = delivery->deadline - zclock_mono();
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(left > 100 ? left : 100));
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, s_discard);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -387,8 +390,8 @@ static bool s_begin_round(worker_t *worker)
     notify_hook_job_t *jobs = NULL;
     size_t count = 0;
     if (!worker->arena ||
-        notify_db_claim_webhook_jobs(worker->db, worker->arena, CLAIM_LIMIT, LEASE_MS, &jobs,
-                                     &count) < 0 ||
+        notify_db_claim_webhook_jobs(worker->db, worker->arena, CLAIM_LIMIT, worker->lease_ms,
+                                     &jobs, &count) < 0 ||
         count == 0 || !(worker->deliveries = calloc(count, sizeof *worker->deliveries))) {
         dp_arena_destroy(&worker->arena);
         return false;
@@ -496,6 +499,11 @@ void notify_webhook_actor(zsock_t *pipe, void *args)
         .max_attempts = (int)dp_config_get_int(config, "DP_WEBHOOK_MAX_ATTEMPTS"),
         .allow_hosts = dp_config_get(config, "DP_WEBHOOK_ALLOW_HOSTS"),
         .multi = curl_multi_init()};
+    /* Long enough for a round whose deliveries to one webhook all take
+       their whole time, one after another. */
+    worker.lease_ms = (int)(worker.timeout_ms * (CLAIM_LIMIT + 1));
+    if (worker.lease_ms < LEASE_MS)
+        worker.lease_ms = LEASE_MS;
     bool ready = worker.db && worker.multi;
     zsock_signal(pipe, ready ? 0 : 1);
     while (ready) {
