@@ -95,6 +95,7 @@ typedef struct {
     char *body;
     bool socket_refused;             /* s_open_socket refused the address curl chose */
     bool delivered;
+    long backoff_ms;                 /* when it failed: its retry is due after this */
     char error[64];                  /* the class stored when not delivered */
     char detail[400];                /* for the log only */
 } delivery_t;
@@ -339,6 +340,7 @@ static void s_finish(worker_t *worker, delivery_t *delivery)
         backoff *= 2;
     if (backoff > MAX_BACKOFF_MS)
         backoff = MAX_BACKOFF_MS;
+    delivery->backoff_ms = backoff;
     if (!delivery->delivered)
         dp_info("webhook %" PRId64 " seq %" PRIu64 " attempt %d failed: %s%s%s", job->webhook_id,
                 job->event->seq, job->attempts + 1, delivery->error,
@@ -417,17 +419,22 @@ static bool s_advance(worker_t *worker)
         if (delivery->stage == STAGE_WAITING) {
             /* One webhook's deliveries go in seq order, one at a time. */
             bool blocked = false, failed = false;
+            long retry_ms = 0;
             for (size_t j = 0; j < i; j++) {
                 const delivery_t *earlier = &worker->deliveries[j];
                 if (earlier->job->webhook_id != delivery->job->webhook_id)
                     continue;
                 blocked |= earlier->stage != STAGE_DONE;
-                failed |= earlier->stage == STAGE_DONE && !earlier->delivered;
+                if (earlier->stage == STAGE_DONE && !earlier->delivered) {
+                    failed = true;
+                    if (earlier->backoff_ms > retry_ms)
+                        retry_ms = earlier->backoff_ms;
+                }
             }
             if (failed) {
-                /* Its receiver just failed: try again at its next round. */
-                if (notify_db_release_webhook_job(worker->db, delivery->job, worker->backoff_ms) <
-                    0)
+                /* Its receiver just failed: this one waits as long as the
+                   failed one, so that the next round takes them in order. */
+                if (notify_db_release_webhook_job(worker->db, delivery->job, (int)retry_ms) < 0)
                     dp_warning("webhook delivery not put back: %s",
                                dp_db_failure_message(worker->db));
                 delivery->stage = STAGE_DONE;
