@@ -343,8 +343,10 @@ static void s_replay_parked(void *state, const ProtobufCMessage *message, dp_rep
 
 /* ---- webhooks ---------------------------------------------------------------------------- */
 
-/* How long AddWebhook waits for the URL's host to resolve. */
-enum { ADD_LOOKUP_MS = 1000 };
+/* How long AddWebhook waits for the URL's host to resolve: the server
+   thread must not wait on DNS for long (the answer is then UNAVAILABLE,
+   and a second try finds the name in the resolver's cache). */
+enum { ADD_LOOKUP_MS = 500 };
 
 /* Refuses a URL that is not https (unless allowlisted) or whose host
    resolves to an address a webhook may not target; true when it may be used.
