@@ -335,8 +335,8 @@ cp "$WORK/out" "$WORK/audit.json"
 check_json "$WORK/audit.json" "the audit shows the exports and the erasure with their actors" "
 mine = [(e['service'], e['action'], e['actor']) for e in doc]
 for service in ('registry', 'intake'):
-    assert (service, 'export', 'alice-dpo') in mine, (service, mine)
-    assert (service, 'erase', 'bob-dpo') in mine, (service, mine)
+    assert (service, 'export', 'alice-dpo (unauthenticated)') in mine, (service, mine)
+    assert (service, 'erase', 'bob-dpo (unauthenticated)') in mine, (service, mine)
 assert all(e['subject_key'] == '$SUBJECT_KEY' for e in doc), doc
 times = [e['at'] for e in doc]
 assert times == sorted(times, reverse=True), times
@@ -347,8 +347,8 @@ assert 'REQ-2026-17' in erase['detail'], erase
 dpctl_ok privacy audit --limit 50
 cp "$WORK/out" "$WORK/audit.txt"
 expect_in "$WORK/audit.txt" '^TIME +SERVICE +ACTOR +ACTION +SUBJECT +DETAIL' "the audit table's header"
-expect_in "$WORK/audit.txt" "registry +bob-dpo +erase +${SUBJECT_KEY:0:12} " "the registry's erase row"
-expect_in "$WORK/audit.txt" "intake +alice-dpo +export +${SUBJECT_KEY:0:12} " "the intake's export row"
+expect_in "$WORK/audit.txt" "registry +bob-dpo \\(unauthenticated\\) +erase +${SUBJECT_KEY:0:12} " "the registry's erase row"
+expect_in "$WORK/audit.txt" "intake +alice-dpo \\(unauthenticated\\) +export +${SUBJECT_KEY:0:12} " "the intake's export row"
 dpctl_ok --json privacy audit --limit 1
 check_json "$WORK/out" "--limit 1 keeps one entry" "assert len(doc) == 1, doc"
 dpctl_exits 2 privacy audit --limit 0

@@ -1,7 +1,8 @@
 /* The audit trail: every read of personal data (GetEnquiry, ListEnquiries,
    GetPartner with contacts, the export) and every erasure writes one row
    with actor, time and action; with CURVE off the actor is the request's
-   actor field where it has one, else "unknown". The trails are
+   actor field marked "(unauthenticated)" where it has one, else
+   "unauthenticated". The trails are
    append-only: the services' roles (and even the superuser) cannot update,
    delete or truncate them. ListAudit by address shows that person's rows
    only. */
@@ -91,7 +92,7 @@ static void test_get_enquiry_is_audited_with_the_subject_key(void **state)
     Dp__GetEnquiryReply *reply = ti_get(fx, subject.enquiry_ids[1]);
     ts_free(&reply);
     char expected[200];
-    snprintf(expected, sizeof expected, "unknown|read enquiry|%s|enquiry %lld", subject.key,
+    snprintf(expected, sizeof expected, "unauthenticated|read enquiry|%s|enquiry %lld", subject.key,
              (long long)subject.enquiry_ids[1]);
     s_assert_one_row("intake", before, since, expected);
     free(since);
@@ -120,7 +121,7 @@ static void test_list_enquiries_is_audited(void **state)
     ts_assert_ok(&status);
     assert_int_equal(reply->n_enquiries, 4);
     char expected[200];
-    snprintf(expected, sizeof expected, "unknown|list enquiries||4 enquiries from id %lld",
+    snprintf(expected, sizeof expected, "unauthenticated|list enquiries||4 enquiries from id %lld",
              (long long)reply->enquiries[0]->id);
     ts_free(&reply);
     s_assert_one_row("intake", before, since, expected);
@@ -136,7 +137,7 @@ static void test_get_partner_with_contacts_is_audited(void **state)
     ts_free(&reply);
     char expected[200];
     /* One row per person whose contact details were read, found by their key. */
-    snprintf(expected, sizeof expected, "unknown|read partner contacts|%s|partner %lld",
+    snprintf(expected, sizeof expected, "unauthenticated|read partner contacts|%s|partner %lld",
              subject.key, (long long)subject.partner_ids[0]);
     s_assert_one_row("registry", before, since, expected);
     free(since);
@@ -169,17 +170,19 @@ static void test_exports_are_audited_with_the_request_actor(void **state)
     ts_assert_ok(&status);
     ts_free(&reply);
     char expected[200];
-    snprintf(expected, sizeof expected, "dpo.dora|export|%s|3 enquiries", subject.key);
+    snprintf(expected, sizeof expected, "dpo.dora (unauthenticated)|export|%s|3 enquiries",
+             subject.key);
     s_assert_one_row("intake", intake_before, since, expected);
     reply = ps_export_registry(fx, SUBJECT_EMAIL, "dpo.dora", &status);
     ts_assert_ok(&status);
     ts_free(&reply);
-    snprintf(expected, sizeof expected, "dpo.dora|export|%s|2 contacts", subject.key);
+    snprintf(expected, sizeof expected, "dpo.dora (unauthenticated)|export|%s|2 contacts",
+             subject.key);
     s_assert_one_row("registry", registry_before, since, expected);
     free(since);
 }
 
-static void test_an_export_without_actor_is_audited_as_unknown(void **state)
+static void test_an_export_without_actor_is_audited_as_unauthenticated(void **state)
 {
     char *since = s_now();
     long long before = s_rows("intake");
@@ -188,7 +191,7 @@ static void test_an_export_without_actor_is_audited_as_unknown(void **state)
     ts_assert_ok(&status);
     ts_free(&reply);
     char expected[200];
-    snprintf(expected, sizeof expected, "unknown|export|%s|3 enquiries", other.key);
+    snprintf(expected, sizeof expected, "unauthenticated|export|%s|3 enquiries", other.key);
     s_assert_one_row("intake", before, since, expected);
     free(since);
 }
@@ -275,12 +278,13 @@ static void test_erasures_are_audited_with_the_request_actor(void **state)
     ts_assert_ok(&status);
     ts_free(&reply);
     char expected[200];
-    snprintf(expected, sizeof expected, "dpo.erin|erase|%s|3 enquiries; REQ-42", subject.key);
+    snprintf(expected, sizeof expected, "dpo.erin (unauthenticated)|erase|%s|3 enquiries; REQ-42",
+             subject.key);
     s_assert_one_row("intake", intake_before, since, expected);
     reply = ps_erase_registry(fx, SUBJECT_EMAIL, "", "REQ-42", &status);
     ts_assert_ok(&status);
     ts_free(&reply);
-    snprintf(expected, sizeof expected, "unknown|erase|%s|2 contacts; REQ-42", subject.key);
+    snprintf(expected, sizeof expected, "unauthenticated|erase|%s|2 contacts; REQ-42", subject.key);
     s_assert_one_row("registry", registry_before, since, expected);
     free(since);
 }
@@ -437,7 +441,7 @@ int main(void)
         cmocka_unit_test(test_get_partner_with_contacts_is_audited),
         cmocka_unit_test(test_reads_without_personal_data_are_not_audited),
         cmocka_unit_test(test_exports_are_audited_with_the_request_actor),
-        cmocka_unit_test(test_an_export_without_actor_is_audited_as_unknown),
+        cmocka_unit_test(test_an_export_without_actor_is_audited_as_unauthenticated),
         cmocka_unit_test(test_the_service_roles_cannot_change_their_trails),
         cmocka_unit_test(test_even_the_superuser_cannot_change_a_trail_by_mistake),
         cmocka_unit_test(test_erasures_are_audited_with_the_request_actor),

@@ -237,7 +237,8 @@ static void test_erasure_in_the_intake_pseudonymises_every_personal_field(void *
                      0);
 
     s_assert_privacy_event("intake", outbox, PS_ENQUIRIES, "request");
-    assert_int_equal(ps_audit_rows(fx->admin, "intake", "erase", "dpo.alice", subject.key), 1);
+    assert_int_equal(
+        ps_audit_rows(fx->admin, "intake", "erase", "dpo.alice (unauthenticated)", subject.key), 1);
     s_assert_other_unchanged();
     free(kept_before);
     free(kept_after);
@@ -285,7 +286,9 @@ static void test_erasure_in_the_registry_pseudonymises_contacts(void **state)
     assert_string_equal(tombstones, subject.key);
     free(tombstones);
     s_assert_privacy_event("registry", outbox, PS_CONTACTS, "request");
-    assert_int_equal(ps_audit_rows(fx->admin, "registry", "erase", "dpo.alice", subject.key), 1);
+    assert_int_equal(
+        ps_audit_rows(fx->admin, "registry", "erase", "dpo.alice (unauthenticated)", subject.key),
+        1);
     s_assert_other_unchanged();
     free(kept_before);
     free(kept_after);

@@ -164,14 +164,14 @@ static void test_every_export_is_audited_with_actor_and_key(void **state)
     const char *row[] = {subject.key, started};
     assert_int_equal(ts_query_long(fx->admin,
                                    "SELECT count(*) FROM intake.audit_log WHERE action = 'export'"
-                                   " AND actor = 'dpo.carol' AND subject_key = $1"
+                                   " AND actor = 'dpo.carol (unauthenticated)' AND subject_key = $1"
                                    " AND detail = '3 enquiries' AND at BETWEEN $2::timestamptz"
                                    " AND now()",
                                    2, row),
                      1);
     assert_int_equal(ts_query_long(fx->admin,
                                    "SELECT count(*) FROM registry.audit_log WHERE action = 'export'"
-                                   " AND actor = 'dpo.carol' AND subject_key = $1"
+                                   " AND actor = 'dpo.carol (unauthenticated)' AND subject_key = $1"
                                    " AND detail = '2 contacts' AND at BETWEEN $2::timestamptz"
                                    " AND now()",
                                    2, row),
@@ -190,7 +190,7 @@ static void test_every_export_is_audited_with_actor_and_key(void **state)
     ts_assert_ok(&status);
     assert_true(audit->n_entries >= 1);
     assert_string_equal(audit->entries[0]->action, "export");
-    assert_string_equal(audit->entries[0]->actor, "dpo.carol");
+    assert_string_equal(audit->entries[0]->actor, "dpo.carol (unauthenticated)");
     assert_string_equal(audit->entries[0]->subject_key, subject.key);
     ts_free(&audit);
     free(started);

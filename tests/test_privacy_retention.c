@@ -277,7 +277,7 @@ static void test_the_run_pseudonymises_exactly_those_past_the_boundary(void **st
     assert_int_equal(
         ts_query_long(fx->admin,
                       "SELECT count(*) FROM intake.audit_log WHERE action = 'retention'"
-                      " AND actor = 'records.officer' AND subject_key = ''"
+                      " AND actor = 'records.officer (unauthenticated)' AND subject_key = ''"
                       " AND detail = $1",
                       1, audit),
         1);
