@@ -1,7 +1,9 @@
-/* Stopping notify ($TERM to its actor, what SIGTERM leads to) takes less
-   than 2 s while a webhook delivery is in flight to a receiver that never
-   answers (a listener that never accepts: the connection waits in its
-   backlog), with DP_WEBHOOK_TIMEOUT_MS at 30 s. */
+/* A webhook whose receiver never answers (a listener that never accepts:
+   the connection waits in its backlog), with DP_WEBHOOK_TIMEOUT_MS at 30 s,
+   holds back neither another webhook (added after it, so later in the
+   worker's order) nor the service: the other receiver gets the same event
+   within 5 s, and stopping notify ($TERM to its actor, what SIGTERM leads
+   to) takes less than 2 s while the first POST is still in flight. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -23,7 +25,12 @@ static ts_database_t *db;
 static PGconn *admin;
 static PGconn *writer;
 
-enum { RELAY_WAIT_MS = 20000, CONNECT_WAIT_MS = 15000, STOP_BOUND_MS = 2000 };
+enum {
+    RELAY_WAIT_MS = 20000,
+    CONNECT_WAIT_MS = 15000,
+    OTHER_WEBHOOK_MS = 5000,
+    STOP_BOUND_MS = 2000
+};
 
 static void test_term_is_answered_within_2_s_while_a_receiver_hangs(void **state)
 {
@@ -52,12 +59,19 @@ static void test_term_is_answered_within_2_s_while_a_receiver_hangs(void **state
     Dp__AddWebhookReply *added = ns_add_webhook(notify, &add, &status);
     ts_assert_ok(&status);
     ts_free(&added);
+    ns_http_receiver_t *other = ns_http_receiver_new(NULL, 0, 200);
+    add.url = (char *)ns_http_receiver_url(other);
+    added = ns_add_webhook(notify, &add, &status);
+    ts_assert_ok(&status);
+    ts_free(&added);
 
     ns_outbox_insert(writer, "registry", "term.hangs", "hangs", 1, 1, "x", 1);
     assert_true(ns_wait_seq_of(admin, "term.hangs", "hangs-1", RELAY_WAIT_MS) > 0);
     /* The POST is in flight once its connection waits to be accepted. */
     struct pollfd item = {.fd = listener, .events = POLLIN};
     assert_int_equal(poll(&item, 1, CONNECT_WAIT_MS), 1);
+    /* The other webhook is not held behind the one that hangs. */
+    assert_int_equal(ns_http_receiver_wait(other, 1, OTHER_WEBHOOK_MS), 1);
     usleep(200 * 1000);
 
     int64_t started = zclock_mono();
@@ -65,6 +79,7 @@ static void test_term_is_answered_within_2_s_while_a_receiver_hangs(void **state
     int64_t took = zclock_mono() - started;
     fprintf(stderr, "notify stopped in %lld ms with a webhook POST in flight\n", (long long)took);
     assert_true(took < STOP_BOUND_MS);
+    ns_http_receiver_destroy(&other);
     close(listener);
 }
 
