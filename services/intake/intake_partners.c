@@ -82,10 +82,25 @@ static int s_connect(partners_t *self)
     if (!self->registry)
         return -1;
     zsock_set_linger(self->registry, 0);
+    /* Never block on a send: a refused one is asked again after the backoff. */
+    zsock_set_sndtimeo(self->registry, 0);
     zsock_set_maxmsgsize(self->registry, MAX_REPLY_BYTES);
     if (self->registry_curve)
         dp_client_keys_apply(&self->registry_keys, self->registry);
-    return zsock_connect(self->registry, "%s", self->registry_endpoint);
+    /* One or more comma-separated endpoints (replicas), as dp_client takes them. */
+    char *list = strdup(self->registry_endpoint);
+    if (!list)
+        return -1;
+    int connected = 0;
+    char *saveptr = NULL;
+    for (char *one = strtok_r(list, ",", &saveptr); one; one = strtok_r(NULL, ",", &saveptr)) {
+        while (*one == ' ')
+            one++;
+        if (*one && zsock_connect(self->registry, "%s", one) == 0)
+            connected++;
+    }
+    free(list);
+    return connected ? 0 : -1;
 }
 
 static int s_send(partners_t *self, const ProtobufCMessage *request)
@@ -368,11 +383,15 @@ void intake_partners_actor(zsock_t *pipe, void *args)
                 zsock_destroy(&self.events);
         }
     }
+    /* zactor_new takes the signal; the word after it tells the server
+       whether to serve (all of this is quick: nothing here waits). */
+    zsock_signal(pipe, 0);
     if (registry_keys < 0 || notify_keys < 0 || !self.db || s_connect(&self) != 0) {
-        dp_error("the partner actor cannot start (keys, memory or DP_REGISTRY_ENDPOINT)");
-        zsock_signal(pipe, 1);
+        dp_error("cannot start: bad CURVE keys, out of memory or a bad DP_REGISTRY_ENDPOINT");
+        zsock_destroy(&self.registry);
+        zstr_send(pipe, "FAILED");
     } else {
-        zsock_signal(pipe, 0);
+        zstr_send(pipe, "READY");
         s_ask(&self, ASK_DOMAINS);
     }
     while (!self.terminated && self.registry) {

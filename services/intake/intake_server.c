@@ -162,23 +162,20 @@ void intake_actor(zsock_t *pipe, void *args)
     dp_metrics_t *metrics =
         dp_metrics_start("intake", dp_config_get(config, "DP_METRICS_ADDRESS"),
                          dp_config_get_int(config, "DP_METRICS_PORT"));
-    /* The partner actor loads the same keys: a bad key folder stops the
-       service here, as it would any client of the registry. */
-    const char *curve_dir = dp_config_get(config, "DP_CURVE_DIR");
-    const char *own_cert = dp_config_get(config, "DP_CURVE_CLIENT_CERT");
-    dp_client_keys_t keys[2];
-    memset(keys, 0, sizeof keys);
-    bool keys_ok = dp_client_keys_load(&keys[0], curve_dir, own_cert, "registry") >= 0 &&
-                   dp_client_keys_load(&keys[1], curve_dir, own_cert, "notify") >= 0;
-    dp_client_keys_free(&keys[0]);
-    dp_client_keys_free(&keys[1]);
-    /* The actors start first: the server never waits for what they bring. */
-    if (keys_ok && intake.db && intake.triage && metrics) {
+    /* The actors start first: the server never waits for what they bring.
+       The partner actor says at once whether its keys and endpoints are
+       good (a bad key folder stops the service, as it would any client). */
+    bool started = false;
+    if (intake.db && intake.triage && metrics) {
         intake.partners = zactor_new(intake_partners_actor, (void *)config);
-        intake.privacy = intake.partners ? zactor_new(intake_privacy_actor, (void *)config) : NULL;
+        char *word = intake.partners ? zstr_recv(intake.partners) : NULL;
+        started = word && strcmp(word, "READY") == 0;
+        zstr_free(&word);
+        intake.privacy = started ? zactor_new(intake_privacy_actor, (void *)config) : NULL;
     }
-    if (!intake.partners || !intake.privacy) {
-        dp_error("cannot start: out of memory, bad CURVE keys or a bad DP_REGISTRY_ENDPOINT");
+    if (!started || !intake.privacy) {
+        if (!intake.db || !intake.triage || !metrics)
+            dp_error("cannot start: out of memory");
         zsock_signal(pipe, 1);
     } else {
         if (dp_db_connect(intake.db, (int)dp_config_get_int(config, "DP_DB_WAIT_MS")) != 0)
