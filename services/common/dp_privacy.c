@@ -116,6 +116,25 @@ void dp_privacy_warn_default(const char *secret)
                    "keyed hashes of erased addresses can be recomputed by anyone");
 }
 
+int dp_privacy_key_check(const char *secret, const char *curve_dir)
+{
+    if (!curve_dir || !*curve_dir)
+        return 0;
+    if (!secret || strcmp(secret, "development-only-privacy-key") == 0) {
+        dp_error("DP_PRIVACY_KEY is the development default and CURVE is on: refusing to start; "
+                 "set a secret of at least %d bytes (docs/security.md)",
+                 DP_PRIVACY_KEY_MIN_BYTES);
+        return -1;
+    }
+    if (strlen(secret) < DP_PRIVACY_KEY_MIN_BYTES) {
+        dp_error("DP_PRIVACY_KEY has %zu bytes and CURVE is on: refusing to start; set a secret "
+                 "of at least %d bytes (docs/security.md)",
+                 strlen(secret), DP_PRIVACY_KEY_MIN_BYTES);
+        return -1;
+    }
+    return 0;
+}
+
 void dp_privacy_list_audit(dp_reply_t *reply, const Dp__ListAuditRequest *request,
                            const char *secret, dp_db_t *db, dp_audit_lister_fn *lister)
 {

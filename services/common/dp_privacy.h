@@ -46,6 +46,16 @@ int dp_privacy_backfill(dp_db_t *db, int select_statement, int update_statement,
 /* Logs a warning when `secret` is the development default. */
 void dp_privacy_warn_default(const char *secret);
 
+/* The shortest DP_PRIVACY_KEY accepted with CURVE on: an HMAC-SHA256 key
+   of fewer bytes than the hash makes the keyed hashes weaker than they look. */
+#define DP_PRIVACY_KEY_MIN_BYTES 32
+/* With CURVE on (curve_dir not empty) the stack is a deployment, not a
+   developer's machine: the development default, or a key shorter than
+   DP_PRIVACY_KEY_MIN_BYTES, would let anyone who reads this repository
+   recompute who an erased tombstone was. Returns -1 after an error log in
+   that case, 0 otherwise (without CURVE the default is only warned about). */
+int dp_privacy_key_check(const char *secret, const char *curve_dir);
+
 /* The row every service adds to its settings table. */
 #define DP_PRIVACY_SETTINGS                                                                        \
     {"DP_PRIVACY_KEY", "development-only-privacy-key",                                             \

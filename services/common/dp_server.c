@@ -639,3 +639,19 @@ zactor_t *dp_server_start(zactor_fn *actor, void *args, char **endpoint_out)
         zstr_free(&endpoint);
     return handle;
 }
+
+void dp_server_refuse(zsock_t *pipe)
+{
+    zsock_signal(pipe, 1);
+    for (;;) {
+        char *command = zstr_recv(pipe);
+        if (!command)
+            return; /* interrupted */
+        bool term = strcmp(command, "$TERM") == 0;
+        if (!term)
+            zstr_send(pipe, "");
+        zstr_free(&command);
+        if (term)
+            return;
+    }
+}

@@ -120,5 +120,11 @@ bool dp_reply_failed(const dp_reply_t *reply);
    destroying the actor) when it could not start. The endpoint is the
    caller's to free. */
 zactor_t *dp_server_start(zactor_fn *actor, void *args, char **endpoint_out);
+/* For an actor that refuses to start before it serves: signals failure,
+   answers dp_server_start's ENDPOINT with "" (so that it returns NULL and
+   the program exits) and returns at $TERM. A bare zsock_signal(pipe, 1)
+   and return is not enough: the actor's exit signal would then be taken
+   for the endpoint, and zactor_destroy would wait forever. */
+void dp_server_refuse(zsock_t *pipe);
 
 #endif

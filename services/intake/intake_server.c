@@ -144,6 +144,12 @@ static const char *s_pipe_query(void *state, const char *command)
 void intake_actor(zsock_t *pipe, void *args)
 {
     const dp_config_t *config = args;
+    /* Refused before anything starts: with CURVE on, the privacy key must be a real secret. */
+    if (dp_privacy_key_check(dp_config_get(config, "DP_PRIVACY_KEY"),
+                             dp_config_get(config, "DP_CURVE_DIR")) != 0) {
+        dp_server_refuse(pipe);
+        return;
+    }
     intake_t intake = {
         .max_body_bytes = (size_t)dp_config_get_int(config, "DP_INTAKE_MAX_BODY_BYTES"),
         .duplicate_window_hours = (int)dp_config_get_int(config, "DP_INTAKE_DUPLICATE_WINDOW_HOURS"),

@@ -33,6 +33,12 @@ static void s_privacy_tick(void *state)
 void registry_actor(zsock_t *pipe, void *args)
 {
     const dp_config_t *config = args;
+    /* Refused before anything starts: with CURVE on, the privacy key must be a real secret. */
+    if (dp_privacy_key_check(dp_config_get(config, "DP_PRIVACY_KEY"),
+                             dp_config_get(config, "DP_CURVE_DIR")) != 0) {
+        dp_server_refuse(pipe);
+        return;
+    }
     dp_db_t *db = dp_db_new(dp_config_get(config, "DP_DATABASE_URL"), "dp-registry",
                             registry_statements, registry_statement_count);
     if (!db) {

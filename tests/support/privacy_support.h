@@ -19,7 +19,7 @@
 #include "test_intake_support.h"
 
 /* The secret of the keyed hashes in every service a test starts. */
-#define PS_PRIVACY_KEY "privacy-tests-secret-1f0e"
+#define PS_PRIVACY_KEY "privacy-tests-secret-1f0e-5c3a9d7b42e8"
 
 /* ---- The fixture: database, registry, intake --------------------------------- */
 

@@ -39,10 +39,14 @@ typedef struct {
     const char *const *defaults;  /* settings every test wants, "NAME", "value", ..., NULL */
 } ss_description_t;
 
-static const char *const s_registry_defaults[] = {"DP_METRICS_PORT", "-1", NULL};
+/* With CURVE on, the registry and the intake refuse the default privacy key
+   and any shorter than 32 bytes (dp_privacy_key_check). */
+#define SS_PRIVACY_KEY "security-tests-privacy-key-7d41c09e5b"
+static const char *const s_registry_defaults[] = {"DP_METRICS_PORT", "-1", "DP_PRIVACY_KEY",
+                                                  SS_PRIVACY_KEY, NULL};
 /* The intake follows notify only when a test says where notify is. */
 static const char *const s_intake_defaults[] = {"DP_METRICS_PORT", "-1", "DP_NOTIFY_PUB_ENDPOINT",
-                                                "", NULL};
+                                                "", "DP_PRIVACY_KEY", SS_PRIVACY_KEY, NULL};
 static const char *const s_notify_defaults[] = {"DP_METRICS_PORT", "-1", "DP_NOTIFY_PUB_ENDPOINT",
                                                 "tcp://127.0.0.1:*", NULL};
 static const char *const s_report_defaults[] = {

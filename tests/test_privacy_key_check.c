@@ -1,0 +1,175 @@
+/* With CURVE on, the registry and the intake refuse to start with the
+   development privacy key or one shorter than 32 bytes
+   (dp_privacy_key_check), and say why in an error line; with a key of 32
+   bytes they start and answer; without CURVE (development) the default is
+   only warned about and the service starts. The services run in this
+   process on a key folder made in a temporary directory; the dp-registry
+   and dp-intake programs ($DP_BUILD_DIR) are also run, and must exit 1 at
+   once rather than hang or serve. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dp_privacy.h"
+#include "security_support.h"
+
+enum { ANSWER_MS = 10000 };
+
+#define DEFAULT_KEY "development-only-privacy-key"
+/* 31 and 32 bytes. */
+#define SHORT_KEY "0123456789abcdef0123456789abcde"
+#define GOOD_KEY "0123456789abcdef0123456789abcdef"
+
+static ss_capture_t *capture;   /* standard error, for the refusal lines */
+static ts_database_t *database; /* this program's database */
+static ss_keys_t *keys;         /* the key folder */
+
+/* The captured log contains `needle`. */
+static bool s_logged(const char *needle)
+{
+    char *text = ss_capture_text(capture);
+    bool found = text && strstr(text, needle) != NULL;
+    free(text);
+    return found;
+}
+
+static ts_role_t s_role(ss_kind_t kind)
+{
+    return kind == SS_REGISTRY ? TS_ROLE_REGISTRY : TS_ROLE_INTAKE;
+}
+
+/* Starts the registry or the intake with CURVE on (curve true) and `key`. */
+static ss_service_t *s_start(ss_kind_t kind, bool curve, const char *key,
+                             const char *registry_endpoint)
+{
+    char cert[512];
+    snprintf(cert, sizeof cert, "%s", ss_keys_secret_path(keys, "service-client"));
+    const char *settings[] = {"DP_PRIVACY_KEY",
+                              key,
+                              "DP_CURVE_DIR",
+                              curve ? ss_keys_dir(keys) : "",
+                              "DP_CURVE_CLIENT_CERT",
+                              curve ? cert : "",
+                              kind == SS_INTAKE ? "DP_REGISTRY_ENDPOINT" : NULL,
+                              registry_endpoint,
+                              NULL};
+    return ss_service_start(kind, ts_database_url(database, s_role(kind)), settings);
+}
+
+/* A health request from the staff client is answered OK. */
+static void s_assert_answers(ss_service_t *service, ss_kind_t kind)
+{
+    ss_client_t *client = ss_client_new(ss_service_endpoint(service), keys, kind,
+                                        ss_keys_secret_path(keys, "staff-client"));
+    Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
+    Dp__Reply *reply = ss_exchange(client, &health.base, ANSWER_MS);
+    assert_non_null(reply);
+    assert_int_equal(reply->status->code, DP__CODE__CODE_OK);
+    ts_free(&reply);
+    ss_client_destroy(&client);
+}
+
+static void test_default_key_refused_with_curve(void **state)
+{
+    (void)state;
+    ss_kind_t kinds[] = {SS_REGISTRY, SS_INTAKE};
+    for (size_t i = 0; i < 2; i++) {
+        ss_service_t *service = s_start(kinds[i], true, DEFAULT_KEY, "tcp://127.0.0.1:1");
+        if (service)
+            fail_msg("the %s started with CURVE on and the default privacy key",
+                     ss_kind_name(kinds[i]));
+    }
+    assert_true(s_logged("DP_PRIVACY_KEY is the development default and CURVE is on: "
+                         "refusing to start"));
+}
+
+static void test_short_key_refused_with_curve(void **state)
+{
+    (void)state;
+    ss_kind_t kinds[] = {SS_REGISTRY, SS_INTAKE};
+    for (size_t i = 0; i < 2; i++) {
+        ss_service_t *service = s_start(kinds[i], true, SHORT_KEY, "tcp://127.0.0.1:1");
+        if (service)
+            fail_msg("the %s started with CURVE on and a privacy key of 31 bytes",
+                     ss_kind_name(kinds[i]));
+    }
+    assert_true(s_logged("DP_PRIVACY_KEY has 31 bytes and CURVE is on: refusing to start"));
+}
+
+static void test_programs_exit_with_the_default_key(void **state)
+{
+    (void)state;
+    const char *programs[] = {"services/registry/dp-registry", "services/intake/dp-intake"};
+    for (size_t i = 0; i < 2; i++) {
+        char path[1024], curve[600];
+        snprintf(path, sizeof path, "%s/%s", ts_require_env("DP_BUILD_DIR"), programs[i]);
+        snprintf(curve, sizeof curve, "DP_CURVE_DIR=%s", ss_keys_dir(keys));
+        const char *argv[] = {path, NULL};
+        const char *env[] = {curve,
+                             "DP_PRIVACY_KEY=" DEFAULT_KEY,
+                             "DP_METRICS_PORT=-1",
+                             "DP_REGISTRY_ENDPOINT=tcp://127.0.0.1:0",
+                             "DP_INTAKE_ENDPOINT=tcp://127.0.0.1:0",
+                             "DP_DB_WAIT_MS=0",
+                             NULL};
+        ts_process_t run = ts_run(argv, env, 10000);
+        if (run.exit_code != 1 || !strstr(run.err, "refusing to start"))
+            fail_msg("%s exited with %d (1 expected, -1: still running after 10 s):\n%s", path,
+                     run.exit_code, run.err);
+        ts_process_free(&run);
+    }
+}
+
+static void test_key_of_32_bytes_accepted_with_curve(void **state)
+{
+    (void)state;
+    ss_service_t *registry = s_start(SS_REGISTRY, true, GOOD_KEY, NULL);
+    assert_non_null(registry);
+    s_assert_answers(registry, SS_REGISTRY);
+    ss_service_t *intake = s_start(SS_INTAKE, true, GOOD_KEY, ss_service_endpoint(registry));
+    assert_non_null(intake);
+    s_assert_answers(intake, SS_INTAKE);
+    ss_service_stop(&intake);
+    ss_service_stop(&registry);
+}
+
+static void test_default_key_only_warned_without_curve(void **state)
+{
+    (void)state;
+    ss_service_t *registry = s_start(SS_REGISTRY, false, DEFAULT_KEY, NULL);
+    assert_non_null(registry);
+    ss_client_t *client = ss_client_new(ss_service_endpoint(registry), keys, SS_REGISTRY, NULL);
+    Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
+    Dp__Reply *reply = ss_exchange(client, &health.base, ANSWER_MS);
+    assert_non_null(reply);
+    assert_int_equal(reply->status->code, DP__CODE__CODE_OK);
+    ts_free(&reply);
+    ss_client_destroy(&client);
+    ss_service_stop(&registry);
+    assert_true(s_logged("DP_PRIVACY_KEY is the development default: set a secret"));
+}
+
+int main(void)
+{
+    capture = ss_capture_start();
+    database = ts_database_new("privacy_key_check");
+    keys = ss_keys_new();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_key_refused_with_curve),
+        cmocka_unit_test(test_short_key_refused_with_curve),
+        cmocka_unit_test(test_programs_exit_with_the_default_key),
+        cmocka_unit_test(test_key_of_32_bytes_accepted_with_curve),
+        cmocka_unit_test(test_default_key_only_warned_without_curve),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    ss_keys_destroy(&keys);
+    ts_database_destroy(&database);
+    ss_capture_end(&capture);
+    return failed;
+}
