@@ -228,6 +228,29 @@ static void test_term_is_honoured_within_two_seconds_while_the_registry_is_unrea
     zsock_destroy(&silent);
 }
 
+static void test_a_malformed_registry_endpoint_still_stops_the_start(void **state)
+{
+    /* Not waiting on the registry is no licence to run without a way to it. */
+    dp_config_t *config =
+        dp_config_new("dp-intake", "intake under test", intake_settings, intake_setting_count);
+    assert_non_null(config);
+    assert_int_equal(dp_config_set(config, "DP_DATABASE_URL",
+                                   ts_database_url(database, TS_ROLE_INTAKE)),
+                     0);
+    assert_int_equal(dp_config_set(config, "DP_INTAKE_ENDPOINT", "tcp://127.0.0.1:*"), 0);
+    assert_int_equal(dp_config_set(config, "DP_REGISTRY_ENDPOINT", "no-such-transport"), 0);
+    assert_int_equal(dp_config_set(config, "DP_METRICS_PORT", "-1"), 0);
+    int64_t started = zclock_mono();
+    zactor_t *actor = dp_server_start(intake_actor, config, NULL);
+    int64_t took = zclock_mono() - started;
+    if (actor) {
+        zactor_destroy(&actor);
+        fail_msg("the intake started with DP_REGISTRY_ENDPOINT=no-such-transport");
+    }
+    assert_true(took < TERM_MS);
+    dp_config_destroy(&config);
+}
+
 int main(void)
 {
     database = ts_database_new("intake_without_registry");
@@ -238,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_submissions_are_acknowledged_at_once_without_a_registry),
         cmocka_unit_test(test_they_are_matched_with_an_event_when_the_registry_appears),
         cmocka_unit_test(test_term_is_honoured_within_two_seconds_while_the_registry_is_unreachable),
+        cmocka_unit_test(test_a_malformed_registry_endpoint_still_stops_the_start),
     };
     int failed = cmocka_run_group_tests_name("intake without registry", tests, NULL, NULL);
     s_stop(&absent);

@@ -182,7 +182,7 @@ void intake_actor(zsock_t *pipe, void *args)
     if (!started || !intake.privacy) {
         if (!intake.db || !intake.triage || !metrics)
             dp_error("cannot start: out of memory");
-        zsock_signal(pipe, 1);
+        dp_server_refuse(pipe);
     } else {
         if (dp_db_connect(intake.db, (int)dp_config_get_int(config, "DP_DB_WAIT_MS")) != 0)
             dp_warning("PostgreSQL not reachable yet: %s", dp_db_failure_message(intake.db));
