@@ -398,6 +398,9 @@ void intake_partners_actor(zsock_t *pipe, void *args)
         int64_t now = zclock_mono();
         int64_t wake = self.asking != ASK_NONE ? self.deadline : self.next_ask;
         long timeout = self.match_due ? 0 : wake - now < 0 ? 0 : (long)(wake - now);
+        /* A map handed over: nothing to do until the server answers. */
+        if (self.handed && self.asking == ASK_NONE && !self.match_due)
+            timeout = POLL_CAP_MS;
         if (timeout > POLL_CAP_MS)
             timeout = POLL_CAP_MS;
         zmq_pollitem_t items[3] = {{zsock_resolve(pipe), 0, ZMQ_POLLIN, 0},
