@@ -13,7 +13,12 @@
 #include "dp_security.h"
 #include "dp_validate.h"
 
-enum { MAX_REQUEST_ID_BYTES = 128, MAX_TYPE_BYTES = 128 };
+enum {
+    MAX_REQUEST_ID_BYTES = 128,
+    MAX_TYPE_BYTES = 128,
+    S_LARGE_REQUEST_BYTES = 256 * 1024, /* see s_malloc_setup */
+    S_IDLE_TRIM_MS = 1000               /* quiet time before memory is trimmed */
+};
 
 struct _dp_reply_t {
     Dp__Code code;         /* status of the reply */
@@ -129,6 +134,7 @@ typedef struct {
     const dp_server_config_t *config; /* the service's description */
     int64_t started_at;               /* zclock_mono at start, for uptime */
     uint64_t requests_served;         /* requests answered, errors included */
+    bool trim_due;                    /* a large request came: give memory back when idle */
 } server_t;
 
 static void s_handle_health(void *state, const ProtobufCMessage *request, dp_reply_t *reply)
@@ -226,16 +232,11 @@ static ProtobufCMessage *s_decode(server_t *server, zmsg_t *request, pending_t *
         return NULL;
     }
     zframe_t *frame = zmsg_next(request);
-    dp_decode_problem_t problem;
-    Dp__Request *envelope = (Dp__Request *)dp_message_decode_checked(
-        &dp__request__descriptor, zframe_data(frame), zframe_size(frame), budget, &problem);
+    Dp__Request *envelope = (Dp__Request *)dp_message_decode(
+        &dp__request__descriptor, zframe_data(frame), zframe_size(frame), budget);
     if (!envelope) {
-        if (*problem.field)
-            dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, problem.field, "%s",
-                           problem.message);
-        else
-            dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, NULL,
-                           "malformed envelope: the frame does not decode as dp.Request");
+        dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, NULL,
+                       "malformed envelope: the frame does not decode as dp.Request");
         return NULL;
     }
     ProtobufCMessage *body = NULL;
@@ -312,14 +313,9 @@ static ProtobufCMessage *s_decode(server_t *server, zmsg_t *request, pending_t *
                        pending->route->request_type->name);
         goto done;
     }
-    /* Text that is not UTF-8 is refused here, naming the field, for every
-       request of every service (dp_message_decode_checked). */
-    body = dp_message_decode_checked(pending->route->request_type, envelope->body.data,
-                                     envelope->body.len, budget, &problem);
-    if (!body && *problem.field)
-        dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, problem.field, "%s",
-                       problem.message);
-    else if (!body)
+    body = dp_message_decode(pending->route->request_type, envelope->body.data,
+                             envelope->body.len, budget);
+    if (!body)
         dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "body",
                        "malformed body: it does not decode as %s",
                        pending->route->request_type->name);
@@ -414,6 +410,8 @@ static int s_take(server_t *server, zsock_t *router, pending_t *pending)
     if (!request)
         return -1;
     pending->identity = zmsg_pop(request);
+    if (zmsg_content_size(request) >= S_LARGE_REQUEST_BYTES)
+        server->trim_due = true;
     s_open(server, request, pending);
     zmsg_destroy(&request);
     return 0;
@@ -562,6 +560,8 @@ void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)
             int64_t left = next_tick - zclock_mono();
             timeout = left > 0 ? (long)left : 0;
         }
+        if (server.trim_due && (timeout < 0 || timeout > S_IDLE_TRIM_MS))
+            timeout = S_IDLE_TRIM_MS;
         /* The service may watch one more socket and one file descriptor
            (e.g. a SUB socket, or PostgreSQL's for LISTEN); both may change
            between turns, so they are asked for each time. */
@@ -575,8 +575,17 @@ void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)
         int fd_item = fd >= 0 ? count : -1;
         if (fd >= 0)
             items[count++] = (zmq_pollitem_t){NULL, fd, ZMQ_POLLIN, 0};
-        if (zmq_poll(items, count, timeout) < 0 && zmq_errno() != EINTR)
+        int ready = zmq_poll(items, count, timeout);
+        if (ready < 0 && zmq_errno() != EINTR)
             break;
+        /* After a burst of large requests, a quiet moment: what glibc still
+           holds in its heaps (the pieces below the mmap threshold) goes
+           back to the system, so the resident set returns once the client
+           has gone. */
+        if (ready == 0 && server.trim_due) {
+            malloc_trim(0);
+            server.trim_due = false;
+        }
         if (config->metrics && config->db) {
             dp_metrics_set_gauge(config->metrics, "dp_db_up",
                                  "1 when the last use of the database succeeded",
