@@ -14,6 +14,8 @@ Checks, and fails on the first broken one with what it found:
     15, not "latest", not none), and so has every FROM line of the
     Dockerfiles the compose file builds; the stack's own image has a tag;
   - DP_PRIVACY_KEY reaches only the registry and the intake;
+  - every service runs with CURVE (DP_CURVE_DIR set) and publishes no
+    /metrics port (they have no authentication);
   - every published port is on 127.0.0.1 unless a variable says otherwise,
     and the dashboard follows DP_DASHBOARD_BIND (and nothing else does);
   - the keys each container holds: the keys job (deploy/keys-init, with the
@@ -157,6 +159,18 @@ def check_privacy_key_scope(name, svc):
         fail("%s: gets DP_PRIVACY_KEY, which only the registry and the intake use" % name)
     if needs and environment(svc).get("DP_PRIVACY_KEY") != PRIVACY_KEY:
         fail("%s: does not get DP_PRIVACY_KEY from the environment" % name)
+
+
+def check_curve_and_metrics(name, svc):
+    if SERVICE_COMMANDS.get(command(svc)) and not environment(svc).get("DP_CURVE_DIR"):
+        fail("%s: runs without CURVE (DP_CURVE_DIR is empty)" % name)
+    metrics = environment(svc).get("DP_METRICS_PORT", "")
+    targets = {"9101", "9102", "9103", "9104", "9105"}
+    if metrics and metrics != "-1":
+        targets.add(metrics)
+    for ip, host, target in ports(svc):
+        if target in targets:
+            fail("%s: publishes its /metrics port %s" % (name, target))
 
 
 def command(svc):
@@ -371,6 +385,7 @@ def main():
     for name, svc in config["services"].items():
         check_hardening(name, svc)
         check_privacy_key_scope(name, svc)
+        check_curve_and_metrics(name, svc)
     check_ports(compose_file, config)
     check_keys(config, keys_init, dpctl)
     if failures:
