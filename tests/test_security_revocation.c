@@ -11,6 +11,10 @@
    - the name and role a request is judged by are the key store's, read at
      that request: a certificate rewritten with another role in place
      changes what the open connection may do;
+   - dpctl keys new writes a feeder's sources into its certificate (the
+     key store reads them back) and accepts the roles frontend and health;
+     dpctl keys revoke moves clients/NAME.key to clients/revoked/ and the
+     open connection of that key is refused;
    - dp_security_server_roles: a PUB socket admitting consumer and staff
      keys delivers to a consumer and never to a feeder; and
      dp_security_key_generation changes when a key leaves the store and
@@ -221,6 +225,71 @@ static void test_the_role_is_read_at_every_request(void **state)
     ss_client_destroy(&client);
 }
 
+/* ---- dpctl keys ------------------------------------------------------------------------ */
+
+static ts_process_t s_dpctl(const char *const *arguments)
+{
+    char *program = zsys_sprintf("%s/services/dpctl/dpctl", ts_require_env("DP_BUILD_DIR"));
+    const char *argv[16] = {program};
+    size_t count = 1;
+    for (const char *const *argument = arguments; *argument && count < 15; argument++)
+        argv[count++] = *argument;
+    argv[count] = NULL;
+    ts_process_t run = ts_run(argv, NULL, 10000);
+    zstr_free(&program);
+    return run;
+}
+
+static void test_dpctl_keys_new_writes_sources_and_revoke_cuts_off(void **state)
+{
+    const char *dir = ss_keys_dir(keys);
+    /* A feeder with its sources: the key store reads them from the certificate. */
+    const char *feeder[] = {"keys", "new", "shop", "--role", "feeder", "--sources",
+                            "shop-web,shop-app", "--dir", dir, NULL};
+    ts_process_t run = s_dpctl(feeder);
+    assert_int_equal(run.exit_code, 0);
+    ts_process_free(&run);
+    zcert_t *cert = zcert_load(s_path("clients/%s.key", "shop"));
+    assert_non_null(cert);
+    dp_key_info_t info;
+    zclock_sleep(50);
+    assert_true(dp_security_key_lookup(dir, zcert_public_txt(cert), &info));
+    assert_string_equal(info.name, "shop");
+    assert_int_equal(info.role, DP_ROLE_FEEDER);
+    assert_string_equal(info.sources, "shop-web,shop-app");
+    zcert_destroy(&cert);
+    /* --sources is a feeder's; the new roles are accepted. */
+    const char *wrong[] = {"keys", "new", "nope", "--role", "staff", "--sources", "a", "--dir",
+                           dir, NULL};
+    run = s_dpctl(wrong);
+    assert_int_not_equal(run.exit_code, 0);
+    ts_process_free(&run);
+    const char *front[] = {"keys", "new", "desk", "--role", "frontend", "--dir", dir, NULL};
+    run = s_dpctl(front);
+    assert_int_equal(run.exit_code, 0);
+    ts_process_free(&run);
+    /* A staff key made by dpctl, connected, then revoked by dpctl. */
+    const char *staff[] = {"keys", "new", "leaving", "--role", "staff", "--dir", dir, NULL};
+    run = s_dpctl(staff);
+    assert_int_equal(run.exit_code, 0);
+    ts_process_free(&run);
+    ss_client_t *client = s_client(registry, "leaving");
+    s_expect_ok(client);
+    const char *revoke[] = {"keys", "revoke", "leaving", "--dir", dir, NULL};
+    run = s_dpctl(revoke);
+    assert_int_equal(run.exit_code, 0);
+    ts_process_free(&run);
+    assert_int_not_equal(access(s_path("clients/%s.key", "leaving"), F_OK), 0);
+    assert_int_equal(access(s_path("clients/revoked/%s.key", "leaving"), F_OK), 0);
+    s_expect_cut_off(client, "dpctl keys revoke");
+    ss_client_destroy(&client);
+    s_expect_silence("leaving", "dpctl keys revoke");
+    /* Nothing left to revoke: an error, and nothing moves. */
+    run = s_dpctl(revoke);
+    assert_int_not_equal(run.exit_code, 0);
+    ts_process_free(&run);
+}
+
 /* ---- the PUB socket's API ------------------------------------------------------------- */
 
 static zsock_t *s_subscriber(const char *endpoint, const char *name)
@@ -370,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_a_key_moved_into_a_subfolder_is_refused_on_its_open_connection),
         cmocka_unit_test(test_a_key_only_in_a_subfolder_or_misnamed_never_works),
         cmocka_unit_test(test_the_role_is_read_at_every_request),
+        cmocka_unit_test(test_dpctl_keys_new_writes_sources_and_revoke_cuts_off),
         cmocka_unit_test(test_a_pub_socket_admits_only_its_roles),
         cmocka_unit_test(test_the_key_generation_changes_when_a_key_leaves),
         cmocka_unit_test(test_health_detail_is_for_staff_and_front_ends_only),

@@ -410,8 +410,8 @@ void dp_client_keys_free(dp_client_keys_t *keys)
         zcert_destroy(&keys->client);
 }
 
-int dp_security_new_cert(const char *public_path, const char *secret_path, const char *name,
-                         const char *role)
+int dp_security_new_client_cert(const char *public_path, const char *secret_path,
+                                const char *name, const char *role, const char *sources)
 {
     zcert_t *cert = zcert_new();
     if (!cert)
@@ -419,7 +419,15 @@ int dp_security_new_cert(const char *public_path, const char *secret_path, const
     zcert_set_meta(cert, "name", "%s", name);
     if (role && *role)
         zcert_set_meta(cert, "role", "%s", role);
+    if (sources && *sources)
+        zcert_set_meta(cert, "sources", "%s", sources);
     int outcome = zcert_save_public(cert, public_path) || zcert_save_secret(cert, secret_path);
     zcert_destroy(&cert);
     return outcome == 0 ? 0 : -1;
+}
+
+int dp_security_new_cert(const char *public_path, const char *secret_path, const char *name,
+                         const char *role)
+{
+    return dp_security_new_client_cert(public_path, secret_path, name, role, NULL);
 }

@@ -103,5 +103,9 @@ void dp_client_keys_free(dp_client_keys_t *keys);
    the public part to public_path, the secret one to secret_path. */
 int dp_security_new_cert(const char *public_path, const char *secret_path, const char *name,
                          const char *role);
+/* The same with metadata "sources" too (comma-separated source names a
+   feeder may submit under) when sources is neither NULL nor empty. */
+int dp_security_new_client_cert(const char *public_path, const char *secret_path,
+                                const char *name, const char *role, const char *sources);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "dp_security.h"
 #include "dp_validate.h"
@@ -24,6 +25,7 @@
 typedef struct {
     const char *name;      /* the file name's stem and the "name" metadata */
     const char *role;      /* the "role" metadata, or NULL (a service's own pair) */
+    const char *sources;   /* the "sources" metadata (a feeder's), or NULL */
     char public[PATH_MAX]; /* where the public part goes */
     char secret[PATH_MAX]; /* where the secret part goes (mode 0600) */
     char public_key[41];   /* the public key (Z85), once written */
@@ -89,7 +91,8 @@ static int s_refuse_existing(const s_pair_t *pair)
 static int s_write(s_pair_t *pair)
 {
     mode_t before = umask(077);
-    int written = dp_security_new_cert(pair->public, pair->secret, pair->name, pair->role);
+    int written = dp_security_new_client_cert(pair->public, pair->secret, pair->name, pair->role,
+                                              pair->sources);
     umask(before);
     zcert_t *check = written == 0 ? zcert_load(pair->public) : NULL;
     if (!check || chmod(pair->secret, 0600) != 0 || chmod(pair->public, 0644 & ~before) != 0) {
@@ -106,13 +109,15 @@ static int s_write(s_pair_t *pair)
 static int s_print_pair(const dpctl_t *self, const s_pair_t *pair, const char *use)
 {
     if (self->json) {
-        json_t *document = json_pack("{s:s, s:s?, s:s, s:s, s:s}", "name", pair->name, "role",
-                                     pair->role, "public_key", pair->public_key, "public",
-                                     pair->public, "secret", pair->secret);
+        json_t *document = json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:s}", "name", pair->name,
+                                     "role", pair->role, "sources", pair->sources, "public_key",
+                                     pair->public_key, "public", pair->public, "secret",
+                                     pair->secret);
         return dpctl_json_print(&document);
     }
     dpctl_print_field("name:", pair->name);
     if (pair->role) dpctl_print_field("role:", pair->role);
+    if (pair->sources) dpctl_print_field("sources:", pair->sources);
     dpctl_print_field("public key:", pair->public_key);
     dpctl_print_field("public:", pair->public);
     dpctl_print_fieldf("secret:", "%s (mode 0600)", pair->secret);
@@ -141,22 +146,39 @@ static int s_make(const dpctl_t *self, const dpctl_args_t *args, s_pair_t *pair,
 /* ---- new ---------------------------------------------------------------------- */
 
 static const dpctl_option_t s_new_options[] = {
-    {"role", DPCTL_TEXT, "feeder|consumer|staff|service",
-     "what the client may do: submit enquiries, read events, everything dpctl does, or call "
-     "services as a service",
+    {"role", DPCTL_TEXT, "feeder|consumer|staff|service|frontend|health",
+     "what the client may do: submit enquiries, read events, everything dpctl does, call "
+     "services as a service, act for a named staff member (a trusted front end), or ask for "
+     "health only",
      .required = true},
+    {"sources", DPCTL_TEXT, "A,B",
+     "a feeder's sources: the only sources it may submit under (default: its own NAME)"},
     S_DIR_OPTION,
     {NULL}};
 
 static const dpctl_spec_t s_new_spec = {
     "keys new",
     "NAME",
-    "Make a client certificate: DIR/clients/NAME.key (public, with the name and role; the "
-    "services accept it at once) and DIR/private/NAME.key_secret (the client's "
-    "DP_CURVE_CLIENT_CERT; hand it over safely and remove it from here).",
+    "Make a client certificate: DIR/clients/NAME.key (public, with the name, role and a "
+    "feeder's sources; the services accept it at once) and DIR/private/NAME.key_secret (the "
+    "client's DP_CURVE_CLIENT_CERT; hand it over safely and remove it from here).",
     1,
     1,
     s_new_options};
+
+/* "a,b,c": each a slug, none empty, at most 255 bytes in all (the key
+   store's limit). */
+static bool s_valid_sources(const char *sources)
+{
+    if (strlen(sources) > 255) return false;
+    char *copy = strdup(sources);
+    bool valid = copy != NULL;
+    char *rest = copy;
+    for (char *item; valid && (item = strsep(&rest, ",")) != NULL;)
+        valid = dp_valid_slug(item);
+    free(copy);
+    return valid;
+}
 
 static int s_new_run(dpctl_t *self, int argc, char **argv)
 {
@@ -165,11 +187,20 @@ static int s_new_run(dpctl_t *self, int argc, char **argv)
     if (!args) return outcome;
     s_pair_t pair = {.name = dpctl_args_operand(args, 0),
                      .role = dpctl_args_text(args, "role", "")};
+    const char *sources = dpctl_args_text(args, "sources", "");
+    pair.sources = *sources ? sources : NULL;
     if (dp_role_parse(pair.role) == DP_ROLE_NONE)
         outcome = dpctl_args_error(args,
-                                   "--role must be one of feeder|consumer|staff|service, "
-                                   "not '%s'",
+                                   "--role must be one of "
+                                   "feeder|consumer|staff|service|frontend|health, not '%s'",
                                    pair.role);
+    else if (pair.sources && dp_role_parse(pair.role) != DP_ROLE_FEEDER)
+        outcome = dpctl_args_error(args, "--sources is for --role feeder only");
+    else if (pair.sources && !s_valid_sources(pair.sources))
+        outcome = dpctl_args_error(args,
+                                   "--sources must be source names (lower-case letters, digits, "
+                                   "inner hyphens) separated by commas, not '%s'",
+                                   pair.sources);
     else
         outcome = s_make(self, args, &pair, "clients", "private",
                          "The client uses DP_CURVE_CLIENT_CERT=<the secret file above>, with "
@@ -276,13 +307,15 @@ static int s_add_client(dpctl_listing_t *listing, const char *dir, const char *n
     zcert_t *cert = zcert_load(public);
     const char *role = cert ? zcert_meta(cert, "role") : NULL;
     const char *meta_name = cert ? zcert_meta(cert, "name") : NULL;
+    const char *sources = cert ? zcert_meta(cert, "sources") : NULL;
     struct stat info;
     bool has_secret = stat(secret, &info) == 0;
     const char *key = cert ? zcert_public_txt(cert) : "(unreadable)";
     const char *cells[] = {name, role ? role : "(none)", key, has_secret ? secret : "-"};
-    json_t *object =
-        json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:s?}", "name", name, "meta_name", meta_name, "role",
-                  role, "public_key", key, "public", public, "secret", has_secret ? secret : NULL);
+    json_t *object = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s?}", "name", name,
+                               "meta_name", meta_name, "role", role, "sources", sources,
+                               "public_key", key, "public", public, "secret",
+                               has_secret ? secret : NULL);
     int added = dpctl_listing_add_object(listing, object, cells);
     zcert_destroy(&cert);
     return added;
@@ -321,17 +354,112 @@ static int s_list_run(dpctl_t *self, int argc, char **argv)
     return outcome;
 }
 
+/* ---- revoke ------------------------------------------------------------------- */
+
+static const dpctl_option_t s_revoke_options[] = {S_DIR_OPTION, {NULL}};
+
+static const dpctl_spec_t s_revoke_spec = {
+    "keys revoke",
+    "NAME",
+    "Revoke a client: DIR/clients/NAME.key moves, in one step, to DIR/clients/revoked/ (a "
+    "subfolder, which the services never read; it stays on the same file system, and it "
+    "tells the keys job not to make NAME again). Every service refuses the key within a "
+    "second, connections already open included; live event subscribers are cut off.",
+    1,
+    1,
+    s_revoke_options};
+
+/* Moves `from` to DIR/clients/revoked/NAME.key, or NAME.key.2, .3, ... when
+   that name is taken (a name revoked before). Within one file system, so
+   the key leaves clients/ in one step (the unlink). 0, or -1 after saying
+   why. */
+static int s_move_revoked(const char *from, const char *revoked, const char *name, char *to,
+                          size_t size)
+{
+    for (int attempt = 1; attempt < 1000; attempt++) {
+        int length = attempt == 1 ? snprintf(to, size, "%s/%s.key", revoked, name)
+                                  : snprintf(to, size, "%s/%s.key.%d", revoked, name, attempt);
+        if (length < 0 || (size_t)length >= size) break;
+        /* link refuses an existing target, so nothing revoked before is lost;
+           then the name in clients/ goes, in one step. */
+        if (link(from, to) == 0) {
+            if (unlink(from) == 0) return 0;
+            fprintf(stderr, "dpctl: cannot remove %s: %s\n", from, strerror(errno));
+            unlink(to);
+            return -1;
+        }
+        if (errno != EEXIST) {
+            fprintf(stderr, "dpctl: cannot move %s to %s: %s\n", from, to, strerror(errno));
+            return -1;
+        }
+    }
+    fprintf(stderr, "dpctl: no free name for %s in %s\n", name, revoked);
+    return -1;
+}
+
+static int s_revoke(const dpctl_t *self, const char *dir, const char *name)
+{
+    char from[PATH_MAX], revoked[PATH_MAX], to[PATH_MAX];
+    int a = snprintf(from, sizeof from, "%s/clients/%s.key", dir, name);
+    int b = snprintf(revoked, sizeof revoked, "%s/clients/revoked", dir);
+    if (a < 0 || b < 0 || (size_t)a >= sizeof from || (size_t)b >= sizeof revoked) {
+        fprintf(stderr, "dpctl: the key folder's path is too long: %s\n", dir);
+        return DPCTL_EXIT_FAILURE;
+    }
+    struct stat info;
+    if (lstat(from, &info) != 0) {
+        fprintf(stderr, "dpctl: %s: %s (is NAME a client in this key folder? see dpctl keys "
+                        "list)\n",
+                from, strerror(errno));
+        return DPCTL_EXIT_FAILURE;
+    }
+    if (s_make_dir(revoked, 0755) != 0 || s_move_revoked(from, revoked, name, to, sizeof to) != 0)
+        return DPCTL_EXIT_FAILURE;
+    if (self->json) {
+        json_t *document = json_pack("{s:s, s:s, s:s}", "name", name, "revoked", from, "moved_to",
+                                     to);
+        return dpctl_json_print(&document);
+    }
+    dpctl_print_field("name:", name);
+    dpctl_print_field("revoked:", from);
+    dpctl_print_field("moved to:", to);
+    printf("\nThe services refuse this key from their next look at clients/ (within a "
+           "second), open connections included. Its secret, if it is still in "
+           "DIR/private/, no longer opens anything: delete it.\n");
+    return DPCTL_EXIT_OK;
+}
+
+static int s_revoke_run(dpctl_t *self, int argc, char **argv)
+{
+    int outcome;
+    dpctl_args_t *args = dpctl_args_parse(&s_revoke_spec, argc, argv, &outcome);
+    if (!args) return outcome;
+    const char *name = dpctl_args_operand(args, 0);
+    const char *dir = s_dir(self, args, &outcome);
+    if (dir && !dp_valid_slug(name))
+        outcome = dpctl_args_error(args,
+                                   "NAME must be 1 to 63 lower-case letters, digits or inner "
+                                   "hyphens, not '%s'",
+                                   name);
+    else if (dir)
+        outcome = s_revoke(self, dir, name);
+    dpctl_args_destroy(&args);
+    return outcome;
+}
+
 static const dpctl_command_t s_commands[] = {
     {"new", "make a client's certificate: NAME --role ROLE", s_new_run},
     {"new-service", "make a service's own certificate: NAME", s_service_run},
     {"list", "list the clients the services accept, with their roles", s_list_run},
+    {"revoke", "refuse a client from now on, connected or not: NAME", s_revoke_run},
 };
 
 static const dpctl_group_t s_group = {
     "keys",
     "The CURVE key folder (DP_CURVE_DIR): services/ holds each service's certificate, "
-    "clients/ the public certificates of the clients the services accept (with their role), "
-    "private/ the secrets made here for clients.",
+    "clients/ the public certificates of the clients the services accept (with their role; "
+    "only clients/NAME.key files count, nothing in a subfolder), private/ the secrets made "
+    "here for clients.",
     s_commands, sizeof s_commands / sizeof s_commands[0]};
 
 int dpctl_keys_run(dpctl_t *self, int argc, char **argv)
