@@ -232,11 +232,16 @@ static ProtobufCMessage *s_decode(server_t *server, zmsg_t *request, pending_t *
         return NULL;
     }
     zframe_t *frame = zmsg_next(request);
-    Dp__Request *envelope = (Dp__Request *)dp_message_decode(
-        &dp__request__descriptor, zframe_data(frame), zframe_size(frame), budget);
+    dp_decode_problem_t problem;
+    Dp__Request *envelope = (Dp__Request *)dp_message_decode_checked(
+        &dp__request__descriptor, zframe_data(frame), zframe_size(frame), budget, &problem);
     if (!envelope) {
-        dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, NULL,
-                       "malformed envelope: the frame does not decode as dp.Request");
+        if (*problem.field)
+            dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, problem.field, "%s",
+                           problem.message);
+        else
+            dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, NULL,
+                           "malformed envelope: the frame does not decode as dp.Request");
         return NULL;
     }
     ProtobufCMessage *body = NULL;
@@ -313,9 +318,14 @@ static ProtobufCMessage *s_decode(server_t *server, zmsg_t *request, pending_t *
                        pending->route->request_type->name);
         goto done;
     }
-    body = dp_message_decode(pending->route->request_type, envelope->body.data,
-                             envelope->body.len, budget);
-    if (!body)
+    /* Text that is not UTF-8 is refused here, naming the field, for every
+       request of every service (dp_message_decode_checked). */
+    body = dp_message_decode_checked(pending->route->request_type, envelope->body.data,
+                                     envelope->body.len, budget, &problem);
+    if (!body && *problem.field)
+        dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, problem.field, "%s",
+                       problem.message);
+    else if (!body)
         dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "body",
                        "malformed body: it does not decode as %s",
                        pending->route->request_type->name);
