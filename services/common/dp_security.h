@@ -4,16 +4,19 @@
      services/<service>.key_secret   each service's own certificate (secret)
      services/<service>.key          its public part, given to clients
      clients/<name>.key              the public certificates of allowed
-                                     clients, each with metadata "role":
-                                     feeder, consumer, staff or service
+                                     clients, with metadata "name", "role"
+                                     (feeder, consumer, staff, service,
+                                     frontend or health) and, for a feeder,
+                                     "sources"
    A client also has its own secret certificate (DP_CURVE_CLIENT_CERT).
    Without DP_CURVE_DIR every endpoint runs without security (development
    only; a warning says so) and every request counts as the staff role.
-   Keys are checked by a process-wide ZAP handler of our own against the
-   key store of dp_keystore.h (only top-level "<name>.key" files of clients/ count),
-   at the handshake, and by dp_server at every request: removing or
-   renaming a file revokes that client within about a second, connected or
-   not. CURVE_ALLOW_ANY is never used. */
+   Keys are checked against the key store of dp_keystore.h (only files
+   named <name>.key directly in clients/ count) by a process-wide ZAP
+   handler of our own at the handshake, and by dp_server at every request:
+   removing, renaming or moving a file revokes that client at once
+   (within a second for a file rewritten in place), connected or not.
+   CURVE_ALLOW_ANY is never used. */
 #ifndef DP_SECURITY_H
 #define DP_SECURITY_H
 
