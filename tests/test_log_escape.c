@@ -4,6 +4,8 @@
      DEL, C1 as UTF-8) as "\xNN", and never cuts an escape in two;
    - a text log line with a line feed or an escape sequence in its
      arguments stays one line, escaped;
+   - a JSON log line whose arguments are not UTF-8 still comes, the bad
+     bytes as '?' (jansson would refuse the whole line);
    - a request whose type holds a line feed and a fake log line (sent to
      the registry, started in this process) leaves no line that starts
      with the fake text, and the type shows as [A-Za-z0-9._?] only, in the
@@ -66,6 +68,19 @@ static void test_a_log_line_with_a_line_feed_stays_one_line(void **state)
     free(text);
 }
 
+static void test_a_json_line_survives_bytes_that_are_not_utf8(void **state)
+{
+    /* jansson refuses strings that are not UTF-8: the line must still come,
+       the bad bytes as '?', the line feed escaped by JSON. */
+    assert_int_equal(dp_log_set_format("json"), 0);
+    dp_warning("json check: %s", "bad \xff\xc3 byte\nnext \xe2\x82");
+    assert_int_equal(dp_log_set_format("text"), 0);
+    char *text = ss_capture_text(capture);
+    assert_non_null(strstr(text, "\"message\":\"json check: bad ?? byte\\nnext ??\""));
+    assert_false(s_line_starts_with(text, "next"));
+    free(text);
+}
+
 static void test_a_request_type_cannot_forge_a_line(void **state)
 {
     const char *type = "dp.Nothing\n2026-01-01T00:00:00.000Z registry warning: audit: forged two";
@@ -120,6 +135,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_escape_function),
         cmocka_unit_test(test_a_log_line_with_a_line_feed_stays_one_line),
+        cmocka_unit_test(test_a_json_line_survives_bytes_that_are_not_utf8),
         cmocka_unit_test(test_a_request_type_cannot_forge_a_line),
         cmocka_unit_test(test_postgresql_detail_lines_are_not_kept),
     };

@@ -75,6 +75,34 @@ size_t dp_log_escape(const char *text, char *out, size_t size)
     return used;
 }
 
+/* JSON strings must be UTF-8, or jansson refuses the whole line: a byte
+   that starts no valid sequence (from a client, or a sequence cut by the
+   buffer's end) becomes '?', so that no input can suppress a line. */
+static void s_repair_utf8(char *text)
+{
+    unsigned char *p = (unsigned char *)text;
+    while (*p) {
+        size_t extra = *p < 0x80                          ? 0
+                       : (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 1
+                       : (*p & 0xf0) == 0xe0              ? 2
+                       : (*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 3
+                                                           : 4;
+        bool valid = extra < 4;
+        for (size_t i = 1; valid && i <= extra; i++)
+            valid = (p[i] & 0xc0) == 0x80;
+        /* Overlong three-byte forms and UTF-16 surrogates are not UTF-8 either. */
+        if (valid && extra == 2)
+            valid = !(p[0] == 0xe0 && p[1] < 0xa0) && !(p[0] == 0xed && p[1] >= 0xa0);
+        if (valid && extra == 3)
+            valid = !(p[0] == 0xf0 && p[1] < 0x90) && !(p[0] == 0xf4 && p[1] >= 0x90);
+        if (!valid) {
+            *p++ = '?';
+            continue;
+        }
+        p += extra + 1;
+    }
+}
+
 void dp_log(dp_log_level_t level, const char *format, ...)
 {
     if (level < s_level)
@@ -94,6 +122,7 @@ void dp_log(dp_log_level_t level, const char *format, ...)
         va_start(args, format);
         vsnprintf(message, sizeof message, format, args);
         va_end(args);
+        s_repair_utf8(message);
         json_t *line = json_pack("{s:s, s:s, s:s, s:s}", "time", stamp_ms, "service", s_ident,
                                  "level", s_level_names[level], "message", message);
         char *text = line ? json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
