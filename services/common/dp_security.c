@@ -90,7 +90,14 @@ static s_domain_t *s_domain_parse(const char *text)
     return domain;
 }
 
-/* Logs a refused handshake, at most once a minute per key. */
+/* Refusal lines a minute, over all keys: random keys cost a client nothing. */
+enum { S_REFUSAL_LINES_PER_MINUTE = 60 };
+static int64_t s_refusal_minute;  /* zclock_mono when the current minute began */
+static int s_refusal_lines;       /* lines logged in it */
+static long s_refusals_unlogged;  /* refusals past the limit, told at the next minute */
+
+/* Logs a refused handshake, at most once a minute per key and
+   S_REFUSAL_LINES_PER_MINUTE in all (the rest are counted). */
 static void s_log_refusal(const char *key, const char *address, const char *why)
 {
     if (!s_refusals_logged)
@@ -101,6 +108,20 @@ static void s_log_refusal(const char *key, const char *address, const char *why)
     void *last = zhashx_lookup(s_refusals_logged, key);
     if (last && now - (int64_t)(intptr_t)last < 60000)
         return;
+    if (now - s_refusal_minute >= 60000) {
+        if (s_refusals_unlogged)
+            dp_warning("audit: %ld more CURVE handshakes refused in the last minute (not "
+                       "logged one by one)",
+                       s_refusals_unlogged);
+        s_refusal_minute = now;
+        s_refusal_lines = 0;
+        s_refusals_unlogged = 0;
+    }
+    if (s_refusal_lines >= S_REFUSAL_LINES_PER_MINUTE) {
+        s_refusals_unlogged++;
+        return;
+    }
+    s_refusal_lines++;
     if (zhashx_size(s_refusals_logged) > 1000)
         zhashx_purge(s_refusals_logged);
     zhashx_update(s_refusals_logged, key, (void *)(intptr_t)now);
@@ -293,6 +314,9 @@ void dp_security_server_done(const char *curve_dir)
         }
         s_domain_count = s_store_count = 0;
         zhashx_destroy(&s_refusals_logged);
+        s_refusal_minute = 0;
+        s_refusal_lines = 0;
+        s_refusals_unlogged = 0;
         pthread_mutex_unlock(&s_lock);
     }
     pthread_mutex_unlock(&s_life_lock);

@@ -57,7 +57,8 @@ const char *dp_role_name(dp_role_t role);
    ZAP domain is zap_domain with a suffix of ours ("dp-events/1"), so
    zap_domain must not contain '/'. A handshake with a key that is not
    admitted fails (the client sees silence; an "audit:" warning is logged,
-   at most once a minute per key); ZMQ_ZAP_ENFORCE_DOMAIN is set, so a
+   at most once a minute per key and 60 a minute in all, the rest
+   counted); ZMQ_ZAP_ENFORCE_DOMAIN is set, so a
    missing handler refuses rather than admits. Already established
    connections are not touched: see dp_security_key_generation. Does
    nothing when curve_dir is empty (warning logged). Returns 0, or -1 with
