@@ -521,6 +521,57 @@ static void s_malloc_setup(void)
     pthread_once(&once, s_malloc_setup_once);
 }
 
+/* Answers one command on the actor's pipe. Returns false on $TERM or when
+   the pipe is gone. */
+static bool s_obey_pipe(const dp_server_config_t *config, zsock_t *pipe, const char *bound)
+{
+    char *command = zstr_recv(pipe);
+    if (!command)
+        return false;
+    bool running = strcmp(command, "$TERM") != 0;
+    if (strcmp(command, "ENDPOINT") == 0)
+        zstr_send(pipe, bound ? bound : "");
+    else if (running) {
+        const char *answer = config->pipe_query ? config->pipe_query(config->state, command) : NULL;
+        zstr_send(pipe, answer ? answer : "");
+    }
+    zstr_free(&command);
+    return running;
+}
+
+/* Waits up to db_wait_ms for PostgreSQL after the actor has signalled its
+   pipe, so that a start against a database that is not up yet neither
+   holds the caller of zactor_new nor hides $TERM: each attempt is one ping
+   (dp_db_connect with no wait), and between attempts only the pipe is
+   watched. Requests queue on the socket meanwhile and are served once the
+   wait ends (UNAVAILABLE if the database is still not there). When the
+   database is reached, on_tick runs once (start-up work that needs it).
+   Returns false when $TERM came. */
+static bool s_wait_for_database(const dp_server_config_t *config, zsock_t *pipe,
+                                const char *bound)
+{
+    if (!config->db || config->db_wait_ms <= 0)
+        return true;
+    int64_t deadline = zclock_mono() + config->db_wait_ms;
+    int backoff_ms = 50;
+    while (!dp_db_is_connected(config->db) && dp_db_connect(config->db, 0) != 0) {
+        long left = (long)(deadline - zclock_mono());
+        if (left <= 0) {
+            dp_warning("PostgreSQL not reachable yet: %s", dp_db_failure_message(config->db));
+            return true;
+        }
+        zmq_pollitem_t item = {zsock_resolve(pipe), 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, backoff_ms < left ? backoff_ms : left) < 0 && zmq_errno() != EINTR)
+            return false;
+        if ((item.revents & ZMQ_POLLIN) && !s_obey_pipe(config, pipe, bound))
+            return false;
+        backoff_ms = backoff_ms * 2 > 1000 ? 1000 : backoff_ms * 2;
+    }
+    if (config->on_tick)
+        config->on_tick(config->state);
+    return true;
+}
+
 void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)
 {
     server_t server = {.config = config, .started_at = zclock_mono()};
@@ -562,8 +613,8 @@ void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)
     dp_info("%s %s serving on %s", config->service_name, DP_VERSION, bound ? bound : "?");
     zsock_signal(pipe, 0);
 
+    bool running = s_wait_for_database(config, pipe, bound);
     int64_t next_tick = config->tick_ms > 0 ? zclock_mono() + config->tick_ms : -1;
-    bool running = true;
     while (running) {
         long timeout = -1;
         if (next_tick >= 0) {
@@ -614,20 +665,8 @@ void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)
             config->on_extra_socket(config->state);
         if (fd_item >= 0 && (items[fd_item].revents & (ZMQ_POLLIN | ZMQ_POLLERR)))
             config->on_extra_fd(config->state);
-        if (items[0].revents & ZMQ_POLLIN) {
-            char *command = zstr_recv(pipe);
-            if (!command)
-                break;
-            running = strcmp(command, "$TERM") != 0;
-            if (strcmp(command, "ENDPOINT") == 0)
-                zstr_send(pipe, bound ? bound : "");
-            else if (running) {
-                const char *answer =
-                    config->pipe_query ? config->pipe_query(config->state, command) : NULL;
-                zstr_send(pipe, answer ? answer : "");
-            }
-            zstr_free(&command);
-        }
+        if (items[0].revents & ZMQ_POLLIN)
+            running = s_obey_pipe(config, pipe, bound);
     }
     zsock_destroy(&router);
     dp_security_server_done(config->curve_dir);
@@ -646,7 +685,11 @@ zactor_t *dp_server_start(zactor_fn *actor, void *args, char **endpoint_out)
         return NULL;
     zstr_send(handle, "ENDPOINT");
     zsock_set_rcvtimeo(handle, 10000);
-    char *endpoint = zstr_recv(handle);
+    /* An actor that could not start has signalled failure and returned;
+       what comes back is then zactor's own exit signal, not an endpoint. */
+    zmsg_t *answer = zmsg_recv(handle);
+    char *endpoint = answer && zmsg_signal(answer) < 0 ? zmsg_popstr(answer) : NULL;
+    zmsg_destroy(&answer);
     if (!endpoint || !*endpoint) {
         zstr_free(&endpoint);
         zactor_destroy(&handle);

@@ -43,6 +43,8 @@ typedef struct {
     const char *curve_dir;    /* the key folder (see dp_security.h); "" or NULL: no CURVE */
     dp_metrics_t *metrics;    /* requests, latencies and batches are counted here; may be NULL */
     size_t max_batch;         /* requests taken off the socket at once; 0 means 1 */
+    int db_wait_ms;           /* if > 0 and db is set, how long to wait for PostgreSQL
+                                 after start, obeying $TERM meanwhile */
     int tick_ms;              /* if > 0, on_tick runs about this often */
     void (*on_tick)(void *state); /* periodic work between requests */
     zsock_t *(*extra_socket)(void *state); /* another socket to watch, or NULL */

@@ -184,8 +184,6 @@ void intake_actor(zsock_t *pipe, void *args)
             dp_error("cannot start: out of memory");
         dp_server_refuse(pipe);
     } else {
-        if (dp_db_connect(intake.db, (int)dp_config_get_int(config, "DP_DB_WAIT_MS")) != 0)
-            dp_warning("PostgreSQL not reachable yet: %s", dp_db_failure_message(intake.db));
         dp_privacy_warn_default(intake.privacy_key);
         dp_server_config_t server = {
             .service_name = "intake",
@@ -196,6 +194,7 @@ void intake_actor(zsock_t *pipe, void *args)
             .route_count = intake_route_count,
             .state = &intake,
             .db = intake.db,
+            .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
             .curve_dir = dp_config_get(config, "DP_CURVE_DIR"),
             .metrics = metrics,
             .max_batch = (size_t)dp_config_get_int(config, "DP_INTAKE_MAX_BATCH"),

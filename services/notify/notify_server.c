@@ -142,8 +142,6 @@ void notify_actor(zsock_t *pipe, void *args)
     } else {
         notify->pub_endpoint = zsock_last_endpoint(notify->pub);
         dp_info("publishing live events on %s", notify->pub_endpoint ? notify->pub_endpoint : "?");
-        if (dp_db_connect(notify->db, (int)dp_config_get_int(config, "DP_DB_WAIT_MS")) != 0)
-            dp_warning("PostgreSQL not reachable yet: %s", dp_db_failure_message(notify->db));
         notify->webhooks = zactor_new(notify_webhook_actor, (void *)config);
         dp_server_config_t server = {
             .service_name = "notify",
@@ -154,6 +152,7 @@ void notify_actor(zsock_t *pipe, void *args)
             .route_count = notify_route_count,
             .state = &holder,
             .db = notify->db,
+            .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
             .tick_ms = 50,
             .on_tick = notify_relay_tick,
             .extra_fd = notify_relay_fd,

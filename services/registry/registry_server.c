@@ -45,13 +45,8 @@ void registry_actor(zsock_t *pipe, void *args)
         zsock_signal(pipe, 1);
         return;
     }
-    /* The service starts even when PostgreSQL is not there yet: requests get
-       UNAVAILABLE until it is, and the connection is retried on each request. */
-    if (dp_db_connect(db, (int)dp_config_get_int(config, "DP_DB_WAIT_MS")) != 0)
-        dp_warning("PostgreSQL not reachable yet: %s", dp_db_failure_message(db));
     registry_t registry = {.db = db, .privacy_key = dp_config_get(config, "DP_PRIVACY_KEY")};
     dp_privacy_warn_default(registry.privacy_key);
-    registry_privacy_job(&registry);
     dp_metrics_t *metrics =
         dp_metrics_start("registry", dp_config_get(config, "DP_METRICS_ADDRESS"),
                          dp_config_get_int(config, "DP_METRICS_PORT"));
@@ -64,6 +59,10 @@ void registry_actor(zsock_t *pipe, void *args)
         .route_count = registry_route_count,
         .state = &registry,
         .db = db,
+        /* The service starts even when PostgreSQL is not there yet: it waits
+           up to DP_DB_WAIT_MS for it after start (then runs the privacy job
+           once), and afterwards requests get UNAVAILABLE until it is back. */
+        .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
         .curve_dir = dp_config_get(config, "DP_CURVE_DIR"),
         .metrics = metrics,
         .tick_ms = (int)dp_config_get_int(config, "DP_REGISTRY_PRIVACY_JOB_MS"),

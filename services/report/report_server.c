@@ -56,8 +56,6 @@ void report_actor(zsock_t *pipe, void *args)
         zsock_signal(pipe, 1);
     } else {
         snprintf(holder.port, sizeof holder.port, "%d", report_http_port(holder.http));
-        if (dp_db_connect(holder.db, (int)dp_config_get_int(config, "DP_DB_WAIT_MS")) != 0)
-            dp_warning("PostgreSQL not reachable yet: %s", dp_db_failure_message(holder.db));
         dp_server_config_t server = {
             .service_name = "report",
             .endpoint = dp_config_get(config, "DP_REPORT_ENDPOINT"),
@@ -67,6 +65,7 @@ void report_actor(zsock_t *pipe, void *args)
             .route_count = report_route_count,
             .state = &holder,
             .db = holder.db,
+            .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
             .pipe_query = s_pipe_query,
             .curve_dir = dp_config_get(config, "DP_CURVE_DIR"),
             .metrics = metrics};
