@@ -259,7 +259,8 @@ ProtobufCMessage *dp_message_decode_checked(const ProtobufCMessageDescriptor *de
         /* The field as every handler names it (its own name, as in
            "sender_name" or "domains"); the message gives the whole path. */
         const char *dot = strrchr(path, '.');
-        snprintf(problem->field, sizeof problem->field, "%s", dot ? dot + 1 : path);
+        snprintf(problem->field, sizeof problem->field, "%.*s",
+                 (int)sizeof problem->field - 1, dot ? dot + 1 : path);
         char *index = strchr(problem->field, '[');
         if (index)
             *index = '\0';
