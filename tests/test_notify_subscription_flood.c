@@ -63,26 +63,7 @@ static void s_start_notify(void)
     zstr_free(&url);
     zstr_free(&router);
     zstr_free(&pub);
-    int64_t deadline = zclock_mono() + READY_MS;
-    bool ready = false;
-    while (!ready && zclock_mono() < deadline) {
-        if (ns_wait_pid(notify_pid, 0) >= 0) {
-            notify_pid = -1;
-            fail_msg("dp-notify exited at start");
-        }
-        dp_client_t *client = dp_client_new(router_endpoint, 500, 1);
-        assert_non_null(client);
-        Dp__HealthRequest request = DP__HEALTH_REQUEST__INIT;
-        Dp__HealthReply *reply = NULL;
-        dp_status_t status;
-        if (dp_client_call(client, &request.base, &dp__health_reply__descriptor,
-                           (ProtobufCMessage **)&reply, &status) == 0 &&
-            status.code == DP__CODE__CODE_OK)
-            ready = reply->database_ok;
-        ts_free(&reply);
-        dp_client_destroy(&client);
-    }
-    if (!ready) fail_msg("dp-notify did not answer Health within %d ms", READY_MS);
+    ns_wait_ready(&notify_pid, router_endpoint, READY_MS);
 }
 
 /* A SUB socket that sends `count` distinct subscriptions of `bytes` bytes

@@ -24,7 +24,12 @@ static int s_connect(dp_client_t *self)
     zsock_set_linger(self->socket, 0);
     zsock_set_maxmsgsize(self->socket, (int64_t)self->max_reply_bytes);
     dp_client_keys_apply(&self->keys, self->socket);
-    char *list = strdup(self->endpoints);
+    return dp_client_connect_all(self->socket, self->endpoints) > 0 ? 0 : -1;
+}
+
+int dp_client_connect_all(zsock_t *socket, const char *endpoints)
+{
+    char *list = strdup(endpoints);
     if (!list)
         return -1;
     int connected = 0;
@@ -32,11 +37,11 @@ static int s_connect(dp_client_t *self)
     for (char *one = strtok_r(list, ",", &saveptr); one; one = strtok_r(NULL, ",", &saveptr)) {
         while (*one == ' ')
             one++;
-        if (*one && zsock_connect(self->socket, "%s", one) == 0)
+        if (*one && zsock_connect(socket, "%s", one) == 0)
             connected++;
     }
     free(list);
-    return connected ? 0 : -1;
+    return connected;
 }
 
 dp_client_t *dp_client_new(const char *endpoints, int timeout_ms, int attempts)

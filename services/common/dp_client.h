@@ -16,6 +16,10 @@ typedef struct _dp_client_t dp_client_t;
    "tcp://127.0.0.1:7101" or "tcp://a:7102,tcp://b:7102" (requests are
    spread over replicas). timeout_ms per attempt; attempts >= 1. */
 dp_client_t *dp_client_new(const char *endpoints, int timeout_ms, int attempts);
+
+/* Connects `socket` to each of the comma-separated endpoints (replicas of
+   one service). Returns how many it connected, or -1 when out of memory. */
+int dp_client_connect_all(zsock_t *socket, const char *endpoints);
 void dp_client_destroy(dp_client_t **self_p);
 
 /* Sends `request` and waits for the reply. Returns 0 when the server

@@ -27,6 +27,7 @@
 #include <openssl/crypto.h>
 #include <string.h>
 
+#include "dp_client.h"
 #include "dp_codec.h"
 #include "dp_db.h"
 #include "dp_events.h"
@@ -88,19 +89,7 @@ static int s_connect(partners_t *self)
     if (self->registry_curve)
         dp_client_keys_apply(&self->registry_keys, self->registry);
     /* One or more comma-separated endpoints (replicas), as dp_client takes them. */
-    char *list = strdup(self->registry_endpoint);
-    if (!list)
-        return -1;
-    int connected = 0;
-    char *saveptr = NULL;
-    for (char *one = strtok_r(list, ",", &saveptr); one; one = strtok_r(NULL, ",", &saveptr)) {
-        while (*one == ' ')
-            one++;
-        if (*one && zsock_connect(self->registry, "%s", one) == 0)
-            connected++;
-    }
-    free(list);
-    return connected ? 0 : -1;
+    return dp_client_connect_all(self->registry, self->registry_endpoint) > 0 ? 0 : -1;
 }
 
 static int s_send(partners_t *self, const ProtobufCMessage *request)

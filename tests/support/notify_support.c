@@ -747,3 +747,29 @@ char *ns_http_header(const ns_http_request_t *request, const char *name)
 {
     return s_header_value(request->head, name);
 }
+
+void ns_wait_ready(pid_t *pid, const char *router_endpoint, int ready_ms)
+{
+    int64_t deadline = zclock_mono() + ready_ms;
+    bool ready = false;
+    while (!ready && zclock_mono() < deadline) {
+        int exited = ns_wait_pid(*pid, 0);
+        if (exited >= 0) {
+            *pid = -1;
+            fail_msg("dp-notify exited with %d at start", exited);
+        }
+        dp_client_t *client = dp_client_new(router_endpoint, 500, 1);
+        assert_non_null(client);
+        Dp__HealthRequest request = DP__HEALTH_REQUEST__INIT;
+        Dp__HealthReply *reply = NULL;
+        dp_status_t status;
+        if (dp_client_call(client, &request.base, &dp__health_reply__descriptor,
+                           (ProtobufCMessage **)&reply, &status) == 0 &&
+            status.code == DP__CODE__CODE_OK)
+            ready = reply->database_ok;
+        ts_free(&reply);
+        dp_client_destroy(&client);
+    }
+    if (!ready)
+        fail_msg("dp-notify did not answer Health within %d ms", ready_ms);
+}

@@ -138,6 +138,10 @@ pid_t ns_spawn(const char *const *argv, const char *const *env, int *stdout_fd);
 /* Waits up to timeout_ms for pid: its exit status, 128 + the signal that
    killed it, or -1 when it is still running. */
 int ns_wait_pid(pid_t pid, int timeout_ms);
+/* Waits up to ready_ms for the dp-notify process *pid to answer Health on
+   router_endpoint with its database up; fails the test when it exits
+   (then *pid is -1) or does not get there in time. */
+void ns_wait_ready(pid_t *pid, const char *router_endpoint, int ready_ms);
 /* Reads one line (without its newline) from fd within timeout_ms; NULL at
    end of file or on timeout. The caller frees. */
 char *ns_read_line(int fd, int timeout_ms);
