@@ -83,7 +83,7 @@ static zsock_t *s_flood(int count, size_t bytes)
         /* Distinct from the first byte on: every one is a path of its own in the trie. */
         for (size_t j = 0; j < bytes; j++)
             topic[j] = alphabet[(size_t)(i * 7 + (int)j * 13 + (i / 36) * (int)j) % 36];
-        snprintf(topic, 9, "%08d", i);
+        snprintf(topic, 9, "%08u", (unsigned)i % 100000000u);
         topic[8] = 'x';
         topic[bytes] = 0;
         zsock_set_subscribe(sub, topic);
