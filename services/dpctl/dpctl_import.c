@@ -11,7 +11,7 @@
 
 #include "dpctl_enquiry.h"
 #include "dpctl_output.h"
-#include "dpctl_pipeline.h"
+#include "dp_pipeline.h"
 #include "dpctl_progress.h"
 #include "dpctl_proto.h"
 
@@ -91,23 +91,23 @@ static void s_reject(s_tally_t *tally, uint64_t line, const dp_status_t *status)
     s_note(reason, line, status->message);
 }
 
-/* The pipeline's verdict on one line. */
-static void s_done(void *sink, uint64_t line, int sends, const dp_status_t *status,
-                   const ProtobufCMessage *reply)
+/* The pipeline's verdict on one line (its tag is the line's number). */
+static int s_done(void *sink, const dp_pipeline_result_t *result)
 {
     s_tally_t *tally = sink;
-    if (status->code != DP__CODE__CODE_OK) {
-        s_reject(tally, line, status);
-        return;
+    if (result->status->code != DP__CODE__CODE_OK) {
+        s_reject(tally, result->tag, result->status);
+        return 0;
     }
-    const Dp__SubmitEnquiryReply *answer = (const Dp__SubmitEnquiryReply *)reply;
+    const Dp__SubmitEnquiryReply *answer = (const Dp__SubmitEnquiryReply *)result->reply;
     if (answer->already_submitted) {
         tally->duplicates++;
-        tally->resent_duplicates += sends > 1;
+        tally->resent_duplicates += result->attempts > 1;
     } else {
         tally->accepted++;
         if ((unsigned)answer->status < S_STATUSES) tally->by_status[answer->status]++;
     }
+    return 0;
 }
 
 static bool s_blank(const char *line)
@@ -116,7 +116,7 @@ static bool s_blank(const char *line)
 }
 
 /* Parses one line and sends it; a line that cannot be sent is counted here. */
-static void s_import_line(dpctl_pipeline_t *pipeline, s_tally_t *tally, const char *line,
+static void s_import_line(dp_pipeline_t *pipeline, s_tally_t *tally, const char *line,
                           size_t length, uint64_t number)
 {
     if (s_blank(line)) {
@@ -140,7 +140,7 @@ static void s_import_line(dpctl_pipeline_t *pipeline, s_tally_t *tally, const ch
     else {
         Dp__SubmitEnquiryRequest request = DP__SUBMIT_ENQUIRY_REQUEST__INIT;
         request.enquiry = submission;
-        if (dpctl_pipeline_send(pipeline, &request.base, number) != 0) {
+        if (dp_pipeline_send(pipeline, &request.base, number) != 0) {
             fprintf(stderr, "\ndpctl: out of memory at line %llu\n", (unsigned long long)number);
             tally->failed = true;
         }
@@ -150,7 +150,7 @@ static void s_import_line(dpctl_pipeline_t *pipeline, s_tally_t *tally, const ch
 }
 
 /* Reads every line into the pipeline and waits for the last verdict. */
-static void s_import(dpctl_pipeline_t *pipeline, s_tally_t *tally, FILE *input, const char *path,
+static void s_import(dp_pipeline_t *pipeline, s_tally_t *tally, FILE *input, const char *path,
                      dpctl_progress_t *progress)
 {
     char *line = NULL;
@@ -160,21 +160,21 @@ static void s_import(dpctl_pipeline_t *pipeline, s_tally_t *tally, FILE *input, 
     while (!tally->failed && (length = getline(&line, &room, input)) >= 0) {
         bytes += (uint64_t)length;
         ++tally->lines;
-        if (dpctl_pipeline_unresponsive(pipeline) && !s_blank(line)) {
+        if (dp_pipeline_unresponsive(pipeline) && !s_blank(line)) {
             /* Read on, so the summary can say how much is left to send. */
             if (tally->not_sent++ == 0) tally->first_not_sent = tally->lines;
             continue;
         }
         s_import_line(pipeline, tally, line, (size_t)length, tally->lines);
-        dpctl_progress_update(progress, tally->lines - dpctl_pipeline_outstanding(pipeline), bytes);
+        dpctl_progress_update(progress, tally->lines - dp_pipeline_outstanding(pipeline), bytes);
     }
     if (ferror(input)) {
         fprintf(stderr, "\ndpctl: cannot read %s: %s\n", path, strerror(errno));
         tally->failed = true;
     }
     free(line);
-    while (dpctl_pipeline_poll(pipeline, 100) > 0)
-        dpctl_progress_update(progress, tally->lines - dpctl_pipeline_outstanding(pipeline), bytes);
+    while (dp_pipeline_poll(pipeline, 100) > 0)
+        dpctl_progress_update(progress, tally->lines - dp_pipeline_outstanding(pipeline), bytes);
     dpctl_progress_finish(progress, tally->lines);
 }
 
@@ -313,13 +313,16 @@ static int s_run(dpctl_t *self, const char *path, size_t in_flight)
     dp_client_keys_t keys;
     dp_status_t status;
     int curve = dpctl_service_keys(self, DPCTL_INTAKE, &keys, &status);
-    dpctl_pipeline_t *pipeline =
-        curve < 0 ? NULL
-                  : dpctl_pipeline_new(dpctl_service_endpoints(self, DPCTL_INTAKE),
-                                       curve == 1 ? &keys : NULL, in_flight,
-                                       (int)dp_config_get_int(self->config, "DP_TIMEOUT_MS"),
-                                       (int)dp_config_get_int(self->config, "DP_ATTEMPTS"),
-                                       &dp__submit_enquiry_reply__descriptor, s_done, &tally);
+    dp_pipeline_options_t options = {
+        .endpoints = dpctl_service_endpoints(self, DPCTL_INTAKE),
+        .keys = curve == 1 ? &keys : NULL,
+        .window = in_flight,
+        .timeout_ms = (int)dp_config_get_int(self->config, "DP_TIMEOUT_MS"),
+        .attempts = (int)dp_config_get_int(self->config, "DP_ATTEMPTS"),
+        .reply_type = &dp__submit_enquiry_reply__descriptor,
+        .done = s_done,
+        .sink = &tally};
+    dp_pipeline_t *pipeline = curve < 0 ? NULL : dp_pipeline_new(&options);
     dp_client_keys_free(&keys);
     dpctl_progress_t *progress = dpctl_progress_new("lines", size);
     int outcome = DPCTL_EXIT_FAILURE;
@@ -331,7 +334,7 @@ static int s_run(dpctl_t *self, const char *path, size_t in_flight)
     else if (progress) {
         s_import(pipeline, &tally, input, path, progress);
         qsort(tally.reasons, tally.reason_count, sizeof *tally.reasons, s_by_count);
-        size_t resent = dpctl_pipeline_resent(pipeline);
+        size_t resent = (size_t)dp_pipeline_stats(pipeline)->resent;
         if (self->json)
             outcome = s_print_json(&tally, resent);
         else {
@@ -342,7 +345,7 @@ static int s_run(dpctl_t *self, const char *path, size_t in_flight)
             outcome = DPCTL_EXIT_FAILURE;
     }
     dpctl_progress_destroy(&progress);
-    dpctl_pipeline_destroy(&pipeline);
+    dp_pipeline_destroy(&pipeline);
     free(tally.reasons);
     if (input != stdin) fclose(input);
     return outcome;
