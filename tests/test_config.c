@@ -4,8 +4,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -175,6 +178,39 @@ static void test_unknown_argument_is_an_error(void **state)
     assert_int_equal(dp_config_load(config, 2, argv), -1);
 }
 
+/* Reads `name` in a child process; returns how the child ended. */
+static int s_get_in_child(dp_config_t *config, const char *name, bool as_int)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (as_int)
+            dp_config_get_int(config, name);
+        else
+            dp_config_get(config, name);
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+static void test_get_of_a_name_not_in_the_table_aborts(void **state)
+{
+    dp_config_t *config = *state;
+    /* A misspelt name used to read as "" (and 0): now the program stops. */
+    int status = s_get_in_child(config, "DPTEST_CFG_ENDPIONT", false);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    status = s_get_in_child(config, "DPTEST_CFG_TIMEOUT", true);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    /* The names in the table are read as before. */
+    status = s_get_in_child(config, "DPTEST_CFG_ENDPOINT", false);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    status = s_get_in_child(config, "DPTEST_CFG_TIMEOUT_MS", true);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 #define CONFIG_TEST(name) cmocka_unit_test_setup_teardown(name, s_setup, s_teardown)
 
 int main(void)
@@ -193,6 +229,7 @@ int main(void)
         CONFIG_TEST(test_set_value_wins_over_nothing_but_environment_wins_on_load),
         CONFIG_TEST(test_help_and_version_ask_to_exit),
         CONFIG_TEST(test_unknown_argument_is_an_error),
+        CONFIG_TEST(test_get_of_a_name_not_in_the_table_aborts),
     };
     return cmocka_run_group_tests_name("dp_config", tests, NULL, NULL);
 }

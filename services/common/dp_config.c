@@ -133,17 +133,29 @@ int dp_config_load(dp_config_t *self, int argc, char **argv)
     return 0;
 }
 
-const char *dp_config_get(const dp_config_t *self, const char *name)
+/* A name missing from the program's own table is a misspelling in the
+   code, not something a user can cause: it must not quietly read as "".
+   An assertion, kept in release builds too (they define NDEBUG). */
+static int s_find_known(const dp_config_t *self, const char *name)
 {
     int index = s_find(self, name);
-    return index < 0 ? "" : self->values[index];
+    if (index < 0) {
+        fprintf(stderr, "%s: dp_config_get: no setting %s in the table\n", self->program, name);
+        abort();
+    }
+    return index;
+}
+
+const char *dp_config_get(const dp_config_t *self, const char *name)
+{
+    return self->values[s_find_known(self, name)];
 }
 
 long dp_config_get_int(const dp_config_t *self, const char *name)
 {
     long value = 0;
-    int index = s_find(self, name);
-    if (index >= 0 && s_parse_long(self->values[index], &value) == 0)
+    int index = s_find_known(self, name);
+    if (s_parse_long(self->values[index], &value) == 0)
         return value;
     return 0;
 }

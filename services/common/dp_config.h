@@ -30,7 +30,9 @@ int dp_config_load(dp_config_t *self, int argc, char **argv);
    start a service inside their own process. Returns -1 with a message on stderr. */
 int dp_config_set(dp_config_t *self, const char *name, const char *value);
 
-/* Borrowed; the setting must exist in the table. */
+/* Borrowed. The setting must exist in the table: a name that does not is
+   a programming error: the program prints the name and aborts, in every
+   build (it used to read as ""). */
 const char *dp_config_get(const dp_config_t *self, const char *name);
 long dp_config_get_int(const dp_config_t *self, const char *name);
 

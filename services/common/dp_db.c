@@ -21,7 +21,11 @@ struct _dp_db_t {
     char message[512];               /* message of the last failure */
     char constraint[64];             /* constraint named by the last failure */
     unsigned long reconnects;        /* successful reconnections after a loss */
+    unsigned long retries;           /* transactions run again (dp_db_retry_count) */
     bool was_connected;              /* a connection has been made before */
+    int64_t login_refused_at;        /* zclock_mono of the last refused login, 0 when none */
+    char login_sqlstate[6];          /* its SQLSTATE, answered until DP_DB_LOGIN_RETRY_MS */
+    char login_message[512];         /* its message */
 };
 
 dp_db_t *dp_db_new(const char *conninfo, const char *application_name,
@@ -66,6 +70,14 @@ dp_db_failure_t dp_db_classify_sqlstate(const char *sqlstate)
         return DP_DB_CHECK_VIOLATION;
     if (strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0)
         return DP_DB_RETRYABLE;
+    /* 28: invalid authorization (wrong password, unknown role, no pg_hba
+       entry); 3D000: no such database. Waiting does not fix them. */
+    if (strncmp(sqlstate, "28", 2) == 0 || strcmp(sqlstate, "3D000") == 0)
+        return DP_DB_LOGIN;
+    /* A protocol violation is a defect on one side, not a lost connection:
+       reconnecting and running the same thing again would repeat it. */
+    if (strcmp(sqlstate, "08P01") == 0)
+        return DP_DB_OTHER;
     /* 08: connection exception; 57P01..57P03: admin shutdown, crash shutdown, cannot connect now */
     if (strncmp(sqlstate, "08", 2) == 0 || strcmp(sqlstate, "57P01") == 0 ||
         strcmp(sqlstate, "57P02") == 0 || strcmp(sqlstate, "57P03") == 0)
@@ -76,7 +88,53 @@ dp_db_failure_t dp_db_classify_sqlstate(const char *sqlstate)
         return DP_DB_READ_ONLY;
     if (strcmp(sqlstate, "42501") == 0)
         return DP_DB_PERMISSION;
+    if (strcmp(sqlstate, "57014") == 0)
+        return DP_DB_TIMEOUT;
+    if (strncmp(sqlstate, "53", 2) == 0)
+        return DP_DB_RESOURCES;
     return DP_DB_OTHER;
+}
+
+void dp_db_connect_sqlstate(const char *message, char sqlstate[6])
+{
+    /* The server's texts (backend/libpq/auth.c, postinit.c) in its default
+       language; a server set to another lc_messages falls back to 08006,
+       a connection failure, which is what every failure was before. */
+    static const struct {
+        const char *text;
+        const char *sqlstate;
+    } known[] = {
+        {"password authentication failed", "28P01"},
+        {"authentication failed", "28000"},
+        {"no pg_hba.conf entry", "28000"},
+        {"pg_hba.conf rejects connection", "28000"},
+        {"SCRAM authentication", "28000"},
+        {"SSL authentication", "28000"},
+        {"fe_sendauth: no password supplied", "28P01"},
+        {"is not permitted to log in", "28000"},
+        {"\" does not exist", ""}, /* role or database: told apart below */
+        {"too many clients already", "53300"},
+        {"remaining connection slots are reserved", "53300"},
+        {"the database system is starting up", "57P03"},
+        {"the database system is shutting down", "57P03"},
+        {"the database system is in recovery mode", "57P03"},
+    };
+    snprintf(sqlstate, 6, "08006");
+    if (!message)
+        return;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (!strstr(message, known[i].text))
+            continue;
+        if (*known[i].sqlstate)
+            snprintf(sqlstate, 6, "%s", known[i].sqlstate);
+        else if (strstr(message, "FATAL:  database \"") || strstr(message, "FATAL: database \""))
+            snprintf(sqlstate, 6, "3D000");
+        else if (strstr(message, "FATAL:  role \"") || strstr(message, "FATAL: role \""))
+            snprintf(sqlstate, 6, "28000");
+        else
+            continue;
+        return;
+    }
 }
 
 /* Ends the text before its first DETAIL line: PostgreSQL puts row data
@@ -133,20 +191,46 @@ static void s_notice(void *arg, const char *message)
     dp_debug("PostgreSQL: %s", text);
 }
 
+/* Records why a connection attempt failed. A refused login is kept and
+   answered for DP_DB_LOGIN_RETRY_MS (a service whose password is wrong
+   does not knock on every request); anything else is a connection that
+   is not there yet. */
+static void s_record_connect_failure(dp_db_t *self, const char *message)
+{
+    char sqlstate[6];
+    dp_db_connect_sqlstate(message, sqlstate);
+    dp_db_failure_t failure = dp_db_classify_sqlstate(sqlstate);
+    if (failure != DP_DB_LOGIN) {
+        s_set_failure(self, DP_DB_CONNECTION, sqlstate, message, NULL);
+        return;
+    }
+    s_set_failure(self, DP_DB_LOGIN, sqlstate, message, NULL);
+    if (!self->login_refused_at)
+        dp_error("PostgreSQL refused the login (%s): %s", self->sqlstate, self->message);
+    self->login_refused_at = zclock_mono();
+    memcpy(self->login_sqlstate, self->sqlstate, sizeof self->login_sqlstate);
+    memcpy(self->login_message, self->message, sizeof self->login_message);
+}
+
 /* One attempt to open a connection, bounded by a short connect_timeout. */
 static int s_open(dp_db_t *self)
 {
     s_disconnect(self);
+    if (self->login_refused_at &&
+        zclock_mono() - self->login_refused_at < DP_DB_LOGIN_RETRY_MS) {
+        s_set_failure(self, DP_DB_LOGIN, self->login_sqlstate, self->login_message, NULL);
+        return -1;
+    }
     const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
     const char *values[] = {self->conninfo, self->application_name, "3", NULL};
     /* expand_dbname lets conninfo be a full connection string or URI. */
     self->conn = PQconnectdbParams(keys, values, 1);
     if (!self->conn || PQstatus(self->conn) != CONNECTION_OK) {
-        s_set_failure(self, DP_DB_CONNECTION, "08006",
-                      self->conn ? PQerrorMessage(self->conn) : "out of memory", NULL);
+        s_record_connect_failure(self, self->conn ? PQerrorMessage(self->conn) : "out of memory");
         s_disconnect(self);
         return -1;
     }
+    self->login_refused_at = 0;
     PQsetNoticeProcessor(self->conn, s_notice, NULL);
     if (self->was_connected) {
         self->reconnects++;
@@ -384,8 +468,10 @@ int dp_db_transaction(dp_db_t *self, dp_txn_body_fn *body, void *arg)
 {
     for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         if (s_command(self, "BEGIN") != 0) {
-            if (self->failure == DP_DB_CONNECTION && attempt < MAX_ATTEMPTS)
+            if (self->failure == DP_DB_CONNECTION && attempt < MAX_ATTEMPTS) {
+                self->retries++;
                 continue;
+            }
             return -1;
         }
         dp_txn_outcome_t outcome = body(self, arg);
@@ -402,6 +488,7 @@ int dp_db_transaction(dp_db_t *self, dp_txn_body_fn *body, void *arg)
                 attempt < MAX_ATTEMPTS) {
                 dp_warning("transaction attempt %d failed (%s), retrying", attempt,
                            self->sqlstate);
+                self->retries++;
                 continue;
             }
             return -1;
@@ -410,8 +497,10 @@ int dp_db_transaction(dp_db_t *self, dp_txn_body_fn *body, void *arg)
             return 0;
         /* A serialization failure at COMMIT rolled back; a lost connection
            leaves the outcome unknown, so it is reported, not retried. */
-        if (self->failure == DP_DB_RETRYABLE && attempt < MAX_ATTEMPTS)
+        if (self->failure == DP_DB_RETRYABLE && attempt < MAX_ATTEMPTS) {
+            self->retries++;
             continue;
+        }
         if (self->failure == DP_DB_CONNECTION)
             snprintf(self->message, sizeof self->message,
                      "connection lost during COMMIT: the outcome is not known");
@@ -440,21 +529,39 @@ const char *dp_db_failure_constraint(const dp_db_t *self)
     return self->constraint;
 }
 
-Dp__Code dp_db_failure_code(const dp_db_t *self)
+Dp__Code dp_db_failure_code_of(dp_db_failure_t failure)
 {
-    switch (self->failure) {
+    switch (failure) {
     case DP_DB_CONNECTION:
         return DP__CODE__CODE_UNAVAILABLE;
     case DP_DB_RETRYABLE:
         return DP__CODE__CODE_ABORTED;
     case DP_DB_PERMISSION:
         return DP__CODE__CODE_PERMISSION_DENIED;
+    case DP_DB_LOGIN:
+        /* Not UNAUTHENTICATED: the caller authenticated fine; it is this
+           service's own login that an operator must fix. */
+        return DP__CODE__CODE_FAILED_PRECONDITION;
+    case DP_DB_TIMEOUT:
+        return DP__CODE__CODE_DEADLINE_EXCEEDED;
+    case DP_DB_RESOURCES:
+        return DP__CODE__CODE_RESOURCE_EXHAUSTED;
     default:
         return DP__CODE__CODE_INTERNAL;
     }
 }
 
+Dp__Code dp_db_failure_code(const dp_db_t *self)
+{
+    return dp_db_failure_code_of(self->failure);
+}
+
 unsigned long dp_db_reconnect_count(const dp_db_t *self)
 {
     return self->reconnects;
+}
+
+unsigned long dp_db_retry_count(const dp_db_t *self)
+{
+    return self->retries;
 }

@@ -29,6 +29,11 @@ typedef enum {
     DP_DB_INVALID_INPUT,     /* class 22: data exception */
     DP_DB_READ_ONLY,         /* 25006 */
     DP_DB_PERMISSION,        /* 42501 */
+    DP_DB_LOGIN,             /* class 28, 3D000: the server refused this login (password, role,
+                                pg_hba, database); trying again changes nothing until an
+                                operator does */
+    DP_DB_TIMEOUT,           /* 57014: cancelled, statement_timeout */
+    DP_DB_RESOURCES,         /* class 53: disk full, out of memory, too many connections */
     DP_DB_OTHER              /* anything else: a defect or an operator's problem */
 } dp_db_failure_t;
 
@@ -41,7 +46,9 @@ dp_db_t *dp_db_new(const char *conninfo, const char *application_name,
 void dp_db_destroy(dp_db_t **self_p);
 
 /* Waits up to wait_ms for the server to accept connections (PQpingParams
-   with a capped backoff), then connects. Returns 0 or -1. */
+   with a capped backoff), then connects. Returns 0 or -1. A refused login
+   (DP_DB_LOGIN) is final: no wait, and later uses of the handle try again
+   at most once per DP_DB_LOGIN_RETRY_MS instead of on every request. */
 int dp_db_connect(dp_db_t *self, int wait_ms);
 
 /* True when the last use of the connection succeeded or a reconnect did. */
@@ -101,12 +108,27 @@ const char *dp_db_failure_sqlstate(const dp_db_t *self);
 const char *dp_db_failure_message(const dp_db_t *self);
 const char *dp_db_failure_constraint(const dp_db_t *self);
 
-/* Maps a failure to a reply status: UNAVAILABLE for a lost connection,
-   ABORTED when retries ran out, INTERNAL for the rest. */
+/* Maps a failure to a reply status a client can act on: UNAVAILABLE for a
+   lost connection, ABORTED when retries ran out, PERMISSION_DENIED,
+   FAILED_PRECONDITION for a refused login (the service's configuration),
+   DEADLINE_EXCEEDED for a cancelled statement, RESOURCE_EXHAUSTED for the
+   server's resources, INTERNAL for the rest. */
 Dp__Code dp_db_failure_code(const dp_db_t *self);
+Dp__Code dp_db_failure_code_of(dp_db_failure_t failure);
 
 /* Classifies an SQLSTATE (exposed for unit tests). */
 dp_db_failure_t dp_db_classify_sqlstate(const char *sqlstate);
+
+/* The SQLSTATE of a failed connection attempt, from libpq's message (libpq
+   keeps the server's SQLSTATE of a refused login to itself): 28P01 for a
+   wrong password, 28000 for another refused authentication or an unknown
+   role, 3D000 for an unknown database, 53300 for too many connections,
+   57P03 for a server starting or stopping, else 08006. Writes 6 bytes. */
+void dp_db_connect_sqlstate(const char *message, char sqlstate[6]);
+
+/* After a refused login, how long uses of the handle answer with that
+   failure before trying to log in again. */
+enum { DP_DB_LOGIN_RETRY_MS = 5000 };
 
 /* Runs a statement and returns the rows it returned or touched, or -1. */
 int dp_db_run_count(dp_db_t *self, int index, const char *const *params);
@@ -118,7 +140,10 @@ int64_t dp_db_int64(const PGresult *result, int row, int column);
 uint64_t dp_db_uint64(const PGresult *result, int row, int column);
 char **dp_db_split_list(dp_arena_t *arena, const char *text, size_t *count);
 
-/* Counters for health and metrics. */
+/* Counters for health and metrics: reconnections after a lost connection,
+   and transactions run again after a serialization failure, a deadlock or
+   a connection lost before COMMIT. */
 unsigned long dp_db_reconnect_count(const dp_db_t *self);
+unsigned long dp_db_retry_count(const dp_db_t *self);
 
 #endif
