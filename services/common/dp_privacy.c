@@ -9,8 +9,10 @@
 
 #include <jansson.h>
 
+#include "dp_format.h"
 #include "dp_log.h"
 #include "dp_validate.h"
+#include "events.pb-c.h"
 
 void dp_privacy_subject_key(const char *secret, const char *email, char key[DP_PRIVACY_KEY_HEX])
 {
@@ -23,12 +25,7 @@ void dp_privacy_subject_key(const char *secret, const char *email, char key[DP_P
     unsigned int digest_length = 0;
     HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)lower, length, digest,
          &digest_length);
-    static const char digits[] = "0123456789abcdef";
-    for (unsigned int i = 0; i < 32; i++) {
-        key[i * 2] = digits[digest[i] >> 4];
-        key[i * 2 + 1] = digits[digest[i] & 15];
-    }
-    key[64] = 0;
+    dp_format_hex(digest, 32, key);
 }
 
 void dp_privacy_erased_email(const char *key, char email[64])
@@ -78,6 +75,58 @@ int dp_privacy_audit_entries(dp_arena_t *arena, PGresult *result, const char *se
     }
     PQclear(result);
     return *count == (size_t)rows ? 1 : -1;
+}
+
+/* What one attempt of the erasure transaction works with (reset by the body). */
+typedef struct {
+    const dp_privacy_eraser_t *eraser; /* the service's side */
+    const char *key;                   /* the person's keyed hash */
+    const char *actor;                 /* who asked (dp_privacy_who) */
+    const char *reason;                /* the request's reference */
+    int erased;                        /* records pseudonymised */
+} erase_t;
+
+static dp_txn_outcome_t s_erase_body(dp_db_t *db, void *arg)
+{
+    erase_t *erase = arg;
+    const dp_privacy_eraser_t *eraser = erase->eraser;
+    erase->erased = eraser->erase(db, erase->key);
+    if (erase->erased < 0)
+        return DP_TXN_FAILED;
+    char detail[700];
+    snprintf(detail, sizeof detail, "%d %s; %s", erase->erased, eraser->records, erase->reason);
+    Dp__PrivacyEvent event = DP__PRIVACY_EVENT__INIT;
+    event.service = (char *)eraser->service;
+    event.subject_key = (char *)erase->key;
+    event.erased = (uint32_t)erase->erased;
+    event.reason = "request";
+    if (eraser->audit(db, erase->actor, "erase", erase->key, detail) < 0 ||
+        eraser->append_event(db, "privacy.erased", "privacy", erase->key, &event.base) < 0)
+        return DP_TXN_FAILED;
+    return DP_TXN_COMMIT;
+}
+
+void dp_privacy_erase(dp_reply_t *reply, const Dp__ErasePersonalDataRequest *request,
+                      const dp_privacy_eraser_t *eraser)
+{
+    if (!dp_privacy_check_request(reply, request->email, request->actor))
+        return;
+    if (!dp_valid_text(request->reason, 500)) {
+        dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "reason",
+                       "reason must be text of at most 500 bytes");
+        return;
+    }
+    char key[DP_PRIVACY_KEY_HEX];
+    dp_privacy_subject_key(eraser->secret, request->email, key);
+    erase_t erase = {eraser, key, dp_privacy_who(reply, request->actor), request->reason, 0};
+    if (dp_db_transaction(eraser->db, s_erase_body, &erase) != 0) {
+        dp_reply_db_failure(reply, eraser->db);
+        return;
+    }
+    Dp__ErasePersonalDataReply answer = DP__ERASE_PERSONAL_DATA_REPLY__INIT;
+    answer.erased = (uint32_t)erase.erased;
+    answer.subject_key = key;
+    dp_reply_ok(reply, &answer.base);
 }
 
 int dp_privacy_backfill(dp_db_t *db, int select_statement, int update_statement, const char *secret)

@@ -37,6 +37,28 @@ typedef int(dp_audit_lister_fn)(dp_db_t *db, dp_arena_t *arena, const char *subj
 void dp_privacy_list_audit(dp_reply_t *reply, const Dp__ListAuditRequest *request,
                            const char *secret, dp_db_t *db, dp_audit_lister_fn *lister);
 
+/* One service's side of an erasure on request, as dp_privacy_erase runs it
+   in one transaction: `erase` pseudonymises what the service holds of the
+   person (and leaves a tombstone) and returns how many records, or -1;
+   `audit` and `append_event` are the service's audit row and outbox. */
+typedef struct {
+    const char *service; /* "registry", "intake": the event's service */
+    const char *records; /* what erase counts, for the audit ("contacts") */
+    dp_db_t *db;         /* the service's connection */
+    const char *secret;  /* DP_PRIVACY_KEY */
+    int (*erase)(dp_db_t *db, const char *subject_key);
+    int (*audit)(dp_db_t *db, const char *actor, const char *action, const char *subject_key,
+                 const char *detail);
+    int (*append_event)(dp_db_t *db, const char *event_type, const char *aggregate_type,
+                        const char *aggregate_id, const ProtobufCMessage *payload);
+} dp_privacy_eraser_t;
+
+/* Answers a dp.ErasePersonalDataRequest: checks it, then in one
+   transaction erases, writes the audit row "erase" and the event
+   privacy.erased; replies with the count and the subject key. */
+void dp_privacy_erase(dp_reply_t *reply, const Dp__ErasePersonalDataRequest *request,
+                      const dp_privacy_eraser_t *eraser);
+
 /* Gives keyed hashes to rows stored before they existed: `select_statement`
    returns (id, email) of up to 500 rows without one, `update_statement`
    takes [{id, key}] as JSON. Returns 0, or -1 on a database failure. */

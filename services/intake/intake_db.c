@@ -1,5 +1,6 @@
 #include "intake_db.h"
 
+#include "dp_format.h"
 #include "dp_privacy.h"
 #include "privacy.pb-c.h"
 
@@ -330,11 +331,6 @@ Dp__EnquiryStatus intake_status_value(const char *text)
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static void s_id_text(char buffer[24], int64_t value)
-{
-    snprintf(buffer, 24, "%" PRId64, value);
-}
-
 /* ---- submissions ---------------------------------------------------------------- */
 
 int intake_db_store_batch(dp_db_t *db, dp_arena_t *arena, const char *rows_json,
@@ -342,8 +338,8 @@ int intake_db_store_batch(dp_db_t *db, dp_arena_t *arena, const char *rows_json,
                           size_t count)
 {
     char window[24], days[24];
-    s_id_text(window, duplicate_window_hours);
-    s_id_text(days, response_days);
+    dp_format_int64(window, duplicate_window_hours);
+    dp_format_int64(days, response_days);
     const char *params[] = {rows_json, window, days};
     PGresult *result = dp_db_run(db, STORE_BATCH, params);
     if (!result)
@@ -401,7 +397,7 @@ int intake_db_link_duplicates(dp_db_t *db, const int64_t *ids, int64_t *links, s
     literal[used++] = '}';
     literal[used] = 0;
     char window[24];
-    s_id_text(window, window_hours);
+    dp_format_int64(window, window_hours);
     const char *params[] = {literal, window};
     PGresult *result = dp_db_run(db, LINK_DUPLICATES, params);
     free(literal);
@@ -436,7 +432,7 @@ int intake_db_append_event(dp_db_t *db, const char *event_type, int64_t enquiry_
                            const ProtobufCMessage *payload)
 {
     char id[24];
-    s_id_text(id, enquiry_id);
+    dp_format_int64(id, enquiry_id);
     return dp_db_append_event(db, APPEND_EVENT, event_type, "enquiry", id, payload) ? -1 : 1;
 }
 
@@ -480,7 +476,7 @@ static Dp__Enquiry *s_enquiry_from_row(dp_arena_t *arena, const PGresult *result
 static int s_load_history(dp_db_t *db, dp_arena_t *arena, Dp__Enquiry *enquiry)
 {
     char id[24];
-    s_id_text(id, enquiry->id);
+    dp_format_int64(id, enquiry->id);
     const char *params[] = {id};
     PGresult *result = dp_db_run(db, SELECT_TRANSITIONS, params);
     if (!result)
@@ -524,7 +520,7 @@ int intake_db_load_enquiry(dp_db_t *db, dp_arena_t *arena, int64_t id, bool full
                            Dp__Enquiry **enquiry)
 {
     char id_text[24];
-    s_id_text(id_text, id);
+    dp_format_int64(id_text, id);
     const char *params[] = {full ? "true" : "false", id_text};
     PGresult *result = dp_db_run(db, SELECT_ENQUIRY, params);
     if (!result)
@@ -544,8 +540,8 @@ int intake_db_list_enquiries(dp_db_t *db, dp_arena_t *arena, const Dp__ListEnqui
                              Dp__Enquiry ***enquiries, size_t *count)
 {
     char after[24], limit_text[24];
-    s_id_text(after, after_id);
-    s_id_text(limit_text, limit);
+    dp_format_int64(after, after_id);
+    dp_format_int64(limit_text, limit);
     const char *params[] = {"false",
                             after,
                             status ? status : "",
@@ -576,7 +572,7 @@ int intake_db_list_enquiries(dp_db_t *db, dp_arena_t *arena, const Dp__ListEnqui
 int intake_db_lock_enquiry(dp_db_t *db, int64_t id, char status[16], char assignee[201])
 {
     char id_text[24];
-    s_id_text(id_text, id);
+    dp_format_int64(id_text, id);
     const char *params[] = {id_text};
     PGresult *result = dp_db_run(db, LOCK_ENQUIRY, params);
     if (!result)
@@ -594,8 +590,8 @@ int intake_db_move(dp_db_t *db, int64_t id, const char *from, const char *to,
                    const char *assignee, int64_t assignee_id, const char *actor, const char *note)
 {
     char id_text[24], staff_text[24];
-    s_id_text(id_text, id);
-    s_id_text(staff_text, assignee_id);
+    dp_format_int64(id_text, id);
+    dp_format_int64(staff_text, assignee_id);
     const char *params[] = {id_text, to,    assignee, from, actor, note ? note : "",
                             assignee_id > 0 ? staff_text : NULL};
     return dp_db_run_count(db, MOVE_ENQUIRY, params) == 1 ? 1 : -1;
@@ -605,7 +601,7 @@ int intake_db_add_note(dp_db_t *db, dp_arena_t *arena, int64_t id, const char *a
                        const char *text, Dp__EnquiryNote **note)
 {
     char id_text[24];
-    s_id_text(id_text, id);
+    dp_format_int64(id_text, id);
     const char *params[] = {id_text, actor, text};
     PGresult *result = dp_db_run(db, INSERT_NOTE, params);
     if (!result)
@@ -662,7 +658,7 @@ int intake_db_add_rule(dp_db_t *db, const char *keyword, const char *area, int64
 int intake_db_remove_rule(dp_db_t *db, int64_t id)
 {
     char id_text[24];
-    s_id_text(id_text, id);
+    dp_format_int64(id_text, id);
     const char *params[] = {id_text};
     return dp_db_run_count(db, DELETE_RULE, params);
 }
@@ -720,7 +716,7 @@ int intake_db_apply_tombstones(dp_db_t *db)
 int intake_db_retention(dp_db_t *db, int months, bool dry_run, char cutoff[32])
 {
     char months_text[24];
-    s_id_text(months_text, months);
+    dp_format_int64(months_text, months);
     const char *params[] = {months_text};
     PGresult *result = dp_db_run(db, RETENTION_COUNT, params);
     if (!result)
@@ -785,7 +781,7 @@ int intake_db_backfill(dp_db_t *db, const char *secret)
 int intake_db_subject_key_of(dp_db_t *db, int64_t id, char key[65])
 {
     char id_text[24];
-    s_id_text(id_text, id);
+    dp_format_int64(id_text, id);
     const char *params[] = {id_text};
     PGresult *result = dp_db_run(db, SUBJECT_KEY_OF, params);
     if (!result)
@@ -802,7 +798,7 @@ int intake_db_pending_partners(dp_db_t *db, dp_arena_t *arena, int limit, int64_
                                char ***emails, size_t *count)
 {
     char limit_text[24];
-    s_id_text(limit_text, limit);
+    dp_format_int64(limit_text, limit);
     const char *params[] = {limit_text};
     PGresult *result = dp_db_run(db, PENDING_SELECT, params);
     if (!result)
@@ -843,7 +839,7 @@ int intake_db_staff_id(dp_db_t *db, const char *name, int64_t *id)
 int intake_db_assignee_id_of(dp_db_t *db, int64_t enquiry_id, int64_t *id)
 {
     char id_text[24];
-    s_id_text(id_text, enquiry_id);
+    dp_format_int64(id_text, enquiry_id);
     const char *params[] = {id_text};
     PGresult *result = dp_db_run(db, ASSIGNEE_ID_OF, params);
     if (!result)

@@ -50,49 +50,20 @@ static int s_privacy_event(dp_db_t *db, const char *subject_key, uint32_t erased
 
 /* ---- erasure ----------------------------------------------------------------------- */
 
-typedef struct {
-    intake_t *intake;      /* the service */
-    const char *key;       /* the person's keyed hash */
-    const char *actor;     /* who asked */
-    const char *reason;    /* the request's reference */
-    int erased;            /* enquiries pseudonymised */
-} erase_t;
-
-static dp_txn_outcome_t s_erase_body(dp_db_t *db, void *arg)
+/* The tombstone first, so that the person's address stays erased if it comes again. */
+static int s_erase_subject(dp_db_t *db, const char *subject_key)
 {
-    erase_t *erase = arg;
-    erase->erased = intake_db_add_tombstone(db, erase->key) < 0
-                        ? -1
-                        : intake_db_erase_subject(db, erase->key);
-    if (erase->erased < 0 ||
-        intake_audit(erase->intake, erase->actor, "erase", erase->key, "%d enquiries; %s",
-                     erase->erased, erase->reason) < 0 ||
-        s_privacy_event(db, erase->key, (uint32_t)erase->erased, "request") < 0)
-        return DP_TXN_FAILED;
-    return DP_TXN_COMMIT;
+    return intake_db_add_tombstone(db, subject_key) < 0 ? -1
+                                                        : intake_db_erase_subject(db, subject_key);
 }
 
 void intake_erase(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
     intake_t *intake = state;
-    const Dp__ErasePersonalDataRequest *request = (const Dp__ErasePersonalDataRequest *)message;
-    if (!dp_privacy_check_request(reply, request->email, request->actor))
-        return;
-    if (!dp_valid_text(request->reason, 500)) {
-        dp_reply_error(reply, INVALID, "reason", "reason must be text of at most 500 bytes");
-        return;
-    }
-    char key[DP_PRIVACY_KEY_HEX];
-    dp_privacy_subject_key(intake->privacy_key, request->email, key);
-    erase_t erase = {intake, key, intake_who(reply, request->actor), request->reason, 0};
-    if (dp_db_transaction(intake->db, s_erase_body, &erase) != 0) {
-        dp_reply_db_failure(reply, intake->db);
-        return;
-    }
-    Dp__ErasePersonalDataReply answer = DP__ERASE_PERSONAL_DATA_REPLY__INIT;
-    answer.erased = (uint32_t)erase.erased;
-    answer.subject_key = key;
-    dp_reply_ok(reply, &answer.base);
+    const dp_privacy_eraser_t eraser = {"intake",        "enquiries",           intake->db,
+                                        intake->privacy_key, s_erase_subject, intake_db_audit,
+                                        intake_db_append_aggregate_event};
+    dp_privacy_erase(reply, (const Dp__ErasePersonalDataRequest *)message, &eraser);
 }
 
 /* ---- access export ------------------------------------------------------------------ */

@@ -3,6 +3,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "dp_format.h"
+#include "dp_handler.h"
 #include "dp_validate.h"
 #include "events.pb-c.h"
 #include "intake_db.h"
@@ -16,20 +18,18 @@ void intake_list_rules(void *state, const ProtobufCMessage *message, dp_reply_t 
 {
     intake_t *intake = state;
     Dp__ListTriageRulesReply answer = DP__LIST_TRIAGE_RULES_REPLY__INIT;
-    if (intake_db_list_rules(intake->db, dp_reply_arena(reply), &answer.rules, &answer.n_rules) < 0)
-        dp_reply_db_failure(reply, intake->db);
-    else
-        dp_reply_ok(reply, &answer.base);
+    int outcome =
+        intake_db_list_rules(intake->db, dp_reply_arena(reply), &answer.rules, &answer.n_rules);
+    dp_reply_read(reply, intake->db, outcome, &answer.base);
 }
 
 void intake_list_kinds(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
     intake_t *intake = state;
     Dp__ListEnquiryKindsReply answer = DP__LIST_ENQUIRY_KINDS_REPLY__INIT;
-    if (intake_db_list_kinds(intake->db, dp_reply_arena(reply), &answer.kinds, &answer.n_kinds) < 0)
-        dp_reply_db_failure(reply, intake->db);
-    else
-        dp_reply_ok(reply, &answer.base);
+    int outcome =
+        intake_db_list_kinds(intake->db, dp_reply_arena(reply), &answer.kinds, &answer.n_kinds);
+    dp_reply_read(reply, intake->db, outcome, &answer.base);
 }
 
 /* A change to the reference data and the event that says so. */
@@ -44,8 +44,8 @@ typedef struct {
 
 static dp_txn_outcome_t s_event(dp_db_t *db, change_t *change, const char *type)
 {
-    char key[24];
-    snprintf(key, sizeof key, "%" PRId64, change->rule_id);
+    char key[DP_INT64_TEXT];
+    dp_format_int64(key, change->rule_id);
     Dp__IntakeReferenceEvent event = DP__INTAKE_REFERENCE_EVENT__INIT;
     event.list = (char *)change->list;
     event.key = strcmp(change->list, "rule") == 0 ? key : (char *)change->key;
@@ -138,10 +138,8 @@ void intake_add_rule(void *state, const ProtobufCMessage *message, dp_reply_t *r
 void intake_remove_rule(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
     const Dp__RemoveTriageRuleRequest *request = (const Dp__RemoveTriageRuleRequest *)message;
-    if (request->id <= 0) {
-        dp_reply_error(reply, INVALID, "id", "id must be a rule id");
+    if (!dp_check_id(reply, "id", request->id, "a rule id"))
         return;
-    }
     change_t change = {state, reply, "rule", NULL, NULL, request->id};
     Dp__RemoveTriageRuleReply answer = DP__REMOVE_TRIAGE_RULE_REPLY__INIT;
     if (s_run(&change, s_remove_rule_body))
@@ -155,16 +153,9 @@ void intake_add_kind(void *state, const ProtobufCMessage *message, dp_reply_t *r
         dp_reply_error(reply, INVALID, "kind", "kind is required");
         return;
     }
-    if (!dp_valid_slug(kind->slug)) {
-        dp_reply_error(reply, INVALID, "slug",
-                       "slug must be 1 to 63 lower-case letters, digits or inner hyphens");
+    if (!dp_check_slug(reply, "slug", kind->slug) ||
+        !dp_check_text(reply, "label", kind->label, MAX_LABEL_BYTES, true))
         return;
-    }
-    if (!dp_valid_required_text(kind->label, MAX_LABEL_BYTES)) {
-        dp_reply_error(reply, INVALID, "label", "label must be non-blank text of at most %d bytes",
-                       MAX_LABEL_BYTES);
-        return;
-    }
     change_t change = {state, reply, "kind", kind->slug, kind->label, 0};
     if (!s_run(&change, s_add_kind_body))
         return;

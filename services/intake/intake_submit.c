@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "dp_format.h"
+#include "dp_handler.h"
 #include "dp_log.h"
 #include "dp_privacy.h"
 #include "dp_security.h"
@@ -134,16 +136,6 @@ static bool s_valid_country(const char *text)
                       isupper((unsigned char)text[1]));
 }
 
-static bool s_text(dp_reply_t *reply, const char *field, const char *value, size_t max,
-                   bool required)
-{
-    if (required ? dp_valid_required_text(value, max) : dp_valid_text(value, max))
-        return true;
-    dp_reply_error(reply, INVALID, field, "%s must be %sUTF-8 text of at most %zu bytes", field,
-                   required ? "non-blank " : "", max);
-    return false;
-}
-
 static bool s_check(const intake_t *intake, const Dp__EnquirySubmission *s, dp_reply_t *reply)
 {
     if (!s) {
@@ -157,14 +149,14 @@ static bool s_check(const intake_t *intake, const Dp__EnquirySubmission *s, dp_r
                        MAX_SOURCE_BYTES);
         return false;
     }
-    if (!s_text(reply, "idempotency_key", s->idempotency_key, MAX_KEY_BYTES, true) ||
-        !s_text(reply, "sender_name", s->sender_name, MAX_NAME_BYTES, true))
+    if (!dp_check_text(reply, "idempotency_key", s->idempotency_key, MAX_KEY_BYTES, true) ||
+        !dp_check_text(reply, "sender_name", s->sender_name, MAX_NAME_BYTES, true))
         return false;
     if (!dp_valid_email(s->email)) {
         dp_reply_error(reply, INVALID, "email", "email must be an address such as name@example.org");
         return false;
     }
-    if (!s_text(reply, "organisation", s->organisation, MAX_NAME_BYTES, false))
+    if (!dp_check_text(reply, "organisation", s->organisation, MAX_NAME_BYTES, false))
         return false;
     if (!s_valid_country(s->country)) {
         dp_reply_error(reply, INVALID, "country",
@@ -175,8 +167,8 @@ static bool s_check(const intake_t *intake, const Dp__EnquirySubmission *s, dp_r
         dp_reply_error(reply, INVALID, "kind", "kind must be the slug of an enquiry kind");
         return false;
     }
-    if (!s_text(reply, "subject", s->subject, MAX_SUBJECT_BYTES, true) ||
-        !s_text(reply, "body", s->body, intake->max_body_bytes, true))
+    if (!dp_check_text(reply, "subject", s->subject, MAX_SUBJECT_BYTES, true) ||
+        !dp_check_text(reply, "body", s->body, intake->max_body_bytes, true))
         return false;
     if (!s_valid_language(s->language)) {
         dp_reply_error(reply, INVALID, "language",
@@ -252,12 +244,7 @@ static int s_add_event(json_t *events, const char *type, const Dp__EnquiryEvent 
         free(packed);
         return -1;
     }
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < size; i++) {
-        hex[i * 2] = digits[packed[i] >> 4];
-        hex[i * 2 + 1] = digits[packed[i] & 15];
-    }
-    hex[size * 2] = 0;
+    dp_format_hex(packed, size, hex);
     char id[24];
     snprintf(id, sizeof id, "%" PRId64, event->enquiry_id);
     int outcome = json_array_append_new(events, json_pack("{s:s, s:s, s:s}", "type", type, "id",

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "dp_handler.h"
 #include "dp_validate.h"
 #include "events.pb-c.h"
 #include "intake_db.h"
@@ -11,7 +12,7 @@
 #define INVALID DP__CODE__CODE_INVALID_ARGUMENT
 #define S(name) DP__ENQUIRY_STATUS__ENQUIRY_STATUS_##name
 
-enum { MAX_ACTOR_BYTES = 100, MAX_NOTE_BYTES = 5000, DEFAULT_PAGE = 50, MAX_PAGE = 500 };
+enum { MAX_ACTOR_BYTES = 100, MAX_NOTE_BYTES = 5000 };
 
 /* Every move a staff member may make. Assigning (from triaged or assigned)
    goes through AssignEnquiryRequest; reopening is closed or rejected -> triaged. */
@@ -47,19 +48,12 @@ static bool s_check_actor(dp_reply_t *reply, const char *actor)
 
 static bool s_check_note(dp_reply_t *reply, const char *field, const char *note, bool required)
 {
-    if (required ? dp_valid_required_text(note, MAX_NOTE_BYTES) : dp_valid_text(note, MAX_NOTE_BYTES))
-        return true;
-    dp_reply_error(reply, INVALID, field, "%s must be %stext of at most %d bytes", field,
-                   required ? "non-blank " : "", MAX_NOTE_BYTES);
-    return false;
+    return dp_check_text(reply, field, note, MAX_NOTE_BYTES, required);
 }
 
 static bool s_check_id(dp_reply_t *reply, int64_t id)
 {
-    if (id > 0)
-        return true;
-    dp_reply_error(reply, INVALID, "id", "id must be an enquiry id");
-    return false;
+    return dp_check_id(reply, "id", id, "an enquiry id");
 }
 
 /* ---- reading ---------------------------------------------------------------------- */
@@ -79,12 +73,8 @@ void intake_get(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
                        intake_audit(intake, intake_who(reply, ""), "read enquiry", key,
                                     "enquiry %" PRId64, request->id) < 0))
         found = -1;
-    if (found < 0)
-        dp_reply_db_failure(reply, intake->db);
-    else if (!found)
-        dp_reply_error(reply, DP__CODE__CODE_NOT_FOUND, "id", "no enquiry %" PRId64, request->id);
-    else
-        dp_reply_ok(reply, &answer.base);
+    dp_reply_found(reply, intake->db, found, &answer.base, "id", "no enquiry %" PRId64,
+                   request->id);
 }
 
 void intake_list(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
@@ -99,35 +89,20 @@ void intake_list(void *state, const ProtobufCMessage *message, dp_reply_t *reply
     const char *dates[][2] = {{"received_from", request->received_from},
                               {"received_to", request->received_to}};
     for (size_t i = 0; i < 2; i++)
-        if (*dates[i][1] && !dp_valid_date(dates[i][1])) {
-            dp_reply_error(reply, INVALID, dates[i][0], "%s must be a date YYYY-MM-DD", dates[i][0]);
+        if (!dp_check_date(reply, dates[i][0], dates[i][1], false))
             return;
-        }
     const char *texts[][2] = {{"kind", request->kind},     {"source", request->source},
                               {"area", request->area},     {"partner_slug", request->partner_slug},
                               {"assignee", request->assignee}};
     for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
-        if (!dp_valid_text(texts[i][1], MAX_ACTOR_BYTES)) {
-            dp_reply_error(reply, INVALID, texts[i][0], "%s is too long or not text", texts[i][0]);
+        if (!dp_check_text(reply, texts[i][0], texts[i][1], MAX_ACTOR_BYTES, false))
             return;
-        }
-    if (request->page_size > MAX_PAGE) {
-        dp_reply_error(reply, INVALID, "page_size", "page_size must be at most %d", MAX_PAGE);
+    dp_page_t page;
+    if (!dp_page_read(reply, request->page_token, request->page_size, &page))
         return;
-    }
-    int limit = request->page_size ? (int)request->page_size : DEFAULT_PAGE;
-    int64_t after = 0;
-    if (*request->page_token) {
-        char *end = NULL;
-        after = strtoll(request->page_token, &end, 10);
-        if (*end || after <= 0) {
-            dp_reply_error(reply, INVALID, "page_token", "page_token is not one this service issued");
-            return;
-        }
-    }
     Dp__ListEnquiriesReply answer = DP__LIST_ENQUIRIES_REPLY__INIT;
     dp_arena_t *arena = dp_reply_arena(reply);
-    if (intake_db_list_enquiries(intake->db, arena, request, status, after, limit,
+    if (intake_db_list_enquiries(intake->db, arena, request, status, page.after, page.limit,
                                  &answer.enquiries, &answer.n_enquiries) < 0) {
         dp_reply_db_failure(reply, intake->db);
         return;
@@ -138,13 +113,9 @@ void intake_list(void *state, const ProtobufCMessage *message, dp_reply_t *reply
         dp_reply_db_failure(reply, intake->db);
         return;
     }
-    answer.next_page_token = "";
-    if (answer.n_enquiries == (size_t)limit) {
-        answer.next_page_token = dp_arena_alloc(arena, 24);
-        if (answer.next_page_token)
-            snprintf(answer.next_page_token, 24, "%" PRId64,
-                     answer.enquiries[answer.n_enquiries - 1]->id);
-    }
+    answer.next_page_token =
+        dp_page_next(reply, &page, answer.n_enquiries,
+                     answer.n_enquiries ? answer.enquiries[answer.n_enquiries - 1]->id : 0);
     dp_reply_ok(reply, &answer.base);
 }
 

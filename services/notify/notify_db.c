@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dp_format.h"
+
 enum {
     TAKE_RELAY_LOCK,
     LATEST_SEQ,
@@ -258,11 +260,6 @@ const size_t notify_statement_count = STATEMENT_COUNT;
 
 /* ---- helpers -------------------------------------------------------------------- */
 
-static void s_number(char buffer[24], uint64_t value)
-{
-    snprintf(buffer, 24, "%" PRIu64, value);
-}
-
 /* An event from EVENT_COLUMNS starting at `column`. */
 static Dp__Event *s_event(dp_arena_t *arena, const PGresult *result, int row, int column)
 {
@@ -320,7 +317,7 @@ int notify_db_take_relay_lock(dp_db_t *db)
 int notify_db_relay(dp_db_t *db, dp_arena_t *arena, int limit, Dp__Event ***events, size_t *count)
 {
     char limit_text[24];
-    s_number(limit_text, (uint64_t)limit);
+    dp_format_uint64(limit_text, (uint64_t)limit);
     const char *params[] = {limit_text};
     PGresult *result = dp_db_run(db, RELAY, params);
     return result ? s_events(arena, result, events, count) : -1;
@@ -353,9 +350,9 @@ int notify_db_replay(dp_db_t *db, dp_arena_t *arena, uint64_t from, const char *
                      uint64_t window, Dp__Event ***events, size_t *count)
 {
     char from_text[24], limit_text[24], window_text[24];
-    s_number(from_text, from);
-    s_number(limit_text, (uint64_t)limit);
-    s_number(window_text, window);
+    dp_format_uint64(from_text, from);
+    dp_format_uint64(limit_text, (uint64_t)limit);
+    dp_format_uint64(window_text, window);
     const char *params[] = {from_text, prefix, limit_text, window_text};
     PGresult *result = dp_db_run(db, REPLAY, params);
     return result ? s_events(arena, result, events, count) : -1;
@@ -391,9 +388,9 @@ int notify_db_create_consumer(dp_db_t *db, const Dp__CreateConsumerRequest *requ
                               const char *owner)
 {
     char start[24], timeout[24], attempts[24];
-    s_number(start, start_after);
-    s_number(timeout, ack_timeout_ms);
-    s_number(attempts, max_attempts);
+    dp_format_uint64(start, start_after);
+    dp_format_uint64(timeout, ack_timeout_ms);
+    dp_format_uint64(attempts, max_attempts);
     const char *params[] = {request->name, request->topic_prefix, start, timeout, attempts,
                             owner};
     return dp_db_run_count(db, CREATE_CONSUMER, params);
@@ -461,9 +458,9 @@ int notify_db_fetch(dp_db_t *db, dp_arena_t *arena, const Dp__Consumer *consumer
                     uint64_t scan_window, Dp__Delivery ***deliveries, size_t *count)
 {
     char attempts[24], timeout[24], limit[24];
-    s_number(attempts, consumer->max_attempts);
-    s_number(timeout, consumer->ack_timeout_ms);
-    s_number(limit, (uint64_t)max);
+    dp_format_uint64(attempts, consumer->max_attempts);
+    dp_format_uint64(timeout, consumer->ack_timeout_ms);
+    dp_format_uint64(limit, (uint64_t)max);
     *count = 0;
     *deliveries = (Dp__Delivery **)dp_arena_array(arena, (size_t)max);
     if (!*deliveries)
@@ -478,9 +475,9 @@ int notify_db_fetch(dp_db_t *db, dp_arena_t *arena, const Dp__Consumer *consumer
     if (*count >= (size_t)max)
         return 1;
     char delivered[24], window[24], remaining[24];
-    s_number(delivered, consumer->delivered_seq);
-    s_number(window, scan_window);
-    s_number(remaining, (uint64_t)max - *count);
+    dp_format_uint64(delivered, consumer->delivered_seq);
+    dp_format_uint64(window, scan_window);
+    dp_format_uint64(remaining, (uint64_t)max - *count);
     size_t before = *count;
     const char *new_params[] = {consumer->name, delivered, consumer->topic_prefix, window,
                                 remaining};
@@ -499,7 +496,7 @@ int notify_db_fetch(dp_db_t *db, dp_arena_t *arena, const Dp__Consumer *consumer
     if (*count > before && (*deliveries)[*count - 1]->event->seq > cursor)
         cursor = (*deliveries)[*count - 1]->event->seq;
     char cursor_text[24];
-    s_number(cursor_text, cursor);
+    dp_format_uint64(cursor_text, cursor);
     const char *advance_params[] = {consumer->name, cursor_text};
     return dp_db_run_count(db, ADVANCE_CONSUMER, advance_params) < 0 ? -1 : 1;
 }
@@ -507,7 +504,7 @@ int notify_db_fetch(dp_db_t *db, dp_arena_t *arena, const Dp__Consumer *consumer
 int notify_db_ack(dp_db_t *db, const char *consumer, uint64_t up_to_seq)
 {
     char seq[24];
-    s_number(seq, up_to_seq);
+    dp_format_uint64(seq, up_to_seq);
     const char *params[] = {consumer, seq};
     return dp_db_run_count(db, ACK, params);
 }
@@ -516,7 +513,7 @@ int notify_db_list_parked(dp_db_t *db, dp_arena_t *arena, const char *consumer, 
                           Dp__ParkedEvent ***parked, size_t *count)
 {
     char limit_text[24];
-    s_number(limit_text, (uint64_t)limit);
+    dp_format_uint64(limit_text, (uint64_t)limit);
     const char *params[] = {consumer, limit_text};
     PGresult *result = dp_db_run(db, LIST_PARKED, params);
     if (!result)
@@ -544,7 +541,7 @@ int notify_db_list_parked(dp_db_t *db, dp_arena_t *arena, const char *consumer, 
 int notify_db_replay_parked(dp_db_t *db, const char *consumer, uint64_t seq)
 {
     char seq_text[24];
-    s_number(seq_text, seq);
+    dp_format_uint64(seq_text, seq);
     const char *params[] = {consumer, seq_text};
     bool webhook = strncmp(consumer, "webhook:", 8) == 0;
     return dp_db_run_count(db, webhook ? REPLAY_PARKED_WEBHOOK : REPLAY_PARKED_CONSUMER, params);
@@ -601,7 +598,7 @@ int notify_db_list_webhooks(dp_db_t *db, dp_arena_t *arena, Dp__Webhook ***webho
 int notify_db_remove_webhook(dp_db_t *db, int64_t id)
 {
     char id_text[24];
-    s_number(id_text, (uint64_t)id);
+    dp_format_uint64(id_text, (uint64_t)id);
     const char *params[] = {id_text};
     return dp_db_run_count(db, REMOVE_WEBHOOK, params);
 }
@@ -610,8 +607,8 @@ int notify_db_claim_webhook_jobs(dp_db_t *db, dp_arena_t *arena, int limit, int 
                                  notify_hook_job_t **jobs, size_t *count)
 {
     char limit_text[24], lease[24];
-    s_number(limit_text, (uint64_t)limit);
-    s_number(lease, (uint64_t)lease_ms);
+    dp_format_uint64(limit_text, (uint64_t)limit);
+    dp_format_uint64(lease, (uint64_t)lease_ms);
     const char *params[] = {limit_text, lease};
     PGresult *result = dp_db_run(db, CLAIM_WEBHOOK_JOBS, params);
     if (!result)
@@ -638,10 +635,10 @@ int notify_db_finish_webhook_job(dp_db_t *db, const notify_hook_job_t *job, bool
                                  const char *error, int backoff_ms, int max_attempts)
 {
     char id[24], seq[24], attempts[24], backoff[24];
-    s_number(id, (uint64_t)job->webhook_id);
-    s_number(seq, job->event->seq);
-    s_number(attempts, (uint64_t)max_attempts);
-    s_number(backoff, (uint64_t)backoff_ms);
+    dp_format_uint64(id, (uint64_t)job->webhook_id);
+    dp_format_uint64(seq, job->event->seq);
+    dp_format_uint64(attempts, (uint64_t)max_attempts);
+    dp_format_uint64(backoff, (uint64_t)backoff_ms);
     const char *params[] = {id, seq, delivered ? "true" : "false", error ? error : "", attempts,
                             backoff};
     return dp_db_run_count(db, FINISH_WEBHOOK_JOB, params) < 0 ? -1 : 1;
@@ -650,9 +647,9 @@ int notify_db_finish_webhook_job(dp_db_t *db, const notify_hook_job_t *job, bool
 int notify_db_release_webhook_job(dp_db_t *db, const notify_hook_job_t *job, int delay_ms)
 {
     char id[24], seq[24], delay[24];
-    s_number(id, (uint64_t)job->webhook_id);
-    s_number(seq, job->event->seq);
-    s_number(delay, (uint64_t)delay_ms);
+    dp_format_uint64(id, (uint64_t)job->webhook_id);
+    dp_format_uint64(seq, job->event->seq);
+    dp_format_uint64(delay, (uint64_t)delay_ms);
     const char *params[] = {id, seq, delay};
     return dp_db_run_count(db, RELEASE_WEBHOOK_JOB, params) < 0 ? -1 : 1;
 }

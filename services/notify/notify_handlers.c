@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "dp_handler.h"
 #include "dp_log.h"
 #include "dp_security.h"
 #include "dp_validate.h"
@@ -40,23 +41,11 @@ static bool s_check_prefix(dp_reply_t *reply, const char *prefix)
     return false;
 }
 
+/* Events per replay, fetch or parked list: a batch of a stream, not a
+   page of records (dp_page_t), so its bounds are its own. */
 static bool s_check_limit(dp_reply_t *reply, const char *field, uint32_t value, int *limit)
 {
-    if (value > MAX_LIMIT) {
-        dp_reply_error(reply, INVALID, field, "%s must be at most %d", field, MAX_LIMIT);
-        return false;
-    }
-    *limit = value ? (int)value : DEFAULT_LIMIT;
-    return true;
-}
-
-static bool s_check_name(dp_reply_t *reply, const char *field, const char *name)
-{
-    if (dp_valid_slug(name))
-        return true;
-    dp_reply_error(reply, INVALID, field,
-                   "%s must be 1 to 63 lower-case letters, digits or inner hyphens", field);
-    return false;
+    return dp_check_limit(reply, field, value, DEFAULT_LIMIT, MAX_LIMIT, limit);
 }
 
 /* A durable consumer belongs to the key that created it: that key and staff
@@ -129,7 +118,7 @@ static void s_create_consumer(void *state, const ProtobufCMessage *message, dp_r
 {
     notify_t *notify = state;
     const Dp__CreateConsumerRequest *request = (const Dp__CreateConsumerRequest *)message;
-    if (!s_check_name(reply, "name", request->name) ||
+    if (!dp_check_slug(reply, "name", request->name) ||
         !s_check_prefix(reply, request->topic_prefix) ||
         !s_check_seq(reply, "start_seq", request->start_seq))
         return;
@@ -201,7 +190,7 @@ static void s_fetch(void *state, const ProtobufCMessage *message, dp_reply_t *re
     notify_t *notify = state;
     const Dp__FetchEventsRequest *request = (const Dp__FetchEventsRequest *)message;
     fetch_t fetch = {.notify = notify, .reply = reply, .request = request};
-    if (!s_check_name(reply, "consumer", request->consumer) ||
+    if (!dp_check_slug(reply, "consumer", request->consumer) ||
         !s_check_limit(reply, "max", request->max, &fetch.max))
         return;
     dp__fetch_events_reply__init(&fetch.answer);
@@ -216,7 +205,7 @@ static void s_ack(void *state, const ProtobufCMessage *message, dp_reply_t *repl
 {
     notify_t *notify = state;
     const Dp__AckEventsRequest *request = (const Dp__AckEventsRequest *)message;
-    if (!s_check_name(reply, "consumer", request->consumer) ||
+    if (!dp_check_slug(reply, "consumer", request->consumer) ||
         !s_check_seq(reply, "up_to_seq", request->up_to_seq))
         return;
     if (s_load_usable(notify, reply, "consumer", request->consumer, "ack") <= 0)
@@ -239,29 +228,23 @@ static void s_list_consumers(void *state, const ProtobufCMessage *message, dp_re
 {
     notify_t *notify = state;
     Dp__ListConsumersReply answer = DP__LIST_CONSUMERS_REPLY__INIT;
-    if (notify_db_list_consumers(notify->db, dp_reply_arena(reply), &answer.consumers,
-                                 &answer.n_consumers) < 0)
-        dp_reply_db_failure(reply, notify->db);
-    else
-        dp_reply_ok(reply, &answer.base);
+    int outcome = notify_db_list_consumers(notify->db, dp_reply_arena(reply), &answer.consumers,
+                                           &answer.n_consumers);
+    dp_reply_read(reply, notify->db, outcome, &answer.base);
 }
 
 static void s_delete_consumer(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
     notify_t *notify = state;
     const Dp__DeleteConsumerRequest *request = (const Dp__DeleteConsumerRequest *)message;
-    if (!s_check_name(reply, "name", request->name))
+    if (!dp_check_slug(reply, "name", request->name))
         return;
     if (s_load_usable(notify, reply, "name", request->name, "delete") <= 0)
         return;
     int deleted = notify_db_delete_consumer(notify->db, request->name);
     Dp__DeleteConsumerReply answer = DP__DELETE_CONSUMER_REPLY__INIT;
-    if (deleted < 0)
-        dp_reply_db_failure(reply, notify->db);
-    else if (deleted == 0)
-        dp_reply_error(reply, DP__CODE__CODE_NOT_FOUND, "name", "no consumer %s", request->name);
-    else
-        dp_reply_ok(reply, &answer.base);
+    dp_reply_found(reply, notify->db, deleted, &answer.base, "name", "no consumer %s",
+                   request->name);
 }
 
 /* ---- parked events ---------------------------------------------------------------------- */
@@ -314,11 +297,9 @@ static void s_list_parked(void *state, const ProtobufCMessage *message, dp_reply
         !s_check_parked_owner(notify, reply, request->consumer, "list parked"))
         return;
     Dp__ListParkedReply answer = DP__LIST_PARKED_REPLY__INIT;
-    if (notify_db_list_parked(notify->db, dp_reply_arena(reply), request->consumer, limit,
-                              &answer.parked, &answer.n_parked) < 0)
-        dp_reply_db_failure(reply, notify->db);
-    else
-        dp_reply_ok(reply, &answer.base);
+    int outcome = notify_db_list_parked(notify->db, dp_reply_arena(reply), request->consumer,
+                                        limit, &answer.parked, &answer.n_parked);
+    dp_reply_read(reply, notify->db, outcome, &answer.base);
 }
 
 static void s_replay_parked(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
@@ -416,39 +397,29 @@ static void s_add_webhook(void *state, const ProtobufCMessage *message, dp_reply
     if (!s_check_webhook_url(notify, reply, request->url))
         return;
     Dp__AddWebhookReply answer = DP__ADD_WEBHOOK_REPLY__INIT;
-    if (notify_db_add_webhook(notify->db, dp_reply_arena(reply), request, &answer.webhook) < 0)
-        dp_reply_db_failure(reply, notify->db);
-    else
-        dp_reply_ok(reply, &answer.base);
+    int outcome = notify_db_add_webhook(notify->db, dp_reply_arena(reply), request, &answer.webhook);
+    dp_reply_read(reply, notify->db, outcome, &answer.base);
 }
 
 static void s_list_webhooks(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
     notify_t *notify = state;
     Dp__ListWebhooksReply answer = DP__LIST_WEBHOOKS_REPLY__INIT;
-    if (notify_db_list_webhooks(notify->db, dp_reply_arena(reply), &answer.webhooks,
-                                &answer.n_webhooks) < 0)
-        dp_reply_db_failure(reply, notify->db);
-    else
-        dp_reply_ok(reply, &answer.base);
+    int outcome = notify_db_list_webhooks(notify->db, dp_reply_arena(reply), &answer.webhooks,
+                                          &answer.n_webhooks);
+    dp_reply_read(reply, notify->db, outcome, &answer.base);
 }
 
 static void s_remove_webhook(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
     notify_t *notify = state;
     const Dp__RemoveWebhookRequest *request = (const Dp__RemoveWebhookRequest *)message;
-    if (request->id <= 0) {
-        dp_reply_error(reply, INVALID, "id", "id must be a webhook id");
+    if (!dp_check_id(reply, "id", request->id, "a webhook id"))
         return;
-    }
     int removed = notify_db_remove_webhook(notify->db, request->id);
     Dp__RemoveWebhookReply answer = DP__REMOVE_WEBHOOK_REPLY__INIT;
-    if (removed < 0)
-        dp_reply_db_failure(reply, notify->db);
-    else if (removed == 0)
-        dp_reply_error(reply, DP__CODE__CODE_NOT_FOUND, "id", "no webhook %" PRId64, request->id);
-    else
-        dp_reply_ok(reply, &answer.base);
+    dp_reply_found(reply, notify->db, removed, &answer.base, "id", "no webhook %" PRId64,
+                   request->id);
 }
 
 const dp_route_t notify_routes[] = {

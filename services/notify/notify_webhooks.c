@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dp_format.h"
 #include "dp_log.h"
 #include "notify_db.h"
 #include "notify_service.h"
@@ -62,8 +63,7 @@ void notify_webhook_signature(const char *secret, long long timestamp, const cha
         memcpy(signed_text + prefix_length, body, length);
         if (HMAC(EVP_sha256(), secret, (int)strlen(secret), signed_text,
                  (size_t)prefix_length + length, digest, &digest_length))
-            for (unsigned int i = 0; i < digest_length && i < 32; i++)
-                snprintf(hex + i * 2, 3, "%02x", digest[i]);
+            dp_format_hex(digest, digest_length < 32 ? digest_length : 32, hex);
         free(signed_text);
     }
     snprintf(header, size, "t=%lld,v1=%s", timestamp, hex);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dp_codec.h"
+#include "dp_format.h"
 #include "dp_privacy.h"
 #include "privacy.pb-c.h"
 
@@ -368,11 +369,6 @@ static Dp__DatePrecision s_precision_value(const char *text)
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static void s_format_id(char buffer[24], int64_t value)
-{
-    snprintf(buffer, 24, "%" PRId64, value);
-}
-
 /* An SQL array literal of validated values (slugs, domains: no quoting needed). */
 static char *s_array_literal(dp_arena_t *arena, char **values, size_t count)
 {
@@ -468,7 +464,7 @@ static Dp__Partner *s_partner_from_row(dp_arena_t *arena, const PGresult *result
 
 static void s_ref_params(const Dp__PartnerRef *ref, char id[24], const char **params)
 {
-    s_format_id(id, ref ? ref->id : 0);
+    dp_format_int64(id, ref ? ref->id : 0);
     params[0] = id;
     params[1] = ref && ref->slug ? ref->slug : "";
 }
@@ -510,7 +506,7 @@ int registry_db_find_partner(dp_db_t *db, const Dp__PartnerRef *ref, int64_t *id
 static int s_load_contacts(dp_db_t *db, dp_arena_t *arena, Dp__Partner *partner)
 {
     char id[24];
-    s_format_id(id, partner->id);
+    dp_format_int64(id, partner->id);
     const char *params[] = {id};
     PGresult *result = dp_db_run(db, SELECT_CONTACTS, params);
     if (!result)
@@ -545,7 +541,7 @@ static int s_take_partner(dp_arena_t *arena, PGresult *result, Dp__Partner **par
 int registry_db_load_partner(dp_db_t *db, dp_arena_t *arena, int64_t id, Dp__Partner **partner)
 {
     char id_text[24];
-    s_format_id(id_text, id);
+    dp_format_int64(id_text, id);
     const char *params[] = {NULL, id_text};
     PGresult *result = dp_db_run(db, SELECT_PARTNER, params);
     return result ? s_take_partner(arena, result, partner) : -1;
@@ -573,8 +569,8 @@ int registry_db_list_partners(dp_db_t *db, dp_arena_t *arena, const Dp__ListPart
                               int64_t after_id, int limit, Dp__Partner ***partners, size_t *count)
 {
     char after[24], limit_text[24];
-    s_format_id(after, after_id);
-    s_format_id(limit_text, limit);
+    dp_format_int64(after, after_id);
+    dp_format_int64(limit_text, limit);
     const char *kind = registry_kind_text(filter->kind);
     const char *status = registry_status_text(filter->status);
     const char *params[] = {*filter->as_of ? filter->as_of : NULL,
@@ -618,7 +614,7 @@ int registry_db_insert_partner(dp_db_t *db, const char *slug,
 int registry_db_update_partner(dp_db_t *db, int64_t id, const registry_partner_fields_t *fields)
 {
     char id_text[24];
-    s_format_id(id_text, id);
+    dp_format_int64(id_text, id);
     const char *params[] = {id_text,           fields->kind,       fields->website, fields->joined_on,
                             fields->precision, fields->instrument, fields->note};
     if (dp_db_run_count(db, UPDATE_PARTNER, params) < 0)
@@ -633,7 +629,7 @@ int registry_db_withdraw_partner(dp_db_t *db, int64_t id, const char *withdrawn_
                                  const char *note)
 {
     char id_text[24];
-    s_format_id(id_text, id);
+    dp_format_int64(id_text, id);
     const char *params[] = {id_text, withdrawn_on, note ? note : ""};
     return dp_db_run_count(db, WITHDRAW_PARTNER, params) < 0 ? -1 : 1;
 }
@@ -641,7 +637,7 @@ int registry_db_withdraw_partner(dp_db_t *db, int64_t id, const char *withdrawn_
 int registry_db_touch_partner(dp_db_t *db, int64_t id)
 {
     char id_text[24];
-    s_format_id(id_text, id);
+    dp_format_int64(id_text, id);
     const char *params[] = {id_text};
     return dp_db_run_count(db, TOUCH_PARTNER, params) < 0 ? -1 : 1;
 }
@@ -649,7 +645,7 @@ int registry_db_touch_partner(dp_db_t *db, int64_t id)
 int registry_db_add_name(dp_db_t *db, int64_t id, const char *name, const char *valid_from)
 {
     char id_text[24];
-    s_format_id(id_text, id);
+    dp_format_int64(id_text, id);
     const char *params[] = {id_text, name, valid_from && *valid_from ? valid_from : NULL};
     return dp_db_run_count(db, INSERT_NAME, params) < 0 ? -1 : 1;
 }
@@ -658,7 +654,7 @@ int registry_db_current_name(dp_db_t *db, dp_arena_t *arena, int64_t id, char **
                              char **latest_valid_from)
 {
     char id_text[24];
-    s_format_id(id_text, id);
+    dp_format_int64(id_text, id);
     const char *params[] = {id_text};
     PGresult *result = dp_db_run(db, CURRENT_NAME, params);
     if (!result)
@@ -674,7 +670,7 @@ static int s_replace_list(dp_db_t *db, int delete_statement, int insert_statemen
                           char **values, size_t count)
 {
     char id_text[24];
-    s_format_id(id_text, id);
+    dp_format_int64(id_text, id);
     const char *delete_params[] = {id_text};
     if (dp_db_run_count(db, delete_statement, delete_params) < 0)
         return -1;
@@ -704,7 +700,7 @@ int registry_db_find_taken_domain(dp_db_t *db, dp_arena_t *arena, int64_t id, ch
     if (count == 0)
         return 0;
     char id_text[24];
-    s_format_id(id_text, id);
+    dp_format_int64(id_text, id);
     const char *params[] = {id_text, s_array_literal(arena, domains, count)};
     PGresult *result = dp_db_run(db, FIND_TAKEN_DOMAIN, params);
     if (!result)
@@ -753,7 +749,7 @@ int registry_db_insert_contact(dp_db_t *db, int64_t partner_id, const char *name
                                int64_t *contact_id)
 {
     char id_text[24];
-    s_format_id(id_text, partner_id);
+    dp_format_int64(id_text, partner_id);
     const char *params[] = {id_text, name, role, email, email_key};
     PGresult *result = dp_db_run(db, INSERT_CONTACT, params);
     if (!result)
@@ -766,8 +762,8 @@ int registry_db_insert_contact(dp_db_t *db, int64_t partner_id, const char *name
 int registry_db_delete_contact(dp_db_t *db, int64_t partner_id, int64_t contact_id)
 {
     char partner_text[24], contact_text[24];
-    s_format_id(partner_text, partner_id);
-    s_format_id(contact_text, contact_id);
+    dp_format_int64(partner_text, partner_id);
+    dp_format_int64(contact_text, contact_id);
     const char *params[] = {partner_text, contact_text};
     return dp_db_run_count(db, DELETE_CONTACT, params);
 }
@@ -776,7 +772,7 @@ int registry_db_insert_engagement(dp_db_t *db, int64_t partner_id,
                                   const Dp__RecordEngagementRequest *request, int64_t *id)
 {
     char id_text[24];
-    s_format_id(id_text, partner_id);
+    dp_format_int64(id_text, partner_id);
     const char *params[] = {id_text,           request->form,    request->area, request->title,
                             request->starts_on, request->ends_on, request->note};
     PGresult *result = dp_db_run(db, INSERT_ENGAGEMENT, params);
@@ -809,7 +805,7 @@ int registry_db_load_engagement(dp_db_t *db, dp_arena_t *arena, int64_t id,
                                 Dp__Engagement **engagement)
 {
     char id_text[24];
-    s_format_id(id_text, id);
+    dp_format_int64(id_text, id);
     const char *params[] = {id_text};
     PGresult *result = dp_db_run(db, SELECT_ENGAGEMENT, params);
     if (!result)
@@ -825,9 +821,9 @@ int registry_db_list_engagements(dp_db_t *db, dp_arena_t *arena, int64_t partner
                                  Dp__Engagement ***engagements, size_t *count)
 {
     char after[24], partner[24], limit_text[24];
-    s_format_id(after, after_id);
-    s_format_id(partner, partner_id);
-    s_format_id(limit_text, limit);
+    dp_format_int64(after, after_id);
+    dp_format_int64(partner, partner_id);
+    dp_format_int64(limit_text, limit);
     const char *params[] = {after, partner, form, area, limit_text};
     PGresult *result = dp_db_run(db, LIST_ENGAGEMENTS, params);
     if (!result)
@@ -1010,7 +1006,7 @@ int registry_db_contact_keys(dp_db_t *db, dp_arena_t *arena, int64_t partner_id,
                              size_t *count)
 {
     char id_text[24];
-    s_format_id(id_text, partner_id);
+    dp_format_int64(id_text, partner_id);
     const char *params[] = {id_text};
     PGresult *result = dp_db_run(db, CONTACT_KEYS, params);
     if (!result)

@@ -13,9 +13,6 @@
 #include "registry_db.h"
 #include "registry_handlers.h"
 
-#define INVALID DP__CODE__CODE_INVALID_ARGUMENT
-
-
 int registry_audit_contacts(registry_t *registry, dp_reply_t *reply, int64_t partner_id)
 {
     char **keys = NULL;
@@ -31,52 +28,14 @@ int registry_audit_contacts(registry_t *registry, dp_reply_t *reply, int64_t par
     return 0;
 }
 
-typedef struct {
-    registry_t *registry; /* the service */
-    const char *key;      /* the person's keyed hash */
-    const char *actor;    /* who asked */
-    const char *reason;   /* the request's reference */
-    int erased;           /* contacts pseudonymised */
-} erase_t;
-
-static dp_txn_outcome_t s_erase_body(dp_db_t *db, void *arg)
-{
-    erase_t *erase = arg;
-    erase->erased = registry_db_erase_contacts(db, erase->key);
-    char detail[600];
-    snprintf(detail, sizeof detail, "%d contacts; %s", erase->erased, erase->reason);
-    Dp__PrivacyEvent event = DP__PRIVACY_EVENT__INIT;
-    event.service = "registry";
-    event.subject_key = (char *)erase->key;
-    event.erased = erase->erased > 0 ? (uint32_t)erase->erased : 0;
-    event.reason = "request";
-    if (erase->erased < 0 || registry_db_audit(db, erase->actor, "erase", erase->key, detail) < 0 ||
-        registry_db_append_event(db, "privacy.erased", "privacy", erase->key, &event.base) < 0)
-        return DP_TXN_FAILED;
-    return DP_TXN_COMMIT;
-}
-
 void registry_erase(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
     registry_t *registry = state;
-    const Dp__ErasePersonalDataRequest *request = (const Dp__ErasePersonalDataRequest *)message;
-    if (!dp_privacy_check_request(reply, request->email, request->actor))
-        return;
-    if (!dp_valid_text(request->reason, 500)) {
-        dp_reply_error(reply, INVALID, "reason", "reason must be text of at most 500 bytes");
-        return;
-    }
-    char key[DP_PRIVACY_KEY_HEX];
-    dp_privacy_subject_key(registry->privacy_key, request->email, key);
-    erase_t erase = {registry, key, dp_privacy_who(reply, request->actor), request->reason, 0};
-    if (dp_db_transaction(registry->db, s_erase_body, &erase) != 0) {
-        dp_reply_db_failure(reply, registry->db);
-        return;
-    }
-    Dp__ErasePersonalDataReply answer = DP__ERASE_PERSONAL_DATA_REPLY__INIT;
-    answer.erased = (uint32_t)erase.erased;
-    answer.subject_key = key;
-    dp_reply_ok(reply, &answer.base);
+    const dp_privacy_eraser_t eraser = {"registry",         "contacts",
+                                        registry->db,       registry->privacy_key,
+                                        registry_db_erase_contacts, registry_db_audit,
+                                        registry_db_append_event};
+    dp_privacy_erase(reply, (const Dp__ErasePersonalDataRequest *)message, &eraser);
 }
 
 void registry_export(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
