@@ -27,15 +27,12 @@
 
 #include "dp_security.h"
 #include "dp_server.h"
+#include "intake_server.h"
 #include "notify.pb-c.h"
 #include "notify_service.h"
 #include "privacy_support.h"
-#include "registry_handlers.h"
+#include "registry_server.h"
 #include "report_service.h"
-
-/* Defined in intake_server.c; no header declares them. */
-extern const dp_route_t intake_routes[];
-extern const size_t intake_route_count;
 
 enum { ANSWER_MS = 10000, SILENCE_MS = 1500 };
 
@@ -446,7 +443,7 @@ int main(void)
     }
     char service_cert[512];
     snprintf(service_cert, sizeof service_cert, "%s", ss_keys_secret_path(keys, "service-client"));
-    const char *intake_settings[] = {"DP_CURVE_DIR",
+    const char *intake_override[] = {"DP_CURVE_DIR",
                                      ss_keys_dir(keys),
                                      "DP_CURVE_CLIENT_CERT",
                                      service_cert,
@@ -458,7 +455,7 @@ int main(void)
                                      pub,
                                      NULL};
     services[SS_INTAKE] =
-        ss_service_start(SS_INTAKE, ts_database_url(database, TS_ROLE_INTAKE), intake_settings);
+        ss_service_start(SS_INTAKE, ts_database_url(database, TS_ROLE_INTAKE), intake_override);
     services[SS_REPORT] =
         ss_service_start(SS_REPORT, ts_database_url(database, TS_ROLE_REPORT), curve);
     if (!services[SS_INTAKE] || !services[SS_REPORT]) {

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 
 #include "dp_log.h"
-#include "dp_server.h"
 
 int dp_service_main(const dp_service_t *service, int argc, char **argv)
 {
@@ -50,4 +49,12 @@ int dp_service_main(const dp_service_t *service, int argc, char **argv)
     zactor_destroy(&actor);
     dp_config_destroy(&config);
     return 0;
+}
+
+void dp_service_serve(zsock_t *pipe, const dp_server_config_t *server)
+{
+    if (server)
+        dp_server_run(server, pipe);
+    else
+        dp_server_refuse(pipe);
 }

@@ -1,11 +1,12 @@
 /* The whole of a service's main(): configuration, logging, the actor, and
-   a clean stop on SIGINT or SIGTERM. */
+   a clean stop on SIGINT or SIGTERM; and the whole of its actor. */
 #ifndef DP_SERVICE_H
 #define DP_SERVICE_H
 
 #include <czmq.h>
 
 #include "dp_config.h"
+#include "dp_server.h"
 
 typedef struct {
     const char *program;           /* e.g. "dp-registry" */
@@ -19,5 +20,15 @@ typedef struct {
 /* Returns the process exit status: 0 after a clean stop, 2 for bad
    configuration, 1 when the service could not start. */
 int dp_service_main(const dp_service_t *service, int argc, char **argv);
+
+/* The body of a service's actor, after its x_new: serves with `server`
+   until $TERM, or, when it is NULL (x_new failed), refuses to start
+   (dp_server_refuse). Every service's actor is
+
+       x_t *self = x_new(config);
+       dp_service_serve(pipe, self ? x_server_config(self) : NULL);
+       x_destroy(&self);
+*/
+void dp_service_serve(zsock_t *pipe, const dp_server_config_t *server);
 
 #endif

@@ -5,12 +5,7 @@
 
 #include "dp_db.h"
 #include "dp_server.h"
-
-/* The service's state, shared by every handler. */
-typedef struct {
-    dp_db_t *db;             /* the registry's connection, as role dp_registry */
-    const char *privacy_key; /* secret of the keyed hashes of addresses */
-} registry_t;
+#include "registry_service.h"
 
 /* Data protection (registry_privacy.c). */
 void registry_erase(void *state, const ProtobufCMessage *request, dp_reply_t *reply);

@@ -1,13 +1,14 @@
 #include "registry_server.h"
 
-#include "dp_db.h"
+#include <stdlib.h>
+
 #include "dp_log.h"
-#include "dp_metrics.h"
 #include "dp_privacy.h"
 #include "dp_security.h"
-#include "dp_server.h"
+#include "dp_service.h"
 #include "registry_db.h"
 #include "registry_handlers.h"
+#include "registry_service.h"
 
 const dp_setting_t registry_settings[] = {
     {"DP_DATABASE_URL", "", "libpq connection string or URI (empty: libpq's PG* variables)"},
@@ -30,47 +31,67 @@ static void s_privacy_tick(void *state)
     registry_privacy_job(state);
 }
 
-void registry_actor(zsock_t *pipe, void *args)
+registry_t *registry_new(const dp_config_t *config)
 {
-    const dp_config_t *config = args;
     /* Refused before anything starts: with CURVE on, the privacy key must be a real secret. */
     if (dp_privacy_key_check(dp_config_get(config, "DP_PRIVACY_KEY"),
-                             dp_config_get(config, "DP_CURVE_DIR")) != 0) {
-        dp_server_refuse(pipe);
-        return;
+                             dp_config_get(config, "DP_CURVE_DIR")) != 0)
+        return NULL;
+    registry_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->privacy_key = dp_config_get(config, "DP_PRIVACY_KEY");
+    self->db = dp_db_new(dp_config_get(config, "DP_DATABASE_URL"), "dp-registry",
+                         registry_statements, registry_statement_count);
+    if (self->db) {
+        dp_privacy_warn_default(self->privacy_key);
+        self->metrics = dp_metrics_start("registry", dp_config_get(config, "DP_METRICS_ADDRESS"),
+                                         dp_config_get_int(config, "DP_METRICS_PORT"));
     }
-    dp_db_t *db = dp_db_new(dp_config_get(config, "DP_DATABASE_URL"), "dp-registry",
-                            registry_statements, registry_statement_count);
-    if (!db) {
-        zsock_signal(pipe, 1);
-        return;
+    if (!self->db || !self->metrics) {
+        dp_error("cannot start: out of memory");
+        registry_destroy(&self);
+        return NULL;
     }
-    registry_t registry = {.db = db, .privacy_key = dp_config_get(config, "DP_PRIVACY_KEY")};
-    dp_privacy_warn_default(registry.privacy_key);
-    dp_metrics_t *metrics =
-        dp_metrics_start("registry", dp_config_get(config, "DP_METRICS_ADDRESS"),
-                         dp_config_get_int(config, "DP_METRICS_PORT"));
-    dp_server_config_t server = {
+    self->server = (dp_server_config_t){
         .service_name = "registry",
         .endpoint = dp_config_get(config, "DP_REGISTRY_ENDPOINT"),
         .max_message_bytes = (size_t)dp_config_get_int(config, "DP_MAX_MESSAGE_BYTES"),
         .queue_limit = (int)dp_config_get_int(config, "DP_QUEUE_LIMIT"),
         .routes = registry_routes,
         .route_count = registry_route_count,
-        .state = &registry,
-        .db = db,
+        .state = self,
+        .db = self->db,
         /* The service starts even when PostgreSQL is not there yet: it waits
            up to DP_DB_WAIT_MS for it after start (then runs the privacy job
            once), and afterwards requests get UNAVAILABLE until it is back. */
         .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
         .curve_dir = dp_config_get(config, "DP_CURVE_DIR"),
-        .metrics = metrics,
+        .metrics = self->metrics,
         .tick_ms = (int)dp_config_get_int(config, "DP_REGISTRY_PRIVACY_JOB_MS"),
         .on_tick = s_privacy_tick};
-    if (metrics)
-        dp_server_run(&server, pipe);
-    else
-        zsock_signal(pipe, 1);
-    dp_metrics_destroy(&metrics);
-    dp_db_destroy(&db);
+    return self;
+}
+
+void registry_destroy(registry_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    registry_t *self = *self_p;
+    dp_metrics_destroy(&self->metrics);
+    dp_db_destroy(&self->db);
+    free(self);
+    *self_p = NULL;
+}
+
+const dp_server_config_t *registry_server_config(const registry_t *self)
+{
+    return &self->server;
+}
+
+void registry_actor(zsock_t *pipe, void *config)
+{
+    registry_t *self = registry_new(config);
+    dp_service_serve(pipe, self ? registry_server_config(self) : NULL);
+    registry_destroy(&self);
 }
