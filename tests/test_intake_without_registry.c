@@ -39,11 +39,11 @@ typedef struct {
     zactor_t *actor;     /* the intake */
     char *endpoint;      /* where it listens */
     dp_client_t *client; /* the test's client */
-} intake_t;
+} own_intake_t;
 
 static ts_database_t *database;
 static PGconn *admin;
-static intake_t absent;         /* the intake whose registry is absent at first */
+static own_intake_t absent;     /* the intake whose registry is absent at first */
 static char registry_at[64];    /* where that intake looks for the registry */
 static int64_t ids[SUBMISSIONS]; /* what it acknowledged */
 
@@ -60,7 +60,7 @@ static int s_free_port(void)
     return ntohs(address.sin_port);
 }
 
-static void s_start(intake_t *self, const char *registry_endpoint)
+static void s_start(own_intake_t *self, const char *registry_endpoint)
 {
     memset(self, 0, sizeof *self);
     self->config =
@@ -88,7 +88,7 @@ static void s_start(intake_t *self, const char *registry_endpoint)
 }
 
 /* Stops the intake and returns how long $TERM took, in ms. */
-static int64_t s_stop(intake_t *self)
+static int64_t s_stop(own_intake_t *self)
 {
     dp_client_destroy(&self->client);
     int64_t started = zclock_mono();
@@ -101,7 +101,7 @@ static int64_t s_stop(intake_t *self)
 
 /* Submits a fresh enquiry from DOMAIN; returns its id and how long the
    acknowledgement took. */
-static int64_t s_submit(intake_t *self, const char *tag, int64_t *took_ms)
+static int64_t s_submit(own_intake_t *self, const char *tag, int64_t *took_ms)
 {
     ti_form_t form;
     ti_form_init(&form, tag);
@@ -211,7 +211,7 @@ static void test_term_is_honoured_within_two_seconds_while_the_registry_is_unrea
     snprintf(nowhere_at, sizeof nowhere_at, "tcp://127.0.0.1:%d", s_free_port());
     const char *endpoints[] = {silent_at, nowhere_at};
     for (size_t i = 0; i < 2; i++) {
-        intake_t intake;
+        own_intake_t intake;
         s_start(&intake, endpoints[i]);
         int64_t took = 0;
         s_submit(&intake, "term", &took);

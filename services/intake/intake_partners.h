@@ -2,7 +2,7 @@
    keeps the partner map fresh without the server thread ever waiting on
    the registry or on the event stream, and the privacy actor
    (intake_privacy.c) runs retention and tombstones on a connection of
-   its own. Both are started by intake_actor with its dp_config_t. */
+   its own. Both are started by intake_new with its dp_config_t. */
 #ifndef INTAKE_PARTNERS_H
 #define INTAKE_PARTNERS_H
 

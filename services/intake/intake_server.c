@@ -1,12 +1,13 @@
 #include "intake_server.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "dp_log.h"
 #include "dp_privacy.h"
 #include "dp_security.h"
+#include "dp_service.h"
 #include "privacy.pb-c.h"
-#include "dp_server.h"
 #include "intake_db.h"
 #include "intake_partners.h"
 #include "intake_service.h"
@@ -141,16 +142,16 @@ static const char *s_pipe_query(void *state, const char *command)
     return NULL;
 }
 
-void intake_actor(zsock_t *pipe, void *args)
+intake_t *intake_new(const dp_config_t *config)
 {
-    const dp_config_t *config = args;
     /* Refused before anything starts: with CURVE on, the privacy key must be a real secret. */
     if (dp_privacy_key_check(dp_config_get(config, "DP_PRIVACY_KEY"),
-                             dp_config_get(config, "DP_CURVE_DIR")) != 0) {
-        dp_server_refuse(pipe);
-        return;
-    }
-    intake_t intake = {
+                             dp_config_get(config, "DP_CURVE_DIR")) != 0)
+        return NULL;
+    intake_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    *self = (intake_t){
         .max_body_bytes = (size_t)dp_config_get_int(config, "DP_INTAKE_MAX_BODY_BYTES"),
         .duplicate_window_hours = (int)dp_config_get_int(config, "DP_INTAKE_DUPLICATE_WINDOW_HOURS"),
         .response_days = (int)dp_config_get_int(config, "DP_INTAKE_RESPONSE_DAYS"),
@@ -158,57 +159,76 @@ void intake_actor(zsock_t *pipe, void *args)
         .privacy_key = dp_config_get(config, "DP_PRIVACY_KEY"),
         .retention_months = (int)dp_config_get_int(config, "DP_INTAKE_RETENTION_MONTHS"),
         .privacy_job_ms = (int)dp_config_get_int(config, "DP_INTAKE_PRIVACY_JOB_MS")};
-    intake.db = dp_db_new(dp_config_get(config, "DP_DATABASE_URL"), "dp-intake", intake_statements,
-                          intake_statement_count);
-    intake.triage =
+    self->db = dp_db_new(dp_config_get(config, "DP_DATABASE_URL"), "dp-intake", intake_statements,
+                         intake_statement_count);
+    self->triage =
         intake_triage_new((int)dp_config_get_int(config, "DP_INTAKE_SENDER_LIMIT_PER_HOUR"));
-    if (intake.triage)
-        intake_triage_set_source_rate(intake.triage,
+    if (self->triage)
+        intake_triage_set_source_rate(self->triage,
                                       (int)dp_config_get_int(config, "DP_INTAKE_SOURCE_RATE"));
-    dp_metrics_t *metrics =
-        dp_metrics_start("intake", dp_config_get(config, "DP_METRICS_ADDRESS"),
-                         dp_config_get_int(config, "DP_METRICS_PORT"));
+    self->metrics = dp_metrics_start("intake", dp_config_get(config, "DP_METRICS_ADDRESS"),
+                                     dp_config_get_int(config, "DP_METRICS_PORT"));
     /* The actors start first: the server never waits for what they bring.
        The partner actor says at once whether its keys and endpoints are
        good (a bad key folder stops the service, as it would any client). */
     bool started = false;
-    if (intake.db && intake.triage && metrics) {
-        intake.partners = zactor_new(intake_partners_actor, (void *)config);
-        char *word = intake.partners ? zstr_recv(intake.partners) : NULL;
+    if (self->db && self->triage && self->metrics) {
+        self->partners = zactor_new(intake_partners_actor, (void *)config);
+        char *word = self->partners ? zstr_recv(self->partners) : NULL;
         started = word && strcmp(word, "READY") == 0;
         zstr_free(&word);
-        intake.privacy = started ? zactor_new(intake_privacy_actor, (void *)config) : NULL;
+        self->privacy = started ? zactor_new(intake_privacy_actor, (void *)config) : NULL;
+    } else
+        dp_error("cannot start: out of memory");
+    if (!started || !self->privacy) {
+        intake_destroy(&self);
+        return NULL;
     }
-    if (!started || !intake.privacy) {
-        if (!intake.db || !intake.triage || !metrics)
-            dp_error("cannot start: out of memory");
-        dp_server_refuse(pipe);
-    } else {
-        dp_privacy_warn_default(intake.privacy_key);
-        dp_server_config_t server = {
-            .service_name = "intake",
-            .endpoint = dp_config_get(config, "DP_INTAKE_ENDPOINT"),
-            .max_message_bytes = (size_t)dp_config_get_int(config, "DP_MAX_MESSAGE_BYTES"),
-            .queue_limit = (int)dp_config_get_int(config, "DP_QUEUE_LIMIT"),
-            .routes = intake_routes,
-            .route_count = intake_route_count,
-            .state = &intake,
-            .db = intake.db,
-            .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
-            .curve_dir = dp_config_get(config, "DP_CURVE_DIR"),
-            .metrics = metrics,
-            .max_batch = (size_t)dp_config_get_int(config, "DP_INTAKE_MAX_BATCH"),
-            .tick_ms = 250,
-            .on_tick = s_tick,
-            .extra_socket = s_partners_socket,
-            .on_extra_socket = s_on_partners,
-            .pipe_query = s_pipe_query};
-        dp_server_run(&server, pipe);
-    }
+    dp_privacy_warn_default(self->privacy_key);
+    self->server = (dp_server_config_t){
+        .service_name = "intake",
+        .endpoint = dp_config_get(config, "DP_INTAKE_ENDPOINT"),
+        .max_message_bytes = (size_t)dp_config_get_int(config, "DP_MAX_MESSAGE_BYTES"),
+        .queue_limit = (int)dp_config_get_int(config, "DP_QUEUE_LIMIT"),
+        .routes = intake_routes,
+        .route_count = intake_route_count,
+        .state = self,
+        .db = self->db,
+        .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
+        .curve_dir = dp_config_get(config, "DP_CURVE_DIR"),
+        .metrics = self->metrics,
+        .max_batch = (size_t)dp_config_get_int(config, "DP_INTAKE_MAX_BATCH"),
+        .tick_ms = 250,
+        .on_tick = s_tick,
+        .extra_socket = s_partners_socket,
+        .on_extra_socket = s_on_partners,
+        .pipe_query = s_pipe_query};
+    return self;
+}
+
+void intake_destroy(intake_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    intake_t *self = *self_p;
     /* Each actor polls its pipe between short steps: both stop at once. */
-    zactor_destroy(&intake.partners);
-    zactor_destroy(&intake.privacy);
-    dp_metrics_destroy(&metrics);
-    intake_triage_destroy(&intake.triage);
-    dp_db_destroy(&intake.db);
+    zactor_destroy(&self->partners);
+    zactor_destroy(&self->privacy);
+    dp_metrics_destroy(&self->metrics);
+    intake_triage_destroy(&self->triage);
+    dp_db_destroy(&self->db);
+    free(self);
+    *self_p = NULL;
+}
+
+const dp_server_config_t *intake_server_config(const intake_t *self)
+{
+    return &self->server;
+}
+
+void intake_actor(zsock_t *pipe, void *config)
+{
+    intake_t *self = intake_new(config);
+    dp_service_serve(pipe, self ? intake_server_config(self) : NULL);
+    intake_destroy(&self);
 }

@@ -1,13 +1,16 @@
-/* The intake service's state, shared by its handlers. */
+/* The intake service's state (intake_new in intake_server.c), shared by
+   its handlers as the `state` they get. */
 #ifndef INTAKE_SERVICE_H
 #define INTAKE_SERVICE_H
 
 #include "dp_db.h"
 #include "dp_events.h"
+#include "dp_metrics.h"
 #include "dp_server.h"
+#include "intake_server.h"
 #include "intake_triage.h"
 
-typedef struct {
+struct _intake_t {
     dp_db_t *db;                  /* the intake's connection, as role dp_intake */
     intake_triage_t *triage;      /* partner map, areas, sender and source rate limits */
     size_t max_body_bytes;        /* longest enquiry body accepted */
@@ -19,7 +22,9 @@ typedef struct {
     int privacy_job_ms;           /* how often retention and tombstones run (privacy actor) */
     zactor_t *partners;           /* brings partner maps; never waited on (intake_partners.h) */
     zactor_t *privacy;            /* the scheduled privacy job, on its own connection */
-} intake_t;
+    dp_metrics_t *metrics;        /* requests, latencies and batches, on DP_METRICS_PORT */
+    dp_server_config_t server;    /* what dp_server_run takes; its state is this */
+};
 
 /* Submissions: validated one by one, stored together (group commit). */
 void intake_submit_batch(void *state, const ProtobufCMessage **requests, dp_reply_t **replies,
