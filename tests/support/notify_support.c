@@ -22,7 +22,6 @@
 #include "dp_client.h"
 #include "dp_config.h"
 #include "dp_server.h"
-#include "notify_server.h"
 
 extern char **environ;
 
@@ -30,51 +29,13 @@ enum { CALL_TIMEOUT_MS = 15000, POLL_STEP_MS = 20, SUBSCRIBE_WAIT_MS = 5000 };
 
 /* ---- The notify actor ------------------------------------------------------ */
 
-struct _ns_notify_t {
-    dp_config_t *config; /* the service's settings; must outlive the actor */
-    zactor_t *actor;     /* notify_actor */
-    char *endpoint;      /* its ROUTER */
-    char *pub_endpoint;  /* its PUB */
-    dp_client_t *client; /* the tests' client */
-};
-
 ns_notify_t *ns_notify_start(const char *database_url, const char *const *settings)
 {
-    ns_notify_t *self = calloc(1, sizeof *self);
-    assert_non_null(self);
-    self->config =
-        dp_config_new("dp-notify", "notify under test", notify_settings, notify_setting_count);
-    if (!self->config || dp_config_set(self->config, "DP_DATABASE_URL", database_url) ||
-        dp_config_set(self->config, "DP_NOTIFY_ENDPOINT", "tcp://127.0.0.1:*") ||
-        dp_config_set(self->config, "DP_NOTIFY_PUB_ENDPOINT", "tcp://127.0.0.1:*")) {
-        fprintf(stderr, "cannot configure the notify service (see above)\n");
-        ns_notify_stop(&self);
-        return NULL;
-    }
-    for (const char *const *pair = settings; pair && pair[0]; pair += 2)
-        if (dp_config_set(self->config, pair[0], pair[1])) {
-            fprintf(stderr, "cannot set %s=%s for the notify service\n", pair[0], pair[1]);
-            ns_notify_stop(&self);
-            return NULL;
-        }
-    self->actor = dp_server_start(notify_actor, self->config, &self->endpoint);
-    if (!self->actor) {
-        fprintf(stderr, "the notify actor did not start\n");
-        ns_notify_stop(&self);
-        return NULL;
-    }
-    /* dp_server_start left a receive timeout on the pipe. */
-    zstr_send(self->actor, "PUB_ENDPOINT");
-    self->pub_endpoint = zstr_recv(self->actor);
-    if (!self->pub_endpoint || strncmp(self->pub_endpoint, "tcp://", 6) != 0) {
-        fprintf(stderr, "the notify actor gave no PUB endpoint ('%s')\n",
-                self->pub_endpoint ? self->pub_endpoint : "(none)");
-        ns_notify_stop(&self);
-        return NULL;
-    }
-    self->client = dp_client_new(self->endpoint, CALL_TIMEOUT_MS, 1);
-    if (!self->client) {
-        fprintf(stderr, "cannot connect a client to %s\n", self->endpoint);
+    ns_notify_t *self = tf_service_start(TF_NOTIFY, database_url, settings);
+    if (!self) return NULL;
+    const char *pub = tf_service_pub_endpoint(self);
+    if (!pub || strncmp(pub, "tcp://", 6) != 0) {
+        fprintf(stderr, "the notify actor gave no PUB endpoint ('%s')\n", pub ? pub : "(none)");
         ns_notify_stop(&self);
         return NULL;
     }
@@ -83,36 +44,23 @@ ns_notify_t *ns_notify_start(const char *database_url, const char *const *settin
 
 void ns_notify_stop(ns_notify_t **self_p)
 {
-    if (!self_p || !*self_p) return;
-    ns_notify_t *self = *self_p;
-    dp_client_destroy(&self->client);
-    zactor_destroy(&self->actor);
-    zstr_free(&self->endpoint);
-    zstr_free(&self->pub_endpoint);
-    dp_config_destroy(&self->config);
-    free(self);
-    *self_p = NULL;
+    tf_service_stop(self_p);
 }
 
 const char *ns_notify_endpoint(const ns_notify_t *self)
 {
-    return self->endpoint;
+    return tf_service_endpoint(self);
 }
 
 const char *ns_notify_pub_endpoint(const ns_notify_t *self)
 {
-    return self->pub_endpoint;
+    return tf_service_pub_endpoint(self);
 }
 
 ProtobufCMessage *ns_call(ns_notify_t *self, const ProtobufCMessage *request,
                           const ProtobufCMessageDescriptor *reply_type, dp_status_t *status)
 {
-    ProtobufCMessage *reply = NULL;
-    if (dp_client_call(self->client, request, reply_type, &reply, status) != 0)
-        fail_msg("%s got no reply from the notify service: %s", request->descriptor->name,
-                 status->message);
-    if (status->code != DP__CODE__CODE_OK) dp_message_free(&reply);
-    return reply;
+    return tf_call(self, request, reply_type, status);
 }
 
 #define NS_DEFINE_CALL(Camel, snake)                                                               \

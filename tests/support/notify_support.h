@@ -23,7 +23,8 @@
 
 /* ---- The notify actor ------------------------------------------------------ */
 
-typedef struct _ns_notify_t ns_notify_t;
+/* notify as the generic fixture starts it (service_support.h). */
+typedef tf_service_t ns_notify_t;
 
 /* Starts notify_actor with its ROUTER and PUB on tcp://127.0.0.1:* against
    database_url (as dp_notify), with extra settings as "NAME", "value" pairs

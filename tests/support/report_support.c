@@ -14,50 +14,15 @@
 #include "dp_client.h"
 #include "dp_config.h"
 #include "dp_server.h"
-#include "report_server.h"
 
 /* ---- The report service in process ------------------------------------------ */
 
-struct _tr_report_t {
-    dp_config_t *config; /* the service's settings; must outlive the actor */
-    zactor_t *actor;     /* the report actor */
-    char *endpoint;      /* where it listens for requests */
-    int http_port;       /* where its dashboard listens */
-    dp_client_t *client; /* the tests' client */
-};
-
 tr_report_t *tr_report_start(const char *database_url)
 {
-    tr_report_t *self = calloc(1, sizeof *self);
-    assert_non_null(self);
-    self->config = dp_config_new("dp-report", "report service under test", report_settings,
-                                 report_setting_count);
-    if (!self->config || dp_config_set(self->config, "DP_DATABASE_URL", database_url) ||
-        dp_config_set(self->config, "DP_REPORT_ENDPOINT", "tcp://127.0.0.1:*") ||
-        dp_config_set(self->config, "DP_REPORT_HTTP_PORT", "0") ||
-        dp_config_set(self->config, "DP_DB_WAIT_MS", "10000")) {
-        fprintf(stderr, "cannot configure the report service (see above)\n");
-        tr_report_stop(&self);
-        return NULL;
-    }
-    self->actor = dp_server_start(report_actor, self->config, &self->endpoint);
-    if (!self->actor) {
-        fprintf(stderr, "the report actor did not start\n");
-        tr_report_stop(&self);
-        return NULL;
-    }
-    zstr_send(self->actor, "HTTP_PORT");
-    char *port = zstr_recv(self->actor);
-    self->http_port = port ? atoi(port) : 0;
-    zstr_free(&port);
-    if (self->http_port <= 0) {
+    tr_report_t *self = tf_service_start(TF_REPORT, database_url, NULL);
+    if (!self) return NULL;
+    if (tf_service_http_port(self) <= 0) {
         fprintf(stderr, "the report actor did not tell its HTTP port\n");
-        tr_report_stop(&self);
-        return NULL;
-    }
-    self->client = dp_client_new(self->endpoint, 15000, 1);
-    if (!self->client) {
-        fprintf(stderr, "cannot connect a client to %s\n", self->endpoint);
         tr_report_stop(&self);
         return NULL;
     }
@@ -66,36 +31,23 @@ tr_report_t *tr_report_start(const char *database_url)
 
 void tr_report_stop(tr_report_t **self_p)
 {
-    if (!self_p || !*self_p) return;
-    tr_report_t *self = *self_p;
-    dp_client_destroy(&self->client);
-    zactor_destroy(&self->actor);
-    zstr_free(&self->endpoint);
-    dp_config_destroy(&self->config);
-    free(self);
-    *self_p = NULL;
+    tf_service_stop(self_p);
 }
 
 const char *tr_report_endpoint(const tr_report_t *self)
 {
-    return self->endpoint;
+    return tf_service_endpoint(self);
 }
 
 int tr_report_http_port(const tr_report_t *self)
 {
-    return self->http_port;
+    return tf_service_http_port(self);
 }
 
 ProtobufCMessage *tr_call(tr_report_t *self, const ProtobufCMessage *request,
                           const ProtobufCMessageDescriptor *reply_type, dp_status_t *status)
 {
-    ProtobufCMessage *reply = NULL;
-    /* The service answers every request, refusals included: silence is a failure. */
-    if (dp_client_call(self->client, request, reply_type, &reply, status) != 0)
-        fail_msg("%s got no reply from the report service: %s", request->descriptor->name,
-                 status->message);
-    if (status->code != DP__CODE__CODE_OK) dp_message_free(&reply);
-    return reply;
+    return tf_call(self, request, reply_type, status);
 }
 
 Dp__ReportReply *tr_overview(tr_report_t *self, const char *as_of, dp_status_t *status)

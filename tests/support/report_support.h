@@ -19,7 +19,8 @@
 
 /* ---- The report service in process ------------------------------------------ */
 
-typedef struct _tr_report_t tr_report_t;
+/* The report service as the generic fixture starts it (service_support.h). */
+typedef tf_service_t tr_report_t;
 
 /* Starts report_actor on tcp://127.0.0.1:* with its dashboard on a free
    port of 127.0.0.1, against database_url (as dp_report). Returns NULL

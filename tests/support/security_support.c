@@ -18,10 +18,6 @@
 #include "dp_config.h"
 #include "dp_security.h"
 #include "dp_server.h"
-#include "intake_server.h"
-#include "notify_server.h"
-#include "registry_server.h"
-#include "report_server.h"
 #include "test_wire.h"
 
 /* Replies are small; this only bounds what a broken service could make us decode. */
@@ -29,109 +25,49 @@ enum { MAX_REPLY_BYTES = 16 << 20 };
 
 /* ---- The services in process ------------------------------------------------ */
 
-/* What differs between the four services when they are started in process. */
-typedef struct {
-    const char *name;             /* certificate name and log name */
-    zactor_fn *actor;             /* the service's actor */
-    const dp_setting_t *settings; /* its settings table */
-    const size_t *setting_count;  /* rows in settings */
-    const char *endpoint_setting; /* where it binds its ROUTER */
-    const char *const *defaults;  /* settings every test wants, "NAME", "value", ..., NULL */
-} ss_description_t;
-
 /* With CURVE on, the registry and the intake refuse the default privacy key
    and any shorter than 32 bytes (dp_privacy_key_check). */
 #define SS_PRIVACY_KEY "security-tests-privacy-key-7d41c09e5b"
+/* Metrics off and the privacy key, per service; the intake follows notify
+   only when a test says where notify is. */
 static const char *const s_registry_defaults[] = {"DP_METRICS_PORT", "-1", "DP_PRIVACY_KEY",
                                                   SS_PRIVACY_KEY, NULL};
-/* The intake follows notify only when a test says where notify is. */
 static const char *const s_intake_defaults[] = {"DP_METRICS_PORT", "-1", "DP_NOTIFY_PUB_ENDPOINT",
                                                 "", "DP_PRIVACY_KEY", SS_PRIVACY_KEY, NULL};
-static const char *const s_notify_defaults[] = {"DP_METRICS_PORT", "-1", "DP_NOTIFY_PUB_ENDPOINT",
-                                                "tcp://127.0.0.1:*", NULL};
-static const char *const s_report_defaults[] = {
-    "DP_METRICS_PORT", "-1", "DP_REPORT_HTTP_PORT", "0", "DP_DB_WAIT_MS", "10000", NULL};
+static const char *const s_others_defaults[] = {"DP_METRICS_PORT", "-1", NULL};
 
-static const ss_description_t s_descriptions[SS_SERVICE_COUNT] = {
-    [SS_REGISTRY] = {"registry", registry_actor, registry_settings, &registry_setting_count,
-                     "DP_REGISTRY_ENDPOINT", s_registry_defaults},
-    [SS_INTAKE] = {"intake", intake_actor, intake_settings, &intake_setting_count,
-                   "DP_INTAKE_ENDPOINT", s_intake_defaults},
-    [SS_NOTIFY] = {"notify", notify_actor, notify_settings, &notify_setting_count,
-                   "DP_NOTIFY_ENDPOINT", s_notify_defaults},
-    [SS_REPORT] = {"report", report_actor, report_settings, &report_setting_count,
-                   "DP_REPORT_ENDPOINT", s_report_defaults},
+static const char *const *const s_defaults[SS_SERVICE_COUNT] = {
+    [SS_REGISTRY] = s_registry_defaults,
+    [SS_INTAKE] = s_intake_defaults,
+    [SS_NOTIFY] = s_others_defaults,
+    [SS_REPORT] = s_others_defaults,
 };
 
 const char *ss_kind_name(ss_kind_t kind)
 {
-    return kind < SS_SERVICE_COUNT ? s_descriptions[kind].name : "?";
-}
-
-struct _ss_service_t {
-    dp_config_t *config; /* the service's settings; must outlive the actor */
-    zactor_t *actor;     /* the service's actor */
-    char *endpoint;      /* where it listens */
-};
-
-/* Sets "NAME", "value" pairs; false (after printing why) when one is refused. */
-static bool s_set_all(dp_config_t *config, const char *service, const char *const *pairs)
-{
-    for (const char *const *pair = pairs; pair && pair[0]; pair += 2)
-        if (dp_config_set(config, pair[0], pair[1])) {
-            fprintf(stderr, "cannot set %s=%s for the %s\n", pair[0], pair[1], service);
-            return false;
-        }
-    return true;
+    return tf_kind_name((tf_kind_t)kind);
 }
 
 ss_service_t *ss_service_start(ss_kind_t kind, const char *database_url,
                                const char *const *settings)
 {
     assert_true(kind < SS_SERVICE_COUNT);
-    const ss_description_t *description = &s_descriptions[kind];
-    ss_service_t *self = calloc(1, sizeof *self);
-    assert_non_null(self);
-    self->config = dp_config_new(description->name, "service under test", description->settings,
-                                 *description->setting_count);
-    if (!self->config || dp_config_set(self->config, "DP_DATABASE_URL", database_url) ||
-        dp_config_set(self->config, description->endpoint_setting, "tcp://127.0.0.1:*") ||
-        !s_set_all(self->config, description->name, description->defaults) ||
-        !s_set_all(self->config, description->name, settings)) {
-        fprintf(stderr, "cannot configure the %s (see above)\n", description->name);
-        ss_service_stop(&self);
-        return NULL;
-    }
-    self->actor = dp_server_start(description->actor, self->config, &self->endpoint);
-    if (!self->actor) {
-        fprintf(stderr, "the %s actor did not start\n", description->name);
-        ss_service_stop(&self);
-        return NULL;
-    }
-    return self;
+    return tf_service_start_with((tf_kind_t)kind, database_url, s_defaults[kind], settings);
 }
 
 void ss_service_stop(ss_service_t **self_p)
 {
-    if (!self_p || !*self_p) return;
-    ss_service_t *self = *self_p;
-    zactor_destroy(&self->actor);
-    zstr_free(&self->endpoint);
-    dp_config_destroy(&self->config);
-    free(self);
-    *self_p = NULL;
+    tf_service_stop(self_p);
 }
 
 const char *ss_service_endpoint(const ss_service_t *self)
 {
-    return self->endpoint;
+    return tf_service_endpoint(self);
 }
 
 char *ss_service_ask(ss_service_t *self, const char *command)
 {
-    /* dp_server_start left a receive timeout on the pipe. */
-    zstr_send(self->actor, command);
-    return zstr_recv(self->actor);
+    return tf_service_ask(self, command);
 }
 
 /* ---- A CurveZMQ key folder --------------------------------------------------- */

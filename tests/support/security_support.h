@@ -19,13 +19,16 @@
 
 /* ---- The services in process ------------------------------------------------ */
 
+/* In the order of service_support.h's tf_kind_t. */
 typedef enum { SS_REGISTRY = 0, SS_INTAKE, SS_NOTIFY, SS_REPORT, SS_SERVICE_COUNT } ss_kind_t;
 
 /* "registry", "intake", "notify", "report": the name of the service's
    certificate in the key folder. */
 const char *ss_kind_name(ss_kind_t kind);
 
-typedef struct _ss_service_t ss_service_t;
+/* A service as the generic fixture starts it (service_support.h), with
+   metrics off and a privacy key CURVE accepts. */
+typedef tf_service_t ss_service_t;
 
 /* Starts the service's actor on tcp://127.0.0.1:* against database_url (the
    URL of the service's own role), metrics off, notify's PUB on a free port,

@@ -12,92 +12,45 @@
 #include "dp_client.h"
 #include "dp_config.h"
 #include "dp_server.h"
-#include "intake_server.h"
 
 enum { CALL_TIMEOUT_MS = 15000, GATE_WAIT_MS = 10000, PARTNERS_WAIT_MS = 5000 };
 
 /* ---- The intake service in process ----------------------------------------- */
 
-struct _ti_intake_t {
-    dp_config_t *config; /* the service's settings; must outlive the actor */
-    zactor_t *actor;     /* the intake actor */
-    char *endpoint;      /* where it listens */
-    dp_client_t *client; /* the tests' client */
-};
-
 ti_intake_t *ti_intake_start(const char *database_url, const char *registry_endpoint,
                              const char *const *settings)
 {
-    ti_intake_t *self = calloc(1, sizeof *self);
-    assert_non_null(self);
-    self->config =
-        dp_config_new("dp-intake", "intake under test", intake_settings, intake_setting_count);
-    if (!self->config || dp_config_set(self->config, "DP_DATABASE_URL", database_url) ||
-        dp_config_set(self->config, "DP_INTAKE_ENDPOINT", "tcp://127.0.0.1:*") ||
-        dp_config_set(self->config, "DP_REGISTRY_ENDPOINT", registry_endpoint)) {
-        fprintf(stderr, "cannot configure the intake (see above)\n");
-        ti_intake_stop(&self);
-        return NULL;
-    }
-    for (const char *const *pair = settings; pair && pair[0]; pair += 2)
-        if (dp_config_set(self->config, pair[0], pair[1])) {
-            fprintf(stderr, "cannot set %s=%s for the intake\n", pair[0], pair[1]);
-            ti_intake_stop(&self);
-            return NULL;
-        }
-    self->actor = dp_server_start(intake_actor, self->config, &self->endpoint);
-    if (!self->actor) {
-        fprintf(stderr, "the intake actor did not start\n");
-        ti_intake_stop(&self);
-        return NULL;
-    }
+    const char *const registry[] = {"DP_REGISTRY_ENDPOINT", registry_endpoint, NULL};
+    ti_intake_t *self = tf_service_start_with(TF_INTAKE, database_url, registry, settings);
+    if (!self) return NULL;
     /* The intake serves at once and gets its partner map from the registry
        in the background; tests that count on the partners made before the
        start wait for it here (a registry that is up answers in milliseconds). */
     int64_t deadline = zclock_mono() + PARTNERS_WAIT_MS;
     while (zclock_mono() < deadline) {
-        zstr_send(self->actor, "PARTNERS");
-        char *loaded = zstr_recv(self->actor);
+        char *loaded = tf_service_ask(self, "PARTNERS");
         bool yes = loaded && strcmp(loaded, "yes") == 0;
         zstr_free(&loaded);
         if (yes) break;
         zclock_sleep(10);
-    }
-    self->client = dp_client_new(self->endpoint, CALL_TIMEOUT_MS, 1);
-    if (!self->client) {
-        fprintf(stderr, "cannot connect a client to %s\n", self->endpoint);
-        ti_intake_stop(&self);
-        return NULL;
     }
     return self;
 }
 
 void ti_intake_stop(ti_intake_t **self_p)
 {
-    if (!self_p || !*self_p) return;
-    ti_intake_t *self = *self_p;
-    dp_client_destroy(&self->client);
-    zactor_destroy(&self->actor);
-    zstr_free(&self->endpoint);
-    dp_config_destroy(&self->config);
-    free(self);
-    *self_p = NULL;
+    tf_service_stop(self_p);
 }
 
 const char *ti_intake_endpoint(const ti_intake_t *self)
 {
-    return self->endpoint;
+    return tf_service_endpoint(self);
 }
 
 ProtobufCMessage *ti_call(ti_intake_t *self, const ProtobufCMessage *request,
                           const ProtobufCMessageDescriptor *reply_type, dp_status_t *status)
 {
-    ProtobufCMessage *reply = NULL;
-    /* The service answers every request, refusals included: silence is a failure. */
-    if (dp_client_call(self->client, request, reply_type, &reply, status) != 0)
-        fail_msg("%s got no reply from the intake: %s", request->descriptor->name, status->message);
-    if (status->code != DP__CODE__CODE_OK) dp_message_free(&reply);
-    return reply;
+    return tf_call(self, request, reply_type, status);
 }
 
 #define TI_DEFINE_CALL(Camel, snake)                                                               \

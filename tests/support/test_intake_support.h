@@ -20,7 +20,8 @@
 
 /* ---- The intake service in process ----------------------------------------- */
 
-typedef struct _ti_intake_t ti_intake_t;
+/* The intake as the generic fixture starts it (service_support.h). */
+typedef tf_service_t ti_intake_t;
 
 /* Starts the intake actor on tcp://127.0.0.1:* against database_url (as
    dp_intake), reading partners from the registry at registry_endpoint, with

@@ -21,7 +21,6 @@
 #include "dp_client.h"
 #include "dp_config.h"
 #include "dp_server.h"
-#include "registry_server.h"
 
 extern char **environ;
 
@@ -603,83 +602,31 @@ bool ts_event_mentions(const ts_event_t *event, const char *needle)
 
 /* ---- The registry service ------------------------------------------------ */
 
-struct _ts_registry_t {
-    dp_config_t *config; /* the service's settings; must outlive the actor */
-    zactor_t *actor;     /* the registry actor */
-    char *endpoint;      /* where it listens */
-    dp_client_t *client; /* the tests' client */
-    int timeout_ms;      /* wait per request */
-};
-
+/* The generic fixture (service_support.h) does the work. */
 ts_registry_t *ts_registry_start(const char *database_url, const char *const *settings)
 {
-    ts_registry_t *self = calloc(1, sizeof *self);
-    assert_non_null(self);
-    self->timeout_ms = 15000;
-    self->config = dp_config_new("dp-registry", "registry under test", registry_settings,
-                                 registry_setting_count);
-    if (!self->config || dp_config_set(self->config, "DP_DATABASE_URL", database_url) ||
-        dp_config_set(self->config, "DP_REGISTRY_ENDPOINT", "tcp://127.0.0.1:*")) {
-        fprintf(stderr, "cannot configure the registry (see above)\n");
-        ts_registry_stop(&self);
-        return NULL;
-    }
-    for (const char *const *pair = settings; pair && pair[0]; pair += 2)
-        if (dp_config_set(self->config, pair[0], pair[1])) {
-            fprintf(stderr, "cannot set %s=%s for the registry\n", pair[0], pair[1]);
-            ts_registry_stop(&self);
-            return NULL;
-        }
-    self->actor = dp_server_start(registry_actor, self->config, &self->endpoint);
-    if (!self->actor) {
-        fprintf(stderr, "the registry actor did not start\n");
-        ts_registry_stop(&self);
-        return NULL;
-    }
-    self->client = dp_client_new(self->endpoint, self->timeout_ms, 1);
-    if (!self->client) {
-        fprintf(stderr, "cannot connect a client to %s\n", self->endpoint);
-        ts_registry_stop(&self);
-        return NULL;
-    }
-    return self;
+    return tf_service_start(TF_REGISTRY, database_url, settings);
 }
 
 void ts_registry_stop(ts_registry_t **self_p)
 {
-    if (!self_p || !*self_p) return;
-    ts_registry_t *self = *self_p;
-    dp_client_destroy(&self->client);
-    zactor_destroy(&self->actor);
-    zstr_free(&self->endpoint);
-    dp_config_destroy(&self->config);
-    free(self);
-    *self_p = NULL;
+    tf_service_stop(self_p);
 }
 
 const char *ts_registry_endpoint(const ts_registry_t *self)
 {
-    return self->endpoint;
+    return tf_service_endpoint(self);
 }
 
 void ts_registry_set_timeout(ts_registry_t *self, int timeout_ms)
 {
-    self->timeout_ms = timeout_ms;
-    dp_client_destroy(&self->client);
-    self->client = dp_client_new(self->endpoint, timeout_ms, 1);
-    assert_non_null(self->client);
+    tf_service_set_timeout(self, timeout_ms);
 }
 
 ProtobufCMessage *ts_call(ts_registry_t *self, const ProtobufCMessage *request,
                           const ProtobufCMessageDescriptor *reply_type, dp_status_t *status)
 {
-    ProtobufCMessage *reply = NULL;
-    /* The service answers every request, refusals included: silence is a failure. */
-    if (dp_client_call(self->client, request, reply_type, &reply, status) != 0)
-        fail_msg("%s got no reply from the registry: %s", request->descriptor->name,
-                 status->message);
-    if (status->code != DP__CODE__CODE_OK) dp_message_free(&reply);
-    return reply;
+    return tf_call(self, request, reply_type, status);
 }
 
 #define TS_DEFINE_CALL(Camel, snake)                                                               \

@@ -19,6 +19,7 @@
 #include "envelope.pb-c.h"
 #include "events.pb-c.h"
 #include "registry.pb-c.h"
+#include "service_support.h"
 
 /* ---- Environment --------------------------------------------------------- */
 
@@ -124,7 +125,8 @@ bool ts_event_mentions(const ts_event_t *event, const char *needle);
 
 /* ---- The registry service ------------------------------------------------ */
 
-typedef struct _ts_registry_t ts_registry_t;
+/* The registry as the generic fixture starts it (service_support.h). */
+typedef tf_service_t ts_registry_t;
 
 /* Starts the registry actor on tcp://127.0.0.1:* against database_url (as
    dp_registry), with extra settings as "NAME", "value" pairs ending in NULL.

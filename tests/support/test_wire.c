@@ -1,11 +1,15 @@
 #include "test_wire.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -136,4 +140,18 @@ zmsg_t *ts_envelope_message(const char *request_id, const char *type, const void
     zframe_t *envelope = ts_envelope(request_id, type, body, body_size);
     zmsg_append(request, &envelope);
     return request;
+}
+
+void ts_send_raw_tcp(const char *endpoint, const void *bytes, size_t size)
+{
+    const char *colon = strrchr(endpoint, ':');
+    assert_non_null(colon);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in address = {.sin_family = AF_INET,
+                                  .sin_port = htons((uint16_t)atoi(colon + 1))};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&address, sizeof address), 0);
+    assert_int_equal(send(fd, bytes, size, MSG_NOSIGNAL), (ssize_t)size);
+    close(fd);
 }

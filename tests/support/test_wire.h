@@ -47,4 +47,8 @@ ProtobufCMessage *ts_reply_body_at(const Dp__Reply *reply,
                                    int line);
 #define ts_reply_body(reply, reply_type) ts_reply_body_at(reply, reply_type, __FILE__, __LINE__)
 
+/* Sends bytes on a plain TCP connection to a tcp://127.0.0.1:PORT endpoint
+   and closes it; fails the test when it cannot. */
+void ts_send_raw_tcp(const char *endpoint, const void *bytes, size_t size);
+
 #endif
