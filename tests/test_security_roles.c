@@ -29,7 +29,7 @@
 #include "dp_server.h"
 #include "intake_server.h"
 #include "notify.pb-c.h"
-#include "notify_service.h"
+#include "notify_server.h"
 #include "privacy_support.h"
 #include "registry_server.h"
 #include "report_service.h"

@@ -1,8 +1,11 @@
 #include "notify_server.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "dp_log.h"
 #include "dp_security.h"
-#include "dp_server.h"
+#include "dp_service.h"
 #include "notify_db.h"
 #include "notify_service.h"
 
@@ -37,14 +40,10 @@ const dp_setting_t notify_settings[] = {
 };
 const size_t notify_setting_count = sizeof notify_settings / sizeof notify_settings[0];
 
-typedef struct {
-    notify_t notify;     /* the service; first, so that handlers get it as state */
-} holder_t;
-
 static const char *s_pipe_query(void *state, const char *command)
 {
-    holder_t *holder = state;
-    return strcmp(command, "PUB_ENDPOINT") == 0 ? holder->notify.pub_endpoint : NULL;
+    notify_t *self = state;
+    return strcmp(command, "PUB_ENDPOINT") == 0 ? self->pub_endpoint : NULL;
 }
 
 /* Subscribers only send subscriptions: a flag byte and the topic, or the
@@ -113,59 +112,79 @@ void notify_pub_check(notify_t *notify)
         notify->pub_bound = zsock_bind(notify->pub, "%s", notify->pub_endpoint) >= 0;
 }
 
-void notify_actor(zsock_t *pipe, void *args)
+notify_t *notify_new(const dp_config_t *config)
 {
-    const dp_config_t *config = args;
-    holder_t holder = {0};
-    notify_t *notify = &holder.notify;
-    notify->poll_ms = (int)dp_config_get_int(config, "DP_NOTIFY_POLL_MS");
-    notify->relay_batch = (int)dp_config_get_int(config, "DP_NOTIFY_RELAY_BATCH");
-    notify->default_ack_timeout_ms = (int)dp_config_get_int(config, "DP_CONSUMER_ACK_TIMEOUT_MS");
-    notify->default_max_attempts = (int)dp_config_get_int(config, "DP_CONSUMER_MAX_ATTEMPTS");
-    notify->webhook_allow_hosts = dp_config_get(config, "DP_WEBHOOK_ALLOW_HOSTS");
-    notify->pub_hwm = (int)dp_config_get_int(config, "DP_NOTIFY_PUB_HWM");
+    notify_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->poll_ms = (int)dp_config_get_int(config, "DP_NOTIFY_POLL_MS");
+    self->relay_batch = (int)dp_config_get_int(config, "DP_NOTIFY_RELAY_BATCH");
+    self->default_ack_timeout_ms = (int)dp_config_get_int(config, "DP_CONSUMER_ACK_TIMEOUT_MS");
+    self->default_max_attempts = (int)dp_config_get_int(config, "DP_CONSUMER_MAX_ATTEMPTS");
+    self->webhook_allow_hosts = dp_config_get(config, "DP_WEBHOOK_ALLOW_HOSTS");
+    self->pub_hwm = (int)dp_config_get_int(config, "DP_NOTIFY_PUB_HWM");
     const char *url = dp_config_get(config, "DP_DATABASE_URL");
-    notify->db = dp_db_new(url, "dp-notify", notify_statements, notify_statement_count);
-    notify->relay_db = dp_db_new(url, "dp-notify-relay", notify_statements, notify_statement_count);
+    self->db = dp_db_new(url, "dp-notify", notify_statements, notify_statement_count);
+    self->relay_db = dp_db_new(url, "dp-notify-relay", notify_statements, notify_statement_count);
     const char *pub_endpoint = dp_config_get(config, "DP_NOTIFY_PUB_ENDPOINT");
     const char *curve_dir = dp_config_get(config, "DP_CURVE_DIR");
-    notify->curve_dir = curve_dir ? curve_dir : "";
-    notify->pub = notify_pub_new(notify);
-    notify->metrics = dp_metrics_start("notify", dp_config_get(config, "DP_METRICS_ADDRESS"),
-                                       dp_config_get_int(config, "DP_METRICS_PORT"));
-    if (notify->pub)
-        notify->pub_bound = zsock_bind(notify->pub, "%s", pub_endpoint) >= 0;
-    if (!notify->db || !notify->relay_db || !notify->pub || !notify->metrics ||
-        !notify->pub_bound) {
+    self->curve_dir = curve_dir ? curve_dir : "";
+    self->pub = notify_pub_new(self);
+    self->metrics = dp_metrics_start("notify", dp_config_get(config, "DP_METRICS_ADDRESS"),
+                                     dp_config_get_int(config, "DP_METRICS_PORT"));
+    if (self->pub)
+        self->pub_bound = zsock_bind(self->pub, "%s", pub_endpoint) >= 0;
+    if (!self->db || !self->relay_db || !self->pub || !self->metrics || !self->pub_bound) {
         dp_error("cannot start: cannot bind %s or out of memory", pub_endpoint);
-        zsock_signal(pipe, 1);
-    } else {
-        notify->pub_endpoint = zsock_last_endpoint(notify->pub);
-        dp_info("publishing live events on %s", notify->pub_endpoint ? notify->pub_endpoint : "?");
-        notify->webhooks = zactor_new(notify_webhook_actor, (void *)config);
-        dp_server_config_t server = {
-            .service_name = "notify",
-            .endpoint = dp_config_get(config, "DP_NOTIFY_ENDPOINT"),
-            .max_message_bytes = (size_t)dp_config_get_int(config, "DP_MAX_MESSAGE_BYTES"),
-            .queue_limit = (int)dp_config_get_int(config, "DP_QUEUE_LIMIT"),
-            .routes = notify_routes,
-            .route_count = notify_route_count,
-            .state = &holder,
-            .db = notify->db,
-            .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
-            .tick_ms = 50,
-            .on_tick = notify_relay_tick,
-            .extra_fd = notify_relay_fd,
-            .on_extra_fd = notify_relay_wake,
-            .pipe_query = s_pipe_query,
-            .curve_dir = curve_dir,
-            .metrics = notify->metrics};
-        dp_server_run(&server, pipe);
-        zactor_destroy(&notify->webhooks);
+        notify_destroy(&self);
+        return NULL;
     }
-    dp_metrics_destroy(&notify->metrics);
-    free(notify->pub_endpoint);
-    s_pub_destroy(notify);
-    dp_db_destroy(&notify->relay_db);
-    dp_db_destroy(&notify->db);
+    self->pub_endpoint = zsock_last_endpoint(self->pub);
+    dp_info("publishing live events on %s", self->pub_endpoint ? self->pub_endpoint : "?");
+    self->webhooks = zactor_new(notify_webhook_actor, (void *)config);
+    self->server = (dp_server_config_t){
+        .service_name = "notify",
+        .endpoint = dp_config_get(config, "DP_NOTIFY_ENDPOINT"),
+        .max_message_bytes = (size_t)dp_config_get_int(config, "DP_MAX_MESSAGE_BYTES"),
+        .queue_limit = (int)dp_config_get_int(config, "DP_QUEUE_LIMIT"),
+        .routes = notify_routes,
+        .route_count = notify_route_count,
+        .state = self,
+        .db = self->db,
+        .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
+        .tick_ms = 50,
+        .on_tick = notify_relay_tick,
+        .extra_fd = notify_relay_fd,
+        .on_extra_fd = notify_relay_wake,
+        .pipe_query = s_pipe_query,
+        .curve_dir = curve_dir,
+        .metrics = self->metrics};
+    return self;
+}
+
+void notify_destroy(notify_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    notify_t *self = *self_p;
+    zactor_destroy(&self->webhooks);
+    dp_metrics_destroy(&self->metrics);
+    free(self->pub_endpoint);
+    s_pub_destroy(self);
+    dp_db_destroy(&self->relay_db);
+    dp_db_destroy(&self->db);
+    free(self);
+    *self_p = NULL;
+}
+
+const dp_server_config_t *notify_server_config(const notify_t *self)
+{
+    return &self->server;
+}
+
+void notify_actor(zsock_t *pipe, void *config)
+{
+    notify_t *self = notify_new(config);
+    dp_service_serve(pipe, self ? notify_server_config(self) : NULL);
+    notify_destroy(&self);
 }

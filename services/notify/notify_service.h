@@ -13,8 +13,11 @@
 #include "dp_metrics.h"
 #include "dp_server.h"
 #include "notify.pb-c.h"
+#include "notify_server.h"
 
-typedef struct {
+/* The service (notify_new in notify_server.c), the `state` every handler
+   and the relay get. */
+struct _notify_t {
     dp_db_t *db;                /* requests: replay, consumers, webhooks */
     dp_db_t *relay_db;          /* the relay's own session: advisory lock and LISTEN */
     zsock_t *pub;               /* live events and heartbeats; NULL while being made again */
@@ -40,7 +43,8 @@ typedef struct {
     zactor_t *webhooks;         /* the webhook worker */
     dp_metrics_t *metrics;      /* outbox lag, consumer lag, parked events */
     int64_t next_gauges;        /* zclock_mono time of the next gauge reading */
-} notify_t;
+    dp_server_config_t server;  /* what dp_server_run takes; its state is this */
+};
 
 /* notify_server.c: the PUB socket. Only consumer, staff, service and
    front-end keys pass its handshake; when a key leaves the key store the
@@ -56,9 +60,7 @@ void notify_relay_tick(void *state);
 int notify_relay_fd(void *state);
 void notify_relay_wake(void *state);
 
-/* notify_handlers.c */
-extern const dp_route_t notify_routes[];
-extern const size_t notify_route_count;
+/* notify_handlers.c: notify_routes (notify_server.h). */
 
 /* notify_webhooks.c: the worker actor; args is the dp_config_t. It answers
    $TERM within a fraction of a second whatever it is sending. */
