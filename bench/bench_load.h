@@ -2,10 +2,11 @@
    and of dp-bench-registry's "ours": `inflight` requests in flight on each
    of `connection_count` sockets; each reply frees its slot and the slot's
    next request goes out at once, until the measured window ends; then the
-   replies still due are awaited up to the time-out. Requests carry the
-   request id "<slot>:<number>", so that a late reply to a request already
-   given up (a time-out) is recognised as stale. The program says what each
-   request holds and what each reply counts for; the loop does the rest. */
+   replies still due are awaited up to the time-out. The sockets are a
+   dp_pipeline's (one attempt, sockets kept): each request has an id of its
+   own, so that a late reply to a request already given up (a time-out) is
+   recognised as stale. The program says what each request holds and what
+   each reply counts for; the loop does the rest. */
 #ifndef BENCH_LOAD_H
 #define BENCH_LOAD_H
 

@@ -57,29 +57,6 @@ void fault_submission_init(fault_submission_t *self, const char *source, const c
     self->request.enquiry = s;
 }
 
-unsigned char *fault_envelope_pack(const char *request_id, const char *type,
-                                   const unsigned char *body, size_t body_size, size_t *size_out)
-{
-    Dp__Request envelope = DP__REQUEST__INIT;
-    envelope.request_id = (char *)request_id;
-    envelope.type = (char *)type;
-    envelope.body.data = (uint8_t *)body;
-    envelope.body.len = body_size;
-    return dp_message_pack(&envelope.base, size_out);
-}
-
-unsigned char *fault_request_pack(const char *request_id, const ProtobufCMessage *body,
-                                  size_t *size_out)
-{
-    size_t body_size = 0;
-    unsigned char *packed = dp_message_pack(body, &body_size);
-    if (!packed) return NULL;
-    unsigned char *envelope =
-        fault_envelope_pack(request_id, body->descriptor->name, packed, body_size, size_out);
-    free(packed);
-    return envelope;
-}
-
 void fault_now_rfc3339(char out[32])
 {
     time_t now = time(NULL);

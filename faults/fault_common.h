@@ -25,15 +25,6 @@ typedef struct {
 void fault_submission_init(fault_submission_t *self, const char *source, const char *tag,
                            uint64_t number, const char *received_at);
 
-/* Packs a dp.Request envelope around an already packed body. Returns a
-   malloc'd buffer (the caller frees it) and its size, or NULL. */
-unsigned char *fault_envelope_pack(const char *request_id, const char *type,
-                                   const unsigned char *body, size_t body_size, size_t *size_out);
-
-/* Packs `body` as the envelope's body, with its own type name. */
-unsigned char *fault_request_pack(const char *request_id, const ProtobufCMessage *body,
-                                  size_t *size_out);
-
 /* RFC 3339 UTC of now: "2026-11-28T16:30:00Z". */
 void fault_now_rfc3339(char out[32]);
 

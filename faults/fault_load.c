@@ -5,30 +5,14 @@
 #include <string.h>
 
 #include "dp_codec.h"
+#include "dp_pipeline.h"
 #include "fault_common.h"
 
 enum { RECENT_ACKS = 64, MAX_REPLY_BYTES = 1 << 20 };
 
-/* One submission in flight, or none. */
-typedef struct {
-    uint64_t number;       /* the submission's number; 0 when the slot is idle */
-    unsigned char *packed; /* the serialised dp.Request, resent as it is */
-    size_t size;           /* bytes in packed */
-    char request_id[96];   /* kept on every resend */
-    int64_t first_sent_us; /* first send, for the acknowledgement's latency */
-    int64_t deadline_us;   /* reply due by this; 0 while waiting to resend */
-    int64_t resend_at_us;  /* after a transient refusal: send again then; 0 otherwise */
-    bool resent;           /* sent more than once */
-} slot_t;
-
-typedef struct {
-    zsock_t *socket; /* DEALER; replaced after a timeout */
-    slot_t *slots;   /* inflight entries */
-} connection_t;
-
 struct _fault_load_t {
     fault_load_options_t options; /* as given (strings borrowed) */
-    connection_t *connections;    /* options.connections entries */
+    dp_pipeline_t *pipeline;      /* the sockets; a submission's tag is its number */
     uint64_t next_number;         /* the next submission to start */
     uint64_t end_number;          /* one past the last */
     int64_t started_us;           /* first step, for pacing */
@@ -41,18 +25,7 @@ struct _fault_load_t {
     size_t latency_capacity;      /* entries allocated */
 };
 
-static int s_connect(fault_load_t *self, connection_t *connection)
-{
-    zsock_destroy(&connection->socket);
-    connection->socket = zsock_new(ZMQ_DEALER);
-    if (!connection->socket) return -1;
-    zsock_set_linger(connection->socket, 0);
-    zsock_set_sndtimeo(connection->socket, 0);
-    zsock_set_sndhwm(connection->socket, self->options.inflight * 4 + 16);
-    zsock_set_rcvhwm(connection->socket, self->options.inflight * 4 + 16);
-    zsock_set_maxmsgsize(connection->socket, MAX_REPLY_BYTES);
-    return zsock_connect(connection->socket, "%s", self->options.endpoint);
-}
+static int s_done(void *sink, const dp_pipeline_result_t *result);
 
 fault_load_t *fault_load_new(const fault_load_options_t *options)
 {
@@ -64,19 +37,23 @@ fault_load_t *fault_load_new(const fault_load_options_t *options)
     self->next_number = options->first;
     self->end_number = options->first + options->count;
     fault_now_rfc3339(self->received_at);
-    self->connections = calloc((size_t)self->options.connections, sizeof *self->connections);
-    if (!self->connections) {
-        fault_load_destroy(&self);
-        return NULL;
-    }
-    for (int c = 0; c < self->options.connections; c++) {
-        connection_t *connection = &self->connections[c];
-        connection->slots = calloc((size_t)self->options.inflight, sizeof *connection->slots);
-        if (!connection->slots || s_connect(self, connection) != 0) {
-            fault_load_destroy(&self);
-            return NULL;
-        }
-    }
+    /* Lazy Pirate, pipelined: no bound on attempts, and a late reply
+       replaces its socket at once, everything in flight on it going again
+       unchanged. Request ids carry the tag, unique per run. */
+    char prefix[80];
+    snprintf(prefix, sizeof prefix, "%s-r", self->options.tag);
+    dp_pipeline_options_t pipeline = {.endpoints = self->options.endpoint,
+                                      .sockets = (size_t)self->options.connections,
+                                      .window = (size_t)self->options.inflight,
+                                      .timeout_ms = self->options.attempt_ms,
+                                      .attempts = 0,
+                                      .fresh = DP_PIPELINE_FRESH_ON_TIMEOUT,
+                                      .max_reply = MAX_REPLY_BYTES,
+                                      .id_prefix = prefix,
+                                      .done = s_done,
+                                      .sink = self};
+    self->pipeline = dp_pipeline_new(&pipeline);
+    if (!self->pipeline) fault_load_destroy(&self);
     return self;
 }
 
@@ -84,30 +61,10 @@ void fault_load_destroy(fault_load_t **self_p)
 {
     if (!self_p || !*self_p) return;
     fault_load_t *self = *self_p;
-    for (int c = 0; self->connections && c < self->options.connections; c++) {
-        connection_t *connection = &self->connections[c];
-        for (int i = 0; connection->slots && i < self->options.inflight; i++)
-            free(connection->slots[i].packed);
-        free(connection->slots);
-        zsock_destroy(&connection->socket);
-    }
-    free(self->connections);
+    dp_pipeline_destroy(&self->pipeline);
     free(self->latencies_us);
     free(self);
     *self_p = NULL;
-}
-
-/* Sends the slot's request (again); a full or absent peer is no error: the
-   attempt then simply times out and is resent. */
-static void s_send(fault_load_t *self, connection_t *connection, slot_t *slot, int64_t now)
-{
-    zmsg_t *message = zmsg_new();
-    zmsg_addmem(message, NULL, 0);
-    zmsg_addmem(message, slot->packed, slot->size);
-    if (!connection->socket || zmsg_send(&message, connection->socket) != 0) zmsg_destroy(&message);
-    self->counts.sends++;
-    slot->deadline_us = now + (int64_t)self->options.attempt_ms * 1000;
-    slot->resend_at_us = 0;
 }
 
 /* Keeps one acknowledgement's latency (a lost one only thins the percentiles). */
@@ -123,27 +80,14 @@ static void s_record_latency(fault_load_t *self, int64_t latency_us)
     self->latencies_us[self->latency_count++] = latency_us;
 }
 
-static void s_release(slot_t *slot)
-{
-    free(slot->packed);
-    memset(slot, 0, sizeof *slot);
-}
-
-static int s_start(fault_load_t *self, connection_t *connection, slot_t *slot, int64_t now)
+static int s_start(fault_load_t *self)
 {
     uint64_t number = self->next_number++;
     fault_submission_t submission;
     fault_submission_init(&submission, self->options.source, self->options.tag, number,
                           self->received_at);
-    snprintf(slot->request_id, sizeof slot->request_id, "%s-%" PRIu64 "-r", self->options.tag,
-             number);
-    slot->packed = fault_request_pack(slot->request_id, &submission.request.base, &slot->size);
-    if (!slot->packed) return -1;
-    slot->number = number;
-    slot->first_sent_us = now;
-    slot->resent = false;
+    if (dp_pipeline_send(self->pipeline, &submission.request.base, number) != 0) return -1;
     self->counts.started++;
-    s_send(self, connection, slot, now);
     return 0;
 }
 
@@ -153,40 +97,6 @@ static bool s_may_start(const fault_load_t *self, int64_t now)
     if (self->options.rate <= 0) return true;
     double allowed = (double)(now - self->started_us) / 1e6 * (double)self->options.rate;
     return (double)self->counts.started < allowed + 1.0;
-}
-
-/* Timeouts, resends and new submissions, for one connection. */
-static void s_send_due(fault_load_t *self, connection_t *connection, int64_t now)
-{
-    bool expired = false;
-    for (int i = 0; i < self->options.inflight; i++) {
-        slot_t *slot = &connection->slots[i];
-        if (slot->number && slot->deadline_us && slot->deadline_us <= now) {
-            expired = true;
-            self->counts.timeouts++;
-        }
-    }
-    if (expired) {
-        /* Lazy Pirate: a fresh socket drops whatever the old one had queued;
-           everything in flight on it goes again, unchanged. */
-        self->counts.reconnects++;
-        s_connect(self, connection);
-        for (int i = 0; i < self->options.inflight; i++) {
-            slot_t *slot = &connection->slots[i];
-            if (slot->number && slot->deadline_us) {
-                slot->resent = true;
-                s_send(self, connection, slot, now);
-            }
-        }
-    }
-    for (int i = 0; i < self->options.inflight; i++) {
-        slot_t *slot = &connection->slots[i];
-        if (slot->number && slot->resend_at_us && slot->resend_at_us <= now) {
-            slot->resent = true;
-            s_send(self, connection, slot, now);
-        } else if (!slot->number && s_may_start(self, now))
-            s_start(self, connection, slot, now);
-    }
 }
 
 static void s_remember(fault_load_t *self, uint64_t number)
@@ -200,105 +110,81 @@ static bool s_transient(Dp__Code code)
            code == DP__CODE__CODE_RESOURCE_EXHAUSTED;
 }
 
-static void s_describe(char *out, size_t size, const slot_t *slot, const Dp__Reply *reply)
+static void s_describe(char *out, size_t size, const fault_load_t *self, uint64_t number,
+                       const dp_status_t *status)
 {
-    const Dp__Status *status = reply->status;
-    snprintf(out, size, "%s: %s %s: %s", slot->request_id,
-             dp_code_name(status ? status->code : DP__CODE__CODE_OK), status ? status->field : "",
-             status ? status->message : "");
+    snprintf(out, size, "%s-%" PRIu64 "-r: %s %s: %s", self->options.tag, number,
+             dp_code_name(status->code), status->field, status->message);
 }
 
-/* Takes one reply off the connection's socket. */
-static void s_receive(fault_load_t *self, connection_t *connection, int64_t now)
+/* One submission answered (dp_pipeline_done_fn): acknowledged, refused
+   for good, or refused for now (then sent again after the backoff). */
+static int s_done(void *sink, const dp_pipeline_result_t *result)
 {
-    zmsg_t *message = zmsg_recv(connection->socket);
-    if (!message) return;
-    zframe_t *frame = zmsg_last(message);
-    Dp__Reply *reply =
-        zmsg_size(message) == 2
-            ? (Dp__Reply *)dp_message_decode(&dp__reply__descriptor, zframe_data(frame),
-                                             zframe_size(frame), MAX_REPLY_BYTES * 4)
-            : NULL;
-    zmsg_destroy(&message);
-    slot_t *slot = NULL;
-    for (int i = 0; reply && !slot && i < self->options.inflight; i++) {
-        slot_t *candidate = &connection->slots[i];
-        if (candidate->number && candidate->deadline_us &&
-            strcmp(candidate->request_id, reply->request_id) == 0)
-            slot = candidate;
-    }
-    if (!slot) {
-        self->counts.stale++;
-        dp_message_free((ProtobufCMessage **)&reply);
-        return;
-    }
-    Dp__Code code = reply->status ? reply->status->code : DP__CODE__CODE_OK;
-    if (code == DP__CODE__CODE_OK) {
+    fault_load_t *self = sink;
+    uint64_t number = result->tag;
+    Dp__Code code = result->status->code;
+    if (result->envelope && code == DP__CODE__CODE_OK) {
+        const Dp__Reply *reply = result->envelope;
         Dp__SubmitEnquiryReply *answer = (Dp__SubmitEnquiryReply *)dp_message_decode(
             &dp__submit_enquiry_reply__descriptor, reply->body.data, reply->body.len, 65536);
         if (!answer || answer->enquiry_id <= 0) {
             self->counts.rejected++;
             if (!*self->counts.first_error)
                 snprintf(self->counts.first_error, sizeof self->counts.first_error,
-                         "%s: OK without an enquiry id", slot->request_id);
+                         "%s-%" PRIu64 "-r: OK without an enquiry id", self->options.tag, number);
         } else {
             self->counts.acked++;
             self->counts.already += answer->already_submitted;
-            self->counts.first_attempt += !slot->resent;
-            int64_t latency = now - slot->first_sent_us;
-            if (latency > self->counts.max_ack_us) self->counts.max_ack_us = latency;
-            s_record_latency(self, latency);
+            self->counts.first_attempt += result->sends == 1;
+            if (result->latency_us > self->counts.max_ack_us)
+                self->counts.max_ack_us = result->latency_us;
+            s_record_latency(self, result->latency_us);
             if (self->options.acks)
                 fprintf(self->options.acks, "%s-%" PRIu64 "\t%" PRId64 "\t%d\n", self->options.tag,
-                        slot->number, answer->enquiry_id, answer->already_submitted ? 1 : 0);
-            s_remember(self, slot->number);
+                        number, answer->enquiry_id, answer->already_submitted ? 1 : 0);
+            s_remember(self, number);
         }
         dp_message_free((ProtobufCMessage **)&answer);
-        s_release(slot);
-    } else if (s_transient(code)) {
+        return 0;
+    }
+    if (result->envelope && s_transient(code)) {
         self->counts.transient++;
         if (!*self->counts.first_transient)
-            s_describe(self->counts.first_transient, sizeof self->counts.first_transient, slot,
-                       reply);
-        slot->deadline_us = 0;
-        slot->resend_at_us = now + (int64_t)self->options.backoff_ms * 1000;
-    } else {
-        self->counts.rejected++;
-        if (!*self->counts.first_error)
-            s_describe(self->counts.first_error, sizeof self->counts.first_error, slot, reply);
-        s_release(slot);
+            s_describe(self->counts.first_transient, sizeof self->counts.first_transient, self,
+                       number, result->status);
+        return self->options.backoff_ms > 0 ? self->options.backoff_ms : 1;
     }
-    dp_message_free((ProtobufCMessage **)&reply);
+    self->counts.rejected++;
+    if (!*self->counts.first_error)
+        s_describe(self->counts.first_error, sizeof self->counts.first_error, self, number,
+                   result->status);
+    return 0;
+}
+
+/* The pipeline's counts into ours. */
+static void s_sync(fault_load_t *self)
+{
+    const dp_pipeline_stats_t *stats = dp_pipeline_stats(self->pipeline);
+    self->counts.sends = stats->sends;
+    self->counts.timeouts = stats->timeouts;
+    self->counts.reconnects = stats->reconnects;
+    self->counts.stale = stats->stale;
 }
 
 int fault_load_step(fault_load_t *self, int wait_ms)
 {
     int64_t now = fault_now_us();
     if (!self->started_us) self->started_us = now;
-    for (int c = 0; c < self->options.connections; c++)
-        s_send_due(self, &self->connections[c], now);
-
-    enum { MAX_ITEMS = 256 };
-    zmq_pollitem_t items[MAX_ITEMS];
-    int count = self->options.connections < MAX_ITEMS ? self->options.connections : MAX_ITEMS;
-    for (int c = 0; c < count; c++) {
-        zsock_t *socket = self->connections[c].socket;
-        items[c] = (zmq_pollitem_t){socket ? zsock_resolve(socket) : NULL, -1, 0, 0};
-        if (socket) items[c].events = ZMQ_POLLIN;
-    }
+    while (dp_pipeline_room(self->pipeline) > 0 && s_may_start(self, now))
+        if (s_start(self) != 0) break;
     /* Wake in time for pacing and resends: at most 5 ms late. */
     int wait = wait_ms;
     if ((self->options.rate > 0 && self->next_number < self->end_number) || self->counts.transient)
         wait = wait > 5 ? 5 : wait;
-    int ready = zmq_poll(items, count, wait);
-    if (ready < 0) return zmq_errno() == EINTR ? -1 : 0;
-    now = fault_now_us();
-    for (int c = 0; c < count; c++) {
-        connection_t *connection = &self->connections[c];
-        while (connection->socket && (zsock_events(connection->socket) & ZMQ_POLLIN))
-            s_receive(self, connection, now);
-    }
-    return 0;
+    dp_pipeline_poll(self->pipeline, wait);
+    s_sync(self);
+    return zsys_interrupted ? -1 : 0;
 }
 
 bool fault_load_done(const fault_load_t *self)

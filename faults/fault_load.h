@@ -1,5 +1,6 @@
 /* A retrying submitter: several DEALER sockets, each with several enquiry
-   submissions in flight. It is the ZeroMQ guide's Lazy Pirate, pipelined:
+   submissions in flight (a dp_pipeline). It is the ZeroMQ guide's Lazy
+   Pirate, pipelined:
    when a submission waits longer than the attempt time, its socket is
    replaced and every submission in flight on it is sent again, byte for
    byte (same request id, same idempotency key, same content). A transient

@@ -301,6 +301,16 @@ static s_seen_t s_seen(const char *name)
     return copy;
 }
 
+/* What the stub saw of name, which must have come `receipts` times, every
+   time with the same request id. */
+static s_seen_t s_seen_sent(const char *name, int receipts)
+{
+    s_seen_t seen = s_seen(name);
+    assert_true(seen.same_id);
+    assert_int_equal(seen.receipts, receipts);
+    return seen;
+}
+
 /* ---- the cases ------------------------------------------------------------------------- */
 
 static void test_replies_out_of_order_end_each_request_once_and_a_duplicate_is_stale(void **state)
@@ -348,9 +358,7 @@ static void test_a_dropped_request_is_sent_again_with_its_own_id(void **state)
         const s_verdict_t *verdict = s_final(fixture, tag);
         assert_int_equal(verdict->code, DP__CODE__CODE_OK);
         assert_string_equal(verdict->echoed, fixture->names[tag]);
-        s_seen_t seen = s_seen(fixture->names[tag]);
-        assert_true(seen.same_id);
-        assert_int_equal(seen.receipts, tag % 3 == 0 ? 2 : 1);
+        s_seen_sent(fixture->names[tag], tag % 3 == 0 ? 2 : 1);
         assert_int_equal(verdict->attempts, tag % 3 == 0 ? 2 : 1);
     }
     /* Resent at the deadline, not before; and not much after. */
@@ -377,9 +385,7 @@ static void test_a_late_answer_ends_the_request_and_the_later_one_is_stale(void 
     dp_pipeline_poll(pipeline, 0);
     assert_int_equal(fixture->verdict_count, 1);
     assert_int_equal(dp_pipeline_stats(pipeline)->stale, 1);
-    s_seen_t seen = s_seen(fixture->names[0]);
-    assert_true(seen.same_id);
-    assert_int_equal(seen.receipts, 2);
+    s_seen_sent(fixture->names[0], 2);
     dp_pipeline_destroy(&pipeline);
 }
 
@@ -399,9 +405,7 @@ static void test_an_unanswered_request_ends_unavailable_after_its_attempts(void 
     assert_true(verdict->at - start >= 450);
     assert_true(verdict->at - start < 1200);
     assert_true(dp_pipeline_unresponsive(pipeline));
-    s_seen_t seen = s_seen(fixture->names[0]);
-    assert_int_equal(seen.receipts, 3);
-    assert_true(seen.same_id);
+    s_seen_t seen = s_seen_sent(fixture->names[0], 3);
     /* Nothing came back at all: every resend went on a fresh socket. */
     assert_true(seen.identity_changed);
     assert_true(dp_pipeline_stats(pipeline)->reconnects >= 2);
@@ -422,9 +426,7 @@ static void test_fresh_on_timeout_resends_everything_in_flight_on_a_new_socket(v
     assert_true(dropped.identity_changed);
     assert_true(dropped.same_id);
     /* The late one went again on the new socket, as a move, not an attempt. */
-    s_seen_t late = s_seen(fixture->names[1]);
-    assert_true(late.same_id);
-    assert_int_equal(late.receipts, 2);
+    s_seen_t late = s_seen_sent(fixture->names[1], 2);
     assert_true(late.identity_changed);
     assert_int_equal(s_final(fixture, 1)->attempts, 1);
     assert_int_equal(s_final(fixture, 1)->sends, 2);
@@ -445,9 +447,7 @@ static void test_a_transient_refusal_goes_again_after_the_delay_done_asks(void *
     assert_int_equal(verdict->code, DP__CODE__CODE_OK);
     assert_true(verdict->at - fixture->verdicts[0].at >= 250);
     assert_int_equal(verdict->sends, 2);
-    s_seen_t seen = s_seen(fixture->names[0]);
-    assert_true(seen.same_id);
-    assert_int_equal(seen.receipts, 2);
+    s_seen_sent(fixture->names[0], 2);
     dp_pipeline_destroy(&pipeline);
 }
 
