@@ -49,6 +49,38 @@ bench_summary_reset() { : >"$OUT_DIR/summary.tsv"; : >"$OUT_DIR/peak-memory.tsv"
 # bench_vmhwm PID: the process's peak resident set (VmHWM) in kB, or nothing.
 bench_vmhwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null || true; }
 
+# ---- reading the key=value lines the bench programs print ----------------------------------
+#
+# The bench/run-* scripts keep one line per run: "TARGET key=value key=value ...".
+
+# bench_stat mean|sum FILE TARGET KEY [FIELD=VALUE ...]: over the lines of
+# FILE whose first word is TARGET and that hold every FIELD=VALUE given, the
+# mean of KEY ("nan" when no line has it) or its sum (an integer; 0 when
+# none). Each line is read afresh: a line without KEY, or without a FIELD,
+# counts for nothing (it never takes the value of the line before it).
+bench_stat() {
+  (($# >= 4)) || dp_die "bench_stat needs mean|sum, a file, a target and a key"
+  local how=$1 file=$2 target=$3 key=$4
+  shift 4
+  awk -v how="$how" -v target="$target" -v key="$key" -v filters="$*" '
+    BEGIN { filter_count = split(filters, filter, " ") }
+    $1 == target {
+      delete v
+      for (i = 2; i <= NF; i++) { k = index($i, "="); if (k) v[substr($i, 1, k - 1)] = substr($i, k + 1) }
+      if (!(key in v)) next
+      for (j = 1; j <= filter_count; j++) {
+        k = index(filter[j], "=")
+        name = substr(filter[j], 1, k - 1)
+        if (!(name in v) || v[name] != substr(filter[j], k + 1)) next
+      }
+      sum += v[key]; n++
+    }
+    END { if (how == "sum") printf "%d", sum; else if (n) printf "%.6g", sum / n; else printf "nan" }' "$file"
+}
+
+# bench_ratio A B: A / B as N.NN, or "-" when B is not a positive number.
+bench_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "-" }'; }
+
 # bench_record_peak_memory: appends the VmHWM of every program still running
 # that bench_start started (the peak only grows, so the last reading is the peak).
 bench_record_peak_memory() {

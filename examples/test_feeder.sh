@@ -20,14 +20,13 @@
 #                        (default /usr/bin/python3)
 set -euo pipefail
 
-fail() {
-  printf 'test_feeder: FAIL: %s\n' "$*" >&2
-  exit 1
-}
-say() { printf '\n== %s\n' "$*"; }
+DP_ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
+# dp_say, dp_die and dp_stop_pid, as every script has them.
+# shellcheck source-path=SCRIPTDIR/.. source=scripts/lib/common.sh
+. "$DP_ROOT/scripts/lib/common.sh"
 
-[[ -n ${DP_TEST_ADMIN_URL:-} ]] || fail "DP_TEST_ADMIN_URL is not set (run through scripts/test, or export the cluster's superuser URL)"
-[[ -n ${DP_BUILD_DIR:-} ]] || fail "DP_BUILD_DIR is not set (the build tree with services/*/dp-*)"
+[[ -n ${DP_TEST_ADMIN_URL:-} ]] || dp_die "DP_TEST_ADMIN_URL is not set (run through scripts/test, or export the cluster's superuser URL)"
+[[ -n ${DP_BUILD_DIR:-} ]] || dp_die "DP_BUILD_DIR is not set (the build tree with services/*/dp-*)"
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 PYTHON=${DP_PYTHON:-/usr/bin/python3}
 PROTO_DIR=${DP_FEEDER_PROTO_DIR:-}
@@ -36,13 +35,13 @@ REGISTRY=$DP_BUILD_DIR/services/registry/dp-registry
 INTAKE=$DP_BUILD_DIR/services/intake/dp-intake
 DPCTL=$DP_BUILD_DIR/services/dpctl/dpctl
 for program in "$MIGRATE" "$REGISTRY" "$INTAKE" "$DPCTL"; do
-  [[ -x $program ]] || fail "$program is missing: build the project first"
+  [[ -x $program ]] || dp_die "$program is missing: build the project first"
 done
-command -v psql >/dev/null || fail "psql not found (Debian: postgresql-client)"
+command -v psql >/dev/null || dp_die "psql not found (Debian: postgresql-client)"
 "$PYTHON" -c 'import zmq, google.protobuf' ||
-  fail "$PYTHON lacks zmq or protobuf (Debian: python3-zmq python3-protobuf)"
+  dp_die "$PYTHON lacks zmq or protobuf (Debian: python3-zmq python3-protobuf)"
 if [[ -n $PROTO_DIR && ! -f $PROTO_DIR/intake_pb2.py ]]; then
-  fail "no intake_pb2.py in DP_FEEDER_PROTO_DIR=$PROTO_DIR (build the target dp_python_protos)"
+  dp_die "no intake_pb2.py in DP_FEEDER_PROTO_DIR=$PROTO_DIR (build the target dp_python_protos)"
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dp-feeder-test.XXXXXX")
@@ -52,25 +51,19 @@ registry_pid=
 intake_pid=
 feeder_pid=
 
-# Stops one process we started: SIGTERM, then SIGKILL after 5 s.
-stop_pid() {
-  local pid=$1
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+# Stops one process started here (none when the pid is empty) and reaps it.
+stop_started() {
+  [[ -n $1 ]] || return 0
+  dp_stop_pid "$1" "pid $1" 5
+  wait "$1" 2>/dev/null || true
 }
 
 # shellcheck disable=SC2317  # runs from the EXIT trap
 cleanup() {
   local status=$?
-  stop_pid "$feeder_pid"
-  stop_pid "$intake_pid"
-  stop_pid "$registry_pid"
+  stop_started "$feeder_pid"
+  stop_started "$intake_pid"
+  stop_started "$registry_pid"
   if ((status != 0)); then
     for log in "$WORK"/*.log; do
       [[ -f $log ]] || continue
@@ -136,12 +129,12 @@ wait_for() {
   shift 2
   for _ in $(seq 100); do
     for pid in $pids; do
-      kill -0 "$pid" 2>/dev/null || fail "$what: process $pid exited at start (see the logs)"
+      kill -0 "$pid" 2>/dev/null || dp_die "$what: process $pid exited at start (see the logs)"
     done
     if "$@" >/dev/null 2>&1; then return 0; fi
     sleep 0.2
   done
-  fail "$what did not become healthy within 20 s"
+  dp_die "$what did not become healthy within 20 s"
 }
 
 start_intake() {
@@ -166,18 +159,18 @@ expect_counts() {
   local file=$1 accepted=$2 already=$3 rejected=$4 got
   got="$(summary_count "$file" accepted)/$(summary_count "$file" "already submitted")/$(summary_count "$file" rejected)"
   [[ $got == "$accepted/$already/$rejected" ]] ||
-    fail "$(basename -- "$file"): accepted/already submitted/rejected = $got, expected $accepted/$already/$rejected"
+    dp_die "$(basename -- "$file"): accepted/already submitted/rejected = $got, expected $accepted/$already/$rejected"
 }
 
-say "database $DB_NAME"
+dp_say "database $DB_NAME"
 admin_psql -qc "CREATE DATABASE \"$DB_NAME\""
 db_created=1
 DB_ADMIN_URL=$(url_for "$(psql -X -tAc 'SELECT current_user' -d "$DP_TEST_ADMIN_URL")" "$DB_NAME")
 REGISTRY_URL=$(url_for dp_registry "$DB_NAME")
 INTAKE_URL=$(url_for dp_intake "$DB_NAME")
-DP_DATABASE_URL=$DB_ADMIN_URL "$MIGRATE" up >"$WORK/migrate.log" 2>&1 || fail "dp-migrate up failed"
+DP_DATABASE_URL=$DB_ADMIN_URL "$MIGRATE" up >"$WORK/migrate.log" 2>&1 || dp_die "dp-migrate up failed"
 
-say "services"
+dp_say "services"
 REGISTRY_ENDPOINT=tcp://127.0.0.1:$(free_port)
 INTAKE_ENDPOINT=tcp://127.0.0.1:$(free_port)
 # The health check needs the modules even when the feeder makes its own.
@@ -197,17 +190,17 @@ wait_for "dpctl status" "$registry_pid $intake_pid" env DP_REGISTRY_ENDPOINT="$R
 wait_for dp-intake "$intake_pid" intake_healthy
 echo "registry $REGISTRY_ENDPOINT (pid $registry_pid), intake $INTAKE_ENDPOINT (pid $intake_pid)"
 
-say "first run: 500 new enquiries"
-feeder --generate 500 --seed 7 >"$WORK/run1.out" || { cat "$WORK/run1.out"; fail "first run failed"; }
+dp_say "first run: 500 new enquiries"
+feeder --generate 500 --seed 7 >"$WORK/run1.out" || { cat "$WORK/run1.out"; dp_die "first run failed"; }
 cat "$WORK/run1.out"
 expect_counts "$WORK/run1.out" 500 0 0
 
-say "second run, same seed: nothing new"
-feeder --generate 500 --seed 7 >"$WORK/run2.out" || { cat "$WORK/run2.out"; fail "second run failed"; }
+dp_say "second run, same seed: nothing new"
+feeder --generate 500 --seed 7 >"$WORK/run2.out" || { cat "$WORK/run2.out"; dp_die "second run failed"; }
 cat "$WORK/run2.out"
 expect_counts "$WORK/run2.out" 0 500 0
 
-say "third run: the intake is killed and restarted in the middle"
+dp_say "third run: the intake is killed and restarted in the middle"
 # Paced so that the kill lands mid-run; short timeouts so retries come soon.
 feeder --generate 500 --seed 8 --rate 150 --timeout-ms 1000 --attempts 10 \
   >"$WORK/run3.out" 2>"$WORK/run3.err" &
@@ -219,8 +212,8 @@ for _ in $(seq 200); do
   kill -0 "$feeder_pid" 2>/dev/null || break
   sleep 0.05
 done
-kill -0 "$feeder_pid" 2>/dev/null || fail "the feeder ended before the kill (stored $stored)"
-((stored < 500)) || fail "all enquiries were stored before the kill"
+kill -0 "$feeder_pid" 2>/dev/null || dp_die "the feeder ended before the kill (stored $stored)"
+((stored < 500)) || dp_die "all enquiries were stored before the kill"
 kill -KILL "$intake_pid"
 wait "$intake_pid" 2>/dev/null || true
 echo "killed dp-intake after $stored of 500 were stored"
@@ -232,12 +225,12 @@ feeder_status=0
 wait "$feeder_pid" || feeder_status=$?
 feeder_pid=
 cat "$WORK/run3.out"
-((feeder_status == 0)) || { cat "$WORK/run3.err"; fail "third run exited with $feeder_status"; }
+((feeder_status == 0)) || { cat "$WORK/run3.err"; dp_die "third run exited with $feeder_status"; }
 acknowledged=$(($(summary_count "$WORK/run3.out" accepted) + $(summary_count "$WORK/run3.out" "already submitted")))
-((acknowledged == 500)) || fail "third run acknowledged $acknowledged of 500"
-(($(summary_count "$WORK/run3.out" timeouts) > 0)) || fail "third run saw no timeout: the kill did not disturb it"
+((acknowledged == 500)) || dp_die "third run acknowledged $acknowledged of 500"
+(($(summary_count "$WORK/run3.out" timeouts) > 0)) || dp_die "third run saw no timeout: the kill did not disturb it"
 
-say "fourth run: the intake's database is unreachable for a while (UNAVAILABLE)"
+dp_say "fourth run: the intake's database is unreachable for a while (UNAVAILABLE)"
 # Only this test's database: new connections are refused, the intake's own is cut.
 db_psql -c "REVOKE CONNECT ON DATABASE \"$DB_NAME\" FROM PUBLIC" \
   -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
@@ -246,7 +239,7 @@ for _ in $(seq 50); do
   intake_healthy || break
   sleep 0.1
 done
-! intake_healthy || fail "the intake still reaches its database"
+! intake_healthy || dp_die "the intake still reaches its database"
 feeder --generate 50 --seed 9 --timeout-ms 2000 --attempts 10 \
   >"$WORK/run4.out" 2>"$WORK/run4.err" &
 feeder_pid=$!
@@ -256,11 +249,11 @@ feeder_status=0
 wait "$feeder_pid" || feeder_status=$?
 feeder_pid=
 cat "$WORK/run4.out"
-((feeder_status == 0)) || { cat "$WORK/run4.err"; fail "fourth run exited with $feeder_status"; }
+((feeder_status == 0)) || { cat "$WORK/run4.err"; dp_die "fourth run exited with $feeder_status"; }
 expect_counts "$WORK/run4.out" 50 0 0
-(($(summary_count "$WORK/run4.out" "retryable errors") > 0)) || fail "fourth run got no UNAVAILABLE"
+(($(summary_count "$WORK/run4.out" "retryable errors") > 0)) || dp_die "fourth run got no UNAVAILABLE"
 
-say "database: every enquiry once"
+dp_say "database: every enquiry once"
 read -r total distinct duplicates < <(db_psql -F ' ' -c "
   SELECT count(*), count(DISTINCT (source, idempotency_key)),
          (SELECT count(*) FROM (SELECT 1 FROM intake.enquiry
@@ -268,9 +261,9 @@ read -r total distinct duplicates < <(db_psql -F ' ' -c "
   FROM intake.enquiry")
 echo "enquiries $total, distinct keys $distinct, duplicated keys $duplicates"
 [[ $total == 1050 && $distinct == 1050 && $duplicates == 0 ]] ||
-  fail "expected 1050 enquiries with 1050 distinct keys and no duplicate"
+  dp_die "expected 1050 enquiries with 1050 distinct keys and no duplicate"
 
-say "conflicting resubmission and invalid enquiry: permanent, reported"
+dp_say "conflicting resubmission and invalid enquiry: permanent, reported"
 # Line 1: key form-7-000000 with another body. Line 2: form-7-000001 unchanged.
 # Line 3: a new key with an invalid e-mail address.
 feeder --generate 2 --seed 7 --emit | "$PYTHON" -c '
@@ -283,11 +276,11 @@ for enquiry in lines + [invalid]:
 conflict_status=0
 feeder "$WORK/conflict.jsonl" >"$WORK/run5.out" 2>"$WORK/run5.err" || conflict_status=$?
 cat "$WORK/run5.out" "$WORK/run5.err"
-((conflict_status == 1)) || fail "the run with a conflict exited with $conflict_status, expected 1"
+((conflict_status == 1)) || dp_die "the run with a conflict exited with $conflict_status, expected 1"
 expect_counts "$WORK/run5.out" 0 1 2
-grep -qx '    ALREADY_EXISTS idempotency_key: 1' "$WORK/run5.out" || fail "no ALREADY_EXISTS idempotency_key in the summary"
-grep -qx '    INVALID_ARGUMENT email: 1' "$WORK/run5.out" || fail "no INVALID_ARGUMENT email in the summary"
-(($(summary_count "$WORK/run5.out" "messages sent") == 3)) || fail "a permanent failure was retried"
+grep -qx '    ALREADY_EXISTS idempotency_key: 1' "$WORK/run5.out" || dp_die "no ALREADY_EXISTS idempotency_key in the summary"
+grep -qx '    INVALID_ARGUMENT email: 1' "$WORK/run5.out" || dp_die "no INVALID_ARGUMENT email in the summary"
+(($(summary_count "$WORK/run5.out" "messages sent") == 3)) || dp_die "a permanent failure was retried"
 read -r total changed < <(db_psql -F ' ' -c "
   SELECT count(*), count(*) FILTER (WHERE body LIKE '%changed after sending%') FROM intake.enquiry")
-[[ $total == 1050 && $changed == 0 ]] || fail "the refused enquiries changed the table ($total rows, $changed changed)"
+[[ $total == 1050 && $changed == 0 ]] || dp_die "the refused enquiries changed the table ($total rows, $changed changed)"

@@ -20,26 +20,24 @@ set -euo pipefail
 NAME=test_dpctl_privacy
 PYTHON=/usr/bin/python3
 SOURCE_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
+DP_ROOT=$SOURCE_DIR
+# dp_say, dp_die and dp_stop_pid, as every script has them.
+# shellcheck source-path=SCRIPTDIR/.. source=scripts/lib/common.sh
+. "$DP_ROOT/scripts/lib/common.sh"
 
-fail() {
-  printf '%s: FAIL: %s\n' "$NAME" "$*" >&2
-  exit 1
-}
-say() { printf '%s: %s\n' "$NAME" "$*"; }
-
-[[ -n ${DP_TEST_ADMIN_URL:-} ]] || fail "DP_TEST_ADMIN_URL is not set (scripts/test exports it)"
-[[ -n ${DP_BUILD_DIR:-} ]] || fail "DP_BUILD_DIR is not set (scripts/test exports it)"
+[[ -n ${DP_TEST_ADMIN_URL:-} ]] || dp_die "DP_TEST_ADMIN_URL is not set (scripts/test exports it)"
+[[ -n ${DP_BUILD_DIR:-} ]] || dp_die "DP_BUILD_DIR is not set (scripts/test exports it)"
 DPCTL=$DP_BUILD_DIR/services/dpctl/dpctl
 REGISTRY=$DP_BUILD_DIR/services/registry/dp-registry
 INTAKE=$DP_BUILD_DIR/services/intake/dp-intake
 MIGRATE=$DP_BUILD_DIR/services/migrate/dp-migrate
 for program in "$DPCTL" "$REGISTRY" "$INTAKE" "$MIGRATE" "$PYTHON"; do
-  [[ -x $program ]] || fail "$program is missing or not executable (build it first)"
+  [[ -x $program ]] || dp_die "$program is missing or not executable (build it first)"
 done
-command -v psql >/dev/null || fail "psql is not installed"
-command -v script >/dev/null || fail "script (util-linux) is not installed"
+command -v psql >/dev/null || dp_die "psql is not installed"
+command -v script >/dev/null || dp_die "script (util-linux) is not installed"
 SEED_DIR=${DP_SEED_DIR:-$SOURCE_DIR/db/seed}
-[[ -d $SEED_DIR ]] || fail "no seed folder at $SEED_DIR"
+[[ -d $SEED_DIR ]] || dp_die "no seed folder at $SEED_DIR"
 
 # ---- what to clean up ----------------------------------------------------------
 
@@ -48,19 +46,13 @@ DATABASE="dpt_dpctl_privacy_$$_${RANDOM}"
 database_made=0
 pids=()
 
-# Stops one process started here: TERM, up to 10 s, then KILL.
-stop_process() {
-  local pid=$1
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  timeout 10 tail --pid="$pid" -f /dev/null || kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
 # shellcheck disable=SC2317  # runs from the EXIT trap
 cleanup() {
   local status=$?
-  for pid in "${pids[@]}"; do stop_process "$pid"; done
+  for pid in "${pids[@]}"; do
+    dp_stop_pid "$pid" "pid $pid" 10
+    wait "$pid" 2>/dev/null || true
+  done
   if ((status != 0)); then
     for log in "$WORK"/*.log; do
       [[ -s $log ]] && printf -- '--- %s\n%s\n' "${log##*/}" "$(tail -n 30 "$log")" >&2
@@ -117,7 +109,7 @@ dpctl_ok() {
   run_dpctl "$@"
   if ((status != 0)); then
     show_run "$*"
-    fail "dpctl $* exited $status"
+    dp_die "dpctl $* exited $status"
   fi
 }
 
@@ -128,7 +120,7 @@ dpctl_exits() {
   run_dpctl "$@"
   if ((status != code)); then
     show_run "$*"
-    fail "dpctl $* exited $status, not $code"
+    dp_die "dpctl $* exited $status, not $code"
   fi
 }
 
@@ -137,7 +129,7 @@ expect_in() {
   local file=$1 pattern=$2 what=$3
   grep -Eq -- "$pattern" "$file" || {
     printf -- '--- %s:\n%s\n' "${file##*/}" "$(cat "$file")" >&2
-    fail "$what: no match for /$pattern/"
+    dp_die "$what: no match for /$pattern/"
   }
 }
 
@@ -148,7 +140,7 @@ check_json() {
 doc = json.load(open(sys.argv[1]))
 $script" "$file" || {
     printf -- '--- %s:\n%s\n' "${file##*/}" "$(cat "$file")" >&2
-    fail "$what"
+    dp_die "$what"
   }
 }
 
@@ -157,26 +149,26 @@ $script" "$file" || {
 wait_ready() {
   local service=$1 pid=$2
   for _ in $(seq 1 60); do
-    kill -0 "$pid" 2>/dev/null || fail "dp-$service exited at start (see its log)"
+    kill -0 "$pid" 2>/dev/null || dp_die "dp-$service exited at start (see its log)"
     if DP_TIMEOUT_MS=500 DP_ATTEMPTS=1 "$DPCTL" status --service "$service" >/dev/null 2>&1; then
       return 0
     fi
   done
-  fail "dp-$service did not answer within 60 tries"
+  dp_die "dp-$service did not answer within 60 tries"
 }
 
 # ---- the database and the services ---------------------------------------------
 
-ADMIN_URL=$(url_with "$DP_TEST_ADMIN_URL" "$DATABASE") || fail "DP_TEST_ADMIN_URL: not usable"
+ADMIN_URL=$(url_with "$DP_TEST_ADMIN_URL" "$DATABASE") || dp_die "DP_TEST_ADMIN_URL: not usable"
 REGISTRY_URL=$(url_with "${DP_TEST_REGISTRY_URL:-$DP_TEST_ADMIN_URL}" "$DATABASE" \
   "$([[ -n ${DP_TEST_REGISTRY_URL:-} ]] || echo dp_registry)")
 INTAKE_URL=$(url_with "${DP_TEST_INTAKE_URL:-$DP_TEST_ADMIN_URL}" "$DATABASE" \
   "$([[ -n ${DP_TEST_INTAKE_URL:-} ]] || echo dp_intake)")
 
 psql "$DP_TEST_ADMIN_URL" -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$DATABASE\"" >/dev/null ||
-  fail "cannot create database $DATABASE"
+  dp_die "cannot create database $DATABASE"
 database_made=1
-DP_DATABASE_URL=$ADMIN_URL "$MIGRATE" up >"$WORK/migrate.log" 2>&1 || fail "dp-migrate up failed"
+DP_DATABASE_URL=$ADMIN_URL "$MIGRATE" up >"$WORK/migrate.log" 2>&1 || dp_die "dp-migrate up failed"
 
 # Nothing of the caller's environment may point the programs elsewhere.
 unset DP_CURVE_DIR DP_CURVE_CLIENT_CERT DP_ACTOR DP_TIMEOUT_MS DP_ATTEMPTS
@@ -199,7 +191,7 @@ wait_ready registry "${pids[-1]}"
 DP_DATABASE_URL=$INTAKE_URL "$INTAKE" >"$WORK/intake.log" 2>&1 &
 pids+=($!)
 wait_ready intake "${pids[-1]}"
-say "database $DATABASE; registry $DP_REGISTRY_ENDPOINT, intake $DP_INTAKE_ENDPOINT"
+dp_say "database $DATABASE; registry $DP_REGISTRY_ENDPOINT, intake $DP_INTAKE_ENDPOINT"
 
 # ---- help at every level ---------------------------------------------------------
 
@@ -237,7 +229,7 @@ submit() { # KEY BODY [RECEIVED]
 }
 submit web-1 "$BODY_ONE"
 FIRST_ID=$("$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert not d.get("already_submitted"); print(d["enquiry_id"])' "$WORK/out") ||
-  fail "the first submission was not new"
+  dp_die "the first submission was not new"
 submit web-2 "$BODY_TWO"
 dpctl_ok enquiry note "$FIRST_ID" "$NOTE" --actor staff-one
 
@@ -263,7 +255,7 @@ assert notes == ['$NOTE'], notes
 "
 SUBJECT_KEY=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["subject_key"])' \
   "$WORK/export-before.json")
-say "export before erasure: 2 enquiries, 1 contact, subject ${SUBJECT_KEY:0:12}"
+dp_say "export before erasure: 2 enquiries, 1 contact, subject ${SUBJECT_KEY:0:12}"
 
 # ---- the erasure -----------------------------------------------------------------------
 
@@ -274,7 +266,7 @@ expect_in "$WORK/err" "--yes" "erase without a terminal names --yes"
 status=0
 printf 'no\n' | script -qec "$(printf '%q ' "$DPCTL" privacy erase "$EMAIL")" /dev/null \
   >"$WORK/out" 2>&1 || status=$?
-((status == 1)) || fail "a declined erasure exited $status, not 1: $(cat "$WORK/out")"
+((status == 1)) || dp_die "a declined erasure exited $status, not 1: $(cat "$WORK/out")"
 expect_in "$WORK/out" "Erase the personal data of $EMAIL" "the question on a terminal"
 expect_in "$WORK/out" "not confirmed; nothing was erased" "a declined erasure"
 dpctl_ok --json privacy audit --subject "$EMAIL"
@@ -302,7 +294,7 @@ for e in doc['enquiries']:
 assert doc['contacts'][0]['name'] == '[erased]', doc['contacts']
 assert doc['contacts'][0]['email'].endswith('@invalid'), doc['contacts']
 "
-say "export after erasure: nothing personal left"
+dp_say "export after erasure: nothing personal left"
 
 # ---- the person comes again --------------------------------------------------------------
 
@@ -311,7 +303,7 @@ check_json "$WORK/out" "the same enquiry again is already submitted" "
 assert doc.get('already_submitted') is True and doc['enquiry_id'] == $FIRST_ID, doc"
 submit web-3 "Please call me back about the pilot." 2026-03-03T10:00:00Z
 NEW_ID=$("$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert not d.get("already_submitted"); print(d["enquiry_id"])' "$WORK/out") ||
-  fail "the new submission was not new"
+  dp_die "the new submission was not new"
 dpctl_ok --json enquiry show "$NEW_ID"
 check_json "$WORK/out" "a new enquiry of an erased person is stored erased" "
 assert doc['sender_name'] == '[erased]' and doc['body'] == '[erased]', doc
@@ -362,4 +354,4 @@ expect_in "$WORK/err" '^dpctl: intake: ' "the failing service's error"
 expect_in "$WORK/err" 'incomplete: the intake failed' "the incomplete erasure"
 expect_in "$WORK/out" '^registry: +0 contacts erased$' "the registry's part still done"
 
-say "PASS"
+dp_say "PASS"
