@@ -32,7 +32,7 @@
 #include "notify_server.h"
 #include "privacy_support.h"
 #include "registry_server.h"
-#include "report_service.h"
+#include "report_server.h"
 
 enum { ANSWER_MS = 10000, SILENCE_MS = 1500 };
 

@@ -1,10 +1,10 @@
 #include "report_server.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-#include "dp_log.h"
 #include "dp_security.h"
-#include "dp_server.h"
+#include "dp_service.h"
 #include "report_db.h"
 #include "report_service.h"
 
@@ -31,47 +31,68 @@ const size_t report_setting_count = sizeof report_settings / sizeof report_setti
 
 static const char *s_pipe_query(void *state, const char *command)
 {
-    report_t *holder = state;
-    return strcmp(command, "HTTP_PORT") == 0 ? holder->port : NULL;
+    report_t *self = state;
+    return strcmp(command, "HTTP_PORT") == 0 ? self->port : NULL;
 }
 
-void report_actor(zsock_t *pipe, void *args)
+report_t *report_new(const dp_config_t *config)
 {
-    const dp_config_t *config = args;
+    report_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
     const char *url = dp_config_get(config, "DP_DATABASE_URL");
-    report_t holder = {0};
-    holder.db = dp_db_new(url, "dp-report", report_statements, report_statement_count);
+    self->db = dp_db_new(url, "dp-report", report_statements, report_statement_count);
     dp_http_limits_t limits = {
         (unsigned)dp_config_get_int(config, "DP_REPORT_HTTP_TIMEOUT"),
         (unsigned)dp_config_get_int(config, "DP_REPORT_HTTP_CONNECTIONS"),
         (unsigned)dp_config_get_int(config, "DP_REPORT_HTTP_PER_ADDRESS")};
-    holder.http = holder.db ? report_http_start(url, dp_config_get(config, "DP_REPORT_HTTP_ADDRESS"),
-                                                (int)dp_config_get_int(config, "DP_REPORT_HTTP_PORT"),
-                                                &limits)
-                            : NULL;
-    dp_metrics_t *metrics =
-        dp_metrics_start("report", dp_config_get(config, "DP_METRICS_ADDRESS"),
-                         dp_config_get_int(config, "DP_METRICS_PORT"));
-    if (!holder.http || !metrics) {
-        zsock_signal(pipe, 1);
-    } else {
-        snprintf(holder.port, sizeof holder.port, "%d", report_http_port(holder.http));
-        dp_server_config_t server = {
-            .service_name = "report",
-            .endpoint = dp_config_get(config, "DP_REPORT_ENDPOINT"),
-            .max_message_bytes = (size_t)dp_config_get_int(config, "DP_MAX_MESSAGE_BYTES"),
-            .queue_limit = (int)dp_config_get_int(config, "DP_QUEUE_LIMIT"),
-            .routes = report_routes,
-            .route_count = report_route_count,
-            .state = &holder,
-            .db = holder.db,
-            .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
-            .pipe_query = s_pipe_query,
-            .curve_dir = dp_config_get(config, "DP_CURVE_DIR"),
-            .metrics = metrics};
-        dp_server_run(&server, pipe);
+    self->http = self->db ? report_http_start(url, dp_config_get(config, "DP_REPORT_HTTP_ADDRESS"),
+                                              (int)dp_config_get_int(config, "DP_REPORT_HTTP_PORT"),
+                                              &limits)
+                          : NULL;
+    self->metrics = dp_metrics_start("report", dp_config_get(config, "DP_METRICS_ADDRESS"),
+                                     dp_config_get_int(config, "DP_METRICS_PORT"));
+    if (!self->http || !self->metrics) {
+        report_destroy(&self);
+        return NULL;
     }
-    dp_metrics_destroy(&metrics);
-    report_http_stop(&holder.http);
-    dp_db_destroy(&holder.db);
+    snprintf(self->port, sizeof self->port, "%d", report_http_port(self->http));
+    self->server = (dp_server_config_t){
+        .service_name = "report",
+        .endpoint = dp_config_get(config, "DP_REPORT_ENDPOINT"),
+        .max_message_bytes = (size_t)dp_config_get_int(config, "DP_MAX_MESSAGE_BYTES"),
+        .queue_limit = (int)dp_config_get_int(config, "DP_QUEUE_LIMIT"),
+        .routes = report_routes,
+        .route_count = report_route_count,
+        .state = self,
+        .db = self->db,
+        .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
+        .pipe_query = s_pipe_query,
+        .curve_dir = dp_config_get(config, "DP_CURVE_DIR"),
+        .metrics = self->metrics};
+    return self;
+}
+
+void report_destroy(report_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    report_t *self = *self_p;
+    dp_metrics_destroy(&self->metrics);
+    report_http_stop(&self->http);
+    dp_db_destroy(&self->db);
+    free(self);
+    *self_p = NULL;
+}
+
+const dp_server_config_t *report_server_config(const report_t *self)
+{
+    return &self->server;
+}
+
+void report_actor(zsock_t *pipe, void *config)
+{
+    report_t *self = report_new(config);
+    dp_service_serve(pipe, self ? report_server_config(self) : NULL);
+    report_destroy(&self);
 }

@@ -7,6 +7,7 @@
 #include "dp_metrics.h"
 #include "dp_server.h"
 #include "report.pb-c.h"
+#include "report_server.h"
 
 /* The dates a request leaves empty, filled with their defaults. */
 typedef struct {
@@ -39,15 +40,17 @@ char *report_dashboard_page(dp_db_t *db, const char *as_of, const char *from, co
 /* The HTTP side (report_http.c): serves the dashboard and CSV/JSON exports. */
 typedef struct _report_http_t report_http_t;
 
-/* The service's state, given to every handler. */
-typedef struct {
-    dp_db_t *db;          /* requests over ZeroMQ, as dp_report */
-    report_http_t *http;  /* the dashboard, with its own session */
-    char port[8];         /* the dashboard's port, as text */
-} report_t;
+/* The service (report_new in report_server.c), given to every handler as
+   its `state`. */
+struct _report_t {
+    dp_db_t *db;                /* requests over ZeroMQ, as dp_report */
+    report_http_t *http;        /* the dashboard, with its own session */
+    char port[8];               /* the dashboard's port, as text */
+    dp_metrics_t *metrics;      /* requests and latencies, on DP_METRICS_PORT */
+    dp_server_config_t server;  /* what dp_server_run takes; its state is this */
+};
 
-extern const dp_route_t report_routes[];
-extern const size_t report_route_count;
+/* report_handlers.c: report_routes (report_server.h). */
 
 report_http_t *report_http_start(const char *conninfo, const char *address, int port,
                                  const dp_http_limits_t *limits);
