@@ -59,8 +59,9 @@ enum {
 };
 
 /* Columns of a partner as the API shows it. $1 is the as-of date (NULL: now).
-   The name in force on a date is the latest name that had started by then;
-   a name whose start is not known counts from the day it was recorded. */
+   The name in force on a date and membership on a date are the registry's
+   rules, written once as SQL functions (migration 0010) that the reports
+   use too. */
 #define PARTNER_COLUMNS                                                                            \
     "p.id, p.slug, p.kind, p.website, to_char(p.joined_on, 'YYYY-MM-DD'), p.joined_precision, "   \
     "p.instrument, p.status, COALESCE(to_char(p.withdrawn_on, 'YYYY-MM-DD'), ''), p.note, "       \
@@ -72,12 +73,9 @@ enum {
     "(SELECT json_agg(json_build_object('name', n.name, 'valid_from', "                            \
     "        COALESCE(to_char(n.valid_from, 'YYYY-MM-DD'), '')) ORDER BY n.position) "            \
     "   FROM registry.partner_name n WHERE n.partner_id = p.id), "                                 \
-    "(SELECT n.name FROM registry.partner_name n WHERE n.partner_id = p.id "                       \
-    "   AND (n.position = 1 OR COALESCE(n.valid_from, n.recorded_at::date) <= "                   \
-    "        COALESCE($1::date, 'infinity'::date)) ORDER BY n.position DESC LIMIT 1), "           \
+    "(SELECT n.name FROM registry.partner_name_on(p.id, $1::date) n), "                            \
     "CASE WHEN $1::date IS NULL THEN 0 "                                                           \
-    "     WHEN p.withdrawn_on IS NOT NULL AND p.withdrawn_on <= $1::date THEN 2 "                  \
-    "     WHEN $1::date < p.joined_on THEN 2 "                                                      \
+    "     WHEN NOT registry.partner_active_on(p.joined_on, p.withdrawn_on, $1::date) THEN 2 "      \
     "     WHEN $1::date >= (p.joined_on + CASE p.joined_precision WHEN 'day' THEN interval '0' "   \
     "          WHEN 'month' THEN interval '1 month' - interval '1 day' "                           \
     "          ELSE interval '1 year' - interval '1 day' END)::date THEN 1 "                       \
@@ -139,8 +137,8 @@ const dp_statement_t registry_statements[] = {
                        "AND ($7::date IS NULL OR p.joined_on <= $7::date) "
                        "AND ($8 = '' OR EXISTS (SELECT 1 FROM registry.partner_name n "
                        "     WHERE n.partner_id = p.id AND strpos(lower(n.name), lower($8)) > 0)) "
-                       "AND ($1::date IS NULL OR (p.joined_on <= $1::date "
-                       "     AND (p.withdrawn_on IS NULL OR p.withdrawn_on > $1::date))) "
+                       "AND ($1::date IS NULL "
+                       "     OR registry.partner_active_on(p.joined_on, p.withdrawn_on, $1::date)) "
                        "ORDER BY p.id LIMIT $9::int",
                        9},
     [SELECT_CONTACTS] = {"select_contacts",

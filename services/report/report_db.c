@@ -1,15 +1,9 @@
 #include "report_db.h"
 
-/* The name a partner had on $1: the latest that had started by then (a name
-   whose start is not known counts from the day it was recorded). */
-#define NAME_AS_OF                                                                                 \
-    "(SELECT n.name FROM registry.partner_name n WHERE n.partner_id = p.id "                       \
-    "  AND (n.position = 1 OR COALESCE(n.valid_from, n.recorded_at::date) <= $1::date) "           \
-    "  ORDER BY n.position DESC LIMIT 1)"
-
-/* A partner on $1: joined by then and not withdrawn by then. */
-#define ACTIVE_ON_AS_OF                                                                            \
-    "p.joined_on <= $1::date AND (p.withdrawn_on IS NULL OR p.withdrawn_on > $1::date)"
+/* The name a partner had on $1, and a partner a member on $1: the
+   registry's rules (its functions, migration 0010), not written out here. */
+#define NAME_AS_OF "(SELECT n.name FROM registry.partner_name_on(p.id, $1::date) n)"
+#define ACTIVE_ON_AS_OF "registry.partner_active_on(p.joined_on, p.withdrawn_on, $1::date)"
 
 /* Enquiries received in the period [$1, $2] or in the same period a year earlier. */
 #define BOTH_PERIODS                                                                               \
@@ -30,8 +24,7 @@ const dp_statement_t report_statements[] = {
     [REPORT_PARTNERS_BY_KIND] =
         {"partners_by_kind",
          "SELECT COALESCE(p.kind, 'total') AS \"Kind\", "
-         "  count(*) FILTER (WHERE p.withdrawn_on IS NULL OR p.withdrawn_on > $1::date) "
-         "    AS \"Active\", "
+         "  count(*) FILTER (WHERE " ACTIVE_ON_AS_OF ") AS \"Active\", "
          "  count(*) FILTER (WHERE p.withdrawn_on <= $1::date) AS \"Withdrawn\", "
          "  count(*) AS \"Joined\" "
          "FROM registry.partner p WHERE p.joined_on <= $1::date "
@@ -58,9 +51,8 @@ const dp_statement_t report_statements[] = {
          "  (SELECT count(*) FROM registry.partner p WHERE p.withdrawn_on <= $1::date "
          "    AND extract(year FROM p.withdrawn_on) = y.year) AS \"Withdrawn\", "
          "  (SELECT count(*) FROM registry.partner p "
-         "    WHERE p.joined_on <= LEAST(make_date(y.year, 12, 31), $1::date) "
-         "    AND (p.withdrawn_on IS NULL "
-         "         OR p.withdrawn_on > LEAST(make_date(y.year, 12, 31), $1::date))) "
+         "    WHERE registry.partner_active_on(p.joined_on, p.withdrawn_on, "
+         "      LEAST(make_date(y.year, 12, 31), $1::date))) "
          "    AS \"Partners at year end\" "
          "FROM generate_series((SELECT min(extract(year FROM joined_on))::int "
          "                      FROM registry.partner WHERE joined_on <= $1::date), "
