@@ -51,8 +51,8 @@ static int s_done(void *sink, const dp_pipeline_result_t *result)
     } else {
         int c = (int)(result->tag / (uint64_t)self->load->inflight);
         int index = (int)(result->tag % (uint64_t)self->load->inflight);
-        self->handler->on_reply(self->handler->arg, c, index, result->envelope,
-                                result->reply_size, result->latency_us, in_window);
+        self->handler->on_reply(self->handler->arg, c, index, result->envelope, result->reply_size,
+                                result->latency_us, in_window);
     }
     self->freed[self->freed_count++] = result->tag;
     return 0;

@@ -91,6 +91,25 @@ void fault_stop_on_signals(void)
     sigaction(SIGINT, &action, NULL);
 }
 
+dp_config_t *fault_config_load(const char *program, const char *summary,
+                               const dp_setting_t *settings, size_t count, int argc, char **argv,
+                               int *exit_code)
+{
+    *exit_code = 2;
+    dp_config_t *config = dp_config_new(program, summary, settings, count);
+    if (!config) return NULL;
+    int loaded = dp_config_load(config, argc, argv);
+    if (loaded != 0) {
+        dp_config_destroy(&config);
+        *exit_code = loaded > 0 ? 0 : 2;
+        return NULL;
+    }
+    fault_stop_on_signals();
+    zsys_init();
+    *exit_code = 0;
+    return config;
+}
+
 bool fault_stopping(void)
 {
     return s_stop != 0;

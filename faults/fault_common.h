@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dp_config.h"
 #include "intake.pb-c.h"
 
 /* One submission and the buffers its text fields point into. */
@@ -34,6 +35,13 @@ int64_t fault_now_us(void);
 /* Installs handlers for SIGTERM and SIGINT that raise the stop flag (and
    keeps czmq from installing its own). Call before zsys_init. */
 void fault_stop_on_signals(void);
+/* Every fault program's start: dp_config_new and dp_config_load in one,
+   then fault_stop_on_signals and zsys_init. Returns the loaded
+   configuration, or NULL with *exit_code set (0 after --help, 2 on a bad
+   setting or when out of memory). */
+dp_config_t *fault_config_load(const char *program, const char *summary,
+                               const dp_setting_t *settings, size_t count, int argc, char **argv,
+                               int *exit_code);
 /* True once SIGTERM or SIGINT arrived. */
 bool fault_stopping(void);
 

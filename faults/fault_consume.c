@@ -49,16 +49,11 @@ static void s_print(const Dp__Consumer *consumer, uint64_t handled)
 
 int main(int argc, char **argv)
 {
-    dp_config_t *config = dp_config_new("dp-fault-consume", "durable consumer for the fault suite",
-                                        s_settings, SETTING_COUNT);
-    if (!config) return 2;
-    int loaded = dp_config_load(config, argc, argv);
-    if (loaded != 0) {
-        dp_config_destroy(&config);
-        return loaded > 0 ? 0 : 2;
-    }
-    fault_stop_on_signals();
-    zsys_init();
+    int exit_code = 0;
+    dp_config_t *config =
+        fault_config_load("dp-fault-consume", "durable consumer for the fault suite", s_settings,
+                          SETTING_COUNT, argc, argv, &exit_code);
+    if (!config) return exit_code;
     const char *path = dp_config_get(config, "DP_FAULT_SEQ_FILE");
     const char *name = dp_config_get(config, "DP_FAULT_CONSUMER");
     uint64_t until = (uint64_t)dp_config_get_int(config, "DP_FAULT_UNTIL_SEQ");

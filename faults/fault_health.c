@@ -17,16 +17,10 @@ enum { SETTING_COUNT = sizeof s_settings / sizeof *s_settings };
 
 int main(int argc, char **argv)
 {
-    dp_config_t *config = dp_config_new("dp-fault-health", "waits until a service is healthy",
-                                        s_settings, SETTING_COUNT);
-    if (!config) return 2;
-    int loaded = dp_config_load(config, argc, argv);
-    if (loaded != 0) {
-        dp_config_destroy(&config);
-        return loaded > 0 ? 0 : 2;
-    }
-    fault_stop_on_signals();
-    zsys_init();
+    int exit_code = 0;
+    dp_config_t *config = fault_config_load("dp-fault-health", "waits until a service is healthy",
+                                            s_settings, SETTING_COUNT, argc, argv, &exit_code);
+    if (!config) return exit_code;
     const char *endpoint = dp_config_get(config, "DP_FAULT_ENDPOINT");
     bool need_database = dp_config_get_int(config, "DP_FAULT_NEED_DATABASE") == 1;
     int64_t deadline = fault_now_us() + dp_config_get_int(config, "DP_FAULT_WAIT_MS") * 1000;

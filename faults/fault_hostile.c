@@ -208,16 +208,17 @@ typedef enum {
 } category_t;
 
 static const char *s_category_names[CATEGORY_COUNT] = {
-    "random_bytes",       "random_frames",  "no_delimiter",  "extra_frames",   "nonempty_delim",
-    "truncated_envelope", "truncated_body", "oversized",     "oversized_drop", "unknown_type",
-    "wrong_body",         "invalid_utf8",   "control_chars", "nul_in_text",    "bad_request_id",
-    "huge_repeated",      "bad_values",     "key_reuse",     "broken_protobuf", "envelope_text",
-    "registry_id_and_slug", "registry_bad_utf8", "registry_controls"};
+    "random_bytes",         "random_frames",      "no_delimiter",     "extra_frames",
+    "nonempty_delim",       "truncated_envelope", "truncated_body",   "oversized",
+    "oversized_drop",       "unknown_type",       "wrong_body",       "invalid_utf8",
+    "control_chars",        "nul_in_text",        "bad_request_id",   "huge_repeated",
+    "bad_values",           "key_reuse",          "broken_protobuf",  "envelope_text",
+    "registry_id_and_slug", "registry_bad_utf8",  "registry_controls"};
 
 /* How often each category is picked, relative; a frame past ZeroMQ's limit
    costs megabytes, so it is rare. */
-static const int s_weights[CATEGORY_COUNT] = {10, 6,  5, 5, 4, 8, 8, 2, 1, 8, 8, 10,
-                                              6,  6,  5, 3, 10, 5, 8, 5, 4, 4, 4};
+static const int s_weights[CATEGORY_COUNT] = {10, 6, 5, 5, 4,  8, 8, 2, 1, 8, 8, 10,
+                                              6,  6, 5, 3, 10, 5, 8, 5, 4, 4, 4};
 
 static const char *const s_bad_utf8[] = {
     "\xff",         "abc\xfe",      "\xc0\x80",         "\xc1\xbf",         "\xe0\x80\x80",
@@ -675,8 +676,8 @@ static void s_make(hostile_state_t *state, category_t category, uint64_t n, outg
         w_bytes(&body, 7, "HOSTILE OVERWRITE", 17);
         body.failed = body.failed || ref.failed;
         w_free(&ref);
-        s_envelope(&envelope, out->request_id, strlen(out->request_id),
-                   "dp.UpdatePartnerRequest", &body);
+        s_envelope(&envelope, out->request_id, strlen(out->request_id), "dp.UpdatePartnerRequest",
+                   &body);
         out->message = s_two_frames(&envelope);
         out->to_registry = true;
         break;
@@ -803,17 +804,11 @@ static void s_drain_hostile(hostile_io_t *io, hostile_state_t *state)
 
 int main(int argc, char **argv)
 {
+    int exit_code = 0;
     dp_config_t *config =
-        dp_config_new("dp-fault-hostile", "hostile messages mixed into valid submissions",
-                      s_settings, SETTING_COUNT);
-    if (!config) return 2;
-    int loaded = dp_config_load(config, argc, argv);
-    if (loaded != 0) {
-        dp_config_destroy(&config);
-        return loaded > 0 ? 0 : 2;
-    }
-    fault_stop_on_signals();
-    zsys_init();
+        fault_config_load("dp-fault-hostile", "hostile messages mixed into valid submissions",
+                          s_settings, SETTING_COUNT, argc, argv, &exit_code);
+    if (!config) return exit_code;
     const char *ack_path = dp_config_get(config, "DP_FAULT_ACK_FILE");
     FILE *acks = *ack_path ? fopen(ack_path, "w") : NULL;
     uint64_t valid_count = (uint64_t)dp_config_get_int(config, "DP_FAULT_VALID");
@@ -862,9 +857,9 @@ int main(int argc, char **argv)
                 if (category == C_KEY_REUSE && !fault_load_some_acked(state.valid, 0))
                     category = C_BAD_VALUES;
                 /* Without a registry, its categories go to the intake as text. */
-                if (!io.registry && (category == C_REGISTRY_ID_AND_SLUG ||
-                                     category == C_REGISTRY_BAD_UTF8 ||
-                                     category == C_REGISTRY_CONTROLS))
+                if (!io.registry &&
+                    (category == C_REGISTRY_ID_AND_SLUG || category == C_REGISTRY_BAD_UTF8 ||
+                     category == C_REGISTRY_CONTROLS))
                     category = category == C_REGISTRY_CONTROLS ? C_CONTROL_CHARS : C_INVALID_UTF8;
                 s_make(&state, category, io.sent + io.unsent + 1, &out);
                 state.sent[category]++;

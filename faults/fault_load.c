@@ -184,7 +184,7 @@ int fault_load_step(fault_load_t *self, int wait_ms)
         wait = wait > 5 ? 5 : wait;
     dp_pipeline_poll(self->pipeline, wait);
     s_sync(self);
-    return zsys_interrupted ? -1 : 0;
+    return fault_stopping() ? -1 : 0;
 }
 
 bool fault_load_done(const fault_load_t *self)

@@ -51,8 +51,8 @@ fault_load_t *fault_load_new(const fault_load_options_t *options);
 void fault_load_destroy(fault_load_t **self_p);
 
 /* Sends what is due (new submissions, resends), then waits up to wait_ms
-   for replies and takes every reply that arrived. Returns -1 when
-   interrupted. */
+   for replies and takes every reply that arrived. Returns -1 once the
+   program is asked to stop (fault_stopping). */
 int fault_load_step(fault_load_t *self, int wait_ms);
 
 /* True when every submission was acknowledged or refused for good. */

@@ -33,17 +33,11 @@ enum { SETTING_COUNT = sizeof s_settings / sizeof *s_settings };
 
 int main(int argc, char **argv)
 {
+    int exit_code = 0;
     dp_config_t *config =
-        dp_config_new("dp-fault-submit", "retrying enquiry submitter for the fault suite",
-                      s_settings, SETTING_COUNT);
-    if (!config) return 2;
-    int loaded = dp_config_load(config, argc, argv);
-    if (loaded != 0) {
-        dp_config_destroy(&config);
-        return loaded > 0 ? 0 : 2;
-    }
-    fault_stop_on_signals();
-    zsys_init();
+        fault_config_load("dp-fault-submit", "retrying enquiry submitter for the fault suite",
+                          s_settings, SETTING_COUNT, argc, argv, &exit_code);
+    if (!config) return exit_code;
     const char *ack_path = dp_config_get(config, "DP_FAULT_ACK_FILE");
     FILE *acks = *ack_path ? fopen(ack_path, "w") : NULL;
     if (*ack_path && !acks) {

@@ -33,15 +33,15 @@ typedef struct {
 
 /* A reply the stub sends later. */
 typedef struct {
-    int64_t due;      /* zclock_mono */
-    zmsg_t *message;  /* identity, empty, reply */
+    int64_t due;     /* zclock_mono */
+    zmsg_t *message; /* identity, empty, reply */
 } s_later_t;
 
 typedef struct {
     pthread_mutex_t lock;
     s_seen_t seen[S_MAX_REQUESTS];
     size_t seen_count;
-    size_t identities;     /* distinct routing ids seen */
+    size_t identities; /* distinct routing ids seen */
     char identity_list[16][64];
 } s_stub_t;
 
@@ -112,11 +112,10 @@ static void s_handle(zsock_t *router, zmsg_t *message, s_later_t *later, size_t 
     zframe_t *body = zmsg_last(message);
     Dp__Request *request = (Dp__Request *)dp_message_decode(
         &dp__request__descriptor, zframe_data(body), zframe_size(body), 1 << 20);
-    Dp__DeleteConsumerRequest *inner =
-        request ? (Dp__DeleteConsumerRequest *)dp_message_decode(
-                      &dp__delete_consumer_request__descriptor, request->body.data,
-                      request->body.len, 1 << 20)
-                : NULL;
+    Dp__DeleteConsumerRequest *inner = request ? (Dp__DeleteConsumerRequest *)dp_message_decode(
+                                                     &dp__delete_consumer_request__descriptor,
+                                                     request->body.data, request->body.len, 1 << 20)
+                                               : NULL;
     if (!inner) {
         dp_message_free((ProtobufCMessage **)&request);
         zmsg_destroy(&message);
@@ -193,10 +192,10 @@ typedef struct {
     uint64_t tag;
     Dp__Code code;
     bool has_reply;
-    char echoed[64];  /* the reply body's name */
+    char echoed[64]; /* the reply body's name */
     int attempts;
     int sends;
-    int64_t at;       /* zclock_mono */
+    int64_t at; /* zclock_mono */
 } s_verdict_t;
 
 typedef struct {
@@ -316,8 +315,8 @@ static s_seen_t s_seen_sent(const char *name, int receipts)
 static void test_replies_out_of_order_end_each_request_once_and_a_duplicate_is_stale(void **state)
 {
     s_fixture_t *fixture = *state;
-    dp_pipeline_t *pipeline = s_pipeline(fixture, 1, S_HOLD_COUNT, 2000, 2,
-                                         DP_PIPELINE_FRESH_WHEN_SILENT);
+    dp_pipeline_t *pipeline =
+        s_pipeline(fixture, 1, S_HOLD_COUNT, 2000, 2, DP_PIPELINE_FRESH_WHEN_SILENT);
     assert_int_equal(dp_pipeline_room(pipeline), S_HOLD_COUNT);
     for (uint64_t tag = 0; tag < S_HOLD_COUNT; tag++)
         s_send(fixture, pipeline, tag, "hold");

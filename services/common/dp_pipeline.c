@@ -26,11 +26,11 @@ typedef struct {
 
 /* One DEALER socket with its share of the window. */
 typedef struct {
-    zsock_t *socket;     /* replaced after a late reply (see fresh) */
-    s_slot_t *slots;     /* window of them */
-    size_t *free_slots;  /* indexes of idle slots, a stack */
-    size_t free_count;   /* entries on that stack */
-    int64_t last_heard;  /* last reply, or when the socket was made */
+    zsock_t *socket;    /* replaced after a late reply (see fresh) */
+    s_slot_t *slots;    /* window of them */
+    size_t *free_slots; /* indexes of idle slots, a stack */
+    size_t free_count;  /* entries on that stack */
+    int64_t last_heard; /* last reply, or when the socket was made */
 } s_socket_t;
 
 struct _dp_pipeline_t {
@@ -112,7 +112,8 @@ dp_pipeline_t *dp_pipeline_new(const dp_pipeline_options_t *options)
     self->sockets = calloc(self->options.sockets, sizeof *self->sockets);
     self->by_id = zhashx_new();
     bool failed = !self->options.endpoints || !self->sockets || !self->by_id ||
-                  !self->options.done || (options->keys && options->keys->client && !self->keys.client);
+                  !self->options.done ||
+                  (options->keys && options->keys->client && !self->keys.client);
     size_t window = self->options.window;
     for (size_t s = 0; !failed && s < self->options.sockets; s++) {
         s_socket_t *one = &self->sockets[s];
@@ -179,9 +180,9 @@ static void s_finish(dp_pipeline_t *self, s_slot_t *slot, const dp_status_t *sta
                      const Dp__Reply *envelope, size_t reply_size, const ProtobufCMessage *reply,
                      int64_t now)
 {
-    dp_pipeline_result_t result = {slot->tag,      slot->owner,       slot->attempts,
-                                   slot->sends,    status,            envelope,
-                                   reply_size,     reply,             now - slot->first_sent};
+    dp_pipeline_result_t result = {slot->tag,   slot->owner, slot->attempts,
+                                   slot->sends, status,      envelope,
+                                   reply_size,  reply,       now - slot->first_sent};
     self->events++;
     int again_ms = self->options.done(self->options.sink, &result);
     if (again_ms > 0 && envelope) {
@@ -209,8 +210,8 @@ static void s_take_reply(dp_pipeline_t *self, zmsg_t *message, int64_t now)
     size_t reply_size = frame ? zframe_size(frame) : 0;
     Dp__Reply *envelope =
         zmsg_size(message) == 2
-            ? (Dp__Reply *)dp_message_decode(&dp__reply__descriptor, zframe_data(frame),
-                                             reply_size, self->options.max_reply * 4)
+            ? (Dp__Reply *)dp_message_decode(&dp__reply__descriptor, zframe_data(frame), reply_size,
+                                             self->options.max_reply * 4)
             : NULL;
     s_slot_t *slot = envelope ? zhashx_lookup(self->by_id, envelope->request_id) : NULL;
     if (!slot || slot->resend_at) {
@@ -220,12 +221,12 @@ static void s_take_reply(dp_pipeline_t *self, zmsg_t *message, int64_t now)
     }
     dp_status_t status;
     const Dp__Status *verdict = envelope->status;
-    s_set_status(&status, verdict ? verdict->code : DP__CODE__CODE_OK, verdict ? verdict->field : "",
-                 verdict ? verdict->message : "");
+    s_set_status(&status, verdict ? verdict->code : DP__CODE__CODE_OK,
+                 verdict ? verdict->field : "", verdict ? verdict->message : "");
     ProtobufCMessage *reply = NULL;
     if (status.code == DP__CODE__CODE_OK && self->options.reply_type) {
-        reply = dp_message_decode(self->options.reply_type, envelope->body.data,
-                                  envelope->body.len, self->options.max_reply * 4);
+        reply = dp_message_decode(self->options.reply_type, envelope->body.data, envelope->body.len,
+                                  self->options.max_reply * 4);
         if (!reply)
             s_set_status(&status, DP__CODE__CODE_INTERNAL, NULL,
                          "the reply body does not decode as the expected message");
@@ -367,7 +368,8 @@ size_t dp_pipeline_poll(dp_pipeline_t *self, int wait_ms)
         int64_t now = s_now_us();
         if (now >= until) break;
         int64_t wait = until - now;
-        if (self->next_check - now < wait) wait = self->next_check > now ? self->next_check - now : 0;
+        if (self->next_check - now < wait)
+            wait = self->next_check > now ? self->next_check - now : 0;
         for (size_t s = 0; s < count; s++) {
             zsock_t *socket = self->sockets[s].socket;
             items[s] = (zmq_pollitem_t){socket ? zsock_resolve(socket) : NULL, -1,

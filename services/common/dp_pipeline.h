@@ -60,18 +60,18 @@ typedef enum {
 } dp_pipeline_fresh_t;
 
 typedef struct {
-    const char *endpoints;         /* one or more, comma-separated */
-    const dp_client_keys_t *keys;  /* CURVE keys for every socket (copied), or NULL */
-    size_t sockets;                /* DEALER sockets (0: 1) */
-    size_t window;                 /* requests outstanding per socket (0: 1) */
-    int timeout_ms;                /* wait per attempt (0: 5000) */
-    int attempts;                  /* sends per request; 0: no bound */
-    dp_pipeline_fresh_t fresh;     /* when a late request replaces its socket */
-    size_t max_reply;              /* largest reply taken, bytes (0: 64 MiB) */
-    const char *id_prefix;         /* request ids are prefix + number (NULL: random + "-") */
+    const char *endpoints;        /* one or more, comma-separated */
+    const dp_client_keys_t *keys; /* CURVE keys for every socket (copied), or NULL */
+    size_t sockets;               /* DEALER sockets (0: 1) */
+    size_t window;                /* requests outstanding per socket (0: 1) */
+    int timeout_ms;               /* wait per attempt (0: 5000) */
+    int attempts;                 /* sends per request; 0: no bound */
+    dp_pipeline_fresh_t fresh;    /* when a late request replaces its socket */
+    size_t max_reply;             /* largest reply taken, bytes (0: 64 MiB) */
+    const char *id_prefix;        /* request ids are prefix + number (NULL: random + "-") */
     const ProtobufCMessageDescriptor *reply_type; /* OK bodies decoded as this, or NULL */
-    dp_pipeline_done_fn *done;     /* told of every request that ends */
-    void *sink;                    /* done's first argument */
+    dp_pipeline_done_fn *done;                    /* told of every request that ends */
+    void *sink;                                   /* done's first argument */
 } dp_pipeline_options_t;
 
 /* Counts since the pipeline was made. */

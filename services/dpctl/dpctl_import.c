@@ -9,9 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dp_pipeline.h"
 #include "dpctl_enquiry.h"
 #include "dpctl_output.h"
-#include "dp_pipeline.h"
 #include "dpctl_progress.h"
 #include "dpctl_proto.h"
 
