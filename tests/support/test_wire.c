@@ -155,3 +155,198 @@ void ts_send_raw_tcp(const char *endpoint, const void *bytes, size_t size)
     assert_int_equal(send(fd, bytes, size, MSG_NOSIGNAL), (ssize_t)size);
     close(fd);
 }
+
+/* ---- A stub ROUTER ----------------------------------------------------------- */
+
+struct _ts_stub_t {
+    zactor_t *actor; /* s_stub_actor */
+    char *endpoint;  /* where it listens */
+};
+
+typedef struct {
+    ts_stub_fn *answer; /* the test's function */
+    void *state;        /* its state */
+} stub_args_t;
+
+/* The log answers "COUNT" and "GET <n>" on the pipe, so that the test's
+   thread never reads the stub thread's memory. */
+static void s_stub_actor(zsock_t *pipe, void *args_)
+{
+    stub_args_t *args = args_;
+    zsock_t *router = zsock_new(ZMQ_ROUTER);
+    zlist_t *log = zlist_new();
+    zlist_autofree(log);
+    if (!router || !log || zsock_bind(router, "tcp://127.0.0.1:*") < 0) {
+        zsock_destroy(&router);
+        zlist_destroy(&log);
+        zsock_signal(pipe, 1);
+        return;
+    }
+    zsock_set_linger(router, 0);
+    zsock_signal(pipe, 0);
+    zpoller_t *poller = zpoller_new(pipe, router, NULL);
+    size_t seen = 0;
+    bool running = true;
+    while (running) {
+        void *which = zpoller_wait(poller, -1);
+        if (which == pipe) {
+            zmsg_t *command = zmsg_recv(pipe);
+            char *verb = command ? zmsg_popstr(command) : NULL;
+            running = verb && strcmp(verb, "$TERM") != 0;
+            if (verb && strcmp(verb, "ENDPOINT") == 0) {
+                char *endpoint = zsock_last_endpoint(router);
+                zstr_send(pipe, endpoint ? endpoint : "");
+                free(endpoint);
+            } else if (verb && strcmp(verb, "COUNT") == 0)
+                zstr_sendf(pipe, "%zu", zlist_size(log) / 3);
+            else if (verb && strcmp(verb, "GET") == 0) {
+                char *index = zmsg_popstr(command);
+                size_t n = index ? strtoul(index, NULL, 10) : 0;
+                zstr_free(&index);
+                zmsg_t *entry = zmsg_new();
+                size_t i = 0;
+                for (char *item = zlist_first(log); item; item = zlist_next(log), i++)
+                    if (i / 3 == n) zmsg_addstr(entry, item);
+                zmsg_send(&entry, pipe);
+            }
+            zstr_free(&verb);
+            zmsg_destroy(&command);
+            continue;
+        }
+        if (which != router) break;
+        zmsg_t *message = zmsg_recv(router);
+        if (!message) break;
+        zframe_t *peer = zmsg_pop(message);
+        zframe_t *delimiter = zmsg_pop(message);
+        zframe_t *frame = zmsg_first(message);
+        Dp__Request *request =
+            frame && zmsg_size(message) == 1
+                ? (Dp__Request *)dp_message_decode(&dp__request__descriptor, zframe_data(frame),
+                                                   zframe_size(frame), MAX_REPLY_BYTES)
+                : NULL;
+        if (request) {
+            char *hex = zframe_strhex(peer);
+            zlist_append(log, request->request_id);
+            zlist_append(log, request->type);
+            zlist_append(log, hex ? hex : "");
+            free(hex);
+            zlist_t *replies = zlist_new();
+            if (replies) args->answer(args->state, request, seen++, replies);
+            zmsg_t *reply;
+            while (replies && (reply = zlist_pop(replies))) {
+                zframe_t *to = zframe_dup(peer);
+                zmsg_prepend(reply, &to);
+                zmsg_send(&reply, router);
+            }
+            zlist_destroy(&replies);
+            dp_message_free((ProtobufCMessage **)&request);
+        }
+        zframe_destroy(&peer);
+        zframe_destroy(&delimiter);
+        zmsg_destroy(&message);
+    }
+    zpoller_destroy(&poller);
+    zlist_destroy(&log);
+    zsock_destroy(&router);
+}
+
+ts_stub_t *ts_stub_new(ts_stub_fn *answer, void *state)
+{
+    ts_stub_t *self = calloc(1, sizeof *self);
+    stub_args_t *args = calloc(1, sizeof *args);
+    assert_non_null(self);
+    assert_non_null(args);
+    args->answer = answer;
+    args->state = state;
+    /* The arguments live as long as the process: the actor reads them
+       until its last turn. */
+    self->actor = zactor_new(s_stub_actor, args);
+    assert_non_null(self->actor);
+    zstr_send(self->actor, "ENDPOINT");
+    self->endpoint = zstr_recv(self->actor);
+    if (!self->endpoint || !*self->endpoint) fail_msg("the stub ROUTER did not bind");
+    return self;
+}
+
+void ts_stub_destroy(ts_stub_t **self_p)
+{
+    if (!self_p || !*self_p) return;
+    ts_stub_t *self = *self_p;
+    zactor_destroy(&self->actor);
+    zstr_free(&self->endpoint);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *ts_stub_endpoint(const ts_stub_t *self)
+{
+    return self->endpoint;
+}
+
+size_t ts_stub_count(ts_stub_t *self)
+{
+    zstr_send(self->actor, "COUNT");
+    char *count = zstr_recv(self->actor);
+    assert_non_null(count);
+    size_t n = strtoul(count, NULL, 10);
+    zstr_free(&count);
+    return n;
+}
+
+bool ts_stub_request(ts_stub_t *self, size_t index, char **request_id, char **type, char **peer)
+{
+    zstr_sendm(self->actor, "GET");
+    zstr_sendf(self->actor, "%zu", index);
+    zmsg_t *entry = zmsg_recv(self->actor);
+    assert_non_null(entry);
+    bool found = zmsg_size(entry) == 3;
+    if (found) {
+        *request_id = zmsg_popstr(entry);
+        *type = zmsg_popstr(entry);
+        *peer = zmsg_popstr(entry);
+    }
+    zmsg_destroy(&entry);
+    return found;
+}
+
+/* [empty, dp.Reply]; NULL when out of memory (the stub then drops). */
+static zmsg_t *s_reply(const char *request_id, Dp__Code code, const char *field,
+                       const char *type, const void *body, size_t size)
+{
+    Dp__Status status = DP__STATUS__INIT;
+    status.code = code;
+    status.field = (char *)(field ? field : "");
+    status.message = code == DP__CODE__CODE_OK ? "" : "refused by the stub";
+    Dp__Reply reply = DP__REPLY__INIT;
+    reply.request_id = (char *)request_id;
+    reply.status = &status;
+    reply.type = (char *)type;
+    reply.body.data = (uint8_t *)body;
+    reply.body.len = size;
+    size_t packed_size = 0;
+    unsigned char *packed = dp_message_pack(&reply.base, &packed_size);
+    if (!packed) return NULL;
+    zmsg_t *message = zmsg_new();
+    zmsg_addmem(message, NULL, 0);
+    zmsg_addmem(message, packed, packed_size);
+    free(packed);
+    return message;
+}
+
+zmsg_t *ts_stub_reply_raw(const char *request_id, const char *type, const void *body,
+                          size_t size)
+{
+    return s_reply(request_id, DP__CODE__CODE_OK, NULL, type, body, size);
+}
+
+zmsg_t *ts_stub_reply(const char *request_id, Dp__Code code, const char *field,
+                      const ProtobufCMessage *body)
+{
+    if (code != DP__CODE__CODE_OK || !body) return s_reply(request_id, code, field, "", NULL, 0);
+    size_t size = 0;
+    unsigned char *packed = dp_message_pack(body, &size);
+    if (!packed) return NULL;
+    zmsg_t *message = s_reply(request_id, code, field, body->descriptor->name, packed, size);
+    free(packed);
+    return message;
+}

@@ -8,6 +8,7 @@
 
 #include <czmq.h>
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "envelope.pb-c.h"
@@ -50,5 +51,39 @@ ProtobufCMessage *ts_reply_body_at(const Dp__Reply *reply,
 /* Sends bytes on a plain TCP connection to a tcp://127.0.0.1:PORT endpoint
    and closes it; fails the test when it cannot. */
 void ts_send_raw_tcp(const char *endpoint, const void *bytes, size_t size);
+
+/* ---- A stub ROUTER -----------------------------------------------------------
+
+   A server of the wire protocol in a thread of its own, answering as the
+   test's function says: to test a client (dp_client, dp_follower's
+   replay) against answers a real service would never give. It logs every
+   request it takes. */
+typedef struct _ts_stub_t ts_stub_t;
+
+/* Answers the `seen`-th request (0 first) whose envelope decoded by
+   appending to `replies` the messages to send back, in order, each as the
+   frames after the peer's routing id (e.g. from ts_stub_reply); appending
+   none drops the request. Runs in the stub's thread: it must not call
+   cmocka's asserts. */
+typedef void(ts_stub_fn)(void *state, const Dp__Request *request, size_t seen, zlist_t *replies);
+
+/* Binds a ROUTER on tcp://127.0.0.1:* (state is passed to answer). Fails
+   the test when it cannot. */
+ts_stub_t *ts_stub_new(ts_stub_fn *answer, void *state);
+void ts_stub_destroy(ts_stub_t **self_p);
+const char *ts_stub_endpoint(const ts_stub_t *self);
+/* Requests taken so far (answered or dropped). */
+size_t ts_stub_count(ts_stub_t *self);
+/* The index-th request's id, type and the peer's routing id in hex (the
+   caller frees each); false when there is no such request. */
+bool ts_stub_request(ts_stub_t *self, size_t index, char **request_id, char **type, char **peer);
+
+/* [empty, dp.Reply] with this id and status, and the body when code is OK
+   (body NULL: an empty body of no type). */
+zmsg_t *ts_stub_reply(const char *request_id, Dp__Code code, const char *field,
+                      const ProtobufCMessage *body);
+/* [empty, dp.Reply] OK with this type and raw body bytes. */
+zmsg_t *ts_stub_reply_raw(const char *request_id, const char *type, const void *body,
+                          size_t size);
 
 #endif
