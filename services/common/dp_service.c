@@ -58,3 +58,15 @@ void dp_service_serve(zsock_t *pipe, const dp_server_config_t *server)
     else
         dp_server_refuse(pipe);
 }
+
+dp_server_config_t dp_service_server_config(const dp_config_t *config, const char *service_name,
+                                            const char *endpoint_setting)
+{
+    return (dp_server_config_t){
+        .service_name = service_name,
+        .endpoint = dp_config_get(config, endpoint_setting),
+        .max_message_bytes = (size_t)dp_config_get_int(config, "DP_MAX_MESSAGE_BYTES"),
+        .queue_limit = (int)dp_config_get_int(config, "DP_QUEUE_LIMIT"),
+        .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
+        .curve_dir = dp_config_get(config, "DP_CURVE_DIR")};
+}

@@ -8,6 +8,15 @@
 #include "dp_config.h"
 #include "dp_server.h"
 
+/* Rows every service has in its settings table, after its endpoints; the
+   default of DP_QUEUE_LIMIT is the service's own (text). */
+#define DP_SERVICE_SETTINGS(queue_limit)                                                           \
+    {"DP_LOG_LEVEL", "info", "debug, info, warning or error"},                                     \
+    {"DP_MAX_MESSAGE_BYTES", "1048576", "largest request accepted", true, 1024, 67108864},         \
+    {"DP_QUEUE_LIMIT", queue_limit, "requests queued per client before ZeroMQ pushes back", true, \
+     1, 1000000},                                                                                  \
+    {"DP_DB_WAIT_MS", "30000", "how long to wait for PostgreSQL at start", true, 0, 3600000}
+
 typedef struct {
     const char *program;           /* e.g. "dp-registry" */
     const char *summary;           /* one line for --help */
@@ -20,6 +29,14 @@ typedef struct {
 /* Returns the process exit status: 0 after a clean stop, 2 for bad
    configuration, 1 when the service could not start. */
 int dp_service_main(const dp_service_t *service, int argc, char **argv);
+
+/* The server configuration a service's x_new starts from: its name, the
+   endpoint of the setting `endpoint_setting`, and what DP_SERVICE_SETTINGS
+   and DP_SECURITY_SETTINGS set (max_message_bytes, queue_limit,
+   db_wait_ms, curve_dir). The service adds its routes, state, database,
+   metrics and periodic work. */
+dp_server_config_t dp_service_server_config(const dp_config_t *config, const char *service_name,
+                                            const char *endpoint_setting);
 
 /* The body of a service's actor, after its x_new: serves with `server`
    until $TERM, or, when it is NULL (x_new failed), refuses to start

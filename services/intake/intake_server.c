@@ -17,11 +17,7 @@ const dp_setting_t intake_settings[] = {
     {"DP_DATABASE_URL", "", "libpq connection string or URI (empty: libpq's PG* variables)"},
     {"DP_INTAKE_ENDPOINT", "tcp://127.0.0.1:7102", "ZeroMQ endpoint to bind (ROUTER)"},
     {"DP_REGISTRY_ENDPOINT", "tcp://127.0.0.1:7101", "the registry, for partner domains"},
-    {"DP_LOG_LEVEL", "info", "debug, info, warning or error"},
-    {"DP_MAX_MESSAGE_BYTES", "1048576", "largest request accepted", true, 1024, 67108864},
-    {"DP_QUEUE_LIMIT", "10000", "requests queued per client before ZeroMQ pushes back", true, 1,
-     1000000},
-    {"DP_DB_WAIT_MS", "30000", "how long to wait for PostgreSQL at start", true, 0, 3600000},
+    DP_SERVICE_SETTINGS("10000"),
     {"DP_INTAKE_MAX_BATCH", "256", "submissions stored in one transaction at most", true, 1, 10000},
     {"DP_INTAKE_MAX_BODY_BYTES", "20000", "longest enquiry body", true, 100, 1000000},
     {"DP_INTAKE_DUPLICATE_WINDOW_HOURS", "72",
@@ -185,24 +181,19 @@ intake_t *intake_new(const dp_config_t *config)
         return NULL;
     }
     dp_privacy_warn_default(self->privacy_key);
-    self->server = (dp_server_config_t){
-        .service_name = "intake",
-        .endpoint = dp_config_get(config, "DP_INTAKE_ENDPOINT"),
-        .max_message_bytes = (size_t)dp_config_get_int(config, "DP_MAX_MESSAGE_BYTES"),
-        .queue_limit = (int)dp_config_get_int(config, "DP_QUEUE_LIMIT"),
-        .routes = intake_routes,
-        .route_count = intake_route_count,
-        .state = self,
-        .db = self->db,
-        .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
-        .curve_dir = dp_config_get(config, "DP_CURVE_DIR"),
-        .metrics = self->metrics,
-        .max_batch = (size_t)dp_config_get_int(config, "DP_INTAKE_MAX_BATCH"),
-        .tick_ms = 250,
-        .on_tick = s_tick,
-        .extra_socket = s_partners_socket,
-        .on_extra_socket = s_on_partners,
-        .pipe_query = s_pipe_query};
+    dp_server_config_t *server = &self->server;
+    *server = dp_service_server_config(config, "intake", "DP_INTAKE_ENDPOINT");
+    server->routes = intake_routes;
+    server->route_count = intake_route_count;
+    server->state = self;
+    server->db = self->db;
+    server->metrics = self->metrics;
+    server->max_batch = (size_t)dp_config_get_int(config, "DP_INTAKE_MAX_BATCH");
+    server->tick_ms = 250;
+    server->on_tick = s_tick;
+    server->extra_socket = s_partners_socket;
+    server->on_extra_socket = s_on_partners;
+    server->pipe_query = s_pipe_query;
     return self;
 }
 

@@ -14,11 +14,7 @@ const dp_setting_t notify_settings[] = {
     {"DP_NOTIFY_ENDPOINT", "tcp://127.0.0.1:7103", "ZeroMQ endpoint to bind (ROUTER: replay, "
                                                    "consumers, webhooks)"},
     {"DP_NOTIFY_PUB_ENDPOINT", "tcp://127.0.0.1:7104", "ZeroMQ endpoint to bind (PUB: live events)"},
-    {"DP_LOG_LEVEL", "info", "debug, info, warning or error"},
-    {"DP_MAX_MESSAGE_BYTES", "1048576", "largest request accepted", true, 1024, 67108864},
-    {"DP_QUEUE_LIMIT", "1000", "requests queued per client before ZeroMQ pushes back", true, 1,
-     1000000},
-    {"DP_DB_WAIT_MS", "30000", "how long to wait for PostgreSQL at start", true, 0, 3600000},
+    DP_SERVICE_SETTINGS("1000"),
     {"DP_NOTIFY_POLL_MS", "500", "relay poll interval (LISTEN/NOTIFY wakes it sooner)", true, 10,
      60000},
     {"DP_NOTIFY_RELAY_BATCH", "1000", "outbox rows moved per outbox per transaction", true, 1,
@@ -142,23 +138,18 @@ notify_t *notify_new(const dp_config_t *config)
     self->pub_endpoint = zsock_last_endpoint(self->pub);
     dp_info("publishing live events on %s", self->pub_endpoint ? self->pub_endpoint : "?");
     self->webhooks = zactor_new(notify_webhook_actor, (void *)config);
-    self->server = (dp_server_config_t){
-        .service_name = "notify",
-        .endpoint = dp_config_get(config, "DP_NOTIFY_ENDPOINT"),
-        .max_message_bytes = (size_t)dp_config_get_int(config, "DP_MAX_MESSAGE_BYTES"),
-        .queue_limit = (int)dp_config_get_int(config, "DP_QUEUE_LIMIT"),
-        .routes = notify_routes,
-        .route_count = notify_route_count,
-        .state = self,
-        .db = self->db,
-        .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
-        .tick_ms = 50,
-        .on_tick = notify_relay_tick,
-        .extra_fd = notify_relay_fd,
-        .on_extra_fd = notify_relay_wake,
-        .pipe_query = s_pipe_query,
-        .curve_dir = curve_dir,
-        .metrics = self->metrics};
+    dp_server_config_t *server = &self->server;
+    *server = dp_service_server_config(config, "notify", "DP_NOTIFY_ENDPOINT");
+    server->routes = notify_routes;
+    server->route_count = notify_route_count;
+    server->state = self;
+    server->db = self->db;
+    server->metrics = self->metrics;
+    server->tick_ms = 50;
+    server->on_tick = notify_relay_tick;
+    server->extra_fd = notify_relay_fd;
+    server->on_extra_fd = notify_relay_wake;
+    server->pipe_query = s_pipe_query;
     return self;
 }
 

@@ -13,11 +13,7 @@
 const dp_setting_t registry_settings[] = {
     {"DP_DATABASE_URL", "", "libpq connection string or URI (empty: libpq's PG* variables)"},
     {"DP_REGISTRY_ENDPOINT", "tcp://127.0.0.1:7101", "ZeroMQ endpoint to bind (ROUTER)"},
-    {"DP_LOG_LEVEL", "info", "debug, info, warning or error"},
-    {"DP_MAX_MESSAGE_BYTES", "1048576", "largest request accepted", true, 1024, 67108864},
-    {"DP_QUEUE_LIMIT", "1000", "requests queued per client before ZeroMQ pushes back", true, 1,
-     1000000},
-    {"DP_DB_WAIT_MS", "30000", "how long to wait for PostgreSQL at start", true, 0, 3600000},
+    DP_SERVICE_SETTINGS("1000"),
     DP_SECURITY_SETTINGS,
     DP_METRICS_SETTINGS("9101"),
     DP_PRIVACY_SETTINGS,
@@ -53,23 +49,18 @@ registry_t *registry_new(const dp_config_t *config)
         registry_destroy(&self);
         return NULL;
     }
-    self->server = (dp_server_config_t){
-        .service_name = "registry",
-        .endpoint = dp_config_get(config, "DP_REGISTRY_ENDPOINT"),
-        .max_message_bytes = (size_t)dp_config_get_int(config, "DP_MAX_MESSAGE_BYTES"),
-        .queue_limit = (int)dp_config_get_int(config, "DP_QUEUE_LIMIT"),
-        .routes = registry_routes,
-        .route_count = registry_route_count,
-        .state = self,
-        .db = self->db,
-        /* The service starts even when PostgreSQL is not there yet: it waits
-           up to DP_DB_WAIT_MS for it after start (then runs the privacy job
-           once), and afterwards requests get UNAVAILABLE until it is back. */
-        .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
-        .curve_dir = dp_config_get(config, "DP_CURVE_DIR"),
-        .metrics = self->metrics,
-        .tick_ms = (int)dp_config_get_int(config, "DP_REGISTRY_PRIVACY_JOB_MS"),
-        .on_tick = s_privacy_tick};
+    /* The service starts even when PostgreSQL is not there yet: it waits up
+       to DP_DB_WAIT_MS for it after start (then runs the privacy job once),
+       and afterwards requests get UNAVAILABLE until it is back. */
+    dp_server_config_t *server = &self->server;
+    *server = dp_service_server_config(config, "registry", "DP_REGISTRY_ENDPOINT");
+    server->routes = registry_routes;
+    server->route_count = registry_route_count;
+    server->state = self;
+    server->db = self->db;
+    server->metrics = self->metrics;
+    server->tick_ms = (int)dp_config_get_int(config, "DP_REGISTRY_PRIVACY_JOB_MS");
+    server->on_tick = s_privacy_tick;
     return self;
 }
 

@@ -19,11 +19,7 @@ const dp_setting_t report_settings[] = {
      10000},
     {"DP_REPORT_HTTP_PER_ADDRESS", "16", "dashboard connections at once from one client address",
      true, 1, 10000},
-    {"DP_LOG_LEVEL", "info", "debug, info, warning or error"},
-    {"DP_MAX_MESSAGE_BYTES", "1048576", "largest request accepted", true, 1024, 67108864},
-    {"DP_QUEUE_LIMIT", "1000", "requests queued per client before ZeroMQ pushes back", true, 1,
-     1000000},
-    {"DP_DB_WAIT_MS", "30000", "how long to wait for PostgreSQL at start", true, 0, 3600000},
+    DP_SERVICE_SETTINGS("1000"),
     DP_SECURITY_SETTINGS,
     DP_METRICS_SETTINGS("9105"),
 };
@@ -57,19 +53,14 @@ report_t *report_new(const dp_config_t *config)
         return NULL;
     }
     snprintf(self->port, sizeof self->port, "%d", report_http_port(self->http));
-    self->server = (dp_server_config_t){
-        .service_name = "report",
-        .endpoint = dp_config_get(config, "DP_REPORT_ENDPOINT"),
-        .max_message_bytes = (size_t)dp_config_get_int(config, "DP_MAX_MESSAGE_BYTES"),
-        .queue_limit = (int)dp_config_get_int(config, "DP_QUEUE_LIMIT"),
-        .routes = report_routes,
-        .route_count = report_route_count,
-        .state = self,
-        .db = self->db,
-        .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
-        .pipe_query = s_pipe_query,
-        .curve_dir = dp_config_get(config, "DP_CURVE_DIR"),
-        .metrics = self->metrics};
+    dp_server_config_t *server = &self->server;
+    *server = dp_service_server_config(config, "report", "DP_REPORT_ENDPOINT");
+    server->routes = report_routes;
+    server->route_count = report_route_count;
+    server->state = self;
+    server->db = self->db;
+    server->metrics = self->metrics;
+    server->pipe_query = s_pipe_query;
     return self;
 }
 
