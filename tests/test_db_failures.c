@@ -6,7 +6,8 @@
      at once instead of after the whole wait, and is not tried again on
      every use of the handle;
    - the registry started on such a database answers FAILED_PRECONDITION
-     naming the SQLSTATE, not UNAVAILABLE ("not reachable yet");
+     naming the SQLSTATE, not UNAVAILABLE ("not reachable yet"), and does
+     not wait out DP_DB_WAIT_MS before answering;
    - a statement cancelled by statement_timeout (57014) is
      DEADLINE_EXCEEDED, not INTERNAL;
    - a transaction run again after a serialization failure is counted by
@@ -87,11 +88,11 @@ static void test_a_role_that_does_not_exist_is_a_refused_login(void **state)
     s_expect_refused_login(changed, "28000");
 }
 
-static void test_the_registry_on_a_refused_login_answers_failed_precondition(void **state)
+static void s_expect_failed_precondition(const char *wait_ms)
 {
     char *url = ts_url_with_dbname(ts_database_url(database, TS_ROLE_REGISTRY),
                                    "dp_no_such_database");
-    const char *settings[] = {"DP_DB_WAIT_MS", "0", NULL};
+    const char *settings[] = {"DP_DB_WAIT_MS", wait_ms, NULL};
     ss_service_t *registry = ss_service_start(SS_REGISTRY, url, settings);
     assert_non_null(registry);
     ss_client_t *client = ss_client_new(ss_service_endpoint(registry), NULL, SS_REGISTRY, NULL);
@@ -109,6 +110,18 @@ static void test_the_registry_on_a_refused_login_answers_failed_precondition(voi
     ss_client_destroy(&client);
     ss_service_stop(&registry);
     free(url);
+}
+
+static void test_the_registry_on_a_refused_login_answers_failed_precondition(void **state)
+{
+    s_expect_failed_precondition("0");
+}
+
+static void test_a_refused_login_ends_the_wait_for_the_database(void **state)
+{
+    /* With 30 s to wait for PostgreSQL, a refused login still gets the
+       requests answered within ANSWER_MS: waiting would not change it. */
+    s_expect_failed_precondition("30000");
 }
 
 static void test_a_statement_timeout_is_deadline_exceeded(void **state)
@@ -178,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_a_database_that_does_not_exist_is_a_refused_login),
         cmocka_unit_test(test_a_role_that_does_not_exist_is_a_refused_login),
         cmocka_unit_test(test_the_registry_on_a_refused_login_answers_failed_precondition),
+        cmocka_unit_test(test_a_refused_login_ends_the_wait_for_the_database),
         cmocka_unit_test(test_a_statement_timeout_is_deadline_exceeded),
         cmocka_unit_test(test_retried_transactions_are_counted),
     };

@@ -555,6 +555,10 @@ static bool s_wait_for_database(const dp_server_config_t *config, zsock_t *pipe,
     int64_t deadline = zclock_mono() + config->db_wait_ms;
     int backoff_ms = 50;
     while (!dp_db_is_connected(config->db) && dp_db_connect(config->db, 0) != 0) {
+        /* A refused login (dp_db logged it) does not come right by waiting:
+           requests are answered, FAILED_PRECONDITION, instead of queued. */
+        if (dp_db_failure(config->db) == DP_DB_LOGIN)
+            return true;
         long left = (long)(deadline - zclock_mono());
         if (left <= 0) {
             dp_warning("PostgreSQL not reachable yet: %s", dp_db_failure_message(config->db));
@@ -654,6 +658,10 @@ void dp_server_run(const dp_server_config_t *config, zsock_t *pipe)
             dp_metrics_set_gauge(config->metrics, "dp_db_reconnects_total",
                                  "Reconnections to PostgreSQL after a lost connection",
                                  (double)dp_db_reconnect_count(config->db));
+            dp_metrics_set_gauge(config->metrics, "dp_db_retries_total",
+                                 "Transactions run again after a serialization failure, a "
+                                 "deadlock or a connection lost before COMMIT",
+                                 (double)dp_db_retry_count(config->db));
         }
         if (next_tick >= 0 && zclock_mono() >= next_tick) {
             config->on_tick(config->state);
