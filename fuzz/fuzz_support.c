@@ -10,25 +10,12 @@
 #include <unistd.h>
 
 #include "dp_config.h"
-#include "dp_db.h"
 #include "dp_events.h"
 #include "dp_log.h"
-#include "intake_db.h"
 #include "intake_server.h"
-#include "intake_service.h"
-#include "notify_db.h"
 #include "notify_server.h"
-#include "notify_service.h"
-#include "registry_db.h"
-#include "registry_handlers.h"
 #include "registry_server.h"
-#include "report_db.h"
 #include "report_server.h"
-#include "report_service.h"
-
-/* intake_server.c defines the intake's routes but no header declares them. */
-extern const dp_route_t intake_routes[];
-extern const size_t intake_route_count;
 
 void fuzz_fail(const char *file, int line, const char *condition, const char *format, ...)
 {
@@ -492,14 +479,13 @@ zmsg_t *fuzz_frames(const uint8_t *data, size_t size)
 /* ---- services --------------------------------------------------------------------------- */
 
 struct _fuzz_service_t {
-    dp_server_config_t config; /* what dp_server_handle_frames takes */
-    dp_config_t *settings;     /* the service's settings table with its defaults */
-    int closed_port;           /* a bound socket that never listens: connections are refused */
-    dp_db_t *db;               /* the service's handle, aimed at that port */
-    registry_t registry;       /* the registry's state, when it is the registry */
-    intake_t intake;           /* the intake's state, when it is the intake */
-    notify_t notify;           /* the notifications service's state */
-    report_t report;           /* the reporting service's state */
+    dp_config_t *settings;            /* the service's settings table, as set below */
+    int closed_port;                  /* a bound socket that never listens: connections are refused */
+    registry_t *registry;             /* the service, made by its own x_new: one of these four */
+    intake_t *intake;
+    notify_t *notify;
+    report_t *report;
+    const dp_server_config_t *config; /* what dp_server_handle_frames takes, from the service */
 };
 
 /* Binds a loopback port without listening on it; returns the socket or -1. */
@@ -519,83 +505,66 @@ static int s_closed_port(int *port_out)
     return fd;
 }
 
-/* The state each actor makes (registry_actor, intake_actor, ...), from the
-   same settings, without its sockets, threads and timers: what the
-   handlers read. Returns -1 when out of memory. */
-static int s_registry_state(fuzz_service_t *self, const dp_config_t *c)
+/* Each service made by its x_new from self->settings: the same state,
+   connections, actors and route table as in production. */
+static void s_registry_new(fuzz_service_t *self)
 {
-    self->db = dp_db_new(dp_config_get(c, "DP_DATABASE_URL"), "fuzz-registry",
-                         registry_statements, registry_statement_count);
-    self->registry = (registry_t){.db = self->db, .privacy_key = dp_config_get(c, "DP_PRIVACY_KEY")};
-    self->config.routes = registry_routes;
-    self->config.route_count = registry_route_count;
-    self->config.state = &self->registry;
-    return self->db ? 0 : -1;
+    self->registry = registry_new(self->settings);
+    self->config = self->registry ? registry_server_config(self->registry) : NULL;
 }
 
-static int s_intake_state(fuzz_service_t *self, const dp_config_t *c)
+static void s_intake_new(fuzz_service_t *self)
 {
-    self->db = dp_db_new(dp_config_get(c, "DP_DATABASE_URL"), "fuzz-intake", intake_statements,
-                         intake_statement_count);
-    self->intake = (intake_t){
-        .db = self->db,
-        .max_body_bytes = (size_t)dp_config_get_int(c, "DP_INTAKE_MAX_BODY_BYTES"),
-        .duplicate_window_hours = (int)dp_config_get_int(c, "DP_INTAKE_DUPLICATE_WINDOW_HOURS"),
-        .response_days = (int)dp_config_get_int(c, "DP_INTAKE_RESPONSE_DAYS"),
-        .refresh_ms = (int)dp_config_get_int(c, "DP_INTAKE_PARTNER_REFRESH_MS"),
-        .privacy_key = dp_config_get(c, "DP_PRIVACY_KEY"),
-        .retention_months = (int)dp_config_get_int(c, "DP_INTAKE_RETENTION_MONTHS"),
-        .privacy_job_ms = (int)dp_config_get_int(c, "DP_INTAKE_PRIVACY_JOB_MS")};
-    /* No registry client: only the partner-domain refresh on the tick uses it. */
-    self->intake.triage =
-        intake_triage_new((int)dp_config_get_int(c, "DP_INTAKE_SENDER_LIMIT_PER_HOUR"));
-    if (self->intake.triage)
-        intake_triage_set_source_rate(self->intake.triage,
-                                      (int)dp_config_get_int(c, "DP_INTAKE_SOURCE_RATE"));
-    self->config.routes = intake_routes;
-    self->config.route_count = intake_route_count;
-    self->config.state = &self->intake;
-    return self->db && self->intake.triage ? 0 : -1;
+    self->intake = intake_new(self->settings);
+    self->config = self->intake ? intake_server_config(self->intake) : NULL;
 }
 
-static int s_notify_state(fuzz_service_t *self, const dp_config_t *c)
+static void s_notify_new(fuzz_service_t *self)
 {
-    self->db = dp_db_new(dp_config_get(c, "DP_DATABASE_URL"), "fuzz-notify", notify_statements,
-                         notify_statement_count);
-    self->notify = (notify_t){
-        .db = self->db,
-        .poll_ms = (int)dp_config_get_int(c, "DP_NOTIFY_POLL_MS"),
-        .relay_batch = (int)dp_config_get_int(c, "DP_NOTIFY_RELAY_BATCH"),
-        .default_ack_timeout_ms = (int)dp_config_get_int(c, "DP_CONSUMER_ACK_TIMEOUT_MS"),
-        .default_max_attempts = (int)dp_config_get_int(c, "DP_CONSUMER_MAX_ATTEMPTS")};
-    self->config.routes = notify_routes;
-    self->config.route_count = notify_route_count;
-    self->config.state = &self->notify;
-    return self->db ? 0 : -1;
+    self->notify = notify_new(self->settings);
+    self->config = self->notify ? notify_server_config(self->notify) : NULL;
 }
 
-static int s_report_state(fuzz_service_t *self, const dp_config_t *c)
+static void s_report_new(fuzz_service_t *self)
 {
-    self->db = dp_db_new(dp_config_get(c, "DP_DATABASE_URL"), "fuzz-report", report_statements,
-                         report_statement_count);
-    self->report = (report_t){.db = self->db};
-    self->config.routes = report_routes;
-    self->config.route_count = report_route_count;
-    self->config.state = &self->report;
-    return self->db ? 0 : -1;
+    self->report = report_new(self->settings);
+    self->config = self->report ? report_server_config(self->report) : NULL;
 }
+
+/* What each service reads besides the database: nothing that could
+   answer, and nothing served on a fixed port. Every service: no /metrics.
+   The intake: a registry nobody binds (its partner actor asks in vain, at
+   its backoff) and no event stream; notify: its PUB in this process;
+   report: the dashboard on a free loopback port. */
+static const char *const s_registry_settings[] = {NULL};
+static const char *const s_intake_settings[] = {
+    "DP_REGISTRY_ENDPOINT", "inproc://fuzz-registry", "DP_NOTIFY_PUB_ENDPOINT", "", NULL};
+static const char *const s_notify_settings[] = {"DP_NOTIFY_PUB_ENDPOINT", "inproc://fuzz-events",
+                                                NULL};
+static const char *const s_report_settings[] = {"DP_REPORT_HTTP_PORT", "0", NULL};
 
 static const struct {
-    const char *name;                                 /* the service */
-    const dp_setting_t *settings;                     /* its settings table */
-    const size_t *setting_count;                      /* rows in it */
-    int (*make_state)(fuzz_service_t *, const dp_config_t *); /* as its actor does */
+    const char *name;                    /* the service */
+    const dp_setting_t *settings;        /* its settings table */
+    const size_t *setting_count;         /* rows in it */
+    const char *const *own;              /* "NAME", "value" pairs for it alone */
+    void (*make)(fuzz_service_t *self);  /* its x_new */
 } s_services[] = {
-    {"registry", registry_settings, &registry_setting_count, s_registry_state},
-    {"intake", intake_settings, &intake_setting_count, s_intake_state},
-    {"notify", notify_settings, &notify_setting_count, s_notify_state},
-    {"report", report_settings, &report_setting_count, s_report_state},
+    {"registry", registry_settings, &registry_setting_count, s_registry_settings, s_registry_new},
+    {"intake", intake_settings, &intake_setting_count, s_intake_settings, s_intake_new},
+    {"notify", notify_settings, &notify_setting_count, s_notify_settings, s_notify_new},
+    {"report", report_settings, &report_setting_count, s_report_settings, s_report_new},
 };
+
+/* Sets the pairs of `settings` ("NAME", "value", ..., NULL); -1 at the
+   first refused. */
+static int s_set_all(dp_config_t *config, const char *const *settings)
+{
+    for (const char *const *pair = settings; *pair; pair += 2)
+        if (dp_config_set(config, pair[0], pair[1]) != 0)
+            return -1;
+    return 0;
+}
 
 fuzz_service_t *fuzz_service_new(const char *service)
 {
@@ -608,6 +577,9 @@ fuzz_service_t *fuzz_service_new(const char *service)
     fuzz_service_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
+    /* libFuzzer keeps SIGINT and the other signals: czmq must not take them
+       when a service's actors bring it up. */
+    zsys_handler_set(NULL);
     int port = 0;
     self->closed_port = s_closed_port(&port);
     self->settings = dp_config_new(service, "fuzz", s_services[which].settings,
@@ -621,21 +593,18 @@ fuzz_service_t *fuzz_service_new(const char *service)
     char max_message[24], max_body[24];
     snprintf(max_message, sizeof max_message, "%d", FUZZ_MAX_MESSAGE_BYTES);
     snprintf(max_body, sizeof max_body, "%d", FUZZ_MAX_BODY_BYTES);
-    if (self->closed_port < 0 || !self->settings ||
-        dp_config_set(self->settings, "DP_DATABASE_URL", conninfo) != 0 ||
-        dp_config_set(self->settings, "DP_MAX_MESSAGE_BYTES", max_message) != 0 ||
+    const char *const common[] = {"DP_DATABASE_URL", conninfo, "DP_MAX_MESSAGE_BYTES",
+                                  max_message, "DP_METRICS_PORT", "-1", NULL};
+    if (self->closed_port < 0 || !self->settings || s_set_all(self->settings, common) != 0 ||
+        s_set_all(self->settings, s_services[which].own) != 0 ||
         (strcmp(service, "intake") == 0 &&
-         dp_config_set(self->settings, "DP_INTAKE_MAX_BODY_BYTES", max_body) != 0) ||
-        s_services[which].make_state(self, self->settings) != 0) {
+         dp_config_set(self->settings, "DP_INTAKE_MAX_BODY_BYTES", max_body) != 0)) {
         fuzz_service_destroy(&self);
         return NULL;
     }
-    dp_server_config_t *config = &self->config;
-    config->service_name = s_services[which].name;
-    config->endpoint = "inproc://fuzz";
-    config->max_message_bytes = (size_t)dp_config_get_int(self->settings, "DP_MAX_MESSAGE_BYTES");
-    config->queue_limit = (int)dp_config_get_int(self->settings, "DP_QUEUE_LIMIT");
-    config->db = self->db;
+    s_services[which].make(self);
+    if (!self->config)
+        fuzz_service_destroy(&self);
     return self;
 }
 
@@ -644,8 +613,10 @@ void fuzz_service_destroy(fuzz_service_t **self_p)
     if (!self_p || !*self_p)
         return;
     fuzz_service_t *self = *self_p;
-    intake_triage_destroy(&self->intake.triage);
-    dp_db_destroy(&self->db);
+    registry_destroy(&self->registry);
+    intake_destroy(&self->intake);
+    notify_destroy(&self->notify);
+    report_destroy(&self->report);
     dp_config_destroy(&self->settings);
     if (self->closed_port >= 0)
         close(self->closed_port);
@@ -655,7 +626,7 @@ void fuzz_service_destroy(fuzz_service_t **self_p)
 
 const dp_server_config_t *fuzz_service_config(const fuzz_service_t *self)
 {
-    return &self->config;
+    return self->config;
 }
 
 /* ---- replies ------------------------------------------------------------------------------ */

@@ -84,11 +84,13 @@ unsigned char *fuzz_envelope_pack(const char *request_id, const char *type,
 zmsg_t *fuzz_frames(const uint8_t *data, size_t size);
 enum { FUZZ_FRAMING_STANDARD = 0, FUZZ_FRAMING_COUNT = 8 };
 
-/* A service as its actor sets it up (routes, state, limits), with a
-   database handle whose conninfo names a loopback port that this process
-   holds bound and never listens on, so every connection attempt is refused
-   at once. `service`: "registry", "intake", "notify" or "report". NULL
-   when unknown or out of memory. */
+/* A service made by its own x_new (registry_new, ...) from its settings
+   table, as its actor makes it (routes, state, limits, background actors),
+   with a database URL naming a loopback port that this process holds bound
+   and never listens on, so every connection attempt is refused at once;
+   no /metrics, and no other service to talk to. `service`: "registry",
+   "intake", "notify" or "report". NULL when unknown, out of memory or the
+   service refused to start. */
 typedef struct _fuzz_service_t fuzz_service_t;
 fuzz_service_t *fuzz_service_new(const char *service);
 void fuzz_service_destroy(fuzz_service_t **self_p);
