@@ -382,6 +382,31 @@ char **dp_db_split_list(dp_arena_t *arena, const char *text, size_t *count)
     return items;
 }
 
+int dp_db_rows(PGresult *result, dp_arena_t *arena, dp_db_row_fn *make, void ***items,
+               size_t *count)
+{
+    int rows = PQntuples(result);
+    *count = 0;
+    *items = dp_arena_array(arena, (size_t)rows);
+    for (int row = 0; *items && row < rows; row++) {
+        void *item = make(arena, result, row);
+        if (!item)
+            break;
+        (*items)[(*count)++] = item;
+    }
+    PQclear(result);
+    return *count == (size_t)rows ? 1 : -1;
+}
+
+int dp_db_run_rows(dp_db_t *self, int index, const char *const *params, dp_arena_t *arena,
+                   dp_db_row_fn *make, void ***items, size_t *count)
+{
+    PGresult *result = dp_db_run(self, index, params);
+    if (!result)
+        return -1;
+    return dp_db_rows(result, arena, make, items, count);
+}
+
 int dp_db_append_event(dp_db_t *self, int statement, const char *event_type,
                        const char *aggregate_type, const char *aggregate_id,
                        const ProtobufCMessage *payload)

@@ -140,6 +140,18 @@ int64_t dp_db_int64(const PGresult *result, int row, int column);
 uint64_t dp_db_uint64(const PGresult *result, int row, int column);
 char **dp_db_split_list(dp_arena_t *arena, const char *text, size_t *count);
 
+/* Makes one object in the arena from row `row` of result; NULL when the
+   arena is full. */
+typedef void *(dp_db_row_fn)(dp_arena_t *arena, const PGresult *result, int row);
+/* Runs statement `index` and makes an arena array of one object per row
+   (*items, *count). Returns 1, or -1 on a database failure or when the
+   arena is full. */
+int dp_db_run_rows(dp_db_t *self, int index, const char *const *params, dp_arena_t *arena,
+                   dp_db_row_fn *make, void ***items, size_t *count);
+/* The same over a result in hand, which it clears. */
+int dp_db_rows(PGresult *result, dp_arena_t *arena, dp_db_row_fn *make, void ***items,
+               size_t *count);
+
 /* Counters for health and metrics: reconnections after a lost connection,
    and transactions run again after a serialization failure, a deadlock or
    a connection lost before COMMIT. */

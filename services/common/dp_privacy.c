@@ -53,28 +53,28 @@ const char *dp_privacy_who(dp_reply_t *reply, const char *given)
     return dp_reply_actor(reply, given);
 }
 
+static void *s_audit_entry_from_row(dp_arena_t *arena, const PGresult *result, int row)
+{
+    Dp__AuditEntry *entry = dp_arena_alloc(arena, sizeof *entry);
+    if (!entry)
+        return NULL;
+    dp__audit_entry__init(entry);
+    entry->id = dp_db_int64(result, row, 0);
+    entry->at = dp_db_text(arena, result, row, 1);
+    entry->actor = dp_db_text(arena, result, row, 2);
+    entry->action = dp_db_text(arena, result, row, 3);
+    entry->subject_key = dp_db_text(arena, result, row, 4);
+    entry->detail = dp_db_text(arena, result, row, 5);
+    return entry;
+}
+
 int dp_privacy_audit_entries(dp_arena_t *arena, PGresult *result, const char *service,
                              Dp__AuditEntry ***entries, size_t *count)
 {
-    int rows = PQntuples(result);
-    *count = 0;
-    *entries = (Dp__AuditEntry **)dp_arena_array(arena, (size_t)rows);
-    for (int row = 0; *entries && row < rows; row++) {
-        Dp__AuditEntry *entry = dp_arena_alloc(arena, sizeof *entry);
-        if (!entry)
-            break;
-        dp__audit_entry__init(entry);
-        entry->id = dp_db_int64(result, row, 0);
-        entry->at = dp_db_text(arena, result, row, 1);
-        entry->actor = dp_db_text(arena, result, row, 2);
-        entry->action = dp_db_text(arena, result, row, 3);
-        entry->subject_key = dp_db_text(arena, result, row, 4);
-        entry->detail = dp_db_text(arena, result, row, 5);
-        entry->service = (char *)service;
-        (*entries)[(*count)++] = entry;
-    }
-    PQclear(result);
-    return *count == (size_t)rows ? 1 : -1;
+    int outcome = dp_db_rows(result, arena, s_audit_entry_from_row, (void ***)entries, count);
+    for (size_t i = 0; i < *count; i++)
+        (*entries)[i]->service = (char *)service;
+    return outcome;
 }
 
 /* What one attempt of the erasure transaction works with (reset by the body). */

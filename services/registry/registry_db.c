@@ -307,62 +307,54 @@ const size_t registry_statement_count = STATEMENT_COUNT;
 
 /* ---- enum text ---------------------------------------------------------- */
 
+/* The text the database stores for each value of an API enum. */
+typedef struct {
+    int value;        /* the enum's value */
+    const char *text; /* its text in the database */
+} enum_text_t;
+
+static const enum_text_t s_kinds[] = {{DP__PARTNER_KIND__PARTNER_KIND_COMPANY, "company"},
+                                      {DP__PARTNER_KIND__PARTNER_KIND_ASSOCIATION, "association"},
+                                      {0, NULL}};
+static const enum_text_t s_precisions[] = {{DP__DATE_PRECISION__DATE_PRECISION_DAY, "day"},
+                                           {DP__DATE_PRECISION__DATE_PRECISION_MONTH, "month"},
+                                           {DP__DATE_PRECISION__DATE_PRECISION_YEAR, "year"},
+                                           {0, NULL}};
+static const enum_text_t s_statuses[] = {{DP__PARTNER_STATUS__PARTNER_STATUS_ACTIVE, "active"},
+                                         {DP__PARTNER_STATUS__PARTNER_STATUS_WITHDRAWN, "withdrawn"},
+                                         {0, NULL}};
+
+/* The text of value, or NULL for a value without one (UNSPECIFIED, unknown). */
+static const char *s_text_of(const enum_text_t *table, int value)
+{
+    for (; table->text; table++)
+        if (table->value == value)
+            return table->text;
+    return NULL;
+}
+
+/* The value of text, or 0 (UNSPECIFIED) for a text without one. */
+static int s_value_of(const enum_text_t *table, const char *text)
+{
+    for (; table->text; table++)
+        if (strcmp(table->text, text) == 0)
+            return table->value;
+    return 0;
+}
+
 const char *registry_kind_text(Dp__PartnerKind kind)
 {
-    switch (kind) {
-    case DP__PARTNER_KIND__PARTNER_KIND_COMPANY:
-        return "company";
-    case DP__PARTNER_KIND__PARTNER_KIND_ASSOCIATION:
-        return "association";
-    default:
-        return NULL;
-    }
+    return s_text_of(s_kinds, kind);
 }
 
 const char *registry_precision_text(Dp__DatePrecision precision)
 {
-    switch (precision) {
-    case DP__DATE_PRECISION__DATE_PRECISION_DAY:
-        return "day";
-    case DP__DATE_PRECISION__DATE_PRECISION_MONTH:
-        return "month";
-    case DP__DATE_PRECISION__DATE_PRECISION_YEAR:
-        return "year";
-    default:
-        return NULL;
-    }
+    return s_text_of(s_precisions, precision);
 }
 
 const char *registry_status_text(Dp__PartnerStatus status)
 {
-    switch (status) {
-    case DP__PARTNER_STATUS__PARTNER_STATUS_ACTIVE:
-        return "active";
-    case DP__PARTNER_STATUS__PARTNER_STATUS_WITHDRAWN:
-        return "withdrawn";
-    default:
-        return NULL;
-    }
-}
-
-static Dp__PartnerKind s_kind_value(const char *text)
-{
-    if (strcmp(text, "company") == 0)
-        return DP__PARTNER_KIND__PARTNER_KIND_COMPANY;
-    if (strcmp(text, "association") == 0)
-        return DP__PARTNER_KIND__PARTNER_KIND_ASSOCIATION;
-    return DP__PARTNER_KIND__PARTNER_KIND_UNSPECIFIED;
-}
-
-static Dp__DatePrecision s_precision_value(const char *text)
-{
-    if (strcmp(text, "day") == 0)
-        return DP__DATE_PRECISION__DATE_PRECISION_DAY;
-    if (strcmp(text, "month") == 0)
-        return DP__DATE_PRECISION__DATE_PRECISION_MONTH;
-    if (strcmp(text, "year") == 0)
-        return DP__DATE_PRECISION__DATE_PRECISION_YEAR;
-    return DP__DATE_PRECISION__DATE_PRECISION_UNSPECIFIED;
+    return s_text_of(s_statuses, status);
 }
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -430,7 +422,7 @@ static void s_fill_names(dp_arena_t *arena, Dp__Partner *partner, const char *js
     json_decref(names);
 }
 
-static Dp__Partner *s_partner_from_row(dp_arena_t *arena, const PGresult *result, int row)
+static void *s_partner_from_row(dp_arena_t *arena, const PGresult *result, int row)
 {
     Dp__Partner *partner = dp_arena_alloc(arena, sizeof *partner);
     if (!partner)
@@ -438,10 +430,11 @@ static Dp__Partner *s_partner_from_row(dp_arena_t *arena, const PGresult *result
     dp__partner__init(partner);
     partner->id = dp_db_int64(result, row, COL_ID);
     partner->slug = dp_db_text(arena, result, row, COL_SLUG);
-    partner->kind = s_kind_value(PQgetvalue(result, row, COL_KIND));
+    partner->kind = (Dp__PartnerKind)s_value_of(s_kinds, PQgetvalue(result, row, COL_KIND));
     partner->website = dp_db_text(arena, result, row, COL_WEBSITE);
     partner->joined_on = dp_db_text(arena, result, row, COL_JOINED_ON);
-    partner->joined_precision = s_precision_value(PQgetvalue(result, row, COL_PRECISION));
+    partner->joined_precision =
+        (Dp__DatePrecision)s_value_of(s_precisions, PQgetvalue(result, row, COL_PRECISION));
     partner->instrument = dp_db_text(arena, result, row, COL_INSTRUMENT);
     partner->status = strcmp(PQgetvalue(result, row, COL_STATUS), "withdrawn") == 0
                           ? DP__PARTNER_STATUS__PARTNER_STATUS_WITHDRAWN
@@ -501,29 +494,26 @@ int registry_db_find_partner(dp_db_t *db, const Dp__PartnerRef *ref, int64_t *id
     return found;
 }
 
+static void *s_contact_from_row(dp_arena_t *arena, const PGresult *result, int row)
+{
+    Dp__Contact *contact = dp_arena_alloc(arena, sizeof *contact);
+    if (!contact)
+        return NULL;
+    dp__contact__init(contact);
+    contact->id = dp_db_int64(result, row, 0);
+    contact->name = dp_db_text(arena, result, row, 1);
+    contact->role = dp_db_text(arena, result, row, 2);
+    contact->email = dp_db_text(arena, result, row, 3);
+    return contact;
+}
+
 static int s_load_contacts(dp_db_t *db, dp_arena_t *arena, Dp__Partner *partner)
 {
     char id[24];
     dp_format_int64(id, partner->id);
     const char *params[] = {id};
-    PGresult *result = dp_db_run(db, SELECT_CONTACTS, params);
-    if (!result)
-        return -1;
-    int rows = PQntuples(result);
-    partner->contacts = (Dp__Contact **)dp_arena_array(arena, (size_t)rows);
-    for (int row = 0; partner->contacts && row < rows; row++) {
-        Dp__Contact *contact = dp_arena_alloc(arena, sizeof *contact);
-        if (!contact)
-            break;
-        dp__contact__init(contact);
-        contact->id = dp_db_int64(result, row, 0);
-        contact->name = dp_db_text(arena, result, row, 1);
-        contact->role = dp_db_text(arena, result, row, 2);
-        contact->email = dp_db_text(arena, result, row, 3);
-        partner->contacts[partner->n_contacts++] = contact;
-    }
-    PQclear(result);
-    return 1;
+    return dp_db_run_rows(db, SELECT_CONTACTS, params, arena, s_contact_from_row,
+                          (void ***)&partner->contacts, &partner->n_contacts);
 }
 
 /* The partner of a result of at most one row of PARTNER_COLUMNS (and
@@ -580,20 +570,8 @@ int registry_db_list_partners(dp_db_t *db, dp_arena_t *arena, const Dp__ListPart
                             *filter->joined_to ? filter->joined_to : NULL,
                             filter->name_search,
                             limit_text};
-    PGresult *result = dp_db_run(db, LIST_PARTNERS, params);
-    if (!result)
-        return -1;
-    int rows = PQntuples(result);
-    *count = 0;
-    *partners = (Dp__Partner **)dp_arena_array(arena, (size_t)rows);
-    for (int row = 0; *partners && row < rows; row++) {
-        Dp__Partner *partner = s_partner_from_row(arena, result, row);
-        if (!partner)
-            break;
-        (*partners)[(*count)++] = partner;
-    }
-    PQclear(result);
-    return *count == (size_t)rows ? 1 : -1;
+    return dp_db_run_rows(db, LIST_PARTNERS, params, arena, s_partner_from_row, (void ***)partners,
+                          count);
 }
 
 int registry_db_insert_partner(dp_db_t *db, const char *slug,
@@ -781,7 +759,7 @@ int registry_db_insert_engagement(dp_db_t *db, int64_t partner_id,
     return 1;
 }
 
-static Dp__Engagement *s_engagement_from_row(dp_arena_t *arena, const PGresult *result, int row)
+static void *s_engagement_from_row(dp_arena_t *arena, const PGresult *result, int row)
 {
     Dp__Engagement *engagement = dp_arena_alloc(arena, sizeof *engagement);
     if (!engagement)
@@ -823,65 +801,43 @@ int registry_db_list_engagements(dp_db_t *db, dp_arena_t *arena, int64_t partner
     dp_format_int64(partner, partner_id);
     dp_format_int64(limit_text, limit);
     const char *params[] = {after, partner, form, area, limit_text};
-    PGresult *result = dp_db_run(db, LIST_ENGAGEMENTS, params);
-    if (!result)
-        return -1;
-    int rows = PQntuples(result);
-    *count = 0;
-    *engagements = (Dp__Engagement **)dp_arena_array(arena, (size_t)rows);
-    for (int row = 0; *engagements && row < rows; row++) {
-        Dp__Engagement *engagement = s_engagement_from_row(arena, result, row);
-        if (!engagement)
-            break;
-        (*engagements)[(*count)++] = engagement;
-    }
-    PQclear(result);
-    return *count == (size_t)rows ? 1 : -1;
+    return dp_db_run_rows(db, LIST_ENGAGEMENTS, params, arena, s_engagement_from_row,
+                          (void ***)engagements, count);
 }
 
 /* ---- reference lists ------------------------------------------------------ */
 
 /* Areas and forms have the same shape: slug and label. */
-static int s_list_terms(dp_db_t *db, dp_arena_t *arena, int statement, bool areas, void ***items,
-                        size_t *count)
+static void *s_area_from_row(dp_arena_t *arena, const PGresult *result, int row)
 {
-    PGresult *result = dp_db_run(db, statement, NULL);
-    if (!result)
-        return -1;
-    int rows = PQntuples(result);
-    *count = 0;
-    *items = dp_arena_array(arena, (size_t)rows);
-    for (int row = 0; *items && row < rows; row++) {
-        if (areas) {
-            Dp__Area *area = dp_arena_alloc(arena, sizeof *area);
-            if (!area)
-                break;
-            dp__area__init(area);
-            area->slug = dp_db_text(arena, result, row, 0);
-            area->label = dp_db_text(arena, result, row, 1);
-            (*items)[(*count)++] = area;
-        } else {
-            Dp__Form *form = dp_arena_alloc(arena, sizeof *form);
-            if (!form)
-                break;
-            dp__form__init(form);
-            form->slug = dp_db_text(arena, result, row, 0);
-            form->label = dp_db_text(arena, result, row, 1);
-            (*items)[(*count)++] = form;
-        }
-    }
-    PQclear(result);
-    return *count == (size_t)rows ? 1 : -1;
+    Dp__Area *area = dp_arena_alloc(arena, sizeof *area);
+    if (!area)
+        return NULL;
+    dp__area__init(area);
+    area->slug = dp_db_text(arena, result, row, 0);
+    area->label = dp_db_text(arena, result, row, 1);
+    return area;
+}
+
+static void *s_form_from_row(dp_arena_t *arena, const PGresult *result, int row)
+{
+    Dp__Form *form = dp_arena_alloc(arena, sizeof *form);
+    if (!form)
+        return NULL;
+    dp__form__init(form);
+    form->slug = dp_db_text(arena, result, row, 0);
+    form->label = dp_db_text(arena, result, row, 1);
+    return form;
 }
 
 int registry_db_list_areas(dp_db_t *db, dp_arena_t *arena, Dp__Area ***areas, size_t *count)
 {
-    return s_list_terms(db, arena, LIST_AREAS, true, (void ***)areas, count);
+    return dp_db_run_rows(db, LIST_AREAS, NULL, arena, s_area_from_row, (void ***)areas, count);
 }
 
 int registry_db_list_forms(dp_db_t *db, dp_arena_t *arena, Dp__Form ***forms, size_t *count)
 {
-    return s_list_terms(db, arena, LIST_FORMS, false, (void ***)forms, count);
+    return dp_db_run_rows(db, LIST_FORMS, NULL, arena, s_form_from_row, (void ***)forms, count);
 }
 
 int registry_db_insert_area(dp_db_t *db, const char *slug, const char *label)
@@ -896,27 +852,23 @@ int registry_db_insert_form(dp_db_t *db, const char *slug, const char *label)
     return dp_db_run_count(db, INSERT_FORM, params);
 }
 
+static void *s_domain_from_row(dp_arena_t *arena, const PGresult *result, int row)
+{
+    Dp__PartnerDomain *domain = dp_arena_alloc(arena, sizeof *domain);
+    if (!domain)
+        return NULL;
+    dp__partner_domain__init(domain);
+    domain->domain = dp_db_text(arena, result, row, 0);
+    domain->partner_id = dp_db_int64(result, row, 1);
+    domain->partner_slug = dp_db_text(arena, result, row, 2);
+    return domain;
+}
+
 int registry_db_list_domains(dp_db_t *db, dp_arena_t *arena, Dp__PartnerDomain ***domains,
                              size_t *count)
 {
-    PGresult *result = dp_db_run(db, LIST_DOMAINS, NULL);
-    if (!result)
-        return -1;
-    int rows = PQntuples(result);
-    *count = 0;
-    *domains = (Dp__PartnerDomain **)dp_arena_array(arena, (size_t)rows);
-    for (int row = 0; *domains && row < rows; row++) {
-        Dp__PartnerDomain *domain = dp_arena_alloc(arena, sizeof *domain);
-        if (!domain)
-            break;
-        dp__partner_domain__init(domain);
-        domain->domain = dp_db_text(arena, result, row, 0);
-        domain->partner_id = dp_db_int64(result, row, 1);
-        domain->partner_slug = dp_db_text(arena, result, row, 2);
-        (*domains)[(*count)++] = domain;
-    }
-    PQclear(result);
-    return *count == (size_t)rows ? 1 : -1;
+    return dp_db_run_rows(db, LIST_DOMAINS, NULL, arena, s_domain_from_row, (void ***)domains,
+                          count);
 }
 
 /* ---- outbox --------------------------------------------------------------- */
@@ -944,31 +896,27 @@ int registry_db_is_tombstoned(dp_db_t *db, const char *subject_key)
     return dp_db_run_count(db, IS_TOMBSTONED, params);
 }
 
+static void *s_personal_contact_from_row(dp_arena_t *arena, const PGresult *result, int row)
+{
+    Dp__PersonalContact *contact = dp_arena_alloc(arena, sizeof *contact);
+    if (!contact)
+        return NULL;
+    dp__personal_contact__init(contact);
+    contact->id = dp_db_int64(result, row, 0);
+    contact->partner_slug = dp_db_text(arena, result, row, 1);
+    contact->name = dp_db_text(arena, result, row, 2);
+    contact->role = dp_db_text(arena, result, row, 3);
+    contact->email = dp_db_text(arena, result, row, 4);
+    contact->added_at = dp_db_text(arena, result, row, 5);
+    return contact;
+}
+
 int registry_db_export_contacts(dp_db_t *db, dp_arena_t *arena, const char *subject_key,
                                 void ***contacts, size_t *count)
 {
     const char *params[] = {subject_key};
-    PGresult *result = dp_db_run(db, EXPORT_CONTACTS, params);
-    if (!result)
-        return -1;
-    int rows = PQntuples(result);
-    *count = 0;
-    *contacts = dp_arena_array(arena, (size_t)rows);
-    for (int row = 0; *contacts && row < rows; row++) {
-        Dp__PersonalContact *contact = dp_arena_alloc(arena, sizeof *contact);
-        if (!contact)
-            break;
-        dp__personal_contact__init(contact);
-        contact->id = dp_db_int64(result, row, 0);
-        contact->partner_slug = dp_db_text(arena, result, row, 1);
-        contact->name = dp_db_text(arena, result, row, 2);
-        contact->role = dp_db_text(arena, result, row, 3);
-        contact->email = dp_db_text(arena, result, row, 4);
-        contact->added_at = dp_db_text(arena, result, row, 5);
-        (*contacts)[(*count)++] = contact;
-    }
-    PQclear(result);
-    return *count == (size_t)rows ? 1 : -1;
+    return dp_db_run_rows(db, EXPORT_CONTACTS, params, arena, s_personal_contact_from_row,
+                          contacts, count);
 }
 
 int registry_db_audit(dp_db_t *db, const char *actor, const char *action, const char *subject_key,
