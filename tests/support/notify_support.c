@@ -23,7 +23,6 @@
 #include "dp_config.h"
 #include "dp_server.h"
 
-extern char **environ;
 
 enum { CALL_TIMEOUT_MS = 15000, POLL_STEP_MS = 20, SUBSCRIBE_WAIT_MS = 5000 };
 
@@ -63,13 +62,7 @@ ProtobufCMessage *ns_call(ns_notify_t *self, const ProtobufCMessage *request,
     return tf_call(self, request, reply_type, status);
 }
 
-#define NS_DEFINE_CALL(Camel, snake)                                                               \
-    Dp__##Camel##Reply *ns_##snake(ns_notify_t *notify, const Dp__##Camel##Request *request,       \
-                                   dp_status_t *status)                                            \
-    {                                                                                              \
-        return (Dp__##Camel##Reply *)ns_call(notify, &request->base,                               \
-                                             &dp__##snake##_reply__descriptor, status);            \
-    }
+#define NS_DEFINE_CALL(Camel, snake) TF_DEFINE_CALL(ns_, Camel, snake)
 NS_NOTIFY_CALLS(NS_DEFINE_CALL)
 #undef NS_DEFINE_CALL
 
@@ -319,26 +312,7 @@ pid_t ns_spawn(const char *const *argv, const char *const *env, int *stdout_fd)
 {
     int out_pipe[2] = {-1, -1};
     if (stdout_fd && pipe(out_pipe) != 0) fail_msg("pipe: %s", strerror(errno));
-    /* The environment is built before fork: only async-signal-safe calls
-       are allowed between fork and exec in a threaded process. */
-    size_t inherited = 0, extra = 0;
-    while (environ[inherited])
-        inherited++;
-    while (env && env[extra])
-        extra++;
-    char **envp = calloc(inherited + extra + 1, sizeof(char *));
-    assert_non_null(envp);
-    size_t count = 0;
-    for (size_t i = 0; i < inherited; i++) {
-        bool overridden = false;
-        for (size_t j = 0; j < extra && !overridden; j++) {
-            size_t name_length = strcspn(env[j], "=");
-            overridden = strncmp(environ[i], env[j], name_length + 1) == 0;
-        }
-        if (!overridden) envp[count++] = environ[i];
-    }
-    for (size_t j = 0; j < extra; j++)
-        envp[count++] = (char *)env[j];
+    char **envp = ts_child_environment(env);
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {

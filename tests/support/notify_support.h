@@ -57,9 +57,7 @@ ProtobufCMessage *ns_call(ns_notify_t *self, const ProtobufCMessage *request,
     X(RemoveWebhook, remove_webhook)                                                               \
     X(Health, health)
 
-#define NS_DECLARE_CALL(Camel, snake)                                                              \
-    Dp__##Camel##Reply *ns_##snake(ns_notify_t *notify, const Dp__##Camel##Request *request,       \
-                                   dp_status_t *status);
+#define NS_DECLARE_CALL(Camel, snake) TF_DECLARE_CALL(ns_, Camel, snake)
 NS_NOTIFY_CALLS(NS_DECLARE_CALL)
 #undef NS_DECLARE_CALL
 

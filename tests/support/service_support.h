@@ -64,4 +64,19 @@ void tf_service_set_timeout(tf_service_t *self, int timeout_ms);
 ProtobufCMessage *tf_call(tf_service_t *self, const ProtobufCMessage *request,
                           const ProtobufCMessageDescriptor *reply_type, dp_status_t *status);
 
+/* A typed call, Dp__<Camel>Reply *<prefix><snake> (service, request,
+   status), through tf_call: each service's support header lists its
+   request types and declares (TF_DECLARE_CALL) and defines (TF_DEFINE_CALL)
+   one per type with its own prefix. */
+#define TF_DECLARE_CALL(prefix, Camel, snake)                                                      \
+    Dp__##Camel##Reply *prefix##snake(tf_service_t *service, const Dp__##Camel##Request *request, \
+                                      dp_status_t *status);
+#define TF_DEFINE_CALL(prefix, Camel, snake)                                                       \
+    Dp__##Camel##Reply *prefix##snake(tf_service_t *service, const Dp__##Camel##Request *request, \
+                                      dp_status_t *status)                                         \
+    {                                                                                              \
+        return (Dp__##Camel##Reply *)tf_call(service, &request->base,                              \
+                                             &dp__##snake##_reply__descriptor, status);            \
+    }
+
 #endif

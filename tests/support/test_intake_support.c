@@ -53,13 +53,7 @@ ProtobufCMessage *ti_call(ti_intake_t *self, const ProtobufCMessage *request,
     return tf_call(self, request, reply_type, status);
 }
 
-#define TI_DEFINE_CALL(Camel, snake)                                                               \
-    Dp__##Camel##Reply *ti_##snake(ti_intake_t *intake, const Dp__##Camel##Request *request,       \
-                                   dp_status_t *status)                                            \
-    {                                                                                              \
-        return (Dp__##Camel##Reply *)ti_call(intake, &request->base,                               \
-                                             &dp__##snake##_reply__descriptor, status);            \
-    }
+#define TI_DEFINE_CALL(Camel, snake) TF_DEFINE_CALL(ti_, Camel, snake)
 TI_INTAKE_CALLS(TI_DEFINE_CALL)
 #undef TI_DEFINE_CALL
 
@@ -217,22 +211,10 @@ int64_t ti_create_partner_with_domain(ts_registry_t *registry, const char *slug,
 
 char *ti_fingerprint(PGconn *conn)
 {
-    static const char *sql = "SELECT concat_ws('/',"
-                             " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), ''))"
-                             "    FROM intake.enquiry t),"
-                             " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), ''))"
-                             "    FROM intake.enquiry_transition t),"
-                             " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), ''))"
-                             "    FROM intake.enquiry_note t),"
-                             " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), ''))"
-                             "    FROM intake.triage_rule t),"
-                             " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.slug), ''))"
-                             "    FROM intake.enquiry_kind t),"
-                             " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), ''))"
-                             "    FROM intake.outbox t),"
-                             " (SELECT count(*) FROM intake.enquiry),"
-                             " (SELECT count(*) FROM intake.outbox))";
-    return ts_query_text(conn, sql, 0, NULL);
+    static const char *const tables[] = {"enquiry",     "enquiry_transition", "enquiry_note",
+                                         "triage_rule", "enquiry_kind",       "outbox",
+                                         NULL};
+    return ts_tables_fingerprint(conn, "intake", tables);
 }
 
 long long ti_outbox_last_id(PGconn *conn)

@@ -52,9 +52,7 @@ ProtobufCMessage *ti_call(ti_intake_t *self, const ProtobufCMessage *request,
     X(AddEnquiryKind, add_enquiry_kind)                                                            \
     X(Health, health)
 
-#define TI_DECLARE_CALL(Camel, snake)                                                              \
-    Dp__##Camel##Reply *ti_##snake(ti_intake_t *intake, const Dp__##Camel##Request *request,       \
-                                   dp_status_t *status);
+#define TI_DECLARE_CALL(Camel, snake) TF_DECLARE_CALL(ti_, Camel, snake)
 TI_INTAKE_CALLS(TI_DECLARE_CALL)
 #undef TI_DECLARE_CALL
 

@@ -144,11 +144,7 @@ static void s_collect(int fd, char **text, size_t *length, bool *open)
     (*text)[*length] = 0;
 }
 
-/* The environment of a child: ours, with env's "NAME=value" strings added or
-   replacing ours. It is built before fork: between fork and exec in a
-   threaded process only async-signal-safe calls are allowed. Free the array
-   (not the strings). */
-static char **s_child_environment(const char *const *env)
+char **ts_child_environment(const char *const *env)
 {
     size_t inherited = 0, extra = 0;
     while (environ[inherited])
@@ -179,7 +175,7 @@ ts_process_t ts_run(const char *const *argv, const char *const *env, int timeout
         fprintf(stderr, "pipe: %s\n", strerror(errno));
         return process;
     }
-    char **envp = s_child_environment(env);
+    char **envp = ts_child_environment(env);
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -244,7 +240,7 @@ ts_process_t ts_run(const char *const *argv, const char *const *env, int timeout
 
 pid_t ts_spawn(const char *const *argv, const char *const *env)
 {
-    char **envp = s_child_environment(env);
+    char **envp = ts_child_environment(env);
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -493,30 +489,33 @@ long long ts_query_long(PGconn *conn, const char *sql, int param_count, const ch
     return value;
 }
 
+char *ts_tables_fingerprint(PGconn *conn, const char *schema, const char *const *tables)
+{
+    /* One digest per table, of its rows as text in text order (so equal
+       contents give equal digests whatever the physical order). The tables
+       are named by a parameter; query_to_xml runs the query per table. */
+    static const char *sql =
+        "SELECT string_agg(t.name || '=' || (xpath('//h/text()', query_to_xml(format("
+        "  'SELECT md5(coalesce(string_agg(r::text, ''|'' ORDER BY r::text), '''')) AS h"
+        "   FROM %I.%I r', $1::text, t.name), false, false, '')))[1]::text, '/' ORDER BY t.n)"
+        " FROM unnest($2::text[]) WITH ORDINALITY AS t(name, n)";
+    char list[1024] = "{";
+    for (const char *const *table = tables; *table; table++) {
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", table == tables ? "" : ",", *table);
+    }
+    size_t used = strlen(list);
+    snprintf(list + used, sizeof list - used, "}");
+    const char *params[] = {schema, list};
+    return ts_query_text(conn, sql, 2, params);
+}
+
 char *ts_registry_fingerprint(PGconn *conn)
 {
-    static const char *sql =
-        "SELECT concat_ws('/',"
-        " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), ''))"
-        "    FROM registry.partner t),"
-        " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.partner_id, t.position), ''))"
-        "    FROM registry.partner_name t),"
-        " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.domain), ''))"
-        "    FROM registry.partner_domain t),"
-        " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.partner_id, t.area_slug), ''))"
-        "    FROM registry.partner_area t),"
-        " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), ''))"
-        "    FROM registry.contact t),"
-        " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), ''))"
-        "    FROM registry.engagement t),"
-        " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.slug), ''))"
-        "    FROM registry.area t),"
-        " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.slug), ''))"
-        "    FROM registry.form t),"
-        " (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), ''))"
-        "    FROM registry.outbox t),"
-        " (SELECT count(*) FROM registry.outbox))";
-    return ts_query_text(conn, sql, 0, NULL);
+    static const char *const tables[] = {"partner", "partner_name", "partner_domain",
+                                         "partner_area", "contact", "engagement", "area",
+                                         "form", "outbox", NULL};
+    return ts_tables_fingerprint(conn, "registry", tables);
 }
 
 long long ts_outbox_last_id(PGconn *conn)
@@ -629,13 +628,7 @@ ProtobufCMessage *ts_call(ts_registry_t *self, const ProtobufCMessage *request,
     return tf_call(self, request, reply_type, status);
 }
 
-#define TS_DEFINE_CALL(Camel, snake)                                                               \
-    Dp__##Camel##Reply *ts_##snake(ts_registry_t *registry, const Dp__##Camel##Request *request,   \
-                                   dp_status_t *status)                                            \
-    {                                                                                              \
-        return (Dp__##Camel##Reply *)ts_call(registry, &request->base,                             \
-                                             &dp__##snake##_reply__descriptor, status);            \
-    }
+#define TS_DEFINE_CALL(Camel, snake) TF_DEFINE_CALL(ts_, Camel, snake)
 TS_REGISTRY_CALLS(TS_DEFINE_CALL)
 #undef TS_DEFINE_CALL
 

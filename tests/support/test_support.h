@@ -63,6 +63,11 @@ typedef struct {
     char *err;     /* everything it wrote to stderr (NUL-terminated) */
 } ts_process_t;
 
+/* The environment of a child: ours, with env's "NAME=value" strings added
+   or replacing ours. Build it before fork: between fork and exec in a
+   threaded process only async-signal-safe calls are allowed. Free the
+   array (not the strings). */
+char **ts_child_environment(const char *const *env);
 /* Runs argv[0] (a path) with extra environment "NAME=value" strings (NULL-
    terminated list, may be NULL), kills it after timeout_ms. */
 ts_process_t ts_run(const char *const *argv, const char *const *env, int timeout_ms);
@@ -96,6 +101,10 @@ long long ts_query_long(PGconn *conn, const char *sql, int param_count, const ch
 /* First column of the first row as text (the caller frees). */
 char *ts_query_text(PGconn *conn, const char *sql, int param_count, const char *const *params);
 
+/* A digest of every row of these tables (NULL-terminated names) of the
+   schema; equal before and after a request exactly when it changed none
+   of their rows. The caller frees. */
+char *ts_tables_fingerprint(PGconn *conn, const char *schema, const char *const *tables);
 /* A digest of every row of every registry table; equal before and after a
    request exactly when the request changed nothing. The caller frees. */
 char *ts_registry_fingerprint(PGconn *conn);
@@ -163,9 +172,7 @@ ProtobufCMessage *ts_call(ts_registry_t *self, const ProtobufCMessage *request,
     X(ListPartnerDomains, list_partner_domains)                                                    \
     X(Health, health)
 
-#define TS_DECLARE_CALL(Camel, snake)                                                              \
-    Dp__##Camel##Reply *ts_##snake(ts_registry_t *registry, const Dp__##Camel##Request *request,   \
-                                   dp_status_t *status);
+#define TS_DECLARE_CALL(Camel, snake) TF_DECLARE_CALL(ts_, Camel, snake)
 TS_REGISTRY_CALLS(TS_DECLARE_CALL)
 #undef TS_DECLARE_CALL
 
