@@ -93,12 +93,12 @@ static void s_expect_failed_precondition(const char *wait_ms)
     char *url = ts_url_with_dbname(ts_database_url(database, TS_ROLE_REGISTRY),
                                    "dp_no_such_database");
     const char *settings[] = {"DP_DB_WAIT_MS", wait_ms, NULL};
-    ss_service_t *registry = ss_service_start(SS_REGISTRY, url, settings);
+    tk_service_t *registry = tk_service_start(TK_REGISTRY, url, settings);
     assert_non_null(registry);
-    ss_client_t *client = ss_client_new(ss_service_endpoint(registry), NULL, SS_REGISTRY, NULL);
+    tk_client_t *client = tk_client_new(tk_service_endpoint(registry), NULL, TK_REGISTRY, NULL);
     Dp__ListAreasRequest request = DP__LIST_AREAS_REQUEST__INIT;
     for (int i = 0; i < 2; i++) {
-        Dp__Reply *reply = ss_exchange(client, &request.base, ANSWER_MS);
+        Dp__Reply *reply = tk_exchange(client, &request.base, ANSWER_MS);
         assert_non_null(reply);
         assert_non_null(reply->status);
         if (reply->status->code != DP__CODE__CODE_FAILED_PRECONDITION)
@@ -107,8 +107,8 @@ static void s_expect_failed_precondition(const char *wait_ms)
         assert_non_null(strstr(reply->status->message, "3D000"));
         ts_free(&reply);
     }
-    ss_client_destroy(&client);
-    ss_service_stop(&registry);
+    tk_client_destroy(&client);
+    tk_service_stop(&registry);
     free(url);
 }
 

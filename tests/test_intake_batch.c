@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "test_intake_support.h"
+#include "intake_support.h"
 
 static ti_fixture_t *fx;
 

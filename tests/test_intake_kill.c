@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "dp_client.h"
-#include "test_intake_support.h"
+#include "intake_support.h"
 
 static ti_fixture_t *fx;
 static pid_t child = -1;  /* the running dp-intake, or -1 */

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "test_intake_support.h"
+#include "intake_support.h"
 
 static ti_fixture_t *fx;
 static int64_t partner_id; /* the partner known when the intake started */

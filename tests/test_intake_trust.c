@@ -16,14 +16,14 @@
 
 #include "dp_security.h"
 #include "security_support.h"
-#include "test_intake_support.h"
+#include "intake_support.h"
 
 enum { ANSWER_MS = 10000 };
 
 static ts_database_t *database;
 static PGconn *admin;
-static ss_keys_t *keys;
-static ss_service_t *intake; /* CURVE on, no registry (not needed here) */
+static tk_keys_t *keys;
+static tk_service_t *intake; /* CURVE on, no registry (not needed here) */
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -31,9 +31,9 @@ static ss_service_t *intake; /* CURVE on, no registry (not needed here) */
 static void s_add_feeder_with_sources(const char *name, const char *sources)
 {
     char public_path[512], secret_path[512], allowed_path[512];
-    snprintf(public_path, sizeof public_path, "%s/private/%s.key", ss_keys_dir(keys), name);
-    snprintf(secret_path, sizeof secret_path, "%s", ss_keys_secret_path(keys, name));
-    snprintf(allowed_path, sizeof allowed_path, "%s/clients/%s.key", ss_keys_dir(keys), name);
+    snprintf(public_path, sizeof public_path, "%s/private/%s.key", tk_keys_dir(keys), name);
+    snprintf(secret_path, sizeof secret_path, "%s", tk_keys_secret_path(keys, name));
+    snprintf(allowed_path, sizeof allowed_path, "%s/clients/%s.key", tk_keys_dir(keys), name);
     zcert_t *cert = zcert_new();
     assert_non_null(cert);
     zcert_set_meta(cert, "name", "%s", name);
@@ -47,13 +47,13 @@ static void s_add_feeder_with_sources(const char *name, const char *sources)
 }
 
 /* Sends the request as the named client; fails unless an answer comes. */
-static Dp__Reply *s_call_as(ss_service_t *service, const char *client_name,
+static Dp__Reply *s_call_as(tk_service_t *service, const char *client_name,
                             const ProtobufCMessage *request)
 {
-    ss_client_t *client = ss_client_new(ss_service_endpoint(service), keys, SS_INTAKE,
-                                        ss_keys_secret_path(keys, client_name));
-    Dp__Reply *reply = ss_exchange(client, request, ANSWER_MS);
-    ss_client_destroy(&client);
+    tk_client_t *client = tk_client_new(tk_service_endpoint(service), keys, TK_INTAKE,
+                                        tk_keys_secret_path(keys, client_name));
+    Dp__Reply *reply = tk_exchange(client, request, ANSWER_MS);
+    tk_client_destroy(&client);
     if (!reply) fail_msg("%s got no answer to %s", client_name, request->descriptor->name);
     return reply;
 }
@@ -70,14 +70,14 @@ static Dp__Reply *s_call_on_behalf(const char *client_name, const char *person,
 {
     dp_client_keys_t client_keys;
     memset(&client_keys, 0, sizeof client_keys);
-    assert_int_equal(dp_client_keys_load(&client_keys, ss_keys_dir(keys),
-                                         ss_keys_secret_path(keys, client_name), "intake"),
+    assert_int_equal(dp_client_keys_load(&client_keys, tk_keys_dir(keys),
+                                         tk_keys_secret_path(keys, client_name), "intake"),
                      1);
     zsock_t *dealer = zsock_new(ZMQ_DEALER);
     assert_non_null(dealer);
     dp_client_keys_apply(&client_keys, dealer);
     zsock_set_rcvtimeo(dealer, ANSWER_MS);
-    assert_int_equal(zsock_connect(dealer, "%s", ss_service_endpoint(intake)), 0);
+    assert_int_equal(zsock_connect(dealer, "%s", tk_service_endpoint(intake)), 0);
     size_t size = 0;
     unsigned char *body = dp_message_pack(request, &size);
     assert_non_null(body);
@@ -234,13 +234,13 @@ static void test_no_reply_names_an_enquiry_id(void **state)
 static void test_rate_limits_apply_per_key_as_well_as_per_source(void **state)
 {
     /* An intake of its own with three submissions a second per bucket. */
-    const char *settings[] = {"DP_CURVE_DIR", ss_keys_dir(keys), "DP_CURVE_CLIENT_CERT",
-                              ss_keys_secret_path(keys, "service-client"),
+    const char *settings[] = {"DP_CURVE_DIR", tk_keys_dir(keys), "DP_CURVE_CLIENT_CERT",
+                              tk_keys_secret_path(keys, "service-client"),
                               "DP_REGISTRY_ENDPOINT", "tcp://127.0.0.1:9",
                               "DP_INTAKE_SENDER_LIMIT_PER_HOUR", "0",
                               "DP_INTAKE_SOURCE_RATE", "3", NULL};
-    ss_service_t *limited =
-        ss_service_start(SS_INTAKE, ts_database_url(database, TS_ROLE_INTAKE), settings);
+    tk_service_t *limited =
+        tk_service_start(TK_INTAKE, ts_database_url(database, TS_ROLE_INTAKE), settings);
     assert_non_null(limited);
     for (int i = 0; i < 3; i++) {
         ti_form_t form;
@@ -262,7 +262,7 @@ static void test_rate_limits_apply_per_key_as_well_as_per_source(void **state)
     reply = s_call_as(limited, "staff-client", &form.request.base);
     s_assert_code(reply, DP__CODE__CODE_OK, NULL);
     ts_free(&reply);
-    ss_service_stop(&limited);
+    tk_service_stop(&limited);
 }
 
 /* ---- who did it ------------------------------------------------------------------------------ */
@@ -453,17 +453,17 @@ int main(void)
 {
     database = ts_database_new("intake_trust");
     admin = ts_connect_or_exit(ts_database_url(database, TS_ROLE_ADMIN));
-    keys = ss_keys_new();
+    keys = tk_keys_new();
     s_add_feeder_with_sources("feeder-multi", "web-form, mail-import");
-    ss_keys_add_client(keys, "console", "frontend", true);
+    tk_keys_add_client(keys, "console", "frontend", true);
     /* No registry: a port where nothing listens (the intake does not wait for it). */
-    const char *settings[] = {"DP_CURVE_DIR", ss_keys_dir(keys), "DP_CURVE_CLIENT_CERT",
-                              ss_keys_secret_path(keys, "service-client"), "DP_REGISTRY_ENDPOINT",
+    const char *settings[] = {"DP_CURVE_DIR", tk_keys_dir(keys), "DP_CURVE_CLIENT_CERT",
+                              tk_keys_secret_path(keys, "service-client"), "DP_REGISTRY_ENDPOINT",
                               "tcp://127.0.0.1:9", "DP_INTAKE_SENDER_LIMIT_PER_HOUR", "0", NULL};
-    intake = ss_service_start(SS_INTAKE, ts_database_url(database, TS_ROLE_INTAKE), settings);
+    intake = tk_service_start(TK_INTAKE, ts_database_url(database, TS_ROLE_INTAKE), settings);
     if (!intake) {
         fprintf(stderr, "FATAL: the intake did not start with CURVE\n");
-        ss_keys_destroy(&keys);
+        tk_keys_destroy(&keys);
         ts_database_destroy(&database);
         return 1;
     }
@@ -479,8 +479,8 @@ int main(void)
         cmocka_unit_test(test_received_at_outside_a_sane_window_is_refused),
     };
     int failed = cmocka_run_group_tests_name("intake trust", tests, NULL, NULL);
-    ss_service_stop(&intake);
-    ss_keys_destroy(&keys);
+    tk_service_stop(&intake);
+    tk_keys_destroy(&keys);
     PQfinish(admin);
     ts_database_destroy(&database);
     return failed;

@@ -21,7 +21,7 @@
 #include "dp_config.h"
 #include "dp_server.h"
 #include "intake_server.h"
-#include "test_intake_support.h"
+#include "intake_support.h"
 
 enum {
     SUBMISSIONS = 10,

@@ -29,9 +29,9 @@
 
 enum { ANSWER_MS = 10000 };
 
-static ss_capture_t *capture;
+static tk_capture_t *capture;
 static ts_database_t *database;
-static ss_service_t *registry;
+static tk_service_t *registry;
 
 /* True when some line of text starts with `start`. */
 static bool s_line_starts_with(const char *text, const char *start)
@@ -61,7 +61,7 @@ static void test_the_escape_function(void **state)
 static void test_a_log_line_with_a_line_feed_stays_one_line(void **state)
 {
     dp_warning("caller said: %s", "first\n2026-01-01T00:00:00.000Z dp warning: audit: forged one");
-    char *text = ss_capture_text(capture);
+    char *text = tk_capture_text(capture);
     assert_non_null(strstr(text, "caller said: first\\n2026-01-01T00:00:00.000Z dp warning: audit: "
                                  "forged one"));
     assert_false(s_line_starts_with(text, "2026-01-01T00:00:00.000Z dp warning: audit: forged one"));
@@ -75,7 +75,7 @@ static void test_a_json_line_survives_bytes_that_are_not_utf8(void **state)
     assert_int_equal(dp_log_set_format("json"), 0);
     dp_warning("json check: %s", "bad \xff\xc3 byte\nnext \xe2\x82");
     assert_int_equal(dp_log_set_format("text"), 0);
-    char *text = ss_capture_text(capture);
+    char *text = tk_capture_text(capture);
     assert_non_null(strstr(text, "\"message\":\"json check: bad ?? byte\\nnext ??\""));
     assert_false(s_line_starts_with(text, "next"));
     free(text);
@@ -84,7 +84,7 @@ static void test_a_json_line_survives_bytes_that_are_not_utf8(void **state)
 static void test_a_request_type_cannot_forge_a_line(void **state)
 {
     const char *type = "dp.Nothing\n2026-01-01T00:00:00.000Z registry warning: audit: forged two";
-    zsock_t *dealer = ts_dealer_new(ss_service_endpoint(registry), ANSWER_MS);
+    zsock_t *dealer = ts_dealer_new(tk_service_endpoint(registry), ANSWER_MS);
     zmsg_t *request = ts_envelope_message("forge", type, NULL, 0);
     Dp__Reply *reply = ts_exchange(dealer, &request);
     ts_assert_reply(reply, UNIMPLEMENTED, "type");
@@ -94,7 +94,7 @@ static void test_a_request_type_cannot_forge_a_line(void **state)
                "'dp.Nothing?2026?01?01T00?00?00.000Z?registry?warning??audit??forged?two'"));
     ts_free(&reply);
     zsock_destroy(&dealer);
-    char *text = ss_capture_text(capture);
+    char *text = tk_capture_text(capture);
     assert_false(s_line_starts_with(text, "2026-01-01T00:00:00.000Z registry warning: audit: "));
     assert_null(strstr(text, "audit: forged two"));
     assert_non_null(strstr(text, "dp.Nothing?2026?01?01T00?00?00.000Z"));
@@ -124,11 +124,11 @@ static void test_postgresql_detail_lines_are_not_kept(void **state)
 
 int main(void)
 {
-    capture = ss_capture_start();
+    capture = tk_capture_start();
     database = ts_database_new("log_escape");
-    registry = ss_service_start(SS_REGISTRY, ts_database_url(database, TS_ROLE_REGISTRY), NULL);
+    registry = tk_service_start(TK_REGISTRY, ts_database_url(database, TS_ROLE_REGISTRY), NULL);
     if (!registry) {
-        ss_capture_end(&capture);
+        tk_capture_end(&capture);
         ts_database_destroy(&database);
         return 1;
     }
@@ -140,8 +140,8 @@ int main(void)
         cmocka_unit_test(test_postgresql_detail_lines_are_not_kept),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    ss_service_stop(&registry);
-    ss_capture_end(&capture);
+    tk_service_stop(&registry);
+    tk_capture_end(&capture);
     ts_database_destroy(&database);
     return failed;
 }

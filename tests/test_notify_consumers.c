@@ -18,7 +18,7 @@
 static ts_database_t *db;
 static PGconn *admin;
 static PGconn *writer;
-static ns_notify_t *notify;
+static tn_notify_t *notify;
 
 enum {
     RELAY_WAIT_MS = 20000,
@@ -37,10 +37,10 @@ enum {
 static uint64_t s_emit(const char *event_type, int count)
 {
     static int serial;
-    long long before = ns_event_count(admin);
+    long long before = tn_event_count(admin);
     for (int i = 0; i < count; i++)
-        ns_outbox_insert(writer, "registry", event_type, "consumed", ++serial, 1, "c", 1);
-    assert_int_equal(ns_wait_event_count(admin, before + count, RELAY_WAIT_MS), before + count);
+        tn_outbox_insert(writer, "registry", event_type, "consumed", ++serial, 1, "c", 1);
+    assert_int_equal(tn_wait_event_count(admin, before + count, RELAY_WAIT_MS), before + count);
     return (uint64_t)before + 1;
 }
 
@@ -55,7 +55,7 @@ static Dp__Consumer *s_create_at(const char *name, const char *prefix, uint64_t 
     request.ack_timeout_ms = ack_timeout_ms;
     request.max_attempts = max_attempts;
     dp_status_t status;
-    Dp__CreateConsumerReply *reply = ns_create_consumer(notify, &request, &status);
+    Dp__CreateConsumerReply *reply = tn_create_consumer(notify, &request, &status);
     ts_assert_status_at(&status, DP__CODE__CODE_OK, NULL, file, line);
     assert_non_null(reply);
     assert_non_null(reply->consumer);
@@ -76,7 +76,7 @@ static void s_expect_create_refused(const char *name, const char *prefix, uint32
     request.ack_timeout_ms = ack_timeout_ms;
     request.max_attempts = max_attempts;
     dp_status_t status;
-    Dp__CreateConsumerReply *reply = ns_create_consumer(notify, &request, &status);
+    Dp__CreateConsumerReply *reply = tn_create_consumer(notify, &request, &status);
     ts_assert_status_at(&status, code, field, __FILE__, __LINE__);
     assert_null(reply);
 }
@@ -87,7 +87,7 @@ static Dp__FetchEventsReply *s_fetch(const char *consumer, uint32_t max)
     request.consumer = (char *)consumer;
     request.max = max;
     dp_status_t status;
-    Dp__FetchEventsReply *reply = ns_fetch_events(notify, &request, &status);
+    Dp__FetchEventsReply *reply = tn_fetch_events(notify, &request, &status);
     ts_assert_ok(&status);
     assert_non_null(reply);
     return reply;
@@ -99,7 +99,7 @@ static Dp__Consumer *s_ack(const char *consumer, uint64_t up_to_seq)
     request.consumer = (char *)consumer;
     request.up_to_seq = up_to_seq;
     dp_status_t status;
-    Dp__AckEventsReply *reply = ns_ack_events(notify, &request, &status);
+    Dp__AckEventsReply *reply = tn_ack_events(notify, &request, &status);
     ts_assert_ok(&status);
     assert_non_null(reply);
     assert_non_null(reply->consumer);
@@ -114,7 +114,7 @@ static Dp__Consumer *s_listed(const char *name)
 {
     Dp__ListConsumersRequest request = DP__LIST_CONSUMERS_REQUEST__INIT;
     dp_status_t status;
-    Dp__ListConsumersReply *reply = ns_list_consumers(notify, &request, &status);
+    Dp__ListConsumersReply *reply = tn_list_consumers(notify, &request, &status);
     ts_assert_ok(&status);
     Dp__Consumer *found = NULL;
     for (size_t i = 0; i < reply->n_consumers; i++)
@@ -131,7 +131,7 @@ static Dp__ListParkedReply *s_parked(const char *consumer)
     Dp__ListParkedRequest request = DP__LIST_PARKED_REQUEST__INIT;
     request.consumer = (char *)consumer;
     dp_status_t status;
-    Dp__ListParkedReply *reply = ns_list_parked(notify, &request, &status);
+    Dp__ListParkedReply *reply = tn_list_parked(notify, &request, &status);
     ts_assert_ok(&status);
     assert_non_null(reply);
     return reply;
@@ -144,7 +144,7 @@ static uint32_t s_replay_parked(const char *consumer, uint64_t seq, Dp__Code exp
     request.consumer = (char *)consumer;
     request.seq = seq;
     dp_status_t status;
-    Dp__ReplayParkedReply *reply = ns_replay_parked(notify, &request, &status);
+    Dp__ReplayParkedReply *reply = tn_replay_parked(notify, &request, &status);
     ts_assert_status_at(&status, expected, field, __FILE__, __LINE__);
     uint32_t replayed = reply ? reply->replayed : 0;
     ts_free(&reply);
@@ -209,7 +209,7 @@ static void test_create_consumer_and_its_refusals(void **state)
 
 static void test_fetch_in_batches_ack_and_lag_with_the_topic_filter(void **state)
 {
-    uint64_t start = (uint64_t)ns_latest_seq(admin) + 1;
+    uint64_t start = (uint64_t)tn_latest_seq(admin) + 1;
     Dp__Consumer *consumer = s_create("batcher", "cons.b.", start, 0, 0);
     ts_free(&consumer);
     uint64_t wanted[6];
@@ -237,7 +237,7 @@ static void test_fetch_in_batches_ack_and_lag_with_the_topic_filter(void **state
     ts_free(&batch);
 
     consumer = s_ack("batcher", wanted[3]);
-    uint64_t latest = (uint64_t)ns_latest_seq(admin);
+    uint64_t latest = (uint64_t)tn_latest_seq(admin);
     assert_int_equal(consumer->acked_seq, wanted[3]);
     assert_int_equal(consumer->in_flight, 2);
     assert_int_equal(consumer->latest_seq, latest);
@@ -266,7 +266,7 @@ static void test_fetch_in_batches_ack_and_lag_with_the_topic_filter(void **state
 
 static void test_consumer_without_a_prefix_gets_every_event_in_order(void **state)
 {
-    uint64_t latest = (uint64_t)ns_latest_seq(admin);
+    uint64_t latest = (uint64_t)tn_latest_seq(admin);
     Dp__Consumer *consumer = s_create("everything", "", 1, 0, 0);
     ts_free(&consumer);
     Dp__FetchEventsReply *batch = s_fetch("everything", 1000);
@@ -285,7 +285,7 @@ static void test_consumer_without_a_prefix_gets_every_event_in_order(void **stat
 static void test_unacked_event_is_redelivered_then_parked_then_replayed(void **state)
 {
     enum { MAX_ATTEMPTS = 2 };
-    uint64_t start = (uint64_t)ns_latest_seq(admin) + 1;
+    uint64_t start = (uint64_t)tn_latest_seq(admin) + 1;
     Dp__Consumer *consumer =
         s_create("slow", "cons.slow.", start, SHORT_ACK_TIMEOUT_MS, MAX_ATTEMPTS);
     ts_free(&consumer);
@@ -381,7 +381,7 @@ static void test_unacked_event_is_redelivered_then_parked_then_replayed(void **s
     Dp__ListParkedRequest bad = DP__LIST_PARKED_REQUEST__INIT;
     bad.consumer = "Not A Name";
     dp_status_t status;
-    Dp__ListParkedReply *refused = ns_list_parked(notify, &bad, &status);
+    Dp__ListParkedReply *refused = tn_list_parked(notify, &bad, &status);
     ts_assert_status(&status, INVALID_ARGUMENT, "consumer");
     assert_null(refused);
 }
@@ -400,7 +400,7 @@ static void test_delete_consumer_and_unknown_consumers(void **state)
     Dp__DeleteConsumerRequest remove = DP__DELETE_CONSUMER_REQUEST__INIT;
     remove.name = "doomed";
     dp_status_t status;
-    Dp__DeleteConsumerReply *removed = ns_delete_consumer(notify, &remove, &status);
+    Dp__DeleteConsumerReply *removed = tn_delete_consumer(notify, &remove, &status);
     ts_assert_ok(&status);
     ts_free(&removed);
     consumer = s_listed("doomed");
@@ -410,35 +410,35 @@ static void test_delete_consumer_and_unknown_consumers(void **state)
                                    0, NULL),
                      0);
 
-    removed = ns_delete_consumer(notify, &remove, &status);
+    removed = tn_delete_consumer(notify, &remove, &status);
     ts_assert_status(&status, NOT_FOUND, "name");
     assert_null(removed);
 
     Dp__FetchEventsRequest fetch = DP__FETCH_EVENTS_REQUEST__INIT;
     fetch.consumer = "doomed";
-    Dp__FetchEventsReply *fetched = ns_fetch_events(notify, &fetch, &status);
+    Dp__FetchEventsReply *fetched = tn_fetch_events(notify, &fetch, &status);
     ts_assert_status(&status, NOT_FOUND, "consumer");
     assert_null(fetched);
     fetch.consumer = "nobody";
-    fetched = ns_fetch_events(notify, &fetch, &status);
+    fetched = tn_fetch_events(notify, &fetch, &status);
     ts_assert_status(&status, NOT_FOUND, "consumer");
     fetch.consumer = "Nobody";
-    fetched = ns_fetch_events(notify, &fetch, &status);
+    fetched = tn_fetch_events(notify, &fetch, &status);
     ts_assert_status(&status, INVALID_ARGUMENT, "consumer");
     fetch.consumer = "batcher";
     fetch.max = 1001;
-    fetched = ns_fetch_events(notify, &fetch, &status);
+    fetched = tn_fetch_events(notify, &fetch, &status);
     ts_assert_status(&status, INVALID_ARGUMENT, "max");
 
     Dp__AckEventsRequest ack = DP__ACK_EVENTS_REQUEST__INIT;
     ack.consumer = "nobody";
     ack.up_to_seq = 1;
-    Dp__AckEventsReply *acked = ns_ack_events(notify, &ack, &status);
+    Dp__AckEventsReply *acked = tn_ack_events(notify, &ack, &status);
     ts_assert_status(&status, NOT_FOUND, "consumer");
     assert_null(acked);
 
     remove.name = "Not-Valid";
-    removed = ns_delete_consumer(notify, &remove, &status);
+    removed = tn_delete_consumer(notify, &remove, &status);
     ts_assert_status(&status, INVALID_ARGUMENT, "name");
 }
 
@@ -449,34 +449,34 @@ static void test_delete_consumer_and_unknown_consumers(void **state)
    starts, waits, and goes on only after the relay has committed new events:
    its later statements see events its first one did not. Each event must
    still be handed out once and the consumer's cursor must cover it. */
-static ns_notify_t *other; /* a second replica, stopped by the teardown */
+static tn_notify_t *other; /* a second replica, stopped by the teardown */
 static zsock_t *dealer;    /* its raw client */
 
 static void test_fetch_racing_the_relay_hands_out_each_event_once(void **state)
 {
     const char *const settings[] = {"DP_NOTIFY_POLL_MS", "100", NULL};
-    other = ns_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
+    other = tn_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
     assert_non_null(other);
-    assert_int_equal(ns_relay_lock_holders(admin), 1);
+    assert_int_equal(tn_relay_lock_holders(admin), 1);
     Dp__Consumer *consumer = s_create("racer", "cons.race.", 0, 0, 0);
     ts_free(&consumer);
 
-    PGconn *locker = ns_connect(ts_database_url(db, TS_ROLE_ADMIN));
-    ns_exec(locker, "BEGIN");
-    ns_exec(locker, "SELECT 1 FROM notify.consumer WHERE name = 'racer' FOR UPDATE");
-    dealer = ts_dealer_new(ns_notify_endpoint(other), 15000);
+    PGconn *locker = tn_connect(ts_database_url(db, TS_ROLE_ADMIN));
+    tn_exec(locker, "BEGIN");
+    tn_exec(locker, "SELECT 1 FROM notify.consumer WHERE name = 'racer' FOR UPDATE");
+    dealer = ts_dealer_new(tn_notify_endpoint(other), 15000);
     Dp__FetchEventsRequest fetch = DP__FETCH_EVENTS_REQUEST__INIT;
     fetch.consumer = "racer";
     fetch.max = 100;
     zmsg_t *request = ts_request_message("race", &fetch.base);
     assert_int_equal(zmsg_send(&request, dealer), 0);
-    assert_true(ns_wait_value(admin,
+    assert_true(tn_wait_value(admin,
                               "SELECT count(*) FROM pg_stat_activity WHERE datname ="
                               " current_database() AND application_name = 'dp-notify'"
                               " AND wait_event_type = 'Lock'",
                               0, NULL, 1, LOCK_WAIT_MS));
     uint64_t first = s_emit("cons.race.item", 3);
-    ns_exec(locker, "COMMIT");
+    tn_exec(locker, "COMMIT");
     PQfinish(locker);
 
     Dp__Reply *reply = ts_receive_reply(dealer);
@@ -493,7 +493,7 @@ static void test_fetch_racing_the_relay_hands_out_each_event_once(void **state)
     Dp__FetchEventsRequest again = DP__FETCH_EVENTS_REQUEST__INIT;
     again.consumer = "racer";
     dp_status_t status;
-    batch = ns_fetch_events(notify, &again, &status);
+    batch = tn_fetch_events(notify, &again, &status);
     ts_assert_ok(&status);
     assert_int_equal(batch->n_deliveries, 0);
     ts_free(&batch);
@@ -512,7 +512,7 @@ static void test_fetch_racing_the_relay_hands_out_each_event_once(void **state)
 static int s_stop_other(void **state)
 {
     zsock_destroy(&dealer);
-    ns_notify_stop(&other);
+    tn_notify_stop(&other);
     return 0;
 }
 
@@ -531,8 +531,8 @@ int main(void)
                                     "DP_CONSUMER_MAX_ATTEMPTS",
                                     attempts,
                                     NULL};
-    notify = ns_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
-    if (!notify || !ns_wait_relay_active(admin, RELAY_WAIT_MS)) {
+    notify = tn_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
+    if (!notify || !tn_wait_relay_active(admin, RELAY_WAIT_MS)) {
         fprintf(stderr, "FATAL: the notify service did not start relaying\n");
         exit(1);
     }
@@ -546,7 +546,7 @@ int main(void)
                                   s_stop_other),
     };
     int failed = cmocka_run_group_tests_name("notify consumers", tests, NULL, NULL);
-    ns_notify_stop(&notify);
+    tn_notify_stop(&notify);
     PQfinish(writer);
     PQfinish(admin);
     ts_database_destroy(&db);

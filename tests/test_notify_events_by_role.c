@@ -22,8 +22,8 @@ enum { RELAY_WAIT_MS = 20000, ARRIVAL_MS = 5000, SILENCE_MS = 2500, CUT_OFF_MS =
 static ts_database_t *database;
 static PGconn *admin;
 static PGconn *writer;
-static ss_keys_t *keys;
-static ss_service_t *notify;
+static tk_keys_t *keys;
+static tk_service_t *notify;
 static char *pub_endpoint;
 
 /* A SUB socket with the named client's certificate, subscribed to everything. */
@@ -31,9 +31,9 @@ static zsock_t *s_subscriber(const char *name)
 {
     zsock_t *sub = zsock_new(ZMQ_SUB);
     assert_non_null(sub);
-    zcert_t *client = zcert_load(ss_keys_secret_path(keys, name));
+    zcert_t *client = zcert_load(tk_keys_secret_path(keys, name));
     assert_non_null(client);
-    char *server_path = zsys_sprintf("%s/services/notify.key", ss_keys_dir(keys));
+    char *server_path = zsys_sprintf("%s/services/notify.key", tk_keys_dir(keys));
     zcert_t *server = zcert_load(server_path);
     zstr_free(&server_path);
     assert_non_null(server);
@@ -90,10 +90,10 @@ static bool s_event_arrives(zsock_t *sub, const char *type, int ms)
 
 static void s_emit(const char *type, const char *tag)
 {
-    ns_outbox_insert(writer, "registry", type, tag, 1, 1, "x", 1);
+    tn_outbox_insert(writer, "registry", type, tag, 1, 1, "x", 1);
     char aggregate_id[64];
     snprintf(aggregate_id, sizeof aggregate_id, "%s-1", tag);
-    assert_true(ns_wait_seq_of(admin, type, aggregate_id, RELAY_WAIT_MS) > 0);
+    assert_true(tn_wait_seq_of(admin, type, aggregate_id, RELAY_WAIT_MS) > 0);
 }
 
 static void test_only_reading_roles_receive_events(void **state)
@@ -125,7 +125,7 @@ static void test_a_revoked_subscriber_is_cut_off(void **state)
     s_emit("role.before", "before");
     assert_true(s_event_arrives(revoked, "role.before", ARRIVAL_MS));
 
-    ss_keys_revoke(keys, "consumer-b");
+    tk_keys_revoke(keys, "consumer-b");
     /* Within a few seconds nothing more arrives: not a heartbeat in SILENCE_MS. */
     int64_t started = zclock_mono();
     bool cut_off = false;
@@ -148,13 +148,13 @@ int main(void)
     database = ts_database_new("notify_events_by_role");
     admin = ts_connect_or_exit(ts_database_url(database, TS_ROLE_ADMIN));
     writer = ts_connect_or_exit(ts_database_url(database, TS_ROLE_REGISTRY));
-    keys = ss_keys_new();
-    ss_keys_add_client(keys, "consumer-b", "consumer", true);
-    const char *const settings[] = {"DP_CURVE_DIR", ss_keys_dir(keys), "DP_NOTIFY_POLL_MS", "100",
+    keys = tk_keys_new();
+    tk_keys_add_client(keys, "consumer-b", "consumer", true);
+    const char *const settings[] = {"DP_CURVE_DIR", tk_keys_dir(keys), "DP_NOTIFY_POLL_MS", "100",
                                     NULL};
-    notify = ss_service_start(SS_NOTIFY, ts_database_url(database, TS_ROLE_NOTIFY), settings);
-    pub_endpoint = notify ? ss_service_ask(notify, "PUB_ENDPOINT") : NULL;
-    if (!pub_endpoint || !ns_wait_relay_active(admin, RELAY_WAIT_MS)) {
+    notify = tk_service_start(TK_NOTIFY, ts_database_url(database, TS_ROLE_NOTIFY), settings);
+    pub_endpoint = notify ? tk_service_ask(notify, "PUB_ENDPOINT") : NULL;
+    if (!pub_endpoint || !tn_wait_relay_active(admin, RELAY_WAIT_MS)) {
         fprintf(stderr, "FATAL: notify did not start with CURVE\n");
         exit(1);
     }
@@ -164,8 +164,8 @@ int main(void)
     };
     int failed = cmocka_run_group_tests_name("notify events by role", tests, NULL, NULL);
     free(pub_endpoint);
-    ss_service_stop(&notify);
-    ss_keys_destroy(&keys);
+    tk_service_stop(&notify);
+    tk_keys_destroy(&keys);
     PQfinish(writer);
     PQfinish(admin);
     ts_database_destroy(&database);

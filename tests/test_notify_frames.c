@@ -20,7 +20,7 @@
 static ts_database_t *db;
 static PGconn *admin;
 static PGconn *writer;
-static ns_notify_t *notify;
+static tn_notify_t *notify;
 
 enum {
     MAX_MESSAGE_BYTES = 65536,
@@ -31,7 +31,7 @@ enum {
 
 static zsock_t *s_dealer(void)
 {
-    return ts_dealer_new(ns_notify_endpoint(notify), REPLY_TIMEOUT_MS);
+    return ts_dealer_new(tn_notify_endpoint(notify), REPLY_TIMEOUT_MS);
 }
 
 /* A request on the same socket, one from the typed client, a live
@@ -48,7 +48,7 @@ static void s_assert_still_serving(zsock_t *dealer)
 
     Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
     dp_status_t status;
-    Dp__HealthReply *healthy = ns_health(notify, &health, &status);
+    Dp__HealthReply *healthy = tn_health(notify, &health, &status);
     ts_assert_ok(&status);
     assert_string_equal(healthy->service, "notify");
     assert_true(healthy->database_ok);
@@ -111,7 +111,7 @@ static void test_request_far_over_the_limit_drops_the_connection_only(void **sta
 {
     /* Past four times the limit ZeroMQ drops the peer without reading the
        message: no reply, and other clients are served as before. */
-    zsock_t *dealer = ts_dealer_new(ns_notify_endpoint(notify), NO_REPLY_MS);
+    zsock_t *dealer = ts_dealer_new(tn_notify_endpoint(notify), NO_REPLY_MS);
     zmsg_t *request = s_webhook_request_of(5 * MAX_MESSAGE_BYTES);
     assert_int_equal(zmsg_send(&request, dealer), 0);
     zmsg_t *answer = zmsg_recv(dealer);
@@ -129,10 +129,10 @@ static void test_raw_garbage_on_the_pub_socket_harms_nothing(void **state)
     unsigned char noise[4096];
     for (size_t i = 0; i < sizeof noise; i++)
         noise[i] = (unsigned char)(i * 37 + 11);
-    ts_send_raw_tcp(ns_notify_pub_endpoint(notify), http, sizeof http - 1);
-    ts_send_raw_tcp(ns_notify_pub_endpoint(notify), noise, sizeof noise);
+    ts_send_raw_tcp(tn_notify_pub_endpoint(notify), http, sizeof http - 1);
+    ts_send_raw_tcp(tn_notify_pub_endpoint(notify), noise, sizeof noise);
     /* A DEALER is not a SUB: the PUB refuses it at the handshake. */
-    zsock_t *dealer = ts_dealer_new(ns_notify_pub_endpoint(notify), NO_REPLY_MS);
+    zsock_t *dealer = ts_dealer_new(tn_notify_pub_endpoint(notify), NO_REPLY_MS);
     Dp__ListConsumersRequest body = DP__LIST_CONSUMERS_REQUEST__INIT;
     zmsg_t *request = ts_request_message("to-the-pub", &body.base);
     zmsg_send(&request, dealer);
@@ -145,9 +145,9 @@ static void test_raw_garbage_on_the_pub_socket_harms_nothing(void **state)
     zsock_destroy(&dealer);
     /* The PUB still publishes, and the relay still relays. */
     const char *topics[] = {"frames.", NULL};
-    zsock_t *sub = ns_subscribe(ns_notify_pub_endpoint(notify), topics);
-    ns_outbox_insert(writer, "registry", "frames.after", "after", 1, 1, "a", 1);
-    Dp__Event *event = ns_next_event(sub, RELAY_WAIT_MS);
+    zsock_t *sub = tn_subscribe(tn_notify_pub_endpoint(notify), topics);
+    tn_outbox_insert(writer, "registry", "frames.after", "after", 1, 1, "a", 1);
+    Dp__Event *event = tn_next_event(sub, RELAY_WAIT_MS);
     assert_non_null(event);
     assert_string_equal(event->type, "frames.after");
     ts_free(&event);
@@ -187,7 +187,7 @@ static void test_seqs_beyond_bigint_get_an_answer_not_a_database_error(void **st
     const char *names[] = {"ReplayEvents from_seq 2^64-1", "ReplayEvents from_seq 2^63-6"};
     for (size_t i = 0; i < 2; i++) {
         replay.from_seq = huge[i];
-        Dp__ReplayEventsReply *replayed = ns_replay_events(notify, &replay, &status);
+        Dp__ReplayEventsReply *replayed = tn_replay_events(notify, &replay, &status);
         if (replayed && replayed->n_events)
             fail_msg("%s gave %zu events", names[i], replayed->n_events);
         ts_free(&replayed);
@@ -198,7 +198,7 @@ static void test_seqs_beyond_bigint_get_an_answer_not_a_database_error(void **st
     create.name = "huge-start";
     create.topic_prefix = "";
     create.start_seq = UINT64_MAX;
-    Dp__CreateConsumerReply *created = ns_create_consumer(notify, &create, &status);
+    Dp__CreateConsumerReply *created = tn_create_consumer(notify, &create, &status);
     ts_free(&created);
     s_note_unless(&status, "CreateConsumer start_seq 2^64-1", "start_seq", DP__CODE__CODE_OK, NULL,
                   wrong, sizeof wrong);
@@ -206,7 +206,7 @@ static void test_seqs_beyond_bigint_get_an_answer_not_a_database_error(void **st
     Dp__AckEventsRequest ack = DP__ACK_EVENTS_REQUEST__INIT;
     ack.consumer = "nobody";
     ack.up_to_seq = UINT64_MAX;
-    Dp__AckEventsReply *acked = ns_ack_events(notify, &ack, &status);
+    Dp__AckEventsReply *acked = tn_ack_events(notify, &ack, &status);
     ts_free(&acked);
     s_note_unless(&status, "AckEvents up_to_seq 2^64-1", "up_to_seq", DP__CODE__CODE_NOT_FOUND,
                   "consumer", wrong, sizeof wrong);
@@ -214,7 +214,7 @@ static void test_seqs_beyond_bigint_get_an_answer_not_a_database_error(void **st
     Dp__ReplayParkedRequest parked = DP__REPLAY_PARKED_REQUEST__INIT;
     parked.consumer = "nobody";
     parked.seq = UINT64_MAX;
-    Dp__ReplayParkedReply *back = ns_replay_parked(notify, &parked, &status);
+    Dp__ReplayParkedReply *back = tn_replay_parked(notify, &parked, &status);
     ts_free(&back);
     s_note_unless(&status, "ReplayParked seq 2^64-1", "seq", DP__CODE__CODE_NOT_FOUND, "seq", wrong,
                   sizeof wrong);
@@ -236,7 +236,7 @@ int main(void)
     snprintf(limit, sizeof limit, "%d", MAX_MESSAGE_BYTES);
     const char *const settings[] = {"DP_MAX_MESSAGE_BYTES", limit, "DP_NOTIFY_POLL_MS", "100",
                                     NULL};
-    notify = ns_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
+    notify = tn_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
     if (!notify) {
         fprintf(stderr, "FATAL: the notify service did not start\n");
         exit(1);
@@ -250,7 +250,7 @@ int main(void)
         cmocka_unit_test(test_seqs_beyond_bigint_get_an_answer_not_a_database_error),
     };
     int failed = cmocka_run_group_tests_name("notify frames", tests, NULL, NULL);
-    ns_notify_stop(&notify);
+    tn_notify_stop(&notify);
     PQfinish(writer);
     PQfinish(admin);
     ts_database_destroy(&db);

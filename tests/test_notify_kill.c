@@ -46,20 +46,20 @@ static void s_start_notify(void)
     const char *env[] = {
         url, router, pub, "DP_NOTIFY_POLL_MS=100", "DP_NOTIFY_RELAY_BATCH=50", "DP_LOG_LEVEL=info",
         NULL};
-    notify_pid = ns_spawn(argv, env, NULL);
+    notify_pid = tn_spawn(argv, env, NULL);
     zstr_free(&program);
     zstr_free(&url);
     zstr_free(&router);
     zstr_free(&pub);
 
-    ns_wait_ready(&notify_pid, router_endpoint, READY_MS);
+    tn_wait_ready(&notify_pid, router_endpoint, READY_MS);
 }
 
 static void s_kill_notify(void)
 {
     assert_true(notify_pid > 0);
     assert_int_equal(kill(notify_pid, SIGKILL), 0);
-    assert_int_equal(ns_wait_pid(notify_pid, EXIT_MS), 128 + SIGKILL);
+    assert_int_equal(tn_wait_pid(notify_pid, EXIT_MS), 128 + SIGKILL);
     notify_pid = -1;
 }
 
@@ -69,10 +69,10 @@ static void s_kill_notify(void)
    the share lock; COMMIT on it lets the statement go on. */
 static PGconn *s_hold_relay_inside_a_transaction(void)
 {
-    PGconn *locker = ns_connect(ts_database_url(db, TS_ROLE_ADMIN));
-    ns_exec(locker, "BEGIN");
-    ns_exec(locker, "LOCK TABLE notify.event IN SHARE MODE");
-    if (!ns_wait_value(admin,
+    PGconn *locker = tn_connect(ts_database_url(db, TS_ROLE_ADMIN));
+    tn_exec(locker, "BEGIN");
+    tn_exec(locker, "LOCK TABLE notify.event IN SHARE MODE");
+    if (!tn_wait_value(admin,
                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                        " AND application_name = 'dp-notify-relay' AND wait_event_type = 'Lock'"
                        " AND state = 'active' AND xact_start IS NOT NULL",
@@ -84,38 +84,38 @@ static PGconn *s_hold_relay_inside_a_transaction(void)
 static void test_relay_killed_during_a_stream_loses_and_repeats_nothing(void **state)
 {
     static const char payload[] = "payload of a row written while the relay is killed";
-    PGconn *writer = ns_connect(ts_database_url(db, TS_ROLE_REGISTRY));
+    PGconn *writer = tn_connect(ts_database_url(db, TS_ROLE_REGISTRY));
     s_start_notify();
     long long relayed_at_start = 0;
     int kills = 0;
     const int batches = ROWS / BATCH, kill_every = batches / (KILLS + 1);
 
     for (int batch = 0; batch < batches; batch++) {
-        ns_outbox_insert(writer, "registry", "kill.row", "row", batch * BATCH + 1, BATCH, payload,
+        tn_outbox_insert(writer, "registry", "kill.row", "row", batch * BATCH + 1, BATCH, payload,
                          sizeof payload - 1);
         if ((batch + 1) % kill_every != 0 || kills == KILLS) continue;
         /* Each process relays some of the stream before it is killed. */
-        long long relayed = ns_wait_event_count(admin, relayed_at_start + 1, PROGRESS_MS);
+        long long relayed = tn_wait_event_count(admin, relayed_at_start + 1, PROGRESS_MS);
         assert_true(relayed > relayed_at_start);
         /* The second kill hits a relay transaction under way for certain:
            PostgreSQL must roll it back and free the relay lock only then. */
         PGconn *locker = kills == 1 ? s_hold_relay_inside_a_transaction() : NULL;
         s_kill_notify();
         kills++;
-        relayed_at_start = ns_event_count(admin);
+        relayed_at_start = tn_event_count(admin);
         fprintf(stderr, "killed dp-notify%s with %lld of %d rows written relayed\n",
                 locker ? " inside a relay transaction" : "", relayed_at_start, (batch + 1) * BATCH);
         s_start_notify();
         if (locker) {
-            ns_exec(locker, "COMMIT");
+            tn_exec(locker, "COMMIT");
             PQfinish(locker);
         }
     }
     assert_int_equal(kills, KILLS);
 
-    long long relayed = ns_wait_event_count(admin, ROWS, DRAIN_MS);
+    long long relayed = tn_wait_event_count(admin, ROWS, DRAIN_MS);
     assert_int_equal(relayed, ROWS);
-    ns_assert_sequence(admin, ROWS);
+    tn_assert_sequence(admin, ROWS);
     assert_int_equal(ts_query_long(admin,
                                    "SELECT count(DISTINCT aggregate_id) FROM notify.event"
                                    " WHERE event_type = 'kill.row'",
@@ -130,7 +130,7 @@ static void test_relay_killed_during_a_stream_loses_and_repeats_nothing(void **s
 
     /* The last process still stops cleanly on SIGTERM. */
     assert_int_equal(kill(notify_pid, SIGTERM), 0);
-    assert_int_equal(ns_wait_pid(notify_pid, EXIT_MS), 0);
+    assert_int_equal(tn_wait_pid(notify_pid, EXIT_MS), 0);
     notify_pid = -1;
     PQfinish(writer);
 }
@@ -140,7 +140,7 @@ static int s_teardown(void **state)
 {
     if (notify_pid > 0) {
         kill(notify_pid, SIGKILL);
-        ns_wait_pid(notify_pid, EXIT_MS);
+        tn_wait_pid(notify_pid, EXIT_MS);
         notify_pid = -1;
     }
     return 0;
@@ -150,9 +150,9 @@ int main(void)
 {
     db = ts_database_new("notify_kill");
     admin = ts_connect_or_exit(ts_database_url(db, TS_ROLE_ADMIN));
-    int router_port = ns_free_port(), pub_port = ns_free_port();
+    int router_port = tn_free_port(), pub_port = tn_free_port();
     while (pub_port == router_port)
-        pub_port = ns_free_port();
+        pub_port = tn_free_port();
     snprintf(router_endpoint, sizeof router_endpoint, "tcp://127.0.0.1:%d", router_port);
     snprintf(pub_endpoint, sizeof pub_endpoint, "tcp://127.0.0.1:%d", pub_port);
     const struct CMUnitTest tests[] = {

@@ -22,21 +22,21 @@ enum { ANSWER_MS = 10000, RELAY_WAIT_MS = 20000 };
 static ts_database_t *database;
 static PGconn *admin;
 static PGconn *writer;
-static ss_keys_t *keys;
-static ss_service_t *notify;
+static tk_keys_t *keys;
+static tk_service_t *notify;
 
-static ss_client_t *s_client(const char *name)
+static tk_client_t *s_client(const char *name)
 {
-    return ss_client_new(ss_service_endpoint(notify), keys, SS_NOTIFY,
-                         ss_keys_secret_path(keys, name));
+    return tk_client_new(tk_service_endpoint(notify), keys, TK_NOTIFY,
+                         tk_keys_secret_path(keys, name));
 }
 
 /* Sends request as `name`; returns the reply (free with ts_free). */
 static Dp__Reply *s_send(const char *name, const ProtobufCMessage *request)
 {
-    ss_client_t *client = s_client(name);
-    Dp__Reply *reply = ss_exchange(client, request, ANSWER_MS);
-    ss_client_destroy(&client);
+    tk_client_t *client = s_client(name);
+    Dp__Reply *reply = tk_exchange(client, request, ANSWER_MS);
+    tk_client_destroy(&client);
     if (!reply) fail_msg("%s sending %s: no answer", name, request->descriptor->name);
     return reply;
 }
@@ -80,8 +80,8 @@ static void test_only_the_owner_and_staff_use_a_consumer(void **state)
     dp__create_consumer_reply__free_unpacked(created, NULL);
     ts_free(&reply);
 
-    ns_outbox_insert(writer, "registry", "owned.one", "owned", 1, 3, "x", 1);
-    assert_true(ns_wait_seq_of(admin, "owned.one", "owned-3", RELAY_WAIT_MS) > 0);
+    tn_outbox_insert(writer, "registry", "owned.one", "owned", 1, 3, "x", 1);
+    assert_true(tn_wait_seq_of(admin, "owned.one", "owned-3", RELAY_WAIT_MS) > 0);
     Dp__FetchEventsRequest fetch = DP__FETCH_EVENTS_REQUEST__INIT;
     fetch.consumer = "orders";
     fetch.max = 2;
@@ -139,12 +139,12 @@ int main(void)
     database = ts_database_new("notify_ownership");
     admin = ts_connect_or_exit(ts_database_url(database, TS_ROLE_ADMIN));
     writer = ts_connect_or_exit(ts_database_url(database, TS_ROLE_REGISTRY));
-    keys = ss_keys_new();
-    ss_keys_add_client(keys, "consumer-b", "consumer", true);
-    const char *const settings[] = {"DP_CURVE_DIR", ss_keys_dir(keys), "DP_NOTIFY_POLL_MS", "100",
+    keys = tk_keys_new();
+    tk_keys_add_client(keys, "consumer-b", "consumer", true);
+    const char *const settings[] = {"DP_CURVE_DIR", tk_keys_dir(keys), "DP_NOTIFY_POLL_MS", "100",
                                     NULL};
-    notify = ss_service_start(SS_NOTIFY, ts_database_url(database, TS_ROLE_NOTIFY), settings);
-    if (!notify || !ns_wait_relay_active(admin, RELAY_WAIT_MS)) {
+    notify = tk_service_start(TK_NOTIFY, ts_database_url(database, TS_ROLE_NOTIFY), settings);
+    if (!notify || !tn_wait_relay_active(admin, RELAY_WAIT_MS)) {
         fprintf(stderr, "FATAL: notify did not start with CURVE\n");
         exit(1);
     }
@@ -152,8 +152,8 @@ int main(void)
         cmocka_unit_test(test_only_the_owner_and_staff_use_a_consumer),
     };
     int failed = cmocka_run_group_tests_name("notify ownership", tests, NULL, NULL);
-    ss_service_stop(&notify);
-    ss_keys_destroy(&keys);
+    tk_service_stop(&notify);
+    tk_keys_destroy(&keys);
     PQfinish(writer);
     PQfinish(admin);
     ts_database_destroy(&database);

@@ -33,9 +33,9 @@ enum {
 
 static const char *const relay_settings[] = {"DP_NOTIFY_POLL_MS", "100", NULL};
 
-static ns_notify_t *s_relay(void)
+static tn_notify_t *s_relay(void)
 {
-    ns_notify_t *notify = ns_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), relay_settings);
+    tn_notify_t *notify = tn_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), relay_settings);
     assert_non_null(notify);
     return notify;
 }
@@ -60,63 +60,63 @@ static long long s_origin_id_of(const char *event_type, const char *aggregate_id
 
 static void test_rolled_back_transactions_produce_no_event(void **state)
 {
-    ns_notify_t *notify = s_relay();
-    PGconn *registry = ns_connect(ts_database_url(db, TS_ROLE_REGISTRY));
-    PGconn *intake = ns_connect(ts_database_url(db, TS_ROLE_INTAKE));
-    long long before = ns_event_count(admin);
+    tn_notify_t *notify = s_relay();
+    PGconn *registry = tn_connect(ts_database_url(db, TS_ROLE_REGISTRY));
+    PGconn *intake = tn_connect(ts_database_url(db, TS_ROLE_INTAKE));
+    long long before = tn_event_count(admin);
 
     for (int i = 0; i < ROLLBACKS; i++) {
         bool to_intake = i % 4 == 3;
         PGconn *conn = to_intake ? intake : registry;
-        ns_exec(conn, "BEGIN");
-        ns_outbox_insert(conn, to_intake ? "intake" : "registry", "relay.rolled_back", "rolled", i,
+        tn_exec(conn, "BEGIN");
+        tn_outbox_insert(conn, to_intake ? "intake" : "registry", "relay.rolled_back", "rolled", i,
                          1, "rolled back", 11);
-        ns_exec(conn, "ROLLBACK");
+        tn_exec(conn, "ROLLBACK");
     }
     /* One committed row after them: once it is relayed, the relay has looked
        at the outboxes after every rollback. */
-    ns_outbox_insert(registry, "registry", "relay.marker", "marker", 1, 1, "m", 1);
-    long long seq = ns_wait_seq_of(admin, "relay.marker", "marker-1", RELAY_WAIT_MS);
+    tn_outbox_insert(registry, "registry", "relay.marker", "marker", 1, 1, "m", 1);
+    long long seq = tn_wait_seq_of(admin, "relay.marker", "marker-1", RELAY_WAIT_MS);
 
     assert_int_equal(seq, before + 1);
     assert_int_equal(s_count_type("relay.rolled_back"), 0);
-    ns_assert_sequence(admin, before + 1);
+    tn_assert_sequence(admin, before + 1);
     /* The rollbacks used up identity values of the outbox; the sequence has no hole for them. */
     assert_true(s_origin_id_of("relay.marker", "marker-1") > ROLLBACKS * 3 / 4);
 
     PQfinish(intake);
     PQfinish(registry);
-    ns_notify_stop(&notify);
+    tn_notify_stop(&notify);
 }
 
 /* ---- commit order ------------------------------------------------------------------ */
 
 static void test_later_id_committed_first_is_relayed_first_and_the_earlier_follows(void **state)
 {
-    ns_notify_t *notify = s_relay();
-    PGconn *first = ns_connect(ts_database_url(db, TS_ROLE_REGISTRY));
-    PGconn *second = ns_connect(ts_database_url(db, TS_ROLE_REGISTRY));
-    long long before = ns_event_count(admin);
+    tn_notify_t *notify = s_relay();
+    PGconn *first = tn_connect(ts_database_url(db, TS_ROLE_REGISTRY));
+    PGconn *second = tn_connect(ts_database_url(db, TS_ROLE_REGISTRY));
+    long long before = tn_event_count(admin);
 
-    ns_exec(first, "BEGIN");
-    ns_outbox_insert(first, "registry", "relay.order", "early", 1, 1, "e", 1);
-    ns_exec(second, "BEGIN");
-    ns_outbox_insert(second, "registry", "relay.order", "late", 1, 1, "l", 1);
-    ns_exec(second, "COMMIT");
+    tn_exec(first, "BEGIN");
+    tn_outbox_insert(first, "registry", "relay.order", "early", 1, 1, "e", 1);
+    tn_exec(second, "BEGIN");
+    tn_outbox_insert(second, "registry", "relay.order", "late", 1, 1, "l", 1);
+    tn_exec(second, "COMMIT");
     /* The later id is relayed while the earlier one is still uncommitted. */
-    long long late_seq = ns_wait_seq_of(admin, "relay.order", "late-1", RELAY_WAIT_MS);
+    long long late_seq = tn_wait_seq_of(admin, "relay.order", "late-1", RELAY_WAIT_MS);
     assert_int_equal(late_seq, before + 1);
-    assert_int_equal(ns_seq_of(admin, "relay.order", "early-1"), 0);
+    assert_int_equal(tn_seq_of(admin, "relay.order", "early-1"), 0);
 
-    ns_exec(first, "COMMIT");
-    long long early_seq = ns_wait_seq_of(admin, "relay.order", "early-1", RELAY_WAIT_MS);
+    tn_exec(first, "COMMIT");
+    long long early_seq = tn_wait_seq_of(admin, "relay.order", "early-1", RELAY_WAIT_MS);
     assert_int_equal(early_seq, before + 2);
     assert_true(s_origin_id_of("relay.order", "early-1") < s_origin_id_of("relay.order", "late-1"));
-    ns_assert_sequence(admin, before + 2);
+    tn_assert_sequence(admin, before + 2);
 
     PQfinish(second);
     PQfinish(first);
-    ns_notify_stop(&notify);
+    tn_notify_stop(&notify);
 }
 
 /* Shuffles order[0..count) (Fisher-Yates with rand, seeded by the caller). */
@@ -143,12 +143,12 @@ static void s_append_id(char **array, size_t *length, const char *id)
 
 static void test_concurrent_writers_committing_out_of_order_give_a_gap_free_sequence(void **state)
 {
-    ns_notify_t *notify = s_relay();
+    tn_notify_t *notify = s_relay();
     PGconn *writers[WRITERS];
     for (int w = 0; w < WRITERS; w++)
-        writers[w] = ns_connect(
+        writers[w] = tn_connect(
             ts_database_url(db, w >= WRITERS - INTAKE_WRITERS ? TS_ROLE_INTAKE : TS_ROLE_REGISTRY));
-    long long before = ns_event_count(admin);
+    long long before = tn_event_count(admin);
     srand(20261128);
     long long committed = 0, rolled_back = 0;
     char *expected = strdup("{");
@@ -163,19 +163,19 @@ static void test_concurrent_writers_committing_out_of_order_give_a_gap_free_sequ
         for (int w = 0; w < WRITERS; w++) {
             rows[w] = 1 + rand() % 3;
             snprintf(tags[w], sizeof tags[w], "w%d-r%d", w, round);
-            ns_exec(writers[w], "BEGIN");
-            ns_outbox_insert(writers[w], w >= WRITERS - INTAKE_WRITERS ? "intake" : "registry",
+            tn_exec(writers[w], "BEGIN");
+            tn_outbox_insert(writers[w], w >= WRITERS - INTAKE_WRITERS ? "intake" : "registry",
                              "relay.writers", tags[w], 1, rows[w], tags[w], strlen(tags[w]));
         }
         s_shuffle(order, WRITERS);
         for (int k = 0; k < WRITERS; k++) {
             int w = order[k];
             if (rand() % 7 == 0) {
-                ns_exec(writers[w], "ROLLBACK");
+                tn_exec(writers[w], "ROLLBACK");
                 rolled_back += rows[w];
                 continue;
             }
-            ns_exec(writers[w], "COMMIT");
+            tn_exec(writers[w], "COMMIT");
             committed += rows[w];
             for (int r = 1; r <= rows[w]; r++) {
                 char id[48];
@@ -187,9 +187,9 @@ static void test_concurrent_writers_committing_out_of_order_give_a_gap_free_sequ
     strcat(expected, "}");
     assert_true(rolled_back > 0);
 
-    long long seen = ns_wait_event_count(admin, before + committed, RELAY_WAIT_MS);
+    long long seen = tn_wait_event_count(admin, before + committed, RELAY_WAIT_MS);
     assert_int_equal(seen, before + committed);
-    ns_assert_sequence(admin, before + committed);
+    tn_assert_sequence(admin, before + committed);
     /* Exactly the committed rows: as many as committed, all different, none
        outside the committed set (so no rolled-back row). */
     const char *params[] = {expected};
@@ -213,7 +213,7 @@ static void test_concurrent_writers_committing_out_of_order_give_a_gap_free_sequ
     free(expected);
     for (int w = 0; w < WRITERS; w++)
         PQfinish(writers[w]);
-    ns_notify_stop(&notify);
+    tn_notify_stop(&notify);
 }
 
 /* ---- a standby beside the active relay ---------------------------------------------- */
@@ -231,14 +231,14 @@ static void s_collect(zsock_t *pair[2], long long count, long long first, long l
         void *which = zpoller_wait(poller, (int)(deadline - zclock_mono()));
         if (!which) break;
         int index = which == pair[0] ? 0 : 1;
-        ns_live_t live;
-        if (!ns_receive_live(pair[index], 0, &live)) continue;
+        tn_live_t live;
+        if (!tn_receive_live(pair[index], 0, &live)) continue;
         if (live.event) {
             assert_int_equal(live.event->seq, next[index]);
             next[index]++;
             got[index]++;
         }
-        ns_live_free(&live);
+        tn_live_free(&live);
     }
     zpoller_destroy(&poller);
 }
@@ -250,29 +250,29 @@ static void s_assert_published_nothing_up_to(zsock_t *sub, long long seq)
 {
     int64_t deadline = zclock_mono() + LIVE_WAIT_MS;
     while (zclock_mono() < deadline) {
-        ns_live_t live;
-        if (!ns_receive_live(sub, (int)(deadline - zclock_mono()), &live)) break;
+        tn_live_t live;
+        if (!tn_receive_live(sub, (int)(deadline - zclock_mono()), &live)) break;
         if (live.event) {
             long long published = (long long)live.event->seq;
-            ns_live_free(&live);
+            tn_live_free(&live);
             fail_msg("the standby published event %lld", published);
         }
         bool caught_up = (long long)live.heartbeat->latest_seq >= seq;
-        ns_live_free(&live);
+        tn_live_free(&live);
         if (caught_up) return;
     }
     fail_msg("no heartbeat reporting seq %lld on the standby", seq);
 }
 
 /* Two relays and a SUB on each, stopped by the teardown whatever happens. */
-static ns_notify_t *relays[2];
+static tn_notify_t *relays[2];
 static zsock_t *subs[2];
 
 static int s_stop_relays(void **state)
 {
     for (int i = 0; i < 2; i++) {
         zsock_destroy(&subs[i]);
-        ns_notify_stop(&relays[i]);
+        tn_notify_stop(&relays[i]);
     }
     return 0;
 }
@@ -281,28 +281,28 @@ static void test_standby_relays_nothing_until_the_active_stops_then_takes_over(v
 {
     relays[0] = s_relay();
     relays[1] = s_relay();
-    assert_true(ns_wait_relay_active(admin, RELAY_WAIT_MS));
+    assert_true(tn_wait_relay_active(admin, RELAY_WAIT_MS));
     const char *topics[] = {"relay.", NULL};
-    subs[0] = ns_subscribe(ns_notify_pub_endpoint(relays[0]), topics);
-    subs[1] = ns_subscribe(ns_notify_pub_endpoint(relays[1]), topics);
-    long long before = ns_event_count(admin);
+    subs[0] = tn_subscribe(tn_notify_pub_endpoint(relays[0]), topics);
+    subs[1] = tn_subscribe(tn_notify_pub_endpoint(relays[1]), topics);
+    long long before = tn_event_count(admin);
 
     PGconn *writers[STANDBY_WRITERS];
     for (int w = 0; w < STANDBY_WRITERS; w++)
-        writers[w] = ns_connect(ts_database_url(db, TS_ROLE_REGISTRY));
+        writers[w] = tn_connect(ts_database_url(db, TS_ROLE_REGISTRY));
     for (int round = 0; round < STANDBY_ROUNDS; round++) {
         for (int w = 0; w < STANDBY_WRITERS; w++) {
             char tag[32];
             snprintf(tag, sizeof tag, "s%d-r%d", w, round);
-            ns_exec(writers[w], "BEGIN");
-            ns_outbox_insert(writers[w], "registry", "relay.standby", tag, 1, 2, "s", 1);
+            tn_exec(writers[w], "BEGIN");
+            tn_outbox_insert(writers[w], "registry", "relay.standby", tag, 1, 2, "s", 1);
         }
         for (int w = STANDBY_WRITERS - 1; w >= 0; w--)
-            ns_exec(writers[w], "COMMIT");
+            tn_exec(writers[w], "COMMIT");
     }
     long long written = STANDBY_ROUNDS * STANDBY_WRITERS * 2;
-    assert_int_equal(ns_wait_event_count(admin, before + written, RELAY_WAIT_MS), before + written);
-    ns_assert_sequence(admin, before + written);
+    assert_int_equal(tn_wait_event_count(admin, before + written, RELAY_WAIT_MS), before + written);
+    tn_assert_sequence(admin, before + written);
 
     long long got[2];
     s_collect(subs, written, before + 1, got);
@@ -310,25 +310,25 @@ static void test_standby_relays_nothing_until_the_active_stops_then_takes_over(v
     int active = got[0] ? 0 : 1, standby = 1 - active;
     assert_int_equal(got[active], written);
     s_assert_published_nothing_up_to(subs[standby], before + written);
-    assert_int_equal(ns_relay_lock_holders(admin), 1);
+    assert_int_equal(tn_relay_lock_holders(admin), 1);
 
     /* The active one stops: its session ends, the lock is free, and the
        standby relays what comes next. */
-    ns_notify_stop(&relays[active]);
-    ns_outbox_insert(writers[0], "registry", "relay.takeover", "takeover", 1, TAKEOVER_ROWS, "t",
+    tn_notify_stop(&relays[active]);
+    tn_outbox_insert(writers[0], "registry", "relay.takeover", "takeover", 1, TAKEOVER_ROWS, "t",
                      1);
     long long total = before + written + TAKEOVER_ROWS;
-    assert_int_equal(ns_wait_event_count(admin, total, RELAY_WAIT_MS), total);
-    ns_assert_sequence(admin, total);
+    assert_int_equal(tn_wait_event_count(admin, total, RELAY_WAIT_MS), total);
+    tn_assert_sequence(admin, total);
     assert_int_equal(s_count_type("relay.takeover"), TAKEOVER_ROWS);
     for (long long seq = before + written + 1; seq <= total; seq++) {
-        Dp__Event *event = ns_next_event(subs[standby], LIVE_WAIT_MS);
+        Dp__Event *event = tn_next_event(subs[standby], LIVE_WAIT_MS);
         if (!event) fail_msg("the standby did not publish event %lld after taking over", seq);
         assert_int_equal(event->seq, seq);
         assert_string_equal(event->type, "relay.takeover");
         ts_free(&event);
     }
-    assert_int_equal(ns_relay_lock_holders(admin), 1);
+    assert_int_equal(tn_relay_lock_holders(admin), 1);
 
     for (int w = 0; w < STANDBY_WRITERS; w++)
         PQfinish(writers[w]);

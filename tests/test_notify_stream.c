@@ -24,7 +24,7 @@
 #include "notify_support.h"
 
 static ts_fixture_t *fx;
-static ns_notify_t *notify;
+static tn_notify_t *notify;
 static PGconn *writer;
 static pid_t child_pid = -1;
 
@@ -73,10 +73,10 @@ static void s_await_follower_subscription(dp_follower_t *follower)
    with other writes), and waits until they are relayed. */
 static void s_emit(const char *event_type, const char *tag, int first, int count)
 {
-    long long before = ns_event_count(fx->admin);
+    long long before = tn_event_count(fx->admin);
     for (int i = 0; i < count; i++)
-        ns_outbox_insert(writer, "registry", event_type, tag, first + i, 1, tag, strlen(tag));
-    assert_int_equal(ns_wait_event_count(fx->admin, before + count, RELAY_WAIT_MS), before + count);
+        tn_outbox_insert(writer, "registry", event_type, tag, first + i, 1, tag, strlen(tag));
+    assert_int_equal(tn_wait_event_count(fx->admin, before + count, RELAY_WAIT_MS), before + count);
 }
 
 /* ---- live events ------------------------------------------------------------------ */
@@ -84,7 +84,7 @@ static void s_emit(const char *event_type, const char *tag, int first, int count
 static void test_partner_created_arrives_live_as_partner_joined(void **state)
 {
     const char *topics[] = {"partner.", NULL};
-    zsock_t *sub = ns_subscribe(ns_notify_pub_endpoint(notify), topics);
+    zsock_t *sub = tn_subscribe(tn_notify_pub_endpoint(notify), topics);
     /* A reference event first: not subscribed, so it never arrives. */
     ts_make_area(fx->registry, "stream-area", "Stream Area");
     char slug[64];
@@ -94,14 +94,14 @@ static void test_partner_created_arrives_live_as_partner_joined(void **state)
     int64_t id = created->partner->id;
     ts_free(&created);
 
-    Dp__Event *event = ns_next_event(sub, LIVE_WAIT_MS);
+    Dp__Event *event = tn_next_event(sub, LIVE_WAIT_MS);
     if (!event) fail_msg("partner.joined did not arrive within %d ms", LIVE_WAIT_MS);
     assert_string_equal(event->type, "partner.joined");
     assert_string_equal(event->aggregate_type, "partner");
     assert_string_equal(event->aggregate_id, ts_id_text(id));
     assert_string_equal(event->origin, "registry");
-    assert_int_equal(event->seq, ns_seq_of(fx->admin, "partner.joined", ts_id_text(id)));
-    long long area_seq = ns_seq_of(fx->admin, "reference.area_added", "stream-area");
+    assert_int_equal(event->seq, tn_seq_of(fx->admin, "partner.joined", ts_id_text(id)));
+    long long area_seq = tn_seq_of(fx->admin, "reference.area_added", "stream-area");
     assert_true(area_seq > 0 && area_seq < (long long)event->seq);
     s_assert_rfc3339_utc(event->occurred_at);
 
@@ -123,14 +123,14 @@ static void test_partner_created_arrives_live_as_partner_joined(void **state)
 
 static void test_heartbeat_reports_the_latest_seq(void **state)
 {
-    zsock_t *sub = ns_subscribe(ns_notify_pub_endpoint(notify), NULL);
-    long long latest = ns_latest_seq(fx->admin);
+    zsock_t *sub = tn_subscribe(tn_notify_pub_endpoint(notify), NULL);
+    long long latest = tn_latest_seq(fx->admin);
     assert_true(latest > 0);
-    ns_live_t live;
-    assert_true(ns_receive_live(sub, LIVE_WAIT_MS, &live));
+    tn_live_t live;
+    assert_true(tn_receive_live(sub, LIVE_WAIT_MS, &live));
     assert_non_null(live.heartbeat);
     assert_int_equal(live.heartbeat->latest_seq, latest);
-    ns_live_free(&live);
+    tn_live_free(&live);
     zsock_destroy(&sub);
 }
 
@@ -143,7 +143,7 @@ static Dp__ReplayEventsReply *s_replay(uint64_t from, const char *prefix, uint32
     request.topic_prefix = (char *)prefix;
     request.limit = limit;
     dp_status_t status;
-    Dp__ReplayEventsReply *reply = ns_replay_events(notify, &request, &status);
+    Dp__ReplayEventsReply *reply = tn_replay_events(notify, &request, &status);
     ts_assert_ok(&status);
     assert_non_null(reply);
     return reply;
@@ -157,7 +157,7 @@ static void s_expect_replay_refused(uint64_t from, const char *prefix, uint32_t 
     request.topic_prefix = (char *)prefix;
     request.limit = limit;
     dp_status_t status;
-    Dp__ReplayEventsReply *reply = ns_replay_events(notify, &request, &status);
+    Dp__ReplayEventsReply *reply = tn_replay_events(notify, &request, &status);
     ts_assert_status_at(&status, DP__CODE__CODE_INVALID_ARGUMENT, field, __FILE__, __LINE__);
     assert_null(reply);
 }
@@ -177,7 +177,7 @@ static void test_replay_from_a_seq_with_a_topic_prefix_and_a_limit(void **state)
     for (int i = 0; i < REPLAY_ROWS; i++)
         alpha[i] = strtoull(PQgetvalue(result, i, 0), NULL, 10);
     PQclear(result);
-    uint64_t latest = (uint64_t)ns_latest_seq(fx->admin);
+    uint64_t latest = (uint64_t)tn_latest_seq(fx->admin);
 
     /* From the 4th alpha, 5 alpha events. */
     Dp__ReplayEventsReply *page = s_replay(alpha[3], "replay.alpha", 5);
@@ -240,16 +240,16 @@ static void test_replay_from_a_seq_with_a_topic_prefix_and_a_limit(void **state)
 
 static void test_follower_gives_live_events_in_order(void **state)
 {
-    uint64_t first = (uint64_t)ns_latest_seq(fx->admin) + 1;
+    uint64_t first = (uint64_t)tn_latest_seq(fx->admin) + 1;
     dp_follower_t *follower =
-        dp_follower_new(ns_notify_pub_endpoint(notify), ns_notify_endpoint(notify), "", first);
+        dp_follower_new(tn_notify_pub_endpoint(notify), tn_notify_endpoint(notify), "", first);
     assert_non_null(follower);
     s_await_follower_subscription(follower);
     assert_int_equal(dp_follower_expected(follower), first);
 
     enum { COUNT = 50 };
     for (int i = 0; i < COUNT; i += 10)
-        ns_outbox_insert(writer, "registry", "follow.live", "live", i + 1, 10, "f", 1);
+        tn_outbox_insert(writer, "registry", "follow.live", "live", i + 1, 10, "f", 1);
     for (uint64_t seq = first; seq < first + COUNT; seq++) {
         Dp__Event *event = dp_follower_next(follower, LIVE_WAIT_MS);
         if (!event) fail_msg("the follower gave nothing for seq %llu", (unsigned long long)seq);
@@ -272,7 +272,7 @@ static void test_follower_with_a_prefix_replays_history_then_follows_live(void *
                                       0, NULL);
     assert_true(history > 0);
     dp_follower_t *follower =
-        dp_follower_new(ns_notify_pub_endpoint(notify), ns_notify_endpoint(notify), "partner.", 1);
+        dp_follower_new(tn_notify_pub_endpoint(notify), tn_notify_endpoint(notify), "partner.", 1);
     assert_non_null(follower);
     uint64_t previous = 0;
     for (long long i = 0; i < history; i++) {
@@ -298,13 +298,13 @@ static void test_follower_with_a_prefix_replays_history_then_follows_live(void *
     dp_follower_destroy(&follower);
 }
 
-static ns_notify_t *standby;            /* a second notify, stopped by the teardown */
+static tn_notify_t *standby;            /* a second notify, stopped by the teardown */
 static dp_follower_t *standby_follower; /* following it */
 
 static int s_stop_standby(void **state)
 {
     dp_follower_destroy(&standby_follower);
-    ns_notify_stop(&standby);
+    tn_notify_stop(&standby);
     return 0;
 }
 
@@ -314,12 +314,12 @@ static void test_idle_follower_notices_missing_tail_events_by_heartbeat(void **s
        heartbeats but never the events, which the active one relays. A
        follower of the standby learns of them only from its heartbeat. */
     const char *const settings[] = {"DP_NOTIFY_POLL_MS", "100", NULL};
-    standby = ns_notify_start(ts_database_url(fx->database, TS_ROLE_NOTIFY), settings);
+    standby = tn_notify_start(ts_database_url(fx->database, TS_ROLE_NOTIFY), settings);
     assert_non_null(standby);
-    assert_int_equal(ns_relay_lock_holders(fx->admin), 1);
-    uint64_t first = (uint64_t)ns_latest_seq(fx->admin) + 1;
+    assert_int_equal(tn_relay_lock_holders(fx->admin), 1);
+    uint64_t first = (uint64_t)tn_latest_seq(fx->admin) + 1;
     standby_follower =
-        dp_follower_new(ns_notify_pub_endpoint(standby), ns_notify_endpoint(standby), "", first);
+        dp_follower_new(tn_notify_pub_endpoint(standby), tn_notify_endpoint(standby), "", first);
     assert_non_null(standby_follower);
     s_await_follower_subscription(standby_follower);
 
@@ -559,21 +559,21 @@ static int s_follower_child(int argc, char **argv)
 
 static void test_stalled_subscriber_recovers_every_event_in_order(void **state)
 {
-    long long before = ns_event_count(fx->admin);
-    long long first = ns_latest_seq(fx->admin) + 1, total = BURST + TAIL;
+    long long before = tn_event_count(fx->admin);
+    long long first = tn_latest_seq(fx->admin) + 1, total = BURST + TAIL;
     char first_text[24], total_text[24];
     snprintf(first_text, sizeof first_text, "%lld", first);
     snprintf(total_text, sizeof total_text, "%lld", total);
     const char *argv[] = {"/proc/self/exe",
                           "--follower",
-                          ns_notify_pub_endpoint(notify),
-                          ns_notify_endpoint(notify),
+                          tn_notify_pub_endpoint(notify),
+                          tn_notify_endpoint(notify),
                           first_text,
                           total_text,
                           NULL};
     int out = -1;
-    child_pid = ns_spawn(argv, NULL, &out);
-    char *line = ns_read_line(out, CHILD_READY_MS);
+    child_pid = tn_spawn(argv, NULL, &out);
+    char *line = tn_read_line(out, CHILD_READY_MS);
     if (!line || strcmp(line, "ready") != 0)
         fail_msg("the follower child did not get ready: %s", line ? line : "(nothing)");
     free(line);
@@ -585,17 +585,17 @@ static void test_stalled_subscriber_recovers_every_event_in_order(void **state)
     for (int i = 0; i < BURST_PAYLOAD; i++)
         payload[i] = (unsigned char)(i * 7);
     for (int i = 0; i < BURST; i += BURST_ROWS_PER_INSERT)
-        ns_outbox_insert(writer, "registry", "stall.burst", "burst", i + 1, BURST_ROWS_PER_INSERT,
+        tn_outbox_insert(writer, "registry", "stall.burst", "burst", i + 1, BURST_ROWS_PER_INSERT,
                          payload, BURST_PAYLOAD);
     free(payload);
-    assert_int_equal(ns_wait_event_count(fx->admin, before + BURST, RELAY_WAIT_MS), before + BURST);
+    assert_int_equal(tn_wait_event_count(fx->admin, before + BURST, RELAY_WAIT_MS), before + BURST);
     /* The stall itself: the subscriber stays stopped this long in all. */
     int64_t left = STALL_MS - (zclock_mono() - stopped_at);
     if (left > 0) zclock_sleep((int)left);
     assert_int_equal(kill(child_pid, SIGCONT), 0);
-    ns_outbox_insert(writer, "registry", "stall.tail", "tail", 1, TAIL, "t", 1);
+    tn_outbox_insert(writer, "registry", "stall.tail", "tail", 1, TAIL, "t", 1);
 
-    line = ns_read_line(out, CHILD_RESULT_MS);
+    line = tn_read_line(out, CHILD_RESULT_MS);
     if (!line) fail_msg("the follower child reported nothing within %d ms", CHILD_RESULT_MS);
     long long got = 0;
     unsigned long long seen_first = 0, seen_last = 0, repaired = 0;
@@ -606,7 +606,7 @@ static void test_stalled_subscriber_recovers_every_event_in_order(void **state)
     fprintf(stderr, "stalled follower: %s\n", line);
     free(line);
     close(out);
-    assert_int_equal(ns_wait_pid(child_pid, CHILD_RESULT_MS), 0);
+    assert_int_equal(tn_wait_pid(child_pid, CHILD_RESULT_MS), 0);
     child_pid = -1;
 
     assert_int_equal(got, total);
@@ -621,7 +621,7 @@ static int s_teardown(void **state)
 {
     if (child_pid > 0) {
         kill(child_pid, SIGKILL);
-        ns_wait_pid(child_pid, 10000);
+        tn_wait_pid(child_pid, 10000);
         child_pid = -1;
     }
     return 0;
@@ -634,9 +634,9 @@ int main(int argc, char **argv)
     char hwm[16];
     snprintf(hwm, sizeof hwm, "%d", PUB_HWM);
     const char *const settings[] = {"DP_NOTIFY_POLL_MS", "100", "DP_NOTIFY_PUB_HWM", hwm, NULL};
-    notify = ns_notify_start(ts_database_url(fx->database, TS_ROLE_NOTIFY), settings);
+    notify = tn_notify_start(ts_database_url(fx->database, TS_ROLE_NOTIFY), settings);
     writer = ts_connect_or_exit(ts_database_url(fx->database, TS_ROLE_REGISTRY));
-    if (!notify || !ns_wait_relay_active(fx->admin, RELAY_WAIT_MS)) {
+    if (!notify || !tn_wait_relay_active(fx->admin, RELAY_WAIT_MS)) {
         fprintf(stderr, "FATAL: the notify service did not start relaying\n");
         exit(1);
     }
@@ -655,7 +655,7 @@ int main(int argc, char **argv)
     };
     int failed = cmocka_run_group_tests_name("notify stream", tests, NULL, NULL);
     PQfinish(writer);
-    ns_notify_stop(&notify);
+    tn_notify_stop(&notify);
     ts_fixture_destroy(&fx);
     return failed;
 }

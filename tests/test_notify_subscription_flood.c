@@ -58,12 +58,12 @@ static void s_start_notify(void)
     char *pub = zsys_sprintf("DP_NOTIFY_PUB_ENDPOINT=%s", pub_endpoint);
     const char *argv[] = {program, NULL};
     const char *env[] = {url, router, pub, "DP_METRICS_PORT=-1", "DP_LOG_LEVEL=warning", NULL};
-    notify_pid = ns_spawn(argv, env, NULL);
+    notify_pid = tn_spawn(argv, env, NULL);
     zstr_free(&program);
     zstr_free(&url);
     zstr_free(&router);
     zstr_free(&pub);
-    ns_wait_ready(&notify_pid, router_endpoint, READY_MS);
+    tn_wait_ready(&notify_pid, router_endpoint, READY_MS);
 }
 
 /* A SUB socket that sends `count` distinct subscriptions of `bytes` bytes
@@ -128,8 +128,8 @@ static void test_memory_of_subscriptions_returns_after_the_peer_leaves(void **st
 int main(void)
 {
     db = ts_database_new("notify_subscription_flood");
-    snprintf(router_endpoint, sizeof router_endpoint, "tcp://127.0.0.1:%d", ns_free_port());
-    snprintf(pub_endpoint, sizeof pub_endpoint, "tcp://127.0.0.1:%d", ns_free_port());
+    snprintf(router_endpoint, sizeof router_endpoint, "tcp://127.0.0.1:%d", tn_free_port());
+    snprintf(pub_endpoint, sizeof pub_endpoint, "tcp://127.0.0.1:%d", tn_free_port());
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_subscriptions_of_2_kb_are_refused),
         cmocka_unit_test(test_memory_of_subscriptions_returns_after_the_peer_leaves),
@@ -138,7 +138,7 @@ int main(void)
     int failed = cmocka_run_group_tests_name("notify subscription flood", tests, NULL, NULL);
     if (notify_pid > 0) {
         kill(notify_pid, SIGTERM);
-        if (ns_wait_pid(notify_pid, 10000) < 0) kill(notify_pid, SIGKILL);
+        if (tn_wait_pid(notify_pid, 10000) < 0) kill(notify_pid, SIGKILL);
     }
     ts_database_destroy(&db);
     return failed;

@@ -32,8 +32,8 @@
 static ts_database_t *db;
 static PGconn *admin;
 static PGconn *writer;
-static ns_notify_t *notify;
-static ns_http_receiver_t *named;  /* reached as localhost:<its port>, allowlisted with the port */
+static tn_notify_t *notify;
+static tn_http_receiver_t *named;  /* reached as localhost:<its port>, allowlisted with the port */
 static int named_port;
 static int hanging;                /* a listener that never accepts */
 static int hanging_port;
@@ -50,7 +50,7 @@ static Dp__AddWebhookReply *s_try_add(const char *url, dp_status_t *status)
     request.url = (char *)url;
     request.topic_prefix = "target.";
     request.secret = SECRET;
-    return ns_add_webhook(notify, &request, status);
+    return tn_add_webhook(notify, &request, status);
 }
 
 static int64_t s_add(const char *url, const char *prefix)
@@ -60,7 +60,7 @@ static int64_t s_add(const char *url, const char *prefix)
     request.topic_prefix = (char *)prefix;
     request.secret = SECRET;
     dp_status_t status;
-    Dp__AddWebhookReply *reply = ns_add_webhook(notify, &request, &status);
+    Dp__AddWebhookReply *reply = tn_add_webhook(notify, &request, &status);
     if (status.code != DP__CODE__CODE_OK)
         fail_msg("AddWebhook %s: %d %s", url, status.code, status.message);
     int64_t id = reply->webhook->id;
@@ -97,10 +97,10 @@ static int64_t s_insert_webhook(const char *url, const char *prefix)
 
 static uint64_t s_emit(const char *event_type, const char *tag, const char *payload)
 {
-    ns_outbox_insert(writer, "registry", event_type, tag, 1, 1, payload, strlen(payload));
+    tn_outbox_insert(writer, "registry", event_type, tag, 1, 1, payload, strlen(payload));
     char aggregate_id[80];
     snprintf(aggregate_id, sizeof aggregate_id, "%s-1", tag);
-    long long seq = ns_wait_seq_of(admin, event_type, aggregate_id, RELAY_WAIT_MS);
+    long long seq = tn_wait_seq_of(admin, event_type, aggregate_id, RELAY_WAIT_MS);
     assert_true(seq > 0);
     return (uint64_t)seq;
 }
@@ -113,7 +113,7 @@ static char *s_parked_error(int64_t webhook_id, uint64_t seq)
     snprintf(id, sizeof id, "%lld", (long long)webhook_id);
     snprintf(seq_text, sizeof seq_text, "%llu", (unsigned long long)seq);
     const char *params[] = {id, seq_text};
-    if (!ns_wait_value(admin,
+    if (!tn_wait_value(admin,
                        "SELECT count(*) FROM notify.webhook_delivery WHERE webhook_id = $1::bigint"
                        " AND seq = $2::bigint AND state = 'parked'",
                        2, params, 1, DELIVERY_WAIT_MS))
@@ -141,7 +141,7 @@ static void s_assert_parked_with(int64_t webhook_id, uint64_t seq, const char *e
 /* Runs the Python verification of docs/webhooks.md (its first python
    block) on the request as received: it must accept it, and refuse it
    with one byte more in the body or 301 s later. */
-static void s_verify_with_the_documented_snippet(const ns_http_request_t *post,
+static void s_verify_with_the_documented_snippet(const tn_http_request_t *post,
                                                  const char *signature)
 {
     char directory[] = "/tmp/dp-webhook-XXXXXX";
@@ -223,7 +223,7 @@ static void test_internal_addresses_are_refused_when_added(void **state)
     Dp__RemoveWebhookRequest remove = DP__REMOVE_WEBHOOK_REQUEST__INIT;
     remove.id = id;
     dp_status_t status;
-    Dp__RemoveWebhookReply *removed = ns_remove_webhook(notify, &remove, &status);
+    Dp__RemoveWebhookReply *removed = tn_remove_webhook(notify, &remove, &status);
     ts_assert_ok(&status);
     ts_free(&removed);
 }
@@ -237,8 +237,8 @@ static void test_an_allowlisted_name_and_port_is_delivered_to(void **state)
     snprintf(url, sizeof url, "http://localhost:%d/hook", named_port);
     int64_t id = s_add(url, "target.named.");
     uint64_t seq = s_emit("target.named.one", "named", "to localhost");
-    assert_int_equal(ns_http_receiver_wait(named, 1, DELIVERY_WAIT_MS), 1);
-    const ns_http_request_t *post = ns_http_receiver_request(named, 0);
+    assert_int_equal(tn_http_receiver_wait(named, 1, DELIVERY_WAIT_MS), 1);
+    const tn_http_request_t *post = tn_http_receiver_request(named, 0);
     assert_string_equal(post->method, "POST");
 
     /* The body: exactly the proto3 JSON of the event, fields by number. */
@@ -263,7 +263,7 @@ static void test_an_allowlisted_name_and_port_is_delivered_to(void **state)
     assert_null(strstr(post->body, "payload_base64"));
 
     /* The signature, recomputed: HMAC-SHA256(secret, "<t>.<body>"), t within 5 minutes. */
-    char *signature = ns_http_header(post, "DP-Signature");
+    char *signature = tn_http_header(post, "DP-Signature");
     assert_non_null(signature);
     long long t = 0;
     char hex[65] = "";
@@ -299,7 +299,7 @@ static void test_an_allowlisted_name_and_port_is_delivered_to(void **state)
     char id_text[24];
     snprintf(id_text, sizeof id_text, "%lld", (long long)id);
     const char *params[] = {id_text, seq_text};
-    assert_true(ns_wait_value(admin,
+    assert_true(tn_wait_value(admin,
                               "SELECT count(*) FROM notify.webhook_delivery WHERE webhook_id ="
                               " $1::bigint AND seq = $2::bigint AND state = 'delivered'",
                               2, params, 1, DELIVERY_WAIT_MS));
@@ -319,7 +319,7 @@ static void test_internal_addresses_are_refused_at_delivery(void **state)
     int64_t private_net = s_insert_webhook("https://10.0.0.1:5432/", "target.inside.");
     snprintf(url, sizeof url, "http://203.0.113.7:%d/hook", named_port);
     int64_t plain_http = s_insert_webhook(url, "target.inside.");
-    size_t before = ns_http_receiver_wait(named, 0, 0);
+    size_t before = tn_http_receiver_wait(named, 0, 0);
 
     uint64_t seq = s_emit("target.inside.one", "inside", "must not leave");
     s_assert_parked_with(by_name, seq, "address_refused");
@@ -327,7 +327,7 @@ static void test_internal_addresses_are_refused_at_delivery(void **state)
     s_assert_parked_with(private_net, seq, "address_refused");
     s_assert_parked_with(plain_http, seq, "https_required");
     /* Nothing reached the receiver behind localhost. */
-    assert_int_equal(ns_http_receiver_wait(named, before + 1, 300), before);
+    assert_int_equal(tn_http_receiver_wait(named, before + 1, 300), before);
 }
 
 /* ---- the stored error is a class ------------------------------------------------------- */
@@ -336,16 +336,16 @@ static void test_the_stored_error_is_a_class(void **state)
 {
     (void)state;
     char url[120];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/closed", ns_free_port());
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/closed", tn_free_port());
     int64_t closed = s_add(url, "target.class.");
     snprintf(url, sizeof url, "http://127.0.0.1:%d/hangs", hanging_port);
     int64_t hangs = s_add(url, "target.class.");
-    ns_http_receiver_t *missing = ns_http_receiver_new(NULL, 0, 404);
-    int64_t not_found = s_add(ns_http_receiver_url(missing), "target.class.");
-    ns_http_receiver_t *moved = ns_http_receiver_new(NULL, 0, 302);
-    int64_t redirect = s_add(ns_http_receiver_url(moved), "target.class.");
-    ns_http_receiver_t *broken = ns_http_receiver_new(NULL, 0, 503);
-    int64_t unavailable = s_add(ns_http_receiver_url(broken), "target.class.");
+    tn_http_receiver_t *missing = tn_http_receiver_new(NULL, 0, 404);
+    int64_t not_found = s_add(tn_http_receiver_url(missing), "target.class.");
+    tn_http_receiver_t *moved = tn_http_receiver_new(NULL, 0, 302);
+    int64_t redirect = s_add(tn_http_receiver_url(moved), "target.class.");
+    tn_http_receiver_t *broken = tn_http_receiver_new(NULL, 0, 503);
+    int64_t unavailable = s_add(tn_http_receiver_url(broken), "target.class.");
 
     uint64_t seq = s_emit("target.class.one", "class", "what failed");
     s_assert_parked_with(closed, seq, "refused");
@@ -358,7 +358,7 @@ static void test_the_stored_error_is_a_class(void **state)
     request.consumer = "";
     request.limit = 1000;
     dp_status_t status;
-    Dp__ListParkedReply *parked = ns_list_parked(notify, &request, &status);
+    Dp__ListParkedReply *parked = tn_list_parked(notify, &request, &status);
     ts_assert_ok(&status);
     size_t seen = 0;
     for (size_t i = 0; i < parked->n_parked; i++) {
@@ -373,9 +373,9 @@ static void test_the_stored_error_is_a_class(void **state)
     }
     assert_true(seen >= 5);
     ts_free(&parked);
-    ns_http_receiver_destroy(&missing);
-    ns_http_receiver_destroy(&moved);
-    ns_http_receiver_destroy(&broken);
+    tn_http_receiver_destroy(&missing);
+    tn_http_receiver_destroy(&moved);
+    tn_http_receiver_destroy(&broken);
 }
 
 int main(void)
@@ -383,8 +383,8 @@ int main(void)
     db = ts_database_new("notify_webhook_targets");
     admin = ts_connect_or_exit(ts_database_url(db, TS_ROLE_ADMIN));
     writer = ts_connect_or_exit(ts_database_url(db, TS_ROLE_REGISTRY));
-    named = ns_http_receiver_new(NULL, 0, 200);
-    const char *receiver_url = ns_http_receiver_url(named);
+    named = tn_http_receiver_new(NULL, 0, 200);
+    const char *receiver_url = tn_http_receiver_url(named);
     named_port = atoi(strrchr(receiver_url, ':') + 1);
     hanging = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in address = {.sin_family = AF_INET};
@@ -403,8 +403,8 @@ int main(void)
                                     "1",                       "DP_WEBHOOK_BACKOFF_MS", "20",
                                     "DP_WEBHOOK_TIMEOUT_MS",   "1000", "DP_WEBHOOK_ALLOW_HOSTS",
                                     allow,                     NULL};
-    notify = ns_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
-    if (!notify || !ns_wait_relay_active(admin, RELAY_WAIT_MS)) {
+    notify = tn_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
+    if (!notify || !tn_wait_relay_active(admin, RELAY_WAIT_MS)) {
         fprintf(stderr, "FATAL: the notify service did not start relaying\n");
         exit(1);
     }
@@ -415,8 +415,8 @@ int main(void)
         cmocka_unit_test(test_the_stored_error_is_a_class),
     };
     int failed = cmocka_run_group_tests_name("notify webhook targets", tests, NULL, NULL);
-    ns_notify_stop(&notify);
-    ns_http_receiver_destroy(&named);
+    tn_notify_stop(&notify);
+    tn_http_receiver_destroy(&named);
     close(hanging);
     PQfinish(writer);
     PQfinish(admin);

@@ -46,9 +46,9 @@ static void test_term_is_answered_within_2_s_while_a_receiver_hangs(void **state
 
     const char *const settings[] = {"DP_NOTIFY_POLL_MS", "100", "DP_WEBHOOK_TIMEOUT_MS", "30000",
                                     "DP_WEBHOOK_ALLOW_HOSTS", "127.0.0.1", NULL};
-    ns_notify_t *notify = ns_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
+    tn_notify_t *notify = tn_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
     assert_non_null(notify);
-    assert_true(ns_wait_relay_active(admin, RELAY_WAIT_MS));
+    assert_true(tn_wait_relay_active(admin, RELAY_WAIT_MS));
     char url[100];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/hangs", ntohs(address.sin_port));
     Dp__AddWebhookRequest add = DP__ADD_WEBHOOK_REQUEST__INIT;
@@ -56,30 +56,30 @@ static void test_term_is_answered_within_2_s_while_a_receiver_hangs(void **state
     add.topic_prefix = "term.";
     add.secret = "a-test-secret-of-32-bytes-length";
     dp_status_t status;
-    Dp__AddWebhookReply *added = ns_add_webhook(notify, &add, &status);
+    Dp__AddWebhookReply *added = tn_add_webhook(notify, &add, &status);
     ts_assert_ok(&status);
     ts_free(&added);
-    ns_http_receiver_t *other = ns_http_receiver_new(NULL, 0, 200);
-    add.url = (char *)ns_http_receiver_url(other);
-    added = ns_add_webhook(notify, &add, &status);
+    tn_http_receiver_t *other = tn_http_receiver_new(NULL, 0, 200);
+    add.url = (char *)tn_http_receiver_url(other);
+    added = tn_add_webhook(notify, &add, &status);
     ts_assert_ok(&status);
     ts_free(&added);
 
-    ns_outbox_insert(writer, "registry", "term.hangs", "hangs", 1, 1, "x", 1);
-    assert_true(ns_wait_seq_of(admin, "term.hangs", "hangs-1", RELAY_WAIT_MS) > 0);
+    tn_outbox_insert(writer, "registry", "term.hangs", "hangs", 1, 1, "x", 1);
+    assert_true(tn_wait_seq_of(admin, "term.hangs", "hangs-1", RELAY_WAIT_MS) > 0);
     /* The POST is in flight once its connection waits to be accepted. */
     struct pollfd item = {.fd = listener, .events = POLLIN};
     assert_int_equal(poll(&item, 1, CONNECT_WAIT_MS), 1);
     /* The other webhook is not held behind the one that hangs. */
-    assert_int_equal(ns_http_receiver_wait(other, 1, OTHER_WEBHOOK_MS), 1);
+    assert_int_equal(tn_http_receiver_wait(other, 1, OTHER_WEBHOOK_MS), 1);
     usleep(200 * 1000);
 
     int64_t started = zclock_mono();
-    ns_notify_stop(&notify);
+    tn_notify_stop(&notify);
     int64_t took = zclock_mono() - started;
     fprintf(stderr, "notify stopped in %lld ms with a webhook POST in flight\n", (long long)took);
     assert_true(took < STOP_BOUND_MS);
-    ns_http_receiver_destroy(&other);
+    tn_http_receiver_destroy(&other);
     close(listener);
 }
 

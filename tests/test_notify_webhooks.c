@@ -25,7 +25,7 @@
 static ts_database_t *db;
 static PGconn *admin;
 static PGconn *writer;
-static ns_notify_t *notify;
+static tn_notify_t *notify;
 
 #define SECRET "a-test-secret-of-32-bytes-length"
 #define MAX_ATTEMPTS "3"
@@ -42,7 +42,7 @@ static Dp__Webhook *s_add_at(const char *url, const char *prefix, const char *se
     request.topic_prefix = (char *)prefix;
     request.secret = (char *)secret;
     dp_status_t status;
-    Dp__AddWebhookReply *reply = ns_add_webhook(notify, &request, &status);
+    Dp__AddWebhookReply *reply = tn_add_webhook(notify, &request, &status);
     ts_assert_status_at(&status, DP__CODE__CODE_OK, NULL, file, line);
     assert_non_null(reply);
     assert_non_null(reply->webhook);
@@ -62,7 +62,7 @@ static void s_expect_add_refused(const char *url, const char *prefix, const char
     request.topic_prefix = (char *)prefix;
     request.secret = (char *)secret;
     dp_status_t status;
-    Dp__AddWebhookReply *reply = ns_add_webhook(notify, &request, &status);
+    Dp__AddWebhookReply *reply = tn_add_webhook(notify, &request, &status);
     ts_assert_status_at(&status, DP__CODE__CODE_INVALID_ARGUMENT, field, __FILE__, __LINE__);
     assert_null(reply);
     assert_int_equal(ts_query_long(admin, "SELECT count(*) FROM notify.webhook", 0, NULL), before);
@@ -73,7 +73,7 @@ static void s_remove(int64_t id, Dp__Code expected, const char *field)
     Dp__RemoveWebhookRequest request = DP__REMOVE_WEBHOOK_REQUEST__INIT;
     request.id = id;
     dp_status_t status;
-    Dp__RemoveWebhookReply *reply = ns_remove_webhook(notify, &request, &status);
+    Dp__RemoveWebhookReply *reply = tn_remove_webhook(notify, &request, &status);
     ts_assert_status_at(&status, expected, field, __FILE__, __LINE__);
     ts_free(&reply);
 }
@@ -83,7 +83,7 @@ static Dp__Webhook *s_listed(int64_t id)
 {
     Dp__ListWebhooksRequest request = DP__LIST_WEBHOOKS_REQUEST__INIT;
     dp_status_t status;
-    Dp__ListWebhooksReply *reply = ns_list_webhooks(notify, &request, &status);
+    Dp__ListWebhooksReply *reply = tn_list_webhooks(notify, &request, &status);
     ts_assert_ok(&status);
     Dp__Webhook *found = NULL;
     for (size_t i = 0; i < reply->n_webhooks; i++)
@@ -100,7 +100,7 @@ static Dp__ListParkedReply *s_parked(const char *owner)
     Dp__ListParkedRequest request = DP__LIST_PARKED_REQUEST__INIT;
     request.consumer = (char *)owner;
     dp_status_t status;
-    Dp__ListParkedReply *reply = ns_list_parked(notify, &request, &status);
+    Dp__ListParkedReply *reply = tn_list_parked(notify, &request, &status);
     ts_assert_ok(&status);
     return reply;
 }
@@ -108,10 +108,10 @@ static Dp__ListParkedReply *s_parked(const char *owner)
 /* Writes one outbox row and waits for its seq. */
 static uint64_t s_emit(const char *event_type, const char *aggregate_tag, const char *payload)
 {
-    ns_outbox_insert(writer, "registry", event_type, aggregate_tag, 1, 1, payload, strlen(payload));
+    tn_outbox_insert(writer, "registry", event_type, aggregate_tag, 1, 1, payload, strlen(payload));
     char aggregate_id[80];
     snprintf(aggregate_id, sizeof aggregate_id, "%s-1", aggregate_tag);
-    long long seq = ns_wait_seq_of(admin, event_type, aggregate_id, RELAY_WAIT_MS);
+    long long seq = tn_wait_seq_of(admin, event_type, aggregate_id, RELAY_WAIT_MS);
     assert_true(seq > 0);
     return (uint64_t)seq;
 }
@@ -123,7 +123,7 @@ static bool s_wait_state(int64_t webhook_id, uint64_t seq, const char *wanted)
     snprintf(id, sizeof id, "%lld", (long long)webhook_id);
     snprintf(seq_text, sizeof seq_text, "%llu", (unsigned long long)seq);
     const char *params[] = {id, seq_text, wanted};
-    return ns_wait_value(admin,
+    return tn_wait_value(admin,
                          "SELECT count(*) FROM notify.webhook_delivery WHERE webhook_id ="
                          " $1::bigint AND seq = $2::bigint AND state = $3",
                          3, params, 1, DELIVERY_WAIT_MS);
@@ -140,22 +140,22 @@ static long long s_delivery_rows(int64_t webhook_id)
 }
 
 /* Checks one POST: headers, signature, and the JSON body describing the event. */
-static void s_assert_signed_post(const ns_http_request_t *post, int64_t webhook_id, uint64_t seq,
+static void s_assert_signed_post(const tn_http_request_t *post, int64_t webhook_id, uint64_t seq,
                                  const char *event_type, const char *aggregate_id,
                                  const char *payload)
 {
     assert_string_equal(post->method, "POST");
     assert_string_equal(post->target, "/hook");
 
-    char *content_type = ns_http_header(post, "Content-Type");
+    char *content_type = tn_http_header(post, "Content-Type");
     assert_non_null(content_type);
     assert_string_equal(content_type, "application/json");
     free(content_type);
-    char *event_header = ns_http_header(post, "X-DP-Event");
+    char *event_header = tn_http_header(post, "X-DP-Event");
     assert_non_null(event_header);
     assert_string_equal(event_header, event_type);
     free(event_header);
-    char *delivery = ns_http_header(post, "X-DP-Delivery");
+    char *delivery = tn_http_header(post, "X-DP-Delivery");
     assert_non_null(delivery);
     char expected_delivery[64];
     snprintf(expected_delivery, sizeof expected_delivery, "%lld-%llu", (long long)webhook_id,
@@ -163,7 +163,7 @@ static void s_assert_signed_post(const ns_http_request_t *post, int64_t webhook_
     assert_string_equal(delivery, expected_delivery);
     free(delivery);
 
-    char *signature = ns_http_header(post, "DP-Signature");
+    char *signature = tn_http_header(post, "DP-Signature");
     assert_non_null(signature);
     long long timestamp = 0;
     char hex[65] = "";
@@ -226,23 +226,23 @@ static void s_assert_signed_post(const ns_http_request_t *post, int64_t webhook_
 static void test_delivery_failing_twice_arrives_signed_on_the_third_attempt(void **state)
 {
     const int failures[] = {500, 500};
-    ns_http_receiver_t *receiver = ns_http_receiver_new(failures, 2, 200);
-    Dp__Webhook *webhook = s_add(ns_http_receiver_url(receiver), "hook.retry.", SECRET);
+    tn_http_receiver_t *receiver = tn_http_receiver_new(failures, 2, 200);
+    Dp__Webhook *webhook = s_add(tn_http_receiver_url(receiver), "hook.retry.", SECRET);
     int64_t id = webhook->id;
     assert_true(id > 0);
     ts_free(&webhook);
 
     uint64_t seq = s_emit("hook.retry.done", "retried", "retried payload");
-    assert_int_equal(ns_http_receiver_wait(receiver, 3, DELIVERY_WAIT_MS), 3);
+    assert_int_equal(tn_http_receiver_wait(receiver, 3, DELIVERY_WAIT_MS), 3);
     assert_true(s_wait_state(id, seq, "delivered"));
     /* Delivered on the third POST, and then no more. */
-    assert_int_equal(ns_http_receiver_wait(receiver, 3, 0), 3);
+    assert_int_equal(tn_http_receiver_wait(receiver, 3, 0), 3);
     for (size_t i = 0; i < 3; i++) {
-        const ns_http_request_t *post = ns_http_receiver_request(receiver, i);
+        const tn_http_request_t *post = tn_http_receiver_request(receiver, i);
         assert_int_equal(post->answered, i < 2 ? 500 : 200);
         s_assert_signed_post(post, id, seq, "hook.retry.done", "retried-1", "retried payload");
         /* Every attempt sends the same bytes. */
-        assert_string_equal(post->body, ns_http_receiver_request(receiver, 0)->body);
+        assert_string_equal(post->body, tn_http_receiver_request(receiver, 0)->body);
     }
     char id_text[24], seq_text[24];
     snprintf(id_text, sizeof id_text, "%lld", (long long)id);
@@ -261,15 +261,15 @@ static void test_delivery_failing_twice_arrives_signed_on_the_third_attempt(void
     assert_int_equal(webhook->parked, 0);
     ts_free(&webhook);
     s_remove(id, DP__CODE__CODE_OK, NULL);
-    ns_http_receiver_destroy(&receiver);
+    tn_http_receiver_destroy(&receiver);
 }
 
 /* ---- parked, then replayed ---------------------------------------------------------------- */
 
 static void test_delivery_that_always_fails_is_parked_then_replayed(void **state)
 {
-    ns_http_receiver_t *receiver = ns_http_receiver_new(NULL, 0, 500);
-    Dp__Webhook *webhook = s_add(ns_http_receiver_url(receiver), "hook.park.", SECRET);
+    tn_http_receiver_t *receiver = tn_http_receiver_new(NULL, 0, 500);
+    Dp__Webhook *webhook = s_add(tn_http_receiver_url(receiver), "hook.park.", SECRET);
     int64_t id = webhook->id;
     ts_free(&webhook);
     char owner[40];
@@ -277,12 +277,12 @@ static void test_delivery_that_always_fails_is_parked_then_replayed(void **state
 
     s_emit("hook.unrelated", "unrelated", "not for this webhook");
     uint64_t seq = s_emit("hook.park.item", "parked", "parked payload");
-    assert_int_equal(ns_http_receiver_wait(receiver, 3, DELIVERY_WAIT_MS), 3);
+    assert_int_equal(tn_http_receiver_wait(receiver, 3, DELIVERY_WAIT_MS), 3);
     assert_true(s_wait_state(id, seq, "parked"));
     /* Three attempts (DP_WEBHOOK_MAX_ATTEMPTS), none after parking. */
-    assert_int_equal(ns_http_receiver_wait(receiver, 4, 0), 3);
+    assert_int_equal(tn_http_receiver_wait(receiver, 4, 0), 3);
     for (size_t i = 0; i < 3; i++)
-        s_assert_signed_post(ns_http_receiver_request(receiver, i), id, seq, "hook.park.item",
+        s_assert_signed_post(tn_http_receiver_request(receiver, i), id, seq, "hook.park.item",
                              "parked-1", "parked payload");
     /* The topic filter: only its own event was queued for it. */
     assert_int_equal(s_delivery_rows(id), 1);
@@ -309,17 +309,17 @@ static void test_delivery_that_always_fails_is_parked_then_replayed(void **state
     ts_free(&webhook);
 
     /* The receiver is fixed; the replay delivers. */
-    ns_http_receiver_set_status(receiver, 200);
+    tn_http_receiver_set_status(receiver, 200);
     Dp__ReplayParkedRequest replay = DP__REPLAY_PARKED_REQUEST__INIT;
     replay.consumer = owner;
     dp_status_t status;
-    Dp__ReplayParkedReply *replayed = ns_replay_parked(notify, &replay, &status);
+    Dp__ReplayParkedReply *replayed = tn_replay_parked(notify, &replay, &status);
     ts_assert_ok(&status);
     assert_int_equal(replayed->replayed, 1);
     ts_free(&replayed);
-    assert_int_equal(ns_http_receiver_wait(receiver, 4, DELIVERY_WAIT_MS), 4);
+    assert_int_equal(tn_http_receiver_wait(receiver, 4, DELIVERY_WAIT_MS), 4);
     assert_true(s_wait_state(id, seq, "delivered"));
-    const ns_http_request_t *post = ns_http_receiver_request(receiver, 3);
+    const tn_http_request_t *post = tn_http_receiver_request(receiver, 3);
     assert_int_equal(post->answered, 200);
     s_assert_signed_post(post, id, seq, "hook.park.item", "parked-1", "parked payload");
     parked = s_parked(owner);
@@ -332,14 +332,14 @@ static void test_delivery_that_always_fails_is_parked_then_replayed(void **state
 
     /* Nothing parked at that seq any more; a bad owner is refused. */
     replay.seq = seq;
-    replayed = ns_replay_parked(notify, &replay, &status);
+    replayed = tn_replay_parked(notify, &replay, &status);
     ts_assert_status(&status, NOT_FOUND, "seq");
     replay.consumer = "webhook:0";
-    replayed = ns_replay_parked(notify, &replay, &status);
+    replayed = tn_replay_parked(notify, &replay, &status);
     ts_assert_status(&status, INVALID_ARGUMENT, "consumer");
     assert_null(replayed);
     s_remove(id, DP__CODE__CODE_OK, NULL);
-    ns_http_receiver_destroy(&receiver);
+    tn_http_receiver_destroy(&receiver);
 }
 
 /* ---- add, list, remove ------------------------------------------------------------------- */
@@ -413,8 +413,8 @@ int main(void)
                                     "DP_WEBHOOK_ALLOW_HOSTS",
                                     "127.0.0.1",
                                     NULL};
-    notify = ns_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
-    if (!notify || !ns_wait_relay_active(admin, RELAY_WAIT_MS)) {
+    notify = tn_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
+    if (!notify || !tn_wait_relay_active(admin, RELAY_WAIT_MS)) {
         fprintf(stderr, "FATAL: the notify service did not start relaying\n");
         exit(1);
     }
@@ -424,7 +424,7 @@ int main(void)
         cmocka_unit_test(test_add_list_remove_and_refusals),
     };
     int failed = cmocka_run_group_tests_name("notify webhooks", tests, NULL, NULL);
-    ns_notify_stop(&notify);
+    tn_notify_stop(&notify);
     PQfinish(writer);
     PQfinish(admin);
     ts_database_destroy(&db);

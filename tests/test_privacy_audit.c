@@ -19,8 +19,8 @@
 #include "privacy_support.h"
 
 static ti_fixture_t *fx;
-static ps_person_t subject; /* the person whose data is read */
-static ps_person_t other;   /* someone else, also read */
+static tp_person_t subject; /* the person whose data is read */
+static tp_person_t other;   /* someone else, also read */
 
 #define SUBJECT_EMAIL "zephyrine.quillfeather@quillworks.example"
 
@@ -166,14 +166,14 @@ static void test_exports_are_audited_with_the_request_actor(void **state)
     char *since = s_now();
     long long intake_before = s_rows("intake"), registry_before = s_rows("registry");
     dp_status_t status;
-    Dp__ExportPersonalDataReply *reply = ps_export_intake(fx, SUBJECT_EMAIL, "dpo.dora", &status);
+    Dp__ExportPersonalDataReply *reply = tp_export_intake(fx, SUBJECT_EMAIL, "dpo.dora", &status);
     ts_assert_ok(&status);
     ts_free(&reply);
     char expected[200];
     snprintf(expected, sizeof expected, "dpo.dora (unauthenticated)|export|%s|3 enquiries",
              subject.key);
     s_assert_one_row("intake", intake_before, since, expected);
-    reply = ps_export_registry(fx, SUBJECT_EMAIL, "dpo.dora", &status);
+    reply = tp_export_registry(fx, SUBJECT_EMAIL, "dpo.dora", &status);
     ts_assert_ok(&status);
     ts_free(&reply);
     snprintf(expected, sizeof expected, "dpo.dora (unauthenticated)|export|%s|2 contacts",
@@ -187,7 +187,7 @@ static void test_an_export_without_actor_is_audited_as_unauthenticated(void **st
     char *since = s_now();
     long long before = s_rows("intake");
     dp_status_t status;
-    Dp__ExportPersonalDataReply *reply = ps_export_intake(fx, other.email, "", &status);
+    Dp__ExportPersonalDataReply *reply = tp_export_intake(fx, other.email, "", &status);
     ts_assert_ok(&status);
     ts_free(&reply);
     char expected[200];
@@ -274,14 +274,14 @@ static void test_erasures_are_audited_with_the_request_actor(void **state)
     long long intake_before = s_rows("intake"), registry_before = s_rows("registry");
     dp_status_t status;
     Dp__ErasePersonalDataReply *reply =
-        ps_erase_intake(fx, SUBJECT_EMAIL, "dpo.erin", "REQ-42", &status);
+        tp_erase_intake(fx, SUBJECT_EMAIL, "dpo.erin", "REQ-42", &status);
     ts_assert_ok(&status);
     ts_free(&reply);
     char expected[200];
     snprintf(expected, sizeof expected, "dpo.erin (unauthenticated)|erase|%s|3 enquiries; REQ-42",
              subject.key);
     s_assert_one_row("intake", intake_before, since, expected);
-    reply = ps_erase_registry(fx, SUBJECT_EMAIL, "", "REQ-42", &status);
+    reply = tp_erase_registry(fx, SUBJECT_EMAIL, "", "REQ-42", &status);
     ts_assert_ok(&status);
     ts_free(&reply);
     snprintf(expected, sizeof expected, "unauthenticated|erase|%s|2 contacts; REQ-42", subject.key);
@@ -305,7 +305,7 @@ static void test_list_audit_by_address_shows_that_person_only(void **state)
     assert_true(expected >= 4); /* reads, export, erase */
     dp_status_t status;
     Dp__ListAuditReply *reply =
-        ps_list_audit_intake(fx, "Zephyrine.Quillfeather@quillworks.example", &status);
+        tp_list_audit_intake(fx, "Zephyrine.Quillfeather@quillworks.example", &status);
     ts_assert_ok(&status);
     assert_int_equal(reply->n_entries, expected);
     bool saw_read = false, saw_export = false, saw_erase = false;
@@ -324,7 +324,7 @@ static void test_list_audit_by_address_shows_that_person_only(void **state)
     ts_free(&reply);
 
     /* The other person's list has their rows and none of the subject's. */
-    reply = ps_list_audit_intake(fx, other.email, &status);
+    reply = tp_list_audit_intake(fx, other.email, &status);
     ts_assert_ok(&status);
     assert_true(reply->n_entries >= 2);
     for (size_t i = 0; i < reply->n_entries; i++)
@@ -332,12 +332,12 @@ static void test_list_audit_by_address_shows_that_person_only(void **state)
     ts_free(&reply);
 
     /* All rows, listing reads included, without an address. */
-    reply = ps_list_audit_intake(fx, "", &status);
+    reply = tp_list_audit_intake(fx, "", &status);
     ts_assert_ok(&status);
     assert_int_equal(reply->n_entries, s_rows("intake"));
     ts_free(&reply);
 
-    reply = ps_list_audit_registry(fx, SUBJECT_EMAIL, &status);
+    reply = tp_list_audit_registry(fx, SUBJECT_EMAIL, &status);
     ts_assert_ok(&status);
     /* the export and the erasure, and any read of the subject's contact details */
     assert_true(reply->n_entries >= 2);
@@ -360,7 +360,7 @@ static void test_a_read_of_a_persons_contact_is_found_by_their_address(void **st
     assert_string_equal(got->partner->contacts[0]->email, other.email);
     ts_free(&got);
     dp_status_t status;
-    Dp__ListAuditReply *reply = ps_list_audit_registry(fx, other.email, &status);
+    Dp__ListAuditReply *reply = tp_list_audit_registry(fx, other.email, &status);
     ts_assert_ok(&status);
     bool found = false;
     for (size_t i = 0; i < reply->n_entries; i++)
@@ -383,10 +383,10 @@ static void test_the_whole_reason_of_an_erasure_is_kept(void **state)
     reason[sizeof reason - 1] = 0;
     dp_status_t status;
     Dp__ErasePersonalDataReply *reply =
-        ps_erase_intake(fx, "long.reason@example.org", "dpo.erin", reason, &status);
+        tp_erase_intake(fx, "long.reason@example.org", "dpo.erin", reason, &status);
     ts_assert_ok(&status);
     ts_free(&reply);
-    reply = ps_erase_registry(fx, "long.reason@example.org", "dpo.erin", reason, &status);
+    reply = tp_erase_registry(fx, "long.reason@example.org", "dpo.erin", reason, &status);
     ts_assert_ok(&status);
     ts_free(&reply);
     char expected[600];
@@ -424,16 +424,16 @@ static void test_list_audit_checks_its_arguments(void **state)
 
 int main(void)
 {
-    fx = ps_fixture_new("privacy_audit");
-    ps_person_init(&subject, "zq", "Zephyrine Quillfeather", SUBJECT_EMAIL,
+    fx = tp_fixture_new("privacy_audit");
+    tp_person_init(&subject, "zq", "Zephyrine Quillfeather", SUBJECT_EMAIL,
                    "Quillfeather Consulting", "xylokrambit", "quillworks.example");
-    ps_person_init(&other, "bi", "Bartholomew Inkwell", "b.inkwell@inkwell-trust.example",
+    tp_person_init(&other, "bi", "Bartholomew Inkwell", "b.inkwell@inkwell-trust.example",
                    "Inkwell Trust", "quorvantine", "inkwell-trust.example");
-    ps_person_add_partners(fx, &subject);
-    ps_person_add_partners(fx, &other);
-    ps_fixture_start_intake(fx, NULL);
-    ps_person_add_enquiries(fx, &subject);
-    ps_person_add_enquiries(fx, &other);
+    tp_person_add_partners(fx, &subject);
+    tp_person_add_partners(fx, &other);
+    tp_fixture_start_intake(fx, NULL);
+    tp_person_add_enquiries(fx, &subject);
+    tp_person_add_enquiries(fx, &other);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_get_enquiry_is_audited_with_the_subject_key),
         cmocka_unit_test(test_get_of_an_unknown_enquiry_reads_nothing_and_writes_nothing),

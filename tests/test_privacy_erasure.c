@@ -24,8 +24,8 @@
 #include "privacy_support.h"
 
 static ti_fixture_t *fx;
-static ps_person_t subject; /* the person who asks to be erased */
-static ps_person_t other;   /* someone else, never erased */
+static tp_person_t subject; /* the person who asks to be erased */
+static tp_person_t other;   /* someone else, never erased */
 static char *other_before;  /* the other person's rows before any erasure */
 
 #define SUBJECT_EMAIL "zephyrine.quillfeather@quillworks.example"
@@ -69,7 +69,7 @@ static char *s_kept_history(const char *key)
 }
 
 /* Every row of the other person, whole. */
-static char *s_rows_of(const ps_person_t *person)
+static char *s_rows_of(const tp_person_t *person)
 {
     const char *params[] = {person->key};
     return ts_query_text(
@@ -101,12 +101,12 @@ static void s_erased_email(const char *key, char email[64])
 
 /* Fails unless none of the person's words is left in any enquiry, note,
    history entry or contact. */
-static void s_assert_nothing_left_of(const ps_person_t *person)
+static void s_assert_nothing_left_of(const tp_person_t *person)
 {
     const char *needles[] = {person->name, person->email, person->organisation, person->word};
     for (size_t i = 0; i < sizeof needles / sizeof *needles; i++) {
-        if (ps_enquiry_mentions(fx->admin, needles[i]) ||
-            ps_contact_mentions(fx->admin, needles[i]))
+        if (tp_enquiry_mentions(fx->admin, needles[i]) ||
+            tp_contact_mentions(fx->admin, needles[i]))
             fail_msg("'%s' is still stored after the erasure", needles[i]);
     }
 }
@@ -149,13 +149,13 @@ static void test_the_subject_is_stored_and_linked_before_erasure(void **state)
                                    "SELECT count(*) FROM intake.enquiry WHERE email_key = $1"
                                    " AND partner_id = $2::bigint",
                                    2, params),
-                     PS_ENQUIRIES);
+                     TP_ENQUIRIES);
     assert_int_equal(ts_query_long(fx->admin,
                                    "SELECT count(*) FROM registry.contact WHERE email_key = $1", 1,
                                    params),
-                     PS_CONTACTS);
-    assert_true(ps_enquiry_mentions(fx->admin, subject.word) >= PS_ENQUIRIES);
-    assert_int_equal(ps_contact_mentions(fx->admin, subject.name), PS_CONTACTS);
+                     TP_CONTACTS);
+    assert_true(tp_enquiry_mentions(fx->admin, subject.word) >= TP_ENQUIRIES);
+    assert_int_equal(tp_contact_mentions(fx->admin, subject.name), TP_CONTACTS);
 }
 
 static void test_erasure_in_the_intake_pseudonymises_every_personal_field(void **state)
@@ -167,9 +167,9 @@ static void test_erasure_in_the_intake_pseudonymises_every_personal_field(void *
 
     dp_status_t status;
     Dp__ErasePersonalDataReply *reply =
-        ps_erase_intake(fx, SUBJECT_EMAIL_SHOUTED, "dpo.alice", "REQ-2026-117", &status);
+        tp_erase_intake(fx, SUBJECT_EMAIL_SHOUTED, "dpo.alice", "REQ-2026-117", &status);
     ts_assert_ok(&status);
-    assert_int_equal(reply->erased, PS_ENQUIRIES);
+    assert_int_equal(reply->erased, TP_ENQUIRIES);
     assert_string_equal(reply->subject_key, subject.key);
     ts_free(&reply);
 
@@ -190,7 +190,7 @@ static void test_erasure_in_the_intake_pseudonymises_every_personal_field(void *
                                    " AND subject_key = '' AND body = '[erased]'"
                                    " AND erased_at IS NOT NULL AND erasure_reason = 'request'",
                                    2, params),
-                     PS_ENQUIRIES);
+                     TP_ENQUIRIES);
     /* Every note, and every move's own note; the service's generic notes stay. */
     assert_int_equal(
         ts_query_long(fx->admin,
@@ -212,10 +212,10 @@ static void test_erasure_in_the_intake_pseudonymises_every_personal_field(void *
                                    " WHERE e.email_key = $1 AND s.note = '[erased]'",
                                    1, params),
                      4);
-    assert_int_equal(ps_enquiry_mentions(fx->admin, subject.name), 0);
-    assert_int_equal(ps_enquiry_mentions(fx->admin, subject.email), 0);
-    assert_int_equal(ps_enquiry_mentions(fx->admin, subject.organisation), 0);
-    assert_int_equal(ps_enquiry_mentions(fx->admin, subject.word), 0);
+    assert_int_equal(tp_enquiry_mentions(fx->admin, subject.name), 0);
+    assert_int_equal(tp_enquiry_mentions(fx->admin, subject.email), 0);
+    assert_int_equal(tp_enquiry_mentions(fx->admin, subject.organisation), 0);
+    assert_int_equal(tp_enquiry_mentions(fx->admin, subject.word), 0);
 
     /* The service shows the pseudonymised enquiry. */
     Dp__GetEnquiryReply *got = ti_get(fx, subject.enquiry_ids[0]);
@@ -226,7 +226,7 @@ static void test_erasure_in_the_intake_pseudonymises_every_personal_field(void *
     ts_free(&got);
 
     /* The tombstone holds the keyed hash, and nothing of the address. */
-    char *tombstones = ps_tombstones(fx->admin, "intake");
+    char *tombstones = tp_tombstones(fx->admin, "intake");
     assert_string_equal(tombstones, subject.key);
     free(tombstones);
     const char *address[] = {subject.email};
@@ -236,9 +236,9 @@ static void test_erasure_in_the_intake_pseudonymises_every_personal_field(void *
                                    1, address),
                      0);
 
-    s_assert_privacy_event("intake", outbox, PS_ENQUIRIES, "request");
+    s_assert_privacy_event("intake", outbox, TP_ENQUIRIES, "request");
     assert_int_equal(
-        ps_audit_rows(fx->admin, "intake", "erase", "dpo.alice (unauthenticated)", subject.key), 1);
+        tp_audit_rows(fx->admin, "intake", "erase", "dpo.alice (unauthenticated)", subject.key), 1);
     s_assert_other_unchanged();
     free(kept_before);
     free(kept_after);
@@ -257,9 +257,9 @@ static void test_erasure_in_the_registry_pseudonymises_contacts(void **state)
 
     dp_status_t status;
     Dp__ErasePersonalDataReply *reply =
-        ps_erase_registry(fx, SUBJECT_EMAIL, "dpo.alice", "REQ-2026-117", &status);
+        tp_erase_registry(fx, SUBJECT_EMAIL, "dpo.alice", "REQ-2026-117", &status);
     ts_assert_ok(&status);
-    assert_int_equal(reply->erased, PS_CONTACTS);
+    assert_int_equal(reply->erased, TP_CONTACTS);
     assert_string_equal(reply->subject_key, subject.key);
     ts_free(&reply);
 
@@ -272,7 +272,7 @@ static void test_erasure_in_the_registry_pseudonymises_contacts(void **state)
                                    "SELECT count(*) FROM registry.contact WHERE email_key = $1"
                                    " AND name = '[erased]' AND role = '' AND email = $2",
                                    2, erased_params),
-                     PS_CONTACTS);
+                     TP_CONTACTS);
     s_assert_nothing_left_of(&subject);
 
     /* What the registry shows of the partner: the contact, pseudonymised. */
@@ -282,12 +282,12 @@ static void test_erasure_in_the_registry_pseudonymises_contacts(void **state)
     assert_string_equal(partner->partner->contacts[0]->email, erased_email);
     ts_free(&partner);
 
-    char *tombstones = ps_tombstones(fx->admin, "registry");
+    char *tombstones = tp_tombstones(fx->admin, "registry");
     assert_string_equal(tombstones, subject.key);
     free(tombstones);
-    s_assert_privacy_event("registry", outbox, PS_CONTACTS, "request");
+    s_assert_privacy_event("registry", outbox, TP_CONTACTS, "request");
     assert_int_equal(
-        ps_audit_rows(fx->admin, "registry", "erase", "dpo.alice (unauthenticated)", subject.key),
+        tp_audit_rows(fx->admin, "registry", "erase", "dpo.alice (unauthenticated)", subject.key),
         1);
     s_assert_other_unchanged();
     free(kept_before);
@@ -298,19 +298,19 @@ static void test_erasing_again_finds_nothing_more_to_erase(void **state)
 {
     dp_status_t status;
     Dp__ErasePersonalDataReply *reply =
-        ps_erase_intake(fx, SUBJECT_EMAIL, "dpo.alice", "REQ-2026-117 again", &status);
+        tp_erase_intake(fx, SUBJECT_EMAIL, "dpo.alice", "REQ-2026-117 again", &status);
     ts_assert_ok(&status);
     assert_int_equal(reply->erased, 0);
     ts_free(&reply);
-    reply = ps_erase_registry(fx, SUBJECT_EMAIL, "dpo.alice", "REQ-2026-117 again", &status);
+    reply = tp_erase_registry(fx, SUBJECT_EMAIL, "dpo.alice", "REQ-2026-117 again", &status);
     ts_assert_ok(&status);
     assert_int_equal(reply->erased, 0);
     ts_free(&reply);
     /* Still one tombstone each. */
-    char *tombstones = ps_tombstones(fx->admin, "intake");
+    char *tombstones = tp_tombstones(fx->admin, "intake");
     assert_string_equal(tombstones, subject.key);
     free(tombstones);
-    tombstones = ps_tombstones(fx->admin, "registry");
+    tombstones = tp_tombstones(fx->admin, "registry");
     assert_string_equal(tombstones, subject.key);
     free(tombstones);
 }
@@ -319,8 +319,8 @@ static void test_erasing_again_finds_nothing_more_to_erase(void **state)
 
 static void test_the_same_enquiry_imported_again_returns_its_id_and_stores_nothing(void **state)
 {
-    char *before = ps_digest(fx->admin);
-    for (int i = 0; i < PS_ENQUIRIES; i++) {
+    char *before = tp_digest(fx->admin);
+    for (int i = 0; i < TP_ENQUIRIES; i++) {
         dp_status_t status;
         Dp__SubmitEnquiryReply *reply =
             ti_submit_enquiry(fx->intake, &subject.forms[i].request, &status);
@@ -329,7 +329,7 @@ static void test_the_same_enquiry_imported_again_returns_its_id_and_stores_nothi
         assert_true(reply->already_submitted);
         ts_free(&reply);
     }
-    char *after = ps_digest(fx->admin);
+    char *after = tp_digest(fx->admin);
     assert_string_equal(after, before);
     s_assert_nothing_left_of(&subject);
     free(before);
@@ -442,13 +442,13 @@ static void test_a_restore_is_erased_again_by_the_privacy_job(void **state)
                  " WHERE enquiry_id IN ($1::bigint, $2::bigint) AND note = '[erased]'",
                  4, moves));
     PQclear(ts_query(fx->admin, "COMMIT", 0, NULL));
-    assert_true(ps_enquiry_mentions(fx->admin, subject.word) >= 2);
+    assert_true(tp_enquiry_mentions(fx->admin, subject.word) >= 2);
     long long outbox = ti_outbox_last_id(fx->admin);
 
     /* The job (every second here) gives the second its keyed hash and
        applies the tombstone to both. */
     const char *ids[] = {first, second};
-    bool erased = ps_wait_value(fx->admin,
+    bool erased = tp_wait_value(fx->admin,
                                 "SELECT count(*) FROM intake.enquiry WHERE id IN ($1::bigint,"
                                 " $2::bigint) AND erased_at IS NOT NULL"
                                 " AND erasure_reason = 'request'",
@@ -461,7 +461,7 @@ static void test_a_restore_is_erased_again_by_the_privacy_job(void **state)
                                    " AND email_key = $2",
                                    2, key_params),
                      1);
-    assert_int_equal(ps_audit_rows(fx->admin, "intake", "erase", "intake", NULL), 1);
+    assert_int_equal(tp_audit_rows(fx->admin, "intake", "erase", "intake", NULL), 1);
     /* One event for the two, without the address (subject_key "": the job
        erases whoever has a tombstone). */
     ts_event_t *event = ti_expect_one_event(fx->admin, outbox, "privacy.erased", NULL);
@@ -489,33 +489,33 @@ static void test_a_restore_of_contacts_is_erased_again_when_the_registry_starts(
                      " email_key = CASE WHEN id = $2::bigint THEN NULL ELSE email_key END"
                      " WHERE id IN ($1::bigint, $2::bigint)",
                      4, both));
-    assert_int_equal(ps_contact_mentions(fx->admin, subject.name), 2);
-    ps_fixture_restart_registry(fx);
-    bool erased = ps_wait_value(fx->admin,
+    assert_int_equal(tp_contact_mentions(fx->admin, subject.name), 2);
+    tp_fixture_restart_registry(fx);
+    bool erased = tp_wait_value(fx->admin,
                                 "SELECT count(*) FROM registry.contact WHERE id IN ($1::bigint,"
                                 " $2::bigint) AND name = '[erased]'",
                                 2, both, 2, 5000);
     if (!erased)
         fail_msg("contacts restored from a backup keep the personal data of an erased person "
                  "(%lld of 2 still hold the name after the registry started again)",
-                 ps_contact_mentions(fx->admin, subject.name));
+                 tp_contact_mentions(fx->admin, subject.name));
     s_assert_nothing_left_of(&subject);
     s_assert_other_unchanged();
 }
 
 int main(void)
 {
-    fx = ps_fixture_new("privacy_erasure");
-    ps_person_init(&subject, "zq", "Zephyrine Quillfeather", SUBJECT_EMAIL,
+    fx = tp_fixture_new("privacy_erasure");
+    tp_person_init(&subject, "zq", "Zephyrine Quillfeather", SUBJECT_EMAIL,
                    "Quillfeather Consulting", "xylokrambit", "quillworks.example");
-    ps_person_init(&other, "bi", "Bartholomew Inkwell", "b.inkwell@inkwell-trust.example",
+    tp_person_init(&other, "bi", "Bartholomew Inkwell", "b.inkwell@inkwell-trust.example",
                    "Inkwell Trust", "quorvantine", "inkwell-trust.example");
-    ps_person_add_partners(fx, &subject);
-    ps_person_add_partners(fx, &other);
+    tp_person_add_partners(fx, &subject);
+    tp_person_add_partners(fx, &other);
     const char *settings[] = {"DP_INTAKE_PRIVACY_JOB_MS", "1000", NULL};
-    ps_fixture_start_intake(fx, settings);
-    ps_person_add_enquiries(fx, &subject);
-    ps_person_add_enquiries(fx, &other);
+    tp_fixture_start_intake(fx, settings);
+    tp_person_add_enquiries(fx, &subject);
+    tp_person_add_enquiries(fx, &other);
     other_before = s_rows_of(&other);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_subject_is_stored_and_linked_before_erasure),

@@ -16,8 +16,8 @@
 #include "privacy_support.h"
 
 static ti_fixture_t *fx;
-static ps_person_t subject; /* the person asking for their data */
-static ps_person_t other;   /* someone else */
+static tp_person_t subject; /* the person asking for their data */
+static tp_person_t other;   /* someone else */
 static int64_t near_id;     /* an enquiry from an address that contains the subject's */
 
 #define SUBJECT_EMAIL "zephyrine.quillfeather@quillworks.example"
@@ -43,16 +43,16 @@ static void test_the_intake_exports_every_enquiry_whole_and_nothing_else(void **
 {
     char *before = ti_fingerprint(fx->admin);
     dp_status_t status;
-    Dp__ExportPersonalDataReply *reply = ps_export_intake(fx, SUBJECT_EMAIL, "dpo.bob", &status);
+    Dp__ExportPersonalDataReply *reply = tp_export_intake(fx, SUBJECT_EMAIL, "dpo.bob", &status);
     ts_assert_ok(&status);
     assert_string_equal(reply->subject_key, subject.key);
     assert_false(reply->erased);
     assert_int_equal(reply->n_contacts, 0);
-    assert_int_equal(reply->n_enquiries, PS_ENQUIRIES);
-    size_t expected_history[PS_ENQUIRIES] = {5, 3, 2}; /* closed, rejected, triaged */
+    assert_int_equal(reply->n_enquiries, TP_ENQUIRIES);
+    size_t expected_history[TP_ENQUIRIES] = {5, 3, 2}; /* closed, rejected, triaged */
     for (size_t i = 0; i < reply->n_enquiries; i++) {
         const Dp__Enquiry *enquiry = reply->enquiries[i];
-        assert_true(s_has(subject.enquiry_ids, PS_ENQUIRIES, enquiry->id));
+        assert_true(s_has(subject.enquiry_ids, TP_ENQUIRIES, enquiry->id));
         assert_string_equal(enquiry->email, SUBJECT_EMAIL);
         assert_string_equal(enquiry->sender_name, subject.name);
         int index = enquiry->id == subject.enquiry_ids[0]   ? 0
@@ -84,22 +84,22 @@ static void test_the_address_is_found_whatever_its_case(void **state)
 {
     dp_status_t status;
     Dp__ExportPersonalDataReply *reply =
-        ps_export_intake(fx, "ZEPHYRINE.Quillfeather@QuillWorks.Example", "dpo.bob", &status);
+        tp_export_intake(fx, "ZEPHYRINE.Quillfeather@QuillWorks.Example", "dpo.bob", &status);
     ts_assert_ok(&status);
     assert_string_equal(reply->subject_key, subject.key);
-    assert_int_equal(reply->n_enquiries, PS_ENQUIRIES);
+    assert_int_equal(reply->n_enquiries, TP_ENQUIRIES);
     ts_free(&reply);
 }
 
 static void test_a_similar_address_is_another_person(void **state)
 {
     dp_status_t status;
-    Dp__ExportPersonalDataReply *reply = ps_export_intake(fx, NEAR_EMAIL, "dpo.bob", &status);
+    Dp__ExportPersonalDataReply *reply = tp_export_intake(fx, NEAR_EMAIL, "dpo.bob", &status);
     ts_assert_ok(&status);
     assert_int_equal(reply->n_enquiries, 1);
     assert_int_equal(reply->enquiries[0]->id, near_id);
     ts_free(&reply);
-    reply = ps_export_registry(fx, NEAR_EMAIL, "dpo.bob", &status);
+    reply = tp_export_registry(fx, NEAR_EMAIL, "dpo.bob", &status);
     ts_assert_ok(&status);
     assert_int_equal(reply->n_contacts, 0);
     ts_free(&reply);
@@ -109,12 +109,12 @@ static void test_the_registry_exports_every_contact_and_nothing_else(void **stat
 {
     char *before = ts_registry_fingerprint(fx->admin);
     dp_status_t status;
-    Dp__ExportPersonalDataReply *reply = ps_export_registry(fx, SUBJECT_EMAIL, "dpo.bob", &status);
+    Dp__ExportPersonalDataReply *reply = tp_export_registry(fx, SUBJECT_EMAIL, "dpo.bob", &status);
     ts_assert_ok(&status);
     assert_string_equal(reply->subject_key, subject.key);
     assert_false(reply->erased);
     assert_int_equal(reply->n_enquiries, 0);
-    assert_int_equal(reply->n_contacts, PS_CONTACTS);
+    assert_int_equal(reply->n_contacts, TP_CONTACTS);
     for (size_t i = 0; i < reply->n_contacts; i++) {
         const Dp__PersonalContact *contact = reply->contacts[i];
         assert_int_equal(contact->id, subject.contact_ids[i]);
@@ -135,11 +135,11 @@ static void test_an_address_with_nothing_gets_an_empty_export(void **state)
 {
     dp_status_t status;
     Dp__ExportPersonalDataReply *reply =
-        ps_export_intake(fx, "nobody@nowhere.example", "dpo.bob", &status);
+        tp_export_intake(fx, "nobody@nowhere.example", "dpo.bob", &status);
     ts_assert_ok(&status);
     assert_int_equal(reply->n_enquiries, 0);
     ts_free(&reply);
-    reply = ps_export_registry(fx, "nobody@nowhere.example", "dpo.bob", &status);
+    reply = tp_export_registry(fx, "nobody@nowhere.example", "dpo.bob", &status);
     ts_assert_ok(&status);
     assert_int_equal(reply->n_contacts, 0);
     ts_free(&reply);
@@ -147,19 +147,19 @@ static void test_an_address_with_nothing_gets_an_empty_export(void **state)
 
 static void test_every_export_is_audited_with_actor_and_key(void **state)
 {
-    long long intake_before = ps_audit_rows(fx->admin, "intake", "export", NULL, NULL);
-    long long registry_before = ps_audit_rows(fx->admin, "registry", "export", NULL, NULL);
+    long long intake_before = tp_audit_rows(fx->admin, "intake", "export", NULL, NULL);
+    long long registry_before = tp_audit_rows(fx->admin, "registry", "export", NULL, NULL);
     const char *params[] = {"2 seconds"};
     char *started = ts_query_text(fx->admin, "SELECT now() - $1::interval", 1, params);
     dp_status_t status;
-    Dp__ExportPersonalDataReply *reply = ps_export_intake(fx, SUBJECT_EMAIL, "dpo.carol", &status);
+    Dp__ExportPersonalDataReply *reply = tp_export_intake(fx, SUBJECT_EMAIL, "dpo.carol", &status);
     ts_assert_ok(&status);
     ts_free(&reply);
-    reply = ps_export_registry(fx, SUBJECT_EMAIL, "dpo.carol", &status);
+    reply = tp_export_registry(fx, SUBJECT_EMAIL, "dpo.carol", &status);
     ts_assert_ok(&status);
     ts_free(&reply);
-    assert_int_equal(ps_audit_rows(fx->admin, "intake", "export", NULL, NULL), intake_before + 1);
-    assert_int_equal(ps_audit_rows(fx->admin, "registry", "export", NULL, NULL),
+    assert_int_equal(tp_audit_rows(fx->admin, "intake", "export", NULL, NULL), intake_before + 1);
+    assert_int_equal(tp_audit_rows(fx->admin, "registry", "export", NULL, NULL),
                      registry_before + 1);
     const char *row[] = {subject.key, started};
     assert_int_equal(ts_query_long(fx->admin,
@@ -186,7 +186,7 @@ static void test_every_export_is_audited_with_actor_and_key(void **state)
                                    1, address),
                      0);
     /* And the person's trail, asked by address, shows the export. */
-    Dp__ListAuditReply *audit = ps_list_audit_intake(fx, SUBJECT_EMAIL, &status);
+    Dp__ListAuditReply *audit = tp_list_audit_intake(fx, SUBJECT_EMAIL, &status);
     ts_assert_ok(&status);
     assert_true(audit->n_entries >= 1);
     assert_string_equal(audit->entries[0]->action, "export");
@@ -198,7 +198,7 @@ static void test_every_export_is_audited_with_actor_and_key(void **state)
 
 static void test_a_refused_export_returns_nothing_and_changes_nothing(void **state)
 {
-    char *before = ps_digest(fx->admin);
+    char *before = tp_digest(fx->admin);
     Dp__ExportPersonalDataRequest request = DP__EXPORT_PERSONAL_DATA_REQUEST__INIT;
     request.email = "not an address";
     request.actor = "dpo.bob";
@@ -208,7 +208,7 @@ static void test_a_refused_export_returns_nothing_and_changes_nothing(void **sta
         ts_call(fx->registry, &request.base, &dp__export_personal_data_reply__descriptor, &status);
     ts_assert_status(&status, INVALID_ARGUMENT, "email");
     assert_null(reply);
-    char *after = ps_digest(fx->admin);
+    char *after = tp_digest(fx->admin);
     assert_string_equal(after, before);
     free(before);
     free(after);
@@ -218,17 +218,17 @@ static void test_after_erasure_the_export_says_so_and_holds_nothing_personal(voi
 {
     dp_status_t status;
     Dp__ErasePersonalDataReply *erased =
-        ps_erase_intake(fx, SUBJECT_EMAIL, "dpo.bob", "REQ-9", &status);
+        tp_erase_intake(fx, SUBJECT_EMAIL, "dpo.bob", "REQ-9", &status);
     ts_assert_ok(&status);
     ts_free(&erased);
-    erased = ps_erase_registry(fx, SUBJECT_EMAIL, "dpo.bob", "REQ-9", &status);
+    erased = tp_erase_registry(fx, SUBJECT_EMAIL, "dpo.bob", "REQ-9", &status);
     ts_assert_ok(&status);
     ts_free(&erased);
 
-    Dp__ExportPersonalDataReply *reply = ps_export_intake(fx, SUBJECT_EMAIL, "dpo.bob", &status);
+    Dp__ExportPersonalDataReply *reply = tp_export_intake(fx, SUBJECT_EMAIL, "dpo.bob", &status);
     ts_assert_ok(&status);
     assert_true(reply->erased);
-    assert_int_equal(reply->n_enquiries, PS_ENQUIRIES);
+    assert_int_equal(reply->n_enquiries, TP_ENQUIRIES);
     for (size_t i = 0; i < reply->n_enquiries; i++) {
         assert_string_equal(reply->enquiries[i]->sender_name, "[erased]");
         assert_string_equal(reply->enquiries[i]->body, "[erased]");
@@ -237,21 +237,21 @@ static void test_after_erasure_the_export_says_so_and_holds_nothing_personal(voi
             assert_string_equal(reply->enquiries[i]->notes[n]->text, "[erased]");
     }
     ts_free(&reply);
-    reply = ps_export_registry(fx, SUBJECT_EMAIL, "dpo.bob", &status);
+    reply = tp_export_registry(fx, SUBJECT_EMAIL, "dpo.bob", &status);
     ts_assert_ok(&status);
     assert_true(reply->erased);
-    assert_int_equal(reply->n_contacts, PS_CONTACTS);
+    assert_int_equal(reply->n_contacts, TP_CONTACTS);
     for (size_t i = 0; i < reply->n_contacts; i++)
         assert_string_equal(reply->contacts[i]->name, "[erased]");
     ts_free(&reply);
 
     /* The other person is exported as before. */
-    reply = ps_export_intake(fx, other.email, "dpo.bob", &status);
+    reply = tp_export_intake(fx, other.email, "dpo.bob", &status);
     ts_assert_ok(&status);
     assert_false(reply->erased);
-    assert_int_equal(reply->n_enquiries, PS_ENQUIRIES);
+    assert_int_equal(reply->n_enquiries, TP_ENQUIRIES);
     for (size_t i = 0; i < reply->n_enquiries; i++) {
-        assert_true(s_has(other.enquiry_ids, PS_ENQUIRIES, reply->enquiries[i]->id));
+        assert_true(s_has(other.enquiry_ids, TP_ENQUIRIES, reply->enquiries[i]->id));
         assert_string_equal(reply->enquiries[i]->sender_name, other.name);
     }
     ts_free(&reply);
@@ -259,16 +259,16 @@ static void test_after_erasure_the_export_says_so_and_holds_nothing_personal(voi
 
 int main(void)
 {
-    fx = ps_fixture_new("privacy_export");
-    ps_person_init(&subject, "zq", "Zephyrine Quillfeather", SUBJECT_EMAIL,
+    fx = tp_fixture_new("privacy_export");
+    tp_person_init(&subject, "zq", "Zephyrine Quillfeather", SUBJECT_EMAIL,
                    "Quillfeather Consulting", "xylokrambit", "quillworks.example");
-    ps_person_init(&other, "bi", "Bartholomew Inkwell", "b.inkwell@inkwell-trust.example",
+    tp_person_init(&other, "bi", "Bartholomew Inkwell", "b.inkwell@inkwell-trust.example",
                    "Inkwell Trust", "quorvantine", "inkwell-trust.example");
-    ps_person_add_partners(fx, &subject);
-    ps_person_add_partners(fx, &other);
-    ps_fixture_start_intake(fx, NULL);
-    ps_person_add_enquiries(fx, &subject);
-    ps_person_add_enquiries(fx, &other);
+    tp_person_add_partners(fx, &subject);
+    tp_person_add_partners(fx, &other);
+    tp_fixture_start_intake(fx, NULL);
+    tp_person_add_enquiries(fx, &subject);
+    tp_person_add_enquiries(fx, &other);
     ti_form_t near;
     ti_form_init(&near, "near");
     near.enquiry.email = NEAR_EMAIL;

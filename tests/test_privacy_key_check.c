@@ -26,64 +26,64 @@ enum { ANSWER_MS = 10000 };
 #define SHORT_KEY "0123456789abcdef0123456789abcde"
 #define GOOD_KEY "0123456789abcdef0123456789abcdef"
 
-static ss_capture_t *capture;   /* standard error, for the refusal lines */
+static tk_capture_t *capture;   /* standard error, for the refusal lines */
 static ts_database_t *database; /* this program's database */
-static ss_keys_t *keys;         /* the key folder */
+static tk_keys_t *keys;         /* the key folder */
 
 /* The captured log contains `needle`. */
 static bool s_logged(const char *needle)
 {
-    char *text = ss_capture_text(capture);
+    char *text = tk_capture_text(capture);
     bool found = text && strstr(text, needle) != NULL;
     free(text);
     return found;
 }
 
-static ts_role_t s_role(ss_kind_t kind)
+static ts_role_t s_role(tk_kind_t kind)
 {
-    return kind == SS_REGISTRY ? TS_ROLE_REGISTRY : TS_ROLE_INTAKE;
+    return kind == TK_REGISTRY ? TS_ROLE_REGISTRY : TS_ROLE_INTAKE;
 }
 
 /* Starts the registry or the intake with CURVE on (curve true) and `key`. */
-static ss_service_t *s_start(ss_kind_t kind, bool curve, const char *key,
+static tk_service_t *s_start(tk_kind_t kind, bool curve, const char *key,
                              const char *registry_endpoint)
 {
     char cert[512];
-    snprintf(cert, sizeof cert, "%s", ss_keys_secret_path(keys, "service-client"));
+    snprintf(cert, sizeof cert, "%s", tk_keys_secret_path(keys, "service-client"));
     const char *settings[] = {"DP_PRIVACY_KEY",
                               key,
                               "DP_CURVE_DIR",
-                              curve ? ss_keys_dir(keys) : "",
+                              curve ? tk_keys_dir(keys) : "",
                               "DP_CURVE_CLIENT_CERT",
                               curve ? cert : "",
-                              kind == SS_INTAKE ? "DP_REGISTRY_ENDPOINT" : NULL,
+                              kind == TK_INTAKE ? "DP_REGISTRY_ENDPOINT" : NULL,
                               registry_endpoint,
                               NULL};
-    return ss_service_start(kind, ts_database_url(database, s_role(kind)), settings);
+    return tk_service_start(kind, ts_database_url(database, s_role(kind)), settings);
 }
 
 /* A health request from the staff client is answered OK. */
-static void s_assert_answers(ss_service_t *service, ss_kind_t kind)
+static void s_assert_answers(tk_service_t *service, tk_kind_t kind)
 {
-    ss_client_t *client = ss_client_new(ss_service_endpoint(service), keys, kind,
-                                        ss_keys_secret_path(keys, "staff-client"));
+    tk_client_t *client = tk_client_new(tk_service_endpoint(service), keys, kind,
+                                        tk_keys_secret_path(keys, "staff-client"));
     Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
-    Dp__Reply *reply = ss_exchange(client, &health.base, ANSWER_MS);
+    Dp__Reply *reply = tk_exchange(client, &health.base, ANSWER_MS);
     assert_non_null(reply);
     assert_int_equal(reply->status->code, DP__CODE__CODE_OK);
     ts_free(&reply);
-    ss_client_destroy(&client);
+    tk_client_destroy(&client);
 }
 
 static void test_default_key_refused_with_curve(void **state)
 {
     (void)state;
-    ss_kind_t kinds[] = {SS_REGISTRY, SS_INTAKE};
+    tk_kind_t kinds[] = {TK_REGISTRY, TK_INTAKE};
     for (size_t i = 0; i < 2; i++) {
-        ss_service_t *service = s_start(kinds[i], true, DEFAULT_KEY, "tcp://127.0.0.1:1");
+        tk_service_t *service = s_start(kinds[i], true, DEFAULT_KEY, "tcp://127.0.0.1:1");
         if (service)
             fail_msg("the %s started with CURVE on and the default privacy key",
-                     ss_kind_name(kinds[i]));
+                     tk_kind_name(kinds[i]));
     }
     assert_true(s_logged("DP_PRIVACY_KEY is the development default and CURVE is on: "
                          "refusing to start"));
@@ -92,12 +92,12 @@ static void test_default_key_refused_with_curve(void **state)
 static void test_short_key_refused_with_curve(void **state)
 {
     (void)state;
-    ss_kind_t kinds[] = {SS_REGISTRY, SS_INTAKE};
+    tk_kind_t kinds[] = {TK_REGISTRY, TK_INTAKE};
     for (size_t i = 0; i < 2; i++) {
-        ss_service_t *service = s_start(kinds[i], true, SHORT_KEY, "tcp://127.0.0.1:1");
+        tk_service_t *service = s_start(kinds[i], true, SHORT_KEY, "tcp://127.0.0.1:1");
         if (service)
             fail_msg("the %s started with CURVE on and a privacy key of 31 bytes",
-                     ss_kind_name(kinds[i]));
+                     tk_kind_name(kinds[i]));
     }
     assert_true(s_logged("DP_PRIVACY_KEY has 31 bytes and CURVE is on: refusing to start"));
 }
@@ -109,7 +109,7 @@ static void test_programs_exit_with_the_default_key(void **state)
     for (size_t i = 0; i < 2; i++) {
         char path[1024], curve[600];
         snprintf(path, sizeof path, "%s/%s", ts_require_env("DP_BUILD_DIR"), programs[i]);
-        snprintf(curve, sizeof curve, "DP_CURVE_DIR=%s", ss_keys_dir(keys));
+        snprintf(curve, sizeof curve, "DP_CURVE_DIR=%s", tk_keys_dir(keys));
         const char *argv[] = {path, NULL};
         const char *env[] = {curve,
                              "DP_PRIVACY_KEY=" DEFAULT_KEY,
@@ -129,37 +129,37 @@ static void test_programs_exit_with_the_default_key(void **state)
 static void test_key_of_32_bytes_accepted_with_curve(void **state)
 {
     (void)state;
-    ss_service_t *registry = s_start(SS_REGISTRY, true, GOOD_KEY, NULL);
+    tk_service_t *registry = s_start(TK_REGISTRY, true, GOOD_KEY, NULL);
     assert_non_null(registry);
-    s_assert_answers(registry, SS_REGISTRY);
-    ss_service_t *intake = s_start(SS_INTAKE, true, GOOD_KEY, ss_service_endpoint(registry));
+    s_assert_answers(registry, TK_REGISTRY);
+    tk_service_t *intake = s_start(TK_INTAKE, true, GOOD_KEY, tk_service_endpoint(registry));
     assert_non_null(intake);
-    s_assert_answers(intake, SS_INTAKE);
-    ss_service_stop(&intake);
-    ss_service_stop(&registry);
+    s_assert_answers(intake, TK_INTAKE);
+    tk_service_stop(&intake);
+    tk_service_stop(&registry);
 }
 
 static void test_default_key_only_warned_without_curve(void **state)
 {
     (void)state;
-    ss_service_t *registry = s_start(SS_REGISTRY, false, DEFAULT_KEY, NULL);
+    tk_service_t *registry = s_start(TK_REGISTRY, false, DEFAULT_KEY, NULL);
     assert_non_null(registry);
-    ss_client_t *client = ss_client_new(ss_service_endpoint(registry), keys, SS_REGISTRY, NULL);
+    tk_client_t *client = tk_client_new(tk_service_endpoint(registry), keys, TK_REGISTRY, NULL);
     Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
-    Dp__Reply *reply = ss_exchange(client, &health.base, ANSWER_MS);
+    Dp__Reply *reply = tk_exchange(client, &health.base, ANSWER_MS);
     assert_non_null(reply);
     assert_int_equal(reply->status->code, DP__CODE__CODE_OK);
     ts_free(&reply);
-    ss_client_destroy(&client);
-    ss_service_stop(&registry);
+    tk_client_destroy(&client);
+    tk_service_stop(&registry);
     assert_true(s_logged("DP_PRIVACY_KEY is the development default: set a secret"));
 }
 
 int main(void)
 {
-    capture = ss_capture_start();
+    capture = tk_capture_start();
     database = ts_database_new("privacy_key_check");
-    keys = ss_keys_new();
+    keys = tk_keys_new();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_key_refused_with_curve),
         cmocka_unit_test(test_short_key_refused_with_curve),
@@ -168,8 +168,8 @@ int main(void)
         cmocka_unit_test(test_default_key_only_warned_without_curve),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    ss_keys_destroy(&keys);
+    tk_keys_destroy(&keys);
     ts_database_destroy(&database);
-    ss_capture_end(&capture);
+    tk_capture_end(&capture);
     return failed;
 }

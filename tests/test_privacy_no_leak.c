@@ -21,10 +21,10 @@
 #include "privacy_support.h"
 #include "report.pb-c.h"
 
-static ss_capture_t *capture; /* the services' standard error */
+static tk_capture_t *capture; /* the services' standard error */
 static ti_fixture_t *fx;
-static ps_person_t subject; /* erased */
-static ps_person_t other;   /* not erased: proves the scans can find something */
+static tp_person_t subject; /* erased */
+static tp_person_t other;   /* not erased: proves the scans can find something */
 
 #define SUBJECT_EMAIL "zephyrine.quillfeather@quillworks.example"
 
@@ -130,10 +130,10 @@ static long long s_readable_mentions(PGconn *conn, const char *needle, int *rela
 
 static void s_exercise(void)
 {
-    ps_person_add_enquiries(fx, &subject);
-    ps_person_add_enquiries(fx, &other);
+    tp_person_add_enquiries(fx, &subject);
+    tp_person_add_enquiries(fx, &other);
     /* Reads and an export, as staff and the data protection officer would. */
-    for (int i = 0; i < PS_ENQUIRIES; i++) {
+    for (int i = 0; i < TP_ENQUIRIES; i++) {
         Dp__GetEnquiryReply *got = ti_get(fx, subject.enquiry_ids[i]);
         ts_free(&got);
     }
@@ -144,10 +144,10 @@ static void s_exercise(void)
     ts_free(&listed);
     Dp__GetPartnerReply *partner = ts_get_partner_by_slug(fx->registry, subject.slugs[0], NULL);
     ts_free(&partner);
-    Dp__ExportPersonalDataReply *exported = ps_export_intake(fx, SUBJECT_EMAIL, "dpo", &status);
+    Dp__ExportPersonalDataReply *exported = tp_export_intake(fx, SUBJECT_EMAIL, "dpo", &status);
     ts_assert_ok(&status);
     ts_free(&exported);
-    exported = ps_export_registry(fx, SUBJECT_EMAIL, "dpo", &status);
+    exported = tp_export_registry(fx, SUBJECT_EMAIL, "dpo", &status);
     ts_assert_ok(&status);
     ts_free(&exported);
 
@@ -181,13 +181,13 @@ static void s_exercise(void)
 
     /* The erasure. */
     Dp__ErasePersonalDataReply *erased =
-        ps_erase_intake(fx, SUBJECT_EMAIL, "dpo", "REQ-1", &status);
+        tp_erase_intake(fx, SUBJECT_EMAIL, "dpo", "REQ-1", &status);
     ts_assert_ok(&status);
-    assert_int_equal(erased->erased, PS_ENQUIRIES);
+    assert_int_equal(erased->erased, TP_ENQUIRIES);
     ts_free(&erased);
-    erased = ps_erase_registry(fx, SUBJECT_EMAIL, "dpo", "REQ-1", &status);
+    erased = tp_erase_registry(fx, SUBJECT_EMAIL, "dpo", "REQ-1", &status);
     ts_assert_ok(&status);
-    assert_int_equal(erased->erased, PS_CONTACTS);
+    assert_int_equal(erased->erased, TP_CONTACTS);
     ts_free(&erased);
 }
 
@@ -196,20 +196,20 @@ static void s_exercise(void)
 static void test_the_stored_rows_hold_nothing_of_the_person(void **state)
 {
     for (size_t i = 0; i < needle_count; i++)
-        if (ps_enquiry_mentions(fx->admin, needles[i].text) ||
-            ps_contact_mentions(fx->admin, needles[i].text) ||
+        if (tp_enquiry_mentions(fx->admin, needles[i].text) ||
+            tp_contact_mentions(fx->admin, needles[i].text) ||
             s_audit_mentions(fx->admin, needles[i].text))
             fail_msg("%s is still stored in the enquiries, contacts or audit trails",
                      needles[i].label);
     /* The scans do find what is there. */
-    assert_true(ps_enquiry_mentions(fx->admin, other.word) > 0);
-    assert_true(ps_contact_mentions(fx->admin, other.name) > 0);
+    assert_true(tp_enquiry_mentions(fx->admin, other.word) > 0);
+    assert_true(tp_contact_mentions(fx->admin, other.name) > 0);
 }
 
 static void test_the_outboxes_hold_nothing_of_the_person(void **state)
 {
-    assert_true(ti_outbox_count_after(fx->admin, 0) >= 2 * PS_ENQUIRIES);
-    assert_true(ts_outbox_count_after(fx->admin, 0) >= 2 * PS_CONTACTS);
+    assert_true(ti_outbox_count_after(fx->admin, 0) >= 2 * TP_ENQUIRIES);
+    assert_true(ts_outbox_count_after(fx->admin, 0) >= 2 * TP_CONTACTS);
     assert_true(s_outbox_mentions(fx->admin, "privacy.erased") == 2);
     for (size_t i = 0; i < needle_count; i++)
         if (s_outbox_mentions(fx->admin, needles[i].text))
@@ -219,14 +219,14 @@ static void test_the_outboxes_hold_nothing_of_the_person(void **state)
 static void test_the_event_sequence_holds_nothing_of_the_person(void **state)
 {
     long long waiting = ti_outbox_count_after(fx->admin, 0) + ts_outbox_count_after(fx->admin, 0);
-    ss_service_t *notify =
-        ss_service_start(SS_NOTIFY, ts_database_url(fx->database, TS_ROLE_NOTIFY), NULL);
+    tk_service_t *notify =
+        tk_service_start(TK_NOTIFY, ts_database_url(fx->database, TS_ROLE_NOTIFY), NULL);
     assert_non_null(notify);
-    bool relayed = ps_wait_value(fx->admin,
+    bool relayed = tp_wait_value(fx->admin,
                                  "SELECT (SELECT count(*) FROM intake.outbox)"
                                  " + (SELECT count(*) FROM registry.outbox)",
                                  0, NULL, 0, 15000);
-    ss_service_stop(&notify);
+    tk_service_stop(&notify);
     if (!relayed) fail_msg("the relay did not empty the outboxes within 15 s");
     assert_int_equal(ts_query_long(fx->admin, "SELECT count(*) FROM notify.event", 0, NULL),
                      waiting);
@@ -256,10 +256,10 @@ static void test_the_reporting_role_can_read_nothing_of_the_person(void **state)
 
 static void test_the_reports_show_nothing_of_the_person(void **state)
 {
-    ss_service_t *service =
-        ss_service_start(SS_REPORT, ts_database_url(fx->database, TS_ROLE_REPORT), NULL);
+    tk_service_t *service =
+        tk_service_start(TK_REPORT, ts_database_url(fx->database, TS_ROLE_REPORT), NULL);
     assert_non_null(service);
-    ss_client_t *client = ss_client_new(ss_service_endpoint(service), NULL, SS_REPORT, NULL);
+    tk_client_t *client = tk_client_new(tk_service_endpoint(service), NULL, TK_REPORT, NULL);
     Dp__OverviewReportRequest overview = DP__OVERVIEW_REPORT_REQUEST__INIT;
     Dp__CooperationReportRequest cooperation = DP__COOPERATION_REPORT_REQUEST__INIT;
     Dp__EnquiriesReportRequest enquiries = DP__ENQUIRIES_REPORT_REQUEST__INIT;
@@ -267,7 +267,7 @@ static void test_the_reports_show_nothing_of_the_person(void **state)
     const ProtobufCMessage *requests[] = {&overview.base, &cooperation.base, &enquiries.base,
                                           &dashboard.base};
     for (size_t r = 0; r < 4; r++) {
-        Dp__Reply *reply = ss_exchange(client, requests[r], 15000);
+        Dp__Reply *reply = tk_exchange(client, requests[r], 15000);
         assert_non_null(reply);
         assert_int_equal(reply->status->code, DP__CODE__CODE_OK);
         assert_true(reply->body.len > 0);
@@ -276,13 +276,13 @@ static void test_the_reports_show_nothing_of_the_person(void **state)
                 fail_msg("the %s answer shows %s", requests[r]->descriptor->name, needles[i].label);
         ts_free(&reply);
     }
-    ss_client_destroy(&client);
-    ss_service_stop(&service);
+    tk_client_destroy(&client);
+    tk_service_stop(&service);
 }
 
 static void test_the_logs_hold_nothing_of_the_person(void **state)
 {
-    char *text = ss_capture_text(capture);
+    char *text = tk_capture_text(capture);
     size_t size = strlen(text);
     /* Not vacuous: the services logged, refusals included. */
     assert_non_null(strstr(text, "serving on"));
@@ -314,21 +314,21 @@ static void test_the_logs_hold_nothing_of_the_person(void **state)
 
 int main(void)
 {
-    capture = ss_capture_start();
+    capture = tk_capture_start();
     dp_log_init(NULL, "debug");
-    fx = ps_fixture_new("privacy_no_leak");
-    ps_person_init(&subject, "zq", "Zephyrine Quillfeather", SUBJECT_EMAIL,
+    fx = tp_fixture_new("privacy_no_leak");
+    tp_person_init(&subject, "zq", "Zephyrine Quillfeather", SUBJECT_EMAIL,
                    "Quillfeather Consulting", "xylokrambit", "quillworks.example");
-    ps_person_init(&other, "bi", "Bartholomew Inkwell", "b.inkwell@inkwell-trust.example",
+    tp_person_init(&other, "bi", "Bartholomew Inkwell", "b.inkwell@inkwell-trust.example",
                    "Inkwell Trust", "quorvantine", "inkwell-trust.example");
     needles[needle_count++] = (needle_t){"the name", subject.name};
     needles[needle_count++] = (needle_t){"the surname", "Quillfeather"};
     needles[needle_count++] = (needle_t){"the e-mail address", subject.email};
     needles[needle_count++] = (needle_t){"the word from the body", subject.word};
-    ps_person_add_partners(fx, &subject);
-    ps_person_add_partners(fx, &other);
+    tp_person_add_partners(fx, &subject);
+    tp_person_add_partners(fx, &other);
     const char *settings[] = {"DP_INTAKE_PRIVACY_JOB_MS", "1000", NULL};
-    ps_fixture_start_intake(fx, settings);
+    tp_fixture_start_intake(fx, settings);
     s_exercise();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_stored_rows_hold_nothing_of_the_person),
@@ -340,6 +340,6 @@ int main(void)
     };
     int failed = cmocka_run_group_tests_name("privacy no leak", tests, NULL, NULL);
     ti_fixture_destroy(&fx);
-    ss_capture_end(&capture);
+    tk_capture_end(&capture);
     return failed;
 }

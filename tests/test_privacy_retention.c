@@ -22,7 +22,7 @@
 #define STATUS(name) DP__ENQUIRY_STATUS__ENQUIRY_STATUS_##name
 
 static ti_fixture_t *fx;
-static ss_service_t *reporting; /* the reporting service, as dp_report */
+static tk_service_t *reporting; /* the reporting service, as dp_report */
 static dp_client_t *reports;    /* its client */
 static PGconn *report_conn;     /* a dp_report session, to read what reports may read */
 
@@ -209,7 +209,7 @@ static bool s_erased_for_retention(int which)
                          " AND subject = '[erased]' AND email LIKE 'erased-%@invalid'"
                          " AND erased_at IS NOT NULL AND erasure_reason = 'retention'",
                          1, params) == 1 &&
-           ps_enquiry_mentions(fx->admin, words[which]) == 0;
+           tp_enquiry_mentions(fx->admin, words[which]) == 0;
 }
 
 /* ---- tests -------------------------------------------------------------------------------- */
@@ -219,9 +219,9 @@ static char *kept_before[ENQUIRY_COUNT]; /* each enquiry whole, before */
 
 static void test_the_dry_run_counts_only_enquiries_past_the_boundary(void **state)
 {
-    char *before = ps_digest(fx->admin);
+    char *before = tp_digest(fx->admin);
     dp_status_t status;
-    Dp__RunRetentionReply *reply = ps_run_retention(fx, true, "records.officer", &status);
+    Dp__RunRetentionReply *reply = tp_run_retention(fx, true, "records.officer", &status);
     ts_assert_ok(&status);
     assert_int_equal(reply->enquiries, 2);
     /* The cutoff lies between the two sides of the boundary. */
@@ -237,7 +237,7 @@ static void test_the_dry_run_counts_only_enquiries_past_the_boundary(void **stat
                                    3, between),
                      1);
     ts_free(&reply);
-    char *after = ps_digest(fx->admin);
+    char *after = tp_digest(fx->admin);
     assert_string_equal(after, before);
     free(before);
     free(after);
@@ -247,7 +247,7 @@ static void test_the_run_pseudonymises_exactly_those_past_the_boundary(void **st
 {
     long long outbox = ti_outbox_last_id(fx->admin);
     dp_status_t status;
-    Dp__RunRetentionReply *reply = ps_run_retention(fx, false, "records.officer", &status);
+    Dp__RunRetentionReply *reply = tp_run_retention(fx, false, "records.officer", &status);
     ts_assert_ok(&status);
     assert_int_equal(reply->enquiries, 2);
     char cutoff[40];
@@ -304,13 +304,13 @@ static void test_every_report_figure_is_the_same_after_the_run(void **state)
 
 static void test_a_second_run_finds_nothing(void **state)
 {
-    char *before = ps_digest(fx->admin);
+    char *before = tp_digest(fx->admin);
     dp_status_t status;
-    Dp__RunRetentionReply *reply = ps_run_retention(fx, false, "records.officer", &status);
+    Dp__RunRetentionReply *reply = tp_run_retention(fx, false, "records.officer", &status);
     ts_assert_ok(&status);
     assert_int_equal(reply->enquiries, 0);
     ts_free(&reply);
-    char *after = ps_digest(fx->admin);
+    char *after = tp_digest(fx->admin);
     assert_string_equal(after, before);
     free(before);
     free(after);
@@ -322,15 +322,15 @@ static void test_the_scheduled_job_applies_retention_when_the_intake_starts(void
        is now a day before it. The job runs as the service starts. */
     s_resolved_at_boundary(NEAR_CLOSED, "-1 day");
     ti_intake_stop(&fx->intake);
-    ps_fixture_start_intake(fx, NULL);
+    tp_fixture_start_intake(fx, NULL);
     const char *params[] = {ts_id_text(ids[NEAR_CLOSED])};
-    bool erased = ps_wait_value(fx->admin,
+    bool erased = tp_wait_value(fx->admin,
                                 "SELECT count(*) FROM intake.enquiry WHERE id = $1::bigint"
                                 " AND erasure_reason = 'retention'",
                                 1, params, 1, 10000);
     if (!erased) fail_msg("the privacy job did not apply retention at start");
     assert_true(s_erased_for_retention(NEAR_CLOSED));
-    assert_int_equal(ps_audit_rows(fx->admin, "intake", "retention", "retention job", ""), 1);
+    assert_int_equal(tp_audit_rows(fx->admin, "intake", "retention", "retention job", ""), 1);
     char *now = s_whole(NEAR_REJECTED);
     assert_string_equal(now, kept_before[NEAR_REJECTED]);
     free(now);
@@ -348,8 +348,8 @@ static void test_retention_refuses_a_bad_actor_and_changes_nothing(void **state)
 
 int main(void)
 {
-    fx = ps_fixture_new("privacy_retention");
-    ps_fixture_start_intake(fx, NULL);
+    fx = tp_fixture_new("privacy_retention");
+    tp_fixture_start_intake(fx, NULL);
     for (int which = 0; which < ENQUIRY_COUNT; which++)
         s_make(which);
     s_resolved_at_boundary(PAST_CLOSED, "-1 day");
@@ -365,7 +365,7 @@ int main(void)
     /* The sender of PAST_ERASED had asked to be erased. */
     dp_status_t status;
     Dp__ErasePersonalDataReply *erased =
-        ps_erase_intake(fx, emails[PAST_ERASED], "dpo.alice", "REQ-7", &status);
+        tp_erase_intake(fx, emails[PAST_ERASED], "dpo.alice", "REQ-7", &status);
     if (status.code != DP__CODE__CODE_OK || erased->erased != 1) {
         fprintf(stderr, "FATAL: the erasure on request failed: %s\n", status.message);
         ti_fixture_destroy(&fx);
@@ -373,12 +373,12 @@ int main(void)
     }
     ts_free(&erased);
 
-    reporting = ss_service_start(SS_REPORT, ts_database_url(fx->database, TS_ROLE_REPORT), NULL);
-    reports = reporting ? dp_client_new(ss_service_endpoint(reporting), 15000, 1) : NULL;
+    reporting = tk_service_start(TK_REPORT, ts_database_url(fx->database, TS_ROLE_REPORT), NULL);
+    reports = reporting ? dp_client_new(tk_service_endpoint(reporting), 15000, 1) : NULL;
     report_conn = ts_connect_or_exit(ts_database_url(fx->database, TS_ROLE_REPORT));
     if (!reports) {
         fprintf(stderr, "FATAL: cannot start the report service\n");
-        ss_service_stop(&reporting);
+        tk_service_stop(&reporting);
         PQfinish(report_conn);
         ti_fixture_destroy(&fx);
         return 1;
@@ -400,7 +400,7 @@ int main(void)
         free(kept_before[which]);
     free(figures_before);
     dp_client_destroy(&reports);
-    ss_service_stop(&reporting);
+    tk_service_stop(&reporting);
     PQfinish(report_conn);
     ti_fixture_destroy(&fx);
     return failed;

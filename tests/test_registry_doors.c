@@ -257,12 +257,12 @@ static void test_record_dates_lie_in_a_sane_window(void **state)
 
 /* ---- contacts by role ------------------------------------------------------------ */
 
-static Dp__GetPartnerReply *s_get_as(ss_client_t *client, int64_t id)
+static Dp__GetPartnerReply *s_get_as(tk_client_t *client, int64_t id)
 {
     TS_REF_ID(ref, id);
     Dp__GetPartnerRequest get = DP__GET_PARTNER_REQUEST__INIT;
     get.partner = &ref;
-    Dp__Reply *reply = ss_exchange(client, &get.base, 10000);
+    Dp__Reply *reply = tk_exchange(client, &get.base, 10000);
     assert_non_null(reply);
     if (reply->status->code != DP__CODE__CODE_OK)
         fail_msg("GetPartner: %s %s", dp_code_name(reply->status->code), reply->status->message);
@@ -275,22 +275,22 @@ static Dp__GetPartnerReply *s_get_as(ss_client_t *client, int64_t id)
 
 static void test_the_service_role_reads_no_contact_persons(void **state)
 {
-    ss_keys_t *keys = ss_keys_new();
-    const char *settings[] = {"DP_CURVE_DIR", ss_keys_dir(keys), "DP_PRIVACY_KEY", PRIVACY_KEY,
+    tk_keys_t *keys = tk_keys_new();
+    const char *settings[] = {"DP_CURVE_DIR", tk_keys_dir(keys), "DP_PRIVACY_KEY", PRIVACY_KEY,
                               NULL};
-    ss_service_t *registry =
-        ss_service_start(SS_REGISTRY, ts_database_url(fx->database, TS_ROLE_REGISTRY), settings);
+    tk_service_t *registry =
+        tk_service_start(TK_REGISTRY, ts_database_url(fx->database, TS_ROLE_REGISTRY), settings);
     assert_non_null(registry);
-    ss_client_t *staff = ss_client_new(ss_service_endpoint(registry), keys, SS_REGISTRY,
-                                       ss_keys_secret_path(keys, "staff-client"));
-    ss_client_t *service = ss_client_new(ss_service_endpoint(registry), keys, SS_REGISTRY,
-                                         ss_keys_secret_path(keys, "service-client"));
+    tk_client_t *staff = tk_client_new(tk_service_endpoint(registry), keys, TK_REGISTRY,
+                                       tk_keys_secret_path(keys, "staff-client"));
+    tk_client_t *service = tk_client_new(tk_service_endpoint(registry), keys, TK_REGISTRY,
+                                         tk_keys_secret_path(keys, "service-client"));
     TS_REF_ID(ref, s_alpha);
     Dp__AddContactRequest add = DP__ADD_CONTACT_REQUEST__INIT;
     add.partner = &ref;
     add.name = "Secret Person";
     add.email = "secret.person@example.org";
-    Dp__Reply *added = ss_exchange(staff, &add.base, 10000);
+    Dp__Reply *added = tk_exchange(staff, &add.base, 10000);
     assert_non_null(added);
     assert_int_equal(added->status->code, DP__CODE__CODE_OK);
     ts_free(&added);
@@ -303,10 +303,10 @@ static void test_the_service_role_reads_no_contact_persons(void **state)
     assert_int_equal(seen_by_service->partner->n_contacts, 0);
     ts_free(&seen_by_service);
 
-    ss_client_destroy(&service);
-    ss_client_destroy(&staff);
-    ss_service_stop(&registry);
-    ss_keys_destroy(&keys);
+    tk_client_destroy(&service);
+    tk_client_destroy(&staff);
+    tk_service_stop(&registry);
+    tk_keys_destroy(&keys);
 }
 
 int main(void)

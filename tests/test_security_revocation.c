@@ -40,11 +40,11 @@
 
 enum { ANSWER_MS = 10000, SILENCE_MS = 1500, REVOKED_WITHIN_MS = 2500 };
 
-static ss_capture_t *capture;  /* standard error, for the audit lines */
+static tk_capture_t *capture;  /* standard error, for the audit lines */
 static ts_database_t *database; /* this program's database */
-static ss_keys_t *keys;         /* the key folder */
-static ss_service_t *registry;  /* CURVE on */
-static ss_service_t *broken;    /* CURVE on, its database does not exist */
+static tk_keys_t *keys;         /* the key folder */
+static tk_service_t *registry;  /* CURVE on */
+static tk_service_t *broken;    /* CURVE on, its database does not exist */
 
 /* <key folder>/<relative> (static buffer ring). */
 static const char *s_path(const char *format, const char *name)
@@ -54,24 +54,24 @@ static const char *s_path(const char *format, const char *name)
     char *path = ring[next++ % 4];
     char relative[512];
     snprintf(relative, sizeof relative, format, name);
-    snprintf(path, sizeof ring[0], "%s/%s", ss_keys_dir(keys), relative);
+    snprintf(path, sizeof ring[0], "%s/%s", tk_keys_dir(keys), relative);
     return path;
 }
 
-static ss_client_t *s_client(ss_service_t *service, const char *name)
+static tk_client_t *s_client(tk_service_t *service, const char *name)
 {
-    return ss_client_new(ss_service_endpoint(service), keys, SS_REGISTRY,
-                         ss_keys_secret_path(keys, name));
+    return tk_client_new(tk_service_endpoint(service), keys, TK_REGISTRY,
+                         tk_keys_secret_path(keys, name));
 }
 
 /* A request every role but health may send, which reads. */
-static Dp__Reply *s_list_areas(ss_client_t *client, int timeout_ms)
+static Dp__Reply *s_list_areas(tk_client_t *client, int timeout_ms)
 {
     Dp__ListAreasRequest request = DP__LIST_AREAS_REQUEST__INIT;
-    return ss_exchange(client, &request.base, timeout_ms);
+    return tk_exchange(client, &request.base, timeout_ms);
 }
 
-static void s_expect_ok(ss_client_t *client)
+static void s_expect_ok(tk_client_t *client)
 {
     Dp__Reply *reply = s_list_areas(client, ANSWER_MS);
     assert_non_null(reply);
@@ -81,7 +81,7 @@ static void s_expect_ok(ss_client_t *client)
 
 /* Asks on the open connection until the answer is UNAUTHENTICATED; fails
    when it is not within REVOKED_WITHIN_MS of the change. */
-static void s_expect_cut_off(ss_client_t *client, const char *what)
+static void s_expect_cut_off(tk_client_t *client, const char *what)
 {
     int64_t deadline = zclock_mono() + REVOKED_WITHIN_MS;
     while (true) {
@@ -106,11 +106,11 @@ static void s_expect_cut_off(ss_client_t *client, const char *what)
 
 static void s_expect_silence(const char *name, const char *what)
 {
-    ss_client_t *client = s_client(registry, name);
+    tk_client_t *client = s_client(registry, name);
     Dp__Reply *reply = s_list_areas(client, SILENCE_MS);
     if (reply)
         fail_msg("%s: a new connection got %s", what, dp_code_name(reply->status->code));
-    ss_client_destroy(&client);
+    tk_client_destroy(&client);
 }
 
 /* A staff key that works, connected; then `change` takes its file out of
@@ -118,14 +118,14 @@ static void s_expect_silence(const char *name, const char *what)
 static void s_revocation_case(const char *name, void (*change)(const char *name),
                               const char *what)
 {
-    ss_keys_add_client(keys, name, "staff", true);
-    ss_client_t *client = s_client(registry, name);
+    tk_keys_add_client(keys, name, "staff", true);
+    tk_client_t *client = s_client(registry, name);
     s_expect_ok(client);
     change(name);
     s_expect_cut_off(client, what);
-    ss_client_destroy(&client);
+    tk_client_destroy(&client);
     s_expect_silence(name, what);
-    char *text = ss_capture_text(capture);
+    char *text = tk_capture_text(capture);
     assert_non_null(strstr(text, "audit: refused a request from the key"));
     free(text);
 }
@@ -168,15 +168,15 @@ static void test_a_key_moved_into_a_subfolder_is_refused_on_its_open_connection(
 static void test_a_key_only_in_a_subfolder_or_misnamed_never_works(void **state)
 {
     /* Made outside clients/, then put where it must not count. */
-    ss_keys_add_client(keys, "nested", "staff", false);
-    ss_keys_add_client(keys, "misnamed", "staff", false);
+    tk_keys_add_client(keys, "nested", "staff", false);
+    tk_keys_add_client(keys, "misnamed", "staff", false);
     const char *const names[] = {"nested", "misnamed"};
     const char *const places[] = {"clients/deep/%s.key", "clients/%s.key_secret"};
     mkdir(s_path("clients/%s", "deep"), 0755);
     for (int i = 0; i < 2; i++) {
         dp_client_keys_t own;
-        assert_int_equal(dp_client_keys_load(&own, ss_keys_dir(keys),
-                                             ss_keys_secret_path(keys, names[i]), "registry"),
+        assert_int_equal(dp_client_keys_load(&own, tk_keys_dir(keys),
+                                             tk_keys_secret_path(keys, names[i]), "registry"),
                          1);
         assert_int_equal(zcert_save_public(own.client, s_path(places[i], names[i])), 0);
         dp_client_keys_free(&own);
@@ -189,18 +189,18 @@ static void test_a_key_only_in_a_subfolder_or_misnamed_never_works(void **state)
 static void test_the_role_is_read_at_every_request(void **state)
 {
     /* A feeder key, connected, may not list partners... */
-    ss_keys_add_client(keys, "promoted", "feeder", true);
-    ss_client_t *client = s_client(registry, "promoted");
+    tk_keys_add_client(keys, "promoted", "feeder", true);
+    tk_client_t *client = s_client(registry, "promoted");
     Dp__ListPartnersRequest request = DP__LIST_PARTNERS_REQUEST__INIT;
-    Dp__Reply *reply = ss_exchange(client, &request.base, ANSWER_MS);
+    Dp__Reply *reply = tk_exchange(client, &request.base, ANSWER_MS);
     assert_non_null(reply);
     assert_int_equal(reply->status->code, DP__CODE__CODE_PERMISSION_DENIED);
     ts_free(&reply);
     /* ...and its certificate rewritten as staff (same key, new file, moved
        in place) lets the same connection do it. */
     dp_client_keys_t own;
-    assert_int_equal(dp_client_keys_load(&own, ss_keys_dir(keys),
-                                         ss_keys_secret_path(keys, "promoted"), "registry"),
+    assert_int_equal(dp_client_keys_load(&own, tk_keys_dir(keys),
+                                         tk_keys_secret_path(keys, "promoted"), "registry"),
                      1);
     zcert_t *staff = zcert_new_from(zcert_public_key(own.client), zcert_secret_key(own.client));
     assert_non_null(staff);
@@ -216,13 +216,13 @@ static void test_the_role_is_read_at_every_request(void **state)
     Dp__Code code;
     do {
         zclock_sleep(100);
-        reply = ss_exchange(client, &request.base, ANSWER_MS);
+        reply = tk_exchange(client, &request.base, ANSWER_MS);
         assert_non_null(reply);
         code = reply->status->code;
         ts_free(&reply);
     } while (code != DP__CODE__CODE_OK && zclock_mono() < deadline);
     assert_int_equal(code, DP__CODE__CODE_OK);
-    ss_client_destroy(&client);
+    tk_client_destroy(&client);
 }
 
 /* ---- dpctl keys ------------------------------------------------------------------------ */
@@ -242,7 +242,7 @@ static ts_process_t s_dpctl(const char *const *arguments)
 
 static void test_dpctl_keys_new_writes_sources_and_revoke_cuts_off(void **state)
 {
-    const char *dir = ss_keys_dir(keys);
+    const char *dir = tk_keys_dir(keys);
     /* A feeder with its sources: the key store reads them from the certificate. */
     const char *feeder[] = {"keys", "new", "shop", "--role", "feeder", "--sources",
                             "shop-web,shop-app", "--dir", dir, NULL};
@@ -273,7 +273,7 @@ static void test_dpctl_keys_new_writes_sources_and_revoke_cuts_off(void **state)
     run = s_dpctl(staff);
     assert_int_equal(run.exit_code, 0);
     ts_process_free(&run);
-    ss_client_t *client = s_client(registry, "leaving");
+    tk_client_t *client = s_client(registry, "leaving");
     s_expect_ok(client);
     const char *revoke[] = {"keys", "revoke", "leaving", "--dir", dir, NULL};
     run = s_dpctl(revoke);
@@ -282,7 +282,7 @@ static void test_dpctl_keys_new_writes_sources_and_revoke_cuts_off(void **state)
     assert_int_not_equal(access(s_path("clients/%s.key", "leaving"), F_OK), 0);
     assert_int_equal(access(s_path("clients/revoked/%s.key", "leaving"), F_OK), 0);
     s_expect_cut_off(client, "dpctl keys revoke");
-    ss_client_destroy(&client);
+    tk_client_destroy(&client);
     s_expect_silence("leaving", "dpctl keys revoke");
     /* Nothing left to revoke: an error, and nothing moves. */
     run = s_dpctl(revoke);
@@ -299,7 +299,7 @@ static zsock_t *s_subscriber(const char *endpoint, const char *name)
     zsock_set_linger(sub, 0);
     dp_client_keys_t own;
     assert_int_equal(
-        dp_client_keys_load(&own, ss_keys_dir(keys), ss_keys_secret_path(keys, name), "notify"),
+        dp_client_keys_load(&own, tk_keys_dir(keys), tk_keys_secret_path(keys, name), "notify"),
         1);
     dp_client_keys_apply(&own, sub);
     dp_client_keys_free(&own);
@@ -313,7 +313,7 @@ static void test_a_pub_socket_admits_only_its_roles(void **state)
     zsock_t *pub = zsock_new(ZMQ_PUB);
     assert_non_null(pub);
     zsock_set_linger(pub, 0);
-    assert_int_equal(dp_security_server_roles(pub, ss_keys_dir(keys), "notify", "dp-events",
+    assert_int_equal(dp_security_server_roles(pub, tk_keys_dir(keys), "notify", "dp-events",
                                               DP_ROLE_CONSUMER | DP_ROLE_STAFF),
                      0);
     assert_true(zsock_bind(pub, "tcp://127.0.0.1:*") > 0);
@@ -340,17 +340,17 @@ static void test_a_pub_socket_admits_only_its_roles(void **state)
     zsock_destroy(&consumer);
     zstr_free(&endpoint);
     zsock_destroy(&pub);
-    dp_security_server_done(ss_keys_dir(keys));
+    dp_security_server_done(tk_keys_dir(keys));
 }
 
 static void test_the_key_generation_changes_when_a_key_leaves(void **state)
 {
-    const char *dir = ss_keys_dir(keys);
+    const char *dir = tk_keys_dir(keys);
     uint64_t before = dp_security_key_generation(dir);
-    ss_keys_add_client(keys, "arrives", "consumer", true);
+    tk_keys_add_client(keys, "arrives", "consumer", true);
     zclock_sleep(1200);
     assert_true(dp_security_key_generation(dir) == before);
-    ss_keys_revoke(keys, "arrives");
+    tk_keys_revoke(keys, "arrives");
     int64_t deadline = zclock_mono() + REVOKED_WITHIN_MS;
     while (dp_security_key_generation(dir) == before && zclock_mono() < deadline)
         zclock_sleep(50);
@@ -361,10 +361,10 @@ static void test_the_key_generation_changes_when_a_key_leaves(void **state)
 
 static Dp__HealthReply *s_health(const char *name)
 {
-    ss_client_t *client = s_client(broken, name);
+    tk_client_t *client = s_client(broken, name);
     Dp__HealthRequest request = DP__HEALTH_REQUEST__INIT;
-    Dp__Reply *reply = ss_exchange(client, &request.base, ANSWER_MS);
-    ss_client_destroy(&client);
+    Dp__Reply *reply = tk_exchange(client, &request.base, ANSWER_MS);
+    tk_client_destroy(&client);
     assert_non_null(reply);
     assert_int_equal(reply->status->code, DP__CODE__CODE_OK);
     Dp__HealthReply *health = (Dp__HealthReply *)protobuf_c_message_unpack(
@@ -396,9 +396,9 @@ static void test_health_detail_is_for_staff_and_front_ends_only(void **state)
 
 static void test_the_health_role_sends_health_and_nothing_else(void **state)
 {
-    ss_client_t *client = s_client(registry, "checker");
+    tk_client_t *client = s_client(registry, "checker");
     Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
-    Dp__Reply *reply = ss_exchange(client, &health.base, ANSWER_MS);
+    Dp__Reply *reply = tk_exchange(client, &health.base, ANSWER_MS);
     assert_non_null(reply);
     assert_int_equal(reply->status->code, DP__CODE__CODE_OK);
     ts_free(&reply);
@@ -406,30 +406,30 @@ static void test_the_health_role_sends_health_and_nothing_else(void **state)
     assert_non_null(reply);
     assert_int_equal(reply->status->code, DP__CODE__CODE_PERMISSION_DENIED);
     ts_free(&reply);
-    ss_client_destroy(&client);
+    tk_client_destroy(&client);
 }
 
 int main(void)
 {
-    capture = ss_capture_start();
+    capture = tk_capture_start();
     database = ts_database_new("security_revocation");
-    keys = ss_keys_new();
-    ss_keys_add_client(keys, "console", "frontend", true);
-    ss_keys_add_client(keys, "checker", "health", true);
-    const char *curve[] = {"DP_CURVE_DIR", ss_keys_dir(keys), NULL};
-    registry = ss_service_start(SS_REGISTRY, ts_database_url(database, TS_ROLE_REGISTRY), curve);
+    keys = tk_keys_new();
+    tk_keys_add_client(keys, "console", "frontend", true);
+    tk_keys_add_client(keys, "checker", "health", true);
+    const char *curve[] = {"DP_CURVE_DIR", tk_keys_dir(keys), NULL};
+    registry = tk_service_start(TK_REGISTRY, ts_database_url(database, TS_ROLE_REGISTRY), curve);
     char *missing = ts_url_with_dbname(ts_database_url(database, TS_ROLE_REGISTRY),
                                        "dp_no_such_database");
-    const char *broken_settings[] = {"DP_CURVE_DIR", ss_keys_dir(keys), "DP_DB_WAIT_MS", "100",
+    const char *broken_settings[] = {"DP_CURVE_DIR", tk_keys_dir(keys), "DP_DB_WAIT_MS", "100",
                                      NULL};
-    broken = missing ? ss_service_start(SS_REGISTRY, missing, broken_settings) : NULL;
+    broken = missing ? tk_service_start(TK_REGISTRY, missing, broken_settings) : NULL;
     free(missing);
     if (!registry || !broken) {
-        ss_capture_end(&capture);
+        tk_capture_end(&capture);
         fprintf(stderr, "FATAL: the registry did not start with CURVE\n");
-        ss_service_stop(&registry);
-        ss_service_stop(&broken);
-        ss_keys_destroy(&keys);
+        tk_service_stop(&registry);
+        tk_service_stop(&broken);
+        tk_keys_destroy(&keys);
         ts_database_destroy(&database);
         return 1;
     }
@@ -446,10 +446,10 @@ int main(void)
         cmocka_unit_test(test_the_health_role_sends_health_and_nothing_else),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    ss_service_stop(&broken);
-    ss_service_stop(&registry);
-    ss_capture_end(&capture);
-    ss_keys_destroy(&keys);
+    tk_service_stop(&broken);
+    tk_service_stop(&registry);
+    tk_capture_end(&capture);
+    tk_keys_destroy(&keys);
     ts_database_destroy(&database);
     return failed;
 }

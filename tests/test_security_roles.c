@@ -36,26 +36,26 @@
 
 enum { ANSWER_MS = 10000, SILENCE_MS = 1500 };
 
-static ss_capture_t *capture;                    /* standard error, for the audit lines */
+static tk_capture_t *capture;                    /* standard error, for the audit lines */
 static ts_database_t *database;                  /* this program's database */
 static PGconn *admin;                            /* superuser connection */
-static ss_keys_t *keys;                          /* the key folder */
-static ss_service_t *services[SS_SERVICE_COUNT]; /* the four services, CURVE on */
+static tk_keys_t *keys;                          /* the key folder */
+static tk_service_t *services[TK_SERVICE_COUNT]; /* the four services, CURVE on */
 
 static const char *const roles[] = {"feeder", "consumer", "staff", "service"};
 enum { ROLE_COUNT = 4 };
 
 /* The route table of each service. */
-static const dp_route_t *s_routes(ss_kind_t kind, size_t *count)
+static const dp_route_t *s_routes(tk_kind_t kind, size_t *count)
 {
     switch (kind) {
-    case SS_REGISTRY:
+    case TK_REGISTRY:
         *count = registry_route_count;
         return registry_routes;
-    case SS_INTAKE:
+    case TK_INTAKE:
         *count = intake_route_count;
         return intake_routes;
-    case SS_NOTIFY:
+    case TK_NOTIFY:
         *count = notify_route_count;
         return notify_routes;
     default:
@@ -65,10 +65,10 @@ static const dp_route_t *s_routes(ss_kind_t kind, size_t *count)
 }
 
 /* A client of the service with the certificate private/<name>.key_secret. */
-static ss_client_t *s_client(ss_kind_t kind, const char *name)
+static tk_client_t *s_client(tk_kind_t kind, const char *name)
 {
-    return ss_client_new(ss_service_endpoint(services[kind]), keys, kind,
-                         ss_keys_secret_path(keys, name));
+    return tk_client_new(tk_service_endpoint(services[kind]), keys, kind,
+                         tk_keys_secret_path(keys, name));
 }
 
 static char *s_client_name(const char *role)
@@ -83,12 +83,12 @@ static char *s_client_name(const char *role)
    the relay has moved what the outboxes held (it changes rows on its own). */
 static char *s_digest(void)
 {
-    if (!ps_wait_value(admin,
+    if (!tp_wait_value(admin,
                        "SELECT (SELECT count(*) FROM registry.outbox)"
                        " + (SELECT count(*) FROM intake.outbox)",
                        0, NULL, 0, 10000))
         fail_msg("the relay did not empty the outboxes within 10 s");
-    char *services_digest = ps_digest(admin);
+    char *services_digest = tp_digest(admin);
     char *notify = ts_query_text(
         admin,
         "SELECT concat_ws('/',"
@@ -139,10 +139,10 @@ static void test_every_role_against_every_request_type(void **state)
         dp_role_t role_bit = dp_role_parse(roles[role]);
         assert_true(role_bit != DP_ROLE_NONE);
         char *name = s_client_name(roles[role]);
-        for (int kind = 0; kind < SS_SERVICE_COUNT; kind++) {
-            ss_client_t *client = s_client((ss_kind_t)kind, name);
+        for (int kind = 0; kind < TK_SERVICE_COUNT; kind++) {
+            tk_client_t *client = s_client((tk_kind_t)kind, name);
             size_t count = 0;
-            const dp_route_t *routes = s_routes((ss_kind_t)kind, &count);
+            const dp_route_t *routes = s_routes((tk_kind_t)kind, &count);
             /* The table's routes, then the health request every service answers. */
             for (size_t r = 0; r <= count; r++) {
                 const ProtobufCMessageDescriptor *type =
@@ -153,7 +153,7 @@ static void test_every_role_against_every_request_type(void **state)
                 ProtobufCMessage *request = calloc(1, type->sizeof_message);
                 assert_non_null(request);
                 protobuf_c_message_init(type, request);
-                Dp__Reply *reply = ss_exchange(client, request, ANSWER_MS);
+                Dp__Reply *reply = tk_exchange(client, request, ANSWER_MS);
                 free(request);
                 exchanges++;
                 const char *outcome = !reply ? "no answer" : dp_code_name(reply->status->code);
@@ -162,13 +162,13 @@ static void test_every_role_against_every_request_type(void **state)
                     (was_denied && strcmp(reply->status->field, "type") != 0))
                     used += (size_t)snprintf(
                         problems + used, sizeof problems - used, "  %s -> %s %s: %s, expected %s\n",
-                        roles[role], ss_kind_name((ss_kind_t)kind), type->name, outcome,
+                        roles[role], tk_kind_name((tk_kind_t)kind), type->name, outcome,
                         expect_denied ? "PERMISSION_DENIED" : "an answer other than that");
                 denied += was_denied;
                 ts_free(&reply);
                 if (used >= sizeof problems - 200) break;
             }
-            ss_client_destroy(&client);
+            tk_client_destroy(&client);
         }
         free(name);
     }
@@ -184,16 +184,16 @@ static void test_every_role_against_every_request_type(void **state)
 
 static void test_a_refusal_is_logged_as_an_audit_line(void **state)
 {
-    ss_client_t *client = s_client(SS_REGISTRY, "consumer-client");
+    tk_client_t *client = s_client(TK_REGISTRY, "consumer-client");
     Dp__CreatePartnerRequest request;
     s_partner_request(&request, "audit-line");
-    Dp__Reply *reply = ss_exchange(client, &request.base, ANSWER_MS);
+    Dp__Reply *reply = tk_exchange(client, &request.base, ANSWER_MS);
     assert_non_null(reply);
     assert_int_equal(reply->status->code, DP__CODE__CODE_PERMISSION_DENIED);
     assert_non_null(strstr(reply->status->message, "consumer"));
     ts_free(&reply);
-    ss_client_destroy(&client);
-    char *text = ss_capture_text(capture);
+    tk_client_destroy(&client);
+    char *text = tk_capture_text(capture);
     assert_non_null(strstr(text, "audit: denied dp.CreatePartnerRequest to client "
                                  "'consumer-client' with role 'consumer'"));
     free(text);
@@ -203,19 +203,19 @@ static void test_a_certificate_without_a_role_is_refused_everything(void **state
 {
     /* Allowed in clients/, but with no role: not even health (DP_ROLE_ANY
        is any of the four roles). */
-    ss_keys_add_client(keys, "roleless", NULL, true);
-    ss_client_t *client = s_client(SS_REGISTRY, "roleless");
+    tk_keys_add_client(keys, "roleless", NULL, true);
+    tk_client_t *client = s_client(TK_REGISTRY, "roleless");
     Dp__ListAreasRequest areas = DP__LIST_AREAS_REQUEST__INIT;
     Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
     const ProtobufCMessage *requests[] = {&areas.base, &health.base};
     for (size_t i = 0; i < 2; i++) {
-        Dp__Reply *reply = ss_exchange(client, requests[i], ANSWER_MS);
+        Dp__Reply *reply = tk_exchange(client, requests[i], ANSWER_MS);
         assert_non_null(reply);
         assert_int_equal(reply->status->code, DP__CODE__CODE_PERMISSION_DENIED);
         ts_free(&reply);
     }
-    ss_client_destroy(&client);
-    char *text = ss_capture_text(capture);
+    tk_client_destroy(&client);
+    char *text = tk_capture_text(capture);
     assert_non_null(strstr(text, "audit: denied dp.HealthRequest to client 'roleless' with role "
                                  "'none'"));
     free(text);
@@ -227,19 +227,19 @@ static void test_a_client_without_keys_gets_no_answer(void **state)
 {
     char *before = s_digest();
     Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
-    for (int kind = 0; kind < SS_SERVICE_COUNT; kind++) {
-        ss_client_t *client =
-            ss_client_new(ss_service_endpoint(services[kind]), keys, (ss_kind_t)kind, NULL);
-        Dp__Reply *reply = ss_exchange(client, &health.base, SILENCE_MS);
-        if (reply) fail_msg("the %s answered a client without keys", ss_kind_name(kind));
-        ss_client_destroy(&client);
+    for (int kind = 0; kind < TK_SERVICE_COUNT; kind++) {
+        tk_client_t *client =
+            tk_client_new(tk_service_endpoint(services[kind]), keys, (tk_kind_t)kind, NULL);
+        Dp__Reply *reply = tk_exchange(client, &health.base, SILENCE_MS);
+        if (reply) fail_msg("the %s answered a client without keys", tk_kind_name(kind));
+        tk_client_destroy(&client);
     }
-    ss_client_t *client =
-        ss_client_new(ss_service_endpoint(services[SS_REGISTRY]), keys, SS_REGISTRY, NULL);
+    tk_client_t *client =
+        tk_client_new(tk_service_endpoint(services[TK_REGISTRY]), keys, TK_REGISTRY, NULL);
     Dp__CreatePartnerRequest request;
     s_partner_request(&request, "from-null-mechanism");
-    assert_null(ss_exchange(client, &request.base, SILENCE_MS));
-    ss_client_destroy(&client);
+    assert_null(tk_exchange(client, &request.base, SILENCE_MS));
+    tk_client_destroy(&client);
     char *after = s_digest();
     assert_string_equal(after, before);
     free(before);
@@ -249,20 +249,20 @@ static void test_a_client_without_keys_gets_no_answer(void **state)
 static void test_an_unknown_key_gets_no_answer(void **state)
 {
     /* A certificate made like the others, claiming staff, but never put in clients/. */
-    ss_keys_add_client(keys, "stranger", "staff", false);
+    tk_keys_add_client(keys, "stranger", "staff", false);
     char *before = s_digest();
     Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
-    for (int kind = 0; kind < SS_SERVICE_COUNT; kind++) {
-        ss_client_t *client = s_client((ss_kind_t)kind, "stranger");
-        Dp__Reply *reply = ss_exchange(client, &health.base, SILENCE_MS);
-        if (reply) fail_msg("the %s answered a key that is not in clients/", ss_kind_name(kind));
-        ss_client_destroy(&client);
+    for (int kind = 0; kind < TK_SERVICE_COUNT; kind++) {
+        tk_client_t *client = s_client((tk_kind_t)kind, "stranger");
+        Dp__Reply *reply = tk_exchange(client, &health.base, SILENCE_MS);
+        if (reply) fail_msg("the %s answered a key that is not in clients/", tk_kind_name(kind));
+        tk_client_destroy(&client);
     }
-    ss_client_t *client = s_client(SS_REGISTRY, "stranger");
+    tk_client_t *client = s_client(TK_REGISTRY, "stranger");
     Dp__CreatePartnerRequest request;
     s_partner_request(&request, "from-stranger");
-    assert_null(ss_exchange(client, &request.base, SILENCE_MS));
-    ss_client_destroy(&client);
+    assert_null(tk_exchange(client, &request.base, SILENCE_MS));
+    tk_client_destroy(&client);
     char *after = s_digest();
     assert_string_equal(after, before);
     assert_int_equal(s_partners_with_slug("from-stranger"), 0);
@@ -272,30 +272,30 @@ static void test_an_unknown_key_gets_no_answer(void **state)
 
 static void test_a_removed_key_is_refused_at_its_next_connection(void **state)
 {
-    ss_keys_add_client(keys, "leaver", "staff", true);
-    ss_client_t *client = s_client(SS_REGISTRY, "leaver");
+    tk_keys_add_client(keys, "leaver", "staff", true);
+    tk_client_t *client = s_client(TK_REGISTRY, "leaver");
     Dp__CreatePartnerRequest request;
     s_partner_request(&request, "before-leaving");
-    Dp__Reply *reply = ss_exchange(client, &request.base, ANSWER_MS);
+    Dp__Reply *reply = tk_exchange(client, &request.base, ANSWER_MS);
     assert_non_null(reply);
     assert_int_equal(reply->status->code, DP__CODE__CODE_OK);
     ts_free(&reply);
-    ss_client_destroy(&client);
+    tk_client_destroy(&client);
     assert_int_equal(s_partners_with_slug("before-leaving"), 1);
 
-    ss_keys_revoke(keys, "leaver");
+    tk_keys_revoke(keys, "leaver");
     char *before = s_digest();
     Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
-    for (int kind = 0; kind < SS_SERVICE_COUNT; kind++) {
-        client = s_client((ss_kind_t)kind, "leaver");
-        reply = ss_exchange(client, &health.base, SILENCE_MS);
-        if (reply) fail_msg("the %s answered a key removed from clients/", ss_kind_name(kind));
-        ss_client_destroy(&client);
+    for (int kind = 0; kind < TK_SERVICE_COUNT; kind++) {
+        client = s_client((tk_kind_t)kind, "leaver");
+        reply = tk_exchange(client, &health.base, SILENCE_MS);
+        if (reply) fail_msg("the %s answered a key removed from clients/", tk_kind_name(kind));
+        tk_client_destroy(&client);
     }
-    client = s_client(SS_REGISTRY, "leaver");
+    client = s_client(TK_REGISTRY, "leaver");
     s_partner_request(&request, "after-leaving");
-    assert_null(ss_exchange(client, &request.base, SILENCE_MS));
-    ss_client_destroy(&client);
+    assert_null(tk_exchange(client, &request.base, SILENCE_MS));
+    tk_client_destroy(&client);
     char *after = s_digest();
     assert_string_equal(after, before);
     assert_int_equal(s_partners_with_slug("after-leaving"), 0);
@@ -324,56 +324,56 @@ static void test_refused_writes_reach_no_handler_though_staff_writes_the_same(vo
     consumer.topic_prefix = "partner.";
     /* Each: which service, which client, what. */
     const struct {
-        ss_kind_t kind;
+        tk_kind_t kind;
         const char *client;
         const ProtobufCMessage *request;
     } refused[] = {
-        {SS_REGISTRY, "consumer-client", &partner.base},
-        {SS_REGISTRY, "feeder-client", &partner.base},
-        {SS_REGISTRY, "service-client", &partner.base},
-        {SS_REGISTRY, "service-client", &area.base},
-        {SS_REGISTRY, "feeder-client", &erase.base},
-        {SS_INTAKE, "consumer-client", &form.request.base},
-        {SS_INTAKE, "service-client", &form.request.base},
-        {SS_INTAKE, "feeder-client", &retention.base},
-        {SS_INTAKE, "consumer-client", &erase.base},
-        {SS_NOTIFY, "feeder-client", &consumer.base},
-        {SS_NOTIFY, "service-client", &consumer.base},
+        {TK_REGISTRY, "consumer-client", &partner.base},
+        {TK_REGISTRY, "feeder-client", &partner.base},
+        {TK_REGISTRY, "service-client", &partner.base},
+        {TK_REGISTRY, "service-client", &area.base},
+        {TK_REGISTRY, "feeder-client", &erase.base},
+        {TK_INTAKE, "consumer-client", &form.request.base},
+        {TK_INTAKE, "service-client", &form.request.base},
+        {TK_INTAKE, "feeder-client", &retention.base},
+        {TK_INTAKE, "consumer-client", &erase.base},
+        {TK_NOTIFY, "feeder-client", &consumer.base},
+        {TK_NOTIFY, "service-client", &consumer.base},
     };
     char *before = s_digest();
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
-        ss_client_t *client = s_client(refused[i].kind, refused[i].client);
-        Dp__Reply *reply = ss_exchange(client, refused[i].request, ANSWER_MS);
+        tk_client_t *client = s_client(refused[i].kind, refused[i].client);
+        Dp__Reply *reply = tk_exchange(client, refused[i].request, ANSWER_MS);
         assert_non_null(reply);
         if (reply->status->code != DP__CODE__CODE_PERMISSION_DENIED)
             fail_msg("%s sending %s: %s", refused[i].client, refused[i].request->descriptor->name,
                      dp_code_name(reply->status->code));
         ts_free(&reply);
-        ss_client_destroy(&client);
+        tk_client_destroy(&client);
     }
     char *after = s_digest();
     assert_string_equal(after, before);
 
     /* The same requests from allowed roles write: the refusals were not empty gestures. */
     const struct {
-        ss_kind_t kind;
+        tk_kind_t kind;
         const char *client;
         const ProtobufCMessage *request;
     } allowed[] = {
-        {SS_REGISTRY, "staff-client", &partner.base},
-        {SS_INTAKE, "feeder-client", &form.request.base},
-        {SS_NOTIFY, "consumer-client", &consumer.base},
+        {TK_REGISTRY, "staff-client", &partner.base},
+        {TK_INTAKE, "feeder-client", &form.request.base},
+        {TK_NOTIFY, "consumer-client", &consumer.base},
     };
     for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++) {
-        ss_client_t *client = s_client(allowed[i].kind, allowed[i].client);
-        Dp__Reply *reply = ss_exchange(client, allowed[i].request, ANSWER_MS);
+        tk_client_t *client = s_client(allowed[i].kind, allowed[i].client);
+        Dp__Reply *reply = tk_exchange(client, allowed[i].request, ANSWER_MS);
         assert_non_null(reply);
         if (reply->status->code != DP__CODE__CODE_OK)
             fail_msg("%s sending %s: %s (%s)", allowed[i].client,
                      allowed[i].request->descriptor->name, dp_code_name(reply->status->code),
                      reply->status->message);
         ts_free(&reply);
-        ss_client_destroy(&client);
+        tk_client_destroy(&client);
     }
     char *written = s_digest();
     assert_string_not_equal(written, after);
@@ -387,15 +387,15 @@ static void test_refused_writes_reach_no_handler_though_staff_writes_the_same(vo
 
 static void test_the_audit_trail_names_the_certificate_not_the_claimed_actor(void **state)
 {
-    ss_client_t *client = s_client(SS_INTAKE, "staff-client");
+    tk_client_t *client = s_client(TK_INTAKE, "staff-client");
     Dp__ExportPersonalDataRequest request = DP__EXPORT_PERSONAL_DATA_REQUEST__INIT;
     request.email = "someone@example.org";
     request.actor = "somebody.else";
-    Dp__Reply *reply = ss_exchange(client, &request.base, ANSWER_MS);
+    Dp__Reply *reply = tk_exchange(client, &request.base, ANSWER_MS);
     assert_non_null(reply);
     assert_int_equal(reply->status->code, DP__CODE__CODE_OK);
     ts_free(&reply);
-    ss_client_destroy(&client);
+    tk_client_destroy(&client);
     assert_int_equal(ts_query_long(admin,
                                    "SELECT count(*) FROM intake.audit_log WHERE action = 'export'"
                                    " AND actor = 'staff-client'",
@@ -412,7 +412,7 @@ static void test_the_audit_trail_names_the_certificate_not_the_claimed_actor(voi
 
 static void test_the_intake_reaches_the_registry_as_service(void **state)
 {
-    char *text = ss_capture_text(capture);
+    char *text = tk_capture_text(capture);
     bool loaded = strstr(text, "partner domains loaded") != NULL;
     bool refused = strstr(text, "partner domains not refreshed") != NULL;
     free(text);
@@ -422,49 +422,49 @@ static void test_the_intake_reaches_the_registry_as_service(void **state)
 
 int main(void)
 {
-    capture = ss_capture_start();
+    capture = tk_capture_start();
     database = ts_database_new("security_roles");
     admin = ts_connect_or_exit(ts_database_url(database, TS_ROLE_ADMIN));
-    keys = ss_keys_new();
-    const char *curve[] = {"DP_CURVE_DIR", ss_keys_dir(keys), NULL};
-    services[SS_REGISTRY] =
-        ss_service_start(SS_REGISTRY, ts_database_url(database, TS_ROLE_REGISTRY), curve);
-    services[SS_NOTIFY] =
-        ss_service_start(SS_NOTIFY, ts_database_url(database, TS_ROLE_NOTIFY), curve);
-    char *pub = services[SS_NOTIFY] ? ss_service_ask(services[SS_NOTIFY], "PUB_ENDPOINT") : NULL;
-    if (!services[SS_REGISTRY] || !pub) {
-        ss_capture_end(&capture);
+    keys = tk_keys_new();
+    const char *curve[] = {"DP_CURVE_DIR", tk_keys_dir(keys), NULL};
+    services[TK_REGISTRY] =
+        tk_service_start(TK_REGISTRY, ts_database_url(database, TS_ROLE_REGISTRY), curve);
+    services[TK_NOTIFY] =
+        tk_service_start(TK_NOTIFY, ts_database_url(database, TS_ROLE_NOTIFY), curve);
+    char *pub = services[TK_NOTIFY] ? tk_service_ask(services[TK_NOTIFY], "PUB_ENDPOINT") : NULL;
+    if (!services[TK_REGISTRY] || !pub) {
+        tk_capture_end(&capture);
         fprintf(stderr, "FATAL: the registry or notify did not start with CURVE\n");
-        for (int kind = 0; kind < SS_SERVICE_COUNT; kind++)
-            ss_service_stop(&services[kind]);
-        ss_keys_destroy(&keys);
+        for (int kind = 0; kind < TK_SERVICE_COUNT; kind++)
+            tk_service_stop(&services[kind]);
+        tk_keys_destroy(&keys);
         ts_database_destroy(&database);
         return 1;
     }
     char service_cert[512];
-    snprintf(service_cert, sizeof service_cert, "%s", ss_keys_secret_path(keys, "service-client"));
+    snprintf(service_cert, sizeof service_cert, "%s", tk_keys_secret_path(keys, "service-client"));
     const char *intake_override[] = {"DP_CURVE_DIR",
-                                     ss_keys_dir(keys),
+                                     tk_keys_dir(keys),
                                      "DP_CURVE_CLIENT_CERT",
                                      service_cert,
                                      "DP_REGISTRY_ENDPOINT",
-                                     ss_service_endpoint(services[SS_REGISTRY]),
+                                     tk_service_endpoint(services[TK_REGISTRY]),
                                      "DP_NOTIFY_ENDPOINT",
-                                     ss_service_endpoint(services[SS_NOTIFY]),
+                                     tk_service_endpoint(services[TK_NOTIFY]),
                                      "DP_NOTIFY_PUB_ENDPOINT",
                                      pub,
                                      NULL};
-    services[SS_INTAKE] =
-        ss_service_start(SS_INTAKE, ts_database_url(database, TS_ROLE_INTAKE), intake_override);
-    services[SS_REPORT] =
-        ss_service_start(SS_REPORT, ts_database_url(database, TS_ROLE_REPORT), curve);
-    if (!services[SS_INTAKE] || !services[SS_REPORT]) {
-        ss_capture_end(&capture);
+    services[TK_INTAKE] =
+        tk_service_start(TK_INTAKE, ts_database_url(database, TS_ROLE_INTAKE), intake_override);
+    services[TK_REPORT] =
+        tk_service_start(TK_REPORT, ts_database_url(database, TS_ROLE_REPORT), curve);
+    if (!services[TK_INTAKE] || !services[TK_REPORT]) {
+        tk_capture_end(&capture);
         fprintf(stderr, "FATAL: the intake or report did not start with CURVE\n");
-        for (int kind = 0; kind < SS_SERVICE_COUNT; kind++)
-            ss_service_stop(&services[kind]);
+        for (int kind = 0; kind < TK_SERVICE_COUNT; kind++)
+            tk_service_stop(&services[kind]);
         zstr_free(&pub);
-        ss_keys_destroy(&keys);
+        tk_keys_destroy(&keys);
         ts_database_destroy(&database);
         return 1;
     }
@@ -480,12 +480,12 @@ int main(void)
         cmocka_unit_test(test_the_intake_reaches_the_registry_as_service),
     };
     int failed = cmocka_run_group_tests_name("security roles", tests, NULL, NULL);
-    for (int kind = SS_SERVICE_COUNT - 1; kind >= 0; kind--)
-        ss_service_stop(&services[kind]);
+    for (int kind = TK_SERVICE_COUNT - 1; kind >= 0; kind--)
+        tk_service_stop(&services[kind]);
     zstr_free(&pub);
-    ss_keys_destroy(&keys);
+    tk_keys_destroy(&keys);
     PQfinish(admin);
     ts_database_destroy(&database);
-    ss_capture_end(&capture);
+    tk_capture_end(&capture);
     return failed;
 }

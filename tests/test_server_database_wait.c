@@ -37,60 +37,60 @@ static int s_free_port(void)
     return ntohs(address.sin_port);
 }
 
-static void s_check(ss_kind_t kind)
+static void s_check(tk_kind_t kind)
 {
     const char *settings[] = {"DP_DB_WAIT_MS", "30000", "DP_REGISTRY_ENDPOINT",
                               "tcp://127.0.0.1:1", NULL};
     /* Only the intake knows DP_REGISTRY_ENDPOINT. */
-    if (kind != SS_INTAKE)
+    if (kind != TK_INTAKE)
         settings[2] = NULL;
     int64_t started = zclock_mono();
-    ss_service_t *service = ss_service_start(kind, nowhere_url, settings);
+    tk_service_t *service = tk_service_start(kind, nowhere_url, settings);
     int64_t start_ms = zclock_mono() - started;
     assert_non_null(service);
-    print_message("%s: started in %lld ms\n", ss_kind_name(kind), (long long)start_ms);
+    print_message("%s: started in %lld ms\n", tk_kind_name(kind), (long long)start_ms);
     if (start_ms >= START_MS)
         fail_msg("the %s took %lld ms to start: it waited for PostgreSQL before signalling",
-                 ss_kind_name(kind), (long long)start_ms);
+                 tk_kind_name(kind), (long long)start_ms);
 
     /* A health request meanwhile: queued until the wait ends, not answered
        (the database is not there yet) and not lost. */
-    ss_client_t *client = ss_client_new(ss_service_endpoint(service), NULL, kind, NULL);
+    tk_client_t *client = tk_client_new(tk_service_endpoint(service), NULL, kind, NULL);
     Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
-    Dp__Reply *reply = ss_exchange(client, &health.base, QUEUED_MS);
+    Dp__Reply *reply = tk_exchange(client, &health.base, QUEUED_MS);
     if (reply) {
         ts_free(&reply);
-        fail_msg("the %s answered while it was still waiting for PostgreSQL", ss_kind_name(kind));
+        fail_msg("the %s answered while it was still waiting for PostgreSQL", tk_kind_name(kind));
     }
 
     started = zclock_mono();
-    ss_service_stop(&service);
+    tk_service_stop(&service);
     int64_t stop_ms = zclock_mono() - started;
-    print_message("%s: $TERM obeyed in %lld ms\n", ss_kind_name(kind), (long long)stop_ms);
-    ss_client_destroy(&client);
+    print_message("%s: $TERM obeyed in %lld ms\n", tk_kind_name(kind), (long long)stop_ms);
+    tk_client_destroy(&client);
     if (stop_ms >= TERM_MS)
         fail_msg("the %s took %lld ms to obey $TERM while waiting for PostgreSQL",
-                 ss_kind_name(kind), (long long)stop_ms);
+                 tk_kind_name(kind), (long long)stop_ms);
 }
 
 static void test_registry_waits_for_the_database_without_holding_term(void **state)
 {
-    s_check(SS_REGISTRY);
+    s_check(TK_REGISTRY);
 }
 
 static void test_intake_waits_for_the_database_without_holding_term(void **state)
 {
-    s_check(SS_INTAKE);
+    s_check(TK_INTAKE);
 }
 
 static void test_notify_waits_for_the_database_without_holding_term(void **state)
 {
-    s_check(SS_NOTIFY);
+    s_check(TK_NOTIFY);
 }
 
 static void test_report_waits_for_the_database_without_holding_term(void **state)
 {
-    s_check(SS_REPORT);
+    s_check(TK_REPORT);
 }
 
 int main(void)

@@ -43,7 +43,7 @@ enum {
 };
 
 static ts_database_t *database;
-static ss_service_t *service; /* the service under the flood */
+static tk_service_t *service; /* the service under the flood */
 
 /* A line of /proc/self/status ("VmRSS", "VmHWM") in MiB. */
 static long s_status_mb(const char *field)
@@ -72,7 +72,7 @@ static void s_reset_peak(void)
 
 static void s_expect_served(void)
 {
-    zsock_t *dealer = ts_dealer_new(ss_service_endpoint(service), ANSWER_MS);
+    zsock_t *dealer = ts_dealer_new(tk_service_endpoint(service), ANSWER_MS);
     Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
     zmsg_t *request = ts_request_message("other-client", &health.base);
     Dp__Reply *reply = ts_exchange(dealer, &request);
@@ -165,29 +165,29 @@ static unsigned char *s_flood_message(size_t *size_out)
 }
 
 /* Starts the service of this kind with requests of up to 4 MiB. */
-static void s_start(ss_kind_t kind)
+static void s_start(tk_kind_t kind)
 {
-    static const ts_role_t roles[SS_SERVICE_COUNT] = {TS_ROLE_REGISTRY, TS_ROLE_INTAKE,
+    static const ts_role_t roles[TK_SERVICE_COUNT] = {TS_ROLE_REGISTRY, TS_ROLE_INTAKE,
                                                       TS_ROLE_NOTIFY, TS_ROLE_REPORT};
     char limit[32];
     snprintf(limit, sizeof limit, "%d", MAX_MESSAGE_BYTES);
     const char *settings[] = {"DP_MAX_MESSAGE_BYTES", limit, NULL};
-    service = ss_service_start(kind, ts_database_url(database, roles[kind]), settings);
+    service = tk_service_start(kind, ts_database_url(database, roles[kind]), settings);
     assert_non_null(service);
 }
 
 /* The flood against the service of this kind (any request type: the bytes
    are queued before the server reads them). */
-static void s_flood(ss_kind_t kind)
+static void s_flood(tk_kind_t kind)
 {
     s_start(kind);
-    print_message("%s:\n", ss_kind_name(kind));
+    print_message("%s:\n", tk_kind_name(kind));
     size_t size = 0;
     unsigned char *message = s_flood_message(&size);
     s_expect_served();
     long before = s_status_mb("VmRSS");
     s_reset_peak();
-    int fd = s_connect_zmtp(ss_service_endpoint(service));
+    int fd = s_connect_zmtp(tk_service_endpoint(service));
     int sent = 0;
     while (sent < REQUESTS && s_write(fd, message, size) == size)
         sent++;
@@ -213,27 +213,27 @@ static void s_flood(ss_kind_t kind)
         fail_msg("the resident set stayed at %ld MiB after the client left (before: %ld MiB)",
                  now, before);
     s_expect_served();
-    ss_service_stop(&service);
+    tk_service_stop(&service);
 }
 
 static void test_one_client_cannot_make_the_registry_hold_its_flood(void **state)
 {
-    s_flood(SS_REGISTRY);
+    s_flood(TK_REGISTRY);
 }
 
 static void test_one_client_cannot_make_the_intake_hold_its_flood(void **state)
 {
-    s_flood(SS_INTAKE);
+    s_flood(TK_INTAKE);
 }
 
 static void test_one_client_cannot_make_notify_hold_its_flood(void **state)
 {
-    s_flood(SS_NOTIFY);
+    s_flood(TK_NOTIFY);
 }
 
 static void test_one_client_cannot_make_the_report_service_hold_its_flood(void **state)
 {
-    s_flood(SS_REPORT);
+    s_flood(TK_REPORT);
 }
 
 static void test_the_receive_queue_is_counted_in_bytes(void **state)
@@ -260,7 +260,7 @@ int main(void)
         cmocka_unit_test(test_the_receive_queue_is_counted_in_bytes),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    ss_service_stop(&service);
+    tk_service_stop(&service);
     ts_database_destroy(&database);
     return failed;
 }

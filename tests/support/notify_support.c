@@ -28,47 +28,47 @@ enum { CALL_TIMEOUT_MS = 15000, POLL_STEP_MS = 20, SUBSCRIBE_WAIT_MS = 5000 };
 
 /* ---- The notify actor ------------------------------------------------------ */
 
-ns_notify_t *ns_notify_start(const char *database_url, const char *const *settings)
+tn_notify_t *tn_notify_start(const char *database_url, const char *const *settings)
 {
-    ns_notify_t *self = tf_service_start(TF_NOTIFY, database_url, settings);
+    tn_notify_t *self = tf_service_start(TF_NOTIFY, database_url, settings);
     if (!self) return NULL;
     const char *pub = tf_service_pub_endpoint(self);
     if (!pub || strncmp(pub, "tcp://", 6) != 0) {
         fprintf(stderr, "the notify actor gave no PUB endpoint ('%s')\n", pub ? pub : "(none)");
-        ns_notify_stop(&self);
+        tn_notify_stop(&self);
         return NULL;
     }
     return self;
 }
 
-void ns_notify_stop(ns_notify_t **self_p)
+void tn_notify_stop(tn_notify_t **self_p)
 {
     tf_service_stop(self_p);
 }
 
-const char *ns_notify_endpoint(const ns_notify_t *self)
+const char *tn_notify_endpoint(const tn_notify_t *self)
 {
     return tf_service_endpoint(self);
 }
 
-const char *ns_notify_pub_endpoint(const ns_notify_t *self)
+const char *tn_notify_pub_endpoint(const tn_notify_t *self)
 {
     return tf_service_pub_endpoint(self);
 }
 
-ProtobufCMessage *ns_call(ns_notify_t *self, const ProtobufCMessage *request,
+ProtobufCMessage *tn_call(tn_notify_t *self, const ProtobufCMessage *request,
                           const ProtobufCMessageDescriptor *reply_type, dp_status_t *status)
 {
     return tf_call(self, request, reply_type, status);
 }
 
-#define NS_DEFINE_CALL(Camel, snake) TF_DEFINE_CALL(ns_, Camel, snake)
-NS_NOTIFY_CALLS(NS_DEFINE_CALL)
-#undef NS_DEFINE_CALL
+#define TN_DEFINE_CALL(Camel, snake) TF_DEFINE_CALL(tn_, Camel, snake)
+TN_NOTIFY_CALLS(TN_DEFINE_CALL)
+#undef TN_DEFINE_CALL
 
 /* ---- Outbox rows and the sequence ------------------------------------------ */
 
-PGconn *ns_connect(const char *url)
+PGconn *tn_connect(const char *url)
 {
     PGconn *conn = PQconnectdb(url);
     if (PQstatus(conn) != CONNECTION_OK) {
@@ -81,13 +81,13 @@ PGconn *ns_connect(const char *url)
     return conn;
 }
 
-void ns_exec(PGconn *conn, const char *sql)
+void tn_exec(PGconn *conn, const char *sql)
 {
     PGresult *result = ts_query(conn, sql, 0, NULL);
     PQclear(result);
 }
 
-void ns_outbox_insert(PGconn *conn, const char *origin, const char *event_type, const char *tag,
+void tn_outbox_insert(PGconn *conn, const char *origin, const char *event_type, const char *tag,
                       int first, int count, const void *payload, size_t payload_size)
 {
     static const char *registry_sql =
@@ -117,17 +117,17 @@ void ns_outbox_insert(PGconn *conn, const char *origin, const char *event_type, 
     PQclear(result);
 }
 
-long long ns_event_count(PGconn *admin)
+long long tn_event_count(PGconn *admin)
 {
     return ts_query_long(admin, "SELECT count(*) FROM notify.event", 0, NULL);
 }
 
-long long ns_latest_seq(PGconn *admin)
+long long tn_latest_seq(PGconn *admin)
 {
     return ts_query_long(admin, "SELECT coalesce(max(seq), 0) FROM notify.event", 0, NULL);
 }
 
-long long ns_seq_of(PGconn *admin, const char *event_type, const char *aggregate_id)
+long long tn_seq_of(PGconn *admin, const char *event_type, const char *aggregate_id)
 {
     const char *params[] = {event_type, aggregate_id};
     return ts_query_long(admin,
@@ -136,30 +136,30 @@ long long ns_seq_of(PGconn *admin, const char *event_type, const char *aggregate
                          2, params);
 }
 
-long long ns_wait_event_count(PGconn *admin, long long count, int timeout_ms)
+long long tn_wait_event_count(PGconn *admin, long long count, int timeout_ms)
 {
     int64_t deadline = zclock_mono() + timeout_ms;
-    long long seen = ns_event_count(admin);
+    long long seen = tn_event_count(admin);
     while (seen < count && zclock_mono() < deadline) {
         zclock_sleep(POLL_STEP_MS);
-        seen = ns_event_count(admin);
+        seen = tn_event_count(admin);
     }
     return seen;
 }
 
-long long ns_wait_seq_of(PGconn *admin, const char *event_type, const char *aggregate_id,
+long long tn_wait_seq_of(PGconn *admin, const char *event_type, const char *aggregate_id,
                          int timeout_ms)
 {
     int64_t deadline = zclock_mono() + timeout_ms;
-    long long seq = ns_seq_of(admin, event_type, aggregate_id);
+    long long seq = tn_seq_of(admin, event_type, aggregate_id);
     while (!seq && zclock_mono() < deadline) {
         zclock_sleep(POLL_STEP_MS);
-        seq = ns_seq_of(admin, event_type, aggregate_id);
+        seq = tn_seq_of(admin, event_type, aggregate_id);
     }
     return seq;
 }
 
-bool ns_wait_value(PGconn *admin, const char *sql, int param_count, const char *const *params,
+bool tn_wait_value(PGconn *admin, const char *sql, int param_count, const char *const *params,
                    long long expected, int timeout_ms)
 {
     int64_t deadline = zclock_mono() + timeout_ms;
@@ -170,7 +170,7 @@ bool ns_wait_value(PGconn *admin, const char *sql, int param_count, const char *
     return true;
 }
 
-void ns_assert_sequence_at(PGconn *admin, long long count, const char *file, int line)
+void tn_assert_sequence_at(PGconn *admin, long long count, const char *file, int line)
 {
     PGresult *result = ts_query(admin,
                                 "SELECT count(*), coalesce(min(seq), 0), coalesce(max(seq), 0),"
@@ -204,7 +204,7 @@ void ns_assert_sequence_at(PGconn *admin, long long count, const char *file, int
     _fail(file, line);
 }
 
-long long ns_relay_lock_holders(PGconn *admin)
+long long tn_relay_lock_holders(PGconn *admin)
 {
     /* The key of notify_db.c's relay lock, as pg_locks shows a bigint key. */
     return ts_query_long(admin,
@@ -215,10 +215,10 @@ long long ns_relay_lock_holders(PGconn *admin)
                          0, NULL);
 }
 
-bool ns_wait_relay_active(PGconn *admin, int timeout_ms)
+bool tn_wait_relay_active(PGconn *admin, int timeout_ms)
 {
     int64_t deadline = zclock_mono() + timeout_ms;
-    while (ns_relay_lock_holders(admin) != 1) {
+    while (tn_relay_lock_holders(admin) != 1) {
         if (zclock_mono() >= deadline) return false;
         zclock_sleep(POLL_STEP_MS);
     }
@@ -227,7 +227,7 @@ bool ns_wait_relay_active(PGconn *admin, int timeout_ms)
 
 /* ---- Live events ------------------------------------------------------------- */
 
-zsock_t *ns_subscribe(const char *pub_endpoint, const char *const *topics)
+zsock_t *tn_subscribe(const char *pub_endpoint, const char *const *topics)
 {
     zsock_t *sub = zsock_new(ZMQ_SUB);
     assert_non_null(sub);
@@ -240,10 +240,10 @@ zsock_t *ns_subscribe(const char *pub_endpoint, const char *const *topics)
     /* Heartbeats come every second: one arriving proves the subscription. */
     int64_t deadline = zclock_mono() + SUBSCRIBE_WAIT_MS;
     while (zclock_mono() < deadline) {
-        ns_live_t live;
-        if (!ns_receive_live(sub, (int)(deadline - zclock_mono()), &live)) break;
+        tn_live_t live;
+        if (!tn_receive_live(sub, (int)(deadline - zclock_mono()), &live)) break;
         bool heartbeat = live.heartbeat != NULL;
-        ns_live_free(&live);
+        tn_live_free(&live);
         if (heartbeat) return sub;
     }
     zsock_destroy(&sub);
@@ -251,7 +251,7 @@ zsock_t *ns_subscribe(const char *pub_endpoint, const char *const *topics)
     return NULL;
 }
 
-bool ns_receive_live(zsock_t *sub, int timeout_ms, ns_live_t *live)
+bool tn_receive_live(zsock_t *sub, int timeout_ms, tn_live_t *live)
 {
     memset(live, 0, sizeof *live);
     zmq_pollitem_t item = {zsock_resolve(sub), 0, ZMQ_POLLIN, 0};
@@ -282,33 +282,33 @@ bool ns_receive_live(zsock_t *sub, int timeout_ms, ns_live_t *live)
     return true;
 }
 
-void ns_live_free(ns_live_t *live)
+void tn_live_free(tn_live_t *live)
 {
     zstr_free(&live->topic);
     dp_message_free((ProtobufCMessage **)&live->event);
     dp_message_free((ProtobufCMessage **)&live->heartbeat);
 }
 
-Dp__Event *ns_next_event(zsock_t *sub, int timeout_ms)
+Dp__Event *tn_next_event(zsock_t *sub, int timeout_ms)
 {
     int64_t deadline = zclock_mono() + timeout_ms;
     while (true) {
         int64_t left = deadline - zclock_mono();
-        ns_live_t live;
-        if (left <= 0 || !ns_receive_live(sub, (int)left, &live)) return NULL;
+        tn_live_t live;
+        if (left <= 0 || !tn_receive_live(sub, (int)left, &live)) return NULL;
         if (live.event) {
             Dp__Event *event = live.event;
             live.event = NULL;
-            ns_live_free(&live);
+            tn_live_free(&live);
             return event;
         }
-        ns_live_free(&live);
+        tn_live_free(&live);
     }
 }
 
 /* ---- Child processes --------------------------------------------------------- */
 
-pid_t ns_spawn(const char *const *argv, const char *const *env, int *stdout_fd)
+pid_t tn_spawn(const char *const *argv, const char *const *env, int *stdout_fd)
 {
     int out_pipe[2] = {-1, -1};
     if (stdout_fd && pipe(out_pipe) != 0) fail_msg("pipe: %s", strerror(errno));
@@ -328,7 +328,7 @@ pid_t ns_spawn(const char *const *argv, const char *const *env, int *stdout_fd)
         int null_fd = open("/dev/null", O_RDONLY);
         if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
         execve(argv[0], (char *const *)argv, envp);
-        static const char message[] = "ns_spawn: cannot execute the program\n";
+        static const char message[] = "tn_spawn: cannot execute the program\n";
         ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
         (void)ignored;
         _exit(127);
@@ -341,7 +341,7 @@ pid_t ns_spawn(const char *const *argv, const char *const *env, int *stdout_fd)
     return pid;
 }
 
-int ns_wait_pid(pid_t pid, int timeout_ms)
+int tn_wait_pid(pid_t pid, int timeout_ms)
 {
     int64_t deadline = zclock_mono() + timeout_ms;
     while (true) {
@@ -354,7 +354,7 @@ int ns_wait_pid(pid_t pid, int timeout_ms)
     }
 }
 
-char *ns_read_line(int fd, int timeout_ms)
+char *tn_read_line(int fd, int timeout_ms)
 {
     int64_t deadline = zclock_mono() + timeout_ms;
     size_t length = 0, size = 128;
@@ -383,7 +383,7 @@ char *ns_read_line(int fd, int timeout_ms)
     return NULL;
 }
 
-int ns_free_port(void)
+int tn_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(fd >= 0);
@@ -414,11 +414,11 @@ struct _ns_http_receiver_t {
     int *statuses;                /* scripted answers, in order */
     size_t status_count;          /* how many */
     int then_status;              /* the answer after the scripted ones */
-    ns_http_request_t **requests; /* as received */
+    tn_http_request_t **requests; /* as received */
     size_t request_count;         /* how many */
 };
 
-static void s_request_free(ns_http_request_t *request)
+static void s_request_free(tn_http_request_t *request)
 {
     if (!request) return;
     free(request->method);
@@ -464,7 +464,7 @@ static char *s_header_value(const char *head, const char *name)
 }
 
 /* Reads one request from the connection; NULL when it is not one. */
-static ns_http_request_t *s_read_request(int fd)
+static tn_http_request_t *s_read_request(int fd)
 {
     char *buffer = malloc(MAX_HEAD_BYTES + 1);
     if (!buffer) return NULL;
@@ -482,7 +482,7 @@ static ns_http_request_t *s_read_request(int fd)
         free(buffer);
         return NULL;
     }
-    ns_http_request_t *request = calloc(1, sizeof *request);
+    tn_http_request_t *request = calloc(1, sizeof *request);
     char *line_end = strstr(buffer, "\r\n");
     char *space = memchr(buffer, ' ', (size_t)(line_end - buffer));
     char *second = space ? memchr(space + 1, ' ', (size_t)(line_end - space - 1)) : NULL;
@@ -530,7 +530,7 @@ static ns_http_request_t *s_read_request(int fd)
 
 static void *s_serve(void *arg)
 {
-    ns_http_receiver_t *self = arg;
+    tn_http_receiver_t *self = arg;
     while (true) {
         pthread_mutex_lock(&self->lock);
         bool stop = self->stop;
@@ -543,7 +543,7 @@ static void *s_serve(void *arg)
         struct timeval timeout = {.tv_sec = CONNECTION_TIMEOUT_S};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-        ns_http_request_t *request = s_read_request(fd);
+        tn_http_request_t *request = s_read_request(fd);
         int status = 400;
         if (request) {
             /* Recorded before the answer, so that whoever sees the outcome
@@ -552,7 +552,7 @@ static void *s_serve(void *arg)
             status = self->request_count < self->status_count ? self->statuses[self->request_count]
                                                               : self->then_status;
             request->answered = status;
-            ns_http_request_t **grown =
+            tn_http_request_t **grown =
                 realloc(self->requests, (self->request_count + 1) * sizeof *self->requests);
             if (grown) {
                 self->requests = grown;
@@ -573,9 +573,9 @@ static void *s_serve(void *arg)
     return NULL;
 }
 
-ns_http_receiver_t *ns_http_receiver_new(const int *statuses, size_t count, int then_status)
+tn_http_receiver_t *tn_http_receiver_new(const int *statuses, size_t count, int then_status)
 {
-    ns_http_receiver_t *self = calloc(1, sizeof *self);
+    tn_http_receiver_t *self = calloc(1, sizeof *self);
     assert_non_null(self);
     pthread_mutex_init(&self->lock, NULL);
     pthread_cond_init(&self->arrived, NULL);
@@ -593,22 +593,22 @@ ns_http_receiver_t *ns_http_receiver_new(const int *statuses, size_t count, int 
         listen(self->listener, 16) != 0 ||
         getsockname(self->listener, (struct sockaddr *)&address, &length) != 0) {
         int error = errno;
-        ns_http_receiver_destroy(&self);
+        tn_http_receiver_destroy(&self);
         fail_msg("the HTTP receiver cannot listen: %s", strerror(error));
     }
     snprintf(self->url, sizeof self->url, "http://127.0.0.1:%d/hook", ntohs(address.sin_port));
     if (pthread_create(&self->thread, NULL, s_serve, self) != 0) {
-        ns_http_receiver_destroy(&self);
+        tn_http_receiver_destroy(&self);
         fail_msg("cannot start the HTTP receiver's thread");
     }
     self->thread_started = true;
     return self;
 }
 
-void ns_http_receiver_destroy(ns_http_receiver_t **self_p)
+void tn_http_receiver_destroy(tn_http_receiver_t **self_p)
 {
     if (!self_p || !*self_p) return;
-    ns_http_receiver_t *self = *self_p;
+    tn_http_receiver_t *self = *self_p;
     if (self->thread_started) {
         pthread_mutex_lock(&self->lock);
         self->stop = true;
@@ -626,12 +626,12 @@ void ns_http_receiver_destroy(ns_http_receiver_t **self_p)
     *self_p = NULL;
 }
 
-const char *ns_http_receiver_url(const ns_http_receiver_t *self)
+const char *tn_http_receiver_url(const tn_http_receiver_t *self)
 {
     return self->url;
 }
 
-void ns_http_receiver_set_status(ns_http_receiver_t *self, int status)
+void tn_http_receiver_set_status(tn_http_receiver_t *self, int status)
 {
     pthread_mutex_lock(&self->lock);
     self->then_status = status;
@@ -639,7 +639,7 @@ void ns_http_receiver_set_status(ns_http_receiver_t *self, int status)
     pthread_mutex_unlock(&self->lock);
 }
 
-size_t ns_http_receiver_wait(ns_http_receiver_t *self, size_t count, int timeout_ms)
+size_t tn_http_receiver_wait(tn_http_receiver_t *self, size_t count, int timeout_ms)
 {
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
@@ -657,25 +657,25 @@ size_t ns_http_receiver_wait(ns_http_receiver_t *self, size_t count, int timeout
     return have;
 }
 
-const ns_http_request_t *ns_http_receiver_request(ns_http_receiver_t *self, size_t index)
+const tn_http_request_t *tn_http_receiver_request(tn_http_receiver_t *self, size_t index)
 {
     pthread_mutex_lock(&self->lock);
-    const ns_http_request_t *request = index < self->request_count ? self->requests[index] : NULL;
+    const tn_http_request_t *request = index < self->request_count ? self->requests[index] : NULL;
     pthread_mutex_unlock(&self->lock);
     return request;
 }
 
-char *ns_http_header(const ns_http_request_t *request, const char *name)
+char *tn_http_header(const tn_http_request_t *request, const char *name)
 {
     return s_header_value(request->head, name);
 }
 
-void ns_wait_ready(pid_t *pid, const char *router_endpoint, int ready_ms)
+void tn_wait_ready(pid_t *pid, const char *router_endpoint, int ready_ms)
 {
     int64_t deadline = zclock_mono() + ready_ms;
     bool ready = false;
     while (!ready && zclock_mono() < deadline) {
-        int exited = ns_wait_pid(*pid, 0);
+        int exited = tn_wait_pid(*pid, 0);
         if (exited >= 0) {
             *pid = -1;
             fail_msg("dp-notify exited with %d at start", exited);

@@ -5,7 +5,8 @@
    child processes, and a minimal HTTP receiver for webhooks.
 
    Like test_support, every helper that cannot do its job fails the current
-   test (or exits 1 during setup); nothing is skipped. */
+   test (or exits 1 during setup); nothing is skipped. Names start with tn_
+   (test notify). */
 #ifndef NOTIFY_SUPPORT_H
 #define NOTIFY_SUPPORT_H
 
@@ -24,26 +25,26 @@
 /* ---- The notify actor ------------------------------------------------------ */
 
 /* notify as the generic fixture starts it (service_support.h). */
-typedef tf_service_t ns_notify_t;
+typedef tf_service_t tn_notify_t;
 
 /* Starts notify_actor with its ROUTER and PUB on tcp://127.0.0.1:* against
    database_url (as dp_notify), with extra settings as "NAME", "value" pairs
    ending in NULL. Returns NULL after printing why when it cannot start. */
-ns_notify_t *ns_notify_start(const char *database_url, const char *const *settings);
+tn_notify_t *tn_notify_start(const char *database_url, const char *const *settings);
 /* Stops the actor ($TERM) and frees; safe to call twice. */
-void ns_notify_stop(ns_notify_t **self_p);
+void tn_notify_stop(tn_notify_t **self_p);
 /* The bound ROUTER and PUB endpoints (borrowed). */
-const char *ns_notify_endpoint(const ns_notify_t *self);
-const char *ns_notify_pub_endpoint(const ns_notify_t *self);
+const char *tn_notify_endpoint(const tn_notify_t *self);
+const char *tn_notify_pub_endpoint(const tn_notify_t *self);
 
 /* Sends any request and waits for the reply (15 s). Returns the decoded
    reply when the status is OK, else NULL; *status holds the verdict either
    way. Fails the test when no reply comes. */
-ProtobufCMessage *ns_call(ns_notify_t *self, const ProtobufCMessage *request,
+ProtobufCMessage *tn_call(tn_notify_t *self, const ProtobufCMessage *request,
                           const ProtobufCMessageDescriptor *reply_type, dp_status_t *status);
 
-/* A typed call per request type: Dp__XReply *ns_x (notify, request, status). */
-#define NS_NOTIFY_CALLS(X)                                                                         \
+/* A typed call per request type: Dp__XReply *tn_x (notify, request, status). */
+#define TN_NOTIFY_CALLS(X)                                                                         \
     X(ReplayEvents, replay_events)                                                                 \
     X(CreateConsumer, create_consumer)                                                             \
     X(FetchEvents, fetch_events)                                                                   \
@@ -57,9 +58,9 @@ ProtobufCMessage *ns_call(ns_notify_t *self, const ProtobufCMessage *request,
     X(RemoveWebhook, remove_webhook)                                                               \
     X(Health, health)
 
-#define NS_DECLARE_CALL(Camel, snake) TF_DECLARE_CALL(ns_, Camel, snake)
-NS_NOTIFY_CALLS(NS_DECLARE_CALL)
-#undef NS_DECLARE_CALL
+#define TN_DECLARE_CALL(Camel, snake) TF_DECLARE_CALL(tn_, Camel, snake)
+TN_NOTIFY_CALLS(TN_DECLARE_CALL)
+#undef TN_DECLARE_CALL
 
 /* ---- Outbox rows and the sequence ------------------------------------------ */
 
@@ -67,63 +68,63 @@ NS_NOTIFY_CALLS(NS_DECLARE_CALL)
    with one INSERT on conn (its own transaction unless one is open): type
    event_type, aggregate type "test", aggregate ids "<tag>-<first>" ..
    "<tag>-<first + count - 1>", and the payload bytes. Fails the test on error. */
-void ns_outbox_insert(PGconn *conn, const char *origin, const char *event_type, const char *tag,
+void tn_outbox_insert(PGconn *conn, const char *origin, const char *event_type, const char *tag,
                       int first, int count, const void *payload, size_t payload_size);
 /* Runs constant SQL without parameters ("BEGIN", "COMMIT", "ROLLBACK");
    fails the test unless it succeeds. */
-void ns_exec(PGconn *conn, const char *sql);
+void tn_exec(PGconn *conn, const char *sql);
 /* Connects as the given URL; fails the test when it cannot. */
-PGconn *ns_connect(const char *url);
+PGconn *tn_connect(const char *url);
 
 /* Rows in notify.event, and its newest seq (0 when empty). */
-long long ns_event_count(PGconn *admin);
-long long ns_latest_seq(PGconn *admin);
+long long tn_event_count(PGconn *admin);
+long long tn_latest_seq(PGconn *admin);
 /* The seq of the event made from the outbox row with this aggregate id and
    type, or 0 when it has not been relayed. */
-long long ns_seq_of(PGconn *admin, const char *event_type, const char *aggregate_id);
+long long tn_seq_of(PGconn *admin, const char *event_type, const char *aggregate_id);
 /* Polls (every 20 ms, up to timeout_ms) until notify.event holds at least
    `count` rows; returns the last count seen. */
-long long ns_wait_event_count(PGconn *admin, long long count, int timeout_ms);
+long long tn_wait_event_count(PGconn *admin, long long count, int timeout_ms);
 /* Polls until the event with this type and aggregate id is relayed; returns
    its seq, or 0 on timeout. */
-long long ns_wait_seq_of(PGconn *admin, const char *event_type, const char *aggregate_id,
+long long tn_wait_seq_of(PGconn *admin, const char *event_type, const char *aggregate_id,
                          int timeout_ms);
 /* Polls until constant `sql` with text parameters returns a first value
    equal to `expected`; returns true when it did within timeout_ms. */
-bool ns_wait_value(PGconn *admin, const char *sql, int param_count, const char *const *params,
+bool tn_wait_value(PGconn *admin, const char *sql, int param_count, const char *const *params,
                    long long expected, int timeout_ms);
 
 /* Fails unless notify.event holds exactly seq 1..count (no gap, no
    duplicate) with each (origin, origin_id) once, and both outboxes are empty. */
-void ns_assert_sequence_at(PGconn *admin, long long count, const char *file, int line);
-#define ns_assert_sequence(admin, count) ns_assert_sequence_at(admin, count, __FILE__, __LINE__)
+void tn_assert_sequence_at(PGconn *admin, long long count, const char *file, int line);
+#define tn_assert_sequence(admin, count) tn_assert_sequence_at(admin, count, __FILE__, __LINE__)
 
 /* Backends of this database holding the relay's advisory lock. */
-long long ns_relay_lock_holders(PGconn *admin);
+long long tn_relay_lock_holders(PGconn *admin);
 /* Polls until exactly one backend holds it; false after timeout_ms. */
-bool ns_wait_relay_active(PGconn *admin, int timeout_ms);
+bool tn_wait_relay_active(PGconn *admin, int timeout_ms);
 
 /* ---- Live events ------------------------------------------------------------- */
 
 /* A SUB socket on pub_endpoint subscribed to each topic (NULL-terminated)
    and to "heartbeat"; returns once a heartbeat arrived, so that the
    subscription is known to be in force. Fails the test after 5 s. */
-zsock_t *ns_subscribe(const char *pub_endpoint, const char *const *topics);
+zsock_t *tn_subscribe(const char *pub_endpoint, const char *const *topics);
 
 /* One live message. */
 typedef struct {
     char *topic;              /* the first frame */
     Dp__Event *event;         /* decoded when the topic is not "heartbeat" */
     Dp__Heartbeat *heartbeat; /* decoded when it is */
-} ns_live_t;
+} tn_live_t;
 
 /* Receives one live message within timeout_ms; false on timeout. Fails the
    test when it is not [topic, message] or does not decode, or when an
    event's topic differs from its type. */
-bool ns_receive_live(zsock_t *sub, int timeout_ms, ns_live_t *live);
-void ns_live_free(ns_live_t *live);
+bool tn_receive_live(zsock_t *sub, int timeout_ms, tn_live_t *live);
+void tn_live_free(tn_live_t *live);
 /* The next event (heartbeats skipped) within timeout_ms, or NULL. Free with ts_free. */
-Dp__Event *ns_next_event(zsock_t *sub, int timeout_ms);
+Dp__Event *tn_next_event(zsock_t *sub, int timeout_ms);
 
 /* Raw request frames: use test_wire.h (ts_dealer_new, ts_exchange, ...). */
 
@@ -133,19 +134,19 @@ Dp__Event *ns_next_event(zsock_t *sub, int timeout_ms);
    (NULL-terminated, may be NULL). With stdout_fd, the child's stdout is a
    pipe whose read end is returned there; otherwise it is inherited. stderr
    is inherited. Returns the pid; fails the test when it cannot fork. */
-pid_t ns_spawn(const char *const *argv, const char *const *env, int *stdout_fd);
+pid_t tn_spawn(const char *const *argv, const char *const *env, int *stdout_fd);
 /* Waits up to timeout_ms for pid: its exit status, 128 + the signal that
    killed it, or -1 when it is still running. */
-int ns_wait_pid(pid_t pid, int timeout_ms);
+int tn_wait_pid(pid_t pid, int timeout_ms);
 /* Waits up to ready_ms for the dp-notify process *pid to answer Health on
    router_endpoint with its database up; fails the test when it exits
    (then *pid is -1) or does not get there in time. */
-void ns_wait_ready(pid_t *pid, const char *router_endpoint, int ready_ms);
+void tn_wait_ready(pid_t *pid, const char *router_endpoint, int ready_ms);
 /* Reads one line (without its newline) from fd within timeout_ms; NULL at
    end of file or on timeout. The caller frees. */
-char *ns_read_line(int fd, int timeout_ms);
+char *tn_read_line(int fd, int timeout_ms);
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
-int ns_free_port(void);
+int tn_free_port(void);
 
 /* ---- A minimal HTTP receiver -------------------------------------------------- */
 
@@ -157,25 +158,25 @@ typedef struct {
     char *body;       /* the body, NUL-terminated */
     size_t body_size; /* bytes in body */
     int answered;     /* the status it was given */
-} ns_http_request_t;
+} tn_http_request_t;
 
-typedef struct _ns_http_receiver_t ns_http_receiver_t;
+typedef struct _ns_http_receiver_t tn_http_receiver_t;
 
 /* Listens on 127.0.0.1 (a free port) in a thread of its own and answers
    each request (one per connection, read by Content-Length) with the next
    of the `count` statuses, then with then_status. */
-ns_http_receiver_t *ns_http_receiver_new(const int *statuses, size_t count, int then_status);
-void ns_http_receiver_destroy(ns_http_receiver_t **self_p);
+tn_http_receiver_t *tn_http_receiver_new(const int *statuses, size_t count, int then_status);
+void tn_http_receiver_destroy(tn_http_receiver_t **self_p);
 /* "http://127.0.0.1:<port>/hook" (borrowed). */
-const char *ns_http_receiver_url(const ns_http_receiver_t *self);
+const char *tn_http_receiver_url(const tn_http_receiver_t *self);
 /* Answers later requests (past the scripted statuses) with this status. */
-void ns_http_receiver_set_status(ns_http_receiver_t *self, int status);
+void tn_http_receiver_set_status(tn_http_receiver_t *self, int status);
 /* Waits up to timeout_ms until at least `count` requests arrived; returns
    how many have. */
-size_t ns_http_receiver_wait(ns_http_receiver_t *self, size_t count, int timeout_ms);
+size_t tn_http_receiver_wait(tn_http_receiver_t *self, size_t count, int timeout_ms);
 /* The index-th request (borrowed; lives as long as the receiver), or NULL. */
-const ns_http_request_t *ns_http_receiver_request(ns_http_receiver_t *self, size_t index);
+const tn_http_request_t *tn_http_receiver_request(tn_http_receiver_t *self, size_t index);
 /* A header's value (case-insensitive name), or NULL. The caller frees. */
-char *ns_http_header(const ns_http_request_t *request, const char *name);
+char *tn_http_header(const tn_http_request_t *request, const char *name);
 
 #endif

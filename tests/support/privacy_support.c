@@ -17,10 +17,10 @@ enum { MAX_SETTINGS = 40 };
 
 /* ---- The fixture ------------------------------------------------------------------ */
 
-static const char *const s_registry_settings[] = {"DP_PRIVACY_KEY", PS_PRIVACY_KEY,
+static const char *const s_registry_settings[] = {"DP_PRIVACY_KEY", TP_PRIVACY_KEY,
                                                   "DP_METRICS_PORT", "-1", NULL};
 
-ti_fixture_t *ps_fixture_new(const char *label)
+ti_fixture_t *tp_fixture_new(const char *label)
 {
     ti_fixture_t *self = calloc(1, sizeof *self);
     assert_non_null(self);
@@ -39,10 +39,10 @@ ti_fixture_t *ps_fixture_new(const char *label)
     return self;
 }
 
-void ps_fixture_start_intake(ti_fixture_t *fixture, const char *const *settings)
+void tp_fixture_start_intake(ti_fixture_t *fixture, const char *const *settings)
 {
     const char *all[MAX_SETTINGS + 1] = {
-        "DP_PRIVACY_KEY",  PS_PRIVACY_KEY, "DP_INTAKE_RETENTION_MONTHS", "24",
+        "DP_PRIVACY_KEY",  TP_PRIVACY_KEY, "DP_INTAKE_RETENTION_MONTHS", "24",
         "DP_METRICS_PORT", "-1",           "DP_NOTIFY_PUB_ENDPOINT",     ""};
     size_t used = 8;
     for (const char *const *pair = settings; pair && pair[0]; pair += 2) {
@@ -60,7 +60,7 @@ void ps_fixture_start_intake(ti_fixture_t *fixture, const char *const *settings)
     }
 }
 
-void ps_fixture_restart_registry(ti_fixture_t *fixture)
+void tp_fixture_restart_registry(ti_fixture_t *fixture)
 {
     ts_registry_stop(&fixture->registry);
     fixture->registry = ts_registry_start(ts_database_url(fixture->database, TS_ROLE_REGISTRY),
@@ -68,14 +68,14 @@ void ps_fixture_restart_registry(ti_fixture_t *fixture)
     assert_non_null(fixture->registry);
 }
 
-void ps_subject_key(const char *email, char key[DP_PRIVACY_KEY_HEX])
+void tp_subject_key(const char *email, char key[DP_PRIVACY_KEY_HEX])
 {
-    dp_privacy_subject_key(PS_PRIVACY_KEY, email, key);
+    dp_privacy_subject_key(TP_PRIVACY_KEY, email, key);
 }
 
 /* ---- A person ----------------------------------------------------------------- */
 
-void ps_person_init(ps_person_t *person, const char *tag, const char *name, const char *email,
+void tp_person_init(tp_person_t *person, const char *tag, const char *name, const char *email,
                     const char *organisation, const char *word, const char *domain)
 {
     memset(person, 0, sizeof *person);
@@ -84,10 +84,10 @@ void ps_person_init(ps_person_t *person, const char *tag, const char *name, cons
     person->organisation = organisation;
     person->word = word;
     person->domain = domain;
-    ps_subject_key(email, person->key);
-    for (int i = 0; i < PS_CONTACTS; i++)
+    tp_subject_key(email, person->key);
+    for (int i = 0; i < TP_CONTACTS; i++)
         snprintf(person->slugs[i], sizeof person->slugs[i], "%s-partner-%d", tag, i + 1);
-    for (int i = 0; i < PS_ENQUIRIES; i++) {
+    for (int i = 0; i < TP_ENQUIRIES; i++) {
         ti_form_t *form = &person->forms[i];
         ti_form_init(form, tag);
         form->enquiry.sender_name = (char *)name;
@@ -102,9 +102,9 @@ void ps_person_init(ps_person_t *person, const char *tag, const char *name, cons
     }
 }
 
-void ps_person_add_partners(ti_fixture_t *fixture, ps_person_t *person)
+void tp_person_add_partners(ti_fixture_t *fixture, tp_person_t *person)
 {
-    for (int i = 0; i < PS_CONTACTS; i++) {
+    for (int i = 0; i < TP_CONTACTS; i++) {
         person->partner_ids[i] =
             i == 0
                 ? ti_create_partner_with_domain(fixture->registry, person->slugs[i], person->domain)
@@ -167,10 +167,10 @@ static void s_note(ti_fixture_t *fixture, int64_t id, const char *text)
     ts_free(&reply);
 }
 
-void ps_person_add_enquiries(ti_fixture_t *fixture, ps_person_t *person)
+void tp_person_add_enquiries(ti_fixture_t *fixture, tp_person_t *person)
 {
     char text[400];
-    for (int i = 0; i < PS_ENQUIRIES; i++) {
+    for (int i = 0; i < TP_ENQUIRIES; i++) {
         Dp__SubmitEnquiryReply *reply = ti_submit_ok(fixture, &person->forms[i]);
         assert_false(reply->already_submitted);
         assert_int_equal(reply->status, STATUS(TRIAGED));
@@ -193,7 +193,7 @@ void ps_person_add_enquiries(ti_fixture_t *fixture, ps_person_t *person)
 
 /* ---- Privacy requests ------------------------------------------------------------ */
 
-Dp__ErasePersonalDataReply *ps_erase_intake(ti_fixture_t *fixture, const char *email,
+Dp__ErasePersonalDataReply *tp_erase_intake(ti_fixture_t *fixture, const char *email,
                                             const char *actor, const char *reason,
                                             dp_status_t *status)
 {
@@ -205,7 +205,7 @@ Dp__ErasePersonalDataReply *ps_erase_intake(ti_fixture_t *fixture, const char *e
         fixture->intake, &request.base, &dp__erase_personal_data_reply__descriptor, status);
 }
 
-Dp__ErasePersonalDataReply *ps_erase_registry(ti_fixture_t *fixture, const char *email,
+Dp__ErasePersonalDataReply *tp_erase_registry(ti_fixture_t *fixture, const char *email,
                                               const char *actor, const char *reason,
                                               dp_status_t *status)
 {
@@ -217,7 +217,7 @@ Dp__ErasePersonalDataReply *ps_erase_registry(ti_fixture_t *fixture, const char 
         fixture->registry, &request.base, &dp__erase_personal_data_reply__descriptor, status);
 }
 
-Dp__ExportPersonalDataReply *ps_export_intake(ti_fixture_t *fixture, const char *email,
+Dp__ExportPersonalDataReply *tp_export_intake(ti_fixture_t *fixture, const char *email,
                                               const char *actor, dp_status_t *status)
 {
     Dp__ExportPersonalDataRequest request = DP__EXPORT_PERSONAL_DATA_REQUEST__INIT;
@@ -227,7 +227,7 @@ Dp__ExportPersonalDataReply *ps_export_intake(ti_fixture_t *fixture, const char 
         fixture->intake, &request.base, &dp__export_personal_data_reply__descriptor, status);
 }
 
-Dp__ExportPersonalDataReply *ps_export_registry(ti_fixture_t *fixture, const char *email,
+Dp__ExportPersonalDataReply *tp_export_registry(ti_fixture_t *fixture, const char *email,
                                                 const char *actor, dp_status_t *status)
 {
     Dp__ExportPersonalDataRequest request = DP__EXPORT_PERSONAL_DATA_REQUEST__INIT;
@@ -237,7 +237,7 @@ Dp__ExportPersonalDataReply *ps_export_registry(ti_fixture_t *fixture, const cha
         fixture->registry, &request.base, &dp__export_personal_data_reply__descriptor, status);
 }
 
-Dp__RunRetentionReply *ps_run_retention(ti_fixture_t *fixture, bool dry_run, const char *actor,
+Dp__RunRetentionReply *tp_run_retention(ti_fixture_t *fixture, bool dry_run, const char *actor,
                                         dp_status_t *status)
 {
     Dp__RunRetentionRequest request = DP__RUN_RETENTION_REQUEST__INIT;
@@ -247,7 +247,7 @@ Dp__RunRetentionReply *ps_run_retention(ti_fixture_t *fixture, bool dry_run, con
                                             &dp__run_retention_reply__descriptor, status);
 }
 
-Dp__ListAuditReply *ps_list_audit_intake(ti_fixture_t *fixture, const char *email,
+Dp__ListAuditReply *tp_list_audit_intake(ti_fixture_t *fixture, const char *email,
                                          dp_status_t *status)
 {
     Dp__ListAuditRequest request = DP__LIST_AUDIT_REQUEST__INIT;
@@ -257,7 +257,7 @@ Dp__ListAuditReply *ps_list_audit_intake(ti_fixture_t *fixture, const char *emai
                                          &dp__list_audit_reply__descriptor, status);
 }
 
-Dp__ListAuditReply *ps_list_audit_registry(ti_fixture_t *fixture, const char *email,
+Dp__ListAuditReply *tp_list_audit_registry(ti_fixture_t *fixture, const char *email,
                                            dp_status_t *status)
 {
     Dp__ListAuditRequest request = DP__LIST_AUDIT_REQUEST__INIT;
@@ -269,7 +269,7 @@ Dp__ListAuditReply *ps_list_audit_registry(ti_fixture_t *fixture, const char *em
 
 /* ---- Reading back as the superuser --------------------------------------------- */
 
-long long ps_audit_rows(PGconn *admin, const char *service, const char *action, const char *actor,
+long long tp_audit_rows(PGconn *admin, const char *service, const char *action, const char *actor,
                         const char *subject_key)
 {
     const char *params[] = {action, actor, subject_key};
@@ -287,7 +287,7 @@ long long ps_audit_rows(PGconn *admin, const char *service, const char *action, 
                          3, params);
 }
 
-char *ps_tombstones(PGconn *admin, const char *service)
+char *tp_tombstones(PGconn *admin, const char *service)
 {
     if (strcmp(service, "intake") == 0)
         return ts_query_text(admin,
@@ -301,7 +301,7 @@ char *ps_tombstones(PGconn *admin, const char *service)
                          0, NULL);
 }
 
-char *ps_digest(PGconn *admin)
+char *tp_digest(PGconn *admin)
 {
     char *registry = ts_registry_fingerprint(admin);
     char *intake = ti_fingerprint(admin);
@@ -327,7 +327,7 @@ char *ps_digest(PGconn *admin)
     return digest;
 }
 
-long long ps_enquiry_mentions(PGconn *admin, const char *needle)
+long long tp_enquiry_mentions(PGconn *admin, const char *needle)
 {
     const char *params[] = {needle};
     return ts_query_long(
@@ -341,7 +341,7 @@ long long ps_enquiry_mentions(PGconn *admin, const char *needle)
         1, params);
 }
 
-long long ps_contact_mentions(PGconn *admin, const char *needle)
+long long tp_contact_mentions(PGconn *admin, const char *needle)
 {
     const char *params[] = {needle};
     return ts_query_long(admin,
@@ -350,7 +350,7 @@ long long ps_contact_mentions(PGconn *admin, const char *needle)
                          1, params);
 }
 
-bool ps_wait_value(PGconn *conn, const char *sql, int param_count, const char *const *params,
+bool tp_wait_value(PGconn *conn, const char *sql, int param_count, const char *const *params,
                    long long expected, int timeout_ms)
 {
     int64_t deadline = zclock_mono() + timeout_ms;

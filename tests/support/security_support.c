@@ -27,45 +27,45 @@ enum { MAX_REPLY_BYTES = 16 << 20 };
 
 /* With CURVE on, the registry and the intake refuse the default privacy key
    and any shorter than 32 bytes (dp_privacy_key_check). */
-#define SS_PRIVACY_KEY "security-tests-privacy-key-7d41c09e5b"
+#define TK_PRIVACY_KEY "security-tests-privacy-key-7d41c09e5b"
 /* Metrics off and the privacy key, per service; the intake follows notify
    only when a test says where notify is. */
 static const char *const s_registry_defaults[] = {"DP_METRICS_PORT", "-1", "DP_PRIVACY_KEY",
-                                                  SS_PRIVACY_KEY, NULL};
+                                                  TK_PRIVACY_KEY, NULL};
 static const char *const s_intake_defaults[] = {"DP_METRICS_PORT", "-1", "DP_NOTIFY_PUB_ENDPOINT",
-                                                "", "DP_PRIVACY_KEY", SS_PRIVACY_KEY, NULL};
+                                                "", "DP_PRIVACY_KEY", TK_PRIVACY_KEY, NULL};
 static const char *const s_others_defaults[] = {"DP_METRICS_PORT", "-1", NULL};
 
-static const char *const *const s_defaults[SS_SERVICE_COUNT] = {
-    [SS_REGISTRY] = s_registry_defaults,
-    [SS_INTAKE] = s_intake_defaults,
-    [SS_NOTIFY] = s_others_defaults,
-    [SS_REPORT] = s_others_defaults,
+static const char *const *const s_defaults[TK_SERVICE_COUNT] = {
+    [TK_REGISTRY] = s_registry_defaults,
+    [TK_INTAKE] = s_intake_defaults,
+    [TK_NOTIFY] = s_others_defaults,
+    [TK_REPORT] = s_others_defaults,
 };
 
-const char *ss_kind_name(ss_kind_t kind)
+const char *tk_kind_name(tk_kind_t kind)
 {
     return tf_kind_name((tf_kind_t)kind);
 }
 
-ss_service_t *ss_service_start(ss_kind_t kind, const char *database_url,
+tk_service_t *tk_service_start(tk_kind_t kind, const char *database_url,
                                const char *const *settings)
 {
-    assert_true(kind < SS_SERVICE_COUNT);
+    assert_true(kind < TK_SERVICE_COUNT);
     return tf_service_start_with((tf_kind_t)kind, database_url, s_defaults[kind], settings);
 }
 
-void ss_service_stop(ss_service_t **self_p)
+void tk_service_stop(tk_service_t **self_p)
 {
     tf_service_stop(self_p);
 }
 
-const char *ss_service_endpoint(const ss_service_t *self)
+const char *tk_service_endpoint(const tk_service_t *self)
 {
     return tf_service_endpoint(self);
 }
 
-char *ss_service_ask(ss_service_t *self, const char *command)
+char *tk_service_ask(tk_service_t *self, const char *command)
 {
     return tf_service_ask(self, command);
 }
@@ -79,7 +79,7 @@ struct _ss_keys_t {
 };
 
 /* "<dir>/<part>" in a static buffer ring. */
-static const char *s_path(const ss_keys_t *self, const char *format, const char *name)
+static const char *s_path(const tk_keys_t *self, const char *format, const char *name)
 {
     static char ring[8][512];
     static unsigned next;
@@ -90,9 +90,9 @@ static const char *s_path(const ss_keys_t *self, const char *format, const char 
     return buffer;
 }
 
-ss_keys_t *ss_keys_new(void)
+tk_keys_t *tk_keys_new(void)
 {
-    ss_keys_t *self = calloc(1, sizeof *self);
+    tk_keys_t *self = calloc(1, sizeof *self);
     assert_non_null(self);
     snprintf(self->dir, sizeof self->dir, "/tmp/dp-keys-XXXXXX");
     if (!mkdtemp(self->dir)) {
@@ -105,8 +105,8 @@ ss_keys_t *ss_keys_new(void)
             fprintf(stderr, "FATAL: mkdir %s: %s\n", folders[i], strerror(errno));
             exit(1);
         }
-    for (int kind = 0; kind < SS_SERVICE_COUNT; kind++) {
-        const char *name = ss_kind_name((ss_kind_t)kind);
+    for (int kind = 0; kind < TK_SERVICE_COUNT; kind++) {
+        const char *name = tk_kind_name((tk_kind_t)kind);
         char public_path[512];
         snprintf(public_path, sizeof public_path, "%s", s_path(self, "services/%s.key", name));
         if (dp_security_new_cert(public_path, s_path(self, "services/%s.key_secret", name), name,
@@ -118,15 +118,15 @@ ss_keys_t *ss_keys_new(void)
     for (const char *const *role = s_roles; *role; role++) {
         char name[64];
         snprintf(name, sizeof name, "%s-client", *role);
-        ss_keys_add_client(self, name, *role, true);
+        tk_keys_add_client(self, name, *role, true);
     }
     return self;
 }
 
-void ss_keys_destroy(ss_keys_t **self_p)
+void tk_keys_destroy(tk_keys_t **self_p)
 {
     if (!self_p || !*self_p) return;
-    ss_keys_t *self = *self_p;
+    tk_keys_t *self = *self_p;
     zdir_t *dir = zdir_new(self->dir, NULL);
     if (dir) zdir_remove(dir, true);
     zdir_destroy(&dir);
@@ -134,12 +134,12 @@ void ss_keys_destroy(ss_keys_t **self_p)
     *self_p = NULL;
 }
 
-const char *ss_keys_dir(const ss_keys_t *self)
+const char *tk_keys_dir(const tk_keys_t *self)
 {
     return self->dir;
 }
 
-void ss_keys_add_client(ss_keys_t *self, const char *name, const char *role, bool allowed)
+void tk_keys_add_client(tk_keys_t *self, const char *name, const char *role, bool allowed)
 {
     /* The public half is written beside the secret one first, then moved
        into clients/ in one step, so that the service never reads half a file. */
@@ -153,12 +153,12 @@ void ss_keys_add_client(ss_keys_t *self, const char *name, const char *role, boo
         assert_int_equal(unlink(public_path), 0);
 }
 
-const char *ss_keys_secret_path(const ss_keys_t *self, const char *name)
+const char *tk_keys_secret_path(const tk_keys_t *self, const char *name)
 {
     return s_path(self, "private/%s.key_secret", name);
 }
 
-void ss_keys_revoke(ss_keys_t *self, const char *name)
+void tk_keys_revoke(tk_keys_t *self, const char *name)
 {
     assert_int_equal(unlink(s_path(self, "clients/%s.key", name)), 0);
 }
@@ -170,10 +170,10 @@ struct _ss_client_t {
     unsigned sent;   /* requests sent, for their ids */
 };
 
-ss_client_t *ss_client_new(const char *endpoint, const ss_keys_t *keys, ss_kind_t service,
+tk_client_t *tk_client_new(const char *endpoint, const tk_keys_t *keys, tk_kind_t service,
                            const char *client_secret)
 {
-    ss_client_t *self = calloc(1, sizeof *self);
+    tk_client_t *self = calloc(1, sizeof *self);
     assert_non_null(self);
     self->dealer = zsock_new(ZMQ_DEALER);
     assert_non_null(self->dealer);
@@ -181,7 +181,7 @@ ss_client_t *ss_client_new(const char *endpoint, const ss_keys_t *keys, ss_kind_
     if (client_secret) {
         dp_client_keys_t client_keys;
         assert_int_equal(
-            dp_client_keys_load(&client_keys, keys->dir, client_secret, ss_kind_name(service)), 1);
+            dp_client_keys_load(&client_keys, keys->dir, client_secret, tk_kind_name(service)), 1);
         dp_client_keys_apply(&client_keys, self->dealer);
         dp_client_keys_free(&client_keys);
     }
@@ -189,7 +189,7 @@ ss_client_t *ss_client_new(const char *endpoint, const ss_keys_t *keys, ss_kind_
     return self;
 }
 
-void ss_client_destroy(ss_client_t **self_p)
+void tk_client_destroy(tk_client_t **self_p)
 {
     if (!self_p || !*self_p) return;
     zsock_destroy(&(*self_p)->dealer);
@@ -197,7 +197,7 @@ void ss_client_destroy(ss_client_t **self_p)
     *self_p = NULL;
 }
 
-Dp__Reply *ss_exchange(ss_client_t *self, const ProtobufCMessage *request, int timeout_ms)
+Dp__Reply *tk_exchange(tk_client_t *self, const ProtobufCMessage *request, int timeout_ms)
 {
     char request_id[32];
     snprintf(request_id, sizeof request_id, "ss-%u", ++self->sent);
@@ -235,9 +235,9 @@ struct _ss_capture_t {
     int saved_fd;  /* the original standard error */
 };
 
-ss_capture_t *ss_capture_start(void)
+tk_capture_t *tk_capture_start(void)
 {
-    ss_capture_t *self = calloc(1, sizeof *self);
+    tk_capture_t *self = calloc(1, sizeof *self);
     assert_non_null(self);
     snprintf(self->path, sizeof self->path, "/tmp/dp-stderr-XXXXXX");
     int fd = mkstemp(self->path);
@@ -252,7 +252,7 @@ ss_capture_t *ss_capture_start(void)
     return self;
 }
 
-char *ss_capture_text(ss_capture_t *self)
+char *tk_capture_text(tk_capture_t *self)
 {
     fflush(stderr);
     FILE *file = fopen(self->path, "rb");
@@ -274,10 +274,10 @@ char *ss_capture_text(ss_capture_t *self)
     return text;
 }
 
-void ss_capture_end(ss_capture_t **self_p)
+void tk_capture_end(tk_capture_t **self_p)
 {
     if (!self_p || !*self_p) return;
-    ss_capture_t *self = *self_p;
+    tk_capture_t *self = *self_p;
     fflush(stderr);
     dup2(self->saved_fd, STDERR_FILENO);
     close(self->saved_fd);

@@ -6,7 +6,7 @@
    captured in a file so that a test can read what the services logged.
 
    As in test_support.h, a helper that cannot do its job fails the current
-   test, or exits 1 during setup. Names start with ss_ (security support). */
+   test, or exits 1 during setup. Names start with tk_ (test keys: CURVE). */
 #ifndef SECURITY_SUPPORT_H
 #define SECURITY_SUPPORT_H
 
@@ -20,79 +20,79 @@
 /* ---- The services in process ------------------------------------------------ */
 
 /* In the order of service_support.h's tf_kind_t. */
-typedef enum { SS_REGISTRY = 0, SS_INTAKE, SS_NOTIFY, SS_REPORT, SS_SERVICE_COUNT } ss_kind_t;
+typedef enum { TK_REGISTRY = 0, TK_INTAKE, TK_NOTIFY, TK_REPORT, TK_SERVICE_COUNT } tk_kind_t;
 
 /* "registry", "intake", "notify", "report": the name of the service's
    certificate in the key folder. */
-const char *ss_kind_name(ss_kind_t kind);
+const char *tk_kind_name(tk_kind_t kind);
 
 /* A service as the generic fixture starts it (service_support.h), with
    metrics off and a privacy key CURVE accepts. */
-typedef tf_service_t ss_service_t;
+typedef tf_service_t tk_service_t;
 
 /* Starts the service's actor on tcp://127.0.0.1:* against database_url (the
    URL of the service's own role), metrics off, notify's PUB on a free port,
    report's dashboard on a free port, with extra settings as "NAME",
    "value" pairs ending in NULL. Returns NULL after printing why. */
-ss_service_t *ss_service_start(ss_kind_t kind, const char *database_url,
+tk_service_t *tk_service_start(tk_kind_t kind, const char *database_url,
                                const char *const *settings);
 /* Stops the actor ($TERM) and frees; safe to call twice. */
-void ss_service_stop(ss_service_t **self_p);
+void tk_service_stop(tk_service_t **self_p);
 /* The bound ROUTER endpoint (borrowed). */
-const char *ss_service_endpoint(const ss_service_t *self);
+const char *tk_service_endpoint(const tk_service_t *self);
 /* Asks the actor's pipe (e.g. "PUB_ENDPOINT"); the caller frees. */
-char *ss_service_ask(ss_service_t *self, const char *command);
+char *tk_service_ask(tk_service_t *self, const char *command);
 
 /* ---- A CurveZMQ key folder --------------------------------------------------- */
 
-typedef struct _ss_keys_t ss_keys_t;
+typedef struct _ss_keys_t tk_keys_t;
 
 /* Makes a key folder in a new temporary directory, laid out as
    dp_security.h describes: services/<name>.key(_secret) for the four
    services, and for each role (feeder, consumer, staff, service) a client
    "<role>-client" with metadata name and role, its public certificate in
    clients/ and its secret one in private/. */
-ss_keys_t *ss_keys_new(void);
+tk_keys_t *tk_keys_new(void);
 /* Deletes the folder and frees; safe to call twice. */
-void ss_keys_destroy(ss_keys_t **self_p);
+void tk_keys_destroy(tk_keys_t **self_p);
 /* The folder, for DP_CURVE_DIR (borrowed). */
-const char *ss_keys_dir(const ss_keys_t *self);
+const char *tk_keys_dir(const tk_keys_t *self);
 /* Makes one more client certificate: its secret half in private/, and its
    public half in clients/ only when allowed. */
-void ss_keys_add_client(ss_keys_t *self, const char *name, const char *role, bool allowed);
-/* private/<name>.key_secret, for DP_CURVE_CLIENT_CERT or ss_client_new
+void tk_keys_add_client(tk_keys_t *self, const char *name, const char *role, bool allowed);
+/* private/<name>.key_secret, for DP_CURVE_CLIENT_CERT or tk_client_new
    (static buffer ring). */
-const char *ss_keys_secret_path(const ss_keys_t *self, const char *name);
+const char *tk_keys_secret_path(const tk_keys_t *self, const char *name);
 /* Removes clients/<name>.key: the client is no longer allowed. */
-void ss_keys_revoke(ss_keys_t *self, const char *name);
+void tk_keys_revoke(tk_keys_t *self, const char *name);
 
 /* ---- Raw clients ------------------------------------------------------------- */
 
-typedef struct _ss_client_t ss_client_t;
+typedef struct _ss_client_t tk_client_t;
 
 /* A DEALER connected to the service at endpoint. With client_secret (a
    path), it talks CURVE with that certificate and the service's public key
    from the folder; with NULL it uses no security mechanism at all. */
-ss_client_t *ss_client_new(const char *endpoint, const ss_keys_t *keys, ss_kind_t service,
+tk_client_t *tk_client_new(const char *endpoint, const tk_keys_t *keys, tk_kind_t service,
                            const char *client_secret);
-void ss_client_destroy(ss_client_t **self_p);
+void tk_client_destroy(tk_client_t **self_p);
 
 /* Sends the request and waits up to timeout_ms for its answer. Returns the
    decoded dp.Reply (free with ts_free), or NULL when nothing came. Fails
    the test when something came that is not a well-formed reply to it. */
-Dp__Reply *ss_exchange(ss_client_t *self, const ProtobufCMessage *request, int timeout_ms);
+Dp__Reply *tk_exchange(tk_client_t *self, const ProtobufCMessage *request, int timeout_ms);
 
 /* ---- Standard error captured ------------------------------------------------- */
 
-typedef struct _ss_capture_t ss_capture_t;
+typedef struct _ss_capture_t tk_capture_t;
 
 /* From now on, everything written to file descriptor 2 (the services'
    log lines, cmocka's messages) goes to a temporary file. */
-ss_capture_t *ss_capture_start(void);
+tk_capture_t *tk_capture_start(void);
 /* Everything captured so far (the caller frees). */
-char *ss_capture_text(ss_capture_t *self);
+char *tk_capture_text(tk_capture_t *self);
 /* Restores standard error, copies what was captured onto it (so that the
    log still shows in ctest's output) and deletes the file; safe twice. */
-void ss_capture_end(ss_capture_t **self_p);
+void tk_capture_end(tk_capture_t **self_p);
 
 #endif

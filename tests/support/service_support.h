@@ -1,6 +1,6 @@
 /* Any of the four services started inside the test process, with a client:
    the one fixture the per-service helpers (ts_registry_start,
-   ti_intake_start, ns_notify_start, tr_report_start, ss_service_start)
+   ti_intake_start, tn_notify_start, tr_report_start, tk_service_start)
    are thin wrappers of. Three lines start, call and stop a service:
 
        tf_service_t *registry = tf_service_start (TF_REGISTRY, url, NULL);

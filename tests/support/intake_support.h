@@ -6,8 +6,8 @@
 
    As in test_support.h, a helper that cannot do its job fails the current
    test, or exits 1 during setup. Names start with ti_ (test intake). */
-#ifndef TEST_INTAKE_SUPPORT_H
-#define TEST_INTAKE_SUPPORT_H
+#ifndef INTAKE_SUPPORT_H
+#define INTAKE_SUPPORT_H
 
 #include <czmq.h>
 #include <libpq-fe.h>

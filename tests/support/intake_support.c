@@ -1,4 +1,4 @@
-#include "test_intake_support.h"
+#include "intake_support.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
