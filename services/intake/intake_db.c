@@ -438,7 +438,7 @@ int intake_db_append_event(dp_db_t *db, const char *event_type, int64_t enquiry_
 
 /* ---- enquiries ---------------------------------------------------------------------- */
 
-static Dp__Enquiry *s_enquiry_from_row(dp_arena_t *arena, const PGresult *result, int row)
+static void *s_enquiry_from_row(dp_arena_t *arena, const PGresult *result, int row)
 {
     Dp__Enquiry *enquiry = dp_arena_alloc(arena, sizeof *enquiry);
     if (!enquiry)
@@ -553,20 +553,8 @@ int intake_db_list_enquiries(dp_db_t *db, dp_arena_t *arena, const Dp__ListEnqui
                             *filter->received_from ? filter->received_from : NULL,
                             *filter->received_to ? filter->received_to : NULL,
                             limit_text};
-    PGresult *result = dp_db_run(db, LIST_ENQUIRIES, params);
-    if (!result)
-        return -1;
-    int rows = PQntuples(result);
-    *count = 0;
-    *enquiries = (Dp__Enquiry **)dp_arena_array(arena, (size_t)rows);
-    for (int row = 0; *enquiries && row < rows; row++) {
-        Dp__Enquiry *enquiry = s_enquiry_from_row(arena, result, row);
-        if (!enquiry)
-            break;
-        (*enquiries)[(*count)++] = enquiry;
-    }
-    PQclear(result);
-    return *count == (size_t)rows ? 1 : -1;
+    return dp_db_run_rows(db, LIST_ENQUIRIES, params, arena, s_enquiry_from_row,
+                          (void ***)enquiries, count);
 }
 
 int intake_db_lock_enquiry(dp_db_t *db, int64_t id, char status[16], char assignee[201])
@@ -620,26 +608,22 @@ int intake_db_add_note(dp_db_t *db, dp_arena_t *arena, int64_t id, const char *a
 
 /* ---- rules and kinds ---------------------------------------------------------------- */
 
+static void *s_rule_from_row(dp_arena_t *arena, const PGresult *result, int row)
+{
+    Dp__TriageRule *rule = dp_arena_alloc(arena, sizeof *rule);
+    if (!rule)
+        return NULL;
+    dp__triage_rule__init(rule);
+    rule->id = dp_db_int64(result, row, 0);
+    rule->keyword = dp_db_text(arena, result, row, 1);
+    rule->area = dp_db_text(arena, result, row, 2);
+    return rule;
+}
+
 int intake_db_list_rules(dp_db_t *db, dp_arena_t *arena, Dp__TriageRule ***rules, size_t *count)
 {
-    PGresult *result = dp_db_run(db, LIST_RULES, NULL);
-    if (!result)
-        return -1;
-    int rows = PQntuples(result);
-    *count = 0;
-    *rules = (Dp__TriageRule **)dp_arena_array(arena, (size_t)rows);
-    for (int row = 0; *rules && row < rows; row++) {
-        Dp__TriageRule *rule = dp_arena_alloc(arena, sizeof *rule);
-        if (!rule)
-            break;
-        dp__triage_rule__init(rule);
-        rule->id = dp_db_int64(result, row, 0);
-        rule->keyword = dp_db_text(arena, result, row, 1);
-        rule->area = dp_db_text(arena, result, row, 2);
-        (*rules)[(*count)++] = rule;
-    }
-    PQclear(result);
-    return *count == (size_t)rows ? 1 : -1;
+    return dp_db_run_rows(db, LIST_RULES, NULL, arena, s_rule_from_row,
+                          (void ***)rules, count);
 }
 
 int intake_db_add_rule(dp_db_t *db, const char *keyword, const char *area, int64_t *id)
@@ -663,25 +647,21 @@ int intake_db_remove_rule(dp_db_t *db, int64_t id)
     return dp_db_run_count(db, DELETE_RULE, params);
 }
 
+static void *s_kind_from_row(dp_arena_t *arena, const PGresult *result, int row)
+{
+    Dp__EnquiryKind *kind = dp_arena_alloc(arena, sizeof *kind);
+    if (!kind)
+        return NULL;
+    dp__enquiry_kind__init(kind);
+    kind->slug = dp_db_text(arena, result, row, 0);
+    kind->label = dp_db_text(arena, result, row, 1);
+    return kind;
+}
+
 int intake_db_list_kinds(dp_db_t *db, dp_arena_t *arena, Dp__EnquiryKind ***kinds, size_t *count)
 {
-    PGresult *result = dp_db_run(db, LIST_KINDS, NULL);
-    if (!result)
-        return -1;
-    int rows = PQntuples(result);
-    *count = 0;
-    *kinds = (Dp__EnquiryKind **)dp_arena_array(arena, (size_t)rows);
-    for (int row = 0; *kinds && row < rows; row++) {
-        Dp__EnquiryKind *kind = dp_arena_alloc(arena, sizeof *kind);
-        if (!kind)
-            break;
-        dp__enquiry_kind__init(kind);
-        kind->slug = dp_db_text(arena, result, row, 0);
-        kind->label = dp_db_text(arena, result, row, 1);
-        (*kinds)[(*count)++] = kind;
-    }
-    PQclear(result);
-    return *count == (size_t)rows ? 1 : -1;
+    return dp_db_run_rows(db, LIST_KINDS, NULL, arena, s_kind_from_row,
+                          (void ***)kinds, count);
 }
 
 int intake_db_add_kind(dp_db_t *db, const char *slug, const char *label)

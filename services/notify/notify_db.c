@@ -286,20 +286,15 @@ static Dp__Event *s_event(dp_arena_t *arena, const PGresult *result, int row, in
     return event->payload.data ? event : NULL;
 }
 
+static void *s_event_row(dp_arena_t *arena, const PGresult *result, int row)
+{
+    return s_event(arena, result, row, 0);
+}
+
 /* Every row of a result as events. */
 static int s_events(dp_arena_t *arena, PGresult *result, Dp__Event ***events, size_t *count)
 {
-    int rows = PQntuples(result);
-    *count = 0;
-    *events = (Dp__Event **)dp_arena_array(arena, (size_t)rows);
-    for (int row = 0; *events && row < rows; row++) {
-        Dp__Event *event = s_event(arena, result, row, 0);
-        if (!event)
-            break;
-        (*events)[(*count)++] = event;
-    }
-    PQclear(result);
-    return *count == (size_t)rows ? 1 : -1;
+    return dp_db_rows(result, arena, s_event_row, (void ***)events, count);
 }
 
 /* ---- relay and replay -------------------------------------------------------------- */
@@ -360,7 +355,7 @@ int notify_db_replay(dp_db_t *db, dp_arena_t *arena, uint64_t from, const char *
 
 /* ---- consumers ---------------------------------------------------------------------- */
 
-static Dp__Consumer *s_consumer(dp_arena_t *arena, const PGresult *result, int row)
+static void *s_consumer(dp_arena_t *arena, const PGresult *result, int row)
 {
     Dp__Consumer *consumer = dp_arena_alloc(arena, sizeof *consumer);
     if (!consumer)
@@ -412,20 +407,7 @@ int notify_db_load_consumer(dp_db_t *db, dp_arena_t *arena, const char *name, bo
 int notify_db_list_consumers(dp_db_t *db, dp_arena_t *arena, Dp__Consumer ***consumers,
                              size_t *count)
 {
-    PGresult *result = dp_db_run(db, LIST_CONSUMERS, NULL);
-    if (!result)
-        return -1;
-    int rows = PQntuples(result);
-    *count = 0;
-    *consumers = (Dp__Consumer **)dp_arena_array(arena, (size_t)rows);
-    for (int row = 0; *consumers && row < rows; row++) {
-        Dp__Consumer *consumer = s_consumer(arena, result, row);
-        if (!consumer)
-            break;
-        (*consumers)[(*count)++] = consumer;
-    }
-    PQclear(result);
-    return *count == (size_t)rows ? 1 : -1;
+    return dp_db_run_rows(db, LIST_CONSUMERS, NULL, arena, s_consumer, (void ***)consumers, count);
 }
 
 int notify_db_delete_consumer(dp_db_t *db, const char *name)
@@ -509,33 +491,29 @@ int notify_db_ack(dp_db_t *db, const char *consumer, uint64_t up_to_seq)
     return dp_db_run_count(db, ACK, params);
 }
 
+static void *s_parked_from_row(dp_arena_t *arena, const PGresult *result, int row)
+{
+    Dp__ParkedEvent *one = dp_arena_alloc(arena, sizeof *one);
+    Dp__Event *event = one ? s_event(arena, result, row, 1) : NULL;
+    if (!event)
+        return NULL;
+    dp__parked_event__init(one);
+    one->consumer = dp_db_text(arena, result, row, 0);
+    one->event = event;
+    one->attempts = (uint32_t)dp_db_uint64(result, row, 1 + EVENT_COLUMN_COUNT);
+    one->parked_at = dp_db_text(arena, result, row, 2 + EVENT_COLUMN_COUNT);
+    one->last_error = dp_db_text(arena, result, row, 3 + EVENT_COLUMN_COUNT);
+    return one;
+}
+
 int notify_db_list_parked(dp_db_t *db, dp_arena_t *arena, const char *consumer, int limit,
                           Dp__ParkedEvent ***parked, size_t *count)
 {
     char limit_text[24];
     dp_format_uint64(limit_text, (uint64_t)limit);
     const char *params[] = {consumer, limit_text};
-    PGresult *result = dp_db_run(db, LIST_PARKED, params);
-    if (!result)
-        return -1;
-    int rows = PQntuples(result);
-    *count = 0;
-    *parked = (Dp__ParkedEvent **)dp_arena_array(arena, (size_t)rows);
-    for (int row = 0; *parked && row < rows; row++) {
-        Dp__ParkedEvent *one = dp_arena_alloc(arena, sizeof *one);
-        Dp__Event *event = one ? s_event(arena, result, row, 1) : NULL;
-        if (!event)
-            break;
-        dp__parked_event__init(one);
-        one->consumer = dp_db_text(arena, result, row, 0);
-        one->event = event;
-        one->attempts = (uint32_t)dp_db_uint64(result, row, 1 + EVENT_COLUMN_COUNT);
-        one->parked_at = dp_db_text(arena, result, row, 2 + EVENT_COLUMN_COUNT);
-        one->last_error = dp_db_text(arena, result, row, 3 + EVENT_COLUMN_COUNT);
-        (*parked)[(*count)++] = one;
-    }
-    PQclear(result);
-    return *count == (size_t)rows ? 1 : -1;
+    return dp_db_run_rows(db, LIST_PARKED, params, arena, s_parked_from_row, (void ***)parked,
+                          count);
 }
 
 int notify_db_replay_parked(dp_db_t *db, const char *consumer, uint64_t seq)
@@ -568,31 +546,27 @@ int notify_db_add_webhook(dp_db_t *db, dp_arena_t *arena, const Dp__AddWebhookRe
     return *webhook ? 1 : -1;
 }
 
+static void *s_webhook_from_row(dp_arena_t *arena, const PGresult *result, int row)
+{
+    Dp__Webhook *webhook = dp_arena_alloc(arena, sizeof *webhook);
+    if (!webhook)
+        return NULL;
+    dp__webhook__init(webhook);
+    webhook->id = strtoll(PQgetvalue(result, row, 0), NULL, 10);
+    webhook->url = dp_db_text(arena, result, row, 1);
+    webhook->topic_prefix = dp_db_text(arena, result, row, 2);
+    webhook->created_at = dp_db_text(arena, result, row, 3);
+    webhook->pending = (uint32_t)dp_db_uint64(result, row, 4);
+    webhook->parked = (uint32_t)dp_db_uint64(result, row, 5);
+    webhook->delivered_seq = dp_db_uint64(result, row, 6);
+    return webhook;
+}
+
 int notify_db_list_webhooks(dp_db_t *db, dp_arena_t *arena, Dp__Webhook ***webhooks,
                             size_t *count)
 {
-    PGresult *result = dp_db_run(db, LIST_WEBHOOKS, NULL);
-    if (!result)
-        return -1;
-    int rows = PQntuples(result);
-    *count = 0;
-    *webhooks = (Dp__Webhook **)dp_arena_array(arena, (size_t)rows);
-    for (int row = 0; *webhooks && row < rows; row++) {
-        Dp__Webhook *webhook = dp_arena_alloc(arena, sizeof *webhook);
-        if (!webhook)
-            break;
-        dp__webhook__init(webhook);
-        webhook->id = strtoll(PQgetvalue(result, row, 0), NULL, 10);
-        webhook->url = dp_db_text(arena, result, row, 1);
-        webhook->topic_prefix = dp_db_text(arena, result, row, 2);
-        webhook->created_at = dp_db_text(arena, result, row, 3);
-        webhook->pending = (uint32_t)dp_db_uint64(result, row, 4);
-        webhook->parked = (uint32_t)dp_db_uint64(result, row, 5);
-        webhook->delivered_seq = dp_db_uint64(result, row, 6);
-        (*webhooks)[(*count)++] = webhook;
-    }
-    PQclear(result);
-    return *count == (size_t)rows ? 1 : -1;
+    return dp_db_run_rows(db, LIST_WEBHOOKS, NULL, arena, s_webhook_from_row,
+                          (void ***)webhooks, count);
 }
 
 int notify_db_remove_webhook(dp_db_t *db, int64_t id)
