@@ -64,11 +64,17 @@ const char *const ti_areas[] = {"data-protection",  "cybercrime", "ai",        "
 
 ti_fixture_t *ti_fixture_new(const char *label)
 {
+    return ti_fixture_new_with(label, NULL);
+}
+
+ti_fixture_t *ti_fixture_new_with(const char *label, const char *const *registry_settings)
+{
     ti_fixture_t *self = calloc(1, sizeof *self);
     assert_non_null(self);
     self->database = ts_database_new(label);
     self->admin = ts_connect_or_exit(ts_database_url(self->database, TS_ROLE_ADMIN));
-    self->registry = ts_registry_start(ts_database_url(self->database, TS_ROLE_REGISTRY), NULL);
+    self->registry =
+        ts_registry_start(ts_database_url(self->database, TS_ROLE_REGISTRY), registry_settings);
     if (!self->registry) {
         fprintf(stderr, "FATAL: cannot start the registry on %s\n",
                 ts_database_name(self->database));
@@ -320,22 +326,8 @@ Dp__EnquiryEvent *ti_enquiry_event(const ts_event_t *event)
 void ti_expect_error_at(ti_fixture_t *fixture, const ProtobufCMessage *request, Dp__Code code,
                         const char *field, const char *file, int line)
 {
-    char *before = ti_fingerprint(fixture->admin);
-    dp_status_t status;
-    /* The reply type does not matter: a refusal carries no body. */
-    ProtobufCMessage *reply =
-        ti_call(fixture->intake, request, &dp__health_reply__descriptor, &status);
-    dp_message_free(&reply);
-    char *after = ti_fingerprint(fixture->admin);
-    bool unchanged = strcmp(before, after) == 0;
-    free(before);
-    free(after);
-    ts_assert_status_at(&status, code, field, file, line);
-    if (!unchanged) {
-        print_error("the refused %s changed rows of the intake or wrote to its outbox\n",
-                    request->descriptor->name);
-        _fail(file, line);
-    }
+    ts_expect_refusal_at(fixture->intake, fixture->admin, ti_fingerprint, request, code, field,
+                         file, line);
 }
 
 /* ---- Batches --------------------------------------------------------------------- */

@@ -73,6 +73,8 @@ extern const char *const ti_areas[];
    exits 1 on failure. Partners made now are known to the intake from its
    start (it loads them before it serves). */
 ti_fixture_t *ti_fixture_new(const char *label);
+/* The same with the registry's settings ("NAME", "value", ..., NULL). */
+ti_fixture_t *ti_fixture_new_with(const char *label, const char *const *registry_settings);
 /* Starts the intake with these settings; exits 1 when it cannot. */
 void ti_fixture_start_intake(ti_fixture_t *self, const char *const *settings);
 void ti_fixture_destroy(ti_fixture_t **self_p);

@@ -22,21 +22,7 @@ static const char *const s_registry_settings[] = {"DP_PRIVACY_KEY", TP_PRIVACY_K
 
 ti_fixture_t *tp_fixture_new(const char *label)
 {
-    ti_fixture_t *self = calloc(1, sizeof *self);
-    assert_non_null(self);
-    self->database = ts_database_new(label);
-    self->admin = ts_connect_or_exit(ts_database_url(self->database, TS_ROLE_ADMIN));
-    self->registry =
-        ts_registry_start(ts_database_url(self->database, TS_ROLE_REGISTRY), s_registry_settings);
-    if (!self->registry) {
-        fprintf(stderr, "FATAL: cannot start the registry on %s\n",
-                ts_database_name(self->database));
-        ti_fixture_destroy(&self);
-        exit(1);
-    }
-    for (const char *const *area = ti_areas; *area; area++)
-        ts_make_area(self->registry, *area, *area);
-    return self;
+    return ti_fixture_new_with(label, s_registry_settings);
 }
 
 void tp_fixture_start_intake(ti_fixture_t *fixture, const char *const *settings)

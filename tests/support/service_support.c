@@ -127,6 +127,11 @@ void tf_service_stop(tf_service_t **self_p)
     *self_p = NULL;
 }
 
+const char *tf_service_name(const tf_service_t *self)
+{
+    return tf_kind_name(self->kind);
+}
+
 const char *tf_service_endpoint(const tf_service_t *self)
 {
     return self->endpoint;

@@ -43,6 +43,8 @@ tf_service_t *tf_service_start_with(tf_kind_t kind, const char *database_url,
 /* Stops the actor ($TERM), closes the client and frees; safe to call twice. */
 void tf_service_stop(tf_service_t **self_p);
 
+/* The service's name, as tf_kind_name. */
+const char *tf_service_name(const tf_service_t *self);
 /* The bound ROUTER endpoint, e.g. "tcp://127.0.0.1:41234" (borrowed). */
 const char *tf_service_endpoint(const tf_service_t *self);
 /* notify's PUB endpoint as it answered at the start (borrowed; NULL for

@@ -680,25 +680,32 @@ void ts_assert_status_at(const dp_status_t *status, Dp__Code code, const char *f
     _fail(file, line);
 }
 
-void ts_expect_error_at(ts_fixture_t *fixture, const ProtobufCMessage *request, Dp__Code code,
-                        const char *field, const char *file, int line)
+void ts_expect_refusal_at(tf_service_t *service, PGconn *admin, char *(*digest)(PGconn *),
+                          const ProtobufCMessage *request, Dp__Code code, const char *field,
+                          const char *file, int line)
 {
-    char *before = ts_registry_fingerprint(fixture->admin);
+    char *before = digest(admin);
     dp_status_t status;
     /* The reply type does not matter: a refusal carries no body. */
-    ProtobufCMessage *reply =
-        ts_call(fixture->registry, request, &dp__health_reply__descriptor, &status);
+    ProtobufCMessage *reply = tf_call(service, request, &dp__health_reply__descriptor, &status);
     dp_message_free(&reply);
-    char *after = ts_registry_fingerprint(fixture->admin);
+    char *after = digest(admin);
     bool unchanged = strcmp(before, after) == 0;
     free(before);
     free(after);
     ts_assert_status_at(&status, code, field, file, line);
     if (!unchanged) {
-        print_error("the refused %s changed rows of the registry or wrote to the outbox\n",
-                    request->descriptor->name);
+        print_error("the refused %s changed rows of the %s or wrote to its outbox\n",
+                    request->descriptor->name, tf_service_name(service));
         _fail(file, line);
     }
+}
+
+void ts_expect_error_at(ts_fixture_t *fixture, const ProtobufCMessage *request, Dp__Code code,
+                        const char *field, const char *file, int line)
+{
+    ts_expect_refusal_at(fixture->registry, fixture->admin, ts_registry_fingerprint, request, code,
+                         field, file, line);
 }
 
 /* ---- Test data ------------------------------------------------------------ */

@@ -202,6 +202,12 @@ void ts_assert_status_at(const dp_status_t *status, Dp__Code code, const char *f
 #define ts_assert_ok(status)                                                                       \
     ts_assert_status_at(status, DP__CODE__CODE_OK, NULL, __FILE__, __LINE__)
 
+/* Sends a request to the service that must be refused with code and field,
+   and checks that the digest (e.g. ts_registry_fingerprint) of the
+   database read through admin is the same after it. */
+void ts_expect_refusal_at(tf_service_t *service, PGconn *admin, char *(*digest)(PGconn *),
+                          const ProtobufCMessage *request, Dp__Code code, const char *field,
+                          const char *file, int line);
 /* Sends a request that must be refused with code and field, and checks that
    it changed no row of the registry (the outbox included). */
 void ts_expect_error_at(ts_fixture_t *fixture, const ProtobufCMessage *request, Dp__Code code,
