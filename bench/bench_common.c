@@ -31,7 +31,8 @@ int64_t bench_realtime_ns(void)
 
 void bench_sleep_until_ns(int64_t at_ns)
 {
-    struct timespec at = {.tv_sec = (time_t)(at_ns / 1000000000), .tv_nsec = (long)(at_ns % 1000000000)};
+    struct timespec at = {.tv_sec = (time_t)(at_ns / 1000000000),
+                          .tv_nsec = (long)(at_ns % 1000000000)};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
         ;
 }
@@ -89,8 +90,7 @@ void bench_make_tag(char *out, size_t size)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    snprintf(out, size, "b%lx%05lx%d", (long)now.tv_sec, now.tv_nsec / 10000,
-             (int)getpid() % 1000);
+    snprintf(out, size, "b%lx%05lx%d", (long)now.tv_sec, now.tv_nsec / 10000, (int)getpid() % 1000);
 }
 
 bool bench_valid_tag(const char *tag)

@@ -47,7 +47,8 @@ static int s_done(void *sink, const dp_pipeline_result_t *result)
     int64_t now = bench_now_us();
     bool in_window = bench_load_in_window(self->load, now);
     if (!result->envelope) {
-        if (in_window) self->load->timeouts++;
+        if (in_window)
+            self->load->timeouts++;
     } else {
         int c = (int)(result->tag / (uint64_t)self->load->inflight);
         int index = (int)(result->tag % (uint64_t)self->load->inflight);
@@ -74,10 +75,12 @@ static int s_loop(loop_t *self)
     while (outcome == 0) {
         int64_t now = bench_now_us();
         bool sending = now < load->window_end_us;
-        if (!sending && (dp_pipeline_outstanding(self->pipeline) == 0 || now >= drain_end)) break;
+        if (!sending && (dp_pipeline_outstanding(self->pipeline) == 0 || now >= drain_end))
+            break;
         int64_t wake = sending ? load->window_end_us : drain_end;
         dp_pipeline_poll(self->pipeline, wake > now ? (int)((wake - now + 999) / 1000) : 0);
-        if (zsys_interrupted) outcome = -1;
+        if (zsys_interrupted)
+            outcome = -1;
         /* The next request into each slot that freed up. */
         sending = bench_now_us() < load->window_end_us;
         for (size_t i = 0; sending && outcome == 0 && i < self->freed_count; i++)
@@ -93,7 +96,8 @@ int bench_load_run(bench_load_t *load, const char *program, const char *endpoint
 {
     loop_t self = {load, handler, NULL, NULL, 0};
     load->sent = load->sent_bytes = load->timeouts = load->stale = load->unanswered = 0;
-    if (!load->max_reply) load->max_reply = 1 << 20;
+    if (!load->max_reply)
+        load->max_reply = 1 << 20;
     size_t slots = (size_t)load->connection_count * (size_t)load->inflight;
     self.freed = calloc(slots, sizeof *self.freed);
     /* One attempt, and the sockets kept: a time-out is a result here, and

@@ -100,8 +100,8 @@ static void s_timestamp(char out[32])
 
 /* Packs the next submission (bench_load_handler_t.pack_body): a
    SubmitEnquiryRequest whose key and sender carry the tag and the number. */
-static int s_pack_body(void *arg, int connection, int slot, const char **type,
-                      unsigned char *out, size_t capacity, size_t *size)
+static int s_pack_body(void *arg, int connection, int slot, const char **type, unsigned char *out,
+                       size_t capacity, size_t *size)
 {
     (void)connection;
     (void)slot;
@@ -132,7 +132,8 @@ static int s_pack_body(void *arg, int connection, int slot, const char **type,
     }
     Dp__SubmitEnquiryRequest submit = DP__SUBMIT_ENQUIRY_REQUEST__INIT;
     submit.enquiry = &enquiry;
-    if (protobuf_c_message_get_packed_size(&submit.base) > capacity) return -1;
+    if (protobuf_c_message_get_packed_size(&submit.base) > capacity)
+        return -1;
     *type = dp__submit_enquiry_request__descriptor.name;
     *size = protobuf_c_message_pack(&submit.base, out);
     return 0;
@@ -146,13 +147,14 @@ static void s_on_reply(void *arg, int connection, int slot, const Dp__Reply *rep
     (void)slot;
     (void)reply_size;
     bench_t *self = arg;
-    if (!in_window) return;
+    if (!in_window)
+        return;
     Dp__Code code = reply->status ? reply->status->code : DP__CODE__CODE_UNKNOWN;
     if (code != DP__CODE__CODE_OK) {
         self->errors++;
         if (!self->first_error[0])
-            snprintf(self->first_error, sizeof self->first_error, "%s %s: %s",
-                     dp_code_name(code), reply->status ? reply->status->field : "",
+            snprintf(self->first_error, sizeof self->first_error, "%s %s: %s", dp_code_name(code),
+                     reply->status ? reply->status->field : "",
                      reply->status ? reply->status->message : "no status");
         return;
     }
@@ -162,7 +164,8 @@ static void s_on_reply(void *arg, int connection, int slot, const Dp__Reply *rep
         &dp__submit_enquiry_reply__descriptor, reply->body.data, reply->body.len, 65536);
     if (answer && answer->status == DP__ENQUIRY_STATUS__ENQUIRY_STATUS_QUARANTINED)
         self->quarantined++;
-    if (answer && answer->already_submitted) self->already_submitted++;
+    if (answer && answer->already_submitted)
+        self->already_submitted++;
     dp_message_free((ProtobufCMessage **)&answer);
 }
 
@@ -174,8 +177,10 @@ static void s_report(bench_t *self)
     const bench_load_t *load = &self->load;
     double seconds = (double)load->duration_us / 1e6;
     double rate = (double)self->acks / seconds;
-    double p50 = bench_percentile_ms(&self->samples, 50), p90 = bench_percentile_ms(&self->samples, 90),
-           p99 = bench_percentile_ms(&self->samples, 99), max = bench_percentile_ms(&self->samples, 100);
+    double p50 = bench_percentile_ms(&self->samples, 50),
+           p90 = bench_percentile_ms(&self->samples, 90),
+           p99 = bench_percentile_ms(&self->samples, 99),
+           max = bench_percentile_ms(&self->samples, 100);
     fprintf(stderr,
             "dp-bench-intake %s %s %dx%d: %" PRIu64 " acks in %.1f s = %.0f acks/s; "
             "latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms; errors %" PRIu64
@@ -233,14 +238,16 @@ int main(int argc, char **argv)
     dp_config_t *config = bench_config_load(
         "dp-bench-intake", "load generator for enquiry submissions (acks/s, ack latency)",
         s_settings, SETTING_COUNT, argc, argv, &exit_code);
-    if (!config) return exit_code;
+    if (!config)
+        return exit_code;
     bench_t self = {0};
     int outcome = s_setup(&self, config);
     dp_config_destroy(&config);
     bench_load_handler_t handler = {s_pack_body, s_on_reply, &self};
     if (outcome == 0)
         outcome = bench_load_run(&self.load, "dp-bench-intake", self.endpoint, &handler);
-    if (outcome == 0) s_report(&self);
+    if (outcome == 0)
+        s_report(&self);
     bench_samples_free(&self.samples);
     return outcome == 0 ? 0 : 1;
 }

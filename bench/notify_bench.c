@@ -66,10 +66,12 @@
 
 static const dp_setting_t s_settings[] = {
     {"DP_BENCH_MODE", "latency", "latency, pgnotify, throughput, monitor, backlog or rawmove"},
-    {"DP_BENCH_WRITER_URL", "", "libpq URL of the writers (a role that may INSERT into "
-                                "registry.outbox: dp_registry)"},
-    {"DP_BENCH_ADMIN_URL", "", "libpq URL of a role that reads notify.event and the outboxes "
-                               "and makes the scratch tables (the admin)"},
+    {"DP_BENCH_WRITER_URL", "",
+     "libpq URL of the writers (a role that may INSERT into "
+     "registry.outbox: dp_registry)"},
+    {"DP_BENCH_ADMIN_URL", "",
+     "libpq URL of a role that reads notify.event and the outboxes "
+     "and makes the scratch tables (the admin)"},
     {"DP_BENCH_PUB_ENDPOINT", "tcp://127.0.0.1:7104", "the notifications service's PUB"},
     {"DP_BENCH_NOTIFY_ENDPOINT", "tcp://127.0.0.1:7103", "its ROUTER (replay, for the follower)"},
     {"DP_BENCH_LABEL", "", "a name for this run in the output"},
@@ -83,13 +85,18 @@ static const dp_setting_t s_settings[] = {
     {"DP_BENCH_WARMUP_MS", "1000", "load before measuring", true, 0, 3600000},
     {"DP_BENCH_DURATION_MS", "10000", "time measured", true, 100, 3600000},
     {"DP_BENCH_SAMPLE_MS", "200", "throughput, monitor: sampling interval", true, 10, 60000},
-    {"DP_BENCH_DRAIN_MS", "30000", "after the load: longest wait for the last events or an "
-                                   "empty outbox", true, 0, 3600000},
-    {"DP_BENCH_TOPIC", "bench.", "throughput, monitor, backlog: topic prefix the live "
-                                 "subscriber counts (* for every event)"},
+    {"DP_BENCH_DRAIN_MS", "30000",
+     "after the load: longest wait for the last events or an "
+     "empty outbox",
+     true, 0, 3600000},
+    {"DP_BENCH_TOPIC", "bench.",
+     "throughput, monitor, backlog: topic prefix the live "
+     "subscriber counts (* for every event)"},
     {"DP_BENCH_ROWS", "50000", "backlog, rawmove: rows in the backlog", true, 1, 10000000},
-    {"DP_BENCH_MOVE_BATCH", "1000", "rawmove: rows moved per transaction (the relay's "
-                                    "DP_NOTIFY_RELAY_BATCH)", true, 1, 1000000},
+    {"DP_BENCH_MOVE_BATCH", "1000",
+     "rawmove: rows moved per transaction (the relay's "
+     "DP_NOTIFY_RELAY_BATCH)",
+     true, 1, 1000000},
     {"DP_BENCH_POLL_MS", "10", "backlog: how often the end of the drain is looked for", true, 1,
      10000},
 };
@@ -104,10 +111,11 @@ enum { MODE_COUNT = sizeof s_mode_names / sizeof *s_mode_names };
 enum { WRITE_ONE, WRITE_BATCH, WRITE_PROBE, WRITER_STATEMENT_COUNT };
 static const dp_statement_t s_writer_statements[] = {
     /* Outside BEGIN: one row, one transaction, one round trip. */
-    [WRITE_ONE] = {"write_one",
-                   "INSERT INTO registry.outbox (event_type, aggregate_type, aggregate_id, payload) "
-                   "VALUES ('bench.latency', 'bench', $1, convert_to($2, 'UTF8'))",
-                   2},
+    [WRITE_ONE] =
+        {"write_one",
+         "INSERT INTO registry.outbox (event_type, aggregate_type, aggregate_id, payload) "
+         "VALUES ('bench.latency', 'bench', $1, convert_to($2, 'UTF8'))",
+         2},
     [WRITE_BATCH] = {"write_batch",
                      "INSERT INTO registry.outbox (event_type, aggregate_type, aggregate_id, "
                      "payload) SELECT 'bench.load', 'bench', $1 || '-' || g, "
@@ -219,10 +227,10 @@ typedef struct bench_s bench_t;
 
 typedef struct {
     bench_t *bench;
-    int index;         /* 0 .. writers - 1 */
+    int index; /* 0 .. writers - 1 */
     pthread_t thread;
     bool started;
-    int failed;        /* a write failed: the run is incomplete */
+    int failed; /* a write failed: the run is incomplete */
     char error[300];
 } writer_t;
 
@@ -232,9 +240,9 @@ struct bench_s {
     char label[64], tag[64], topic[64];
     int rate, writer_count, batch, payload_bytes, rows, move_batch;
     int64_t warmup_ns, duration_ns, sample_ns, drain_ns, poll_ns;
-    int64_t start_ns;      /* the load starts */
-    int64_t window_ns;     /* measuring starts */
-    int64_t end_ns;        /* the load stops */
+    int64_t start_ns;  /* the load starts */
+    int64_t window_ns; /* measuring starts */
+    int64_t end_ns;    /* the load stops */
     writer_t *writers;
     atomic_int_fast64_t committed; /* rows committed, all writers */
     atomic_int writers_done;
@@ -249,9 +257,9 @@ struct bench_s {
     sample_t *samples;
     size_t sample_count, sample_capacity;
     zsock_t *sub;
-    int64_t received;      /* live events taken by the raw SUB */
-    int64_t first_seq;     /* max(seq) before the load */
-    int64_t last_seq;      /* max(seq) after the drain */
+    int64_t received;  /* live events taken by the raw SUB */
+    int64_t first_seq; /* max(seq) before the load */
+    int64_t last_seq;  /* max(seq) after the drain */
 };
 
 /* ---- writers ------------------------------------------------------------------------------ */
@@ -266,8 +274,7 @@ static void s_writer_failed(writer_t *writer, dp_db_t *db)
 static void s_write_paced(writer_t *writer, dp_db_t *db)
 {
     bench_t *self = writer->bench;
-    for (size_t n = (size_t)writer->index; n < self->event_count;
-         n += (size_t)self->writer_count) {
+    for (size_t n = (size_t)writer->index; n < self->event_count; n += (size_t)self->writer_count) {
         bench_sleep_until_ns(self->scheduled_ns[n]);
         char id[96], wall[32];
         snprintf(id, sizeof id, "%s:%zu", self->tag, n);
@@ -459,8 +466,8 @@ static int s_sample_run(bench_t *self)
         if (s_record(self) != 0)
             return -1;
         const sample_t *last = &self->samples[self->sample_count - 1];
-        bool writers_done = atomic_load(&self->writers_done) == self->writer_count ||
-                            self->mode == MODE_MONITOR;
+        bool writers_done =
+            atomic_load(&self->writers_done) == self->writer_count || self->mode == MODE_MONITOR;
         if ((writers_done && last->backlog == 0) || last->at_ns >= drain_end)
             break;
         bench_sleep_until_ns(last->at_ns + self->sample_ns / 4 + 1000000);
@@ -540,7 +547,8 @@ static void s_report_latency(bench_t *self, uint64_t repaired)
     double p50 = bench_percentile_ms(&latency, 50), p90 = bench_percentile_ms(&latency, 90),
            p99 = bench_percentile_ms(&latency, 99), max = bench_percentile_ms(&latency, 100);
     fprintf(stderr,
-            PROGRAM " %s %s: %" PRIu64 " events at %d/s over %.1f s (%d writer%s), %" PRIu64
+            PROGRAM
+            " %s %s: %" PRIu64 " events at %d/s over %.1f s (%d writer%s), %" PRIu64
             " received, %" PRIu64 " lost; commit-to-receipt p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, "
             "max %.2f ms; commit itself p50 %.2f ms, p99 %.2f ms; relay batches mean %s max %s\n",
             mode, self->label, measured, self->rate, seconds, self->writer_count,
@@ -614,14 +622,15 @@ static void s_report_flow(bench_t *self)
     s_relay_batches(self, &batches);
     const char *mode = self->mode == MODE_MONITOR ? "monitor" : "throughput";
     fprintf(stderr,
-            PROGRAM " %s %s: over %.1f s the relay moved %.0f events/s (produced %.0f/s, "
+            PROGRAM
+            " %s %s: over %.1f s the relay moved %.0f events/s (produced %.0f/s, "
             "writers committed %.0f rows/s); backlog %" PRId64 " -> %" PRId64 " (max %" PRId64
             ", trend %+.0f rows/s): %s; emptied %s%.2f s after the load (%.0f events/s alone); "
             "%" PRId64 " sequenced, %" PRId64 " received live; relay batches mean %s max %s\n",
             mode, self->label, seconds, relayed, produced, written, first->backlog, last->backlog,
             backlog_max, slope, bounded ? "bounded" : "GROWING", emptied ? "" : "not within ",
-            emptied ? drain_s : (double)self->drain_ns / 1e9, drain_rate, sequenced,
-            self->received, batches.mean, batches.max);
+            emptied ? drain_s : (double)self->drain_ns / 1e9, drain_rate, sequenced, self->received,
+            batches.mean, batches.max);
     printf("mode=%s label=%s tag=%s writers=%d batch=%d seconds=%.3f relayed_per_s=%.1f"
            " produced_per_s=%.1f written_per_s=%.1f backlog_start=%" PRId64 " backlog_end=%" PRId64
            " backlog_max=%" PRId64 " backlog_trend_per_s=%.1f bounded=%s drain_s=%.3f"
@@ -877,10 +886,11 @@ static void s_report_drain(const bench_t *self, const drain_t *drain)
     if (drain->received >= 0)
         snprintf(received, sizeof received, "%" PRId64, drain->received);
     fprintf(stderr,
-            PROGRAM " %s %s: %" PRId64 " rows committed in %.3f s; %" PRId64 " events moved in %"
-            PRId64 " transactions (mean %.1f, max %" PRId64 ") at %.0f events/s (first to last "
-            "transaction start, %.3f s), %.3f s from the backlog's commit to the last move "
-            "(%.0f events/s)%s; received live %s\n",
+            PROGRAM " %s %s: %" PRId64 " rows committed in %.3f s; %" PRId64
+                    " events moved in %" PRId64 " transactions (mean %.1f, max %" PRId64
+                    ") at %.0f events/s (first to last "
+                    "transaction start, %.3f s), %.3f s from the backlog's commit to the last move "
+                    "(%.0f events/s)%s; received live %s\n",
             mode, self->label, drain->rows, drain->fill_s, drain->sequenced, drain->transactions,
             mean, drain->largest, rate, drain->span_s, drain->whole_s, whole_rate,
             drain->complete ? "" : " INCOMPLETE", received);
@@ -905,8 +915,7 @@ static int s_wait_outboxes_empty(bench_t *self)
         if (sample.backlog == 0)
             return 0;
         if (sample.at_ns >= give_up) {
-            fprintf(stderr, PROGRAM ": the outboxes still hold %" PRId64 " rows\n",
-                    sample.backlog);
+            fprintf(stderr, PROGRAM ": the outboxes still hold %" PRId64 " rows\n", sample.backlog);
             return -1;
         }
         zclock_sleep(50);
@@ -987,9 +996,8 @@ static int s_run_rawmove(bench_t *self)
     if (s_exec_script(self, s_move_setup_sql) != 0 ||
         s_exec_script(self, s_vacuum_scratch_sql) != 0)
         return -1;
-    int64_t first = bench_pg_int(PROGRAM, self->admin,
-                                 "SELECT COALESCE(max(seq), 0) FROM bench_scratch.event", 0, NULL,
-                                 -1);
+    int64_t first = bench_pg_int(
+        PROGRAM, self->admin, "SELECT COALESCE(max(seq), 0) FROM bench_scratch.event", 0, NULL, -1);
     if (first < 0)
         return -1;
     /* Connected and prepared before the backlog is committed, as the
@@ -1049,10 +1057,11 @@ static int s_setup(bench_t *self, const dp_config_t *config)
             self->mode = m;
     if (self->mode < 0) {
         fprintf(stderr, PROGRAM ": DP_BENCH_MODE must be latency, pgnotify, throughput, monitor, "
-                        "backlog or rawmove\n");
+                                "backlog or rawmove\n");
         return -1;
     }
-#define COPY(field, name) snprintf(self->field, sizeof self->field, "%s", dp_config_get(config, name))
+#define COPY(field, name)                                                                          \
+    snprintf(self->field, sizeof self->field, "%s", dp_config_get(config, name))
     COPY(writer_url, "DP_BENCH_WRITER_URL");
     COPY(admin_url, "DP_BENCH_ADMIN_URL");
     COPY(pub_endpoint, "DP_BENCH_PUB_ENDPOINT");
@@ -1106,8 +1115,7 @@ int main(int argc, char **argv)
     int exit_code = 0;
     dp_config_t *config = bench_config_load(
         PROGRAM, "relay latency (commit to live receipt), relay rates, and their yardsticks",
-        s_settings,
-        SETTING_COUNT, argc, argv, &exit_code);
+        s_settings, SETTING_COUNT, argc, argv, &exit_code);
     if (!config)
         return exit_code;
     bench_t *self = calloc(1, sizeof *self);

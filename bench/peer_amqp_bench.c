@@ -97,13 +97,15 @@ static void *work(void *arg)
         amqp_frame_t frame;
         struct timeval tv = {1, 0};
         int rc = amqp_simple_wait_frame_noblock(conn, &frame, &tv);
-        if (rc == AMQP_STATUS_TIMEOUT) continue;
+        if (rc == AMQP_STATUS_TIMEOUT)
+            continue;
         if (rc != AMQP_STATUS_OK) {
             fprintf(stderr, "dp-bench-amqp: wait failed: %s\n", amqp_error_string2(rc));
             atomic_store(&failed, 1);
             goto out;
         }
-        if (frame.frame_type != AMQP_FRAME_METHOD) continue;
+        if (frame.frame_type != AMQP_FRAME_METHOD)
+            continue;
         uint64_t tag;
         int multiple, nack = 0;
         if (frame.payload.method.id == AMQP_BASIC_ACK_METHOD) {
@@ -132,7 +134,8 @@ static void *work(void *arg)
         }
         /* Confirms on one channel to one queue come in order; a single ack
            beyond acked_below still settles everything up to it. */
-        if (tag >= acked_below) acked_below = tag + 1;
+        if (tag >= acked_below)
+            acked_below = tag + 1;
         amqp_maybe_release_buffers(conn);
     }
 out:
@@ -155,12 +158,14 @@ int main(void)
     payload_bytes = env_int("DP_BENCH_PAYLOAD_BYTES", 360);
     int warmup_ms = env_int("DP_BENCH_WARMUP_MS", 1000),
         duration_ms = env_int("DP_BENCH_DURATION_MS", 5000);
-    if (connections < 1 || inflight < 1 || payload_bytes < 1) return 2;
+    if (connections < 1 || inflight < 1 || payload_bytes < 1)
+        return 2;
     snprintf(queue, sizeof queue, "dp-bench-%s", queue_type);
 
     /* Declare the durable queue and empty it. */
     amqp_connection_state_t admin = open_conn();
-    if (!admin) return 1;
+    if (!admin)
+        return 1;
     amqp_table_entry_t entry;
     amqp_table_t args = {0, NULL};
     if (strcmp(queue_type, "quorum") == 0) {

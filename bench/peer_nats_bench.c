@@ -107,7 +107,8 @@ int main(void)
     payload_bytes = env_int("DP_BENCH_PAYLOAD_BYTES", 360);
     int warmup_ms = env_int("DP_BENCH_WARMUP_MS", 1000),
         duration_ms = env_int("DP_BENCH_DURATION_MS", 5000);
-    if (connections < 1 || inflight < 1 || payload_bytes < (int)sizeof(int64_t)) return 2;
+    if (connections < 1 || inflight < 1 || payload_bytes < (int)sizeof(int64_t))
+        return 2;
 
     /* The stream: file storage, one replica; purged before the run. */
     natsConnection *nc = NULL;

@@ -85,8 +85,8 @@ typedef enum {
     STATEMENTS
 } statement_t;
 
-static const char *s_statement_names[STATEMENTS] = {
-    "get_partner", "select_contacts", "list_partners", "list_domains"};
+static const char *s_statement_names[STATEMENTS] = {"get_partner", "select_contacts",
+                                                    "list_partners", "list_domains"};
 
 /* The page size a client gets without asking (the registry's default of 50):
    the 28 partners fit in one page. */
@@ -101,15 +101,15 @@ typedef struct {
 
 /* One request in flight, or none. */
 typedef struct {
-    uint64_t number;   /* the request's sequence number; 0 when the slot is idle */
-    int64_t sent_us;   /* when it was sent, monotonic microseconds */
-    size_t key;        /* the partner asked for (get-*) */
-    char as_of[11];    /* the date asked for (*-as-of), YYYY-MM-DD */
-    int step;          /* yardstick: the pipeline step awaited */
-    char found_id[24]; /* yardstick: the id get_partner returned */
+    uint64_t number;    /* the request's sequence number; 0 when the slot is idle */
+    int64_t sent_us;    /* when it was sent, monotonic microseconds */
+    size_t key;         /* the partner asked for (get-*) */
+    char as_of[11];     /* the date asked for (*-as-of), YYYY-MM-DD */
+    int step;           /* yardstick: the pipeline step awaited */
+    char found_id[24];  /* yardstick: the id get_partner returned */
     bool need_contacts; /* yardstick: get_partner said the partner has contacts */
-    bool failed;       /* yardstick: a statement of this request failed */
-    bool wrong;        /* yardstick: a statement answered what it should not have */
+    bool failed;        /* yardstick: a statement of this request failed */
+    bool wrong;         /* yardstick: a statement answered what it should not have */
 } slot_t;
 
 /* Yardstick: what the next result of a pipeline belongs to. */
@@ -212,7 +212,8 @@ static bool s_in_window(const bench_t *self, int64_t at_us)
 /* Keeps the first error of the window, "what: detail", to say what went wrong. */
 static void s_note_error(bench_t *self, const char *what, const char *detail)
 {
-    if (self->first_error[0]) return;
+    if (self->first_error[0])
+        return;
     snprintf(self->first_error, sizeof self->first_error, "%s: %s", what, detail);
     size_t length = strlen(self->first_error);
     while (length && self->first_error[length - 1] == '\n') /* libpq's messages end with one */
@@ -237,7 +238,7 @@ static void s_count(bench_t *self, bool ok, bool wrong, size_t reply_size, int64
 
 /* Packs the body of the slot's next request (bench_load_handler_t.pack_body). */
 static int s_zmq_pack_body(void *arg, int connection, int index, const char **type,
-                          unsigned char *out, size_t capacity, size_t *size)
+                           unsigned char *out, size_t capacity, size_t *size)
 {
     bench_t *self = arg;
     slot_t *slot = &self->connections[connection].slots[index];
@@ -254,14 +255,17 @@ static int s_zmq_pack_body(void *arg, int connection, int index, const char **ty
         else
             ref.slug = (char *)key->slug;
         get.partner = &ref;
-        if (self->kind == REQUEST_GET_AS_OF) get.as_of = (char *)slot->as_of;
+        if (self->kind == REQUEST_GET_AS_OF)
+            get.as_of = (char *)slot->as_of;
     } else if (self->kind == REQUEST_LIST || self->kind == REQUEST_LIST_AS_OF) {
-        if (self->kind == REQUEST_LIST_AS_OF) list.as_of = (char *)slot->as_of;
+        if (self->kind == REQUEST_LIST_AS_OF)
+            list.as_of = (char *)slot->as_of;
         body_message = &list.base;
     } else {
         body_message = &domains.base;
     }
-    if (protobuf_c_message_get_packed_size(body_message) > capacity) return -1;
+    if (protobuf_c_message_get_packed_size(body_message) > capacity)
+        return -1;
     *type = body_message->descriptor->name;
     *size = protobuf_c_message_pack(body_message, out);
     return 0;
@@ -302,7 +306,8 @@ static void s_zmq_on_reply(void *arg, int connection, int index, const Dp__Reply
                            size_t reply_size, int64_t latency_us, bool in_window)
 {
     bench_t *self = arg;
-    if (!in_window) return;
+    if (!in_window)
+        return;
     const slot_t *slot = &self->connections[connection].slots[index];
     Dp__Code code = reply->status ? reply->status->code : DP__CODE__CODE_UNKNOWN;
     bool ok = code == DP__CODE__CODE_OK && s_reply_right(self, slot, reply);
@@ -310,7 +315,8 @@ static void s_zmq_on_reply(void *arg, int connection, int index, const Dp__Reply
     if (wrong)
         s_note_error(self, "an OK reply without what was asked for", s_request_names[self->kind]);
     else if (!ok)
-        s_note_error(self, dp_code_name(code), reply->status ? reply->status->message : "no status");
+        s_note_error(self, dp_code_name(code),
+                     reply->status ? reply->status->message : "no status");
     s_count(self, ok, wrong, reply_size, latency_us);
 }
 
@@ -336,7 +342,8 @@ static int s_zmq_run(bench_t *self)
 static int s_zmq_keys(bench_t *self)
 {
     dp_client_t *client = dp_client_new(self->endpoint, 5000, 3);
-    if (!client) return -1;
+    if (!client)
+        return -1;
     Dp__ListPartnersRequest request = DP__LIST_PARTNERS_REQUEST__INIT;
     request.page_size = 500;
     ProtobufCMessage *reply = NULL;
@@ -371,7 +378,8 @@ static const dp_statement_t *s_statement(const bench_t *self, statement_t statem
 
 static int s_queue_push(connection_t *connection, int slot, int statement)
 {
-    if (connection->queue_count == connection->queue_size) return -1;
+    if (connection->queue_count == connection->queue_size)
+        return -1;
     size_t at = (connection->queue_head + connection->queue_count) % connection->queue_size;
     connection->queue[at] = (expected_t){.slot = slot, .statement = statement};
     connection->queue_count++;
@@ -426,7 +434,8 @@ static int s_pg_send_step(bench_t *self, connection_t *connection, int index)
     if (outcome == 0 &&
         (!PQpipelineSync(connection->pg) || s_queue_push(connection, index, -1) != 0))
         outcome = -1;
-    if (outcome == 0) connection->flush_pending = true;
+    if (outcome == 0)
+        connection->flush_pending = true;
     return outcome;
 }
 
@@ -464,8 +473,7 @@ static void s_pg_result(bench_t *self, slot_t *slot, int statement, const PGresu
     case STATEMENT_GET:
         if (rows == 1 && PQnfields(result) > 1) {
             snprintf(slot->found_id, sizeof slot->found_id, "%s", PQgetvalue(result, 0, 0));
-            slot->need_contacts =
-                strcmp(PQgetvalue(result, 0, PQnfields(result) - 1), "t") == 0;
+            slot->need_contacts = strcmp(PQgetvalue(result, 0, PQnfields(result) - 1), "t") == 0;
         } else {
             slot->wrong = true;
         }
@@ -477,7 +485,8 @@ static void s_pg_result(bench_t *self, slot_t *slot, int statement, const PGresu
             slot->wrong = true;
         break;
     case STATEMENT_DOMAINS:
-        if (rows == 0) slot->wrong = true;
+        if (rows == 0)
+            slot->wrong = true;
         break;
     case STATEMENTS:
         break;
@@ -500,14 +509,16 @@ static int s_pg_step_done(bench_t *self, connection_t *connection, int index)
                 now - slot->sent_us);
     slot->number = 0;
     connection->busy--;
-    if (now < self->window_end_us) return s_pg_start(self, connection, index);
+    if (now < self->window_end_us)
+        return s_pg_start(self, connection, index);
     return 0;
 }
 
 /* Takes every result libpq has parsed. Returns -1 when the connection failed. */
 static int s_pg_drain(bench_t *self, connection_t *connection)
 {
-    if (!PQconsumeInput(connection->pg)) return -1;
+    if (!PQconsumeInput(connection->pg))
+        return -1;
     int nulls = 0;
     while (connection->queue_count && !PQisBusy(connection->pg)) {
         expected_t *head = &connection->queue[connection->queue_head];
@@ -528,11 +539,13 @@ static int s_pg_drain(bench_t *self, connection_t *connection)
         ExecStatusType status = PQresultStatus(result);
         if (status == PGRES_PIPELINE_SYNC) {
             PQclear(result);
-            if (head->statement >= 0) return -1; /* out of step with libpq: give up */
+            if (head->statement >= 0)
+                return -1; /* out of step with libpq: give up */
             int slot = head->slot;
             connection->queue_head = (connection->queue_head + 1) % connection->queue_size;
             connection->queue_count--;
-            if (s_pg_step_done(self, connection, slot) != 0) return -1;
+            if (s_pg_step_done(self, connection, slot) != 0)
+                return -1;
             continue;
         }
         if (head->statement < 0 || head->answered) {
@@ -558,7 +571,8 @@ static size_t s_busy(const bench_t *self)
 static int s_pg_run(bench_t *self)
 {
     struct pollfd *fds = calloc((size_t)self->connection_count, sizeof *fds);
-    if (!fds) return -1;
+    if (!fds)
+        return -1;
     int64_t start = bench_now_us();
     self->window_start_us = start + self->warmup_us;
     self->window_end_us = self->window_start_us + self->duration_us;
@@ -570,23 +584,28 @@ static int s_pg_run(bench_t *self)
     while (outcome == 0) {
         int64_t now = bench_now_us();
         bool sending = now < self->window_end_us;
-        if (!sending && (s_busy(self) == 0 || now >= drain_end)) break;
+        if (!sending && (s_busy(self) == 0 || now >= drain_end))
+            break;
         for (int c = 0; outcome == 0 && c < self->connection_count; c++) {
             connection_t *connection = &self->connections[c];
             if (connection->flush_pending) {
                 int flushed = PQflush(connection->pg);
-                if (flushed < 0) outcome = -1;
+                if (flushed < 0)
+                    outcome = -1;
                 connection->flush_pending = flushed == 1;
             }
             fds[c] = (struct pollfd){.fd = PQsocket(connection->pg),
                                      .events = POLLIN | (connection->flush_pending ? POLLOUT : 0)};
         }
-        if (outcome != 0) break;
+        if (outcome != 0)
+            break;
         int64_t wake = sending ? self->window_end_us : drain_end;
         int wait_ms = wake > now ? (int)((wake - now + 999) / 1000) : 0;
-        if (wait_ms > 100) wait_ms = 100;
+        if (wait_ms > 100)
+            wait_ms = 100;
         int ready = poll(fds, (nfds_t)self->connection_count, wait_ms);
-        if (ready < 0 && errno != EINTR) outcome = -1;
+        if (ready < 0 && errno != EINTR)
+            outcome = -1;
         for (int c = 0; outcome == 0 && ready > 0 && c < self->connection_count; c++)
             if (fds[c].revents & (POLLIN | POLLERR | POLLHUP))
                 outcome = s_pg_drain(self, &self->connections[c]);
@@ -610,7 +629,8 @@ static int s_pg_keys(bench_t *self, PGconn *conn)
 {
     PGresult *result = bench_pg_query("dp-bench-registry", conn,
                                       "SELECT id, slug FROM registry.partner ORDER BY id", 0, NULL);
-    if (!result) return -1;
+    if (!result)
+        return -1;
     int rows = PQntuples(result);
     self->keys = calloc(rows > 0 ? (size_t)rows : 1, sizeof *self->keys);
     for (int row = 0; self->keys && row < rows; row++) {
@@ -630,7 +650,8 @@ static int s_pg_keys(bench_t *self, PGconn *conn)
 static int s_pg_connect(bench_t *self, connection_t *connection, bool read_keys)
 {
     connection->pg = bench_pg_connect("dp-bench-registry", self->database_url);
-    if (!connection->pg) return -1;
+    if (!connection->pg)
+        return -1;
     for (int s = 0; s < STATEMENTS; s++) {
         const dp_statement_t *statement = s_statement(self, (statement_t)s);
         PGresult *result = PQprepare(connection->pg, statement->name, statement->sql,
@@ -640,9 +661,11 @@ static int s_pg_connect(bench_t *self, connection_t *connection, bool read_keys)
             fprintf(stderr, "dp-bench-registry: cannot prepare %s: %s", statement->name,
                     PQresultErrorMessage(result));
         PQclear(result);
-        if (!prepared) return -1;
+        if (!prepared)
+            return -1;
     }
-    if (read_keys && s_pg_keys(self, connection->pg) != 0) return -1;
+    if (read_keys && s_pg_keys(self, connection->pg) != 0)
+        return -1;
     if (PQsetnonblocking(connection->pg, 1) != 0 || !PQenterPipelineMode(connection->pg)) {
         fprintf(stderr, "dp-bench-registry: cannot enter pipeline mode: %s",
                 PQerrorMessage(connection->pg));
@@ -714,7 +737,8 @@ static int s_setup(bench_t *self, const dp_config_t *config)
     const char *request = dp_config_get(config, "DP_BENCH_REQUEST");
     int kind = -1;
     for (int k = 0; k < REQUEST_KINDS; k++)
-        if (strcmp(request, s_request_names[k]) == 0) kind = k;
+        if (strcmp(request, s_request_names[k]) == 0)
+            kind = k;
     if (kind < 0) {
         fprintf(stderr,
                 "dp-bench-registry: DP_BENCH_REQUEST '%s' is not one of get-slug, get-id, "
@@ -753,10 +777,12 @@ static int s_setup(bench_t *self, const dp_config_t *config)
     }
 
     self->connections = calloc((size_t)self->connection_count, sizeof *self->connections);
-    if (!self->connections) return -1;
+    if (!self->connections)
+        return -1;
     for (int c = 0; c < self->connection_count; c++) {
         self->connections[c].slots = calloc((size_t)self->inflight, sizeof(slot_t));
-        if (!self->connections[c].slots) return -1;
+        if (!self->connections[c].slots)
+            return -1;
     }
     if (self->yardstick) {
         if (!*self->database_url) {
@@ -764,9 +790,11 @@ static int s_setup(bench_t *self, const dp_config_t *config)
             return -1;
         }
         for (int c = 0; c < self->connection_count; c++)
-            if (s_pg_connect(self, &self->connections[c], c == 0) != 0) return -1;
+            if (s_pg_connect(self, &self->connections[c], c == 0) != 0)
+                return -1;
     } else {
-        if (s_zmq_keys(self) != 0) return -1;
+        if (s_zmq_keys(self) != 0)
+            return -1;
     }
     if (self->key_count == 0 && s_by_key(self)) {
         fprintf(stderr, "dp-bench-registry: the registry holds no partner (seed it first)\n");
@@ -778,7 +806,8 @@ static int s_setup(bench_t *self, const dp_config_t *config)
 static void s_teardown(bench_t *self)
 {
     for (int c = 0; self->connections && c < self->connection_count; c++) {
-        if (self->connections[c].pg) PQfinish(self->connections[c].pg);
+        if (self->connections[c].pg)
+            PQfinish(self->connections[c].pg);
         free(self->connections[c].slots);
         free(self->connections[c].queue);
     }
@@ -794,7 +823,8 @@ int main(int argc, char **argv)
         "dp-bench-registry",
         "load generator for the registry's reads, and their yardstick (reads/s, latency)",
         s_settings, SETTING_COUNT, argc, argv, &exit_code);
-    if (!config) return exit_code;
+    if (!config)
+        return exit_code;
     bench_t self = {0};
     int outcome = s_setup(&self, config);
     dp_config_destroy(&config);
@@ -802,7 +832,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "dp-bench-registry: setup failed\n");
     else if ((outcome = self.yardstick ? s_pg_run(&self) : s_zmq_run(&self)) != 0)
         fprintf(stderr, "dp-bench-registry: a send or the connection failed; no results\n");
-    if (outcome == 0) s_report(&self);
+    if (outcome == 0)
+        s_report(&self);
     s_teardown(&self);
     return outcome == 0 ? 0 : 1;
 }

@@ -42,29 +42,34 @@
 #define PROGRAM "dp-bench-report"
 
 static const dp_setting_t s_settings[] = {
-    {"DP_BENCH_ADMIN_URL", "", "libpq URL of the superuser on the bench's own database "
-                               "(its name must start with dp_bench)"},
-    {"DP_BENCH_REPORT_URL", "", "libpq URL of dp_report on that database: times each SQL query "
-                                "alone (empty: not)"},
+    {"DP_BENCH_ADMIN_URL", "",
+     "libpq URL of the superuser on the bench's own database "
+     "(its name must start with dp_bench)"},
+    {"DP_BENCH_REPORT_URL", "",
+     "libpq URL of dp_report on that database: times each SQL query "
+     "alone (empty: not)"},
     {"DP_BENCH_ENDPOINT", "tcp://127.0.0.1:7105", "the reporting service (ROUTER)"},
     {"DP_BENCH_HTTP_URL", "http://127.0.0.1:8080/", "its dashboard page"},
     {"DP_BENCH_LOAD", "auto", "auto: load unless loaded today with these sizes; reload; skip"},
     {"DP_BENCH_ENQUIRIES", "1000000", "enquiries to load", true, 1000, 100000000},
     {"DP_BENCH_ENGAGEMENTS", "10000", "engagements to load", true, 0, 10000000},
     {"DP_BENCH_CHUNK", "100000", "enquiries per INSERT statement", true, 1000, 10000000},
-    {"DP_BENCH_WARMUPS", "5", "warm-up rounds (every request once per round) before the timed "
-                              "ones: the service's prepared statements settle on their plans",
+    {"DP_BENCH_WARMUPS", "5",
+     "warm-up rounds (every request once per round) before the timed "
+     "ones: the service's prepared statements settle on their plans",
      true, 0, 1000},
-    {"DP_BENCH_RUNS", "5", "timed rounds; each SQL query alone: timed runs after one warm-up",
-     true, 1, 1000},
-    {"DP_BENCH_LONG", "1", "1: also the enquiries of a year and of 3 years (by month)", true, 0,
-     1},
+    {"DP_BENCH_RUNS", "5", "timed rounds; each SQL query alone: timed runs after one warm-up", true,
+     1, 1000},
+    {"DP_BENCH_LONG", "1", "1: also the enquiries of a year and of 3 years (by month)", true, 0, 1},
     {"DP_BENCH_TIMEOUT_MS", "120000", "one request's time-out", true, 1000, 3600000},
-    {"DP_BENCH_EXPLAIN_MS", "200", "EXPLAIN ANALYZE the queries whose median is above this "
-                                   "(with DP_BENCH_REPORT_URL; 0: all)", true, 0, 3600000},
+    {"DP_BENCH_EXPLAIN_MS", "200",
+     "EXPLAIN ANALYZE the queries whose median is above this "
+     "(with DP_BENCH_REPORT_URL; 0: all)",
+     true, 0, 3600000},
     {"DP_BENCH_EXPLAIN_FILE", "", "where the plans go (empty: stderr)"},
-    {"DP_BENCH_RESULTS_FILE", "", "appends one line per request: \"report request=SLUG ours_ms=... "
-                                  "sql_alone_ms=...\" (empty: none)"},
+    {"DP_BENCH_RESULTS_FILE", "",
+     "appends one line per request: \"report request=SLUG ours_ms=... "
+     "sql_alone_ms=...\" (empty: none)"},
     {"DP_BENCH_REPORT_TARGET_MS", "1000", "target of one report, printed beside it", true, 1,
      3600000},
     {"DP_BENCH_PAGE_TARGET_MS", "2000", "target of the dashboard, printed beside it", true, 1,
@@ -285,7 +290,8 @@ static int s_load(PGconn *admin, const char *mode, long enquiries, long engageme
     snprintf(engagement_text, sizeof engagement_text, "%ld", engagements);
     const char *sizes[] = {enquiry_text, engagement_text};
     if (strcmp(mode, "auto") == 0 && bench_pg_int(PROGRAM, admin, s_loaded_sql, 2, sizes, 0) == 1) {
-        fprintf(stderr, PROGRAM ": reusing the data loaded today (%ld enquiries, %ld engagements)\n",
+        fprintf(stderr,
+                PROGRAM ": reusing the data loaded today (%ld enquiries, %ld engagements)\n",
                 enquiries, engagements);
         return 0;
     }
@@ -310,12 +316,15 @@ static int s_load(PGconn *admin, const char *mode, long enquiries, long engageme
            The small registry tables (partners, names, areas, forms) are
            left without statistics, as in service. */
         s_step(admin, "VACUUM ANALYZE", "VACUUM (ANALYZE) intake.enquiry", 0, NULL) ||
-        s_step(admin, "ANALYZE the engagements", "ANALYZE registry.engagement, "
-               "registry.partner_area", 0, NULL) ||
+        s_step(admin, "ANALYZE the engagements",
+               "ANALYZE registry.engagement, "
+               "registry.partner_area",
+               0, NULL) ||
         s_step(admin, "CHECKPOINT", "CHECKPOINT", 0, NULL) ||
         bench_pg_exec(PROGRAM, admin,
                       "INSERT INTO bench_report.load (enquiries, engagements, version) "
-                      "VALUES ($1::bigint, $2::bigint, " LOAD_VERSION ")", 2, sizes))
+                      "VALUES ($1::bigint, $2::bigint, " LOAD_VERSION ")",
+                      2, sizes))
         return -1;
     *seconds = (double)(bench_now_us() - start) / 1e6;
     fprintf(stderr, PROGRAM ": loaded in %.1f s\n", *seconds);
@@ -349,17 +358,17 @@ typedef enum {
 } group_t;
 
 typedef struct {
-    const char *name;     /* in the table */
-    const char *slug;     /* in the results file */
+    const char *name; /* in the table */
+    const char *slug; /* in the results file */
     kind_t kind;
-    int from_days;        /* enquiries: period_from = today + from_days (0: the default) */
+    int from_days; /* enquiries: period_from = today + from_days (0: the default) */
     Dp__ReportGranularity granularity;
     bench_samples_t times; /* microseconds */
-    size_t bytes;         /* of the last reply (the report or the page) */
-    bool empty;           /* a reply was OK but held no report */
-    double median_ms;     /* of the timed rounds, once they ran */
-    unsigned groups;      /* bit g set: group g's queries make up the yardstick */
-    char error[800];      /* the first failure */
+    size_t bytes;          /* of the last reply (the report or the page) */
+    bool empty;            /* a reply was OK but held no report */
+    double median_ms;      /* of the timed rounds, once they ran */
+    unsigned groups;       /* bit g set: group g's queries make up the yardstick */
+    char error[800];       /* the first failure */
 } request_t;
 
 typedef struct {
@@ -456,9 +465,9 @@ static int s_session_open(session_t *session, const char *url, const char *mode)
     if (bench_pg_exec(PROGRAM, session->conn, set, 0, NULL) != 0)
         return -1;
     for (size_t q = 0; q < report_statement_count; q++) {
-        PGresult *result = PQprepare(session->conn, report_statements[q].name,
-                                     report_statements[q].sql, report_statements[q].param_count,
-                                     NULL);
+        PGresult *result =
+            PQprepare(session->conn, report_statements[q].name, report_statements[q].sql,
+                      report_statements[q].param_count, NULL);
         if (PQresultStatus(result) != PGRES_COMMAND_OK) {
             fprintf(stderr, PROGRAM ": cannot prepare %s: %s", report_statements[q].name,
                     PQerrorMessage(session->conn));
@@ -499,7 +508,8 @@ static void s_session_explain(session_t *session, report_query_t q, const char *
     int used = snprintf(sql, sizeof sql, "EXPLAIN (ANALYZE, BUFFERS) EXECUTE %s",
                         report_statements[q].name);
     for (int p = 0; p < report_statements[q].param_count; p++)
-        used += snprintf(sql + used, sizeof sql - (size_t)used, "%s'%s'", p ? ", " : "(", params[p]);
+        used +=
+            snprintf(sql + used, sizeof sql - (size_t)used, "%s'%s'", p ? ", " : "(", params[p]);
     if (report_statements[q].param_count)
         snprintf(sql + used, sizeof sql - (size_t)used, ")");
     fprintf(out, "==== %s: %s, %s plan (median %.1f ms): %s\n", report, report_statements[q].name,
@@ -579,12 +589,12 @@ static void s_time_queries(const char *url, int runs, bool long_periods, long ex
         [GROUP_ENQUIRIES_90D] = {"enquiries 90 d", &recent, REPORT_ENQUIRY_BREAKDOWN,
                                  REPORT_PAST_DUE},
         [GROUP_ENQUIRIES_1Y] = {"enquiries 1 y", &year, REPORT_ENQUIRY_BREAKDOWN, REPORT_PAST_DUE},
-        [GROUP_ENQUIRIES_3Y] = {"enquiries 3 y", &years, REPORT_ENQUIRY_BREAKDOWN,
-                                REPORT_PAST_DUE},
+        [GROUP_ENQUIRIES_3Y] = {"enquiries 3 y", &years, REPORT_ENQUIRY_BREAKDOWN, REPORT_PAST_DUE},
     };
     size_t group_count = long_periods ? GROUP_COUNT : GROUP_ENQUIRIES_90D + 1;
     printf("\nEach SQL query alone (as dp_report, prepared as the service does; %d runs after a "
-           "warm-up)\n", runs);
+           "warm-up)\n",
+           runs);
     printf("%-16s  %-26s  %6s  %11s  %9s  %12s  %10s\n", "report", "query", "rows", "custom plan",
            "max ms", "generic plan", "max ms");
     printf("%-16s  %-26s  %6s  %11s  %9s  %12s  %10s\n", "", "", "", "median ms", "", "median ms",
@@ -706,7 +716,8 @@ int main(int argc, char **argv)
             "(SELECT count(*) FROM intake.enquiry WHERE partner_id IS NOT NULL), "
             "(SELECT count(*) FROM intake.enquiry WHERE status IN ('received', 'triaged', "
             "  'assigned')), "
-            "(SELECT count(*) FROM intake.enquiry WHERE received_at >= now() - interval '90 days'), "
+            "(SELECT count(*) FROM intake.enquiry WHERE received_at >= now() - interval '90 "
+            "days'), "
             "(SELECT count(*) FROM registry.engagement), (SELECT count(*) FROM registry.partner), "
             "pg_size_pretty(pg_total_relation_size('intake.enquiry')), "
             "(SELECT to_char(min(received_at), 'YYYY-MM-DD') || ' to ' || "
@@ -722,7 +733,8 @@ int main(int argc, char **argv)
                    load_seconds > 0 ? "" : " (loaded before: reused)");
         if (load_seconds > 0)
             printf("load:       %.1f s (INSERT ... SELECT FROM generate_series as the admin, "
-                   "then VACUUM ANALYZE)\n", load_seconds);
+                   "then VACUUM ANALYZE)\n",
+                   load_seconds);
         PQclear(sizes);
         PGresult *indexes = bench_pg_query(
             PROGRAM, admin,
@@ -776,19 +788,20 @@ int main(int argc, char **argv)
             if (round >= warmups)
                 bench_samples_add(&request->times, elapsed);
             fprintf(stderr, PROGRAM ": %s, %s round %d: %.1f ms\n", request->name,
-                    round < warmups ? "warm-up" : "timed", round < warmups ? round + 1 : round - warmups + 1,
-                    (double)elapsed / 1000);
+                    round < warmups ? "warm-up" : "timed",
+                    round < warmups ? round + 1 : round - warmups + 1, (double)elapsed / 1000);
         }
     if (outcome == 0) {
         printf("\nRequests (%d timed rounds after %d warm-up rounds, every request once per round; "
-               "targets reported, not asserted)\n", runs, warmups);
+               "targets reported, not asserted)\n",
+               runs, warmups);
         printf("%-28s  %10s  %10s  %10s  %9s  %s\n", "report", "median ms", "max ms", "target ms",
                "bytes", "met?");
         for (size_t i = 0; i < request_count; i++) {
             request_t *request = &requests[i];
             bench_samples_sort(&request->times);
-            long target_ms = request->kind == DASHBOARD || request->kind == PAGE ? page_target
-                                                                                : report_target;
+            long target_ms =
+                request->kind == DASHBOARD || request->kind == PAGE ? page_target : report_target;
             double median = bench_percentile_ms(&request->times, 50),
                    max = bench_percentile_ms(&request->times, 100);
             request->median_ms = request->error[0] ? -1 : median;
@@ -798,7 +811,7 @@ int main(int argc, char **argv)
             else
                 printf("%-28s  %10.1f  %10.1f  %10ld  %9zu  %s%s\n", request->name, median, max,
                        target_ms, request->bytes,
-                       max < (double)target_ms ? "met"
+                       max < (double)target_ms      ? "met"
                        : median < (double)target_ms ? "median met, max NOT"
                                                     : "NOT met",
                        request->empty ? " (the OK reply held no report)" : "");

@@ -108,12 +108,14 @@ typedef struct {
 
 static int s_column_reserve(column_t *column, size_t more)
 {
-    if (column->size + more <= column->capacity) return 0;
+    if (column->size + more <= column->capacity)
+        return 0;
     size_t capacity = column->capacity ? column->capacity : 4096;
     while (capacity < column->size + more)
         capacity *= 2;
     unsigned char *data = realloc(column->data, capacity);
-    if (!data) return -1;
+    if (!data)
+        return -1;
     column->data = data;
     column->capacity = capacity;
     return 0;
@@ -129,7 +131,8 @@ static int s_column_start(column_t *column)
 {
     column->size = 0;
     column->count = 0;
-    if (s_column_reserve(column, ARRAY_HEADER_BYTES) != 0) return -1;
+    if (s_column_reserve(column, ARRAY_HEADER_BYTES) != 0)
+        return -1;
     column->size = ARRAY_HEADER_BYTES; /* filled by s_column_finish */
     return 0;
 }
@@ -137,7 +140,8 @@ static int s_column_start(column_t *column)
 static int s_column_add(column_t *column, const char *text)
 {
     size_t length = strlen(text);
-    if (length > INT32_MAX || s_column_reserve(column, 4 + length) != 0) return -1;
+    if (length > INT32_MAX || s_column_reserve(column, 4 + length) != 0)
+        return -1;
     s_put_u32(column->data + column->size, (uint32_t)length);
     memcpy(column->data + column->size + 4, text, length);
     column->size += 4 + length;
@@ -186,7 +190,8 @@ static void s_send_reply(yardstick_t *self, zframe_t **identity_p, const char *r
         zmsg_send(&answer, self->router);
         zmsg_destroy(&answer);
     }
-    if (code != DP__CODE__CODE_OK) self->failed++;
+    if (code != DP__CODE__CODE_OK)
+        self->failed++;
     free(packed);
     free(packed_body);
     zframe_destroy(identity_p);
@@ -197,7 +202,8 @@ static void s_send_reply(yardstick_t *self, zframe_t **identity_p, const char *r
 static int s_take(yardstick_t *self, pending_t *pending)
 {
     zmsg_t *message = zmsg_recv(self->router);
-    if (!message) return -1;
+    if (!message)
+        return -1;
     zframe_t *identity = zmsg_pop(message);
     zframe_t *delimiter = zmsg_first(message);
     zframe_t *frame = zmsg_next(message);
@@ -250,7 +256,8 @@ static int s_add_row(yardstick_t *self, const Dp__EnquirySubmission *s)
         s->organisation, s->country,         s->kind,        s->subject,
         s->body,         s->language,        areas,          s->received_at};
     for (int i = 0; i < COLUMN_COUNT; i++)
-        if (s_column_add(&self->columns[i], values[i]) != 0) return -1;
+        if (s_column_add(&self->columns[i], values[i]) != 0)
+            return -1;
     return 0;
 }
 
@@ -316,11 +323,14 @@ static void s_serve_ready(yardstick_t *self)
     size_t count = 0;
     while (count < self->max_batch) {
         int taken = s_take(self, &self->pending[count]);
-        if (taken < 0) break;
+        if (taken < 0)
+            break;
         count += (size_t)taken;
-        if (!(zsock_events(self->router) & ZMQ_POLLIN)) break;
+        if (!(zsock_events(self->router) & ZMQ_POLLIN))
+            break;
     }
-    if (count) s_store(self, count);
+    if (count)
+        s_store(self, count);
 }
 
 static void s_log_histogram(const yardstick_t *self)
@@ -328,7 +338,8 @@ static void s_log_histogram(const yardstick_t *self)
     char line[512];
     size_t used = 0;
     for (int i = 0; i < SIZE_BUCKETS && used < sizeof line; i++) {
-        if (!self->sizes[i]) continue;
+        if (!self->sizes[i])
+            continue;
         if (i == 0)
             used += (size_t)snprintf(line + used, sizeof line - used, " 1:%llu",
                                      (unsigned long long)self->sizes[i]);
@@ -353,7 +364,8 @@ static void s_serve(yardstick_t *self, zsock_t *pipe)
             s_serve_ready(self);
             continue;
         }
-        if (which != pipe) break; /* interrupted */
+        if (which != pipe)
+            break; /* interrupted */
         char *command = zstr_recv(pipe);
         bool stop = !command || strcmp(command, "$TERM") == 0;
         if (command && strcmp(command, "ENDPOINT") == 0) {
@@ -362,7 +374,8 @@ static void s_serve(yardstick_t *self, zsock_t *pipe)
             zstr_free(&bound);
         }
         zstr_free(&command);
-        if (stop) break;
+        if (stop)
+            break;
     }
     zpoller_destroy(&poller);
 }

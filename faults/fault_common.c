@@ -97,7 +97,8 @@ dp_config_t *fault_config_load(const char *program, const char *summary,
 {
     *exit_code = 2;
     dp_config_t *config = dp_config_new(program, summary, settings, count);
-    if (!config) return NULL;
+    if (!config)
+        return NULL;
     int loaded = dp_config_load(config, argc, argv);
     if (loaded != 0) {
         dp_config_destroy(&config);

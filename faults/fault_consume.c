@@ -35,7 +35,8 @@ static int s_call(dp_client_t *client, const ProtobufCMessage *request,
                   const ProtobufCMessageDescriptor *reply_type, ProtobufCMessage **reply,
                   dp_status_t *status)
 {
-    if (dp_client_call(client, request, reply_type, reply, status) != 0) return -1;
+    if (dp_client_call(client, request, reply_type, reply, status) != 0)
+        return -1;
     return status->code == DP__CODE__CODE_OK ? 0 : -1;
 }
 
@@ -53,7 +54,8 @@ int main(int argc, char **argv)
     dp_config_t *config =
         fault_config_load("dp-fault-consume", "durable consumer for the fault suite", s_settings,
                           SETTING_COUNT, argc, argv, &exit_code);
-    if (!config) return exit_code;
+    if (!config)
+        return exit_code;
     const char *path = dp_config_get(config, "DP_FAULT_SEQ_FILE");
     const char *name = dp_config_get(config, "DP_FAULT_CONSUMER");
     uint64_t until = (uint64_t)dp_config_get_int(config, "DP_FAULT_UNTIL_SEQ");
@@ -62,7 +64,8 @@ int main(int argc, char **argv)
     dp_client_t *client = dp_client_new(dp_config_get(config, "DP_FAULT_ENDPOINT"), 2000, 1);
     if (!out || !client) {
         fprintf(stderr, "dp-fault-consume: cannot append to '%s' or cannot connect\n", path);
-        if (out) fclose(out);
+        if (out)
+            fclose(out);
         dp_client_destroy(&client);
         dp_config_destroy(&config);
         return 2;
@@ -81,7 +84,8 @@ int main(int argc, char **argv)
                          &status) == 0 ||
                   status.code == DP__CODE__CODE_ALREADY_EXISTS;
         dp_message_free(&reply);
-        if (!created) zclock_sleep(200);
+        if (!created)
+            zclock_sleep(200);
     }
     uint64_t handled = 0;
     int exit_status = 1;
@@ -98,11 +102,13 @@ int main(int argc, char **argv)
         uint64_t up_to = 0;
         for (size_t i = 0; i < batch->n_deliveries; i++) {
             const Dp__Delivery *delivery = batch->deliveries[i];
-            if (work_us) usleep((useconds_t)work_us);
+            if (work_us)
+                usleep((useconds_t)work_us);
             fprintf(out, "%" PRIu64 " %u\n", delivery->event->seq, delivery->attempt);
             fflush(out);
             handled++;
-            if (delivery->event->seq > up_to) up_to = delivery->event->seq;
+            if (delivery->event->seq > up_to)
+                up_to = delivery->event->seq;
         }
         bool idle = batch->n_deliveries == 0;
         dp_message_free((ProtobufCMessage **)&batch);
@@ -121,10 +127,13 @@ int main(int argc, char **argv)
             exit_status = 0;
         }
         dp_message_free((ProtobufCMessage **)&acked);
-        if (finished) break;
-        if (idle) zclock_sleep(50);
+        if (finished)
+            break;
+        if (idle)
+            zclock_sleep(50);
     }
-    if (fclose(out) != 0) exit_status = 2;
+    if (fclose(out) != 0)
+        exit_status = 2;
     dp_client_destroy(&client);
     dp_config_destroy(&config);
     return exit_status;

@@ -30,7 +30,8 @@ int main(int argc, char **argv)
     dp_config_t *config =
         fault_config_load("dp-fault-follow", "event stream subscriber for the fault suite",
                           s_settings, SETTING_COUNT, argc, argv, &exit_code);
-    if (!config) return exit_code;
+    if (!config)
+        return exit_code;
     dp_log_init("dp-fault-follow", "warning");
     const char *path = dp_config_get(config, "DP_FAULT_SEQ_FILE");
     FILE *out = *path ? fopen(path, "w") : NULL;
@@ -42,7 +43,8 @@ int main(int argc, char **argv)
             : NULL;
     if (!follower) {
         fprintf(stderr, "dp-fault-follow: cannot write '%s' or cannot subscribe\n", path);
-        if (out) fclose(out);
+        if (out)
+            fclose(out);
         dp_config_destroy(&config);
         return 2;
     }
@@ -51,8 +53,10 @@ int main(int argc, char **argv)
         Dp__Event *event = dp_follower_next(follower, 200);
         bool wrote = false;
         while (event) {
-            if (received && event->seq != last + 1) out_of_order++;
-            if (!received) first = event->seq;
+            if (received && event->seq != last + 1)
+                out_of_order++;
+            if (!received)
+                first = event->seq;
             last = event->seq;
             received++;
             fprintf(out, "%" PRIu64 "\n", event->seq);
@@ -60,7 +64,8 @@ int main(int argc, char **argv)
             dp_message_free((ProtobufCMessage **)&event);
             event = dp_follower_next(follower, 0);
         }
-        if (wrote) fflush(out);
+        if (wrote)
+            fflush(out);
     }
     int status = fclose(out) == 0 ? 0 : 2;
     printf("received=%" PRIu64 " first=%" PRIu64 " last=%" PRIu64 " repaired=%" PRIu64

@@ -20,7 +20,8 @@ int main(int argc, char **argv)
     int exit_code = 0;
     dp_config_t *config = fault_config_load("dp-fault-health", "waits until a service is healthy",
                                             s_settings, SETTING_COUNT, argc, argv, &exit_code);
-    if (!config) return exit_code;
+    if (!config)
+        return exit_code;
     const char *endpoint = dp_config_get(config, "DP_FAULT_ENDPOINT");
     bool need_database = dp_config_get_int(config, "DP_FAULT_NEED_DATABASE") == 1;
     int64_t deadline = fault_now_us() + dp_config_get_int(config, "DP_FAULT_WAIT_MS") * 1000;
@@ -46,10 +47,13 @@ int main(int argc, char **argv)
             snprintf(last, sizeof last, "%s", answer.message);
         dp_message_free((ProtobufCMessage **)&reply);
         dp_client_destroy(&client);
-        if (status != 0 && fault_now_us() >= deadline) break;
-        if (status != 0) zclock_sleep(100);
+        if (status != 0 && fault_now_us() >= deadline)
+            break;
+        if (status != 0)
+            zclock_sleep(100);
     }
-    if (status != 0) fprintf(stderr, "dp-fault-health: %s not healthy: %s\n", endpoint, last);
+    if (status != 0)
+        fprintf(stderr, "dp-fault-health: %s not healthy: %s\n", endpoint, last);
     dp_config_destroy(&config);
     return status;
 }

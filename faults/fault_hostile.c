@@ -62,7 +62,8 @@ typedef struct {
 
 static void w_raw(wire_t *w, const void *bytes, size_t size)
 {
-    if (w->failed) return;
+    if (w->failed)
+        return;
     if (w->size + size > w->capacity) {
         size_t capacity = w->capacity ? w->capacity : 256;
         while (capacity < w->size + size)
@@ -75,7 +76,8 @@ static void w_raw(wire_t *w, const void *bytes, size_t size)
         w->data = data;
         w->capacity = capacity;
     }
-    if (size) memcpy(w->data + w->size, bytes, size);
+    if (size)
+        memcpy(w->data + w->size, bytes, size);
     w->size += size;
 }
 
@@ -86,7 +88,8 @@ static void w_varint(wire_t *w, uint64_t value)
     do {
         bytes[n] = (unsigned char)(value & 0x7f);
         value >>= 7;
-        if (value) bytes[n] |= 0x80;
+        if (value)
+            bytes[n] |= 0x80;
         n++;
     } while (value);
     w_raw(w, bytes, n);
@@ -161,7 +164,8 @@ static void s_hostile_body(hostile_t *h, wire_t *body)
 {
     wire_t fields = {0};
     for (int i = 0; i < FIELD_COUNT; i++)
-        if (h->text[i]) w_bytes(&fields, (uint32_t)(i + 1), h->text[i], h->size[i]);
+        if (h->text[i])
+            w_bytes(&fields, (uint32_t)(i + 1), h->text[i], h->size[i]);
     w_raw(&fields, h->extra.data, h->extra.size);
     w_bytes(body, 1, fields.data, fields.size);
     body->failed = body->failed || fields.failed || h->extra.failed;
@@ -405,7 +409,8 @@ static void s_make(hostile_state_t *state, category_t category, uint64_t n, outg
         }
         case 3: /* the submission's fields without their wrapper */
             for (int i = 0; i < FIELD_COUNT; i++)
-                if (h.text[i]) w_bytes(&body, (uint32_t)(i + 1), h.text[i], h.size[i]);
+                if (h.text[i])
+                    w_bytes(&body, (uint32_t)(i + 1), h.text[i], h.size[i]);
             break;
         case 4: /* dp.ListEnquiriesRequest { page_size, source } */
             w_tag(&body, 9, 0);
@@ -512,7 +517,8 @@ static void s_make(hostile_state_t *state, category_t category, uint64_t n, outg
     }
     case C_BAD_VALUES: {
         static char long_text[21000];
-        if (!long_text[0]) memset(long_text, 'b', sizeof long_text - 1);
+        if (!long_text[0])
+            memset(long_text, 'b', sizeof long_text - 1);
         switch (s_pick(state, 13)) {
         case 0:
             s_set_text(&h, 7, "no-such-kind"); /* fails the batch in PostgreSQL */
@@ -571,7 +577,8 @@ static void s_make(hostile_state_t *state, category_t category, uint64_t n, outg
             original.submission.subject = "HOSTILE OVERWRITE";
             size_t size = 0;
             unsigned char *packed = dp_message_pack(&original.request.base, &size);
-            if (packed) w_raw(&body, packed, size);
+            if (packed)
+                w_raw(&body, packed, size);
             free(packed);
         }
         s_envelope(&envelope, out->request_id, strlen(out->request_id), type, &body);
@@ -695,7 +702,8 @@ static category_t s_choose(hostile_state_t *state)
         total += s_weights[c];
     int roll = (int)s_pick(state, (uint64_t)total);
     for (int c = 0; c < CATEGORY_COUNT; c++) {
-        if (roll < s_weights[c]) return (category_t)c;
+        if (roll < s_weights[c])
+            return (category_t)c;
         roll -= s_weights[c];
     }
     return C_RANDOM_BYTES;
@@ -723,12 +731,14 @@ typedef struct {
 static zsock_t *s_socket(const char *endpoint)
 {
     zsock_t *socket = zsock_new(ZMQ_DEALER);
-    if (!socket) return NULL;
+    if (!socket)
+        return NULL;
     zsock_set_linger(socket, 2000);
     zsock_set_sndtimeo(socket, 0);
     zsock_set_sndhwm(socket, 10000);
     zsock_set_rcvhwm(socket, 10000);
-    if (zsock_connect(socket, "%s", endpoint) != 0) zsock_destroy(&socket);
+    if (zsock_connect(socket, "%s", endpoint) != 0)
+        zsock_destroy(&socket);
     return socket;
 }
 
@@ -760,7 +770,8 @@ static void s_drain_hostile(hostile_io_t *io, hostile_state_t *state)
     for (int s = 0; s < HOSTILE_SOCKETS + (io->registry ? 1 : 0); s++)
         while (zsock_events(io->sockets[s]) & ZMQ_POLLIN) {
             zmsg_t *message = zmsg_recv(io->sockets[s]);
-            if (!message) break;
+            if (!message)
+                break;
             io->replies++;
             zframe_t *frame = zmsg_last(message);
             Dp__Reply *reply =
@@ -774,7 +785,8 @@ static void s_drain_hostile(hostile_io_t *io, hostile_state_t *state)
                 continue;
             }
             Dp__Code code = reply->status ? reply->status->code : DP__CODE__CODE_OK;
-            if ((int)code >= 0 && (int)code < 17) io->by_code[code]++;
+            if ((int)code >= 0 && (int)code < 17)
+                io->by_code[code]++;
             /* What a client sent never comes back as a line break or a
                terminal escape; UNAVAILABLE holds libpq's own text. */
             bool echoed = false;
@@ -808,7 +820,8 @@ int main(int argc, char **argv)
     dp_config_t *config =
         fault_config_load("dp-fault-hostile", "hostile messages mixed into valid submissions",
                           s_settings, SETTING_COUNT, argc, argv, &exit_code);
-    if (!config) return exit_code;
+    if (!config)
+        return exit_code;
     const char *ack_path = dp_config_get(config, "DP_FAULT_ACK_FILE");
     FILE *acks = *ack_path ? fopen(ack_path, "w") : NULL;
     uint64_t valid_count = (uint64_t)dp_config_get_int(config, "DP_FAULT_VALID");
@@ -900,7 +913,8 @@ int main(int argc, char **argv)
     for (int s = 0; s < THROWAWAY_SOCKETS; s++)
         zsock_destroy(&io.throwaway[s]);
     fault_load_destroy(&state.valid);
-    if (acks && fclose(acks) != 0) status = 2;
+    if (acks && fclose(acks) != 0)
+        status = 2;
     dp_config_destroy(&config);
     return status;
 }

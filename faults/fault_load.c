@@ -30,10 +30,13 @@ static int s_done(void *sink, const dp_pipeline_result_t *result);
 fault_load_t *fault_load_new(const fault_load_options_t *options)
 {
     fault_load_t *self = calloc(1, sizeof *self);
-    if (!self) return NULL;
+    if (!self)
+        return NULL;
     self->options = *options;
-    if (self->options.connections < 1) self->options.connections = 1;
-    if (self->options.inflight < 1) self->options.inflight = 1;
+    if (self->options.connections < 1)
+        self->options.connections = 1;
+    if (self->options.inflight < 1)
+        self->options.inflight = 1;
     self->next_number = options->first;
     self->end_number = options->first + options->count;
     fault_now_rfc3339(self->received_at);
@@ -53,13 +56,15 @@ fault_load_t *fault_load_new(const fault_load_options_t *options)
                                       .done = s_done,
                                       .sink = self};
     self->pipeline = dp_pipeline_new(&pipeline);
-    if (!self->pipeline) fault_load_destroy(&self);
+    if (!self->pipeline)
+        fault_load_destroy(&self);
     return self;
 }
 
 void fault_load_destroy(fault_load_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     fault_load_t *self = *self_p;
     dp_pipeline_destroy(&self->pipeline);
     free(self->latencies_us);
@@ -73,7 +78,8 @@ static void s_record_latency(fault_load_t *self, int64_t latency_us)
     if (self->latency_count == self->latency_capacity) {
         size_t capacity = self->latency_capacity ? self->latency_capacity * 2 : 4096;
         int64_t *grown = realloc(self->latencies_us, capacity * sizeof *grown);
-        if (!grown) return;
+        if (!grown)
+            return;
         self->latencies_us = grown;
         self->latency_capacity = capacity;
     }
@@ -86,15 +92,18 @@ static int s_start(fault_load_t *self)
     fault_submission_t submission;
     fault_submission_init(&submission, self->options.source, self->options.tag, number,
                           self->received_at);
-    if (dp_pipeline_send(self->pipeline, &submission.request.base, number) != 0) return -1;
+    if (dp_pipeline_send(self->pipeline, &submission.request.base, number) != 0)
+        return -1;
     self->counts.started++;
     return 0;
 }
 
 static bool s_may_start(const fault_load_t *self, int64_t now)
 {
-    if (self->next_number >= self->end_number) return false;
-    if (self->options.rate <= 0) return true;
+    if (self->next_number >= self->end_number)
+        return false;
+    if (self->options.rate <= 0)
+        return true;
     double allowed = (double)(now - self->started_us) / 1e6 * (double)self->options.rate;
     return (double)self->counts.started < allowed + 1.0;
 }
@@ -175,9 +184,11 @@ static void s_sync(fault_load_t *self)
 int fault_load_step(fault_load_t *self, int wait_ms)
 {
     int64_t now = fault_now_us();
-    if (!self->started_us) self->started_us = now;
+    if (!self->started_us)
+        self->started_us = now;
     while (dp_pipeline_room(self->pipeline) > 0 && s_may_start(self, now))
-        if (s_start(self) != 0) break;
+        if (s_start(self) != 0)
+            break;
     /* Wake in time for pacing and resends: at most 5 ms late. */
     int wait = wait_ms;
     if ((self->options.rate > 0 && self->next_number < self->end_number) || self->counts.transient)
@@ -223,14 +234,18 @@ static int s_compare_latency(const void *a, const void *b)
    (nearest rank); 0 before any. */
 static double s_percentile_ms(const fault_load_t *self, double percent)
 {
-    if (!self->latency_count) return 0;
+    if (!self->latency_count)
+        return 0;
     int64_t *sorted = malloc(self->latency_count * sizeof *sorted);
-    if (!sorted) return -1;
+    if (!sorted)
+        return -1;
     memcpy(sorted, self->latencies_us, self->latency_count * sizeof *sorted);
     qsort(sorted, self->latency_count, sizeof *sorted, s_compare_latency);
     size_t rank = (size_t)(percent / 100.0 * (double)self->latency_count + 0.999999);
-    if (rank < 1) rank = 1;
-    if (rank > self->latency_count) rank = self->latency_count;
+    if (rank < 1)
+        rank = 1;
+    if (rank > self->latency_count)
+        rank = self->latency_count;
     double ms = (double)sorted[rank - 1] / 1000.0;
     free(sorted);
     return ms;

@@ -37,7 +37,8 @@ int main(int argc, char **argv)
     dp_config_t *config =
         fault_config_load("dp-fault-submit", "retrying enquiry submitter for the fault suite",
                           s_settings, SETTING_COUNT, argc, argv, &exit_code);
-    if (!config) return exit_code;
+    if (!config)
+        return exit_code;
     const char *ack_path = dp_config_get(config, "DP_FAULT_ACK_FILE");
     FILE *acks = *ack_path ? fopen(ack_path, "w") : NULL;
     if (*ack_path && !acks) {

@@ -39,10 +39,10 @@ static void s_check_subject_key(const char *subject)
 
 /* Fields of a submission: the input cut at 0x1f, the last pieces as areas. */
 typedef struct {
-    char *copy;                     /* the input, cut in place */
+    char *copy;                      /* the input, cut in place */
     char *fields[SUBMISSION_FIELDS]; /* into copy; "" when the input ran out */
-    char *areas[4];                 /* into copy */
-    size_t n_areas;                 /* areas used */
+    char *areas[4];                  /* into copy */
+    size_t n_areas;                  /* areas used */
 } pieces_t;
 
 static void s_cut(const uint8_t *data, size_t size, pieces_t *pieces)
@@ -70,8 +70,8 @@ static char *s_hash(char *const *fields, char **areas, size_t n_areas)
 {
     Dp__EnquirySubmission s = DP__ENQUIRY_SUBMISSION__INIT;
     char **slots[SUBMISSION_FIELDS] = {
-        &s.source,  &s.idempotency_key, &s.sender_name, &s.email,    &s.organisation, &s.country,
-        &s.kind,    &s.subject,         &s.body,        &s.language, &s.received_at,  &s.honeypot};
+        &s.source, &s.idempotency_key, &s.sender_name, &s.email,    &s.organisation, &s.country,
+        &s.kind,   &s.subject,         &s.body,        &s.language, &s.received_at,  &s.honeypot};
     for (size_t i = 0; i < SUBMISSION_FIELDS; i++)
         *slots[i] = fields[i];
     s.areas = areas;

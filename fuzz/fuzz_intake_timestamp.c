@@ -5,8 +5,8 @@
    outcome must be what an RFC 3339 reference says, with the bounds the
    intake adds for PostgreSQL (offsets below 16 hours, 20 to 35 bytes) and
    for sense (an instant from 2017-01-01T00:00:00Z to 5 minutes from now;
-   the reference computes it with timegm, apart from the intake's code). A timestamp the check lets through but PostgreSQL
-   refuses fails the whole batch with INTERNAL instead of refusing one
+   the reference computes it with timegm, apart from the intake's code). A timestamp the check lets
+   through but PostgreSQL refuses fails the whole batch with INTERNAL instead of refusing one
    submission with INVALID_ARGUMENT. */
 #include <ctype.h>
 #include <stdint.h>
@@ -96,7 +96,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     dp_log_init("fuzz-intake", "error");
     s_intake = fuzz_service_new("intake");
-    s_request = (Dp__SubmitEnquiryRequest *)fuzz_message_fill(&dp__submit_enquiry_request__descriptor);
+    s_request =
+        (Dp__SubmitEnquiryRequest *)fuzz_message_fill(&dp__submit_enquiry_request__descriptor);
     FUZZ_ASSERT(s_intake && s_request && s_request->enquiry, "cannot set up the intake");
     atexit(s_stop);
     return 0;
@@ -112,9 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *valid = submission->received_at;
     submission->received_at = text;
     size_t packed_size = 0;
-    unsigned char *packed =
-        fuzz_envelope_pack("timestamp", s_request->base.descriptor->name, &s_request->base,
-                           &packed_size);
+    unsigned char *packed = fuzz_envelope_pack("timestamp", s_request->base.descriptor->name,
+                                               &s_request->base, &packed_size);
     submission->received_at = valid;
     FUZZ_ASSERT(packed, "out of memory");
     zmsg_t *request = zmsg_new();

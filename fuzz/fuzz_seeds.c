@@ -105,7 +105,6 @@ static ProtobufCMessage *s_partner_ref(ProtobufCMessage *message)
     return NULL;
 }
 
-
 static void s_decode_seeds(const char *set)
 {
     char target[64], name[160];
@@ -289,15 +288,13 @@ static void s_validate_seeds(void)
 static void s_intake_seeds(void)
 {
     static const char *subjects[] = {
-        "Re: Fw: Hello  World",
-        "AW:  tr:wg: Partnership\tenquiry ",
-        "RE:RE:",
-        "Grüße aus Straßburg",
+        "Re: Fw: Hello  World", "AW:  tr:wg: Partnership\tenquiry ",
+        "RE:RE:", "Grüße aus Straßburg",
         /* Regression: its key, "fw: folded", had a key of its own. */
         "re:\vfw: folded",
         /* The fields of a submission, for the content hash; 0x1f between them. */
-        "example" SEP "key" SEP "name" SEP "ana@Example.org" SEP SEP "FR" SEP "kind" SEP "Subject" SEP
-        "Body" SEP "en" SEP "2026-11-28T16:30:00Z" SEP SEP "area"};
+        "example" SEP "key" SEP "name" SEP "ana@Example.org" SEP SEP "FR" SEP "kind" SEP
+        "Subject" SEP "Body" SEP "en" SEP "2026-11-28T16:30:00Z" SEP SEP "area"};
     char name[64];
     for (size_t i = 0; i < sizeof subjects / sizeof *subjects; i++) {
         snprintf(name, sizeof name, "subject%zu", i);

@@ -431,8 +431,8 @@ static bool s_fill_value(const ProtobufCFieldDescriptor *field, void *value, int
 ProtobufCMessage *fuzz_message_fill(const ProtobufCMessageDescriptor *type)
 {
     /* A pseudo-field lets the top level share the nested case. */
-    ProtobufCFieldDescriptor top = {.name = "", .type = PROTOBUF_C_TYPE_MESSAGE,
-                                    .descriptor = type};
+    ProtobufCFieldDescriptor top = {
+        .name = "", .type = PROTOBUF_C_TYPE_MESSAGE, .descriptor = type};
     ProtobufCMessage *message = NULL;
     if (!s_fill_value(&top, &message, 0)) {
         if (message)
@@ -479,9 +479,9 @@ zmsg_t *fuzz_frames(const uint8_t *data, size_t size)
 /* ---- services --------------------------------------------------------------------------- */
 
 struct _fuzz_service_t {
-    dp_config_t *settings;            /* the service's settings table, as set below */
-    int closed_port;                  /* a bound socket that never listens: connections are refused */
-    registry_t *registry;             /* the service, made by its own x_new: one of these four */
+    dp_config_t *settings; /* the service's settings table, as set below */
+    int closed_port;       /* a bound socket that never listens: connections are refused */
+    registry_t *registry;  /* the service, made by its own x_new: one of these four */
     intake_t *intake;
     notify_t *notify;
     report_t *report;
@@ -492,8 +492,7 @@ struct _fuzz_service_t {
 static int s_closed_port(int *port_out)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET,
-                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t length = sizeof address;
     if (fd < 0 || bind(fd, (struct sockaddr *)&address, sizeof address) != 0 ||
         getsockname(fd, (struct sockaddr *)&address, &length) != 0) {
@@ -537,18 +536,18 @@ static void s_report_new(fuzz_service_t *self)
    its backoff) and no event stream; notify: its PUB in this process;
    report: the dashboard on a free loopback port. */
 static const char *const s_registry_settings[] = {NULL};
-static const char *const s_intake_settings[] = {
-    "DP_REGISTRY_ENDPOINT", "inproc://fuzz-registry", "DP_NOTIFY_PUB_ENDPOINT", "", NULL};
+static const char *const s_intake_settings[] = {"DP_REGISTRY_ENDPOINT", "inproc://fuzz-registry",
+                                                "DP_NOTIFY_PUB_ENDPOINT", "", NULL};
 static const char *const s_notify_settings[] = {"DP_NOTIFY_PUB_ENDPOINT", "inproc://fuzz-events",
                                                 NULL};
 static const char *const s_report_settings[] = {"DP_REPORT_HTTP_PORT", "0", NULL};
 
 static const struct {
-    const char *name;                    /* the service */
-    const dp_setting_t *settings;        /* its settings table */
-    const size_t *setting_count;         /* rows in it */
-    const char *const *own;              /* "NAME", "value" pairs for it alone */
-    void (*make)(fuzz_service_t *self);  /* its x_new */
+    const char *name;                   /* the service */
+    const dp_setting_t *settings;       /* its settings table */
+    const size_t *setting_count;        /* rows in it */
+    const char *const *own;             /* "NAME", "value" pairs for it alone */
+    void (*make)(fuzz_service_t *self); /* its x_new */
 } s_services[] = {
     {"registry", registry_settings, &registry_setting_count, s_registry_settings, s_registry_new},
     {"intake", intake_settings, &intake_setting_count, s_intake_settings, s_intake_new},
@@ -593,8 +592,13 @@ fuzz_service_t *fuzz_service_new(const char *service)
     char max_message[24], max_body[24];
     snprintf(max_message, sizeof max_message, "%d", FUZZ_MAX_MESSAGE_BYTES);
     snprintf(max_body, sizeof max_body, "%d", FUZZ_MAX_BODY_BYTES);
-    const char *const common[] = {"DP_DATABASE_URL", conninfo, "DP_MAX_MESSAGE_BYTES",
-                                  max_message, "DP_METRICS_PORT", "-1", NULL};
+    const char *const common[] = {"DP_DATABASE_URL",
+                                  conninfo,
+                                  "DP_MAX_MESSAGE_BYTES",
+                                  max_message,
+                                  "DP_METRICS_PORT",
+                                  "-1",
+                                  NULL};
     if (self->closed_port < 0 || !self->settings || s_set_all(self->settings, common) != 0 ||
         s_set_all(self->settings, s_services[which].own) != 0 ||
         (strcmp(service, "intake") == 0 &&
@@ -634,7 +638,12 @@ const dp_server_config_t *fuzz_service_config(const fuzz_service_t *self)
 size_t fuzz_utf8_next(const char *text, uint32_t *point_out)
 {
     const unsigned char *p = (const unsigned char *)text;
-    size_t extra = *p < 0x80 ? 0 : *p < 0xc2 ? 9 : *p < 0xe0 ? 1 : *p < 0xf0 ? 2 : *p < 0xf5 ? 3 : 9;
+    size_t extra = *p < 0x80   ? 0
+                   : *p < 0xc2 ? 9
+                   : *p < 0xe0 ? 1
+                   : *p < 0xf0 ? 2
+                   : *p < 0xf5 ? 3
+                               : 9;
     if (extra == 9)
         return 0;
     uint32_t point = extra ? *p & (0x3fu >> extra) : *p;
@@ -675,8 +684,8 @@ Dp__Reply *fuzz_check_reply(zmsg_t *request, zmsg_t *reply)
     FUZZ_ASSERT(zmsg_size(reply) == 2, "a reply of %zu frames", zmsg_size(reply));
     FUZZ_ASSERT(zframe_size(zmsg_first(reply)) == 0, "the reply's delimiter is not empty");
     zframe_t *frame = zmsg_next(reply);
-    Dp__Reply *answer = (Dp__Reply *)dp_message_decode(
-        &dp__reply__descriptor, zframe_data(frame), zframe_size(frame), FUZZ_MEMORY_BUDGET * 4);
+    Dp__Reply *answer = (Dp__Reply *)dp_message_decode(&dp__reply__descriptor, zframe_data(frame),
+                                                       zframe_size(frame), FUZZ_MEMORY_BUDGET * 4);
     FUZZ_ASSERT(answer && answer->status, "the reply is not a dp.Reply with a status");
     const Dp__Status *status = answer->status;
     Dp__Code code = status->code;

@@ -23,7 +23,7 @@ enum {
 };
 
 /* Prints the failed condition and aborts, which libFuzzer reports as a crash. */
-#define FUZZ_ASSERT(condition, ...)                                                               \
+#define FUZZ_ASSERT(condition, ...)                                                                \
     do {                                                                                           \
         if (!(condition))                                                                          \
             fuzz_fail(__FILE__, __LINE__, #condition, __VA_ARGS__);                                \

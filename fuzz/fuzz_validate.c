@@ -130,9 +130,9 @@ static bool s_url(const char *text)
 /* The checks, in the order the first input byte picks them. */
 typedef enum { TEXT, REQUIRED_TEXT, DATE, SLUG, DOMAIN, EMAIL, URL, CHECKS } check_t;
 
-static const char *s_names[CHECKS] = {
-    "dp_valid_text",   "dp_valid_required_text", "dp_valid_date", "dp_valid_slug",
-    "dp_valid_domain", "dp_valid_email",         "dp_valid_url"};
+static const char *s_names[CHECKS] = {"dp_valid_text", "dp_valid_required_text", "dp_valid_date",
+                                      "dp_valid_slug", "dp_valid_domain",        "dp_valid_email",
+                                      "dp_valid_url"};
 
 static bool s_checked(check_t check, const char *text, size_t max_bytes)
 {
@@ -179,8 +179,8 @@ static void s_escape(const char *text, char *out, size_t size)
 {
     size_t used = 0;
     for (const unsigned char *p = (const unsigned char *)text; *p && used + 5 < size; p++)
-        used += (size_t)snprintf(out + used, size - used, *p >= 0x20 && *p < 0x7f ? "%c" : "\\x%02x",
-                                 *p);
+        used += (size_t)snprintf(out + used, size - used,
+                                 *p >= 0x20 && *p < 0x7f ? "%c" : "\\x%02x", *p);
     out[used] = 0;
 }
 

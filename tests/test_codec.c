@@ -96,7 +96,8 @@ static void test_decode_refuses_garbage(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ProtobufCMessage *decoded = dp_message_decode(&dp__create_partner_request__descriptor,
                                                       cases[i].data, cases[i].size, 1 << 20);
-        if (decoded) fail_msg("garbage case %zu decoded", i);
+        if (decoded)
+            fail_msg("garbage case %zu decoded", i);
     }
 }
 

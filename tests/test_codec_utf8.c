@@ -89,14 +89,16 @@ static void test_each_place_is_named(void **state)
 
 static void test_every_kind_of_malformed_sequence_is_refused(void **state)
 {
-    const char *bad[] = {"\x80",          /* a lone continuation byte */
-                         "\xc3",          /* cut short at the end */
-                         "\xc1\xbf",      /* overlong two bytes */
-                         "\xe0\x80\xaf",  /* overlong three bytes */
-                         "\xed\xa0\x80",  /* a UTF-16 surrogate */
+    const char *bad[] = {"\x80",             /* a lone continuation byte */
+                         "\xc3",             /* cut short at the end */
+                         "\xc1\xbf",         /* overlong two bytes */
+                         "\xe0\x80\xaf",     /* overlong three bytes */
+                         "\xed\xa0\x80",     /* a UTF-16 surrogate */
                          "\xf0\x80\x80\xaf", /* overlong four bytes */
                          "\xf4\x90\x80\x80", /* above U+10FFFF */
-                         "\xf8\x88\x80\x80\x80", "\xfe", "\xff"};
+                         "\xf8\x88\x80\x80\x80",
+                         "\xfe",
+                         "\xff"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         s_expect_refused("slug", bad[i], "slug", "partner.slug");
 }

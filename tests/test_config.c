@@ -1,10 +1,10 @@
 /* dp_config: one table of settings, defaults, environment, bounds. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -29,7 +29,8 @@ static int s_setup(void **state)
     for (size_t i = 0; i < SETTING_COUNT; i++)
         unsetenv(s_settings[i].name);
     dp_config_t *config = dp_config_new("test-config", "a test", s_settings, SETTING_COUNT);
-    if (!config) return -1;
+    if (!config)
+        return -1;
     *state = config;
     return 0;
 }

@@ -94,7 +94,7 @@ static void test_a_refused_login_is_its_own_failure(void **state)
 
 static void test_cancelled_and_out_of_resources_have_codes_a_client_can_act_on(void **state)
 {
-    assert_int_equal(dp_db_classify_sqlstate("57014"), DP_DB_TIMEOUT); /* query cancelled */
+    assert_int_equal(dp_db_classify_sqlstate("57014"), DP_DB_TIMEOUT);   /* query cancelled */
     assert_int_equal(dp_db_classify_sqlstate("53100"), DP_DB_RESOURCES); /* disk full */
     assert_int_equal(dp_db_classify_sqlstate("53200"), DP_DB_RESOURCES); /* out of memory */
     assert_int_equal(dp_db_classify_sqlstate("53300"), DP_DB_RESOURCES); /* too many connections */

@@ -69,8 +69,8 @@ static void s_expect_refused_login(const char *url, const char *sqlstate)
 
 static void test_a_database_that_does_not_exist_is_a_refused_login(void **state)
 {
-    char *url = ts_url_with_dbname(ts_database_url(database, TS_ROLE_REGISTRY),
-                                   "dp_no_such_database");
+    char *url =
+        ts_url_with_dbname(ts_database_url(database, TS_ROLE_REGISTRY), "dp_no_such_database");
     assert_non_null(url);
     s_expect_refused_login(url, "3D000");
     free(url);
@@ -90,8 +90,8 @@ static void test_a_role_that_does_not_exist_is_a_refused_login(void **state)
 
 static void s_expect_failed_precondition(const char *wait_ms)
 {
-    char *url = ts_url_with_dbname(ts_database_url(database, TS_ROLE_REGISTRY),
-                                   "dp_no_such_database");
+    char *url =
+        ts_url_with_dbname(ts_database_url(database, TS_ROLE_REGISTRY), "dp_no_such_database");
     const char *settings[] = {"DP_DB_WAIT_MS", wait_ms, NULL};
     tk_service_t *registry = tk_service_start(TK_REGISTRY, url, settings);
     assert_non_null(registry);
@@ -158,9 +158,10 @@ static void test_retried_transactions_are_counted(void **state)
 {
     dp_db_t *db = s_db_on(ts_database_url(database, TS_ROLE_REGISTRY));
     assert_int_equal(dp_db_connect(db, 5000), 0);
-    assert_int_equal(dp_db_run_script(db, "CREATE FUNCTION pg_temp.fail_serialization() RETURNS int "
-                                          "LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'test' "
-                                          "USING ERRCODE = '40001'; END$$"),
+    assert_int_equal(dp_db_run_script(db,
+                                      "CREATE FUNCTION pg_temp.fail_serialization() RETURNS int "
+                                      "LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'test' "
+                                      "USING ERRCODE = '40001'; END$$"),
                      0);
     assert_int_equal(dp_db_retry_count(db), 0);
     int runs = 0;

@@ -19,14 +19,14 @@
 #include "test_wire.h"
 
 typedef enum {
-    ANSWER,           /* every request, with a HealthReply "stub" */
-    SILENT,           /* none */
-    DROP_FIRST,       /* every request but the first */
-    STRAYS_FIRST,     /* a reply to another id and a malformed one, then the answer */
-    REFUSE,           /* NOT_FOUND naming "partner" */
-    BAD_BODY,         /* OK with a body that does not decode */
-    LARGE,            /* OK with a 2 MiB body */
-    LARGE_AFTER_DROP  /* the first request dropped, then as LARGE */
+    ANSWER,          /* every request, with a HealthReply "stub" */
+    SILENT,          /* none */
+    DROP_FIRST,      /* every request but the first */
+    STRAYS_FIRST,    /* a reply to another id and a malformed one, then the answer */
+    REFUSE,          /* NOT_FOUND naming "partner" */
+    BAD_BODY,        /* OK with a body that does not decode */
+    LARGE,           /* OK with a 2 MiB body */
+    LARGE_AFTER_DROP /* the first request dropped, then as LARGE */
 } mode_t_;
 
 static atomic_int s_mode;
@@ -42,7 +42,8 @@ static zmsg_t *s_health_reply(const char *request_id, const char *service)
 /* Appends a message unless it could not be made (the request is then dropped). */
 static void s_add(zlist_t *replies, zmsg_t *reply)
 {
-    if (reply) zlist_append(replies, reply);
+    if (reply)
+        zlist_append(replies, reply);
 }
 
 static void s_answer(void *state, const Dp__Request *request, size_t seen, zlist_t *replies)
@@ -54,7 +55,8 @@ static void s_answer(void *state, const Dp__Request *request, size_t seen, zlist
     case SILENT:
         break;
     case DROP_FIRST:
-        if (seen > 0) s_add(replies, s_health_reply(request->request_id, "stub"));
+        if (seen > 0)
+            s_add(replies, s_health_reply(request->request_id, "stub"));
         break;
     case STRAYS_FIRST: {
         /* Sent before the answer, on the same connection: the client must
@@ -74,17 +76,19 @@ static void s_answer(void *state, const Dp__Request *request, size_t seen, zlist
         break;
     case BAD_BODY: {
         static const unsigned char garbage[] = {0x0a, 0x7f, 'a'};
-        s_add(replies, ts_stub_reply_raw(request->request_id, "dp.HealthReply", garbage,
-                                         sizeof garbage));
+        s_add(replies,
+              ts_stub_reply_raw(request->request_id, "dp.HealthReply", garbage, sizeof garbage));
         break;
     }
     case LARGE_AFTER_DROP:
-        if (seen == 0) break;
+        if (seen == 0)
+            break;
         /* fall through */
     case LARGE: {
         size_t size = 2 << 20;
         char *service = malloc(size + 1);
-        if (!service) break;
+        if (!service)
+            break;
         memset(service, 's', size);
         service[size] = 0;
         s_add(replies, s_health_reply(request->request_id, service));
@@ -312,8 +316,7 @@ static void test_endpoints_that_do_not_parse_give_no_client(void **state)
     assert_null(dp_client_new("", 100, 1));
     assert_null(dp_client_new("not-an-endpoint", 100, 1));
     zsock_t *dealer = zsock_new(ZMQ_DEALER);
-    assert_int_equal(dp_client_connect_all(dealer, "tcp://127.0.0.1:1, ,bad,tcp://127.0.0.1:2"),
-                     2);
+    assert_int_equal(dp_client_connect_all(dealer, "tcp://127.0.0.1:1, ,bad,tcp://127.0.0.1:2"), 2);
     zsock_destroy(&dealer);
 }
 

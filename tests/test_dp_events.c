@@ -58,7 +58,8 @@ static void s_answer(void *state, const Dp__Request *request, size_t seen, zlist
     }
     atomic_fetch_add(&s_replays, 1);
     atomic_store(&s_last_from, replay->from_seq);
-    if (strcmp(replay->topic_prefix, TOPIC_PREFIX) != 0) atomic_fetch_add(&s_bad_prefix, 1);
+    if (strcmp(replay->topic_prefix, TOPIC_PREFIX) != 0)
+        atomic_fetch_add(&s_bad_prefix, 1);
     uint64_t from = replay->from_seq ? replay->from_seq : 1;
     uint32_t limit = replay->limit ? replay->limit : 100;
     Dp__Event events[LATEST_SEQ];
@@ -74,7 +75,8 @@ static void s_answer(void *state, const Dp__Request *request, size_t seen, zlist
     answer.n_events = count;
     answer.latest_seq = LATEST_SEQ;
     answer.next_seq = count ? pointers[count - 1]->seq + 1 : LATEST_SEQ + 1;
-    zlist_append(replies, ts_stub_reply(request->request_id, DP__CODE__CODE_OK, NULL, &answer.base));
+    zlist_append(replies,
+                 ts_stub_reply(request->request_id, DP__CODE__CODE_OK, NULL, &answer.base));
     dp_message_free((ProtobufCMessage **)&replay);
 }
 
@@ -112,7 +114,8 @@ static void s_publish_heartbeat(uint64_t latest_seq)
 static void s_expect_next_at(dp_follower_t *follower, uint64_t seq, const char *file, int line)
 {
     Dp__Event *event = dp_follower_next(follower, EVENT_WAIT_MS);
-    if (!event) fail_msg("%s:%d: no event; expected seq %llu", file, line, (unsigned long long)seq);
+    if (!event)
+        fail_msg("%s:%d: no event; expected seq %llu", file, line, (unsigned long long)seq);
     if (event->seq != seq)
         fail_msg("%s:%d: seq %llu; expected %llu", file, line, (unsigned long long)event->seq,
                  (unsigned long long)seq);
@@ -127,7 +130,8 @@ static void s_expect_next_at(dp_follower_t *follower, uint64_t seq, const char *
 static void s_expect_nothing(dp_follower_t *follower)
 {
     Dp__Event *event = dp_follower_next(follower, 200);
-    if (event) fail_msg("unexpected event seq %llu", (unsigned long long)event->seq);
+    if (event)
+        fail_msg("unexpected event seq %llu", (unsigned long long)event->seq);
 }
 
 /* A follower from the next live event, once the subscription is in force:
@@ -143,7 +147,8 @@ static dp_follower_t *s_follow_from_live(void)
         s_publish(1);
         first = dp_follower_next(follower, 50);
     }
-    if (!first) fail_msg("the follower never received seq 1");
+    if (!first)
+        fail_msg("the follower never received seq 1");
     assert_int_equal(first->seq, 1);
     dp_message_free((ProtobufCMessage **)&first);
     return follower;

@@ -22,14 +22,16 @@ static void s_assert_line_at(const char *text, const char *line, const char *fil
 {
     size_t length = strlen(line);
     for (const char *p = text; (p = strstr(p, line)); p += length)
-        if ((p == text || p[-1] == '\n') && (p[length] == '\n' || p[length] == '\0')) return;
+        if ((p == text || p[-1] == '\n') && (p[length] == '\n' || p[length] == '\0'))
+            return;
     fail_msg("%s:%d: no line '%s' in:\n%s", file, at, line, text);
 }
 #define s_assert_line(text, line) s_assert_line_at(text, line, __FILE__, __LINE__)
 
 static void s_assert_no_line_with(const char *text, const char *needle)
 {
-    if (strstr(text, needle)) fail_msg("'%s' in:\n%s", needle, text);
+    if (strstr(text, needle))
+        fail_msg("'%s' in:\n%s", needle, text);
 }
 
 static void test_requests_are_counted_by_type_and_code(void **state)
@@ -52,8 +54,8 @@ static void test_requests_are_counted_by_type_and_code(void **state)
         "dp_requests_total{service=\"svc\",type=\"dp.GetPartnerRequest\",code=\"NOT_FOUND\"} 1");
     s_assert_line(text, "dp_requests_total{service=\"svc\",type=\"dp.ListAreasRequest\","
                         "code=\"INVALID_ARGUMENT\"} 1");
-    s_assert_line(text,
-                  "dp_requests_total{service=\"svc\",type=\"dp.ListAreasRequest\",code=\"UNKNOWN\"} 1");
+    s_assert_line(
+        text, "dp_requests_total{service=\"svc\",type=\"dp.ListAreasRequest\",code=\"UNKNOWN\"} 1");
     /* Codes never answered get no line. */
     s_assert_no_line_with(text, "code=\"INTERNAL\"");
     s_assert_line(text, "# TYPE dp_request_errors_total counter");
@@ -154,7 +156,8 @@ static void test_every_line_is_in_the_text_format(void **state)
     char *copy = strdup(text);
     size_t samples = 0;
     for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
-        if (strncmp(line, "# HELP ", 7) == 0 || strncmp(line, "# TYPE ", 7) == 0) continue;
+        if (strncmp(line, "# HELP ", 7) == 0 || strncmp(line, "# TYPE ", 7) == 0)
+            continue;
         const char *brace = strchr(line, '{');
         const char *close = strrchr(line, '}');
         if (!brace || !close || close < brace || close[1] != ' ')
@@ -167,17 +170,22 @@ static void test_every_line_is_in_the_text_format(void **state)
         const char *p = brace + 1;
         while (p < close) {
             const char *equals = strchr(p, '=');
-            if (!equals || equals[1] != '"') fail_msg("bad label in '%s'", line);
+            if (!equals || equals[1] != '"')
+                fail_msg("bad label in '%s'", line);
             const char *end = strchr(equals + 2, '"');
-            if (!end || end > close) fail_msg("unclosed label in '%s'", line);
+            if (!end || end > close)
+                fail_msg("unclosed label in '%s'", line);
             for (const char *c = equals + 2; c < end; c++)
-                if (*c == '\\' || (unsigned char)*c < 0x20) fail_msg("unescaped label in '%s'", line);
+                if (*c == '\\' || (unsigned char)*c < 0x20)
+                    fail_msg("unescaped label in '%s'", line);
             p = end + 1;
-            if (*p == ',') p++;
+            if (*p == ',')
+                p++;
         }
         char *rest = NULL;
         strtod(close + 2, &rest);
-        if (rest == close + 2 || *rest) fail_msg("bad value in '%s'", line);
+        if (rest == close + 2 || *rest)
+            fail_msg("bad value in '%s'", line);
         samples++;
     }
     /* 1 + 1 request lines, 2 error lines, 2 x 13 latency lines, 13 batch

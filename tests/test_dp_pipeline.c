@@ -50,7 +50,8 @@ static s_stub_t s_stub;
 static s_seen_t *s_find(const char *name)
 {
     for (size_t i = 0; i < s_stub.seen_count; i++)
-        if (strcmp(s_stub.seen[i].name, name) == 0) return &s_stub.seen[i];
+        if (strcmp(s_stub.seen[i].name, name) == 0)
+            return &s_stub.seen[i];
     return NULL;
 }
 
@@ -144,7 +145,8 @@ static void s_handle(zsock_t *router, zmsg_t *message, s_later_t *later, size_t 
             *held_count = 0;
         }
     }
-    if (reply) zmsg_send(&reply, router);
+    if (reply)
+        zmsg_send(&reply, router);
     dp_message_free((ProtobufCMessage **)&inner);
     dp_message_free((ProtobufCMessage **)&request);
     zmsg_destroy(&message);
@@ -164,10 +166,12 @@ static void s_stub_actor(zsock_t *pipe, void *args)
     zpoller_t *poller = zpoller_new(pipe, router, NULL);
     while (true) {
         void *which = zpoller_wait(poller, 10);
-        if (which == pipe || zpoller_terminated(poller)) break;
+        if (which == pipe || zpoller_terminated(poller))
+            break;
         if (which == router) {
             zmsg_t *message = zmsg_recv(router);
-            if (message) s_handle(router, message, later, &later_count, held, &held_count);
+            if (message)
+                s_handle(router, message, later, &later_count, held, &held_count);
         }
         int64_t now = zclock_mono();
         for (size_t i = 0; i < later_count;)
@@ -279,14 +283,18 @@ static const s_verdict_t *s_final(const s_fixture_t *fixture, uint64_t tag)
     const s_verdict_t *found = NULL;
     for (size_t i = 0; i < fixture->verdict_count; i++) {
         const s_verdict_t *verdict = &fixture->verdicts[i];
-        if (verdict->tag != tag) continue;
+        if (verdict->tag != tag)
+            continue;
         bool final = !(verdict->has_reply && verdict->code == DP__CODE__CODE_UNAVAILABLE &&
                        fixture->transient_delay_ms > 0);
-        if (!final) continue;
-        if (found) fail_msg("request %llu ended twice", (unsigned long long)tag);
+        if (!final)
+            continue;
+        if (found)
+            fail_msg("request %llu ended twice", (unsigned long long)tag);
         found = verdict;
     }
-    if (!found) fail_msg("request %llu never ended", (unsigned long long)tag);
+    if (!found)
+        fail_msg("request %llu never ended", (unsigned long long)tag);
     return found;
 }
 
@@ -296,7 +304,8 @@ static s_seen_t s_seen(const char *name)
     s_seen_t *seen = s_find(name);
     s_seen_t copy = seen ? *seen : (s_seen_t){0};
     pthread_mutex_unlock(&s_stub.lock);
-    if (!seen) fail_msg("the stub never saw %s", name);
+    if (!seen)
+        fail_msg("the stub never saw %s", name);
     return copy;
 }
 

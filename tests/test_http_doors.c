@@ -45,7 +45,7 @@ static PGconn *s_admin;
 static dp_config_t *s_config;
 static zactor_t *s_actor;
 static char *s_endpoint;
-static int s_port;             /* the dashboard */
+static int s_port;              /* the dashboard */
 static dp_metrics_t *s_metrics; /* a /metrics server of its own */
 static int s_metrics_port;
 
@@ -107,8 +107,7 @@ static char *s_read_all(int fd, int timeout_ms, bool *closed)
 /* Sends the raw request from `source` and returns the HTTP status of the
    answer (0 when none came within timeout_ms); the whole answer in *answer
    when asked for (free it). */
-static int s_raw(const char *source, int port, const char *request, int timeout_ms,
-                 char **answer)
+static int s_raw(const char *source, int port, const char *request, int timeout_ms, char **answer)
 {
     int fd = s_connect(source, port);
     if (fd < 0)
@@ -192,9 +191,14 @@ static int s_teardown(void **state)
 
 static void test_nul_and_broken_escapes_get_400(void **state)
 {
-    const char *bad[] = {"/reports/overview.csv%00.html", "/reports/overview.csv%00",
-                         "/%00", "/reports/overview.csv?table=by_kind%00x", "/reports/%zzx.csv",
-                         "/reports/overview.csv%4", "/reports/overview.csv%0a", "/%ff%fe",
+    const char *bad[] = {"/reports/overview.csv%00.html",
+                         "/reports/overview.csv%00",
+                         "/%00",
+                         "/reports/overview.csv?table=by_kind%00x",
+                         "/reports/%zzx.csv",
+                         "/reports/overview.csv%4",
+                         "/reports/overview.csv%0a",
+                         "/%ff%fe",
                          "/?as_of=2022-12-31%0d%0aX-Injected:%20yes"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int status = s_get(s_port, bad[i]);
@@ -219,8 +223,7 @@ static void test_http11_without_host_gets_400(void **state)
     const char *paths[] = {"/health", "/metrics"};
     for (size_t i = 0; i < 2; i++) {
         char request[256];
-        snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nConnection: close\r\n\r\n",
-                 paths[i]);
+        snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nConnection: close\r\n\r\n", paths[i]);
         char *answer = NULL;
         int status = s_raw("127.0.0.1", ports[i], request, 10000, &answer);
         if (status != 400)
@@ -335,15 +338,14 @@ static void test_an_unfinished_request_is_closed_after_the_timeout(void **state)
 
 static void test_periods_out_of_bounds_get_400(void **state)
 {
-    const char *bad[] = {
-        "/reports/enquiries.csv?period_from=1900-01-01&period_to=2999-12-31",
-        "/reports/enquiries.json?period_from=1900-01-01",
-        "/reports/enquiries.csv?period_from=2017-01-01&period_to=2027-12-31",
-        "/reports/enquiries.csv?period_to=2999-12-31",
-        "/reports/cooperation.csv?as_of=2016-12-31",
-        "/reports/overview.json?as_of=2999-01-01",
-        "/?period_from=1900-01-01",
-        "/?period_from=2017-01-01&period_to=2027-12-31"};
+    const char *bad[] = {"/reports/enquiries.csv?period_from=1900-01-01&period_to=2999-12-31",
+                         "/reports/enquiries.json?period_from=1900-01-01",
+                         "/reports/enquiries.csv?period_from=2017-01-01&period_to=2027-12-31",
+                         "/reports/enquiries.csv?period_to=2999-12-31",
+                         "/reports/cooperation.csv?as_of=2016-12-31",
+                         "/reports/overview.json?as_of=2999-01-01",
+                         "/?period_from=1900-01-01",
+                         "/?period_from=2017-01-01&period_to=2027-12-31"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char request[512], *answer = NULL;
         snprintf(request, sizeof request,

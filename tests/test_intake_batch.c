@@ -278,7 +278,8 @@ typedef struct {
 
 static void s_burst_failure(burst_t *burst, const char *format, ...)
 {
-    if (burst->failures++) return;
+    if (burst->failures++)
+        return;
     va_list args;
     va_start(args, format);
     vsnprintf(burst->first_failure, sizeof burst->first_failure, format, args);
@@ -293,7 +294,8 @@ static void s_burst_send(burst_t *burst, zsock_t *dealer)
     size_t retries_left = BURST_RETRIES - burst->retries_sent;
     bool retry =
         retries_left > 0 && burst->n_acked > 0 && (new_left == 0 || rand_r(&burst->seed) % 10 == 0);
-    if (!retry && new_left == 0) return; /* only retries remain: wait for acknowledgements */
+    if (!retry && new_left == 0)
+        return; /* only retries remain: wait for acknowledgements */
     burst_op_t *op = &burst->ops[burst->sent];
     op->retry = retry;
     op->key =
@@ -313,7 +315,8 @@ static void s_burst_receive(burst_t *burst, zsock_t *dealer)
 {
     Dp__Reply *reply = ts_receive_reply(dealer);
     size_t n = BURST;
-    if (strncmp(reply->request_id, "op-", 3) == 0) n = strtoul(reply->request_id + 3, NULL, 10);
+    if (strncmp(reply->request_id, "op-", 3) == 0)
+        n = strtoul(reply->request_id + 3, NULL, 10);
     if (n >= burst->sent || burst->ops[n].answered) {
         s_burst_failure(burst, "unexpected reply '%s'", reply->request_id);
         ts_free(&reply);
@@ -365,7 +368,8 @@ static void test_burst_with_retries_stores_each_submission_once(void **state)
             while (in_flight[c] < BURST_IN_FLIGHT && burst->sent < BURST) {
                 size_t before = burst->sent;
                 s_burst_send(burst, dealers[c]);
-                if (burst->sent == before) break;
+                if (burst->sent == before)
+                    break;
                 in_flight[c]++;
             }
         int64_t left = started + BURST_DEADLINE_MS - zclock_mono();
@@ -373,7 +377,8 @@ static void test_burst_with_retries_stores_each_submission_once(void **state)
             fail_msg("the burst did not finish within %d ms: %zu of %d answered", BURST_DEADLINE_MS,
                      burst->answered, BURST);
         zsock_t *ready = zpoller_wait(poller, (int)left);
-        if (!ready) continue;
+        if (!ready)
+            continue;
         for (size_t c = 0; c < BURST_CONNECTIONS; c++)
             if (ready == dealers[c]) {
                 s_burst_receive(burst, dealers[c]);
@@ -410,7 +415,8 @@ static void test_burst_with_retries_stores_each_submission_once(void **state)
     for (int row = 0; row < PQntuples(rows); row++) {
         size_t n = strtoul(PQgetvalue(rows, row, 0), NULL, 10);
         int64_t id = strtoll(PQgetvalue(rows, row, 1), NULL, 10);
-        if (n >= BURST || burst->ids[n] != id) mismatches++;
+        if (n >= BURST || burst->ids[n] != id)
+            mismatches++;
     }
     PQclear(rows);
     assert_int_equal(mismatches, 0);

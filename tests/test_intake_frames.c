@@ -57,7 +57,8 @@ static void s_expect_refusal(zsock_t *dealer, zmsg_t **request_p, Dp__Code code,
     char *before = ti_fingerprint(fx->admin);
     Dp__Reply *reply = ts_exchange(dealer, request_p);
     ts_assert_reply_at(reply, code, field, __FILE__, __LINE__);
-    if (request_id) assert_string_equal(reply->request_id, request_id);
+    if (request_id)
+        assert_string_equal(reply->request_id, request_id);
     ts_free(&reply);
     char *after = ti_fingerprint(fx->admin);
     assert_string_equal(before, after);

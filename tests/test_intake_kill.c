@@ -134,7 +134,8 @@ static void s_send(pirate_t *pirate)
 static void s_receive(stream_t *stream, pirate_t *pirate)
 {
     zmsg_t *message = zmsg_recv(pirate->socket);
-    if (!message) return;
+    if (!message)
+        return;
     zframe_t *frame = zmsg_last(message);
     Dp__Reply *reply =
         zmsg_size(message) == 2
@@ -250,7 +251,8 @@ static void test_sigkill_mid_stream_loses_and_doubles_nothing(void **state)
     for (int row = 0; row < PQntuples(rows); row++) {
         unsigned long n = strtoul(PQgetvalue(rows, row, 0), NULL, 10);
         int64_t id = strtoll(PQgetvalue(rows, row, 1), NULL, 10);
-        if (n >= TOTAL || stream->ids[n] != id) mismatches++;
+        if (n >= TOTAL || stream->ids[n] != id)
+            mismatches++;
     }
     PQclear(rows);
     assert_int_equal(mismatches, 0);
@@ -288,7 +290,8 @@ static int s_setup(void **state)
 /* The child is stopped by pid whatever happened in the tests. */
 static int s_teardown(void **state)
 {
-    if (child > 0) s_kill_intake();
+    if (child > 0)
+        s_kill_intake();
     return 0;
 }
 
@@ -301,7 +304,8 @@ int main(void)
     };
     int failed =
         cmocka_run_group_tests_name("intake killed mid-stream", tests, s_setup, s_teardown);
-    if (child > 0) s_kill_intake();
+    if (child > 0)
+        s_kill_intake();
     ti_fixture_destroy(&fx);
     return failed;
 }

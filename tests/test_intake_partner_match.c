@@ -88,9 +88,11 @@ static void test_new_partner_is_matched_after_the_refresh(void **state)
         attempts++;
         matched = got->enquiry->partner_id == contoso &&
                   strcmp(got->enquiry->partner_slug, "contoso") == 0;
-        if (!matched) assert_int_equal(got->enquiry->partner_id, 0);
+        if (!matched)
+            assert_int_equal(got->enquiry->partner_id, 0);
         ts_free(&got);
-        if (!matched) zclock_sleep(REFRESH_MS / 4);
+        if (!matched)
+            zclock_sleep(REFRESH_MS / 4);
     }
     if (!matched)
         fail_msg("the new partner's domain was not matched within %d ms (%d submissions)",

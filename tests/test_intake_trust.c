@@ -15,8 +15,8 @@
 #include <cmocka.h>
 
 #include "dp_security.h"
-#include "security_support.h"
 #include "intake_support.h"
+#include "security_support.h"
 
 enum { ANSWER_MS = 10000 };
 
@@ -54,7 +54,8 @@ static Dp__Reply *s_call_as(tk_service_t *service, const char *client_name,
                                         tk_keys_secret_path(keys, client_name));
     Dp__Reply *reply = tk_exchange(client, request, ANSWER_MS);
     tk_client_destroy(&client);
-    if (!reply) fail_msg("%s got no answer to %s", client_name, request->descriptor->name);
+    if (!reply)
+        fail_msg("%s got no answer to %s", client_name, request->descriptor->name);
     return reply;
 }
 
@@ -132,8 +133,8 @@ static int64_t s_submit(const char *client_name, ti_form_t *form, Dp__Reply **re
 static long long s_stored_with_key(const char *key)
 {
     const char *params[] = {key};
-    return ts_query_long(admin, "SELECT count(*) FROM intake.enquiry WHERE idempotency_key = $1",
-                         1, params);
+    return ts_query_long(admin, "SELECT count(*) FROM intake.enquiry WHERE idempotency_key = $1", 1,
+                         params);
 }
 
 /* The actor of the enquiry's first history row (received). */
@@ -234,11 +235,17 @@ static void test_no_reply_names_an_enquiry_id(void **state)
 static void test_rate_limits_apply_per_key_as_well_as_per_source(void **state)
 {
     /* An intake of its own with three submissions a second per bucket. */
-    const char *settings[] = {"DP_CURVE_DIR", tk_keys_dir(keys), "DP_CURVE_CLIENT_CERT",
+    const char *settings[] = {"DP_CURVE_DIR",
+                              tk_keys_dir(keys),
+                              "DP_CURVE_CLIENT_CERT",
                               tk_keys_secret_path(keys, "service-client"),
-                              "DP_REGISTRY_ENDPOINT", "tcp://127.0.0.1:9",
-                              "DP_INTAKE_SENDER_LIMIT_PER_HOUR", "0",
-                              "DP_INTAKE_SOURCE_RATE", "3", NULL};
+                              "DP_REGISTRY_ENDPOINT",
+                              "tcp://127.0.0.1:9",
+                              "DP_INTAKE_SENDER_LIMIT_PER_HOUR",
+                              "0",
+                              "DP_INTAKE_SOURCE_RATE",
+                              "3",
+                              NULL};
     tk_service_t *limited =
         tk_service_start(TK_INTAKE, ts_database_url(database, TS_ROLE_INTAKE), settings);
     assert_non_null(limited);
@@ -361,7 +368,8 @@ static void test_a_front_end_names_the_person_it_acts_for(void **state)
     free(actors);
 }
 
-/* ---- events ----------------------------------------------------------------------------------- */
+/* ---- events -----------------------------------------------------------------------------------
+ */
 
 static void test_the_assigned_event_carries_a_staff_id_and_no_name(void **state)
 {
@@ -414,7 +422,8 @@ static void test_the_assigned_event_carries_a_staff_id_and_no_name(void **state)
     ts_free(&reply);
 }
 
-/* ---- received_at ------------------------------------------------------------------------------- */
+/* ---- received_at -------------------------------------------------------------------------------
+ */
 
 static void test_received_at_outside_a_sane_window_is_refused(void **state)
 {
@@ -457,9 +466,15 @@ int main(void)
     s_add_feeder_with_sources("feeder-multi", "web-form, mail-import");
     tk_keys_add_client(keys, "console", "frontend", true);
     /* No registry: a port where nothing listens (the intake does not wait for it). */
-    const char *settings[] = {"DP_CURVE_DIR", tk_keys_dir(keys), "DP_CURVE_CLIENT_CERT",
-                              tk_keys_secret_path(keys, "service-client"), "DP_REGISTRY_ENDPOINT",
-                              "tcp://127.0.0.1:9", "DP_INTAKE_SENDER_LIMIT_PER_HOUR", "0", NULL};
+    const char *settings[] = {"DP_CURVE_DIR",
+                              tk_keys_dir(keys),
+                              "DP_CURVE_CLIENT_CERT",
+                              tk_keys_secret_path(keys, "service-client"),
+                              "DP_REGISTRY_ENDPOINT",
+                              "tcp://127.0.0.1:9",
+                              "DP_INTAKE_SENDER_LIMIT_PER_HOUR",
+                              "0",
+                              NULL};
     intake = tk_service_start(TK_INTAKE, ts_database_url(database, TS_ROLE_INTAKE), settings);
     if (!intake) {
         fprintf(stderr, "FATAL: the intake did not start with CURVE\n");

@@ -25,8 +25,8 @@
 
 enum {
     SUBMISSIONS = 10,
-    FAST_MS = 500,       /* "well under a second" for one acknowledgement */
-    TERM_MS = 2000,      /* $TERM honoured within this */
+    FAST_MS = 500,        /* "well under a second" for one acknowledgement */
+    TERM_MS = 2000,       /* $TERM honoured within this */
     MATCH_WAIT_MS = 30000 /* the partner actor's backoff is at most 10 s */
 };
 
@@ -43,8 +43,8 @@ typedef struct {
 
 static ts_database_t *database;
 static PGconn *admin;
-static own_intake_t absent;     /* the intake whose registry is absent at first */
-static char registry_at[64];    /* where that intake looks for the registry */
+static own_intake_t absent;      /* the intake whose registry is absent at first */
+static char registry_at[64];     /* where that intake looks for the registry */
 static int64_t ids[SUBMISSIONS]; /* what it acknowledged */
 
 /* A loopback port nobody listens on (bound, read, closed). */
@@ -110,8 +110,9 @@ static int64_t s_submit(own_intake_t *self, const char *tag, int64_t *took_ms)
     Dp__SubmitEnquiryReply *reply = NULL;
     dp_status_t status;
     int64_t started = zclock_mono();
-    int called = dp_client_call(self->client, &form.request.base, &dp__submit_enquiry_reply__descriptor,
-                                (ProtobufCMessage **)&reply, &status);
+    int called =
+        dp_client_call(self->client, &form.request.base, &dp__submit_enquiry_reply__descriptor,
+                       (ProtobufCMessage **)&reply, &status);
     *took_ms = zclock_mono() - started;
     if (called != 0 || status.code != DP__CODE__CODE_OK)
         fail_msg("submission refused or unanswered: %s %s", dp_code_name(status.code),
@@ -128,7 +129,8 @@ static void test_submissions_are_acknowledged_at_once_without_a_registry(void **
         int64_t took = 0;
         ids[i] = s_submit(&absent, "no-registry", &took);
         print_message("submission %d acknowledged in %lld ms\n", i + 1, (long long)took);
-        if (took > slowest) slowest = took;
+        if (took > slowest)
+            slowest = took;
     }
     if (slowest >= FAST_MS)
         fail_msg("the slowest of %d acknowledgements took %lld ms with the registry absent",
@@ -177,7 +179,8 @@ static void test_they_are_matched_with_an_event_when_the_registry_appears(void *
         assert_int_equal(event->partner_id, partner);
         assert_string_equal(events[i]->aggregate_id, ts_id_text(event->enquiry_id));
         bool known = false;
-        for (int k = 0; k < SUBMISSIONS; k++) known = known || ids[k] == event->enquiry_id;
+        for (int k = 0; k < SUBMISSIONS; k++)
+            known = known || ids[k] == event->enquiry_id;
         assert_true(known);
         assert_string_equal(event->source, "");
         assert_int_equal(event->n_areas, 0);
@@ -234,9 +237,8 @@ static void test_a_malformed_registry_endpoint_still_stops_the_start(void **stat
     dp_config_t *config =
         dp_config_new("dp-intake", "intake under test", intake_settings, intake_setting_count);
     assert_non_null(config);
-    assert_int_equal(dp_config_set(config, "DP_DATABASE_URL",
-                                   ts_database_url(database, TS_ROLE_INTAKE)),
-                     0);
+    assert_int_equal(
+        dp_config_set(config, "DP_DATABASE_URL", ts_database_url(database, TS_ROLE_INTAKE)), 0);
     assert_int_equal(dp_config_set(config, "DP_INTAKE_ENDPOINT", "tcp://127.0.0.1:*"), 0);
     assert_int_equal(dp_config_set(config, "DP_REGISTRY_ENDPOINT", "no-such-transport"), 0);
     assert_int_equal(dp_config_set(config, "DP_METRICS_PORT", "-1"), 0);
@@ -260,7 +262,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_submissions_are_acknowledged_at_once_without_a_registry),
         cmocka_unit_test(test_they_are_matched_with_an_event_when_the_registry_appears),
-        cmocka_unit_test(test_term_is_honoured_within_two_seconds_while_the_registry_is_unreachable),
+        cmocka_unit_test(
+            test_term_is_honoured_within_two_seconds_while_the_registry_is_unreachable),
         cmocka_unit_test(test_a_malformed_registry_endpoint_still_stops_the_start),
     };
     int failed = cmocka_run_group_tests_name("intake without registry", tests, NULL, NULL);

@@ -151,7 +151,8 @@ static void test_every_allowed_transition(void **state)
         assert_int_equal(reply->enquiry->id, id);
         assert_int_equal(reply->enquiry->status, to);
         /* Back to triage, nobody's; answered -> assigned keeps the assignee. */
-        if (to == STATUS(TRIAGED)) assert_string_equal(reply->enquiry->assignee, "");
+        if (to == STATUS(TRIAGED))
+            assert_string_equal(reply->enquiry->assignee, "");
         if (from == STATUS(ANSWERED) && to == STATUS(ASSIGNED))
             assert_string_equal(reply->enquiry->assignee, "bob");
         Dp__EnquiryTransition *step = reply->enquiry->history[reply->enquiry->n_history - 1];
@@ -456,7 +457,8 @@ static void test_history_records_actor_time_and_note_of_each_change(void **state
         assert_string_equal(step->actor, expected[i].actor);
         assert_string_equal(step->note, expected[i].note);
         assert_int_equal(strlen(step->at), strlen("2026-11-28T16:30:00Z"));
-        if (i) assert_true(strcmp(enquiry->history[i - 1]->at, step->at) <= 0);
+        if (i)
+            assert_true(strcmp(enquiry->history[i - 1]->at, step->at) <= 0);
     }
     ts_free(&got);
 }
@@ -549,10 +551,12 @@ static int64_t s_cohort_member(cohort_t *cohort, const char *email, const char *
     ti_form_t form;
     ti_form_init(&form, "cohort");
     form.enquiry.source = cohort->source;
-    if (email) form.enquiry.email = (char *)email;
+    if (email)
+        form.enquiry.email = (char *)email;
     form.enquiry.kind = (char *)kind;
     form.enquiry.received_at = (char *)received_at;
-    if (body) form.enquiry.body = (char *)body;
+    if (body)
+        form.enquiry.body = (char *)body;
     form.enquiry.areas = areas;
     form.enquiry.n_areas = n_areas;
     Dp__SubmitEnquiryReply *reply = ti_submit_ok(fx, &form);
@@ -595,7 +599,8 @@ static size_t s_list_all(Dp__ListEnquiriesRequest *request, match_fn *match, con
     size_t count = 0, capacity = 64;
     *ids = malloc(capacity * sizeof **ids);
     assert_non_null(*ids);
-    if (!request->page_size) request->page_size = 500;
+    if (!request->page_size)
+        request->page_size = 500;
     request->page_token = "";
     char token[64] = "";
     do {
@@ -611,7 +616,8 @@ static size_t s_list_all(Dp__ListEnquiriesRequest *request, match_fn *match, con
             assert_string_equal(enquiry->body, "");
             assert_int_equal(enquiry->n_history, 0);
             assert_int_equal(enquiry->n_notes, 0);
-            if (count) assert_true(enquiry->id > (*ids)[count - 1]);
+            if (count)
+                assert_true(enquiry->id > (*ids)[count - 1]);
             if (count == capacity) {
                 capacity *= 2;
                 *ids = realloc(*ids, capacity * sizeof **ids);
@@ -629,7 +635,8 @@ static size_t s_list_all(Dp__ListEnquiriesRequest *request, match_fn *match, con
 static bool s_listed(const int64_t *ids, size_t count, int64_t id)
 {
     for (size_t i = 0; i < count; i++)
-        if (ids[i] == id) return true;
+        if (ids[i] == id)
+            return true;
     return false;
 }
 

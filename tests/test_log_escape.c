@@ -64,7 +64,8 @@ static void test_a_log_line_with_a_line_feed_stays_one_line(void **state)
     char *text = tk_capture_text(capture);
     assert_non_null(strstr(text, "caller said: first\\n2026-01-01T00:00:00.000Z dp warning: audit: "
                                  "forged one"));
-    assert_false(s_line_starts_with(text, "2026-01-01T00:00:00.000Z dp warning: audit: forged one"));
+    assert_false(
+        s_line_starts_with(text, "2026-01-01T00:00:00.000Z dp warning: audit: forged one"));
     free(text);
 }
 
@@ -111,8 +112,7 @@ static void test_postgresql_detail_lines_are_not_kept(void **state)
                                           "('ann.person@example.org')"),
                      0);
     assert_int_not_equal(
-        dp_db_run_script(db, "INSERT INTO public.secret_row VALUES ('ann.person@example.org')"),
-        0);
+        dp_db_run_script(db, "INSERT INTO public.secret_row VALUES ('ann.person@example.org')"), 0);
     const char *message = dp_db_failure_message(db);
     print_message("failure message: %s\n", message);
     assert_string_equal(dp_db_failure_sqlstate(db), "23505");

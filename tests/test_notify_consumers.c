@@ -298,7 +298,8 @@ static void test_unacked_event_is_redelivered_then_parked_then_replayed(void **s
     assert_int_equal(batch->deliveries[0]->attempt, 1);
     ts_free(&batch);
     batch = s_fetch("slow", 10);
-    if (zclock_mono() - first_sent < SHORT_ACK_TIMEOUT_MS) assert_int_equal(batch->n_deliveries, 0);
+    if (zclock_mono() - first_sent < SHORT_ACK_TIMEOUT_MS)
+        assert_int_equal(batch->n_deliveries, 0);
     ts_free(&batch);
 
     /* Not acked within the timeout: delivered again, as attempt 2. */
@@ -313,7 +314,8 @@ static void test_unacked_event_is_redelivered_then_parked_then_replayed(void **s
             redelivered = true;
         }
         ts_free(&batch);
-        if (!redelivered) zclock_sleep(50);
+        if (!redelivered)
+            zclock_sleep(50);
     }
     assert_true(redelivered);
     /* The database's clock and ours differ by a few milliseconds at most. */
@@ -329,7 +331,8 @@ static void test_unacked_event_is_redelivered_then_parked_then_replayed(void **s
         consumer = s_listed("slow");
         parked = consumer->parked == 1;
         ts_free(&consumer);
-        if (!parked) zclock_sleep(50);
+        if (!parked)
+            zclock_sleep(50);
     }
     assert_true(parked);
     consumer = s_listed("slow");

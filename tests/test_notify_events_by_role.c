@@ -54,7 +54,8 @@ static int s_count_within(zsock_t *sub, int ms)
     int64_t until = zclock_mono() + ms;
     while (zclock_mono() < until) {
         zmsg_t *message = zmsg_recv(sub);
-        if (message) count++;
+        if (message)
+            count++;
         zmsg_destroy(&message);
     }
     return count;
@@ -68,7 +69,8 @@ static bool s_any_within(zsock_t *sub, int ms)
         zmsg_t *message = zmsg_recv(sub);
         bool got = message != NULL;
         zmsg_destroy(&message);
-        if (got) return true;
+        if (got)
+            return true;
     }
     return false;
 }
@@ -83,7 +85,8 @@ static bool s_event_arrives(zsock_t *sub, const char *type, int ms)
         bool found = topic && strcmp(topic, type) == 0;
         zstr_free(&topic);
         zmsg_destroy(&message);
-        if (found) return true;
+        if (found)
+            return true;
     }
     return false;
 }

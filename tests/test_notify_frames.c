@@ -161,7 +161,8 @@ static void s_note_unless(const dp_status_t *status, const char *request, const 
 {
     if (status->code == DP__CODE__CODE_INVALID_ARGUMENT && strcmp(status->field, field) == 0)
         return;
-    if (other_field && status->code == other && strcmp(status->field, other_field) == 0) return;
+    if (other_field && status->code == other && strcmp(status->field, other_field) == 0)
+        return;
     size_t used = strlen(wrong);
     snprintf(wrong + used, size - used,
              "\n  %s: expected INVALID_ARGUMENT %s%s%s%s%s, got %s '%s': %s", request, field,
@@ -224,7 +225,8 @@ static void test_seqs_beyond_bigint_get_an_answer_not_a_database_error(void **st
     zsock_t *dealer = s_dealer();
     s_assert_still_serving(dealer);
     zsock_destroy(&dealer);
-    if (*wrong) fail_msg("out-of-range seqs end in a database error:%s", wrong);
+    if (*wrong)
+        fail_msg("out-of-range seqs end in a database error:%s", wrong);
 }
 
 int main(void)

@@ -93,7 +93,8 @@ static void test_relay_killed_during_a_stream_loses_and_repeats_nothing(void **s
     for (int batch = 0; batch < batches; batch++) {
         tn_outbox_insert(writer, "registry", "kill.row", "row", batch * BATCH + 1, BATCH, payload,
                          sizeof payload - 1);
-        if ((batch + 1) % kill_every != 0 || kills == KILLS) continue;
+        if ((batch + 1) % kill_every != 0 || kills == KILLS)
+            continue;
         /* Each process relays some of the stream before it is killed. */
         long long relayed = tn_wait_event_count(admin, relayed_at_start + 1, PROGRESS_MS);
         assert_true(relayed > relayed_at_start);

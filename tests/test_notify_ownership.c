@@ -37,7 +37,8 @@ static Dp__Reply *s_send(const char *name, const ProtobufCMessage *request)
     tk_client_t *client = s_client(name);
     Dp__Reply *reply = tk_exchange(client, request, ANSWER_MS);
     tk_client_destroy(&client);
-    if (!reply) fail_msg("%s sending %s: no answer", name, request->descriptor->name);
+    if (!reply)
+        fail_msg("%s sending %s: no answer", name, request->descriptor->name);
     return reply;
 }
 
@@ -73,8 +74,8 @@ static void test_only_the_owner_and_staff_use_a_consumer(void **state)
     Dp__Reply *reply = s_send("consumer-client", &create.base);
     if (reply->status->code != DP__CODE__CODE_OK)
         fail_msg("CreateConsumer: %s", reply->status->message);
-    Dp__CreateConsumerReply *created = dp__create_consumer_reply__unpack(
-        NULL, reply->body.len, reply->body.data);
+    Dp__CreateConsumerReply *created =
+        dp__create_consumer_reply__unpack(NULL, reply->body.len, reply->body.data);
     assert_non_null(created);
     assert_string_equal(created->consumer->owner, "consumer-client");
     dp__create_consumer_reply__free_unpacked(created, NULL);

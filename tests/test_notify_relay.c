@@ -229,10 +229,12 @@ static void s_collect(zsock_t *pair[2], long long count, long long first, long l
     int64_t deadline = zclock_mono() + LIVE_WAIT_MS;
     while (got[0] + got[1] < count && zclock_mono() < deadline) {
         void *which = zpoller_wait(poller, (int)(deadline - zclock_mono()));
-        if (!which) break;
+        if (!which)
+            break;
         int index = which == pair[0] ? 0 : 1;
         tn_live_t live;
-        if (!tn_receive_live(pair[index], 0, &live)) continue;
+        if (!tn_receive_live(pair[index], 0, &live))
+            continue;
         if (live.event) {
             assert_int_equal(live.event->seq, next[index]);
             next[index]++;
@@ -251,7 +253,8 @@ static void s_assert_published_nothing_up_to(zsock_t *sub, long long seq)
     int64_t deadline = zclock_mono() + LIVE_WAIT_MS;
     while (zclock_mono() < deadline) {
         tn_live_t live;
-        if (!tn_receive_live(sub, (int)(deadline - zclock_mono()), &live)) break;
+        if (!tn_receive_live(sub, (int)(deadline - zclock_mono()), &live))
+            break;
         if (live.event) {
             long long published = (long long)live.event->seq;
             tn_live_free(&live);
@@ -259,7 +262,8 @@ static void s_assert_published_nothing_up_to(zsock_t *sub, long long seq)
         }
         bool caught_up = (long long)live.heartbeat->latest_seq >= seq;
         tn_live_free(&live);
-        if (caught_up) return;
+        if (caught_up)
+            return;
     }
     fail_msg("no heartbeat reporting seq %lld on the standby", seq);
 }
@@ -323,7 +327,8 @@ static void test_standby_relays_nothing_until_the_active_stops_then_takes_over(v
     assert_int_equal(s_count_type("relay.takeover"), TAKEOVER_ROWS);
     for (long long seq = before + written + 1; seq <= total; seq++) {
         Dp__Event *event = tn_next_event(subs[standby], LIVE_WAIT_MS);
-        if (!event) fail_msg("the standby did not publish event %lld after taking over", seq);
+        if (!event)
+            fail_msg("the standby did not publish event %lld after taking over", seq);
         assert_int_equal(event->seq, seq);
         assert_string_equal(event->type, "relay.takeover");
         ts_free(&event);

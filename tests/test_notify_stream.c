@@ -95,7 +95,8 @@ static void test_partner_created_arrives_live_as_partner_joined(void **state)
     ts_free(&created);
 
     Dp__Event *event = tn_next_event(sub, LIVE_WAIT_MS);
-    if (!event) fail_msg("partner.joined did not arrive within %d ms", LIVE_WAIT_MS);
+    if (!event)
+        fail_msg("partner.joined did not arrive within %d ms", LIVE_WAIT_MS);
     assert_string_equal(event->type, "partner.joined");
     assert_string_equal(event->aggregate_type, "partner");
     assert_string_equal(event->aggregate_id, ts_id_text(id));
@@ -252,7 +253,8 @@ static void test_follower_gives_live_events_in_order(void **state)
         tn_outbox_insert(writer, "registry", "follow.live", "live", i + 1, 10, "f", 1);
     for (uint64_t seq = first; seq < first + COUNT; seq++) {
         Dp__Event *event = dp_follower_next(follower, LIVE_WAIT_MS);
-        if (!event) fail_msg("the follower gave nothing for seq %llu", (unsigned long long)seq);
+        if (!event)
+            fail_msg("the follower gave nothing for seq %llu", (unsigned long long)seq);
         assert_int_equal(event->seq, seq);
         assert_string_equal(event->type, "follow.live");
         ts_free(&event);
@@ -327,7 +329,8 @@ static void test_idle_follower_notices_missing_tail_events_by_heartbeat(void **s
     s_emit("follow.tail", "tail", 1, COUNT);
     for (uint64_t seq = first; seq < first + COUNT; seq++) {
         Dp__Event *event = dp_follower_next(standby_follower, LIVE_WAIT_MS);
-        if (!event) fail_msg("the idle follower never learnt of seq %llu", (unsigned long long)seq);
+        if (!event)
+            fail_msg("the idle follower never learnt of seq %llu", (unsigned long long)seq);
         assert_int_equal(event->seq, seq);
         assert_string_equal(event->type, "follow.tail");
         ts_free(&event);
@@ -352,7 +355,8 @@ static void s_fake_replay_actor(zsock_t *pipe, void *args)
     zpoller_t *poller = zpoller_new(pipe, router, NULL);
     for (int answers = 1; router && poller; answers++) {
         void *which = zpoller_wait(poller, -1);
-        if (which != router) break; /* $TERM or interrupted */
+        if (which != router)
+            break; /* $TERM or interrupted */
         zmsg_t *message = zmsg_recv(router);
         zframe_t *identity = zmsg_pop(message);
         zframe_t *frame = zmsg_last(message);
@@ -378,7 +382,8 @@ static void s_fake_replay_actor(zsock_t *pipe, void *args)
             uint64_t from = request->from_seq ? request->from_seq : 1;
             uint64_t limit = request->limit ? request->limit : 100;
             size_t count = from > FAKE_LATEST ? 0 : (size_t)(FAKE_LATEST + 1 - from);
-            if (count > limit) count = (size_t)limit;
+            if (count > limit)
+                count = (size_t)limit;
             events = calloc(count ? count : 1, sizeof *events);
             pointers = calloc(count ? count : 1, sizeof *pointers);
             for (size_t i = 0; i < count; i++) {
@@ -540,7 +545,8 @@ static int s_follower_child(int argc, char **argv)
     int64_t deadline = zclock_mono() + CHILD_DEADLINE_MS;
     while (got < count && zclock_mono() < deadline) {
         Dp__Event *event = dp_follower_next(follower, 1000);
-        if (!event) continue;
+        if (!event)
+            continue;
         if (!got)
             first = event->seq;
         else if (event->seq != last + 1)
@@ -591,12 +597,14 @@ static void test_stalled_subscriber_recovers_every_event_in_order(void **state)
     assert_int_equal(tn_wait_event_count(fx->admin, before + BURST, RELAY_WAIT_MS), before + BURST);
     /* The stall itself: the subscriber stays stopped this long in all. */
     int64_t left = STALL_MS - (zclock_mono() - stopped_at);
-    if (left > 0) zclock_sleep((int)left);
+    if (left > 0)
+        zclock_sleep((int)left);
     assert_int_equal(kill(child_pid, SIGCONT), 0);
     tn_outbox_insert(writer, "registry", "stall.tail", "tail", 1, TAIL, "t", 1);
 
     line = tn_read_line(out, CHILD_RESULT_MS);
-    if (!line) fail_msg("the follower child reported nothing within %d ms", CHILD_RESULT_MS);
+    if (!line)
+        fail_msg("the follower child reported nothing within %d ms", CHILD_RESULT_MS);
     long long got = 0;
     unsigned long long seen_first = 0, seen_last = 0, repaired = 0;
     int contiguous = 0;
@@ -629,7 +637,8 @@ static int s_teardown(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--follower") == 0) return s_follower_child(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "--follower") == 0)
+        return s_follower_child(argc, argv);
     fx = ts_fixture_new("notify_stream", NULL);
     char hwm[16];
     snprintf(hwm, sizeof hwm, "%d", PUB_HWM);

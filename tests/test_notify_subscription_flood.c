@@ -44,7 +44,8 @@ static long s_rss_kb(void)
     char line[256];
     long kb = -1;
     while (fgets(line, sizeof line, file))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) break;
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            break;
     fclose(file);
     assert_true(kb > 0);
     return kb;
@@ -138,7 +139,8 @@ int main(void)
     int failed = cmocka_run_group_tests_name("notify subscription flood", tests, NULL, NULL);
     if (notify_pid > 0) {
         kill(notify_pid, SIGTERM);
-        if (tn_wait_pid(notify_pid, 10000) < 0) kill(notify_pid, SIGKILL);
+        if (tn_wait_pid(notify_pid, 10000) < 0)
+            kill(notify_pid, SIGKILL);
     }
     ts_database_destroy(&db);
     return failed;

@@ -33,9 +33,9 @@ static ts_database_t *db;
 static PGconn *admin;
 static PGconn *writer;
 static tn_notify_t *notify;
-static tn_http_receiver_t *named;  /* reached as localhost:<its port>, allowlisted with the port */
+static tn_http_receiver_t *named; /* reached as localhost:<its port>, allowlisted with the port */
 static int named_port;
-static int hanging;                /* a listener that never accepts */
+static int hanging; /* a listener that never accepts */
 static int hanging_port;
 
 #define SECRET "a-test-secret-of-32-bytes-length"
@@ -79,8 +79,7 @@ static void s_expect_refused(const char *url, Dp__Code code, const char *mention
     assert_null(reply);
     assert_string_equal(status.field, "url");
     if (mentions && !strstr(status.message, mentions))
-        fail_msg("AddWebhook %s: the message does not say '%s': %s", url, mentions,
-                 status.message);
+        fail_msg("AddWebhook %s: the message does not say '%s': %s", url, mentions, status.message);
     assert_int_equal(ts_query_long(admin, "SELECT count(*) FROM notify.webhook", 0, NULL), before);
 }
 
@@ -133,8 +132,8 @@ static void s_assert_parked_with(int64_t webhook_id, uint64_t seq, const char *e
 {
     char *error = s_parked_error(webhook_id, seq);
     if (strcmp(error, expected) != 0)
-        fail_msg("webhook %lld: stored error '%s', expected the class '%s'",
-                 (long long)webhook_id, error, expected);
+        fail_msg("webhook %lld: stored error '%s', expected the class '%s'", (long long)webhook_id,
+                 error, expected);
     free(error);
 }
 
@@ -155,17 +154,16 @@ static void s_verify_with_the_documented_snippet(const tn_http_request_t *post,
     fclose(body);
     FILE *script = fopen(script_path, "w");
     assert_non_null(script);
-    fprintf(script,
-            "import sys, time\n"
-            "doc = open(sys.argv[1]).read()\n"
-            "exec(doc.split('```python\\n', 1)[1].split('```', 1)[0])\n"
-            "body = open(sys.argv[2], 'rb').read()\n"
-            "header, secret = sys.argv[3], sys.argv[4].encode()\n"
-            "good = verify(secret, header, body)\n"
-            "tampered = verify(secret, header, body + b' ')\n"
-            "late = verify(secret, header, body, now=time.time() + 301)\n"
-            "print('documented verify: good', good, 'tampered', tampered, 'late', late)\n"
-            "sys.exit(0 if good and not tampered and not late else 1)\n");
+    fprintf(script, "import sys, time\n"
+                    "doc = open(sys.argv[1]).read()\n"
+                    "exec(doc.split('```python\\n', 1)[1].split('```', 1)[0])\n"
+                    "body = open(sys.argv[2], 'rb').read()\n"
+                    "header, secret = sys.argv[3], sys.argv[4].encode()\n"
+                    "good = verify(secret, header, body)\n"
+                    "tampered = verify(secret, header, body + b' ')\n"
+                    "late = verify(secret, header, body, now=time.time() + 301)\n"
+                    "print('documented verify: good', good, 'tampered', tampered, 'late', late)\n"
+                    "sys.exit(0 if good and not tampered and not late else 1)\n");
     fclose(script);
     char command[600];
     snprintf(command, sizeof command, "python3 %s %s/webhooks.md %s '%s' '%s' 1>&2", script_path,
@@ -174,7 +172,8 @@ static void s_verify_with_the_documented_snippet(const tn_http_request_t *post,
     unlink(body_path);
     unlink(script_path);
     rmdir(directory);
-    if (outcome != 0) fail_msg("the snippet of docs/webhooks.md does not verify the delivery");
+    if (outcome != 0)
+        fail_msg("the snippet of docs/webhooks.md does not verify the delivery");
 }
 
 /* ---- refused when added ------------------------------------------------------------- */
@@ -190,24 +189,23 @@ static void test_internal_addresses_are_refused_when_added(void **state)
         "https://172.16.0.1/hook",
         "https://172.31.255.254/hook",
         "https://192.168.1.1/hook",
-        "https://100.64.0.1/hook",                  /* carrier-grade NAT */
+        "https://100.64.0.1/hook", /* carrier-grade NAT */
         "https://0.0.0.0/hook",
         "https://224.0.0.1/hook",
         "https://255.255.255.255/hook",
         "https://[::1]/hook",
         "https://[::]/hook",
         "https://[fe80::1]/hook",
-        "https://[fd12:3456::1]/hook",              /* unique-local */
+        "https://[fd12:3456::1]/hook", /* unique-local */
         "https://[ff02::1]/hook",
-        "https://[::ffff:127.0.0.1]/hook",          /* IPv4-mapped loopback */
+        "https://[::ffff:127.0.0.1]/hook", /* IPv4-mapped loopback */
         "https://[::ffff:10.0.0.1]/hook",
-        "https://2130706434/hook",                  /* 127.0.0.2 as one number */
+        "https://2130706434/hook", /* 127.0.0.2 as one number */
         "https://0x7f.2/hook",
-        "https://10.1/hook",                         /* 10.0.0.1 */
+        "https://10.1/hook", /* 10.0.0.1 */
     };
     for (size_t i = 0; i < sizeof internal / sizeof internal[0]; i++)
-        s_expect_refused(internal[i], DP__CODE__CODE_PERMISSION_DENIED,
-                         "DP_WEBHOOK_ALLOW_HOSTS");
+        s_expect_refused(internal[i], DP__CODE__CODE_PERMISSION_DENIED, "DP_WEBHOOK_ALLOW_HOSTS");
     /* The reason names the kind of address. */
     s_expect_refused("https://169.254.169.254/x", DP__CODE__CODE_PERMISSION_DENIED, "link-local");
     s_expect_refused("https://10.0.0.1/x", DP__CODE__CODE_PERMISSION_DENIED, "private");
@@ -215,7 +213,8 @@ static void test_internal_addresses_are_refused_when_added(void **state)
     /* https is required unless the host is allowlisted. */
     s_expect_refused("http://203.0.113.7/hook", DP__CODE__CODE_INVALID_ARGUMENT, "https");
     char url[120];
-    snprintf(url, sizeof url, "http://localhost:%d/hook", named_port + 1 > 65535 ? 1 : named_port + 1);
+    snprintf(url, sizeof url, "http://localhost:%d/hook",
+             named_port + 1 > 65535 ? 1 : named_port + 1);
     s_expect_refused(url, DP__CODE__CODE_INVALID_ARGUMENT, "https");
     /* A public address over https is accepted. */
     int64_t id = s_add("https://203.0.113.7/hook", "target.public.");
@@ -244,15 +243,16 @@ static void test_an_allowlisted_name_and_port_is_delivered_to(void **state)
     /* The body: exactly the proto3 JSON of the event, fields by number. */
     json_error_t error;
     json_t *body = json_loadb(post->body, post->body_size, 0, &error);
-    if (!body) fail_msg("the body is not JSON (%s): %s", error.text, post->body);
+    if (!body)
+        fail_msg("the body is not JSON (%s): %s", error.text, post->body);
     char seq_text[24];
     snprintf(seq_text, sizeof seq_text, "%llu", (unsigned long long)seq);
     /* "to localhost" in base64 */
-    json_t *expected = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "seq", seq_text, "type",
-                                 "target.named.one", "aggregateType", "test", "aggregateId",
-                                 "named-1", "occurredAt",
-                                 json_string_value(json_object_get(body, "occurredAt")),
-                                 "payload", "dG8gbG9jYWxob3N0", "origin", "registry");
+    json_t *expected =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "seq", seq_text, "type",
+                  "target.named.one", "aggregateType", "test", "aggregateId", "named-1",
+                  "occurredAt", json_string_value(json_object_get(body, "occurredAt")), "payload",
+                  "dG8gbG9jYWxob3N0", "origin", "registry");
     assert_non_null(expected);
     if (!json_equal(body, expected))
         fail_msg("the body is not the event in proto3 JSON: %s", post->body);
@@ -314,8 +314,8 @@ static void test_internal_addresses_are_refused_at_delivery(void **state)
     /* Named, not allowlisted on this port: resolves to loopback. */
     snprintf(url, sizeof url, "https://localhost:%d/hook", named_port == 9 ? 10 : 9);
     int64_t by_name = s_insert_webhook(url, "target.inside.");
-    int64_t metadata = s_insert_webhook("https://169.254.169.254/latest/meta-data",
-                                        "target.inside.");
+    int64_t metadata =
+        s_insert_webhook("https://169.254.169.254/latest/meta-data", "target.inside.");
     int64_t private_net = s_insert_webhook("https://10.0.0.1:5432/", "target.inside.");
     snprintf(url, sizeof url, "http://203.0.113.7:%d/hook", named_port);
     int64_t plain_http = s_insert_webhook(url, "target.inside.");
@@ -363,7 +363,8 @@ static void test_the_stored_error_is_a_class(void **state)
     size_t seen = 0;
     for (size_t i = 0; i < parked->n_parked; i++) {
         const char *error = parked->parked[i]->last_error;
-        if (strncmp(parked->parked[i]->consumer, "webhook:", 8) != 0) continue;
+        if (strncmp(parked->parked[i]->consumer, "webhook:", 8) != 0)
+            continue;
         seen++;
         /* A class, a space and a status at most: no sentence from libcurl. */
         assert_true(strlen(error) <= 24);
@@ -399,10 +400,17 @@ int main(void)
     hanging_port = ntohs(address.sin_port);
     char allow[200];
     snprintf(allow, sizeof allow, "127.0.0.1, localhost:%d", named_port);
-    const char *const settings[] = {"DP_NOTIFY_POLL_MS",       "100",  "DP_WEBHOOK_MAX_ATTEMPTS",
-                                    "1",                       "DP_WEBHOOK_BACKOFF_MS", "20",
-                                    "DP_WEBHOOK_TIMEOUT_MS",   "1000", "DP_WEBHOOK_ALLOW_HOSTS",
-                                    allow,                     NULL};
+    const char *const settings[] = {"DP_NOTIFY_POLL_MS",
+                                    "100",
+                                    "DP_WEBHOOK_MAX_ATTEMPTS",
+                                    "1",
+                                    "DP_WEBHOOK_BACKOFF_MS",
+                                    "20",
+                                    "DP_WEBHOOK_TIMEOUT_MS",
+                                    "1000",
+                                    "DP_WEBHOOK_ALLOW_HOSTS",
+                                    allow,
+                                    NULL};
     notify = tn_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
     if (!notify || !tn_wait_relay_active(admin, RELAY_WAIT_MS)) {
         fprintf(stderr, "FATAL: the notify service did not start relaying\n");

@@ -44,8 +44,9 @@ static void test_term_is_answered_within_2_s_while_a_receiver_hangs(void **state
     assert_int_equal(listen(listener, 16), 0);
     assert_int_equal(getsockname(listener, (struct sockaddr *)&address, &length), 0);
 
-    const char *const settings[] = {"DP_NOTIFY_POLL_MS", "100", "DP_WEBHOOK_TIMEOUT_MS", "30000",
-                                    "DP_WEBHOOK_ALLOW_HOSTS", "127.0.0.1", NULL};
+    const char *const settings[] = {
+        "DP_NOTIFY_POLL_MS", "100", "DP_WEBHOOK_TIMEOUT_MS", "30000", "DP_WEBHOOK_ALLOW_HOSTS",
+        "127.0.0.1",         NULL};
     tn_notify_t *notify = tn_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
     assert_non_null(notify);
     assert_true(tn_wait_relay_active(admin, RELAY_WAIT_MS));

@@ -192,7 +192,8 @@ static void s_assert_signed_post(const tn_http_request_t *post, int64_t webhook_
     /* The event in proto3 JSON: lowerCamelCase, seq as a string, payload in base64. */
     json_error_t error;
     json_t *body = json_loadb(post->body, post->body_size, 0, &error);
-    if (!body) fail_msg("the body is not JSON (%s): %s", error.text, post->body);
+    if (!body)
+        fail_msg("the body is not JSON (%s): %s", error.text, post->body);
     char seq_text[24];
     snprintf(seq_text, sizeof seq_text, "%llu", (unsigned long long)seq);
     assert_string_equal(json_string_value(json_object_get(body, "seq")), seq_text);

@@ -315,7 +315,8 @@ static void test_list_audit_by_address_shows_that_person_only(void **state)
         assert_string_equal(entry->service, "intake");
         assert_int_equal(strlen(entry->at), 20);
         assert_true(*entry->actor);
-        if (i) assert_true(entry->id < reply->entries[i - 1]->id); /* newest first */
+        if (i)
+            assert_true(entry->id < reply->entries[i - 1]->id); /* newest first */
         saw_read = saw_read || strcmp(entry->action, "read enquiry") == 0;
         saw_export = saw_export || strcmp(entry->action, "export") == 0;
         saw_erase = saw_erase || strcmp(entry->action, "erase") == 0;

@@ -453,7 +453,8 @@ static void test_a_restore_is_erased_again_by_the_privacy_job(void **state)
                                 " $2::bigint) AND erased_at IS NOT NULL"
                                 " AND erasure_reason = 'request'",
                                 2, ids, 2, 15000);
-    if (!erased) fail_msg("the privacy job did not erase the restored enquiries within 15 s");
+    if (!erased)
+        fail_msg("the privacy job did not erase the restored enquiries within 15 s");
     s_assert_nothing_left_of(&subject);
     const char *key_params[] = {second, subject.key};
     assert_int_equal(ts_query_long(fx->admin,

@@ -27,7 +27,8 @@ static int64_t near_id;     /* an enquiry from an address that contains the subj
 static bool s_has(const int64_t *ids, size_t count, int64_t id)
 {
     for (size_t i = 0; i < count; i++)
-        if (ids[i] == id) return true;
+        if (ids[i] == id)
+            return true;
     return false;
 }
 

@@ -46,7 +46,8 @@ static bool s_contains(const void *data, size_t size, const char *needle)
     size_t length = strlen(needle);
     const unsigned char *bytes = data;
     for (size_t i = 0; length && i + length <= size; i++)
-        if (strncasecmp((const char *)bytes + i, needle, length) == 0) return true;
+        if (strncasecmp((const char *)bytes + i, needle, length) == 0)
+            return true;
     return false;
 }
 
@@ -119,7 +120,8 @@ static long long s_readable_mentions(PGconn *conn, const char *needle, int *rela
     for (int row = 0; row < *relations; row++) {
         const char *params[] = {needle};
         long long hits = ts_query_long(conn, PQgetvalue(readable, row, 1), 1, params);
-        if (hits && !total) snprintf(found_in, found_size, "%s", PQgetvalue(readable, row, 0));
+        if (hits && !total)
+            snprintf(found_in, found_size, "%s", PQgetvalue(readable, row, 0));
         total += hits;
     }
     PQclear(readable);
@@ -227,7 +229,8 @@ static void test_the_event_sequence_holds_nothing_of_the_person(void **state)
                                  " + (SELECT count(*) FROM registry.outbox)",
                                  0, NULL, 0, 15000);
     tk_service_stop(&notify);
-    if (!relayed) fail_msg("the relay did not empty the outboxes within 15 s");
+    if (!relayed)
+        fail_msg("the relay did not empty the outboxes within 15 s");
     assert_int_equal(ts_query_long(fx->admin, "SELECT count(*) FROM notify.event", 0, NULL),
                      waiting);
     assert_int_equal(s_event_mentions(fx->admin, "privacy.erased"), 2);

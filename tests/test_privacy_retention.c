@@ -93,7 +93,8 @@ static void s_make(int which)
         return;
     }
     s_answer(ids[which], note);
-    if (which != OPEN_ANSWERED) s_move(ids[which], STATUS(CLOSED), note);
+    if (which != OPEN_ANSWERED)
+        s_move(ids[which], STATUS(CLOSED), note);
 }
 
 /* Sets resolved_at (and a first response before it) as the superuser:
@@ -263,7 +264,8 @@ static void test_the_run_pseudonymises_exactly_those_past_the_boundary(void **st
                                    1, notes),
                      0);
     for (int which = 0; which < ENQUIRY_COUNT; which++) {
-        if (which == PAST_CLOSED || which == PAST_REJECTED) continue;
+        if (which == PAST_CLOSED || which == PAST_REJECTED)
+            continue;
         char *now = s_whole(which);
         if (strcmp(now, kept_before[which]) != 0)
             fail_msg("enquiry %d (case %d) changed although it is not past the boundary:\n"
@@ -328,7 +330,8 @@ static void test_the_scheduled_job_applies_retention_when_the_intake_starts(void
                                 "SELECT count(*) FROM intake.enquiry WHERE id = $1::bigint"
                                 " AND erasure_reason = 'retention'",
                                 1, params, 1, 10000);
-    if (!erased) fail_msg("the privacy job did not apply retention at start");
+    if (!erased)
+        fail_msg("the privacy job did not apply retention at start");
     assert_true(s_erased_for_retention(NEAR_CLOSED));
     assert_int_equal(tp_audit_rows(fx->admin, "intake", "retention", "retention job", ""), 1);
     char *now = s_whole(NEAR_REJECTED);

@@ -343,7 +343,8 @@ static size_t s_list_all(const Dp__PartnerRef *partner, const char *form, const 
         Dp__ListEngagementsReply *reply = ts_list_engagements(fx->registry, &request, &status);
         ts_assert_ok(&status);
         assert_true(++pages <= 20);
-        if (page_size) assert_true(reply->n_engagements <= page_size);
+        if (page_size)
+            assert_true(reply->n_engagements <= page_size);
         for (size_t i = 0; i < reply->n_engagements; i++) {
             assert_true(seen < capacity);
             ids[seen++] = reply->engagements[i]->id;
@@ -358,7 +359,8 @@ static size_t s_list_all(const Dp__PartnerRef *partner, const char *form, const 
 static bool s_contains(const int64_t *ids, size_t count, int64_t wanted)
 {
     for (size_t i = 0; i < count; i++)
-        if (ids[i] == wanted) return true;
+        if (ids[i] == wanted)
+            return true;
     return false;
 }
 

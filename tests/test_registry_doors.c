@@ -25,7 +25,7 @@
 #include "security_support.h"
 #include "test_support.h"
 
-#define BAD_UTF8 "caf\xc3\x28-x"     /* 0xc3 not followed by a continuation byte */
+#define BAD_UTF8 "caf\xc3\x28-x"                     /* 0xc3 not followed by a continuation byte */
 #define CONTROL_SLUG "no\x1b[31mpe\r\naudit: forged" /* UTF-8, but no slug */
 #define PRIVACY_KEY "registry-doors-test-privacy-key-0123456789"
 
@@ -93,10 +93,9 @@ static void s_referring(referring_t *r, Dp__PartnerRef *ref)
     r->engage.title = "Workshop";
     r->engage.starts_on = "2022-03-01";
     r->list_engagements.partner = ref;
-    const ProtobufCMessage *all[] = {&r->get.base,          &r->update.base,
-                                     &r->rename.base,       &r->withdraw.base,
-                                     &r->add_contact.base,  &r->remove_contact.base,
-                                     &r->engage.base,       &r->list_engagements.base};
+    const ProtobufCMessage *all[] = {
+        &r->get.base,         &r->update.base,         &r->rename.base, &r->withdraw.base,
+        &r->add_contact.base, &r->remove_contact.base, &r->engage.base, &r->list_engagements.base};
     memcpy(r->all, all, sizeof all);
 }
 

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "test_support.h"
 #include "intake.pb-c.h"
+#include "test_support.h"
 #include "test_wire.h"
 
 static ts_fixture_t *fx;

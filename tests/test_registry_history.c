@@ -274,7 +274,8 @@ static void test_membership_ends_with_withdrawal(void **state)
 static Dp__Membership s_listed(const Dp__ListPartnersReply *reply, const char *slug)
 {
     for (size_t i = 0; i < reply->n_partners; i++)
-        if (strcmp(reply->partners[i]->slug, slug) == 0) return reply->partners[i]->membership;
+        if (strcmp(reply->partners[i]->slug, slug) == 0)
+            return reply->partners[i]->membership;
     return DP__MEMBERSHIP__MEMBERSHIP_UNSPECIFIED;
 }
 

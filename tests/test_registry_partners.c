@@ -50,7 +50,8 @@ static void s_minimal_request(Dp__CreatePartnerRequest *request, const char *slu
 static bool s_has_string(char **list, size_t count, const char *wanted)
 {
     for (size_t i = 0; i < count; i++)
-        if (strcmp(list[i], wanted) == 0) return true;
+        if (strcmp(list[i], wanted) == 0)
+            return true;
     return false;
 }
 
@@ -495,7 +496,8 @@ static void test_list_refuses_invalid_as_of(void **state)
 static bool s_lists(const Dp__ListPartnersReply *reply, int64_t id)
 {
     for (size_t i = 0; i < reply->n_partners; i++)
-        if (reply->partners[i]->id == id) return true;
+        if (reply->partners[i]->id == id)
+            return true;
     return false;
 }
 

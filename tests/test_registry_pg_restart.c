@@ -51,7 +51,8 @@ static void s_start_cluster(void)
 /* Whatever a test did, leave the shared cluster running. */
 static int s_restart_if_stopped(void **state)
 {
-    if (s_cluster_stopped) s_start_cluster();
+    if (s_cluster_stopped)
+        s_start_cluster();
     return 0;
 }
 

@@ -16,14 +16,16 @@ static ts_fixture_t *fx;
 static const char *s_area_label(const Dp__ListAreasReply *reply, const char *slug)
 {
     for (size_t i = 0; i < reply->n_areas; i++)
-        if (strcmp(reply->areas[i]->slug, slug) == 0) return reply->areas[i]->label;
+        if (strcmp(reply->areas[i]->slug, slug) == 0)
+            return reply->areas[i]->label;
     return NULL;
 }
 
 static const char *s_form_label(const Dp__ListFormsReply *reply, const char *slug)
 {
     for (size_t i = 0; i < reply->n_forms; i++)
-        if (strcmp(reply->forms[i]->slug, slug) == 0) return reply->forms[i]->label;
+        if (strcmp(reply->forms[i]->slug, slug) == 0)
+            return reply->forms[i]->label;
     return NULL;
 }
 

@@ -29,8 +29,8 @@ static char partner_id[24];
 static char *s_name_on(PGconn *conn, const char *date)
 {
     const char *params[] = {partner_id, date};
-    return ts_query_text(conn, "SELECT name FROM registry.partner_name_on($1::bigint, $2::date)",
-                         2, params);
+    return ts_query_text(conn, "SELECT name FROM registry.partner_name_on($1::bigint, $2::date)", 2,
+                         params);
 }
 
 static void test_the_name_in_force_on_a_date(void **state)
@@ -59,9 +59,8 @@ static void test_the_name_in_force_on_a_date(void **state)
 static long long s_active(PGconn *conn, const char *joined, const char *withdrawn, const char *on)
 {
     const char *params[] = {joined, withdrawn, on};
-    return ts_query_long(conn,
-                         "SELECT registry.partner_active_on($1::date, $2::date, $3::date)::int",
-                         3, params);
+    return ts_query_long(
+        conn, "SELECT registry.partner_active_on($1::date, $2::date, $3::date)::int", 3, params);
 }
 
 static void test_a_member_on_a_date(void **state)
@@ -75,24 +74,26 @@ static void test_a_member_on_a_date(void **state)
 
 static void test_the_functions_inline_and_only_two_roles_run_them(void **state)
 {
-    assert_int_equal(ts_query_long(admin,
-                                   "SELECT count(*) FROM pg_proc p JOIN pg_language l ON "
-                                   "l.oid = p.prolang WHERE p.pronamespace = 'registry'::regnamespace "
-                                   "AND p.proname IN ('partner_name_on', 'partner_active_on') "
-                                   "AND l.lanname = 'sql' AND p.provolatile IN ('s', 'i') "
-                                   "AND NOT p.prosecdef AND p.proconfig IS NULL",
-                                   0, NULL),
-                     2);
-    char *sqlstate = ts_query_error(intake, "SELECT registry.partner_active_on(NULL, NULL, NULL)",
-                                    0, NULL);
+    assert_int_equal(
+        ts_query_long(admin,
+                      "SELECT count(*) FROM pg_proc p JOIN pg_language l ON "
+                      "l.oid = p.prolang WHERE p.pronamespace = 'registry'::regnamespace "
+                      "AND p.proname IN ('partner_name_on', 'partner_active_on') "
+                      "AND l.lanname = 'sql' AND p.provolatile IN ('s', 'i') "
+                      "AND NOT p.prosecdef AND p.proconfig IS NULL",
+                      0, NULL),
+        2);
+    char *sqlstate =
+        ts_query_error(intake, "SELECT registry.partner_active_on(NULL, NULL, NULL)", 0, NULL);
     assert_string_equal(sqlstate, "42501");
     free(sqlstate);
     /* Inlined: the plan shows the rule, not a call of the function. */
-    PGresult *plan = ts_query(report,
-                              "EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM registry.partner p "
-                              "WHERE registry.partner_active_on(p.joined_on, p.withdrawn_on, "
-                              "'2020-01-01'::date)",
-                              0, NULL);
+    PGresult *plan =
+        ts_query(report,
+                 "EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM registry.partner p "
+                 "WHERE registry.partner_active_on(p.joined_on, p.withdrawn_on, "
+                 "'2020-01-01'::date)",
+                 0, NULL);
     bool called = false, inlined = false;
     for (int row = 0; row < PQntuples(plan); row++) {
         called = called || strstr(PQgetvalue(plan, row, 0), "partner_active_on") != NULL;
@@ -110,19 +111,20 @@ static int s_setup(void **state)
     report = ts_connect_or_exit(ts_database_url(database, TS_ROLE_REPORT));
     registry = ts_connect_or_exit(ts_database_url(database, TS_ROLE_REGISTRY));
     intake = ts_connect_or_exit(ts_database_url(database, TS_ROLE_INTAKE));
-    PGresult *result = PQexec(admin,
-                              "INSERT INTO registry.partner (slug, kind, joined_on, joined_precision) "
-                              "VALUES ('renamed', 'company', '2018-03-01', 'day') RETURNING id");
+    PGresult *result =
+        PQexec(admin, "INSERT INTO registry.partner (slug, kind, joined_on, joined_precision) "
+                      "VALUES ('renamed', 'company', '2018-03-01', 'day') RETURNING id");
     if (PQresultStatus(result) != PGRES_TUPLES_OK)
         return -1;
     snprintf(partner_id, sizeof partner_id, "%s", PQgetvalue(result, 0, 0));
     PQclear(result);
     const char *params[] = {partner_id};
-    result = PQexecParams(admin,
-                          "INSERT INTO registry.partner_name (partner_id, position, name, valid_from) "
-                          "VALUES ($1, 1, 'First', '2018-03-01'), ($1, 2, 'Second', '2020-01-01'), "
-                          "($1, 3, 'Third', NULL)",
-                          1, NULL, params, NULL, NULL, 0);
+    result =
+        PQexecParams(admin,
+                     "INSERT INTO registry.partner_name (partner_id, position, name, valid_from) "
+                     "VALUES ($1, 1, 'First', '2018-03-01'), ($1, 2, 'Second', '2020-01-01'), "
+                     "($1, 3, 'Third', NULL)",
+                     1, NULL, params, NULL, NULL, 0);
     bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
     PQclear(result);
     return ok ? 0 : -1;

@@ -323,9 +323,8 @@ static void test_past_due_list(void **state)
     snprintf(rows[0], sizeof rows[0],
              "%lld|2024-03-05|cooperation-proposal|assigned|2024-03-15|%ld", (long long)s_e5,
              tr_days_between("2024-03-15", tr_today_plus(0)));
-    snprintf(rows[1], sizeof rows[1],
-             "%lld|2024-03-19|information-request|received|2024-03-29|%ld", (long long)s_e7,
-             tr_days_between("2024-03-29", tr_today_plus(0)));
+    snprintf(rows[1], sizeof rows[1], "%lld|2024-03-19|information-request|received|2024-03-29|%ld",
+             (long long)s_e7, tr_days_between("2024-03-29", tr_today_plus(0)));
     snprintf(rows[2], sizeof rows[2], "%lld|2024-03-20|other|triaged|2024-03-30|%ld",
              (long long)s_e8, tr_days_between("2024-03-30", tr_today_plus(0)));
     snprintf(rows[3], sizeof rows[3], "%lld|%s|other|received|%s|110", (long long)s_b9,

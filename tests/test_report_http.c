@@ -74,7 +74,8 @@ static int s_teardown(void **state)
 static void s_expect_status_at(const tr_http_t *response, long status, const char *what,
                                const char *file, int line)
 {
-    if (response->status == status) return;
+    if (response->status == status)
+        return;
     print_error("%s: expected HTTP %ld, got %ld: %.300s\n", what, status, response->status,
                 response->body);
     _fail(file, line);
@@ -103,7 +104,8 @@ static const char *s_chart(const char *page, const char *id, const char **start)
     char opening[96];
     snprintf(opening, sizeof opening, "<svg id=\"%s\"", id);
     *start = strstr(page, opening);
-    if (!*start) fail_msg("the dashboard has no chart %s", id);
+    if (!*start)
+        fail_msg("the dashboard has no chart %s", id);
     const char *end = strstr(*start, "</svg>");
     assert_non_null(end);
     return end;
@@ -118,7 +120,8 @@ static bool s_has_table(const char *page, const char *name)
         const char *id = at + strlen(opening), *end = strchr(id, '"');
         if (!end || (size_t)(end - id) < length || strncmp(end - length, name, length) != 0)
             continue;
-        if (end - length == id || end[-(long)length - 1] == '-') return true;
+        if (end - length == id || end[-(long)length - 1] == '-')
+            return true;
     }
     return false;
 }
@@ -221,7 +224,8 @@ static void test_dashboard_draws_no_zero_for_weeks_without_answers(void **state)
     }
     tr_http_free(&page);
     assert_true(points >= 2);
-    if (zeros) fail_msg("%d of %d points of chart-response-times sit at 0 hours", zeros, points);
+    if (zeros)
+        fail_msg("%d of %d points of chart-response-times sit at 0 hours", zeros, points);
 }
 
 static void test_dashboard_escapes_names(void **state)
@@ -348,7 +352,8 @@ static json_t *s_json_rows(json_t *report, const char *name)
 static const char *s_json_cell(json_t *rows, size_t row, const char *column)
 {
     const char *value = json_string_value(json_object_get(json_array_get(rows, row), column));
-    if (!value) fail_msg("no cell %s in row %zu", column, row);
+    if (!value)
+        fail_msg("no cell %s in row %zu", column, row);
     return value;
 }
 
@@ -362,7 +367,8 @@ static void test_enquiries_json_parses(void **state)
     assert_true(s_starts_with(response.content_type, "application/json"));
     json_error_t error;
     json_t *report = json_loadb(response.body, response.size, 0, &error);
-    if (!report) fail_msg("enquiries.json does not parse: %s (line %d)", error.text, error.line);
+    if (!report)
+        fail_msg("enquiries.json does not parse: %s (line %d)", error.text, error.line);
     assert_string_equal(json_string_value(json_object_get(report, "name")), "enquiries");
     assert_string_equal(json_string_value(json_object_get(report, "period_from")), "2022-10-01");
     assert_string_equal(json_string_value(json_object_get(report, "period_to")), "2022-12-31");
@@ -398,7 +404,8 @@ static void test_overview_json_keeps_the_names(void **state)
     s_expect_status(&response, 200, "overview.json");
     json_error_t error;
     json_t *report = json_loadb(response.body, response.size, 0, &error);
-    if (!report) fail_msg("overview.json does not parse: %s", error.text);
+    if (!report)
+        fail_msg("overview.json does not parse: %s", error.text);
     assert_string_equal(json_string_value(json_object_get(report, "as_of")), "2022-12-31");
     json_t *waves = s_json_rows(report, "by_wave");
     assert_string_equal(s_json_cell(waves, 0, "Names then"), "Alpha Ltd; " QUOTED_NAME);
@@ -424,7 +431,8 @@ static void s_expect_all_at(const char *method, const char *const *paths, size_t
         }
         tr_http_free(&response);
     }
-    if (wrong) _fail(file, line);
+    if (wrong)
+        _fail(file, line);
 }
 #define s_expect_all(method, paths, status)                                                        \
     s_expect_all_at(method, paths, sizeof paths / sizeof *paths, status, __FILE__, __LINE__)

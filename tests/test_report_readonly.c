@@ -109,8 +109,10 @@ static int s_setup(void **state)
 
 static int s_teardown(void **state)
 {
-    if (s_report) PQfinish(s_report);
-    if (s_read_write) PQfinish(s_read_write);
+    if (s_report)
+        PQfinish(s_report);
+    if (s_read_write)
+        PQfinish(s_read_write);
     s_report = s_read_write = NULL;
     tr_fixture_destroy(&fx);
     return 0;
@@ -162,7 +164,8 @@ static s_table_t *s_tables(size_t *count)
         bool found = false;
         for (size_t i = 0; i < *count && !found; i++)
             found = strcmp(tables[i].name, s_known_tables[k]) == 0;
-        if (!found) fail_msg("the catalogue does not list %s", s_known_tables[k]);
+        if (!found)
+            fail_msg("the catalogue does not list %s", s_known_tables[k]);
     }
     return tables;
 }
@@ -264,7 +267,8 @@ static void s_expect_denied_at(const char *sql, const char *file, int line)
             print_error("as dp_report: %s\n  expected 42501, got '%s'\n", sql,
                         *sqlstate ? sqlstate : "success");
         free(sqlstate);
-        if (!denied) _fail(file, line);
+        if (!denied)
+            _fail(file, line);
     }
 }
 #define s_expect_denied(sql) s_expect_denied_at(sql, __FILE__, __LINE__)

@@ -167,7 +167,8 @@ static void test_each_role_holds_exactly_the_grants_of_the_design(void **state)
                                      " columns '%s'\n",
                                      design[i].role, design[i].relation, design[i].table,
                                      design[i].columns);
-    if (*problems) fail_msg("grants differ from the design:\n%s", problems);
+    if (*problems)
+        fail_msg("grants differ from the design:\n%s", problems);
 }
 
 static void test_no_role_may_use_a_sequence_create_objects_or_set_passwords(void **state)
@@ -265,7 +266,8 @@ static void test_every_statement_without_a_grant_is_refused(void **state)
         PGresult *attempts = ts_query(admin, s_attempts_sql, 1, params);
         PGconn *session = sessions[service_roles[r].role];
         for (int row = 0; row < PQntuples(attempts); row++) {
-            if (strcmp(PQgetvalue(attempts, row, 3), "t") == 0) continue; /* granted */
+            if (strcmp(PQgetvalue(attempts, row, 3), "t") == 0)
+                continue; /* granted */
             char *sqlstate = s_try(session, PQgetvalue(attempts, row, 2));
             tried++;
             if (strcmp(sqlstate, "42501") != 0)
@@ -274,11 +276,13 @@ static void test_every_statement_without_a_grant_is_refused(void **state)
                                      service_roles[r].name, PQgetvalue(attempts, row, 2),
                                      *sqlstate ? sqlstate : "succeeded");
             free(sqlstate);
-            if (used > sizeof problems - 300) break;
+            if (used > sizeof problems - 300)
+                break;
         }
         PQclear(attempts);
     }
-    if (*problems) fail_msg("statements without a grant were not refused (42501):\n%s", problems);
+    if (*problems)
+        fail_msg("statements without a grant were not refused (42501):\n%s", problems);
     assert_true(tried > 4 * 60);
 }
 
@@ -303,7 +307,8 @@ static void test_each_service_reads_no_other_services_personal_data(void **state
     };
     for (size_t i = 0; i < sizeof personal / sizeof *personal; i++)
         for (int r = 0; r < SERVICE_ROLES; r++) {
-            if (service_roles[r].role == personal[i].owner) continue;
+            if (service_roles[r].role == personal[i].owner)
+                continue;
             char *sqlstate = s_try(sessions[service_roles[r].role], personal[i].sql);
             if (strcmp(sqlstate, "42501") != 0)
                 fail_msg("%s: %s -> %s", service_roles[r].name, personal[i].sql,
@@ -320,7 +325,8 @@ static void test_notify_moves_outbox_rows_and_does_nothing_else_with_them(void *
         "DELETE FROM registry.outbox WHERE id = 0", "DELETE FROM intake.outbox WHERE id = 0"};
     for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++) {
         char *sqlstate = s_try(notify, allowed[i]);
-        if (*sqlstate) fail_msg("dp_notify: %s -> %s", allowed[i], sqlstate);
+        if (*sqlstate)
+            fail_msg("dp_notify: %s -> %s", allowed[i], sqlstate);
         free(sqlstate);
     }
     const char *refused[] = {
@@ -358,15 +364,15 @@ static void test_report_reads_the_listed_columns_only(void **state)
         " FROM registry.engagement"};
     for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++) {
         char *sqlstate = s_try(report, allowed[i]);
-        if (*sqlstate) fail_msg("dp_report: %s -> %s", allowed[i], sqlstate);
+        if (*sqlstate)
+            fail_msg("dp_report: %s -> %s", allowed[i], sqlstate);
         free(sqlstate);
     }
     /* Staff names and free text (0009). */
-    const char *refused[] = {"SELECT assignee FROM intake.enquiry",
-                             "SELECT actor FROM intake.enquiry_transition",
-                             "SELECT note FROM registry.partner",
-                             "SELECT note FROM registry.engagement",
-                             "SELECT * FROM registry.partner"};
+    const char *refused[] = {
+        "SELECT assignee FROM intake.enquiry", "SELECT actor FROM intake.enquiry_transition",
+        "SELECT note FROM registry.partner", "SELECT note FROM registry.engagement",
+        "SELECT * FROM registry.partner"};
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
         char *sqlstate = s_try(report, refused[i]);
         if (strcmp(sqlstate, "42501") != 0)

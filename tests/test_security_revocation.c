@@ -40,7 +40,7 @@
 
 enum { ANSWER_MS = 10000, SILENCE_MS = 1500, REVOKED_WITHIN_MS = 2500 };
 
-static tk_capture_t *capture;  /* standard error, for the audit lines */
+static tk_capture_t *capture;   /* standard error, for the audit lines */
 static ts_database_t *database; /* this program's database */
 static tk_keys_t *keys;         /* the key folder */
 static tk_service_t *registry;  /* CURVE on */
@@ -115,8 +115,7 @@ static void s_expect_silence(const char *name, const char *what)
 
 /* A staff key that works, connected; then `change` takes its file out of
    the store; the open connection and a new one must both be refused. */
-static void s_revocation_case(const char *name, void (*change)(const char *name),
-                              const char *what)
+static void s_revocation_case(const char *name, void (*change)(const char *name), const char *what)
 {
     tk_keys_add_client(keys, name, "staff", true);
     tk_client_t *client = s_client(registry, name);
@@ -244,8 +243,9 @@ static void test_dpctl_keys_new_writes_sources_and_revoke_cuts_off(void **state)
 {
     const char *dir = tk_keys_dir(keys);
     /* A feeder with its sources: the key store reads them from the certificate. */
-    const char *feeder[] = {"keys", "new", "shop", "--role", "feeder", "--sources",
-                            "shop-web,shop-app", "--dir", dir, NULL};
+    const char *feeder[] = {
+        "keys",  "new", "shop", "--role", "feeder", "--sources", "shop-web,shop-app",
+        "--dir", dir,   NULL};
     ts_process_t run = s_dpctl(feeder);
     assert_int_equal(run.exit_code, 0);
     ts_process_free(&run);
@@ -259,8 +259,8 @@ static void test_dpctl_keys_new_writes_sources_and_revoke_cuts_off(void **state)
     assert_string_equal(info.sources, "shop-web,shop-app");
     zcert_destroy(&cert);
     /* --sources is a feeder's; the new roles are accepted. */
-    const char *wrong[] = {"keys", "new", "nope", "--role", "staff", "--sources", "a", "--dir",
-                           dir, NULL};
+    const char *wrong[] = {"keys",      "new", "nope",  "--role", "staff",
+                           "--sources", "a",   "--dir", dir,      NULL};
     run = s_dpctl(wrong);
     assert_int_not_equal(run.exit_code, 0);
     ts_process_free(&run);
@@ -299,8 +299,7 @@ static zsock_t *s_subscriber(const char *endpoint, const char *name)
     zsock_set_linger(sub, 0);
     dp_client_keys_t own;
     assert_int_equal(
-        dp_client_keys_load(&own, tk_keys_dir(keys), tk_keys_secret_path(keys, name), "notify"),
-        1);
+        dp_client_keys_load(&own, tk_keys_dir(keys), tk_keys_secret_path(keys, name), "notify"), 1);
     dp_client_keys_apply(&own, sub);
     dp_client_keys_free(&own);
     zsock_set_subscribe(sub, "");
@@ -418,8 +417,8 @@ int main(void)
     tk_keys_add_client(keys, "checker", "health", true);
     const char *curve[] = {"DP_CURVE_DIR", tk_keys_dir(keys), NULL};
     registry = tk_service_start(TK_REGISTRY, ts_database_url(database, TS_ROLE_REGISTRY), curve);
-    char *missing = ts_url_with_dbname(ts_database_url(database, TS_ROLE_REGISTRY),
-                                       "dp_no_such_database");
+    char *missing =
+        ts_url_with_dbname(ts_database_url(database, TS_ROLE_REGISTRY), "dp_no_such_database");
     const char *broken_settings[] = {"DP_CURVE_DIR", tk_keys_dir(keys), "DP_DB_WAIT_MS", "100",
                                      NULL};
     broken = missing ? tk_service_start(TK_REGISTRY, missing, broken_settings) : NULL;

@@ -166,13 +166,15 @@ static void test_every_role_against_every_request_type(void **state)
                         expect_denied ? "PERMISSION_DENIED" : "an answer other than that");
                 denied += was_denied;
                 ts_free(&reply);
-                if (used >= sizeof problems - 200) break;
+                if (used >= sizeof problems - 200)
+                    break;
             }
             tk_client_destroy(&client);
         }
         free(name);
     }
-    if (*problems) fail_msg("%d exchanges, wrong answers:\n%s", exchanges, problems);
+    if (*problems)
+        fail_msg("%d exchanges, wrong answers:\n%s", exchanges, problems);
     /* Not vacuous: most of it is staff's, but every role is refused something. */
     assert_true(exchanges >= 4 * 40);
     assert_true(denied >= 3 * 20);
@@ -231,7 +233,8 @@ static void test_a_client_without_keys_gets_no_answer(void **state)
         tk_client_t *client =
             tk_client_new(tk_service_endpoint(services[kind]), keys, (tk_kind_t)kind, NULL);
         Dp__Reply *reply = tk_exchange(client, &health.base, SILENCE_MS);
-        if (reply) fail_msg("the %s answered a client without keys", tk_kind_name(kind));
+        if (reply)
+            fail_msg("the %s answered a client without keys", tk_kind_name(kind));
         tk_client_destroy(&client);
     }
     tk_client_t *client =
@@ -255,7 +258,8 @@ static void test_an_unknown_key_gets_no_answer(void **state)
     for (int kind = 0; kind < TK_SERVICE_COUNT; kind++) {
         tk_client_t *client = s_client((tk_kind_t)kind, "stranger");
         Dp__Reply *reply = tk_exchange(client, &health.base, SILENCE_MS);
-        if (reply) fail_msg("the %s answered a key that is not in clients/", tk_kind_name(kind));
+        if (reply)
+            fail_msg("the %s answered a key that is not in clients/", tk_kind_name(kind));
         tk_client_destroy(&client);
     }
     tk_client_t *client = s_client(TK_REGISTRY, "stranger");
@@ -289,7 +293,8 @@ static void test_a_removed_key_is_refused_at_its_next_connection(void **state)
     for (int kind = 0; kind < TK_SERVICE_COUNT; kind++) {
         client = s_client((tk_kind_t)kind, "leaver");
         reply = tk_exchange(client, &health.base, SILENCE_MS);
-        if (reply) fail_msg("the %s answered a key removed from clients/", tk_kind_name(kind));
+        if (reply)
+            fail_msg("the %s answered a key removed from clients/", tk_kind_name(kind));
         tk_client_destroy(&client);
     }
     client = s_client(TK_REGISTRY, "leaver");

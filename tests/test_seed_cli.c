@@ -98,7 +98,8 @@ static bool s_enum_is(const json_t *object, const char *key, const char *value)
 {
     const char *label = s_text(object, key);
     size_t length = strlen(label), wanted = strlen(value);
-    if (length < wanted || strcasecmp(label + length - wanted, value) != 0) return false;
+    if (length < wanted || strcasecmp(label + length - wanted, value) != 0)
+        return false;
     return length == wanted || label[length - wanted - 1] == '_';
 }
 
@@ -108,7 +109,8 @@ static const json_t *s_find(const json_t *partners, const char *key, const char 
     const json_t *partner;
     json_array_foreach(partners, index, partner)
     {
-        if (strcmp(s_text(partner, key), value) == 0) return partner;
+        if (strcmp(s_text(partner, key), value) == 0)
+            return partner;
     }
     return NULL;
 }
@@ -116,7 +118,8 @@ static const json_t *s_find(const json_t *partners, const char *key, const char 
 /* True when the partner lists `name` among its former names. */
 static bool s_has_former_name(const json_t *partner, const char *name)
 {
-    if (strstr(s_text(partner, "former_names"), name)) return true;
+    if (strstr(s_text(partner, "former_names"), name))
+        return true;
     const json_t *names = json_object_get(partner, "names");
     size_t index;
     const json_t *entry;
@@ -176,7 +179,8 @@ static void test_list_json_shows_names_over_time_and_precision(void **state)
     json_t *partners = s_list_json(&root);
 
     const json_t *servicenow = s_find(partners, "slug", "servicenow");
-    if (!servicenow) fail_msg("no partner with slug servicenow");
+    if (!servicenow)
+        fail_msg("no partner with slug servicenow");
     assert_string_equal(s_text(servicenow, "name"), "ServiceNow");
     assert_true(s_has_former_name(servicenow, "Element AI"));
 

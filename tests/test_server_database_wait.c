@@ -39,8 +39,8 @@ static int s_free_port(void)
 
 static void s_check(tk_kind_t kind)
 {
-    const char *settings[] = {"DP_DB_WAIT_MS", "30000", "DP_REGISTRY_ENDPOINT",
-                              "tcp://127.0.0.1:1", NULL};
+    const char *settings[] = {"DP_DB_WAIT_MS", "30000", "DP_REGISTRY_ENDPOINT", "tcp://127.0.0.1:1",
+                              NULL};
     /* Only the intake knows DP_REGISTRY_ENDPOINT. */
     if (kind != TK_INTAKE)
         settings[2] = NULL;

@@ -57,8 +57,7 @@ static void s_handle_list_areas(void *state, const ProtobufCMessage *request, dp
 
 /* Refuses a long note for its own reason, so that a test can tell a request
    that reached the handler from one the server refused. */
-static void s_handle_create_partner(void *state, const ProtobufCMessage *request,
-                                    dp_reply_t *reply)
+static void s_handle_create_partner(void *state, const ProtobufCMessage *request, dp_reply_t *reply)
 {
     stub_state_t *self = state;
     atomic_fetch_add(&self->create_partner, 1);
@@ -125,9 +124,8 @@ static void s_assert_still_serving(zsock_t *dealer)
     Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
     ProtobufCMessage *healthy = NULL;
     dp_status_t status;
-    assert_int_equal(dp_client_call(client, &health.base, &dp__health_reply__descriptor, &healthy,
-                                    &status),
-                     0);
+    assert_int_equal(
+        dp_client_call(client, &health.base, &dp__health_reply__descriptor, &healthy, &status), 0);
     ts_assert_ok(&status);
     assert_string_equal(((Dp__HealthReply *)healthy)->service, "stub");
     assert_string_equal(((Dp__HealthReply *)healthy)->database_message, "not used");
@@ -290,16 +288,15 @@ static const refusal_t s_refusals[] = {
     {"envelope not protobuf", s_envelope_not_protobuf, DP__CODE__CODE_INVALID_ARGUMENT, NULL, "",
      "envelope"},
     {"unknown type", s_unknown_type, DP__CODE__CODE_UNIMPLEMENTED, "type", "unknown-type", "stub"},
-    {"another service's type", s_foreign_type, DP__CODE__CODE_UNIMPLEMENTED, "type",
-     "foreign-type", "stub"},
+    {"another service's type", s_foreign_type, DP__CODE__CODE_UNIMPLEMENTED, "type", "foreign-type",
+     "stub"},
     {"missing type", s_missing_type, DP__CODE__CODE_INVALID_ARGUMENT, "type", "no-type", NULL},
     {"body not decoding", s_body_not_decoding, DP__CODE__CODE_INVALID_ARGUMENT, "body", "bad-body",
      NULL},
     {"request id not UTF-8", s_invalid_request_id, DP__CODE__CODE_INVALID_ARGUMENT, "request_id",
      NULL, NULL},
     /* A NUL inside a string of the envelope: the envelope is refused whole. */
-    {"NUL inside the type", s_type_with_nul, DP__CODE__CODE_INVALID_ARGUMENT, NULL, "",
-     "envelope"},
+    {"NUL inside the type", s_type_with_nul, DP__CODE__CODE_INVALID_ARGUMENT, NULL, "", "envelope"},
     {"NUL inside the request id", s_request_id_with_nul, DP__CODE__CODE_INVALID_ARGUMENT, NULL, "",
      "envelope"},
     {"newline inside the type", s_type_with_newline, DP__CODE__CODE_UNIMPLEMENTED, "type",
@@ -320,16 +317,18 @@ static void test_malformed_requests_are_refused_at_the_door(void **state)
         zmsg_t *request = refusal->build();
         Dp__Reply *reply = ts_exchange(dealer, &request);
         ts_assert_reply_at(reply, refusal->code, refusal->field, __FILE__, __LINE__);
-        if (refusal->request_id) assert_string_equal(reply->request_id, refusal->request_id);
+        if (refusal->request_id)
+            assert_string_equal(reply->request_id, refusal->request_id);
         if (refusal->says && !strstr(reply->status->message, refusal->says))
             fail_msg("%s: the message '%s' does not say '%s'", refusal->name,
                      reply->status->message, refusal->says);
         /* No control character comes back in the message. */
         for (const char *p = reply->status->message; *p; p++)
-            if ((unsigned char)*p < 0x20) fail_msg("%s: a control character in the message",
-                                                   refusal->name);
+            if ((unsigned char)*p < 0x20)
+                fail_msg("%s: a control character in the message", refusal->name);
         ts_free(&reply);
-        if (s_handler_calls() != calls) fail_msg("%s reached a handler", refusal->name);
+        if (s_handler_calls() != calls)
+            fail_msg("%s reached a handler", refusal->name);
         s_assert_still_serving(dealer);
     }
     zsock_destroy(&dealer);

@@ -37,7 +37,7 @@ enum {
     MAX_MESSAGE_BYTES = 4 << 20, /* DP_MAX_MESSAGE_BYTES of the service under test */
     REQUESTS = 100,              /* the flood */
     FLOOD_BOUND_MB = 100,        /* 64 MiB of queue at most, a request being read, its decoding */
-    RETURN_SLACK_MB = 8,        /* what may stay once the client has gone */
+    RETURN_SLACK_MB = 8,         /* what may stay once the client has gone */
     STALL_MS = 3000,             /* the flood ends when TCP takes nothing for this long */
     ANSWER_MS = 10000
 };
@@ -210,8 +210,8 @@ static void s_flood(tk_kind_t kind)
     }
     print_message("resident %ld MiB after the client left\n", now);
     if (now - before > RETURN_SLACK_MB)
-        fail_msg("the resident set stayed at %ld MiB after the client left (before: %ld MiB)",
-                 now, before);
+        fail_msg("the resident set stayed at %ld MiB after the client left (before: %ld MiB)", now,
+                 before);
     s_expect_served();
     tk_service_stop(&service);
 }

@@ -130,7 +130,8 @@ static int s_await(dp_client_t *self, const char *request_id, int64_t deadline,
         }
         Dp__Status *reply_status = envelope->status;
         s_status(status, reply_status ? reply_status->code : DP__CODE__CODE_OK,
-                 reply_status ? reply_status->field : "", reply_status ? reply_status->message : "");
+                 reply_status ? reply_status->field : "",
+                 reply_status ? reply_status->message : "");
         if (status->code == DP__CODE__CODE_OK && reply_out) {
             *reply_out = dp_message_decode(reply_type, envelope->body.data, envelope->body.len,
                                            self->max_reply_bytes * 4);
@@ -182,8 +183,8 @@ int dp_client_call(dp_client_t *self, const ProtobufCMessage *request,
             zmsg_destroy(&message);
             break;
         }
-        outcome = s_await(self, request_id, zclock_mono() + self->timeout_ms, reply_type,
-                          reply_out, status);
+        outcome = s_await(self, request_id, zclock_mono() + self->timeout_ms, reply_type, reply_out,
+                          status);
         if (!outcome)
             s_connect(self); /* Lazy Pirate: a fresh socket drops the stuck one's queue */
     }

@@ -7,11 +7,10 @@
 #include <string.h>
 
 static const char *s_code_names[] = {
-    "OK",        "CANCELLED",          "UNKNOWN",           "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED", "NOT_FOUND",  "ALREADY_EXISTS",    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-    "UNIMPLEMENTED", "INTERNAL",       "UNAVAILABLE",       "DATA_LOSS",
-    "UNAUTHENTICATED"};
+    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+    "DATA_LOSS", "UNAUTHENTICATED"};
 
 const char *dp_code_name(Dp__Code code)
 {
@@ -184,9 +183,9 @@ static void s_path_append(char *path, size_t size, const char *name, bool repeat
     size_t used = strlen(path);
     if (used + 1 >= size)
         return;
-    int written = repeated ? snprintf(path + used, size - used, "%s%s[%zu]", used ? "." : "",
-                                      name, index)
-                           : snprintf(path + used, size - used, "%s%s", used ? "." : "", name);
+    int written =
+        repeated ? snprintf(path + used, size - used, "%s%s[%zu]", used ? "." : "", name, index)
+                 : snprintf(path + used, size - used, "%s%s", used ? "." : "", name);
     (void)written;
 }
 
@@ -259,8 +258,8 @@ ProtobufCMessage *dp_message_decode_checked(const ProtobufCMessageDescriptor *de
         /* The field as every handler names it (its own name, as in
            "sender_name" or "domains"); the message gives the whole path. */
         const char *dot = strrchr(path, '.');
-        snprintf(problem->field, sizeof problem->field, "%.*s",
-                 (int)sizeof problem->field - 1, dot ? dot + 1 : path);
+        snprintf(problem->field, sizeof problem->field, "%.*s", (int)sizeof problem->field - 1,
+                 dot ? dot + 1 : path);
         char *index = strchr(problem->field, '[');
         if (index)
             *index = '\0';

@@ -121,7 +121,8 @@ int dp_config_load(dp_config_t *self, int argc, char **argv)
             printf("%s %s\n", self->program, DP_VERSION);
             return 1;
         }
-        fprintf(stderr, "%s: unknown argument '%s' (settings come from the environment; see --help)\n",
+        fprintf(stderr,
+                "%s: unknown argument '%s' (settings come from the environment; see --help)\n",
                 self->program, argv[i]);
         return -1;
     }

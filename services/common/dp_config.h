@@ -17,7 +17,8 @@ typedef struct {
 
 typedef struct _dp_config_t dp_config_t;
 
-/* Creates a configuration holding the defaults of the table (borrowed; it must outlive the config). */
+/* Creates a configuration holding the defaults of the table (borrowed; it must outlive the config).
+ */
 dp_config_t *dp_config_new(const char *program, const char *summary, const dp_setting_t *settings,
                            size_t count);
 void dp_config_destroy(dp_config_t **self_p);

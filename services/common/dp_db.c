@@ -10,22 +10,22 @@
 enum { MAX_ATTEMPTS = 3 };
 
 struct _dp_db_t {
-    char *conninfo;                  /* as configured; "" for PG* variables */
-    char *application_name;          /* shown in pg_stat_activity */
+    char *conninfo;                   /* as configured; "" for PG* variables */
+    char *application_name;           /* shown in pg_stat_activity */
     const dp_statement_t *statements; /* the service's SQL, borrowed */
-    size_t statement_count;          /* rows in statements */
-    bool *prepared;                  /* which statements this connection has prepared */
-    PGconn *conn;                    /* NULL until connected */
-    dp_db_failure_t failure;         /* classification of the last failure */
-    char sqlstate[6];                /* SQLSTATE of the last failure, or "" */
-    char message[512];               /* message of the last failure */
-    char constraint[64];             /* constraint named by the last failure */
-    unsigned long reconnects;        /* successful reconnections after a loss */
-    unsigned long retries;           /* transactions run again (dp_db_retry_count) */
-    bool was_connected;              /* a connection has been made before */
-    int64_t login_refused_at;        /* zclock_mono of the last refused login, 0 when none */
-    char login_sqlstate[6];          /* its SQLSTATE, answered until DP_DB_LOGIN_RETRY_MS */
-    char login_message[512];         /* its message */
+    size_t statement_count;           /* rows in statements */
+    bool *prepared;                   /* which statements this connection has prepared */
+    PGconn *conn;                     /* NULL until connected */
+    dp_db_failure_t failure;          /* classification of the last failure */
+    char sqlstate[6];                 /* SQLSTATE of the last failure, or "" */
+    char message[512];                /* message of the last failure */
+    char constraint[64];              /* constraint named by the last failure */
+    unsigned long reconnects;         /* successful reconnections after a loss */
+    unsigned long retries;            /* transactions run again (dp_db_retry_count) */
+    bool was_connected;               /* a connection has been made before */
+    int64_t login_refused_at;         /* zclock_mono of the last refused login, 0 when none */
+    char login_sqlstate[6];           /* its SQLSTATE, answered until DP_DB_LOGIN_RETRY_MS */
+    char login_message[512];          /* its message */
 };
 
 dp_db_t *dp_db_new(const char *conninfo, const char *application_name,
@@ -216,8 +216,7 @@ static void s_record_connect_failure(dp_db_t *self, const char *message)
 static int s_open(dp_db_t *self)
 {
     s_disconnect(self);
-    if (self->login_refused_at &&
-        zclock_mono() - self->login_refused_at < DP_DB_LOGIN_RETRY_MS) {
+    if (self->login_refused_at && zclock_mono() - self->login_refused_at < DP_DB_LOGIN_RETRY_MS) {
         s_set_failure(self, DP_DB_LOGIN, self->login_sqlstate, self->login_message, NULL);
         return -1;
     }
@@ -307,8 +306,8 @@ static int s_ensure_prepared(dp_db_t *self, int index)
     return 0;
 }
 
-PGresult *dp_db_run_binary(dp_db_t *self, int index, const char *const *params,
-                           const int *lengths, const int *formats)
+PGresult *dp_db_run_binary(dp_db_t *self, int index, const char *const *params, const int *lengths,
+                           const int *formats)
 {
     if (index < 0 || (size_t)index >= self->statement_count) {
         s_set_failure(self, DP_DB_OTHER, "", "no such statement", NULL);
@@ -343,8 +342,8 @@ int dp_db_run_count(dp_db_t *self, int index, const char *const *params)
     PGresult *result = dp_db_run(self, index, params);
     if (!result)
         return -1;
-    int rows = PQresultStatus(result) == PGRES_TUPLES_OK ? PQntuples(result)
-                                                         : atoi(PQcmdTuples(result));
+    int rows =
+        PQresultStatus(result) == PGRES_TUPLES_OK ? PQntuples(result) : atoi(PQcmdTuples(result));
     PQclear(result);
     return rows;
 }
@@ -511,8 +510,7 @@ int dp_db_transaction(dp_db_t *self, dp_txn_body_fn *body, void *arg)
             /* Nothing was committed, so a retry cannot write anything twice. */
             if ((failure == DP_DB_RETRYABLE || failure == DP_DB_CONNECTION) &&
                 attempt < MAX_ATTEMPTS) {
-                dp_warning("transaction attempt %d failed (%s), retrying", attempt,
-                           self->sqlstate);
+                dp_warning("transaction attempt %d failed (%s), retrying", attempt, self->sqlstate);
                 self->retries++;
                 continue;
             }

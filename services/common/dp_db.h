@@ -21,20 +21,20 @@ typedef struct {
 
 typedef enum {
     DP_DB_OK = 0,
-    DP_DB_UNIQUE_VIOLATION,  /* 23505: see dp_db_failure_constraint */
-    DP_DB_FOREIGN_KEY,       /* 23503 */
-    DP_DB_CHECK_VIOLATION,   /* 23514, 23502 and other class 23 */
-    DP_DB_RETRYABLE,         /* 40001 serialization failure, 40P01 deadlock */
-    DP_DB_CONNECTION,        /* the connection is gone or the server is starting or stopping */
-    DP_DB_INVALID_INPUT,     /* class 22: data exception */
-    DP_DB_READ_ONLY,         /* 25006 */
-    DP_DB_PERMISSION,        /* 42501 */
-    DP_DB_LOGIN,             /* class 28, 3D000: the server refused this login (password, role,
-                                pg_hba, database); trying again changes nothing until an
-                                operator does */
-    DP_DB_TIMEOUT,           /* 57014: cancelled, statement_timeout */
-    DP_DB_RESOURCES,         /* class 53: disk full, out of memory, too many connections */
-    DP_DB_OTHER              /* anything else: a defect or an operator's problem */
+    DP_DB_UNIQUE_VIOLATION, /* 23505: see dp_db_failure_constraint */
+    DP_DB_FOREIGN_KEY,      /* 23503 */
+    DP_DB_CHECK_VIOLATION,  /* 23514, 23502 and other class 23 */
+    DP_DB_RETRYABLE,        /* 40001 serialization failure, 40P01 deadlock */
+    DP_DB_CONNECTION,       /* the connection is gone or the server is starting or stopping */
+    DP_DB_INVALID_INPUT,    /* class 22: data exception */
+    DP_DB_READ_ONLY,        /* 25006 */
+    DP_DB_PERMISSION,       /* 42501 */
+    DP_DB_LOGIN,            /* class 28, 3D000: the server refused this login (password, role,
+                               pg_hba, database); trying again changes nothing until an
+                               operator does */
+    DP_DB_TIMEOUT,          /* 57014: cancelled, statement_timeout */
+    DP_DB_RESOURCES,        /* class 53: disk full, out of memory, too many connections */
+    DP_DB_OTHER             /* anything else: a defect or an operator's problem */
 } dp_db_failure_t;
 
 typedef struct _dp_db_t dp_db_t;
@@ -63,8 +63,8 @@ bool dp_db_check(dp_db_t *self);
    failure recorded. */
 PGresult *dp_db_run(dp_db_t *self, int index, const char *const *params);
 /* The same with explicit lengths and formats, for binary parameters. */
-PGresult *dp_db_run_binary(dp_db_t *self, int index, const char *const *params,
-                           const int *lengths, const int *formats);
+PGresult *dp_db_run_binary(dp_db_t *self, int index, const char *const *params, const int *lengths,
+                           const int *formats);
 
 /* Runs a constant script of several statements (a migration) through the
    simple query protocol. Returns 0, or -1 with the failure recorded. */

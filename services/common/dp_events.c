@@ -32,12 +32,12 @@ const ProtobufCMessageDescriptor *dp_event_payload_type(const char *event_type)
 enum { REPLAY_PAGE = 1000, MAX_MESSAGE_BYTES = 64 * 1024 * 1024 };
 
 struct _dp_follower_t {
-    zsock_t *sub;          /* live events and heartbeats */
-    dp_client_t *replay;   /* requests to the notifications service */
-    char *prefix;          /* topic prefix of the events wanted */
-    uint64_t expected;     /* next seq to give; 0 until the first event */
-    zlist_t *ready;        /* events in order, waiting to be given */
-    uint64_t repaired;     /* events that came by replay */
+    zsock_t *sub;        /* live events and heartbeats */
+    dp_client_t *replay; /* requests to the notifications service */
+    char *prefix;        /* topic prefix of the events wanted */
+    uint64_t expected;   /* next seq to give; 0 until the first event */
+    zlist_t *ready;      /* events in order, waiting to be given */
+    uint64_t repaired;   /* events that came by replay */
 };
 
 /* Replays matching events with from <= seq < to into the ready list.
@@ -165,8 +165,8 @@ static void s_receive(dp_follower_t *self)
             s_repair(self, self->expected, beat->latest_seq + 1);
         dp_message_free((ProtobufCMessage **)&beat);
     } else {
-        Dp__Event *event = (Dp__Event *)dp_message_decode(&dp__event__descriptor, zframe_data(frame),
-                                                          zframe_size(frame), MAX_MESSAGE_BYTES);
+        Dp__Event *event = (Dp__Event *)dp_message_decode(
+            &dp__event__descriptor, zframe_data(frame), zframe_size(frame), MAX_MESSAGE_BYTES);
         if (event && self->expected == 0)
             self->expected = event->seq;
         if (event && event->seq > self->expected)

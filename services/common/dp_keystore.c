@@ -12,12 +12,12 @@
 enum { S_CHECK_INTERVAL_MS = 1000 };
 
 struct _dp_keystore_t {
-    char *clients;        /* <curve_dir>/clients */
-    zhashx_t *keys;       /* Z85 public key -> dp_key_info_t (owned) */
-    char *signature;      /* what the last listing saw: names, inodes, sizes, times */
-    int64_t next_check;   /* zclock_mono after which the folder is listed again */
+    char *clients;               /* <curve_dir>/clients */
+    zhashx_t *keys;              /* Z85 public key -> dp_key_info_t (owned) */
+    char *signature;             /* what the last listing saw: names, inodes, sizes, times */
+    int64_t next_check;          /* zclock_mono after which the folder is listed again */
     struct timespec folder_time; /* clients/'s mtime at the last listing */
-    uint64_t generation;  /* grows when a key leaves or changes */
+    uint64_t generation;         /* grows when a key leaves or changes */
 };
 
 static void s_info_free(void **item)
@@ -89,8 +89,7 @@ static zhashx_t *s_load(const dp_keystore_t *self, const char *signature)
             else
                 snprintf(info->name, sizeof info->name, "%.*s", (int)(space - line - 4), line);
             info->role = dp_role_parse(role);
-            snprintf(info->role_name, sizeof info->role_name, "%s",
-                     info->role ? role : "none");
+            snprintf(info->role_name, sizeof info->role_name, "%s", info->role ? role : "none");
             snprintf(info->sources, sizeof info->sources, "%s", sources ? sources : "");
             zhashx_update(keys, zcert_public_txt(cert), info);
         } else if (!cert)

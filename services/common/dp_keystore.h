@@ -8,8 +8,8 @@
    metadata gives "name" (default: the file name's stem), "role" and
    optionally "sources".
 
-   The folder is read again when it may have changed (dp_keystore_refresh). Not thread-safe: dp_security.c holds the
-   process's stores behind one lock. */
+   The folder is read again when it may have changed (dp_keystore_refresh). Not thread-safe:
+   dp_security.c holds the process's stores behind one lock. */
 #ifndef DP_KEYSTORE_H
 #define DP_KEYSTORE_H
 
@@ -21,10 +21,10 @@ typedef struct _dp_keystore_t dp_keystore_t;
 
 /* What a key's certificate says about its holder. */
 typedef struct {
-    char name[101];    /* metadata "name", or the file name's stem */
-    unsigned role;     /* the dp_role_t bit of metadata "role"; 0 when absent or unknown */
+    char name[101];     /* metadata "name", or the file name's stem */
+    unsigned role;      /* the dp_role_t bit of metadata "role"; 0 when absent or unknown */
     char role_name[16]; /* the "role" text as parsed ("none" when unknown) */
-    char sources[256]; /* metadata "sources" (comma-separated), or "" */
+    char sources[256];  /* metadata "sources" (comma-separated), or "" */
 } dp_key_info_t;
 
 /* A store for <curve_dir>/clients, read at once. NULL when out of memory. */

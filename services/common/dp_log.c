@@ -82,9 +82,9 @@ static void s_repair_utf8(char *text)
 {
     unsigned char *p = (unsigned char *)text;
     while (*p) {
-        size_t extra = *p < 0x80                          ? 0
+        size_t extra = *p < 0x80                           ? 0
                        : (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 1
-                       : (*p & 0xf0) == 0xe0              ? 2
+                       : (*p & 0xf0) == 0xe0               ? 2
                        : (*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 3
                                                            : 4;
         bool valid = extra < 4;

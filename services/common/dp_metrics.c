@@ -18,15 +18,19 @@ static const double s_latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
                                           0.025,  0.05,  0.1,    0.25,  1.0};
 enum { LATENCY_BUCKETS = sizeof s_latency_bounds / sizeof s_latency_bounds[0] };
 static const double s_batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
-enum { BATCH_BUCKETS = sizeof s_batch_bounds / sizeof s_batch_bounds[0], MAX_TYPES = 64,
-       MAX_GAUGES = 32, CODES = 17 };
+enum {
+    BATCH_BUCKETS = sizeof s_batch_bounds / sizeof s_batch_bounds[0],
+    MAX_TYPES = 64,
+    MAX_GAUGES = 32,
+    CODES = 17
+};
 
 typedef struct {
-    char type[96];                          /* request message name */
-    unsigned long long by_code[CODES];      /* answers by status code */
+    char type[96];                               /* request message name */
+    unsigned long long by_code[CODES];           /* answers by status code */
     unsigned long long buckets[LATENCY_BUCKETS]; /* cumulative counts per bound */
-    unsigned long long count;               /* answers */
-    double sum;                             /* seconds in all */
+    unsigned long long count;                    /* answers */
+    double sum;                                  /* seconds in all */
 } request_stats_t;
 
 typedef struct {
@@ -36,16 +40,16 @@ typedef struct {
 } gauge_t;
 
 struct _dp_metrics_t {
-    pthread_mutex_t lock;             /* guards everything below */
-    char service[32];                 /* label on every metric */
-    request_stats_t types[MAX_TYPES]; /* one per request type seen */
-    size_t type_count;                /* entries used in types */
+    pthread_mutex_t lock;                            /* guards everything below */
+    char service[32];                                /* label on every metric */
+    request_stats_t types[MAX_TYPES];                /* one per request type seen */
+    size_t type_count;                               /* entries used in types */
     unsigned long long batch_buckets[BATCH_BUCKETS]; /* cumulative per bound */
-    unsigned long long batch_count;   /* batches */
-    double batch_sum;                 /* requests in all batches */
-    gauge_t gauges[MAX_GAUGES];       /* set by the service */
-    size_t gauge_count;               /* entries used in gauges */
-    struct MHD_Daemon *daemon;        /* the HTTP side, if serving */
+    unsigned long long batch_count;                  /* batches */
+    double batch_sum;                                /* requests in all batches */
+    gauge_t gauges[MAX_GAUGES];                      /* set by the service */
+    size_t gauge_count;                              /* entries used in gauges */
+    struct MHD_Daemon *daemon;                       /* the HTTP side, if serving */
 };
 
 dp_metrics_t *dp_metrics_new(const char *service)
@@ -172,9 +176,9 @@ char *dp_metrics_render(dp_metrics_t *self)
             "dp_batch_size_sum{service=\"%s\"} %.0f\ndp_batch_size_count{service=\"%s\"} %llu\n",
             service, self->batch_count, service, self->batch_sum, service, self->batch_count);
     for (size_t i = 0; i < self->gauge_count; i++)
-        fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n%s{service=\"%s\"} %g\n",
-                self->gauges[i].name, self->gauges[i].help, self->gauges[i].name,
-                self->gauges[i].name, service, self->gauges[i].value);
+        fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n%s{service=\"%s\"} %g\n", self->gauges[i].name,
+                self->gauges[i].help, self->gauges[i].name, self->gauges[i].name, service,
+                self->gauges[i].value);
     pthread_mutex_unlock(&self->lock);
     if (fclose(out) != 0) {
         free(text);
@@ -258,9 +262,9 @@ struct MHD_Daemon *dp_http_start(const char *address, int port, dp_http_limits_t
        socket until its timeout, never the thread that serves the others. */
     struct MHD_Daemon *daemon = MHD_start_daemon(
         MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, handler, cls, MHD_OPTION_SOCK_ADDR,
-        &bind_address, MHD_OPTION_CONNECTION_TIMEOUT, limits.timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, limits.connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        limits.per_address, MHD_OPTION_URI_LOG_CALLBACK, s_log_target, NULL, MHD_OPTION_END);
+        &bind_address, MHD_OPTION_CONNECTION_TIMEOUT, limits.timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+        limits.connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits.per_address,
+        MHD_OPTION_URI_LOG_CALLBACK, s_log_target, NULL, MHD_OPTION_END);
     if (!daemon)
         return NULL;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -292,9 +296,11 @@ static enum MHD_Result s_handle(void *cls, struct MHD_Connection *connection, co
     }
     MHD_add_response_header(response, "Content-Type",
                             found ? "text/plain; version=0.0.4" : "text/plain");
-    enum MHD_Result outcome = MHD_queue_response(
-        connection, !get ? MHD_HTTP_METHOD_NOT_ALLOWED : found ? MHD_HTTP_OK : MHD_HTTP_NOT_FOUND,
-        response);
+    enum MHD_Result outcome = MHD_queue_response(connection,
+                                                 !get    ? MHD_HTTP_METHOD_NOT_ALLOWED
+                                                 : found ? MHD_HTTP_OK
+                                                         : MHD_HTTP_NOT_FOUND,
+                                                 response);
     MHD_destroy_response(response);
     return outcome;
 }
@@ -308,7 +314,7 @@ dp_metrics_t *dp_metrics_start(const char *service, const char *address, long po
     if (bound < 0) {
         /* The service still serves its requests; only the metrics are missing. */
         dp_warning("cannot serve metrics on %s:%ld: set DP_METRICS_PORT to a free port", address,
-                 port);
+                   port);
         return self;
     }
     dp_info("metrics on http://%s:%d/metrics", address, bound);

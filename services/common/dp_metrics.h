@@ -32,9 +32,11 @@ dp_metrics_t *dp_metrics_start(const char *service, const char *address, long po
 
 /* Rows every service adds to its settings table; the default port differs. */
 #define DP_METRICS_SETTINGS(default_port)                                                          \
-    {"DP_METRICS_ADDRESS", "127.0.0.1", "IPv4 address of the Prometheus metrics endpoint"},         \
-    {"DP_METRICS_PORT", default_port, "port of GET /metrics (-1: off, 0: any free port)", true,   \
-     -1, 65535}
+    {"DP_METRICS_ADDRESS", "127.0.0.1", "IPv4 address of the Prometheus metrics endpoint"},        \
+    {                                                                                              \
+        "DP_METRICS_PORT", default_port, "port of GET /metrics (-1: off, 0: any free port)", true, \
+            -1, 65535                                                                              \
+    }
 
 /* The exposition text (malloc'd). */
 char *dp_metrics_render(dp_metrics_t *self);

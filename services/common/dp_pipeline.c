@@ -61,7 +61,8 @@ static int s_connect(dp_pipeline_t *self, s_socket_t *one)
     zsock_destroy(&one->socket);
     one->last_heard = s_now_us();
     one->socket = zsock_new(ZMQ_DEALER);
-    if (!one->socket) return -1;
+    if (!one->socket)
+        return -1;
     zsock_set_linger(one->socket, 0);
     zsock_set_maxmsgsize(one->socket, (int64_t)self->options.max_reply);
     /* Room for the window and the answers to earlier sends: a send never
@@ -77,7 +78,8 @@ static int s_connect(dp_pipeline_t *self, s_socket_t *one)
     for (char *endpoint = list ? strtok_r(list, ",", &saveptr) : NULL; endpoint;
          endpoint = strtok_r(NULL, ",", &saveptr)) {
         endpoint += strspn(endpoint, " ");
-        if (*endpoint && zsock_connect(one->socket, "%s", endpoint) == 0) connected++;
+        if (*endpoint && zsock_connect(one->socket, "%s", endpoint) == 0)
+            connected++;
     }
     free(list);
     return connected ? 0 : -1;
@@ -86,16 +88,22 @@ static int s_connect(dp_pipeline_t *self, s_socket_t *one)
 dp_pipeline_t *dp_pipeline_new(const dp_pipeline_options_t *options)
 {
     dp_pipeline_t *self = calloc(1, sizeof *self);
-    if (!self) return NULL;
+    if (!self)
+        return NULL;
     self->options = *options;
     self->options.endpoints = strdup(options->endpoints ? options->endpoints : "");
     self->options.keys = NULL;
     self->options.id_prefix = NULL;
-    if (!self->options.sockets) self->options.sockets = 1;
-    if (!self->options.window) self->options.window = 1;
-    if (self->options.timeout_ms <= 0) self->options.timeout_ms = S_DEFAULT_TIMEOUT_MS;
-    if (self->options.attempts < 0) self->options.attempts = 0;
-    if (!self->options.max_reply) self->options.max_reply = S_DEFAULT_MAX_REPLY;
+    if (!self->options.sockets)
+        self->options.sockets = 1;
+    if (!self->options.window)
+        self->options.window = 1;
+    if (self->options.timeout_ms <= 0)
+        self->options.timeout_ms = S_DEFAULT_TIMEOUT_MS;
+    if (self->options.attempts < 0)
+        self->options.attempts = 0;
+    if (!self->options.max_reply)
+        self->options.max_reply = S_DEFAULT_MAX_REPLY;
     if (options->keys && options->keys->client) {
         memcpy(self->keys.server_public, options->keys->server_public,
                sizeof self->keys.server_public);
@@ -125,13 +133,15 @@ dp_pipeline_t *dp_pipeline_new(const dp_pipeline_options_t *options)
             one->free_slots[one->free_count++] = window - 1 - i;
         }
     }
-    if (failed) dp_pipeline_destroy(&self);
+    if (failed)
+        dp_pipeline_destroy(&self);
     return self;
 }
 
 void dp_pipeline_destroy(dp_pipeline_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     dp_pipeline_t *self = *self_p;
     for (size_t s = 0; self->sockets && s < self->options.sockets; s++) {
         s_socket_t *one = &self->sockets[s];
@@ -153,18 +163,22 @@ void dp_pipeline_destroy(dp_pipeline_t **self_p)
    attempt then simply times out. counted: the send is an attempt. */
 static void s_transmit(dp_pipeline_t *self, s_slot_t *slot, int64_t now, bool counted)
 {
-    if (slot->sends++ > 0) self->stats.resent++;
+    if (slot->sends++ > 0)
+        self->stats.resent++;
     slot->attempts += counted;
     slot->resend_at = 0;
     slot->deadline = now + (int64_t)self->options.timeout_ms * 1000;
-    if (slot->deadline < self->next_check) self->next_check = slot->deadline;
+    if (slot->deadline < self->next_check)
+        self->next_check = slot->deadline;
     self->stats.sends++;
     zsock_t *socket = self->sockets[slot->owner].socket;
     zmsg_t *message = socket ? zmsg_new() : NULL;
-    if (!message) return; /* goes again at its deadline */
+    if (!message)
+        return; /* goes again at its deadline */
     zmsg_addmem(message, NULL, 0);
     zmsg_addmem(message, slot->packed, slot->size);
-    if (zmsg_send(&message, socket) != 0) zmsg_destroy(&message);
+    if (zmsg_send(&message, socket) != 0)
+        zmsg_destroy(&message);
 }
 
 static void s_set_status(dp_status_t *status, Dp__Code code, const char *field, const char *message)
@@ -188,7 +202,8 @@ static void s_finish(dp_pipeline_t *self, s_slot_t *slot, const dp_status_t *sta
     if (again_ms > 0 && envelope) {
         slot->deadline = 0;
         slot->resend_at = now + (int64_t)again_ms * 1000;
-        if (slot->resend_at < self->next_check) self->next_check = slot->resend_at;
+        if (slot->resend_at < self->next_check)
+            self->next_check = slot->resend_at;
         return;
     }
     s_socket_t *one = &self->sockets[slot->owner];
@@ -242,7 +257,8 @@ static void s_take_replies(dp_pipeline_t *self)
         s_socket_t *one = &self->sockets[s];
         while (one->socket && (zsock_events(one->socket) & ZMQ_POLLIN)) {
             zmsg_t *message = zmsg_recv(one->socket);
-            if (!message) break;
+            if (!message)
+                break;
             int64_t now = s_now_us();
             one->last_heard = self->last_reply = now;
             self->unresponsive = false;
@@ -285,9 +301,11 @@ static void s_expire_socket(dp_pipeline_t *self, s_socket_t *one, int64_t now)
     }
     for (size_t i = 0; i < window; i++) {
         s_slot_t *slot = &one->slots[i];
-        if (!slot->busy) continue;
+        if (!slot->busy)
+            continue;
         bool due = slot->deadline && slot->deadline <= now;
-        if (due) self->stats.timeouts++;
+        if (due)
+            self->stats.timeouts++;
         if (due && self->options.attempts && slot->attempts >= self->options.attempts)
             s_give_up(self, slot, now);
         else if (due || (slot->resend_at && slot->resend_at <= now))
@@ -303,7 +321,8 @@ static void s_expire_socket(dp_pipeline_t *self, s_socket_t *one, int64_t now)
 
 static void s_expire(dp_pipeline_t *self, int64_t now)
 {
-    if (self->outstanding == 0 || now < self->next_check) return;
+    if (self->outstanding == 0 || now < self->next_check)
+        return;
     self->next_check = INT64_MAX;
     for (size_t s = 0; s < self->options.sockets; s++)
         s_expire_socket(self, &self->sockets[s], now);
@@ -316,7 +335,8 @@ int dp_pipeline_send_body(dp_pipeline_t *self, const char *type, const void *bod
         dp_pipeline_poll(self, self->options.timeout_ms);
     s_socket_t *one = &self->sockets[0];
     for (size_t s = 1; s < self->options.sockets; s++)
-        if (self->sockets[s].free_count > one->free_count) one = &self->sockets[s];
+        if (self->sockets[s].free_count > one->free_count)
+            one = &self->sockets[s];
     s_slot_t *slot = &one->slots[one->free_slots[one->free_count - 1]];
     snprintf(slot->request_id, sizeof slot->request_id, "%s%llu", self->prefix,
              (unsigned long long)++self->sequence);
@@ -339,7 +359,8 @@ int dp_pipeline_send_body(dp_pipeline_t *self, const char *type, const void *bod
     slot->tag = tag;
     slot->attempts = slot->sends = 0;
     slot->first_sent = s_now_us();
-    if (self->outstanding == 1) self->next_check = INT64_MAX;
+    if (self->outstanding == 1)
+        self->next_check = INT64_MAX;
     s_transmit(self, slot, slot->first_sent, true);
     return 0;
 }
@@ -364,9 +385,11 @@ size_t dp_pipeline_poll(dp_pipeline_t *self, int wait_ms)
     while (true) {
         s_take_replies(self);
         s_expire(self, s_now_us());
-        if (self->events != events_before || self->outstanding == 0) break;
+        if (self->events != events_before || self->outstanding == 0)
+            break;
         int64_t now = s_now_us();
-        if (now >= until) break;
+        if (now >= until)
+            break;
         int64_t wait = until - now;
         if (self->next_check - now < wait)
             wait = self->next_check > now ? self->next_check - now : 0;
@@ -377,7 +400,8 @@ size_t dp_pipeline_poll(dp_pipeline_t *self, int wait_ms)
         }
         /* Whole milliseconds, rounded up, so that a deadline is never
            looked at just before it falls. */
-        if (zmq_poll(items, (int)count, (long)((wait + 999) / 1000)) < 0) break; /* interrupted */
+        if (zmq_poll(items, (int)count, (long)((wait + 999) / 1000)) < 0)
+            break; /* interrupted */
     }
     return self->outstanding;
 }

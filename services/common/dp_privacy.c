@@ -140,9 +140,9 @@ int dp_privacy_backfill(dp_db_t *db, int select_statement, int update_statement,
         for (int row = 0; updates && row < rows; row++) {
             char key[DP_PRIVACY_KEY_HEX];
             dp_privacy_subject_key(secret, PQgetvalue(result, row, 1), key);
-            json_array_append_new(updates, json_pack("{s:I, s:s}", "id",
-                                                     (json_int_t)dp_db_int64(result, row, 0), "key",
-                                                     key));
+            json_array_append_new(
+                updates,
+                json_pack("{s:I, s:s}", "id", (json_int_t)dp_db_int64(result, row, 0), "key", key));
         }
         PQclear(result);
         char *text = updates && rows ? json_dumps(updates, JSON_COMPACT) : NULL;
@@ -194,8 +194,8 @@ void dp_privacy_list_audit(dp_reply_t *reply, const Dp__ListAuditRequest *reques
         return;
     }
     if (request->limit > MAX_LIMIT) {
-        dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "limit",
-                       "limit must be at most %d", MAX_LIMIT);
+        dp_reply_error(reply, DP__CODE__CODE_INVALID_ARGUMENT, "limit", "limit must be at most %d",
+                       MAX_LIMIT);
         return;
     }
     char key[DP_PRIVACY_KEY_HEX] = "";

@@ -31,8 +31,8 @@ int dp_privacy_audit_entries(dp_arena_t *arena, PGresult *result, const char *se
                              Dp__AuditEntry ***entries, size_t *count);
 /* A service's reader of its audit trail: entries about subject_key ("" for
    all), newest first, at most limit. */
-typedef int(dp_audit_lister_fn)(dp_db_t *db, dp_arena_t *arena, const char *subject_key,
-                                int limit, void ***entries, size_t *count);
+typedef int(dp_audit_lister_fn)(dp_db_t *db, dp_arena_t *arena, const char *subject_key, int limit,
+                                void ***entries, size_t *count);
 /* Answers a dp.ListAuditRequest from one service's audit trail. */
 void dp_privacy_list_audit(dp_reply_t *reply, const Dp__ListAuditRequest *request,
                            const char *secret, dp_db_t *db, dp_audit_lister_fn *lister);
@@ -80,7 +80,9 @@ int dp_privacy_key_check(const char *secret, const char *curve_dir);
 
 /* The row every service adds to its settings table. */
 #define DP_PRIVACY_SETTINGS                                                                        \
-    {"DP_PRIVACY_KEY", "development-only-privacy-key",                                             \
-     "secret for the keyed hashes of e-mail addresses; the same in every service"}
+    {                                                                                              \
+        "DP_PRIVACY_KEY", "development-only-privacy-key",                                          \
+            "secret for the keyed hashes of e-mail addresses; the same in every service"           \
+    }
 
 #endif

@@ -69,12 +69,12 @@ json_t *dp_report_json(const Dp__Report *report)
                 json_object_set_new(row, table->columns[c], json_string(table->rows[r]->cells[c]));
             json_array_append_new(rows, row);
         }
-        json_array_append_new(tables, json_pack("{s:s, s:s, s:o, s:o}", "name", table->name,
-                                                "title", table->title, "columns", columns, "rows",
-                                                rows));
+        json_array_append_new(tables,
+                              json_pack("{s:s, s:s, s:o, s:o}", "name", table->name, "title",
+                                        table->title, "columns", columns, "rows", rows));
     }
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "name", report->name, "title",
                      report->title, "as_of", report->as_of, "period_from", report->period_from,
-                     "period_to", report->period_to, "generated_at", report->generated_at,
-                     "tables", tables);
+                     "period_to", report->period_to, "generated_at", report->generated_at, "tables",
+                     tables);
 }

@@ -8,7 +8,8 @@
 #include "dp_keystore.h"
 #include "dp_log.h"
 
-static const char *s_role_names[] = {"feeder", "consumer", "staff", "service", "frontend", "health"};
+static const char *s_role_names[] = {"feeder",  "consumer", "staff",
+                                     "service", "frontend", "health"};
 enum { ROLE_COUNT = sizeof s_role_names / sizeof s_role_names[0] };
 
 dp_role_t dp_role_parse(const char *name)
@@ -44,14 +45,14 @@ static zactor_t *s_auth;
 static int s_auth_users;
 
 typedef struct {
-    char *curve_dir;       /* the key folder */
-    dp_keystore_t *store;  /* its clients/ */
+    char *curve_dir;      /* the key folder */
+    dp_keystore_t *store; /* its clients/ */
 } s_store_t;
 
 typedef struct {
-    char *zap_domain;      /* the name asked for, e.g. "dp" */
-    unsigned roles;        /* roles admitted at the handshake; DP_ROLE_ANY: any key */
-    s_store_t *store;      /* where keys are looked up */
+    char *zap_domain; /* the name asked for, e.g. "dp" */
+    unsigned roles;   /* roles admitted at the handshake; DP_ROLE_ANY: any key */
+    s_store_t *store; /* where keys are looked up */
 } s_domain_t;
 
 enum { S_MAX_DOMAINS = 64, S_MAX_STORES = 16 };
@@ -92,9 +93,9 @@ static s_domain_t *s_domain_parse(const char *text)
 
 /* Refusal lines a minute, over all keys: random keys cost a client nothing. */
 enum { S_REFUSAL_LINES_PER_MINUTE = 60 };
-static int64_t s_refusal_minute;  /* zclock_mono when the current minute began */
-static int s_refusal_lines;       /* lines logged in it */
-static long s_refusals_unlogged;  /* refusals past the limit, told at the next minute */
+static int64_t s_refusal_minute; /* zclock_mono when the current minute began */
+static int s_refusal_lines;      /* lines logged in it */
+static long s_refusals_unlogged; /* refusals past the limit, told at the next minute */
 
 /* Logs a refused handshake, at most once a minute per key and
    S_REFUSAL_LINES_PER_MINUTE in all (the rest are counted). */
@@ -434,8 +435,8 @@ void dp_client_keys_free(dp_client_keys_t *keys)
         zcert_destroy(&keys->client);
 }
 
-int dp_security_new_client_cert(const char *public_path, const char *secret_path,
-                                const char *name, const char *role, const char *sources)
+int dp_security_new_client_cert(const char *public_path, const char *secret_path, const char *name,
+                                const char *role, const char *sources)
 {
     zcert_t *cert = zcert_new();
     if (!cert)

@@ -29,7 +29,9 @@
 /* Rows every service adds to its settings table. */
 #define DP_SECURITY_SETTINGS                                                                       \
     {"DP_CURVE_DIR", "", "key folder (docs/security.md); empty: no CURVE, development only"},      \
-    {"DP_CURVE_CLIENT_CERT", "", "own secret certificate, for calling other services"}
+    {                                                                                              \
+        "DP_CURVE_CLIENT_CERT", "", "own secret certificate, for calling other services"           \
+    }
 
 typedef enum {
     DP_ROLE_NONE = 0,
@@ -109,7 +111,7 @@ int dp_security_new_cert(const char *public_path, const char *secret_path, const
                          const char *role);
 /* The same with metadata "sources" too (comma-separated source names a
    feeder may submit under) when sources is neither NULL nor empty. */
-int dp_security_new_client_cert(const char *public_path, const char *secret_path,
-                                const char *name, const char *role, const char *sources);
+int dp_security_new_client_cert(const char *public_path, const char *secret_path, const char *name,
+                                const char *role, const char *sources);
 
 #endif

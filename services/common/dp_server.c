@@ -21,20 +21,20 @@ enum {
 };
 
 struct _dp_reply_t {
-    Dp__Code code;         /* status of the reply */
-    char message[512];     /* status message */
-    char field[64];        /* offending field */
-    const char *type;      /* full name of the body's message */
-    unsigned char *body;   /* packed body, malloc'd */
-    size_t body_size;      /* bytes in body */
-    bool answered;         /* ok or error was set */
-    dp_arena_t *arena;     /* freed after sending */
-    char caller[101];      /* the client certificate's name, or "" */
-    unsigned role;         /* the caller's dp_role_t bit */
-    bool authenticated;    /* CURVE proved who the caller is */
+    Dp__Code code;          /* status of the reply */
+    char message[512];      /* status message */
+    char field[64];         /* offending field */
+    const char *type;       /* full name of the body's message */
+    unsigned char *body;    /* packed body, malloc'd */
+    size_t body_size;       /* bytes in body */
+    bool answered;          /* ok or error was set */
+    dp_arena_t *arena;      /* freed after sending */
+    char caller[101];       /* the client certificate's name, or "" */
+    unsigned role;          /* the caller's dp_role_t bit */
+    bool authenticated;     /* CURVE proved who the caller is */
     char on_behalf_of[101]; /* the person a front end acts for, or "" */
-    char actor[220];       /* dp_reply_actor's answer */
-    char sources[256];     /* the certificate's "sources" metadata, or "" */
+    char actor[220];        /* dp_reply_actor's answer */
+    char sources[256];      /* the certificate's "sources" metadata, or "" */
 };
 
 void dp_reply_ok(dp_reply_t *reply, const ProtobufCMessage *body)
@@ -75,8 +75,7 @@ void dp_reply_db_failure(dp_reply_t *reply, dp_db_t *db)
     else if (code == DP__CODE__CODE_UNAVAILABLE) {
         dp_warning("database unavailable: %s", dp_db_failure_message(db));
         dp_reply_error(reply, code, NULL, "database unavailable");
-    }
-    else if (code == DP__CODE__CODE_ABORTED)
+    } else if (code == DP__CODE__CODE_ABORTED)
         dp_reply_error(reply, code, NULL, "conflicting concurrent change; try again");
     else {
         dp_error("database failure %s: %s", dp_db_failure_sqlstate(db), dp_db_failure_message(db));
@@ -170,12 +169,12 @@ static const dp_route_t *s_find_route(const dp_server_config_t *config, const ch
 
 /* One request taken off the socket, from arrival to reply. */
 typedef struct {
-    zframe_t *identity;       /* the peer's routing id */
-    char *request_id;         /* from the envelope, or NULL */
-    const dp_route_t *route;  /* the handler, once the envelope decoded */
-    ProtobufCMessage *body;   /* the decoded request, for a batch handler */
-    dp_reply_t reply;         /* what goes back */
-    int64_t taken_at;         /* zclock_usecs when it came off the socket */
+    zframe_t *identity;      /* the peer's routing id */
+    char *request_id;        /* from the envelope, or NULL */
+    const dp_route_t *route; /* the handler, once the envelope decoded */
+    ProtobufCMessage *body;  /* the decoded request, for a batch handler */
+    dp_reply_t reply;        /* what goes back */
+    int64_t taken_at;        /* zclock_usecs when it came off the socket */
 } pending_t;
 
 /* The type as logs and replies show it: at most size - 1 characters of
@@ -198,16 +197,15 @@ static const char *s_type_shown(const char *type, char *shown, size_t size)
    a CURVE connection) in the current key store. False, with
    UNAUTHENTICATED in the reply and an audit line, when it is no longer
    allowed. */
-static bool s_key_allowed(server_t *server, zframe_t *frame, dp_key_info_t *key,
-                          dp_reply_t *reply)
+static bool s_key_allowed(server_t *server, zframe_t *frame, dp_key_info_t *key, dp_reply_t *reply)
 {
     const char *user = zframe_meta(frame, "User-Id");
     if (user && dp_security_key_lookup(server->config->curve_dir, user, key))
         return true;
     dp_warning("audit: refused a request from the key %s: no longer in clients/",
                user ? user : "?");
-    dp_reply_error(reply, DP__CODE__CODE_UNAUTHENTICATED, NULL,
-                   "the key %s is no longer allowed", user ? user : "?");
+    dp_reply_error(reply, DP__CODE__CODE_UNAUTHENTICATED, NULL, "the key %s is no longer allowed",
+                   user ? user : "?");
     return false;
 }
 
@@ -380,10 +378,9 @@ static zmsg_t *s_close(server_t *server, pending_t *pending)
         dp_reply_error(reply, DP__CODE__CODE_INTERNAL, NULL, "the handler gave no reply");
     s_log_outcome(pending);
     server->requests_served++;
-    dp_metrics_observe_request(
-        server->config->metrics,
-        pending->route ? pending->route->request_type->name : "(undecoded)", reply->code,
-        (double)(zclock_usecs() - pending->taken_at) / 1e6);
+    dp_metrics_observe_request(server->config->metrics,
+                               pending->route ? pending->route->request_type->name : "(undecoded)",
+                               reply->code, (double)(zclock_usecs() - pending->taken_at) / 1e6);
     Dp__Status status = DP__STATUS__INIT;
     status.code = reply->code;
     status.message = reply->message;
@@ -495,7 +492,8 @@ zmsg_t *dp_server_handle_frames(const dp_server_config_t *config, zmsg_t *reques
 int dp_server_receive_queue(const dp_server_config_t *config, int64_t *max_message_out)
 {
     size_t max_message = config->max_message_bytes * 2 + 4096;
-    size_t budget = config->connection_bytes ? config->connection_bytes : DP_SERVER_CONNECTION_BYTES;
+    size_t budget =
+        config->connection_bytes ? config->connection_bytes : DP_SERVER_CONNECTION_BYTES;
     size_t queue = budget / max_message;
     if (queue < 4)
         queue = 4;
@@ -547,8 +545,7 @@ static bool s_obey_pipe(const dp_server_config_t *config, zsock_t *pipe, const c
    wait ends (UNAVAILABLE if the database is still not there). When the
    database is reached, on_tick runs once (start-up work that needs it).
    Returns false when $TERM came. */
-static bool s_wait_for_database(const dp_server_config_t *config, zsock_t *pipe,
-                                const char *bound)
+static bool s_wait_for_database(const dp_server_config_t *config, zsock_t *pipe, const char *bound)
 {
     if (!config->db || config->db_wait_ms <= 0)
         return true;

@@ -33,7 +33,7 @@ typedef struct {
 
 typedef struct {
     const char *service_name; /* e.g. "registry", for logs and health */
-    const char *endpoint;     /* where to bind, e.g. "tcp://127.0.0.1:7101" or "tcp://127.0.0.1:*" */
+    const char *endpoint; /* where to bind, e.g. "tcp://127.0.0.1:7101" or "tcp://127.0.0.1:*" */
     size_t max_message_bytes; /* larger requests get RESOURCE_EXHAUSTED */
     int queue_limit;          /* messages queued per peer before ZeroMQ stops reading (HWM) */
     const dp_route_t *routes; /* the service's handlers */
@@ -46,7 +46,7 @@ typedef struct {
     int db_wait_ms;           /* if > 0 and db is set, how long to wait for PostgreSQL
                                  after start, obeying $TERM meanwhile */
     int tick_ms;              /* if > 0, on_tick runs about this often */
-    void (*on_tick)(void *state); /* periodic work between requests */
+    void (*on_tick)(void *state);          /* periodic work between requests */
     zsock_t *(*extra_socket)(void *state); /* another socket to watch, or NULL */
     void (*on_extra_socket)(void *state);  /* called when it is readable */
     int (*extra_fd)(void *state);          /* a file descriptor to watch, or -1 */

@@ -17,8 +17,8 @@ int dp_service_main(const dp_service_t *service, int argc, char **argv)
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
 
-    dp_config_t *config =
-        dp_config_new(service->program, service->summary, service->settings, service->setting_count);
+    dp_config_t *config = dp_config_new(service->program, service->summary, service->settings,
+                                        service->setting_count);
     if (!config)
         return 1;
     int loaded = dp_config_load(config, argc, argv);
@@ -29,8 +29,9 @@ int dp_service_main(const dp_service_t *service, int argc, char **argv)
     const char *log_format = getenv("DP_LOG_FORMAT");
     if (dp_log_init(service->log_ident, dp_config_get(config, "DP_LOG_LEVEL")) != 0 ||
         dp_log_set_format(log_format) != 0) {
-        fprintf(stderr, "%s: DP_LOG_LEVEL must be debug, info, warning or error, and "
-                        "DP_LOG_FORMAT text or json\n",
+        fprintf(stderr,
+                "%s: DP_LOG_LEVEL must be debug, info, warning or error, and "
+                "DP_LOG_FORMAT text or json\n",
                 service->program);
         dp_config_destroy(&config);
         return 2;
@@ -62,11 +63,11 @@ void dp_service_serve(zsock_t *pipe, const dp_server_config_t *server)
 dp_server_config_t dp_service_server_config(const dp_config_t *config, const char *service_name,
                                             const char *endpoint_setting)
 {
-    return (dp_server_config_t){
-        .service_name = service_name,
-        .endpoint = dp_config_get(config, endpoint_setting),
-        .max_message_bytes = (size_t)dp_config_get_int(config, "DP_MAX_MESSAGE_BYTES"),
-        .queue_limit = (int)dp_config_get_int(config, "DP_QUEUE_LIMIT"),
-        .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
-        .curve_dir = dp_config_get(config, "DP_CURVE_DIR")};
+    return (dp_server_config_t){.service_name = service_name,
+                                .endpoint = dp_config_get(config, endpoint_setting),
+                                .max_message_bytes =
+                                    (size_t)dp_config_get_int(config, "DP_MAX_MESSAGE_BYTES"),
+                                .queue_limit = (int)dp_config_get_int(config, "DP_QUEUE_LIMIT"),
+                                .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
+                                .curve_dir = dp_config_get(config, "DP_CURVE_DIR")};
 }

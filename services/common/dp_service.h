@@ -12,18 +12,24 @@
    default of DP_QUEUE_LIMIT is the service's own (text). */
 #define DP_SERVICE_SETTINGS(queue_limit)                                                           \
     {"DP_LOG_LEVEL", "info", "debug, info, warning or error"},                                     \
-    {"DP_MAX_MESSAGE_BYTES", "1048576", "largest request accepted", true, 1024, 67108864},         \
-    {"DP_QUEUE_LIMIT", queue_limit, "requests queued per client before ZeroMQ pushes back", true, \
-     1, 1000000},                                                                                  \
-    {"DP_DB_WAIT_MS", "30000", "how long to wait for PostgreSQL at start", true, 0, 3600000}
+        {"DP_MAX_MESSAGE_BYTES", "1048576", "largest request accepted", true, 1024, 67108864},     \
+        {"DP_QUEUE_LIMIT",                                                                         \
+         queue_limit,                                                                              \
+         "requests queued per client before ZeroMQ pushes back",                                   \
+         true,                                                                                     \
+         1,                                                                                        \
+         1000000},                                                                                 \
+    {                                                                                              \
+        "DP_DB_WAIT_MS", "30000", "how long to wait for PostgreSQL at start", true, 0, 3600000     \
+    }
 
 typedef struct {
-    const char *program;           /* e.g. "dp-registry" */
-    const char *summary;           /* one line for --help */
-    const char *log_ident;         /* e.g. "registry" */
-    const dp_setting_t *settings;  /* the service's configuration table */
-    size_t setting_count;          /* rows in settings */
-    zactor_fn *actor;              /* the service; gets the loaded dp_config_t */
+    const char *program;          /* e.g. "dp-registry" */
+    const char *summary;          /* one line for --help */
+    const char *log_ident;        /* e.g. "registry" */
+    const dp_setting_t *settings; /* the service's configuration table */
+    size_t setting_count;         /* rows in settings */
+    zactor_fn *actor;             /* the service; gets the loaded dp_config_t */
 } dp_service_t;
 
 /* Returns the process exit status: 0 after a clean stop, 2 for bad

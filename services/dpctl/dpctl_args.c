@@ -35,7 +35,8 @@ static size_t s_count_options(const dpctl_option_t *options)
 static dpctl_args_t *s_new(const dpctl_spec_t *spec, int argc)
 {
     dpctl_args_t *self = calloc(1, sizeof *self);
-    if (!self) return NULL;
+    if (!self)
+        return NULL;
     self->spec = spec;
     self->option_count = s_count_options(spec->options);
     self->values = calloc(self->option_count + 1, sizeof *self->values);
@@ -46,13 +47,15 @@ static dpctl_args_t *s_new(const dpctl_spec_t *spec, int argc)
         self->values[i] = calloc((size_t)argc + 1, sizeof **self->values);
         ready = self->values[i] != NULL;
     }
-    if (!ready) dpctl_args_destroy(&self);
+    if (!ready)
+        dpctl_args_destroy(&self);
     return self;
 }
 
 void dpctl_args_destroy(dpctl_args_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     dpctl_args_t *self = *self_p;
     for (size_t i = 0; self->values && i < self->option_count; i++)
         free(self->values[i]);
@@ -87,7 +90,8 @@ int dpctl_args_error(const dpctl_args_t *self, const char *format, ...)
 
 static const char *s_metavar(const dpctl_option_t *option, char *buffer, size_t size)
 {
-    if (option->type == DPCTL_CHOICE) return dpctl_enum_choices(option->choices, buffer, size);
+    if (option->type == DPCTL_CHOICE)
+        return dpctl_enum_choices(option->choices, buffer, size);
     return option->metavar ? option->metavar : "VALUE";
 }
 
@@ -104,7 +108,8 @@ static void s_print_help(const dpctl_spec_t *spec)
     size_t count = s_count_options(spec->options);
     printf("Usage: dpctl %s%s%s%s\n%s\n", spec->path, *spec->operands ? " " : "", spec->operands,
            count ? " [OPTIONS]" : "", spec->summary);
-    if (count) printf("\nOptions:\n");
+    if (count)
+        printf("\nOptions:\n");
     for (size_t i = 0; i < count; i++) {
         const dpctl_option_t *option = &spec->options[i];
         char metavar[256], left[300];
@@ -124,9 +129,11 @@ static void s_print_help(const dpctl_spec_t *spec)
 bool dpctl_is_number(const char *text)
 {
     size_t length = strlen(text);
-    if (length == 0 || length > 18) return false;
+    if (length == 0 || length > 18)
+        return false;
     for (size_t i = 0; i < length; i++)
-        if (!isdigit((unsigned char)text[i])) return false;
+        if (!isdigit((unsigned char)text[i]))
+            return false;
     return true;
 }
 
@@ -162,7 +169,8 @@ static int s_store(dpctl_args_t *self, size_t index, char *value)
     const dpctl_option_t *option = &self->spec->options[index];
     if (!option->repeated && self->counts[index] > 0)
         return dpctl_args_error(self, "--%s given twice", option->name);
-    if (value && s_check_value(self, option, value) != 0) return DPCTL_EXIT_USAGE;
+    if (value && s_check_value(self, option, value) != 0)
+        return DPCTL_EXIT_USAGE;
     self->values[index][self->counts[index]++] = value;
     return 0;
 }
@@ -170,7 +178,8 @@ static int s_store(dpctl_args_t *self, size_t index, char *value)
 static struct option *s_long_options(const dpctl_args_t *self)
 {
     struct option *table = calloc(self->option_count + 2, sizeof *table);
-    if (!table) return NULL;
+    if (!table)
+        return NULL;
     for (size_t i = 0; i < self->option_count; i++) {
         const dpctl_option_t *option = &self->spec->options[i];
         table[i].name = option->name;
@@ -232,16 +241,19 @@ dpctl_args_t *dpctl_args_parse(const dpctl_spec_t *spec, int argc, char **argv, 
     }
     int outcome = s_parse(self, argc, argv, table);
     free(table);
-    if (outcome == 0) outcome = s_check_complete(self);
+    if (outcome == 0)
+        outcome = s_check_complete(self);
     *exit_code = outcome == S_HELP_SHOWN ? DPCTL_EXIT_OK : outcome;
-    if (outcome != 0) dpctl_args_destroy(&self);
+    if (outcome != 0)
+        dpctl_args_destroy(&self);
     return self;
 }
 
 static size_t s_index(const dpctl_args_t *self, const char *name)
 {
     for (size_t i = 0; i < self->option_count; i++)
-        if (strcmp(self->spec->options[i].name, name) == 0) return i;
+        if (strcmp(self->spec->options[i].name, name) == 0)
+            return i;
     assert(!"dpctl: an option asked for by name is not in the command's table");
     return 0;
 }

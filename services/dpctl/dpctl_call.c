@@ -72,15 +72,18 @@ int dpctl_service_keys(const dpctl_t *self, dpctl_service_t service, dp_client_k
    services it calls (and their keys). */
 static dp_client_t *s_client(dpctl_t *self, dpctl_service_t service, dp_status_t *status)
 {
-    if (self->clients[service]) return self->clients[service];
+    if (self->clients[service])
+        return self->clients[service];
     dp_client_keys_t keys;
     int curve = dpctl_service_keys(self, service, &keys, status);
-    if (curve < 0) return NULL;
+    if (curve < 0)
+        return NULL;
     const char *endpoints = dpctl_service_endpoints(self, service);
     self->clients[service] =
         dp_client_new(endpoints, (int)dp_config_get_int(self->config, "DP_TIMEOUT_MS"),
                       (int)dp_config_get_int(self->config, "DP_ATTEMPTS"));
-    if (self->clients[service] && curve == 1) dp_client_set_keys(self->clients[service], &keys);
+    if (self->clients[service] && curve == 1)
+        dp_client_set_keys(self->clients[service], &keys);
     dp_client_keys_free(&keys);
     if (!self->clients[service]) {
         status->code = DP__CODE__CODE_UNAVAILABLE;
@@ -97,8 +100,10 @@ int dpctl_call_status(dpctl_t *self, dpctl_service_t service, const ProtobufCMes
 {
     *reply = NULL;
     dp_client_t *client = s_client(self, service, status);
-    if (!client || dp_client_call(client, request, reply_type, reply, status) != 0) return -1;
-    if (status->code == DP__CODE__CODE_OK) return 0;
+    if (!client || dp_client_call(client, request, reply_type, reply, status) != 0)
+        return -1;
+    if (status->code == DP__CODE__CODE_OK)
+        return 0;
     dp_message_free(reply);
     return -1;
 }
@@ -108,7 +113,8 @@ static void s_report(const char *service, const dp_status_t *status)
 {
     fprintf(stderr, "dpctl: %s%s%s: %s", service ? service : "", service ? ": " : "",
             dp_code_name(status->code), status->message);
-    if (*status->field) fprintf(stderr, " (field: %s)", status->field);
+    if (*status->field)
+        fprintf(stderr, " (field: %s)", status->field);
     fputc('\n', stderr);
 }
 
@@ -140,9 +146,11 @@ static char *s_take_page(const ProtobufCMessage *reply, dpctl_item_fn *each, voi
     size_t count = 0;
     ProtobufCMessage **items = dpctl_field_items(reply, &count);
     for (size_t i = 0; i < count && *outcome == DPCTL_EXIT_OK; i++)
-        if (each(sink, items[i]) != 0) *outcome = DPCTL_EXIT_FAILURE;
+        if (each(sink, items[i]) != 0)
+            *outcome = DPCTL_EXIT_FAILURE;
     char *token = strdup(dpctl_field_string(reply, "next_page_token"));
-    if (!token) *outcome = DPCTL_EXIT_FAILURE;
+    if (!token)
+        *outcome = DPCTL_EXIT_FAILURE;
     return token;
 }
 
@@ -157,7 +165,8 @@ int dpctl_call_pages(dpctl_t *self, dpctl_service_t service, ProtobufCMessage *r
         dpctl_field_set_string(request, "page_token", token);
         ProtobufCMessage *reply = NULL;
         outcome = dpctl_call(self, service, request, reply_type, &reply);
-        if (outcome != DPCTL_EXIT_OK) break;
+        if (outcome != DPCTL_EXIT_OK)
+            break;
         char *next = s_take_page(reply, each, sink, &outcome);
         dp_message_free(&reply);
         if (next && *next && strcmp(next, token) == 0) {

@@ -38,8 +38,10 @@ static void s_print_consumer(const Dp__Consumer *consumer)
 /* Prints the consumer a reply holds; returns an exit code. */
 static int s_show(const dpctl_t *self, const Dp__Consumer *consumer)
 {
-    if (!consumer) return dpctl_events_missing("consumer");
-    if (self->json) return dpctl_json_print_message(&consumer->base);
+    if (!consumer)
+        return dpctl_events_missing("consumer");
+    if (self->json)
+        return dpctl_json_print_message(&consumer->base);
     s_print_consumer(consumer);
     return DPCTL_EXIT_OK;
 }
@@ -80,7 +82,8 @@ int dpctl_events_consumers_run(dpctl_t *self, int argc, char **argv)
                                     "LAG",  "IN FLIGHT", "PARKED", "TIMEOUT MS", "ATTEMPTS"};
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_list_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     dpctl_args_destroy(&args);
     Dp__ListConsumersRequest request = DP__LIST_CONSUMERS_REQUEST__INIT;
     Dp__ListConsumersReply *reply = NULL;
@@ -88,9 +91,11 @@ int dpctl_events_consumers_run(dpctl_t *self, int argc, char **argv)
                          (ProtobufCMessage **)&reply);
     dpctl_listing_t *listing =
         outcome == DPCTL_EXIT_OK ? dpctl_listing_new(self->json, headers, 10) : NULL;
-    if (outcome == DPCTL_EXIT_OK && !listing) outcome = DPCTL_EXIT_FAILURE;
+    if (outcome == DPCTL_EXIT_OK && !listing)
+        outcome = DPCTL_EXIT_FAILURE;
     for (size_t i = 0; outcome == DPCTL_EXIT_OK && i < reply->n_consumers; i++)
-        if (s_add_row(listing, reply->consumers[i]) != 0) outcome = DPCTL_EXIT_FAILURE;
+        if (s_add_row(listing, reply->consumers[i]) != 0)
+            outcome = DPCTL_EXIT_FAILURE;
     if (outcome == DPCTL_EXIT_OK) {
         dpctl_listing_align_numbers(listing);
         outcome = dpctl_listing_print(listing);
@@ -126,7 +131,8 @@ static int s_add_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_add_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__CreateConsumerRequest request = DP__CREATE_CONSUMER_REQUEST__INIT;
     request.name = (char *)dpctl_args_operand(args, 0);
     request.topic_prefix = (char *)dpctl_args_text(args, "topic", "");
@@ -138,7 +144,8 @@ static int s_add_run(dpctl_t *self, int argc, char **argv)
     if (outcome == DPCTL_EXIT_OK)
         outcome = dpctl_call(self, DPCTL_NOTIFY, &request.base,
                              &dp__create_consumer_reply__descriptor, (ProtobufCMessage **)&reply);
-    if (outcome == DPCTL_EXIT_OK) outcome = s_show(self, reply->consumer);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = s_show(self, reply->consumer);
     dp_message_free((ProtobufCMessage **)&reply);
     dpctl_args_destroy(&args);
     return outcome;
@@ -156,7 +163,8 @@ static int s_remove_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_remove_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__DeleteConsumerRequest request = DP__DELETE_CONSUMER_REQUEST__INIT;
     request.name = (char *)dpctl_args_operand(args, 0);
     ProtobufCMessage *reply = NULL;
@@ -207,7 +215,8 @@ static int s_print_deliveries(const dpctl_t *self, const char *consumer,
                               const Dp__FetchEventsReply *reply)
 {
     for (size_t i = 0; i < reply->n_deliveries; i++)
-        if (!reply->deliveries[i]->event) return dpctl_events_missing("event");
+        if (!reply->deliveries[i]->event)
+            return dpctl_events_missing("event");
     json_t *array = self->json ? json_array() : NULL;
     for (size_t i = 0; i < reply->n_deliveries; i++) {
         const Dp__Delivery *delivery = reply->deliveries[i];
@@ -220,7 +229,8 @@ static int s_print_deliveries(const dpctl_t *self, const char *consumer,
         else
             dpctl_event_print(stdout, delivery->event, note);
     }
-    if (self->json) return dpctl_json_print(&array);
+    if (self->json)
+        return dpctl_json_print(&array);
     size_t count = reply->n_deliveries;
     printf("\n%zu deliver%s", count, count == 1 ? "y" : "ies");
     if (count)
@@ -234,7 +244,8 @@ int dpctl_events_fetch_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_fetch_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__FetchEventsRequest request = DP__FETCH_EVENTS_REQUEST__INIT;
     request.consumer = (char *)dpctl_args_operand(args, 0);
     outcome = dpctl_events_uint32(args, "max", 0, &request.max);
@@ -242,7 +253,8 @@ int dpctl_events_fetch_run(dpctl_t *self, int argc, char **argv)
     if (outcome == DPCTL_EXIT_OK)
         outcome = dpctl_call(self, DPCTL_NOTIFY, &request.base, &dp__fetch_events_reply__descriptor,
                              (ProtobufCMessage **)&reply);
-    if (outcome == DPCTL_EXIT_OK) outcome = s_print_deliveries(self, request.consumer, reply);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = s_print_deliveries(self, request.consumer, reply);
     dp_message_free((ProtobufCMessage **)&reply);
     dpctl_args_destroy(&args);
     return outcome;
@@ -263,7 +275,8 @@ int dpctl_events_ack_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_ack_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__AckEventsRequest request = DP__ACK_EVENTS_REQUEST__INIT;
     request.consumer = (char *)dpctl_args_operand(args, 0);
     outcome = dpctl_events_number(args, 1, "SEQ", &request.up_to_seq);
@@ -271,7 +284,8 @@ int dpctl_events_ack_run(dpctl_t *self, int argc, char **argv)
     if (outcome == DPCTL_EXIT_OK)
         outcome = dpctl_call(self, DPCTL_NOTIFY, &request.base, &dp__ack_events_reply__descriptor,
                              (ProtobufCMessage **)&reply);
-    if (outcome == DPCTL_EXIT_OK) outcome = s_show(self, reply->consumer);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = s_show(self, reply->consumer);
     dp_message_free((ProtobufCMessage **)&reply);
     dpctl_args_destroy(&args);
     return outcome;

@@ -38,7 +38,8 @@ static int s_print_contact(dpctl_t *self, const Dp__Contact *contact, const char
         fprintf(stderr, "dpctl: the registry's reply holds no contact\n");
         return DPCTL_EXIT_FAILURE;
     }
-    if (self->json) return dpctl_json_print_message(&contact->base);
+    if (self->json)
+        return dpctl_json_print_message(&contact->base);
     printf("added contact #%" PRId64 " to %s: %s <%s>%s%s%s\n", contact->id, partner, contact->name,
            contact->email, *contact->role ? " (" : "", contact->role, *contact->role ? ")" : "");
     return DPCTL_EXIT_OK;
@@ -48,7 +49,8 @@ static int s_add_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_add_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__PartnerRef ref = DP__PARTNER_REF__INIT;
     Dp__AddContactRequest request = DP__ADD_CONTACT_REQUEST__INIT;
     request.partner = &ref;
@@ -89,7 +91,8 @@ static int s_remove_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_remove_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__PartnerRef ref = DP__PARTNER_REF__INIT;
     Dp__RemoveContactRequest request = DP__REMOVE_CONTACT_REQUEST__INIT;
     request.partner = &ref;

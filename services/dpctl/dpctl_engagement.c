@@ -32,7 +32,8 @@ static int s_print_engagement(dpctl_t *self, const Dp__Engagement *engagement)
         fprintf(stderr, "dpctl: the registry's reply holds no engagement\n");
         return DPCTL_EXIT_FAILURE;
     }
-    if (self->json) return dpctl_json_print_message(&engagement->base);
+    if (self->json)
+        return dpctl_json_print_message(&engagement->base);
     printf("recorded engagement #%" PRId64 " of %s: %s (%s, %s) %s\n", engagement->id,
            engagement->partner_slug, engagement->title, engagement->form, engagement->area,
            s_dates(engagement, dates, sizeof dates));
@@ -43,7 +44,8 @@ int dpctl_partner_engage_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_engage_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__PartnerRef ref = DP__PARTNER_REF__INIT;
     Dp__RecordEngagementRequest request = DP__RECORD_ENGAGEMENT_REQUEST__INIT;
     request.partner = &ref;
@@ -58,7 +60,8 @@ int dpctl_partner_engage_run(dpctl_t *self, int argc, char **argv)
     if (outcome == DPCTL_EXIT_OK)
         outcome = dpctl_call(self, DPCTL_REGISTRY, &request.base,
                              &dp__record_engagement_reply__descriptor, (ProtobufCMessage **)&reply);
-    if (outcome == DPCTL_EXIT_OK) outcome = s_print_engagement(self, reply->engagement);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = s_print_engagement(self, reply->engagement);
     dp_message_free((ProtobufCMessage **)&reply);
     dpctl_args_destroy(&args);
     return outcome;
@@ -100,12 +103,14 @@ static int s_list(dpctl_t *self, const dpctl_args_t *args, dpctl_listing_t *list
     if (dpctl_args_operand(args, 0)) {
         request.partner = &ref;
         int outcome = dpctl_partner_ref(args, 0, &ref);
-        if (outcome != DPCTL_EXIT_OK) return outcome;
+        if (outcome != DPCTL_EXIT_OK)
+            return outcome;
     }
     int outcome =
         dpctl_call_pages(self, DPCTL_REGISTRY, &request.base,
                          &dp__list_engagements_reply__descriptor, true, s_list_item, listing);
-    if (outcome == DPCTL_EXIT_OK) outcome = dpctl_listing_print(listing);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = dpctl_listing_print(listing);
     size_t count = dpctl_listing_count(listing);
     if (outcome == DPCTL_EXIT_OK && !self->json)
         printf("\n%zu engagement%s\n", count, count == 1 ? "" : "s");
@@ -117,7 +122,8 @@ int dpctl_partner_engagements_run(dpctl_t *self, int argc, char **argv)
     static const char *headers[] = {"ID", "PARTNER", "FORM", "AREA", "DATES", "TITLE"};
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_list_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     dpctl_listing_t *listing = dpctl_listing_new(self->json, headers, 6);
     outcome = listing ? s_list(self, args, listing) : DPCTL_EXIT_FAILURE;
     dpctl_listing_destroy(&listing);

@@ -48,8 +48,10 @@ int dpctl_enquiry_id(const dpctl_args_t *args, size_t index, int64_t *id)
 const char *dpctl_actor(const dpctl_t *self, const dpctl_args_t *args)
 {
     const char *actor = dpctl_args_text(args, "actor", NULL);
-    if (!actor || !*actor) actor = dp_config_get(self->config, "DP_ACTOR");
-    if (!*actor) actor = getenv("USER");
+    if (!actor || !*actor)
+        actor = dp_config_get(self->config, "DP_ACTOR");
+    if (!*actor)
+        actor = getenv("USER");
     if (!actor || !*actor) {
         const struct passwd *user = getpwuid(getuid());
         actor = user && user->pw_name ? user->pw_name : "";
@@ -91,7 +93,8 @@ static void s_print_history(const Dp__Enquiry *enquiry)
         dpctl_table_add(table, cells);
     }
     printf("\nHistory:\n");
-    if (table) dpctl_table_print(table, stdout);
+    if (table)
+        dpctl_table_print(table, stdout);
     dpctl_table_destroy(&table);
 }
 
@@ -121,7 +124,8 @@ static void s_print_triage(const Dp__Enquiry *enquiry)
                  enquiry->possible_duplicate_of);
         dpctl_print_field("duplicate of:", text);
     }
-    if (*enquiry->quarantine_reason) dpctl_print_field("quarantined:", enquiry->quarantine_reason);
+    if (*enquiry->quarantine_reason)
+        dpctl_print_field("quarantined:", enquiry->quarantine_reason);
 }
 
 static void s_print_enquiry(const Dp__Enquiry *enquiry)
@@ -156,7 +160,8 @@ int dpctl_enquiry_show_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_show_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__GetEnquiryRequest request = DP__GET_ENQUIRY_REQUEST__INIT;
     outcome = dpctl_enquiry_id(args, 0, &request.id);
     dpctl_args_destroy(&args);
@@ -208,7 +213,8 @@ static const dpctl_spec_t s_list_spec = {
 static const char *s_minutes(const char *timestamp, char *buffer, size_t size)
 {
     snprintf(buffer, size, "%.16s", timestamp);
-    if (strlen(buffer) > 10 && buffer[10] == 'T') buffer[10] = ' ';
+    if (strlen(buffer) > 10 && buffer[10] == 'T')
+        buffer[10] = ' ';
     return buffer;
 }
 
@@ -252,7 +258,8 @@ static int s_list(dpctl_t *self, const dpctl_args_t *args, dpctl_listing_t *list
     int outcome =
         dpctl_call_pages(self, DPCTL_INTAKE, &request.base, &dp__list_enquiries_reply__descriptor,
                          all, s_list_item, listing);
-    if (outcome != DPCTL_EXIT_OK) return outcome;
+    if (outcome != DPCTL_EXIT_OK)
+        return outcome;
     dpctl_listing_fit(listing, S_SUBJECT_COLUMN, dpctl_output_width(), S_SUBJECT_MIN_WIDTH);
     outcome = dpctl_listing_print(listing);
     size_t count = dpctl_listing_count(listing);
@@ -267,7 +274,8 @@ int dpctl_enquiry_list_run(dpctl_t *self, int argc, char **argv)
                                     "PARTNER", "SUBJECT",  "ASSIGNEE", "DUE"};
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_list_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     dpctl_listing_t *listing = dpctl_listing_new(self->json, headers, 9);
     outcome = listing ? s_list(self, args, listing) : DPCTL_EXIT_FAILURE;
     dpctl_listing_destroy(&listing);

@@ -48,7 +48,8 @@ int dpctl_submission_from_json(const json_t *object, Dp__EnquirySubmission **sub
                                dp_status_t *status)
 {
     *submission = (Dp__EnquirySubmission *)dpctl_message_new(&dp__enquiry_submission__descriptor);
-    if (*submission) return dpctl_message_from_json(&(*submission)->base, object, status);
+    if (*submission)
+        return dpctl_message_from_json(&(*submission)->base, object, status);
     status->code = DP__CODE__CODE_RESOURCE_EXHAUSTED;
     status->field[0] = '\0';
     snprintf(status->message, sizeof status->message, "out of memory");
@@ -58,7 +59,8 @@ int dpctl_submission_from_json(const json_t *object, Dp__EnquirySubmission **sub
 static bool s_any_option(const dpctl_args_t *args)
 {
     for (const dpctl_option_t *option = s_options; option->name; option++)
-        if (dpctl_args_has(args, option->name)) return true;
+        if (dpctl_args_has(args, option->name))
+            return true;
     return false;
 }
 
@@ -73,7 +75,8 @@ static int s_check_required(const dpctl_args_t *args)
             snprintf(missing + used, sizeof missing - used, "%s--%s", count++ ? ", " : "",
                      s_required[i]);
         }
-    if (count == 0) return 0;
+    if (count == 0)
+        return 0;
     return dpctl_args_error(args,
                             "%s %s required (or give no options and pipe a JSON object "
                             "with --json)",
@@ -98,7 +101,8 @@ static void s_from_options(const dpctl_args_t *args, Dp__EnquirySubmission *subm
 
 static int s_print_reply(dpctl_t *self, const Dp__SubmitEnquiryReply *reply)
 {
-    if (self->json) return dpctl_json_print_message(&reply->base);
+    if (self->json)
+        return dpctl_json_print_message(&reply->base);
     char status[32];
     printf("enquiry %" PRId64 ": %s (%s)\n", reply->enquiry_id,
            dpctl_enquiry_status(reply->status, status, sizeof status),
@@ -121,7 +125,8 @@ static int s_submit(dpctl_t *self, Dp__EnquirySubmission *submission)
     Dp__SubmitEnquiryReply *reply = NULL;
     int outcome = dpctl_call(self, DPCTL_INTAKE, &request.base,
                              &dp__submit_enquiry_reply__descriptor, (ProtobufCMessage **)&reply);
-    if (outcome == DPCTL_EXIT_OK) outcome = s_print_reply(self, reply);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = s_print_reply(self, reply);
     dp_message_free((ProtobufCMessage **)&reply);
     return outcome;
 }
@@ -151,7 +156,8 @@ int dpctl_enquiry_submit_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     if (self->json && !s_any_option(args))
         outcome = s_submit_stdin(self);
     else if ((outcome = s_check_required(args)) == DPCTL_EXIT_OK) {

@@ -43,15 +43,18 @@ static int s_print_moved(dpctl_t *self, const Dp__Enquiry *enquiry)
         fprintf(stderr, "dpctl: the intake's reply holds no enquiry\n");
         return DPCTL_EXIT_FAILURE;
     }
-    if (self->json) return dpctl_json_print_message(&enquiry->base);
+    if (self->json)
+        return dpctl_json_print_message(&enquiry->base);
     char from[32] = "?", to[32];
     if (enquiry->n_history > 0)
         dpctl_enquiry_status(enquiry->history[enquiry->n_history - 1]->from_status, from,
                              sizeof from);
     printf("enquiry %" PRId64 ": %s -> %s", enquiry->id, from,
            dpctl_enquiry_status(enquiry->status, to, sizeof to));
-    if (*enquiry->assignee) printf(", assigned to %s", enquiry->assignee);
-    if (*enquiry->due_on && !*enquiry->first_response_at) printf(", due %s", enquiry->due_on);
+    if (*enquiry->assignee)
+        printf(", assigned to %s", enquiry->assignee);
+    if (*enquiry->due_on && !*enquiry->first_response_at)
+        printf(", due %s", enquiry->due_on);
     printf("\n");
     return DPCTL_EXIT_OK;
 }
@@ -72,7 +75,8 @@ int dpctl_enquiry_assign_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_assign_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__AssignEnquiryRequest request = DP__ASSIGN_ENQUIRY_REQUEST__INIT;
     outcome = dpctl_enquiry_id(args, 0, &request.id);
     request.assignee = (char *)dpctl_args_operand(args, 1);
@@ -88,7 +92,8 @@ int dpctl_enquiry_move_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_move_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__TransitionEnquiryRequest request = DP__TRANSITION_ENQUIRY_REQUEST__INIT;
     outcome = dpctl_enquiry_id(args, 0, &request.id);
     const char *status = dpctl_args_operand(args, 1);
@@ -115,7 +120,8 @@ static int s_print_note(dpctl_t *self, int64_t enquiry_id, const Dp__EnquiryNote
         fprintf(stderr, "dpctl: the intake's reply holds no note\n");
         return DPCTL_EXIT_FAILURE;
     }
-    if (self->json) return dpctl_json_print_message(&note->base);
+    if (self->json)
+        return dpctl_json_print_message(&note->base);
     printf("added note #%" PRId64 " to enquiry %" PRId64 "\n", note->id, enquiry_id);
     return DPCTL_EXIT_OK;
 }
@@ -124,7 +130,8 @@ int dpctl_enquiry_note_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_note_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__AddEnquiryNoteRequest request = DP__ADD_ENQUIRY_NOTE_REQUEST__INIT;
     outcome = dpctl_enquiry_id(args, 0, &request.id);
     request.text = (char *)dpctl_args_operand(args, 1);
@@ -133,7 +140,8 @@ int dpctl_enquiry_note_run(dpctl_t *self, int argc, char **argv)
     if (outcome == DPCTL_EXIT_OK)
         outcome = dpctl_call(self, DPCTL_INTAKE, &request.base,
                              &dp__add_enquiry_note_reply__descriptor, (ProtobufCMessage **)&reply);
-    if (outcome == DPCTL_EXIT_OK) outcome = s_print_note(self, request.id, reply->note);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = s_print_note(self, request.id, reply->note);
     dp_message_free((ProtobufCMessage **)&reply);
     dpctl_args_destroy(&args);
     return outcome;

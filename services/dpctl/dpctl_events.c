@@ -40,7 +40,8 @@ int dpctl_events_run(dpctl_t *self, int argc, char **argv)
 static json_t *s_decoded_payload(const Dp__Event *event)
 {
     const ProtobufCMessageDescriptor *type = dp_event_payload_type(event->type);
-    if (!type) return NULL;
+    if (!type)
+        return NULL;
     ProtobufCMessage *payload = dp_message_decode(type, event->payload.data, event->payload.len,
                                                   event->payload.len * 4 + 4096);
     json_t *object = payload ? dpctl_json_message(payload) : json_null();
@@ -52,7 +53,8 @@ json_t *dpctl_event_json(const Dp__Event *event)
 {
     json_t *object = dpctl_json_message(&event->base);
     json_t *payload = object ? s_decoded_payload(event) : NULL;
-    if (payload) json_object_set_new(object, "payload", payload);
+    if (payload)
+        json_object_set_new(object, "payload", payload);
     return object;
 }
 
@@ -154,8 +156,10 @@ static int s_replay(dpctl_t *self, Dp__ReplayEventsRequest *request, bool all, s
         Dp__ReplayEventsReply *reply = NULL;
         outcome = dpctl_call(self, DPCTL_NOTIFY, &request->base,
                              &dp__replay_events_reply__descriptor, (ProtobufCMessage **)&reply);
-        if (outcome != DPCTL_EXIT_OK) break;
-        if (first) replay->latest = reply->latest_seq;
+        if (outcome != DPCTL_EXIT_OK)
+            break;
+        if (first)
+            replay->latest = reply->latest_seq;
         outcome = s_replay_page(replay, reply);
         /* The sequence grows while we read: stop at the latest seen first. */
         more = reply->next_seq > request->from_seq && reply->next_seq <= replay->latest;
@@ -173,13 +177,15 @@ int dpctl_events_replay_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_replay_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__ReplayEventsRequest request = DP__REPLAY_EVENTS_REQUEST__INIT;
     request.from_seq = (uint64_t)dpctl_args_number(args, "from", 1);
     request.topic_prefix = (char *)dpctl_args_text(args, "topic", "");
     outcome = dpctl_events_uint32(args, "limit", 0, &request.limit);
     s_replay_t replay = {.array = self->json ? json_array() : NULL};
-    if (outcome == DPCTL_EXIT_OK && self->json && !replay.array) outcome = DPCTL_EXIT_FAILURE;
+    if (outcome == DPCTL_EXIT_OK && self->json && !replay.array)
+        outcome = DPCTL_EXIT_FAILURE;
     if (outcome == DPCTL_EXIT_OK)
         outcome = s_replay(self, &request, dpctl_args_has(args, "all"), &replay);
     if (outcome == DPCTL_EXIT_OK && self->json)

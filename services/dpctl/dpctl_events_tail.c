@@ -65,7 +65,8 @@ static int s_follow(dpctl_t *self, dp_follower_t *follower, uint64_t count)
     int outcome = DPCTL_EXIT_OK;
     while (outcome == DPCTL_EXIT_OK && !s_stop && (count == 0 || seen < count)) {
         Dp__Event *event = dp_follower_next(follower, S_WAIT_MS);
-        if (!event) continue;
+        if (!event)
+            continue;
         outcome = s_print(self, event);
         seen++;
         dp_message_free((ProtobufCMessage **)&event);
@@ -88,7 +89,8 @@ static int s_tail(dpctl_t *self, const dpctl_args_t *args)
     int outcome =
         dpctl_call(self, DPCTL_NOTIFY, &probe.base, &dp__replay_events_reply__descriptor, &reply);
     dp_message_free(&reply);
-    if (outcome != DPCTL_EXIT_OK) return outcome;
+    if (outcome != DPCTL_EXIT_OK)
+        return outcome;
     dp_client_keys_t keys;
     dp_status_t status;
     int curve = dpctl_service_keys(self, DPCTL_NOTIFY, &keys, &status);
@@ -115,7 +117,8 @@ int dpctl_events_tail_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     if (dpctl_args_has(args, "count") && dpctl_args_number(args, "count", 0) == 0)
         outcome = dpctl_args_error(args, "--count must be at least 1");
     else

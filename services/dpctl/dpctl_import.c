@@ -63,8 +63,10 @@ typedef struct {
 
 static void s_note(s_reason_t *reason, uint64_t line, const char *example)
 {
-    if (reason->count < S_FIRST_LINES) reason->lines[reason->count] = line;
-    if (reason->count++ == 0) snprintf(reason->example, sizeof reason->example, "%s", example);
+    if (reason->count < S_FIRST_LINES)
+        reason->lines[reason->count] = line;
+    if (reason->count++ == 0)
+        snprintf(reason->example, sizeof reason->example, "%s", example);
 }
 
 /* Counts a refused line under its (code, field). */
@@ -105,7 +107,8 @@ static int s_done(void *sink, const dp_pipeline_result_t *result)
         tally->resent_duplicates += result->attempts > 1;
     } else {
         tally->accepted++;
-        if ((unsigned)answer->status < S_STATUSES) tally->by_status[answer->status]++;
+        if ((unsigned)answer->status < S_STATUSES)
+            tally->by_status[answer->status]++;
     }
     return 0;
 }
@@ -162,7 +165,8 @@ static void s_import(dp_pipeline_t *pipeline, s_tally_t *tally, FILE *input, con
         ++tally->lines;
         if (dp_pipeline_unresponsive(pipeline) && !s_blank(line)) {
             /* Read on, so the summary can say how much is left to send. */
-            if (tally->not_sent++ == 0) tally->first_not_sent = tally->lines;
+            if (tally->not_sent++ == 0)
+                tally->first_not_sent = tally->lines;
             continue;
         }
         s_import_line(pipeline, tally, line, (size_t)length, tally->lines);
@@ -192,7 +196,8 @@ static const char *s_lines(const s_reason_t *reason, char *buffer, size_t size)
     for (size_t i = 0; i < shown && used < size; i++)
         used += (size_t)snprintf(buffer + used, size - used, "%s%llu", i ? ", " : "",
                                  (unsigned long long)reason->lines[i]);
-    if (reason->count > shown && used < size) snprintf(buffer + used, size - used, ", ...");
+    if (reason->count > shown && used < size)
+        snprintf(buffer + used, size - used, ", ...");
     return buffer;
 }
 
@@ -265,7 +270,8 @@ static void s_print_text(const s_tally_t *tally, size_t resent)
 {
     char label[32], lines[128];
     printf("lines:       %7zu read", tally->lines);
-    if (tally->blank) printf(" (%zu blank, skipped)", tally->blank);
+    if (tally->blank)
+        printf(" (%zu blank, skipped)", tally->blank);
     printf("\naccepted:    %7zu new", tally->accepted);
     for (int i = 1, shown = 0; i < S_STATUSES; i++)
         if (tally->by_status[i])
@@ -284,12 +290,14 @@ static void s_print_text(const s_tally_t *tally, size_t resent)
         printf(" (lines %s; first: %s)", s_lines(&tally->not_json, lines, sizeof lines),
                tally->not_json.example);
     printf("\n");
-    if (resent) printf("resent:      %7zu requests whose reply was late\n", resent);
+    if (resent)
+        printf("resent:      %7zu requests whose reply was late\n", resent);
     if (tally->not_sent)
         printf("not sent:    %7zu from line %llu on: the intake stopped answering; import the "
                "file again once it is back\n",
                tally->not_sent, (unsigned long long)tally->first_not_sent);
-    if (tally->reason_count) s_print_reasons(tally);
+    if (tally->reason_count)
+        s_print_reasons(tally);
 }
 
 /* Opens FILE or standard input; *size is the file's, or 0 when not known. */
@@ -300,7 +308,8 @@ static FILE *s_open(const char *path, uint64_t *size)
     *size = input && fstat(fileno(input), &info) == 0 && S_ISREG(info.st_mode)
                 ? (uint64_t)info.st_size
                 : 0;
-    if (!input) fprintf(stderr, "dpctl: cannot open %s: %s\n", path, strerror(errno));
+    if (!input)
+        fprintf(stderr, "dpctl: cannot open %s: %s\n", path, strerror(errno));
     return input;
 }
 
@@ -308,7 +317,8 @@ static int s_run(dpctl_t *self, const char *path, size_t in_flight)
 {
     uint64_t size = 0;
     FILE *input = s_open(path, &size);
-    if (!input) return DPCTL_EXIT_FAILURE;
+    if (!input)
+        return DPCTL_EXIT_FAILURE;
     s_tally_t tally = {0};
     dp_client_keys_t keys;
     dp_status_t status;
@@ -347,7 +357,8 @@ static int s_run(dpctl_t *self, const char *path, size_t in_flight)
     dpctl_progress_destroy(&progress);
     dp_pipeline_destroy(&pipeline);
     free(tally.reasons);
-    if (input != stdin) fclose(input);
+    if (input != stdin)
+        fclose(input);
     return outcome;
 }
 
@@ -355,7 +366,8 @@ int dpctl_enquiry_import_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     long long in_flight = dpctl_args_number(args, "in-flight", S_DEFAULT_IN_FLIGHT);
     if (in_flight < 1 || in_flight > S_MAX_IN_FLIGHT)
         outcome = dpctl_args_error(args, "--in-flight must be between 1 and %d, not %lld",

@@ -35,7 +35,8 @@ typedef struct {
 static const char *s_dir(const dpctl_t *self, const dpctl_args_t *args, int *outcome)
 {
     const char *dir = dpctl_args_text(args, "dir", dp_config_get(self->config, "DP_CURVE_DIR"));
-    if (*dir) return dir;
+    if (*dir)
+        return dir;
     *outcome = dpctl_args_error(args, "no key folder: give --dir DIR or set DP_CURVE_DIR");
     return NULL;
 }
@@ -43,7 +44,8 @@ static const char *s_dir(const dpctl_t *self, const dpctl_args_t *args, int *out
 /* Makes the folder unless it exists; 0, or -1 after saying why. */
 static int s_make_dir(const char *path, mode_t mode)
 {
-    if (mkdir(path, mode) == 0 || errno == EEXIST) return 0;
+    if (mkdir(path, mode) == 0 || errno == EEXIST)
+        return 0;
     fprintf(stderr, "dpctl: cannot make the folder %s: %s\n", path, strerror(errno));
     return -1;
 }
@@ -109,15 +111,17 @@ static int s_write(s_pair_t *pair)
 static int s_print_pair(const dpctl_t *self, const s_pair_t *pair, const char *use)
 {
     if (self->json) {
-        json_t *document = json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:s}", "name", pair->name,
-                                     "role", pair->role, "sources", pair->sources, "public_key",
-                                     pair->public_key, "public", pair->public, "secret",
-                                     pair->secret);
+        json_t *document =
+            json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:s}", "name", pair->name, "role", pair->role,
+                      "sources", pair->sources, "public_key", pair->public_key, "public",
+                      pair->public, "secret", pair->secret);
         return dpctl_json_print(&document);
     }
     dpctl_print_field("name:", pair->name);
-    if (pair->role) dpctl_print_field("role:", pair->role);
-    if (pair->sources) dpctl_print_field("sources:", pair->sources);
+    if (pair->role)
+        dpctl_print_field("role:", pair->role);
+    if (pair->sources)
+        dpctl_print_field("sources:", pair->sources);
     dpctl_print_field("public key:", pair->public_key);
     dpctl_print_field("public:", pair->public);
     dpctl_print_fieldf("secret:", "%s (mode 0600)", pair->secret);
@@ -131,7 +135,8 @@ static int s_make(const dpctl_t *self, const dpctl_args_t *args, s_pair_t *pair,
 {
     int outcome = DPCTL_EXIT_OK;
     const char *dir = s_dir(self, args, &outcome);
-    if (!dir) return outcome;
+    if (!dir)
+        return outcome;
     if (!dp_valid_slug(pair->name))
         return dpctl_args_error(args,
                                 "NAME must be 1 to 63 lower-case letters, digits or inner "
@@ -170,7 +175,8 @@ static const dpctl_spec_t s_new_spec = {
    store's limit). */
 static bool s_valid_sources(const char *sources)
 {
-    if (strlen(sources) > 255) return false;
+    if (strlen(sources) > 255)
+        return false;
     char *copy = strdup(sources);
     bool valid = copy != NULL;
     char *rest = copy;
@@ -184,7 +190,8 @@ static int s_new_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_new_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     s_pair_t pair = {.name = dpctl_args_operand(args, 0),
                      .role = dpctl_args_text(args, "role", "")};
     const char *sources = dpctl_args_text(args, "sources", "");
@@ -227,7 +234,8 @@ static int s_service_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_service_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     s_pair_t pair = {.name = dpctl_args_operand(args, 0)};
     dpctl_service_t service;
     char names[128];
@@ -283,7 +291,8 @@ static char **s_client_files(const char *clients, size_t *count)
             failed = !grown;
             names = grown ? grown : names;
         }
-        if (!failed) failed = !(names[*count] = strndup(entry->d_name, length - 4));
+        if (!failed)
+            failed = !(names[*count] = strndup(entry->d_name, length - 4));
         *count += !failed;
     }
     closedir(folder);
@@ -294,7 +303,8 @@ static char **s_client_files(const char *clients, size_t *count)
         free(names);
         return NULL;
     }
-    if (*count) qsort(names, *count, sizeof *names, s_by_name);
+    if (*count)
+        qsort(names, *count, sizeof *names, s_by_name);
     return names ? names : calloc(1, sizeof *names);
 }
 
@@ -312,10 +322,9 @@ static int s_add_client(dpctl_listing_t *listing, const char *dir, const char *n
     bool has_secret = stat(secret, &info) == 0;
     const char *key = cert ? zcert_public_txt(cert) : "(unreadable)";
     const char *cells[] = {name, role ? role : "(none)", key, has_secret ? secret : "-"};
-    json_t *object = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s?}", "name", name,
-                               "meta_name", meta_name, "role", role, "sources", sources,
-                               "public_key", key, "public", public, "secret",
-                               has_secret ? secret : NULL);
+    json_t *object = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s?}", "name", name, "meta_name",
+                               meta_name, "role", role, "sources", sources, "public_key", key,
+                               "public", public, "secret", has_secret ? secret : NULL);
     int added = dpctl_listing_add_object(listing, object, cells);
     zcert_destroy(&cert);
     return added;
@@ -328,12 +337,15 @@ static int s_list(dpctl_t *self, const char *dir)
     snprintf(clients, sizeof clients, "%s/clients", dir);
     size_t count = 0;
     char **names = s_client_files(clients, &count);
-    if (!names) return DPCTL_EXIT_FAILURE;
+    if (!names)
+        return DPCTL_EXIT_FAILURE;
     dpctl_listing_t *listing = dpctl_listing_new(self->json, headers, 4);
     int outcome = listing ? DPCTL_EXIT_OK : DPCTL_EXIT_FAILURE;
     for (size_t i = 0; outcome == DPCTL_EXIT_OK && i < count; i++)
-        if (s_add_client(listing, dir, names[i]) != 0) outcome = DPCTL_EXIT_FAILURE;
-    if (outcome == DPCTL_EXIT_OK) outcome = dpctl_listing_print(listing);
+        if (s_add_client(listing, dir, names[i]) != 0)
+            outcome = DPCTL_EXIT_FAILURE;
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = dpctl_listing_print(listing);
     if (outcome == DPCTL_EXIT_OK && !self->json)
         printf("\n%zu client%s in %s\n", count, count == 1 ? "" : "s", clients);
     dpctl_listing_destroy(&listing);
@@ -347,9 +359,11 @@ static int s_list_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_list_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     const char *dir = s_dir(self, args, &outcome);
-    if (dir) outcome = s_list(self, dir);
+    if (dir)
+        outcome = s_list(self, dir);
     dpctl_args_destroy(&args);
     return outcome;
 }
@@ -379,11 +393,13 @@ static int s_move_revoked(const char *from, const char *revoked, const char *nam
     for (int attempt = 1; attempt < 1000; attempt++) {
         int length = attempt == 1 ? snprintf(to, size, "%s/%s.key", revoked, name)
                                   : snprintf(to, size, "%s/%s.key.%d", revoked, name, attempt);
-        if (length < 0 || (size_t)length >= size) break;
+        if (length < 0 || (size_t)length >= size)
+            break;
         /* link refuses an existing target, so nothing revoked before is lost;
            then the name in clients/ goes, in one step. */
         if (link(from, to) == 0) {
-            if (unlink(from) == 0) return 0;
+            if (unlink(from) == 0)
+                return 0;
             fprintf(stderr, "dpctl: cannot remove %s: %s\n", from, strerror(errno));
             unlink(to);
             return -1;
@@ -408,16 +424,17 @@ static int s_revoke(const dpctl_t *self, const char *dir, const char *name)
     }
     struct stat info;
     if (lstat(from, &info) != 0) {
-        fprintf(stderr, "dpctl: %s: %s (is NAME a client in this key folder? see dpctl keys "
-                        "list)\n",
+        fprintf(stderr,
+                "dpctl: %s: %s (is NAME a client in this key folder? see dpctl keys "
+                "list)\n",
                 from, strerror(errno));
         return DPCTL_EXIT_FAILURE;
     }
     if (s_make_dir(revoked, 0755) != 0 || s_move_revoked(from, revoked, name, to, sizeof to) != 0)
         return DPCTL_EXIT_FAILURE;
     if (self->json) {
-        json_t *document = json_pack("{s:s, s:s, s:s}", "name", name, "revoked", from, "moved_to",
-                                     to);
+        json_t *document =
+            json_pack("{s:s, s:s, s:s}", "name", name, "revoked", from, "moved_to", to);
         return dpctl_json_print(&document);
     }
     dpctl_print_field("name:", name);
@@ -433,7 +450,8 @@ static int s_revoke_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_revoke_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     const char *name = dpctl_args_operand(args, 0);
     const char *dir = s_dir(self, args, &outcome);
     if (dir && !dp_valid_slug(name))

@@ -77,7 +77,8 @@ int dpctl_dispatch(dpctl_t *self, const dpctl_group_t *group, int argc, char **a
         char *words[] = {argv[0], (char *)group->default_command, NULL};
         return dpctl_dispatch(self, group, 2, words);
     }
-    if (argc < 2) return dpctl_usage_error(group->path, "a command is missing");
+    if (argc < 2)
+        return dpctl_usage_error(group->path, "a command is missing");
     if (s_is_help(argv[1])) {
         s_print_group(group);
         return DPCTL_EXIT_OK;
@@ -94,7 +95,8 @@ static int s_print_top_help(const dp_config_t *config)
     char *usage = NULL;
     size_t size = 0;
     FILE *out = open_memstream(&usage, &size);
-    if (!out) return DPCTL_EXIT_FAILURE;
+    if (!out)
+        return DPCTL_EXIT_FAILURE;
     fprintf(out, "dpctl [--json] COMMAND [ARGS]\n\n");
     s_print_commands(out, &s_top);
     fprintf(out, "\nGlobal options, before or after the command:\n"
@@ -131,7 +133,8 @@ static int s_run(dpctl_t *self, int argc, char **argv)
         printf("dpctl %s\n", DP_VERSION);
         return DPCTL_EXIT_OK;
     }
-    if (argc >= 2 && s_is_help(argv[1])) return s_print_top_help(self->config);
+    if (argc >= 2 && s_is_help(argv[1]))
+        return s_print_top_help(self->config);
     return dpctl_dispatch(self, &s_top, argc, argv);
 }
 
@@ -142,7 +145,8 @@ int main(int argc, char **argv)
     dpctl_t self = {0};
     self.config =
         dp_config_new("dpctl", s_top.summary, s_settings, sizeof s_settings / sizeof s_settings[0]);
-    if (!self.config) return DPCTL_EXIT_FAILURE;
+    if (!self.config)
+        return DPCTL_EXIT_FAILURE;
     int outcome =
         dp_config_load(self.config, 1, argv) == 0 ? s_run(&self, argc, argv) : DPCTL_EXIT_USAGE;
     for (int i = 0; i < DPCTL_SERVICE_COUNT; i++)

@@ -21,15 +21,18 @@ struct _dpctl_table_t {
 dpctl_table_t *dpctl_table_new(const char *const *headers, size_t columns)
 {
     dpctl_table_t *self = calloc(1, sizeof *self);
-    if (!self) return NULL;
+    if (!self)
+        return NULL;
     self->columns = columns;
-    if (dpctl_table_add(self, headers) != 0) dpctl_table_destroy(&self);
+    if (dpctl_table_add(self, headers) != 0)
+        dpctl_table_destroy(&self);
     return self;
 }
 
 void dpctl_table_destroy(dpctl_table_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     dpctl_table_t *self = *self_p;
     for (size_t i = 0; i < self->rows * self->columns; i++)
         free(self->cells[i]);
@@ -44,7 +47,8 @@ int dpctl_table_add(dpctl_table_t *self, const char *const *cells)
     if (self->rows == self->room) {
         size_t room = self->room ? self->room * 2 : 16;
         char **grown = realloc(self->cells, room * self->columns * sizeof *grown);
-        if (!grown) return -1;
+        if (!grown)
+            return -1;
         self->cells = grown;
         self->room = room;
     }
@@ -57,7 +61,8 @@ int dpctl_table_add(dpctl_table_t *self, const char *const *cells)
             return -1;
         }
         for (char *p = row[i]; *p; p++)
-            if (*p == '\t' || *p == '\r' || *p == '\n') *p = ' ';
+            if (*p == '\t' || *p == '\r' || *p == '\n')
+                *p = ' ';
     }
     self->rows++;
     return 0;
@@ -75,10 +80,12 @@ static size_t s_width(const char *text)
 void dpctl_table_print(const dpctl_table_t *self, FILE *out)
 {
     size_t *widths = calloc(self->columns, sizeof *widths);
-    if (!widths) return;
+    if (!widths)
+        return;
     for (size_t i = 0; i < self->rows * self->columns; i++) {
         size_t width = s_width(self->cells[i]);
-        if (width > widths[i % self->columns]) widths[i % self->columns] = width;
+        if (width > widths[i % self->columns])
+            widths[i % self->columns] = width;
     }
     for (size_t row = 0; row < self->rows; row++) {
         for (size_t column = 0; column < self->columns; column++) {
@@ -99,7 +106,8 @@ void dpctl_table_print(const dpctl_table_t *self, FILE *out)
 static bool s_is_figure(const char *cell)
 {
     const char *p = cell + (*cell == '+' || *cell == '-');
-    if (!isdigit((unsigned char)*p)) return false;
+    if (!isdigit((unsigned char)*p))
+        return false;
     while (isdigit((unsigned char)*p) || ((*p == '.' || *p == ',' || *p == ' ') && p[1]))
         p++;
     return *p == '\0' || (*p == '%' && p[1] == '\0');
@@ -107,7 +115,8 @@ static bool s_is_figure(const char *cell)
 
 void dpctl_table_align_numbers(dpctl_table_t *self)
 {
-    if (!self->right) self->right = calloc(self->columns, sizeof *self->right);
+    if (!self->right)
+        self->right = calloc(self->columns, sizeof *self->right);
     for (size_t column = 0; self->right && column < self->columns; column++) {
         size_t filled = 0, figures = 0;
         for (size_t row = 1; row < self->rows; row++) {
@@ -124,7 +133,8 @@ static size_t s_prefix_bytes(const char *text, size_t characters)
 {
     const unsigned char *p = (const unsigned char *)text;
     for (size_t seen = 0; *p; p++)
-        if ((*p & 0xc0) != 0x80 && seen++ == characters) break;
+        if ((*p & 0xc0) != 0x80 && seen++ == characters)
+            break;
     return (size_t)(p - (const unsigned char *)text);
 }
 
@@ -133,22 +143,26 @@ void dpctl_table_fit(dpctl_table_t *self, size_t column, size_t width, size_t mi
     size_t others = 0, widest = 0;
     for (size_t i = 0; i < self->rows * self->columns; i++) {
         size_t cell = s_width(self->cells[i]);
-        if (i % self->columns == column && cell > widest) widest = cell;
+        if (i % self->columns == column && cell > widest)
+            widest = cell;
     }
     for (size_t c = 0; c < self->columns; c++) {
         size_t column_width = 0;
         for (size_t row = 0; c != column && row < self->rows; row++) {
             size_t cell = s_width(self->cells[row * self->columns + c]);
-            if (cell > column_width) column_width = cell;
+            if (cell > column_width)
+                column_width = cell;
         }
         others += c == column ? 0 : column_width + 2;
     }
     size_t room = width > others + min_width ? width - others : min_width;
-    if (widest <= room || room < 4) return;
+    if (widest <= room || room < 4)
+        return;
     /* Rows after the header; the header is short enough to stay whole. */
     for (size_t row = 1; row < self->rows; row++) {
         char **cell = &self->cells[row * self->columns + column];
-        if (s_width(*cell) <= room) continue;
+        if (s_width(*cell) <= room)
+            continue;
         size_t keep = s_prefix_bytes(*cell, room - 3);
         memcpy(*cell + keep, "...", 4); /* "..." is no longer than what it replaces */
     }
@@ -173,18 +187,21 @@ struct _dpctl_listing_t {
 dpctl_listing_t *dpctl_listing_new(bool json, const char *const *headers, size_t columns)
 {
     dpctl_listing_t *self = calloc(1, sizeof *self);
-    if (!self) return NULL;
+    if (!self)
+        return NULL;
     if (json)
         self->array = json_array();
     else
         self->table = dpctl_table_new(headers, columns);
-    if (!self->array && !self->table) dpctl_listing_destroy(&self);
+    if (!self->array && !self->table)
+        dpctl_listing_destroy(&self);
     return self;
 }
 
 void dpctl_listing_destroy(dpctl_listing_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     dpctl_listing_t *self = *self_p;
     dpctl_table_destroy(&self->table);
     json_decref(self->array);
@@ -217,19 +234,22 @@ size_t dpctl_listing_count(const dpctl_listing_t *self)
 
 int dpctl_listing_print(dpctl_listing_t *self)
 {
-    if (self->array) return dpctl_json_print(&self->array);
+    if (self->array)
+        return dpctl_json_print(&self->array);
     dpctl_table_print(self->table, stdout);
     return DPCTL_EXIT_OK;
 }
 
 void dpctl_listing_fit(dpctl_listing_t *self, size_t column, size_t width, size_t min_width)
 {
-    if (self->table) dpctl_table_fit(self->table, column, width, min_width);
+    if (self->table)
+        dpctl_table_fit(self->table, column, width, min_width);
 }
 
 void dpctl_listing_align_numbers(dpctl_listing_t *self)
 {
-    if (self->table) dpctl_table_align_numbers(self->table);
+    if (self->table)
+        dpctl_table_align_numbers(self->table);
 }
 
 void dpctl_print_field(const char *label, const char *value)

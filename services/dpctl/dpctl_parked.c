@@ -41,7 +41,8 @@ static int s_add_row(dpctl_listing_t *listing, bool json, const Dp__ParkedEvent 
                            aggregate,         attempts, parked->parked_at,
                            parked->last_error};
     json_t *object = json ? dpctl_json_message(&parked->base) : NULL;
-    if (object) json_object_set_new(object, "event", dpctl_event_json(event));
+    if (object)
+        json_object_set_new(object, "event", dpctl_event_json(event));
     return dpctl_listing_add_object(listing, object, cells);
 }
 
@@ -51,7 +52,8 @@ int dpctl_events_parked_run(dpctl_t *self, int argc, char **argv)
                                     "ATTEMPTS", "PARKED AT", "LAST ERROR"};
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_list_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__ListParkedRequest request = DP__LIST_PARKED_REQUEST__INIT;
     request.consumer = (char *)dpctl_args_text(args, "consumer", "");
     outcome = dpctl_events_uint32(args, "limit", 0, &request.limit);
@@ -61,9 +63,11 @@ int dpctl_events_parked_run(dpctl_t *self, int argc, char **argv)
                              (ProtobufCMessage **)&reply);
     dpctl_listing_t *listing =
         outcome == DPCTL_EXIT_OK ? dpctl_listing_new(self->json, headers, 7) : NULL;
-    if (outcome == DPCTL_EXIT_OK && !listing) outcome = DPCTL_EXIT_FAILURE;
+    if (outcome == DPCTL_EXIT_OK && !listing)
+        outcome = DPCTL_EXIT_FAILURE;
     for (size_t i = 0; outcome == DPCTL_EXIT_OK && i < reply->n_parked; i++)
-        if (s_add_row(listing, self->json, reply->parked[i]) != 0) outcome = DPCTL_EXIT_FAILURE;
+        if (s_add_row(listing, self->json, reply->parked[i]) != 0)
+            outcome = DPCTL_EXIT_FAILURE;
     if (outcome == DPCTL_EXIT_OK) {
         dpctl_listing_align_numbers(listing);
         dpctl_listing_fit(listing, S_ERROR_COLUMN, dpctl_output_width(), S_ERROR_MIN_WIDTH);
@@ -93,7 +97,8 @@ int dpctl_events_replay_parked_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_replay_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__ReplayParkedRequest request = DP__REPLAY_PARKED_REQUEST__INIT;
     request.consumer = (char *)dpctl_args_operand(args, 0);
     request.seq = (uint64_t)dpctl_args_number(args, "seq", 0);

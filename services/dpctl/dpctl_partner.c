@@ -35,7 +35,8 @@ int dpctl_partner_run(dpctl_t *self, int argc, char **argv)
 int dpctl_partner_ref(const dpctl_args_t *args, size_t index, Dp__PartnerRef *ref)
 {
     const char *text = dpctl_args_operand(args, index);
-    if (!text || !*text) return dpctl_args_error(args, "a partner (ID or SLUG) is missing");
+    if (!text || !*text)
+        return dpctl_args_error(args, "a partner (ID or SLUG) is missing");
     if (dpctl_is_number(text))
         ref->id = strtoll(text, NULL, 10);
     else
@@ -122,7 +123,8 @@ int dpctl_partner_call(dpctl_t *self, const ProtobufCMessage *request,
 {
     ProtobufCMessage *reply = NULL;
     int outcome = dpctl_call(self, DPCTL_REGISTRY, request, reply_type, &reply);
-    if (outcome != DPCTL_EXIT_OK) return outcome;
+    if (outcome != DPCTL_EXIT_OK)
+        return outcome;
     const ProtobufCMessage *partner = dpctl_field_message(reply, "partner");
     if (!partner) {
         fprintf(stderr, "dpctl: the registry's reply holds no partner\n");
@@ -140,7 +142,8 @@ int dpctl_partner_finish(dpctl_t *self, dpctl_args_t **args_p, Dp__PartnerRef *r
                          const ProtobufCMessageDescriptor *reply_type, const char *as_of)
 {
     int outcome = dpctl_partner_ref(*args_p, 0, ref);
-    if (outcome == DPCTL_EXIT_OK) outcome = dpctl_partner_call(self, request, reply_type, as_of);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = dpctl_partner_call(self, request, reply_type, as_of);
     dpctl_args_destroy(args_p);
     return outcome;
 }
@@ -161,7 +164,8 @@ int dpctl_partner_show_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_show_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__PartnerRef ref = DP__PARTNER_REF__INIT;
     Dp__GetPartnerRequest request = DP__GET_PARTNER_REQUEST__INIT;
     request.partner = &ref;
@@ -209,7 +213,8 @@ static void s_print_footer(const s_listing_t *listing)
     printf("\n%zu partner%s (%zu compan%s, %zu association%s", total, total == 1 ? "" : "s",
            listing->companies, listing->companies == 1 ? "y" : "ies", listing->associations,
            listing->associations == 1 ? "" : "s");
-    if (listing->others) printf(", %zu of another kind", listing->others);
+    if (listing->others)
+        printf(", %zu of another kind", listing->others);
     printf(")\n");
 }
 
@@ -250,15 +255,18 @@ static int s_list(dpctl_t *self, const dpctl_args_t *args, s_listing_t *listing)
     static const char *headers[] = {"SLUG", "NAME", "KIND", "JOINED", "STATUS", "MEMBERSHIP"};
     bool as_of = dpctl_args_has(args, "as-of");
     listing->listing = dpctl_listing_new(self->json, headers, as_of ? 6 : 5);
-    if (!listing->listing) return DPCTL_EXIT_FAILURE;
+    if (!listing->listing)
+        return DPCTL_EXIT_FAILURE;
     Dp__ListPartnersRequest request = DP__LIST_PARTNERS_REQUEST__INIT;
     s_list_request(args, &request);
     bool all = dpctl_args_has(args, "all") ||
                !(dpctl_args_has(args, "page-size") || dpctl_args_has(args, "page-token"));
     int outcome = dpctl_call_pages(self, DPCTL_REGISTRY, &request.base,
                                    &dp__list_partners_reply__descriptor, all, s_list_item, listing);
-    if (outcome == DPCTL_EXIT_OK) outcome = dpctl_listing_print(listing->listing);
-    if (outcome == DPCTL_EXIT_OK && !self->json) s_print_footer(listing);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = dpctl_listing_print(listing->listing);
+    if (outcome == DPCTL_EXIT_OK && !self->json)
+        s_print_footer(listing);
     return outcome;
 }
 
@@ -266,7 +274,8 @@ int dpctl_partner_list_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_list_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     s_listing_t listing = {0};
     outcome = s_list(self, args, &listing);
     dpctl_listing_destroy(&listing.listing);

@@ -29,7 +29,8 @@ int dpctl_partner_add_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_add_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__CreatePartnerRequest request = DP__CREATE_PARTNER_REQUEST__INIT;
     request.slug = (char *)dpctl_args_text(args, "slug", "");
     request.name = (char *)dpctl_args_text(args, "name", "");
@@ -119,7 +120,8 @@ int dpctl_partner_update_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_update_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     char *mask[S_MASK_MAX];
     Dp__PartnerRef ref = DP__PARTNER_REF__INIT;
     Dp__UpdatePartnerRequest request = DP__UPDATE_PARTNER_REQUEST__INIT;
@@ -152,7 +154,8 @@ int dpctl_partner_rename_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_rename_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__PartnerRef ref = DP__PARTNER_REF__INIT;
     Dp__RenamePartnerRequest request = DP__RENAME_PARTNER_REQUEST__INIT;
     request.partner = &ref;
@@ -175,7 +178,8 @@ int dpctl_partner_withdraw_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_withdraw_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__PartnerRef ref = DP__PARTNER_REF__INIT;
     Dp__WithdrawPartnerRequest request = DP__WITHDRAW_PARTNER_REQUEST__INIT;
     request.partner = &ref;

@@ -46,7 +46,8 @@ int dpctl_privacy_run(dpctl_t *self, int argc, char **argv)
 
 int dpctl_privacy_email(const dpctl_args_t *args, const char *what, const char *email)
 {
-    if (email && dp_valid_email(email)) return 0;
+    if (email && dp_valid_email(email))
+        return 0;
     return dpctl_args_error(args, "%s must be an e-mail address such as name@example.org, not '%s'",
                             what, email ? email : "");
 }
@@ -136,7 +137,8 @@ static int s_export_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_export_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     const char *email = dpctl_args_operand(args, 0);
     outcome = dpctl_privacy_email(args, "EMAIL", email);
     Dp__ExportPersonalDataRequest request = DP__EXPORT_PERSONAL_DATA_REQUEST__INIT;
@@ -189,7 +191,8 @@ typedef struct {
 /* Returns 0 when the operator said yes (or gave --yes), else an exit code. */
 static int s_confirm(const dpctl_args_t *args, const char *email)
 {
-    if (dpctl_args_has(args, "yes")) return 0;
+    if (dpctl_args_has(args, "yes"))
+        return 0;
     if (!isatty(STDIN_FILENO))
         return dpctl_args_error(args, "standard input is not a terminal, so nobody can confirm; "
                                       "give --yes to erase without being asked");
@@ -199,16 +202,19 @@ static int s_confirm(const dpctl_args_t *args, const char *email)
             email);
     fflush(stderr);
     char answer[16] = "";
-    if (!fgets(answer, sizeof answer, stdin)) answer[0] = '\0';
+    if (!fgets(answer, sizeof answer, stdin))
+        answer[0] = '\0';
     answer[strcspn(answer, "\r\n")] = '\0';
-    if (strcasecmp(answer, "yes") == 0 || strcasecmp(answer, "y") == 0) return 0;
+    if (strcasecmp(answer, "yes") == 0 || strcasecmp(answer, "y") == 0)
+        return 0;
     fprintf(stderr, "dpctl: not confirmed; nothing was erased\n");
     return DPCTL_EXIT_FAILURE;
 }
 
 static const char *s_erased_what(dpctl_service_t service, unsigned count)
 {
-    if (service == DPCTL_REGISTRY) return s_plural(count, "contact", "contacts");
+    if (service == DPCTL_REGISTRY)
+        return s_plural(count, "contact", "contacts");
     return s_plural(count, "enquiry", "enquiries");
 }
 
@@ -216,7 +222,8 @@ static const char *s_erased_what(dpctl_service_t service, unsigned count)
 static const char *s_erasure_key(const s_erasure_t *parts)
 {
     for (size_t i = 0; i < DPCTL_PRIVACY_SERVICES; i++)
-        if (parts[i].reply) return parts[i].reply->subject_key;
+        if (parts[i].reply)
+            return parts[i].reply->subject_key;
     return "";
 }
 
@@ -231,7 +238,8 @@ static void s_print_erasure_text(const s_erasure_t *parts)
         else
             printf("%-12s FAILED (%s, see above)\n", label, dp_code_name(parts[i].status.code));
     }
-    if (*s_erasure_key(parts)) printf("%-12s %s\n", "subject key:", s_erasure_key(parts));
+    if (*s_erasure_key(parts))
+        printf("%-12s %s\n", "subject key:", s_erasure_key(parts));
 }
 
 /* {subject_key, complete, registry: {erased, error}, intake: {erased, error}} */
@@ -273,7 +281,8 @@ static int s_erase(dpctl_t *self, const Dp__ErasePersonalDataRequest *request)
     if (parts[0].reply && parts[1].reply)
         s_check_keys(parts[0].reply->subject_key, parts[1].reply->subject_key);
     int outcome = self->json ? s_print_erasure_json(parts, complete) : DPCTL_EXIT_OK;
-    if (!self->json) s_print_erasure_text(parts);
+    if (!self->json)
+        s_print_erasure_text(parts);
     if (!complete) {
         fprintf(stderr,
                 "dpctl: the erasure is incomplete: the %s failed; run the same command "
@@ -292,15 +301,18 @@ static int s_erase_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_erase_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     const char *email = dpctl_args_operand(args, 0);
     outcome = dpctl_privacy_email(args, "EMAIL", email);
-    if (outcome == DPCTL_EXIT_OK) outcome = s_confirm(args, email);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = s_confirm(args, email);
     Dp__ErasePersonalDataRequest request = DP__ERASE_PERSONAL_DATA_REQUEST__INIT;
     request.email = (char *)email;
     request.actor = (char *)dpctl_actor(self, args);
     request.reason = (char *)dpctl_args_text(args, "reason", "");
-    if (outcome == DPCTL_EXIT_OK) outcome = s_erase(self, &request);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = s_erase(self, &request);
     dpctl_args_destroy(&args);
     return outcome;
 }
@@ -339,7 +351,8 @@ static int s_retention_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_retention_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     bool dry_run = dpctl_args_has(args, "dry-run");
     if (dry_run == dpctl_args_has(args, "run"))
         outcome = dpctl_args_error(args, "give exactly one of --dry-run and --run");
@@ -350,7 +363,8 @@ static int s_retention_run(dpctl_t *self, int argc, char **argv)
     if (outcome == DPCTL_EXIT_OK)
         outcome = dpctl_call(self, DPCTL_INTAKE, &request.base,
                              &dp__run_retention_reply__descriptor, (ProtobufCMessage **)&reply);
-    if (outcome == DPCTL_EXIT_OK) outcome = s_print_retention(self, dry_run, reply);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = s_print_retention(self, dry_run, reply);
     dp_message_free((ProtobufCMessage **)&reply);
     dpctl_args_destroy(&args);
     return outcome;

@@ -45,7 +45,8 @@ static int s_newest_first(const void *a, const void *b)
 {
     const s_row_t *left = a, *right = b;
     int order = strcmp(right->entry->at, left->entry->at);
-    if (order == 0) order = (int)right->service - (int)left->service;
+    if (order == 0)
+        order = (int)right->service - (int)left->service;
     if (order == 0)
         order = (right->entry->id > left->entry->id) - (right->entry->id < left->entry->id);
     return order;
@@ -55,7 +56,8 @@ static int s_newest_first(const void *a, const void *b)
 static const char *s_seconds(const char *timestamp, char *buffer, size_t size)
 {
     snprintf(buffer, size, "%.19s", timestamp);
-    if (strlen(buffer) > 10 && buffer[10] == 'T') buffer[10] = ' ';
+    if (strlen(buffer) > 10 && buffer[10] == 'T')
+        buffer[10] = ' ';
     return buffer;
 }
 
@@ -98,9 +100,11 @@ static int s_print(dpctl_t *self, Dp__ListAuditReply *const *replies, size_t lim
     for (size_t i = 0; outcome == DPCTL_EXIT_OK && i < DPCTL_PRIVACY_SERVICES; i++)
         for (size_t j = 0; replies[i] && j < replies[i]->n_entries; j++)
             rows[count++] = (s_row_t){replies[i]->entries[j], dpctl_privacy_services[i]};
-    if (outcome == DPCTL_EXIT_OK) qsort(rows, count, sizeof *rows, s_newest_first);
+    if (outcome == DPCTL_EXIT_OK)
+        qsort(rows, count, sizeof *rows, s_newest_first);
     for (size_t i = 0; outcome == DPCTL_EXIT_OK && i < count && i < limit; i++)
-        if (s_add(listing, self->json, &rows[i]) != 0) outcome = DPCTL_EXIT_FAILURE;
+        if (s_add(listing, self->json, &rows[i]) != 0)
+            outcome = DPCTL_EXIT_FAILURE;
     if (outcome == DPCTL_EXIT_OK) {
         dpctl_listing_fit(listing, S_DETAIL_COLUMN, dpctl_output_width(), S_DETAIL_MIN_WIDTH);
         outcome = dpctl_listing_print(listing);
@@ -108,7 +112,8 @@ static int s_print(dpctl_t *self, Dp__ListAuditReply *const *replies, size_t lim
     size_t shown = listing ? dpctl_listing_count(listing) : 0;
     if (outcome == DPCTL_EXIT_OK && !self->json)
         printf("\n%zu entr%s\n", shown, shown == 1 ? "y" : "ies");
-    if (outcome != DPCTL_EXIT_OK && (!rows || !listing)) fprintf(stderr, "dpctl: out of memory\n");
+    if (outcome != DPCTL_EXIT_OK && (!rows || !listing))
+        fprintf(stderr, "dpctl: out of memory\n");
     dpctl_listing_destroy(&listing);
     free(rows);
     return outcome;
@@ -135,17 +140,20 @@ int dpctl_privacy_audit_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     const char *subject = dpctl_args_text(args, "subject", NULL);
     long long limit = dpctl_args_number(args, "limit", S_DEFAULT_LIMIT);
-    if (subject) outcome = dpctl_privacy_email(args, "--subject", subject);
+    if (subject)
+        outcome = dpctl_privacy_email(args, "--subject", subject);
     if (outcome == DPCTL_EXIT_OK && (limit < 1 || limit > S_MAX_LIMIT))
         outcome = dpctl_args_error(args, "--limit must be between 1 and %d, not %lld", S_MAX_LIMIT,
                                    limit);
     Dp__ListAuditRequest request = DP__LIST_AUDIT_REQUEST__INIT;
     request.email = (char *)(subject ? subject : "");
     request.limit = (uint32_t)limit;
-    if (outcome == DPCTL_EXIT_OK) outcome = s_audit(self, &request, (size_t)limit);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = s_audit(self, &request, (size_t)limit);
     dpctl_args_destroy(&args);
     return outcome;
 }

@@ -20,7 +20,8 @@ struct _dpctl_progress_t {
 dpctl_progress_t *dpctl_progress_new(const char *noun, uint64_t total_bytes)
 {
     dpctl_progress_t *self = calloc(1, sizeof *self);
-    if (!self) return NULL;
+    if (!self)
+        return NULL;
     self->noun = strdup(noun);
     if (!self->noun) {
         free(self);
@@ -34,7 +35,8 @@ dpctl_progress_t *dpctl_progress_new(const char *noun, uint64_t total_bytes)
 
 void dpctl_progress_destroy(dpctl_progress_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     free((*self_p)->noun);
     free(*self_p);
     *self_p = NULL;
@@ -66,7 +68,8 @@ void dpctl_progress_update(dpctl_progress_t *self, size_t count, uint64_t bytes_
 {
     self->bytes_done = bytes_done;
     int64_t now = zclock_mono();
-    if (!self->terminal || now - self->drawn < S_REDRAW_MS) return;
+    if (!self->terminal || now - self->drawn < S_REDRAW_MS)
+        return;
     self->drawn = now;
     s_draw(self, count);
 }
@@ -74,7 +77,8 @@ void dpctl_progress_update(dpctl_progress_t *self, size_t count, uint64_t bytes_
 void dpctl_progress_finish(dpctl_progress_t *self, size_t count)
 {
     if (self->terminal) {
-        if (self->total_bytes) self->bytes_done = self->total_bytes;
+        if (self->total_bytes)
+            self->bytes_done = self->total_bytes;
         s_draw(self, count);
         fputc('\n', stderr);
         return;

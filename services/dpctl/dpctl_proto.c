@@ -21,7 +21,8 @@ static size_t s_prefix_length(const ProtobufCEnumDescriptor *type)
             same++;
         common = same;
     }
-    if (type->n_values == 1 || common == strlen(first)) common = strlen(first) - 1;
+    if (type->n_values == 1 || common == strlen(first))
+        common = strlen(first) - 1;
     while (common > 0 && first[common - 1] != '_')
         common--;
     return common;
@@ -42,7 +43,8 @@ const char *dpctl_enum_label(const ProtobufCEnumDescriptor *type, int value, cha
                              size_t size)
 {
     for (unsigned i = 0; i < type->n_values; i++)
-        if (type->values[i].value == value) return s_short_name(type, i, buffer, size);
+        if (type->values[i].value == value)
+            return s_short_name(type, i, buffer, size);
     snprintf(buffer, size, "%d", value);
     return buffer;
 }
@@ -51,7 +53,8 @@ int dpctl_enum_parse(const ProtobufCEnumDescriptor *type, const char *label, int
 {
     char name[128];
     for (unsigned i = 0; i < type->n_values; i++) {
-        if (type->values[i].value == 0) continue;
+        if (type->values[i].value == 0)
+            continue;
         if (strcasecmp(s_short_name(type, i, name, sizeof name), label) == 0) {
             *value = type->values[i].value;
             return 0;
@@ -66,7 +69,8 @@ const char *dpctl_enum_choices(const ProtobufCEnumDescriptor *type, char *buffer
     size_t used = 0;
     buffer[0] = '\0';
     for (unsigned i = 0; i < type->n_values && used < size; i++) {
-        if (type->values[i].value == 0) continue;
+        if (type->values[i].value == 0)
+            continue;
         int written = snprintf(buffer + used, size - used, "%s%s", used ? "|" : "",
                                s_short_name(type, i, name, sizeof name));
         used += written > 0 ? (size_t)written : 0;
@@ -79,12 +83,15 @@ static json_t *s_json_base64(const ProtobufCBinaryData *data)
     static const char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char *text = malloc((data->len + 2) / 3 * 4 + 1);
-    if (!text) return NULL;
+    if (!text)
+        return NULL;
     size_t out = 0;
     for (size_t i = 0; i < data->len; i += 3) {
         uint32_t group = (uint32_t)data->data[i] << 16;
-        if (i + 1 < data->len) group |= (uint32_t)data->data[i + 1] << 8;
-        if (i + 2 < data->len) group |= data->data[i + 2];
+        if (i + 1 < data->len)
+            group |= (uint32_t)data->data[i + 1] << 8;
+        if (i + 2 < data->len)
+            group |= data->data[i + 2];
         text[out++] = alphabet[(group >> 18) & 63];
         text[out++] = alphabet[(group >> 12) & 63];
         text[out++] = i + 1 < data->len ? alphabet[(group >> 6) & 63] : '=';
@@ -204,7 +211,8 @@ json_t *dpctl_json_message(const ProtobufCMessage *message)
 ProtobufCMessage *dpctl_message_new(const ProtobufCMessageDescriptor *type)
 {
     ProtobufCMessage *message = calloc(1, type->sizeof_message);
-    if (message) protobuf_c_message_init(type, message);
+    if (message)
+        protobuf_c_message_init(type, message);
     return message;
 }
 
@@ -223,11 +231,13 @@ static int s_from_json_value(const ProtobufCFieldDescriptor *field, const json_t
 {
     switch (field->type) {
     case PROTOBUF_C_TYPE_STRING:
-        if (!json_is_string(value)) return s_refuse(status, field->name, "must be a string");
+        if (!json_is_string(value))
+            return s_refuse(status, field->name, "must be a string");
         *(const char **)member = json_string_value(value);
         return 0;
     case PROTOBUF_C_TYPE_BOOL:
-        if (!json_is_boolean(value)) return s_refuse(status, field->name, "must be true or false");
+        if (!json_is_boolean(value))
+            return s_refuse(status, field->name, "must be true or false");
         *(protobuf_c_boolean *)member = json_is_true(value);
         return 0;
     case PROTOBUF_C_TYPE_ENUM: {
@@ -248,7 +258,8 @@ static int s_from_json_value(const ProtobufCFieldDescriptor *field, const json_t
     case PROTOBUF_C_TYPE_SFIXED64:
     case PROTOBUF_C_TYPE_UINT64:
     case PROTOBUF_C_TYPE_FIXED64: {
-        if (!json_is_integer(value)) return s_refuse(status, field->name, "must be a whole number");
+        if (!json_is_integer(value))
+            return s_refuse(status, field->name, "must be a whole number");
         json_int_t number = json_integer_value(value);
         if (s_element_size(field->type) == sizeof(int64_t))
             *(int64_t *)member = (int64_t)number;
@@ -266,10 +277,12 @@ static int s_from_json_value(const ProtobufCFieldDescriptor *field, const json_t
 static int s_from_json_repeated(const ProtobufCFieldDescriptor *field, const json_t *array,
                                 char *base, dp_status_t *status)
 {
-    if (!json_is_array(array)) return s_refuse(status, field->name, "must be an array");
+    if (!json_is_array(array))
+        return s_refuse(status, field->name, "must be an array");
     size_t count = json_array_size(array), size = s_element_size(field->type);
     char *items = calloc(count ? count : 1, size);
-    if (!items) return s_refuse(status, field->name, "does not fit in memory");
+    if (!items)
+        return s_refuse(status, field->name, "does not fit in memory");
     *(char **)(base + field->offset) = items;
     *(size_t *)(base + field->quantifier_offset) = count;
     for (size_t i = 0; i < count; i++)
@@ -299,18 +312,21 @@ int dpctl_message_from_json(ProtobufCMessage *message, const json_t *object, dp_
                      message->descriptor->name);
             return -1;
         }
-        if (json_is_null(value)) continue;
+        if (json_is_null(value))
+            continue;
         int stored = field->label == PROTOBUF_C_LABEL_REPEATED
                          ? s_from_json_repeated(field, value, (char *)message, status)
                          : s_from_json_value(field, value, (char *)message + field->offset, status);
-        if (stored != 0) return -1;
+        if (stored != 0)
+            return -1;
     }
     return 0;
 }
 
 void dpctl_message_release(ProtobufCMessage **message_p)
 {
-    if (!message_p || !*message_p) return;
+    if (!message_p || !*message_p)
+        return;
     ProtobufCMessage *message = *message_p;
     const ProtobufCMessageDescriptor *type = message->descriptor;
     for (unsigned i = 0; i < type->n_fields; i++)

@@ -113,7 +113,8 @@ static int s_print_added(dpctl_t *self, const s_reference_t *reference,
                 dpctl_service_name(reference->service), reference->noun);
         return DPCTL_EXIT_FAILURE;
     }
-    if (self->json) return dpctl_json_print_message(item);
+    if (self->json)
+        return dpctl_json_print_message(item);
     printf("added %s %s: %s\n", reference->noun, dpctl_field_string(item, "slug"),
            dpctl_field_string(item, "label"));
     return DPCTL_EXIT_OK;
@@ -123,7 +124,8 @@ static int s_add_run(dpctl_t *self, const s_reference_t *reference, int argc, ch
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(reference->add_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     dp_status_t status;
     ProtobufCMessage *reply = NULL;
     if (s_add(self, reference, dpctl_args_operand(args, 0), dpctl_args_operand(args, 1), &reply,
@@ -148,9 +150,11 @@ static int s_print_items(dpctl_t *self, const ProtobufCMessage *reply)
     for (size_t i = 0; outcome == DPCTL_EXIT_OK && i < count; i++) {
         const char *cells[] = {dpctl_field_string(items[i], "slug"),
                                dpctl_field_string(items[i], "label")};
-        if (dpctl_listing_add(listing, items[i], cells) != 0) outcome = DPCTL_EXIT_FAILURE;
+        if (dpctl_listing_add(listing, items[i], cells) != 0)
+            outcome = DPCTL_EXIT_FAILURE;
     }
-    if (outcome == DPCTL_EXIT_OK) outcome = dpctl_listing_print(listing);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = dpctl_listing_print(listing);
     dpctl_listing_destroy(&listing);
     return outcome;
 }
@@ -159,13 +163,15 @@ static int s_list_run(dpctl_t *self, const s_reference_t *reference, int argc, c
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(reference->list_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     dpctl_args_destroy(&args);
     ProtobufCMessage *request = dpctl_message_new(reference->list_request);
     ProtobufCMessage *reply = NULL;
     outcome = request ? dpctl_call(self, reference->service, request, reference->list_reply, &reply)
                       : DPCTL_EXIT_FAILURE;
-    if (outcome == DPCTL_EXIT_OK) outcome = s_print_items(self, reply);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = s_print_items(self, reply);
     dp_message_free(&reply);
     free(request);
     return outcome;

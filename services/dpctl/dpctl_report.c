@@ -40,7 +40,8 @@ static int s_format(const dpctl_t *self, const dpctl_args_t *args, s_format_t *f
     static const char *names[] = {"table", "csv", "json"};
     const char *text = dpctl_args_text(args, "format", NULL);
     *format = self->json ? S_FORMAT_JSON : S_FORMAT_TABLE;
-    if (!text) return 0;
+    if (!text)
+        return 0;
     size_t i = 0;
     while (i < 3 && strcmp(text, names[i]) != 0)
         i++;
@@ -56,7 +57,8 @@ static int s_format(const dpctl_t *self, const dpctl_args_t *args, s_format_t *f
 static const Dp__ReportTable *s_find_table(const Dp__Report *report, const char *name)
 {
     for (size_t i = 0; i < report->n_tables; i++)
-        if (strcmp(report->tables[i]->name, name) == 0) return report->tables[i];
+        if (strcmp(report->tables[i]->name, name) == 0)
+            return report->tables[i];
     fprintf(stderr, "dpctl: the %s report has no table '%s'; its tables are:", report->name, name);
     for (size_t i = 0; i < report->n_tables; i++)
         fprintf(stderr, "%s %s", i ? "," : "", report->tables[i]->name);
@@ -101,14 +103,17 @@ static int s_print_table(const Dp__ReportTable *table, size_t limit)
         const Dp__ReportRow *row = table->rows[r];
         for (size_t c = 0; c < table->n_columns; c++)
             cells[c] = c < row->n_cells ? row->cells[c] : "";
-        if (dpctl_table_add(out, cells) != 0) outcome = DPCTL_EXIT_FAILURE;
+        if (dpctl_table_add(out, cells) != 0)
+            outcome = DPCTL_EXIT_FAILURE;
     }
     if (outcome == DPCTL_EXIT_OK) {
         dpctl_table_align_numbers(out);
         long cut = s_column_to_cut(table, shown, dpctl_output_width());
-        if (cut >= 0) dpctl_table_fit(out, (size_t)cut, dpctl_output_width(), S_MIN_CUT_WIDTH);
+        if (cut >= 0)
+            dpctl_table_fit(out, (size_t)cut, dpctl_output_width(), S_MIN_CUT_WIDTH);
         dpctl_table_print(out, stdout);
-        if (table->n_rows == 0) printf("(no rows)\n");
+        if (table->n_rows == 0)
+            printf("(no rows)\n");
         if (shown < table->n_rows)
             printf("... %zu more row%s (--rows 0 shows all; --format csv exports them)\n",
                    table->n_rows - shown, table->n_rows - shown == 1 ? "" : "s");
@@ -122,7 +127,8 @@ static int s_print_table(const Dp__ReportTable *table, size_t limit)
 static int s_print_tables(const Dp__Report *report, const Dp__ReportTable *only, size_t limit)
 {
     printf("%s\n", report->title);
-    if (*report->as_of) printf("as of %s", report->as_of);
+    if (*report->as_of)
+        printf("as of %s", report->as_of);
     if (*report->period_from || *report->period_to)
         printf("%speriod %s to %s", *report->as_of ? "; " : "", report->period_from,
                report->period_to);
@@ -130,7 +136,8 @@ static int s_print_tables(const Dp__Report *report, const Dp__ReportTable *only,
            report->generated_at);
     int outcome = DPCTL_EXIT_OK;
     for (size_t i = 0; outcome == DPCTL_EXIT_OK && i < report->n_tables; i++) {
-        if (only && report->tables[i] != only) continue;
+        if (only && report->tables[i] != only)
+            continue;
         printf("\n");
         outcome = s_print_table(report->tables[i], limit);
     }
@@ -141,7 +148,8 @@ static int s_print_report(const Dp__Report *report, const dpctl_args_t *args, s_
 {
     const char *name = dpctl_args_text(args, "table", NULL);
     const Dp__ReportTable *only = name ? s_find_table(report, name) : NULL;
-    if (name && !only) return DPCTL_EXIT_FAILURE;
+    if (name && !only)
+        return DPCTL_EXIT_FAILURE;
     if (format == S_FORMAT_TABLE)
         return s_print_tables(report, only,
                               (size_t)dpctl_args_number(args, "rows", S_DEFAULT_ROWS));
@@ -173,7 +181,8 @@ static int s_report(dpctl_t *self, const dpctl_args_t *args, const ProtobufCMess
         fprintf(stderr, "dpctl: the reporting service's reply holds no report\n");
         outcome = DPCTL_EXIT_FAILURE;
     }
-    if (outcome == DPCTL_EXIT_OK) outcome = s_print_report(reply->report, args, format);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = s_print_report(reply->report, args, format);
     dp_message_free((ProtobufCMessage **)&reply);
     return outcome;
 }
@@ -195,7 +204,8 @@ static int s_overview_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_overview_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__OverviewReportRequest request = DP__OVERVIEW_REPORT_REQUEST__INIT;
     request.as_of = (char *)dpctl_args_text(args, "as-of", "");
     outcome = s_report(self, args, &request.base);
@@ -223,7 +233,8 @@ static int s_cooperation_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_cooperation_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__CooperationReportRequest request = DP__COOPERATION_REPORT_REQUEST__INIT;
     request.as_of = (char *)dpctl_args_text(args, "as-of", "");
     request.period_from = (char *)dpctl_args_text(args, "from", "");
@@ -254,7 +265,8 @@ static int s_enquiries_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_enquiries_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__EnquiriesReportRequest request = DP__ENQUIRIES_REPORT_REQUEST__INIT;
     request.period_from = (char *)dpctl_args_text(args, "from", "");
     request.period_to = (char *)dpctl_args_text(args, "to", "");
@@ -286,7 +298,8 @@ static int s_html_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_html_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__DashboardRequest request = DP__DASHBOARD_REQUEST__INIT;
     request.as_of = (char *)dpctl_args_text(args, "as-of", "");
     request.period_from = (char *)dpctl_args_text(args, "from", "");

@@ -32,9 +32,11 @@ static int s_print_rules(dpctl_t *self, const Dp__ListTriageRulesReply *reply)
         char id[32];
         snprintf(id, sizeof id, "%" PRId64, rule->id);
         const char *cells[] = {id, rule->keyword, rule->area};
-        if (dpctl_listing_add(listing, &rule->base, cells) != 0) outcome = DPCTL_EXIT_FAILURE;
+        if (dpctl_listing_add(listing, &rule->base, cells) != 0)
+            outcome = DPCTL_EXIT_FAILURE;
     }
-    if (outcome == DPCTL_EXIT_OK) outcome = dpctl_listing_print(listing);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = dpctl_listing_print(listing);
     dpctl_listing_destroy(&listing);
     return outcome;
 }
@@ -43,13 +45,15 @@ static int s_list_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_list_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     dpctl_args_destroy(&args);
     Dp__ListTriageRulesRequest request = DP__LIST_TRIAGE_RULES_REQUEST__INIT;
     Dp__ListTriageRulesReply *reply = NULL;
     outcome = dpctl_call(self, DPCTL_INTAKE, &request.base,
                          &dp__list_triage_rules_reply__descriptor, (ProtobufCMessage **)&reply);
-    if (outcome == DPCTL_EXIT_OK) outcome = s_print_rules(self, reply);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = s_print_rules(self, reply);
     dp_message_free((ProtobufCMessage **)&reply);
     return outcome;
 }
@@ -60,7 +64,8 @@ static int s_print_added(dpctl_t *self, const Dp__TriageRule *rule)
         fprintf(stderr, "dpctl: the intake's reply holds no rule\n");
         return DPCTL_EXIT_FAILURE;
     }
-    if (self->json) return dpctl_json_print_message(&rule->base);
+    if (self->json)
+        return dpctl_json_print_message(&rule->base);
     printf("added rule #%" PRId64 ": '%s' -> %s\n", rule->id, rule->keyword, rule->area);
     return DPCTL_EXIT_OK;
 }
@@ -69,7 +74,8 @@ static int s_add_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_add_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     Dp__TriageRule rule = DP__TRIAGE_RULE__INIT;
     rule.keyword = (char *)dpctl_args_operand(args, 0);
     rule.area = (char *)dpctl_args_operand(args, 1);
@@ -78,7 +84,8 @@ static int s_add_run(dpctl_t *self, int argc, char **argv)
     Dp__AddTriageRuleReply *reply = NULL;
     outcome = dpctl_call(self, DPCTL_INTAKE, &request.base, &dp__add_triage_rule_reply__descriptor,
                          (ProtobufCMessage **)&reply);
-    if (outcome == DPCTL_EXIT_OK) outcome = s_print_added(self, reply->rule);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = s_print_added(self, reply->rule);
     dp_message_free((ProtobufCMessage **)&reply);
     dpctl_args_destroy(&args);
     return outcome;
@@ -98,7 +105,8 @@ static int s_remove_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_remove_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     const char *id = dpctl_args_operand(args, 0);
     Dp__RemoveTriageRuleRequest request = DP__REMOVE_TRIAGE_RULE_REQUEST__INIT;
     if (!dpctl_is_number(id))
@@ -108,7 +116,8 @@ static int s_remove_run(dpctl_t *self, int argc, char **argv)
     if (outcome == DPCTL_EXIT_OK)
         outcome = dpctl_call(self, DPCTL_INTAKE, &request.base,
                              &dp__remove_triage_rule_reply__descriptor, &reply);
-    if (outcome == DPCTL_EXIT_OK) outcome = s_print_removed(self, request.id);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = s_print_removed(self, request.id);
     dp_message_free(&reply);
     dpctl_args_destroy(&args);
     return outcome;

@@ -76,10 +76,12 @@ static int s_cooperation_row(void *data, char **columns, size_t count, const cha
     bool is_area = strcmp(kind, "area") == 0;
     if (!is_area && strcmp(kind, "form") != 0)
         return s_row_error(where, "the first column must be area or form, not", kind);
-    if (!dp_valid_slug(slug)) return s_row_error(where, "not a valid slug:", slug);
+    if (!dp_valid_slug(slug))
+        return s_row_error(where, "not a valid slug:", slug);
     if (count < 3 || !dp_valid_required_text(label, 300))
         return s_row_error(where, "a label is missing for", slug);
-    if (!seed->apply) return 0;
+    if (!seed->apply)
+        return 0;
     s_tally_t *tally = is_area ? &seed->areas : &seed->forms;
     dp_status_t status;
     if (dpctl_reference_add(seed->ctl, kind, slug, label, &status) == 0)
@@ -100,8 +102,10 @@ static int s_split(char *text, const char *sep, char **items, size_t room)
     char *saveptr = NULL;
     for (char *item = strtok_r(text, sep, &saveptr); item; item = strtok_r(NULL, sep, &saveptr)) {
         item = s_trim(item);
-        if (!*item) continue;
-        if (count == room) return -1;
+        if (!*item)
+            continue;
+        if (count == room)
+            return -1;
         items[count++] = item;
     }
     return (int)count;
@@ -110,7 +114,8 @@ static int s_split(char *text, const char *sep, char **items, size_t room)
 static int s_partner_names(s_partner_row_t *row, char *current, char *former, const char *where)
 {
     int count = s_split(former, ";", row->names, S_MAX_NAMES);
-    if (count < 0) return s_row_error(where, "too many former names for", row->create.slug);
+    if (count < 0)
+        return s_row_error(where, "too many former names for", row->create.slug);
     row->names[count] = s_trim(current);
     row->name_count = (size_t)count + 1;
     if (!dp_valid_required_text(row->names[count], 200))
@@ -122,13 +127,15 @@ static int s_partner_names(s_partner_row_t *row, char *current, char *former, co
 static int s_partner_domains(s_partner_row_t *row, char *domains, const char *where)
 {
     int count = s_split(domains, ",", row->domains, S_MAX_DOMAINS);
-    if (count < 0) return s_row_error(where, "too many domains for", row->create.slug);
+    if (count < 0)
+        return s_row_error(where, "too many domains for", row->create.slug);
     for (int i = 0; i < count; i++)
         if (!dp_valid_domain(row->domains[i]))
             return s_row_error(where, "not a valid domain:", row->domains[i]);
     row->create.domains = row->domains;
     row->create.n_domains = (size_t)count;
-    if (count > 0) snprintf(row->website, sizeof row->website, "https://www.%s", row->domains[0]);
+    if (count > 0)
+        snprintf(row->website, sizeof row->website, "https://www.%s", row->domains[0]);
     row->create.website = row->website;
     return 0;
 }
@@ -138,7 +145,8 @@ static int s_partner_parse(s_partner_row_t *row, char **columns, const char *whe
 {
     int kind = 0, precision = DP__DATE_PRECISION__DATE_PRECISION_DAY;
     row->create.slug = columns[0];
-    if (!dp_valid_slug(columns[0])) return s_row_error(where, "not a valid slug:", columns[0]);
+    if (!dp_valid_slug(columns[0]))
+        return s_row_error(where, "not a valid slug:", columns[0]);
     if (dpctl_enum_parse(&dp__partner_kind__descriptor, columns[2], &kind) != 0)
         return s_row_error(where, "the kind must be company or association, not", columns[2]);
     if (!dp_valid_date(columns[3]))
@@ -149,7 +157,8 @@ static int s_partner_parse(s_partner_row_t *row, char **columns, const char *whe
     row->create.joined_on = columns[3];
     row->create.joined_precision = precision;
     row->create.note = columns[7];
-    if (s_partner_names(row, columns[1], columns[6], where) != 0) return -1;
+    if (s_partner_names(row, columns[1], columns[6], where) != 0)
+        return -1;
     return s_partner_domains(row, columns[5], where);
 }
 
@@ -195,9 +204,12 @@ static int s_partner_row(void *data, char **columns, size_t count, const char *w
 {
     s_seed_t *seed = data;
     s_partner_row_t row = {.create = DP__CREATE_PARTNER_REQUEST__INIT};
-    if (count < 4) return s_row_error(where, "too few columns for", columns[0]);
-    if (s_partner_parse(&row, columns, where) != 0) return -1;
-    if (!seed->apply) return 0;
+    if (count < 4)
+        return s_row_error(where, "too few columns for", columns[0]);
+    if (s_partner_parse(&row, columns, where) != 0)
+        return -1;
+    if (!seed->apply)
+        return 0;
     dp_status_t status;
     ProtobufCMessage *reply = NULL;
     if (dpctl_call_status(seed->ctl, DPCTL_REGISTRY, &row.create.base,
@@ -239,7 +251,8 @@ static int s_seed_pass(s_seed_t *seed, const char *dir)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/cooperation.tsv", dir);
-    if (dpctl_tsv_read(path, s_cooperation_row, seed) != 0) return -1;
+    if (dpctl_tsv_read(path, s_cooperation_row, seed) != 0)
+        return -1;
     snprintf(path, sizeof path, "%s/partners.tsv", dir);
     return dpctl_tsv_read(path, s_partner_row, seed);
 }
@@ -248,14 +261,18 @@ int dpctl_seed_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     const char *dir = dpctl_args_operand(args, 0);
-    if (!dir) dir = dp_config_get(self->config, "DP_SEED_DIR");
+    if (!dir)
+        dir = dp_config_get(self->config, "DP_SEED_DIR");
     s_seed_t seed = {.ctl = self, .apply = false};
     outcome = s_seed_pass(&seed, dir) == 0 ? DPCTL_EXIT_OK : DPCTL_EXIT_FAILURE;
     seed.apply = true;
-    if (outcome == DPCTL_EXIT_OK && s_seed_pass(&seed, dir) != 0) outcome = DPCTL_EXIT_FAILURE;
-    if (outcome == DPCTL_EXIT_OK) outcome = s_print_summary(&seed, self->json);
+    if (outcome == DPCTL_EXIT_OK && s_seed_pass(&seed, dir) != 0)
+        outcome = DPCTL_EXIT_FAILURE;
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = s_print_summary(&seed, self->json);
     dpctl_args_destroy(&args);
     return outcome;
 }

@@ -61,8 +61,10 @@ static int s_print_table(const dpctl_t *self, const s_answer_t *answers, size_t 
     dpctl_table_t *table = dpctl_table_new(headers, 6);
     int outcome = table ? DPCTL_EXIT_OK : DPCTL_EXIT_FAILURE;
     for (size_t i = 0; outcome == DPCTL_EXIT_OK && i < count; i++)
-        if (s_add_row(self, table, &answers[i]) != 0) outcome = DPCTL_EXIT_FAILURE;
-    if (outcome == DPCTL_EXIT_OK) dpctl_table_print(table, stdout);
+        if (s_add_row(self, table, &answers[i]) != 0)
+            outcome = DPCTL_EXIT_FAILURE;
+    if (outcome == DPCTL_EXIT_OK)
+        dpctl_table_print(table, stdout);
     dpctl_table_destroy(&table);
     return outcome;
 }
@@ -117,7 +119,8 @@ int dpctl_status_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     const char *name = dpctl_args_text(args, "service", NULL);
     dpctl_service_t service = DPCTL_REGISTRY;
     if (name && dpctl_service_find(name, &service) != 0) {

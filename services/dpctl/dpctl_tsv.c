@@ -13,10 +13,12 @@ static int s_split(char *line, char **columns)
         columns[i] = "";
     char *cursor = line;
     while (cursor) {
-        if (count == DPCTL_TSV_MAX_COLUMNS) return -1;
+        if (count == DPCTL_TSV_MAX_COLUMNS)
+            return -1;
         columns[count++] = cursor;
         cursor = strchr(cursor, '\t');
-        if (cursor) *cursor++ = '\0';
+        if (cursor)
+            *cursor++ = '\0';
     }
     return (int)count;
 }
@@ -28,7 +30,8 @@ static int s_read_rows(FILE *file, const char *path, dpctl_tsv_row_fn *each, voi
     int outcome = 0;
     for (size_t number = 1; outcome == 0 && getline(&line, &room, file) >= 0; number++) {
         line[strcspn(line, "\r\n")] = '\0';
-        if (*line == '\0' || *line == '#') continue;
+        if (*line == '\0' || *line == '#')
+            continue;
         snprintf(where, sizeof where, "%s:%zu", path, number);
         char *columns[DPCTL_TSV_MAX_COLUMNS];
         int count = s_split(line, columns);

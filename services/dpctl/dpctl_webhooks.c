@@ -52,7 +52,8 @@ static int s_read_secret(const char *path, char *secret, size_t size)
     }
     bool read = fgets(secret, (int)size, file) != NULL;
     fclose(file);
-    if (!read) secret[0] = '\0';
+    if (!read)
+        secret[0] = '\0';
     secret[strcspn(secret, "\r\n")] = '\0';
     return 0;
 }
@@ -90,7 +91,8 @@ static int s_add_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_add_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     char secret[S_MAX_SECRET_FILE_BYTES];
     const char *file = dpctl_args_text(args, "secret-file", NULL);
     Dp__AddWebhookRequest request = DP__ADD_WEBHOOK_REQUEST__INIT;
@@ -104,7 +106,8 @@ static int s_add_run(dpctl_t *self, int argc, char **argv)
     else if (file && s_read_secret(file, secret, sizeof secret) != 0)
         outcome = DPCTL_EXIT_FAILURE;
     else {
-        if (file) request.secret = secret;
+        if (file)
+            request.secret = secret;
         outcome = s_add(self, &request);
     }
     memset(secret, 0, sizeof secret);
@@ -136,7 +139,8 @@ static int s_list_run(dpctl_t *self, int argc, char **argv)
                                     "PARKED", "DELIVERED", "CREATED"};
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_list_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     dpctl_args_destroy(&args);
     Dp__ListWebhooksRequest request = DP__LIST_WEBHOOKS_REQUEST__INIT;
     Dp__ListWebhooksReply *reply = NULL;
@@ -144,9 +148,11 @@ static int s_list_run(dpctl_t *self, int argc, char **argv)
                          (ProtobufCMessage **)&reply);
     dpctl_listing_t *listing =
         outcome == DPCTL_EXIT_OK ? dpctl_listing_new(self->json, headers, 7) : NULL;
-    if (outcome == DPCTL_EXIT_OK && !listing) outcome = DPCTL_EXIT_FAILURE;
+    if (outcome == DPCTL_EXIT_OK && !listing)
+        outcome = DPCTL_EXIT_FAILURE;
     for (size_t i = 0; outcome == DPCTL_EXIT_OK && i < reply->n_webhooks; i++)
-        if (s_add_row(listing, reply->webhooks[i]) != 0) outcome = DPCTL_EXIT_FAILURE;
+        if (s_add_row(listing, reply->webhooks[i]) != 0)
+            outcome = DPCTL_EXIT_FAILURE;
     if (outcome == DPCTL_EXIT_OK) {
         dpctl_listing_align_numbers(listing);
         outcome = dpctl_listing_print(listing);
@@ -167,7 +173,8 @@ static int s_remove_run(dpctl_t *self, int argc, char **argv)
 {
     int outcome;
     dpctl_args_t *args = dpctl_args_parse(&s_remove_spec, argc, argv, &outcome);
-    if (!args) return outcome;
+    if (!args)
+        return outcome;
     uint64_t id = 0;
     outcome = dpctl_events_number(args, 0, "ID", &id);
     Dp__RemoveWebhookRequest request = DP__REMOVE_WEBHOOK_REQUEST__INIT;

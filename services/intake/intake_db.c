@@ -53,8 +53,8 @@ enum {
 #define PSEUDONYMISE(targets, reason)                                                              \
     "erased AS ("                                                                                  \
     "  UPDATE intake.enquiry e SET sender_name = '[erased]', "                                     \
-    "    email = 'erased-' || left(COALESCE(e.email_key, md5(e.id::text)), 16) || '@invalid', "   \
-    "    organisation = '', subject = '[erased]', subject_key = '', body = '[erased]', "          \
+    "    email = 'erased-' || left(COALESCE(e.email_key, md5(e.id::text)), 16) || '@invalid', "    \
+    "    organisation = '', subject = '[erased]', subject_key = '', body = '[erased]', "           \
     "    erased_at = now(), erasure_reason = " reason ", updated_at = now() "                      \
     "  FROM " targets " t WHERE e.id = t.id AND e.erased_at IS NULL RETURNING e.id), "             \
     "notes AS (UPDATE intake.enquiry_note n SET text = '[erased]' FROM erased x "                  \
@@ -70,11 +70,14 @@ enum {
 /* $1 of the statements below that use it: true for the full enquiry. */
 #define ENQUIRY_COLUMNS                                                                            \
     "e.id, e.source, e.idempotency_key, e.sender_name, e.email, e.organisation, e.country, "       \
-    "e.kind, e.subject, CASE WHEN $1::bool THEN e.body ELSE '' END, e.language, "                 \
-    "array_to_string(e.areas, ','), " TS("e.received_at") ", " TS("e.stored_at") ", e.status, "   \
-    "COALESCE(e.partner_id, 0), e.partner_slug, array_to_string(e.suggested_areas, ','), "        \
-    "COALESCE(e.possible_duplicate_of, 0), e.quarantine_reason, e.assignee, "                      \
-    "to_char(e.due_on, 'YYYY-MM-DD'), " TS("e.first_response_at") ", " TS("e.resolved_at") " "
+    "e.kind, e.subject, CASE WHEN $1::bool THEN e.body ELSE '' END, e.language, "                  \
+    "array_to_string(e.areas, ','), " TS("e.received_at") ", " TS(                                 \
+        "e.stored_at") ", e.status, "                                                              \
+                       "COALESCE(e.partner_id, 0), e.partner_slug, "                               \
+                       "array_to_string(e.suggested_areas, ','), "                                 \
+                       "COALESCE(e.possible_duplicate_of, 0), e.quarantine_reason, e.assignee, "   \
+                       "to_char(e.due_on, 'YYYY-MM-DD'), " TS("e.first_response_at") ", " TS(      \
+                           "e.resolved_at") " "
 
 const dp_statement_t intake_statements[] = {
     /* One statement stores a whole batch. Repeated keys inside the batch are
@@ -127,10 +130,12 @@ const dp_statement_t intake_statements[] = {
          "    CASE WHEN i.erase THEN 'request' ELSE '' END, COALESCE(i.partner_pending, false) "
          "  FROM tombstoned i WHERE i.occurrence = 1 ORDER BY i.ord "
          "  ON CONFLICT (source, idempotency_key) DO NOTHING "
-         "  RETURNING id, source, idempotency_key, status, suggested_areas, possible_duplicate_of), "
+         "  RETURNING id, source, idempotency_key, status, suggested_areas, "
+         "possible_duplicate_of), "
          /* Received from the submitter (the authenticated caller); triaged by the intake. */
          "history AS ("
-         "  INSERT INTO intake.enquiry_transition (enquiry_id, from_status, to_status, actor, note) "
+         "  INSERT INTO intake.enquiry_transition (enquiry_id, from_status, to_status, actor, "
+         "note) "
          "  SELECT n.id, NULL, 'received', COALESCE(i.actor, 'intake'), '' FROM inserted n "
          "    JOIN input i ON i.occurrence = 1 AND i.source = n.source "
          "      AND i.idempotency_key = n.idempotency_key "
@@ -149,17 +154,18 @@ const dp_statement_t intake_statements[] = {
                      "JOIN intake.enquiry e ON e.source = t.source "
                      "  AND e.idempotency_key = t.idempotency_key",
                      1},
-    [LINK_DUPLICATES] = {"link_duplicates",
-                         "UPDATE intake.enquiry e SET possible_duplicate_of = ("
-                         "  SELECT d.id FROM intake.enquiry d "
-                         "  WHERE lower(d.email) = lower(e.email) AND d.subject_key = e.subject_key "
-                         "    AND d.received_at BETWEEN e.received_at - "
-                         "      make_interval(hours => $2::int) AND e.received_at "
-                         "    AND d.id < e.id "
-                         "  ORDER BY d.received_at DESC, d.id DESC LIMIT 1) "
-                         "WHERE e.id = ANY ($1::bigint[]) AND e.possible_duplicate_of IS NULL "
-                         "RETURNING e.id, COALESCE(e.possible_duplicate_of, 0)",
-                         2},
+    [LINK_DUPLICATES] =
+        {"link_duplicates",
+         "UPDATE intake.enquiry e SET possible_duplicate_of = ("
+         "  SELECT d.id FROM intake.enquiry d "
+         "  WHERE lower(d.email) = lower(e.email) AND d.subject_key = e.subject_key "
+         "    AND d.received_at BETWEEN e.received_at - "
+         "      make_interval(hours => $2::int) AND e.received_at "
+         "    AND d.id < e.id "
+         "  ORDER BY d.received_at DESC, d.id DESC LIMIT 1) "
+         "WHERE e.id = ANY ($1::bigint[]) AND e.possible_duplicate_of IS NULL "
+         "RETURNING e.id, COALESCE(e.possible_duplicate_of, 0)",
+         2},
     [APPEND_EVENTS] = {"append_events",
                        "INSERT INTO intake.outbox (event_type, aggregate_type, aggregate_id, "
                        "payload) "
@@ -174,13 +180,15 @@ const dp_statement_t intake_statements[] = {
                       4},
     [SELECT_ENQUIRY] = {"select_enquiry",
                         "SELECT " ENQUIRY_COLUMNS "FROM intake.enquiry e WHERE e.id = $2", 2},
-    [SELECT_TRANSITIONS] = {"select_transitions",
-                            "SELECT COALESCE(from_status, ''), to_status, actor, " TS("at") ", note "
-                            "FROM intake.enquiry_transition WHERE enquiry_id = $1 ORDER BY id",
-                            1},
+    [SELECT_TRANSITIONS] =
+        {"select_transitions",
+         "SELECT COALESCE(from_status, ''), to_status, actor, " TS(
+             "at") ", note "
+                   "FROM intake.enquiry_transition WHERE enquiry_id = $1 ORDER BY id",
+         1},
     [SELECT_NOTES] = {"select_notes",
                       "SELECT id, actor, " TS("at") ", text FROM intake.enquiry_note "
-                      "WHERE enquiry_id = $1 ORDER BY id",
+                                                    "WHERE enquiry_id = $1 ORDER BY id",
                       1},
     [LIST_ENQUIRIES] = {"list_enquiries",
                         "SELECT " ENQUIRY_COLUMNS "FROM intake.enquiry e "
@@ -199,20 +207,21 @@ const dp_statement_t intake_statements[] = {
        $7 the assignee's staff id ($3 "" clears both).
        The first answer sets the first-response time; closing or rejecting
        sets the resolution time and reopening clears it. */
-    [MOVE_ENQUIRY] = {"move_enquiry",
-                      "WITH moved AS ("
-                      "  UPDATE intake.enquiry SET status = $2, assignee = COALESCE($3, assignee), "
-                      "    assignee_id = CASE WHEN $3 IS NULL THEN assignee_id WHEN $3 = '' THEN NULL "
-                      "      ELSE $7::bigint END, "
-                      "    first_response_at = CASE WHEN $2 = 'answered' "
-                      "      THEN COALESCE(first_response_at, now()) ELSE first_response_at END, "
-                      "    resolved_at = CASE WHEN $2 IN ('closed', 'rejected') THEN now() "
-                      "      WHEN $4 IN ('closed', 'rejected') THEN NULL ELSE resolved_at END, "
-                      "    updated_at = now() "
-                      "  WHERE id = $1 RETURNING id) "
-                      "INSERT INTO intake.enquiry_transition (enquiry_id, from_status, to_status, "
-                      "  actor, note) SELECT id, $4, $2, $5, $6 FROM moved",
-                      7},
+    [MOVE_ENQUIRY] =
+        {"move_enquiry",
+         "WITH moved AS ("
+         "  UPDATE intake.enquiry SET status = $2, assignee = COALESCE($3, assignee), "
+         "    assignee_id = CASE WHEN $3 IS NULL THEN assignee_id WHEN $3 = '' THEN NULL "
+         "      ELSE $7::bigint END, "
+         "    first_response_at = CASE WHEN $2 = 'answered' "
+         "      THEN COALESCE(first_response_at, now()) ELSE first_response_at END, "
+         "    resolved_at = CASE WHEN $2 IN ('closed', 'rejected') THEN now() "
+         "      WHEN $4 IN ('closed', 'rejected') THEN NULL ELSE resolved_at END, "
+         "    updated_at = now() "
+         "  WHERE id = $1 RETURNING id) "
+         "INSERT INTO intake.enquiry_transition (enquiry_id, from_status, to_status, "
+         "  actor, note) SELECT id, $4, $2, $5, $6 FROM moved",
+         7},
     [INSERT_NOTE] = {"insert_note",
                      "INSERT INTO intake.enquiry_note (enquiry_id, actor, text) "
                      "VALUES ($1, $2, $3) RETURNING id, " TS("at"),
@@ -231,7 +240,7 @@ const dp_statement_t intake_statements[] = {
     [ERASE_BY_KEY] = {"erase_by_key",
                       "WITH targets AS (SELECT id FROM intake.enquiry "
                       "  WHERE email_key = $1 AND erased_at IS NULL), " PSEUDONYMISE("targets",
-                                                                              "'request'"),
+                                                                                     "'request'"),
                       1},
     /* After a restore from a backup older than an erasure. */
     [APPLY_TOMBSTONES] = {"apply_tombstones",
@@ -246,12 +255,13 @@ const dp_statement_t intake_statements[] = {
                          "AND status IN ('closed', 'rejected') "
                          "AND resolved_at < now() - make_interval(months => $1::int)",
                          1},
-    [ERASE_RETENTION] = {"erase_retention",
-                         "WITH targets AS (SELECT id FROM intake.enquiry WHERE erased_at IS NULL "
-                         "  AND status IN ('closed', 'rejected') "
-                         "  AND resolved_at < now() - make_interval(months => $1::int)), "
-                         PSEUDONYMISE("targets", "'retention'"),
-                         1},
+    [ERASE_RETENTION] =
+        {"erase_retention",
+         "WITH targets AS (SELECT id FROM intake.enquiry WHERE erased_at IS NULL "
+         "  AND status IN ('closed', 'rejected') "
+         "  AND resolved_at < now() - make_interval(months => $1::int)), " PSEUDONYMISE(
+             "targets", "'retention'"),
+         1},
     [ADD_TOMBSTONE] = {"add_tombstone",
                        "INSERT INTO intake.erasure_tombstone (email_key) VALUES ($1) "
                        "ON CONFLICT (email_key) DO NOTHING",
@@ -265,9 +275,10 @@ const dp_statement_t intake_statements[] = {
                       "VALUES ($1, $2, $3, $4)",
                       4},
     [AUDIT_LIST] = {"audit_list",
-                    "SELECT id, " TS("at") ", actor, action, subject_key, detail "
-                    "FROM intake.audit_log WHERE ($1 = '' OR subject_key = $1) "
-                    "ORDER BY id DESC LIMIT $2::int",
+                    "SELECT id, " TS(
+                        "at") ", actor, action, subject_key, detail "
+                              "FROM intake.audit_log WHERE ($1 = '' OR subject_key = $1) "
+                              "ORDER BY id DESC LIMIT $2::int",
                     2},
     [BACKFILL_SELECT] = {"backfill_select",
                          "SELECT id, email FROM intake.enquiry WHERE email_key IS NULL "
@@ -574,14 +585,14 @@ int intake_db_lock_enquiry(dp_db_t *db, int64_t id, char status[16], char assign
     return found;
 }
 
-int intake_db_move(dp_db_t *db, int64_t id, const char *from, const char *to,
-                   const char *assignee, int64_t assignee_id, const char *actor, const char *note)
+int intake_db_move(dp_db_t *db, int64_t id, const char *from, const char *to, const char *assignee,
+                   int64_t assignee_id, const char *actor, const char *note)
 {
     char id_text[24], staff_text[24];
     dp_format_int64(id_text, id);
     dp_format_int64(staff_text, assignee_id);
-    const char *params[] = {id_text, to,    assignee, from, actor, note ? note : "",
-                            assignee_id > 0 ? staff_text : NULL};
+    const char *params[] = {
+        id_text, to, assignee, from, actor, note ? note : "", assignee_id > 0 ? staff_text : NULL};
     return dp_db_run_count(db, MOVE_ENQUIRY, params) == 1 ? 1 : -1;
 }
 
@@ -622,8 +633,7 @@ static void *s_rule_from_row(dp_arena_t *arena, const PGresult *result, int row)
 
 int intake_db_list_rules(dp_db_t *db, dp_arena_t *arena, Dp__TriageRule ***rules, size_t *count)
 {
-    return dp_db_run_rows(db, LIST_RULES, NULL, arena, s_rule_from_row,
-                          (void ***)rules, count);
+    return dp_db_run_rows(db, LIST_RULES, NULL, arena, s_rule_from_row, (void ***)rules, count);
 }
 
 int intake_db_add_rule(dp_db_t *db, const char *keyword, const char *area, int64_t *id)
@@ -660,8 +670,7 @@ static void *s_kind_from_row(dp_arena_t *arena, const PGresult *result, int row)
 
 int intake_db_list_kinds(dp_db_t *db, dp_arena_t *arena, Dp__EnquiryKind ***kinds, size_t *count)
 {
-    return dp_db_run_rows(db, LIST_KINDS, NULL, arena, s_kind_from_row,
-                          (void ***)kinds, count);
+    return dp_db_run_rows(db, LIST_KINDS, NULL, arena, s_kind_from_row, (void ***)kinds, count);
 }
 
 int intake_db_add_kind(dp_db_t *db, const char *slug, const char *label)
@@ -742,13 +751,14 @@ int intake_db_audit(dp_db_t *db, const char *actor, const char *action, const ch
 }
 
 int intake_db_list_audit(dp_db_t *db, dp_arena_t *arena, const char *subject_key, int limit,
-                    void ***entries, size_t *count)
+                         void ***entries, size_t *count)
 {
     char limit_text[24];
     snprintf(limit_text, sizeof limit_text, "%d", limit);
     const char *params[] = {subject_key, limit_text};
     PGresult *result = dp_db_run(db, AUDIT_LIST, params);
-    return result ? dp_privacy_audit_entries(arena, result, "intake", (Dp__AuditEntry ***)entries, count)
+    return result ? dp_privacy_audit_entries(arena, result, "intake", (Dp__AuditEntry ***)entries,
+                                             count)
                   : -1;
 }
 
@@ -756,7 +766,6 @@ int intake_db_backfill(dp_db_t *db, const char *secret)
 {
     return dp_privacy_backfill(db, BACKFILL_SELECT, BACKFILL_UPDATE, secret);
 }
-
 
 int intake_db_subject_key_of(dp_db_t *db, int64_t id, char key[65])
 {

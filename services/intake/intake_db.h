@@ -15,13 +15,13 @@ extern const size_t intake_statement_count;
 
 /* What the batch insert says of one submission, in submission order. */
 typedef struct {
-    int64_t id;                  /* the enquiry's id (new or original) */
-    char status[16];             /* its status */
-    bool inserted;               /* stored by this batch */
-    char content_hash[65];       /* hash of what is stored under the key */
+    int64_t id;                    /* the enquiry's id (new or original) */
+    char status[16];               /* its status */
+    bool inserted;                 /* stored by this batch */
+    char content_hash[65];         /* hash of what is stored under the key */
     int64_t possible_duplicate_of; /* for a new enquiry: the earlier one, or 0 */
-    char **suggested_areas;      /* for a new enquiry: from the rules (arena) */
-    size_t n_suggested_areas;    /* entries in suggested_areas */
+    char **suggested_areas;        /* for a new enquiry: from the rules (arena) */
+    size_t n_suggested_areas;      /* entries in suggested_areas */
 } intake_stored_t;
 
 /* Inserts the submissions described by `rows_json` (a JSON array built by
@@ -56,8 +56,8 @@ int intake_db_lock_enquiry(dp_db_t *db, int64_t id, char status[16], char assign
 /* Sets the status (and the assignee with its staff id when assignee is not
    NULL; "" clears both), the response and resolution times, and appends the
    transition. */
-int intake_db_move(dp_db_t *db, int64_t id, const char *from, const char *to,
-                   const char *assignee, int64_t assignee_id, const char *actor, const char *note);
+int intake_db_move(dp_db_t *db, int64_t id, const char *from, const char *to, const char *assignee,
+                   int64_t assignee_id, const char *actor, const char *note);
 int intake_db_add_note(dp_db_t *db, dp_arena_t *arena, int64_t id, const char *actor,
                        const char *text, Dp__EnquiryNote **note);
 

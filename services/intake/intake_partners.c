@@ -15,8 +15,8 @@
      the registry's two answers ("PARTNERS", domains, areas: protobuf bytes,
      so that nothing is owned by two threads and nothing leaks when a
      message is left unread at shutdown): the server builds and installs
-     the map between two requests and answers "INSTALLED" (or "REFUSED"). From then on every submission is matched at
-     intake; the enquiries stored before, while there was no map
+     the map between two requests and answers "INSTALLED" (or "REFUSED"). From then on every
+   submission is matched at intake; the enquiries stored before, while there was no map
      (partner_pending), are matched here with the actor's own database
      connection, in small transactions, each change with its event
      enquiry.partner_matched (ids only). */
@@ -39,11 +39,11 @@
 #include "registry.pb-c.h"
 
 enum {
-    ATTEMPT_MS = 3000,       /* a registry that has not answered by then is asked again */
-    FIRST_RETRY_MS = 500,    /* after a failure, then doubling ... */
-    MAX_RETRY_MS = 10000,    /* ... up to this (or the refresh period, if shorter) */
-    EVENT_DELAY_MS = 100,    /* partner.* events that come together cause one reload */
-    MATCH_BATCH = 500,       /* pending enquiries matched per transaction */
+    ATTEMPT_MS = 3000,    /* a registry that has not answered by then is asked again */
+    FIRST_RETRY_MS = 500, /* after a failure, then doubling ... */
+    MAX_RETRY_MS = 10000, /* ... up to this (or the refresh period, if shorter) */
+    EVENT_DELAY_MS = 100, /* partner.* events that come together cause one reload */
+    MATCH_BATCH = 500,    /* pending enquiries matched per transaction */
     MAX_REPLY_BYTES = 64 * 1024 * 1024,
     POLL_CAP_MS = 1000
 };
@@ -51,27 +51,27 @@ enum {
 typedef enum { ASK_NONE, ASK_DOMAINS, ASK_AREAS } asking_t;
 
 typedef struct {
-    zsock_t *pipe;                /* to the server thread */
-    const char *registry_endpoint; /* where partner domains come from */
-    int refresh_ms;               /* how often the map is asked for at least */
-    dp_client_keys_t registry_keys; /* CURVE keys for the registry, if on */
-    bool registry_curve;          /* keys loaded */
-    dp_client_keys_t notify_keys; /* CURVE keys for notify's PUB, if on */
-    zsock_t *registry;            /* DEALER; replaced after an unanswered attempt */
-    zsock_t *events;              /* SUB to partner.* events, or NULL */
-    dp_db_t *db;                  /* the actor's own connection, for matching */
-    asking_t asking;              /* which question is in flight */
-    char request_id[64];          /* of the question in flight */
-    uint64_t sequence;            /* numbers the questions */
-    int64_t deadline;             /* the answer is due by then (zclock_mono) */
-    int64_t next_ask;             /* when to ask next */
-    int retry_ms;                 /* the current backoff */
+    zsock_t *pipe;                        /* to the server thread */
+    const char *registry_endpoint;        /* where partner domains come from */
+    int refresh_ms;                       /* how often the map is asked for at least */
+    dp_client_keys_t registry_keys;       /* CURVE keys for the registry, if on */
+    bool registry_curve;                  /* keys loaded */
+    dp_client_keys_t notify_keys;         /* CURVE keys for notify's PUB, if on */
+    zsock_t *registry;                    /* DEALER; replaced after an unanswered attempt */
+    zsock_t *events;                      /* SUB to partner.* events, or NULL */
+    dp_db_t *db;                          /* the actor's own connection, for matching */
+    asking_t asking;                      /* which question is in flight */
+    char request_id[64];                  /* of the question in flight */
+    uint64_t sequence;                    /* numbers the questions */
+    int64_t deadline;                     /* the answer is due by then (zclock_mono) */
+    int64_t next_ask;                     /* when to ask next */
+    int retry_ms;                         /* the current backoff */
     Dp__ListPartnerDomainsReply *domains; /* the first answer, while the second is asked */
-    zframe_t *domains_body;       /* ... and its bytes, for the server */
-    intake_partners_t *matcher;   /* the map the pending enquiries are matched with */
-    bool match_due;               /* the server installed a map: match pending enquiries */
-    bool handed;                  /* a map went to the server and is not installed yet */
-    bool terminated;              /* $TERM came */
+    zframe_t *domains_body;               /* ... and its bytes, for the server */
+    intake_partners_t *matcher;           /* the map the pending enquiries are matched with */
+    bool match_due;                       /* the server installed a map: match pending enquiries */
+    bool handed;                          /* a map went to the server and is not installed yet */
+    bool terminated;                      /* $TERM came */
 } partners_t;
 
 /* ---- asking the registry ------------------------------------------------------------- */
@@ -184,11 +184,11 @@ static void s_on_registry(partners_t *self)
     if (!message)
         return;
     zframe_t *frame = zmsg_last(message);
-    Dp__Reply *reply = zmsg_size(message) == 2
-                           ? (Dp__Reply *)dp_message_decode(&dp__reply__descriptor,
-                                                            zframe_data(frame), zframe_size(frame),
-                                                            (size_t)MAX_REPLY_BYTES * 4)
-                           : NULL;
+    Dp__Reply *reply =
+        zmsg_size(message) == 2
+            ? (Dp__Reply *)dp_message_decode(&dp__reply__descriptor, zframe_data(frame),
+                                             zframe_size(frame), (size_t)MAX_REPLY_BYTES * 4)
+            : NULL;
     zmsg_destroy(&message);
     if (!reply)
         return;
@@ -217,9 +217,9 @@ static void s_on_registry(partners_t *self)
             s_ask(self, ASK_AREAS);
         return;
     }
-    Dp__ListAreasReply *areas = (Dp__ListAreasReply *)dp_message_decode(
-        &dp__list_areas_reply__descriptor, reply->body.data, reply->body.len,
-        (size_t)MAX_REPLY_BYTES * 4);
+    Dp__ListAreasReply *areas =
+        (Dp__ListAreasReply *)dp_message_decode(&dp__list_areas_reply__descriptor, reply->body.data,
+                                                reply->body.len, (size_t)MAX_REPLY_BYTES * 4);
     if (!areas)
         s_failed(self, "the areas do not decode");
     else

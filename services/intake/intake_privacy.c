@@ -60,8 +60,12 @@ static int s_erase_subject(dp_db_t *db, const char *subject_key)
 void intake_erase(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
     intake_t *intake = state;
-    const dp_privacy_eraser_t eraser = {"intake",        "enquiries",           intake->db,
-                                        intake->privacy_key, s_erase_subject, intake_db_audit,
+    const dp_privacy_eraser_t eraser = {"intake",
+                                        "enquiries",
+                                        intake->db,
+                                        intake->privacy_key,
+                                        s_erase_subject,
+                                        intake_db_audit,
                                         intake_db_append_aggregate_event};
     dp_privacy_erase(reply, (const Dp__ErasePersonalDataRequest *)message, &eraser);
 }
@@ -108,11 +112,11 @@ void intake_export(void *state, const ProtobufCMessage *message, dp_reply_t *rep
 /* ---- retention ------------------------------------------------------------------------ */
 
 typedef struct {
-    intake_t *intake;   /* the service */
-    bool dry_run;       /* count only */
-    const char *actor;  /* who ran it */
-    int count;          /* enquiries (to be) pseudonymised */
-    char cutoff[32];    /* resolved before this */
+    intake_t *intake;  /* the service */
+    bool dry_run;      /* count only */
+    const char *actor; /* who ran it */
+    int count;         /* enquiries (to be) pseudonymised */
+    char cutoff[32];   /* resolved before this */
 } retention_t;
 
 static dp_txn_outcome_t s_retention_body(dp_db_t *db, void *arg)
@@ -155,8 +159,8 @@ void intake_retention(void *state, const ProtobufCMessage *message, dp_reply_t *
 void intake_list_audit(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
     const intake_t *intake = state;
-    dp_privacy_list_audit(reply, (const Dp__ListAuditRequest *)message, intake->privacy_key, intake->db,
-                          intake_db_list_audit);
+    dp_privacy_list_audit(reply, (const Dp__ListAuditRequest *)message, intake->privacy_key,
+                          intake->db, intake_db_list_audit);
 }
 
 /* ---- the scheduled job ------------------------------------------------------------------ */
@@ -215,7 +219,8 @@ void intake_privacy_actor(zsock_t *pipe, void *args)
     intake_t job = {.db = dp_db_new(dp_config_get(config, "DP_DATABASE_URL"), "dp-intake-privacy",
                                     intake_statements, intake_statement_count),
                     .privacy_key = dp_config_get(config, "DP_PRIVACY_KEY"),
-                    .retention_months = (int)dp_config_get_int(config, "DP_INTAKE_RETENTION_MONTHS"),
+                    .retention_months =
+                        (int)dp_config_get_int(config, "DP_INTAKE_RETENTION_MONTHS"),
                     .privacy_job_ms = (int)dp_config_get_int(config, "DP_INTAKE_PRIVACY_JOB_MS")};
     zsock_signal(pipe, job.db ? 0 : 1);
     bool running = job.db != NULL;

@@ -7,10 +7,10 @@
 #include "dp_privacy.h"
 #include "dp_security.h"
 #include "dp_service.h"
-#include "privacy.pb-c.h"
 #include "intake_db.h"
 #include "intake_partners.h"
 #include "intake_service.h"
+#include "privacy.pb-c.h"
 #include "registry.pb-c.h"
 
 const dp_setting_t intake_settings[] = {
@@ -147,14 +147,15 @@ intake_t *intake_new(const dp_config_t *config)
     intake_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    *self = (intake_t){
-        .max_body_bytes = (size_t)dp_config_get_int(config, "DP_INTAKE_MAX_BODY_BYTES"),
-        .duplicate_window_hours = (int)dp_config_get_int(config, "DP_INTAKE_DUPLICATE_WINDOW_HOURS"),
-        .response_days = (int)dp_config_get_int(config, "DP_INTAKE_RESPONSE_DAYS"),
-        .refresh_ms = (int)dp_config_get_int(config, "DP_INTAKE_PARTNER_REFRESH_MS"),
-        .privacy_key = dp_config_get(config, "DP_PRIVACY_KEY"),
-        .retention_months = (int)dp_config_get_int(config, "DP_INTAKE_RETENTION_MONTHS"),
-        .privacy_job_ms = (int)dp_config_get_int(config, "DP_INTAKE_PRIVACY_JOB_MS")};
+    *self =
+        (intake_t){.max_body_bytes = (size_t)dp_config_get_int(config, "DP_INTAKE_MAX_BODY_BYTES"),
+                   .duplicate_window_hours =
+                       (int)dp_config_get_int(config, "DP_INTAKE_DUPLICATE_WINDOW_HOURS"),
+                   .response_days = (int)dp_config_get_int(config, "DP_INTAKE_RESPONSE_DAYS"),
+                   .refresh_ms = (int)dp_config_get_int(config, "DP_INTAKE_PARTNER_REFRESH_MS"),
+                   .privacy_key = dp_config_get(config, "DP_PRIVACY_KEY"),
+                   .retention_months = (int)dp_config_get_int(config, "DP_INTAKE_RETENTION_MONTHS"),
+                   .privacy_job_ms = (int)dp_config_get_int(config, "DP_INTAKE_PRIVACY_JOB_MS")};
     self->db = dp_db_new(dp_config_get(config, "DP_DATABASE_URL"), "dp-intake", intake_statements,
                          intake_statement_count);
     self->triage =

@@ -11,19 +11,19 @@
 #include "intake_triage.h"
 
 struct _intake_t {
-    dp_db_t *db;                  /* the intake's connection, as role dp_intake */
-    intake_triage_t *triage;      /* partner map, areas, sender and source rate limits */
-    size_t max_body_bytes;        /* longest enquiry body accepted */
-    int duplicate_window_hours;   /* same sender and subject within this: possible duplicate */
-    int response_days;            /* first-response target, for the due date */
-    int refresh_ms;               /* how often partner domains are reloaded (partner actor) */
-    const char *privacy_key;      /* secret of the keyed hashes of addresses */
-    int retention_months;         /* closed enquiries keep personal data this long */
-    int privacy_job_ms;           /* how often retention and tombstones run (privacy actor) */
-    zactor_t *partners;           /* brings partner maps; never waited on (intake_partners.h) */
-    zactor_t *privacy;            /* the scheduled privacy job, on its own connection */
-    dp_metrics_t *metrics;        /* requests, latencies and batches, on DP_METRICS_PORT */
-    dp_server_config_t server;    /* what dp_server_run takes; its state is this */
+    dp_db_t *db;                /* the intake's connection, as role dp_intake */
+    intake_triage_t *triage;    /* partner map, areas, sender and source rate limits */
+    size_t max_body_bytes;      /* longest enquiry body accepted */
+    int duplicate_window_hours; /* same sender and subject within this: possible duplicate */
+    int response_days;          /* first-response target, for the due date */
+    int refresh_ms;             /* how often partner domains are reloaded (partner actor) */
+    const char *privacy_key;    /* secret of the keyed hashes of addresses */
+    int retention_months;       /* closed enquiries keep personal data this long */
+    int privacy_job_ms;         /* how often retention and tombstones run (privacy actor) */
+    zactor_t *partners;         /* brings partner maps; never waited on (intake_partners.h) */
+    zactor_t *privacy;          /* the scheduled privacy job, on its own connection */
+    dp_metrics_t *metrics;      /* requests, latencies and batches, on DP_METRICS_PORT */
+    dp_server_config_t server;  /* what dp_server_run takes; its state is this */
 };
 
 /* Submissions: validated one by one, stored together (group commit). */

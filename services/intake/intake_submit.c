@@ -153,7 +153,8 @@ static bool s_check(const intake_t *intake, const Dp__EnquirySubmission *s, dp_r
         !dp_check_text(reply, "sender_name", s->sender_name, MAX_NAME_BYTES, true))
         return false;
     if (!dp_valid_email(s->email)) {
-        dp_reply_error(reply, INVALID, "email", "email must be an address such as name@example.org");
+        dp_reply_error(reply, INVALID, "email",
+                       "email must be an address such as name@example.org");
         return false;
     }
     if (!dp_check_text(reply, "organisation", s->organisation, MAX_NAME_BYTES, false))
@@ -213,15 +214,16 @@ static json_t *s_row(const intake_t *intake, const item_t *item, size_t ord)
     json_t *areas = json_array();
     for (size_t i = 0; i < s->n_areas; i++)
         json_array_append_new(areas, json_string(s->areas[i]));
-    json_t *row = json_pack(
-        "{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s}",
-        "ord", (json_int_t)ord, "source", s->source, "idempotency_key", s->idempotency_key,
-        "content_hash", item->content_hash, "sender_name", s->sender_name, "email", s->email,
-        "organisation", s->organisation, "country", s->country, "kind", s->kind, "subject",
-        s->subject, "subject_key", item->subject_key, "body", s->body, "language", s->language,
-        "areas", areas, "received_at", s->received_at, "status",
-        *item->quarantine_reason ? "quarantined" : "triaged", "partner_slug", item->partner_slug,
-        "quarantine_reason", item->quarantine_reason);
+    json_t *row = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
+                            "s:o, s:s, s:s, s:s, s:s}",
+                            "ord", (json_int_t)ord, "source", s->source, "idempotency_key",
+                            s->idempotency_key, "content_hash", item->content_hash, "sender_name",
+                            s->sender_name, "email", s->email, "organisation", s->organisation,
+                            "country", s->country, "kind", s->kind, "subject", s->subject,
+                            "subject_key", item->subject_key, "body", s->body, "language",
+                            s->language, "areas", areas, "received_at", s->received_at, "status",
+                            *item->quarantine_reason ? "quarantined" : "triaged", "partner_slug",
+                            item->partner_slug, "quarantine_reason", item->quarantine_reason);
     if (row)
         json_object_set_new(row, "email_key", json_string(key));
     if (row && item->partner_id)
@@ -247,8 +249,8 @@ static int s_add_event(json_t *events, const char *type, const Dp__EnquiryEvent 
     dp_format_hex(packed, size, hex);
     char id[24];
     snprintf(id, sizeof id, "%" PRId64, event->enquiry_id);
-    int outcome = json_array_append_new(events, json_pack("{s:s, s:s, s:s}", "type", type, "id",
-                                                          id, "payload", hex));
+    int outcome = json_array_append_new(
+        events, json_pack("{s:s, s:s, s:s}", "type", type, "id", id, "payload", hex));
     free(hex);
     free(packed);
     return outcome;
@@ -287,12 +289,12 @@ static int s_add_events(json_t *events, const item_t *item, const intake_stored_
 
 /* What one transaction over a batch works with. */
 typedef struct {
-    intake_t *intake;         /* the service */
-    item_t *items;            /* the submissions */
-    size_t count;             /* how many */
-    intake_stored_t *stored;  /* the database's answer for each */
-    const char *rows_json;    /* the submissions as rows */
-    dp_arena_t *arena;        /* for suggested areas */
+    intake_t *intake;        /* the service */
+    item_t *items;           /* the submissions */
+    size_t count;            /* how many */
+    intake_stored_t *stored; /* the database's answer for each */
+    const char *rows_json;   /* the submissions as rows */
+    dp_arena_t *arena;       /* for suggested areas */
 } batch_t;
 
 /* Two new enquiries of one batch from the same sender with the same subject:
@@ -340,9 +342,8 @@ static dp_txn_outcome_t s_store_body(dp_db_t *db, void *arg)
     for (size_t i = 0; !failed && i < batch->count; i++)
         if (batch->stored[i].inserted)
             failed = s_add_events(events, &batch->items[i], &batch->stored[i]);
-    char *events_json = failed || json_array_size(events) == 0
-                            ? NULL
-                            : json_dumps(events, JSON_COMPACT);
+    char *events_json =
+        failed || json_array_size(events) == 0 ? NULL : json_dumps(events, JSON_COMPACT);
     json_decref(events);
     if (failed)
         return DP_TXN_FAILED;
@@ -487,7 +488,7 @@ void intake_submit_batch(void *state, const ProtobufCMessage **requests, dp_repl
         item->actor = dp_reply_actor(replies[i], s->source);
         item->quarantine_reason = *s->honeypot ? "honeypot"
                                   : intake_triage_over_rate(intake->triage, s->email, now) ? "rate"
-                                                                                            : "";
+                                                                                           : "";
         if (!item->content_hash || !item->subject_key) {
             dp_reply_error(replies[i], DP__CODE__CODE_RESOURCE_EXHAUSTED, NULL, "out of memory");
             free(item->content_hash);

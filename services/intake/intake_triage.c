@@ -5,11 +5,10 @@
 #include <inttypes.h>
 #include <string.h>
 
-
 /* One partner that owns a domain. */
 typedef struct {
-    int64_t id;     /* registry id */
-    char slug[64];  /* registry slug */
+    int64_t id;    /* registry id */
+    char slug[64]; /* registry slug */
 } owner_t;
 
 /* Submissions from one address in the current window. */
@@ -32,10 +31,10 @@ struct _intake_partners_t {
 
 struct _intake_triage_t {
     intake_partners_t *partners; /* the installed map, or NULL before the first */
-    zhashx_t *senders;    /* lower-case address -> rate_t */
-    int limit_per_hour;   /* 0: no limit */
-    zhashx_t *sources;    /* source (or "key <name>") -> bucket_t */
-    int source_rate;      /* tokens a second per source and per key; 0: no limit */
+    zhashx_t *senders;           /* lower-case address -> rate_t */
+    int limit_per_hour;          /* 0: no limit */
+    zhashx_t *sources;           /* source (or "key <name>") -> bucket_t */
+    int source_rate;             /* tokens a second per source and per key; 0: no limit */
 };
 
 enum { HOUR_MS = 3600 * 1000, MAX_TRACKED_SENDERS = 100000 };
@@ -215,8 +214,8 @@ bool intake_triage_source_allowed(intake_triage_t *self, const char *source, int
         zhashx_insert(self->sources, source, bucket);
     }
     double refill = (double)(now_ms - bucket->refilled_at) * self->source_rate / 1000.0;
-    bucket->tokens = bucket->tokens + refill > self->source_rate ? self->source_rate
-                                                                  : bucket->tokens + refill;
+    bucket->tokens =
+        bucket->tokens + refill > self->source_rate ? self->source_rate : bucket->tokens + refill;
     bucket->refilled_at = now_ms;
     if (bucket->tokens < 1)
         return false;
@@ -316,12 +315,11 @@ char *intake_content_hash(const Dp__EnquirySubmission *submission)
     zdigest_t *digest = zdigest_new();
     if (!digest)
         return NULL;
-    const char *fields[] = {submission->source,      submission->idempotency_key,
-                            submission->sender_name, submission->email,
-                            submission->organisation, submission->country,
-                            submission->kind,        submission->subject,
-                            submission->body,        submission->language,
-                            submission->received_at, submission->honeypot};
+    const char *fields[] = {
+        submission->source,   submission->idempotency_key, submission->sender_name,
+        submission->email,    submission->organisation,    submission->country,
+        submission->kind,     submission->subject,         submission->body,
+        submission->language, submission->received_at,     submission->honeypot};
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
         s_digest_field(digest, fields[i]);
     for (size_t i = 0; i < submission->n_areas; i++)

@@ -20,11 +20,11 @@ static const struct {
     Dp__EnquiryStatus from; /* status before */
     Dp__EnquiryStatus to;   /* status after */
 } s_moves[] = {
-    {S(RECEIVED), S(TRIAGED)},    {S(RECEIVED), S(REJECTED)},   {S(RECEIVED), S(QUARANTINED)},
-    {S(TRIAGED), S(REJECTED)},    {S(TRIAGED), S(QUARANTINED)}, {S(QUARANTINED), S(TRIAGED)},
-    {S(QUARANTINED), S(REJECTED)}, {S(ASSIGNED), S(TRIAGED)},   {S(ASSIGNED), S(ANSWERED)},
-    {S(ASSIGNED), S(REJECTED)},   {S(ANSWERED), S(ASSIGNED)},   {S(ANSWERED), S(CLOSED)},
-    {S(CLOSED), S(TRIAGED)},      {S(REJECTED), S(TRIAGED)},
+    {S(RECEIVED), S(TRIAGED)},     {S(RECEIVED), S(REJECTED)},   {S(RECEIVED), S(QUARANTINED)},
+    {S(TRIAGED), S(REJECTED)},     {S(TRIAGED), S(QUARANTINED)}, {S(QUARANTINED), S(TRIAGED)},
+    {S(QUARANTINED), S(REJECTED)}, {S(ASSIGNED), S(TRIAGED)},    {S(ASSIGNED), S(ANSWERED)},
+    {S(ASSIGNED), S(REJECTED)},    {S(ANSWERED), S(ASSIGNED)},   {S(ANSWERED), S(CLOSED)},
+    {S(CLOSED), S(TRIAGED)},       {S(REJECTED), S(TRIAGED)},
 };
 
 static bool s_allowed(Dp__EnquiryStatus from, Dp__EnquiryStatus to)
@@ -91,8 +91,10 @@ void intake_list(void *state, const ProtobufCMessage *message, dp_reply_t *reply
     for (size_t i = 0; i < 2; i++)
         if (!dp_check_date(reply, dates[i][0], dates[i][1], false))
             return;
-    const char *texts[][2] = {{"kind", request->kind},     {"source", request->source},
-                              {"area", request->area},     {"partner_slug", request->partner_slug},
+    const char *texts[][2] = {{"kind", request->kind},
+                              {"source", request->source},
+                              {"area", request->area},
+                              {"partner_slug", request->partner_slug},
                               {"assignee", request->assignee}};
     for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
         if (!dp_check_text(reply, texts[i][0], texts[i][1], MAX_ACTOR_BYTES, false))
@@ -107,9 +109,9 @@ void intake_list(void *state, const ProtobufCMessage *message, dp_reply_t *reply
         dp_reply_db_failure(reply, intake->db);
         return;
     }
-    if (answer.n_enquiries &&
-        intake_audit(intake, intake_who(reply, ""), "list enquiries", "", "%zu enquiries from id %" PRId64,
-                     answer.n_enquiries, answer.enquiries[0]->id) < 0) {
+    if (answer.n_enquiries && intake_audit(intake, intake_who(reply, ""), "list enquiries", "",
+                                           "%zu enquiries from id %" PRId64, answer.n_enquiries,
+                                           answer.enquiries[0]->id) < 0) {
         dp_reply_db_failure(reply, intake->db);
         return;
     }
@@ -123,14 +125,14 @@ void intake_list(void *state, const ProtobufCMessage *message, dp_reply_t *reply
 
 /* One workflow change: the same body serves assign and transition. */
 typedef struct {
-    intake_t *intake;        /* the service */
-    dp_reply_t *reply;       /* where a refusal goes */
-    int64_t id;              /* the enquiry */
-    Dp__EnquiryStatus to;    /* the status it moves to */
-    const char *assignee;    /* new assignee, or NULL to keep */
-    const char *actor;       /* who does it (dp_reply_actor) */
-    const char *note;        /* why */
-    Dp__Enquiry *enquiry;    /* after the change */
+    intake_t *intake;     /* the service */
+    dp_reply_t *reply;    /* where a refusal goes */
+    int64_t id;           /* the enquiry */
+    Dp__EnquiryStatus to; /* the status it moves to */
+    const char *assignee; /* new assignee, or NULL to keep */
+    const char *actor;    /* who does it (dp_reply_actor) */
+    const char *note;     /* why */
+    Dp__Enquiry *enquiry; /* after the change */
 } move_t;
 
 static dp_txn_outcome_t s_move_body(dp_db_t *db, void *arg)
@@ -141,7 +143,8 @@ static dp_txn_outcome_t s_move_body(dp_db_t *db, void *arg)
     if (found < 0)
         return DP_TXN_FAILED;
     if (!found) {
-        dp_reply_error(move->reply, DP__CODE__CODE_NOT_FOUND, "id", "no enquiry %" PRId64, move->id);
+        dp_reply_error(move->reply, DP__CODE__CODE_NOT_FOUND, "id", "no enquiry %" PRId64,
+                       move->id);
         return DP_TXN_ROLLBACK;
     }
     Dp__EnquiryStatus from = intake_status_value(status_text);
@@ -169,7 +172,8 @@ static dp_txn_outcome_t s_move_body(dp_db_t *db, void *arg)
         return DP_TXN_FAILED;
     if (!assigning && intake_db_assignee_id_of(db, move->id, &staff_id) < 0)
         return DP_TXN_FAILED;
-    if (intake_db_load_enquiry(db, dp_reply_arena(move->reply), move->id, true, &move->enquiry) != 1)
+    if (intake_db_load_enquiry(db, dp_reply_arena(move->reply), move->id, true, &move->enquiry) !=
+        1)
         return DP_TXN_FAILED;
     Dp__EnquiryEvent event = DP__ENQUIRY_EVENT__INIT;
     event.enquiry_id = move->id;
@@ -206,8 +210,14 @@ void intake_assign(void *state, const ProtobufCMessage *message, dp_reply_t *rep
         dp_reply_error(reply, INVALID, "assignee", "assignee must name a staff member");
         return;
     }
-    move_t move = {state,         reply, request->id, S(ASSIGNED), request->assignee,
-                   dp_reply_actor(reply, request->actor), request->note, NULL};
+    move_t move = {state,
+                   reply,
+                   request->id,
+                   S(ASSIGNED),
+                   request->assignee,
+                   dp_reply_actor(reply, request->actor),
+                   request->note,
+                   NULL};
     if (!s_move(&move))
         return;
     Dp__AssignEnquiryReply answer = DP__ASSIGN_ENQUIRY_REPLY__INIT;
@@ -227,8 +237,10 @@ void intake_transition(void *state, const ProtobufCMessage *message, dp_reply_t 
                        "quarantined");
         return;
     }
-    move_t move = {state, reply, request->id, request->to_status, NULL,
-                   dp_reply_actor(reply, request->actor), request->note, NULL};
+    move_t move = {state,         reply,
+                   request->id,   request->to_status,
+                   NULL,          dp_reply_actor(reply, request->actor),
+                   request->note, NULL};
     if (!s_move(&move))
         return;
     Dp__TransitionEnquiryReply answer = DP__TRANSITION_ENQUIRY_REPLY__INIT;

@@ -29,12 +29,11 @@ static const dp_statement_t s_statements[] = {
     [SET_PASSWORD] = {"set_password", "SELECT dp_meta.set_login_password($1, $2)", 2},
 };
 
-static const char *s_bookkeeping =
-    "CREATE SCHEMA IF NOT EXISTS dp_meta;"
-    "CREATE TABLE IF NOT EXISTS dp_meta.schema_migrations ("
-    "  version int PRIMARY KEY,"
-    "  name text NOT NULL,"
-    "  applied_at timestamptz NOT NULL DEFAULT now())";
+static const char *s_bookkeeping = "CREATE SCHEMA IF NOT EXISTS dp_meta;"
+                                   "CREATE TABLE IF NOT EXISTS dp_meta.schema_migrations ("
+                                   "  version int PRIMARY KEY,"
+                                   "  name text NOT NULL,"
+                                   "  applied_at timestamptz NOT NULL DEFAULT now())";
 
 static const dp_setting_t s_settings[] = {
     {"DP_DATABASE_URL", "", "connection as the database owner (empty: libpq's PG* variables)"},

@@ -42,8 +42,8 @@ const char *const notify_listen_sql = "LISTEN dp_outbox";
 
 /* Columns of an event, from notify.event aliased e. */
 #define EVENT_COLUMNS                                                                              \
-    "e.seq, e.event_type, e.aggregate_type, e.aggregate_id, e.payload, " TS("e.occurred_at")     \
-    ", e.origin"
+    "e.seq, e.event_type, e.aggregate_type, e.aggregate_id, e.payload, " TS(                       \
+        "e.occurred_at") ", e.origin"
 enum { EVENT_COLUMN_COUNT = 7 };
 
 #define CONSUMER_COLUMNS                                                                           \
@@ -61,18 +61,20 @@ const dp_statement_t notify_statements[] = {
     /* Holds the lock already (it survives between transactions), or takes it now. */
     [TAKE_RELAY_LOCK] = {"take_relay_lock",
                          "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = "
-                         "'advisory' AND classid = 0 AND objid = " RELAY_LOCK_KEY " AND objsubid = 1 "
+                         "'advisory' AND classid = 0 AND objid = " RELAY_LOCK_KEY
+                         " AND objsubid = 1 "
                          "AND pid = pg_backend_pid() AND granted) THEN true "
                          "ELSE pg_try_advisory_lock(" RELAY_LOCK_KEY ") END",
                          0},
     [LATEST_SEQ] = {"latest_seq", "SELECT COALESCE(max(seq), 0) FROM notify.event", 0},
-    [BACKLOG] = {"backlog",
-                 "SELECT (SELECT count(*) FROM registry.outbox) + (SELECT count(*) FROM intake.outbox), "
-                 "  COALESCE((SELECT max(l.latest - c.acked_seq) FROM notify.consumer c, "
-                 "    (SELECT COALESCE(max(seq), 0) AS latest FROM notify.event) l), 0), "
-                 "  (SELECT count(*) FROM notify.delivery WHERE parked_at IS NOT NULL) + "
-                 "  (SELECT count(*) FROM notify.webhook_delivery WHERE state = 'parked')",
-                 0},
+    [BACKLOG] =
+        {"backlog",
+         "SELECT (SELECT count(*) FROM registry.outbox) + (SELECT count(*) FROM intake.outbox), "
+         "  COALESCE((SELECT max(l.latest - c.acked_seq) FROM notify.consumer c, "
+         "    (SELECT COALESCE(max(seq), 0) AS latest FROM notify.event) l), 0), "
+         "  (SELECT count(*) FROM notify.delivery WHERE parked_at IS NOT NULL) + "
+         "  (SELECT count(*) FROM notify.webhook_delivery WHERE state = 'parked')",
+         0},
     /* Rows are moved, not copied: a row committed late is still in its outbox
        and is taken by a later turn; a rolled-back row was never visible.
        "id = ANY (ARRAY(...))" and not "id IN (...)": with IN, the generic
@@ -111,11 +113,12 @@ const dp_statement_t notify_statements[] = {
                 "WHERE e.seq >= $1::bigint AND e.seq < $1::bigint + $4::bigint "
                 "AND starts_with(e.event_type, $2) ORDER BY e.seq LIMIT $3::int",
                 4},
-    [CREATE_CONSUMER] = {"create_consumer",
-                         "INSERT INTO notify.consumer (name, topic_prefix, acked_seq, delivered_seq, "
-                         "ack_timeout_ms, max_attempts, owner) VALUES ($1, $2, $3, $3, $4, $5, $6) "
-                         "ON CONFLICT (name) DO NOTHING",
-                         6},
+    [CREATE_CONSUMER] =
+        {"create_consumer",
+         "INSERT INTO notify.consumer (name, topic_prefix, acked_seq, delivered_seq, "
+         "ack_timeout_ms, max_attempts, owner) VALUES ($1, $2, $3, $3, $4, $5, $6) "
+         "ON CONFLICT (name) DO NOTHING",
+         6},
     [LOAD_CONSUMER] = {"load_consumer",
                        "SELECT " CONSUMER_COLUMNS " FROM notify.consumer c WHERE c.name = $1", 1},
     [LOCK_CONSUMER] = {"lock_consumer",
@@ -178,66 +181,75 @@ const dp_statement_t notify_statements[] = {
              "    c.delivered_seq)) "
              "WHERE c.name = $1",
              2},
-    [LIST_PARKED] = {"list_parked",
-                     "SELECT * FROM ("
-                     "  SELECT d.consumer AS who, " EVENT_COLUMNS ", d.attempts, "
-                     TS("d.parked_at") ", ''::text "
-                     "  FROM notify.delivery d JOIN notify.event e ON e.seq = d.seq "
-                     "  WHERE d.parked_at IS NOT NULL AND ($1 = '' OR d.consumer = $1) "
-                     "  UNION ALL "
-                     "  SELECT 'webhook:' || w.webhook_id, " EVENT_COLUMNS ", w.attempts, "
-                     TS("w.finished_at") ", w.last_error "
-                     "  FROM notify.webhook_delivery w JOIN notify.event e ON e.seq = w.seq "
-                     "  WHERE w.state = 'parked' AND ($1 = '' OR 'webhook:' || w.webhook_id = $1)"
-                     ") parked ORDER BY 1, 2 LIMIT $2::int",
-                     2},
-    [REPLAY_PARKED_CONSUMER] = {"replay_parked_consumer",
-                                "UPDATE notify.delivery SET parked_at = NULL, attempts = 0, "
-                                "delivered_at = '-infinity' WHERE consumer = $1 "
-                                "AND parked_at IS NOT NULL AND ($2::bigint = 0 OR seq = $2::bigint)",
-                                2},
-    [REPLAY_PARKED_WEBHOOK] = {"replay_parked_webhook",
-                               "UPDATE notify.webhook_delivery SET state = 'pending', attempts = 0, "
-                               "next_attempt_at = now(), finished_at = NULL "
-                               "WHERE 'webhook:' || webhook_id = $1 AND state = 'parked' "
-                               "AND ($2::bigint = 0 OR seq = $2::bigint)",
-                               2},
+    [LIST_PARKED] =
+        {"list_parked",
+         "SELECT * FROM ("
+         "  SELECT d.consumer AS who, " EVENT_COLUMNS ", d.attempts, " TS(
+             "d.parked_at") ", ''::text "
+                            "  FROM notify.delivery d JOIN notify.event e ON e.seq = d.seq "
+                            "  WHERE d.parked_at IS NOT NULL AND ($1 = '' OR d.consumer = $1) "
+                            "  UNION ALL "
+                            "  SELECT 'webhook:' || w.webhook_id, " EVENT_COLUMNS
+                            ", w.attempts, " TS(
+                                "w.finished_at") ", w.last_error "
+                                                 "  FROM notify.webhook_delivery w JOIN "
+                                                 "notify.event e ON e.seq = w.seq "
+                                                 "  WHERE w.state = 'parked' AND ($1 = '' OR "
+                                                 "'webhook:' || w.webhook_id = $1)"
+                                                 ") parked ORDER BY 1, 2 LIMIT $2::int",
+         2},
+    [REPLAY_PARKED_CONSUMER] =
+        {"replay_parked_consumer",
+         "UPDATE notify.delivery SET parked_at = NULL, attempts = 0, "
+         "delivered_at = '-infinity' WHERE consumer = $1 "
+         "AND parked_at IS NOT NULL AND ($2::bigint = 0 OR seq = $2::bigint)",
+         2},
+    [REPLAY_PARKED_WEBHOOK] =
+        {"replay_parked_webhook",
+         "UPDATE notify.webhook_delivery SET state = 'pending', attempts = 0, "
+         "next_attempt_at = now(), finished_at = NULL "
+         "WHERE 'webhook:' || webhook_id = $1 AND state = 'parked' "
+         "AND ($2::bigint = 0 OR seq = $2::bigint)",
+         2},
     [ADD_WEBHOOK] = {"add_webhook",
                      "INSERT INTO notify.webhook (url, topic_prefix, secret) VALUES ($1, $2, $3) "
                      "RETURNING id, " TS("created_at"),
                      3},
-    [LIST_WEBHOOKS] = {"list_webhooks",
-                       "SELECT w.id, w.url, w.topic_prefix, " TS("w.created_at") ", "
-                       "(SELECT count(*) FROM notify.webhook_delivery d "
-                       "   WHERE d.webhook_id = w.id AND d.state = 'pending'), "
-                       "(SELECT count(*) FROM notify.webhook_delivery d "
-                       "   WHERE d.webhook_id = w.id AND d.state = 'parked'), "
-                       "(SELECT COALESCE(max(seq), 0) FROM notify.webhook_delivery d "
-                       "   WHERE d.webhook_id = w.id AND d.state = 'delivered') "
-                       "FROM notify.webhook w WHERE w.removed_at IS NULL ORDER BY w.id",
-                       0},
+    [LIST_WEBHOOKS] =
+        {"list_webhooks",
+         "SELECT w.id, w.url, w.topic_prefix, " TS(
+             "w.created_at") ", "
+                             "(SELECT count(*) FROM notify.webhook_delivery d "
+                             "   WHERE d.webhook_id = w.id AND d.state = 'pending'), "
+                             "(SELECT count(*) FROM notify.webhook_delivery d "
+                             "   WHERE d.webhook_id = w.id AND d.state = 'parked'), "
+                             "(SELECT COALESCE(max(seq), 0) FROM notify.webhook_delivery d "
+                             "   WHERE d.webhook_id = w.id AND d.state = 'delivered') "
+                             "FROM notify.webhook w WHERE w.removed_at IS NULL ORDER BY w.id",
+         0},
     [REMOVE_WEBHOOK] = {"remove_webhook",
                         "UPDATE notify.webhook SET removed_at = now() "
                         "WHERE id = $1 AND removed_at IS NULL",
                         1},
     /* Several workers may run (one per replica): a claimed row is leased. */
-    [CLAIM_WEBHOOK_JOBS] = {"claim_webhook_jobs",
-                            "WITH due AS ("
-                            "  SELECT webhook_id, seq FROM notify.webhook_delivery d "
-                            "  WHERE state = 'pending' AND next_attempt_at <= now() "
-                            "  AND EXISTS (SELECT 1 FROM notify.webhook w WHERE w.id = d.webhook_id "
-                            "    AND w.removed_at IS NULL) "
-                            "  ORDER BY next_attempt_at, seq LIMIT $1::int FOR UPDATE SKIP LOCKED), "
-                            "claimed AS ("
-                            "  UPDATE notify.webhook_delivery d SET next_attempt_at = now() + "
-                            "    make_interval(secs => $2::float8 / 1000) FROM due "
-                            "  WHERE d.webhook_id = due.webhook_id AND d.seq = due.seq "
-                            "  RETURNING d.webhook_id, d.seq, d.attempts) "
-                            "SELECT " EVENT_COLUMNS ", c.webhook_id, w.url, w.secret, c.attempts "
-                            "FROM claimed c JOIN notify.webhook w ON w.id = c.webhook_id "
-                            "JOIN notify.event e ON e.seq = c.seq "
-                            "WHERE w.removed_at IS NULL ORDER BY c.webhook_id, c.seq",
-                            2},
+    [CLAIM_WEBHOOK_JOBS] =
+        {"claim_webhook_jobs",
+         "WITH due AS ("
+         "  SELECT webhook_id, seq FROM notify.webhook_delivery d "
+         "  WHERE state = 'pending' AND next_attempt_at <= now() "
+         "  AND EXISTS (SELECT 1 FROM notify.webhook w WHERE w.id = d.webhook_id "
+         "    AND w.removed_at IS NULL) "
+         "  ORDER BY next_attempt_at, seq LIMIT $1::int FOR UPDATE SKIP LOCKED), "
+         "claimed AS ("
+         "  UPDATE notify.webhook_delivery d SET next_attempt_at = now() + "
+         "    make_interval(secs => $2::float8 / 1000) FROM due "
+         "  WHERE d.webhook_id = due.webhook_id AND d.seq = due.seq "
+         "  RETURNING d.webhook_id, d.seq, d.attempts) "
+         "SELECT " EVENT_COLUMNS ", c.webhook_id, w.url, w.secret, c.attempts "
+         "FROM claimed c JOIN notify.webhook w ON w.id = c.webhook_id "
+         "JOIN notify.event e ON e.seq = c.seq "
+         "WHERE w.removed_at IS NULL ORDER BY c.webhook_id, c.seq",
+         2},
     /* $3 delivered, $4 error, $5 max attempts, $6 backoff in ms */
     [FINISH_WEBHOOK_JOB] = {"finish_webhook_job",
                             "UPDATE notify.webhook_delivery SET attempts = attempts + 1, "
@@ -366,9 +378,8 @@ static void *s_consumer(dp_arena_t *arena, const PGresult *result, int row)
     consumer->acked_seq = dp_db_uint64(result, row, 2);
     consumer->delivered_seq = dp_db_uint64(result, row, 3);
     consumer->latest_seq = dp_db_uint64(result, row, 4);
-    consumer->lag = consumer->latest_seq > consumer->acked_seq
-                        ? consumer->latest_seq - consumer->acked_seq
-                        : 0;
+    consumer->lag =
+        consumer->latest_seq > consumer->acked_seq ? consumer->latest_seq - consumer->acked_seq : 0;
     consumer->in_flight = (uint32_t)dp_db_uint64(result, row, 5);
     consumer->parked = (uint32_t)dp_db_uint64(result, row, 6);
     consumer->ack_timeout_ms = (uint32_t)dp_db_uint64(result, row, 7);
@@ -386,8 +397,7 @@ int notify_db_create_consumer(dp_db_t *db, const Dp__CreateConsumerRequest *requ
     dp_format_uint64(start, start_after);
     dp_format_uint64(timeout, ack_timeout_ms);
     dp_format_uint64(attempts, max_attempts);
-    const char *params[] = {request->name, request->topic_prefix, start, timeout, attempts,
-                            owner};
+    const char *params[] = {request->name, request->topic_prefix, start, timeout, attempts, owner};
     return dp_db_run_count(db, CREATE_CONSUMER, params);
 }
 
@@ -562,11 +572,10 @@ static void *s_webhook_from_row(dp_arena_t *arena, const PGresult *result, int r
     return webhook;
 }
 
-int notify_db_list_webhooks(dp_db_t *db, dp_arena_t *arena, Dp__Webhook ***webhooks,
-                            size_t *count)
+int notify_db_list_webhooks(dp_db_t *db, dp_arena_t *arena, Dp__Webhook ***webhooks, size_t *count)
 {
-    return dp_db_run_rows(db, LIST_WEBHOOKS, NULL, arena, s_webhook_from_row,
-                          (void ***)webhooks, count);
+    return dp_db_run_rows(db, LIST_WEBHOOKS, NULL, arena, s_webhook_from_row, (void ***)webhooks,
+                          count);
 }
 
 int notify_db_remove_webhook(dp_db_t *db, int64_t id)
@@ -613,8 +622,8 @@ int notify_db_finish_webhook_job(dp_db_t *db, const notify_hook_job_t *job, bool
     dp_format_uint64(seq, job->event->seq);
     dp_format_uint64(attempts, (uint64_t)max_attempts);
     dp_format_uint64(backoff, (uint64_t)backoff_ms);
-    const char *params[] = {id, seq, delivered ? "true" : "false", error ? error : "", attempts,
-                            backoff};
+    const char *params[] = {id,       seq,    delivered ? "true" : "false", error ? error : "",
+                            attempts, backoff};
     return dp_db_run_count(db, FINISH_WEBHOOK_JOB, params) < 0 ? -1 : 1;
 }
 

@@ -21,8 +21,7 @@ int notify_db_take_relay_lock(dp_db_t *db);
 /* Within a transaction: moves up to `limit` rows from each outbox into the
    sequence, numbered after the current last seq, and queues their webhook
    deliveries. The appended events, in seq order, go to *events. */
-int notify_db_relay(dp_db_t *db, dp_arena_t *arena, int limit, Dp__Event ***events,
-                    size_t *count);
+int notify_db_relay(dp_db_t *db, dp_arena_t *arena, int limit, Dp__Event ***events, size_t *count);
 
 uint64_t notify_db_latest_seq(dp_db_t *db, int *failed);
 /* Rows waiting in the outboxes, the largest consumer lag and the parked
@@ -55,23 +54,23 @@ int notify_db_replay_parked(dp_db_t *db, const char *consumer, uint64_t seq);
 
 int notify_db_add_webhook(dp_db_t *db, dp_arena_t *arena, const Dp__AddWebhookRequest *request,
                           Dp__Webhook **webhook);
-int notify_db_list_webhooks(dp_db_t *db, dp_arena_t *arena, Dp__Webhook ***webhooks,
-                            size_t *count);
+int notify_db_list_webhooks(dp_db_t *db, dp_arena_t *arena, Dp__Webhook ***webhooks, size_t *count);
 int notify_db_remove_webhook(dp_db_t *db, int64_t id);
 
 /* A webhook delivery claimed by a worker. */
 typedef struct {
-    int64_t webhook_id;  /* which webhook */
-    char *url;           /* where to POST */
-    char *secret;        /* HMAC key */
-    int attempts;        /* attempts made before this one */
-    Dp__Event *event;    /* what to send */
+    int64_t webhook_id; /* which webhook */
+    char *url;          /* where to POST */
+    char *secret;       /* HMAC key */
+    int attempts;       /* attempts made before this one */
+    Dp__Event *event;   /* what to send */
 } notify_hook_job_t;
 
 /* Claims up to limit due deliveries for lease_ms (another worker skips them). */
 int notify_db_claim_webhook_jobs(dp_db_t *db, dp_arena_t *arena, int limit, int lease_ms,
                                  notify_hook_job_t **jobs, size_t *count);
-/* Records an attempt: delivered, or failed with a retry after backoff_ms (parked at max_attempts). */
+/* Records an attempt: delivered, or failed with a retry after backoff_ms (parked at max_attempts).
+ */
 int notify_db_finish_webhook_job(dp_db_t *db, const notify_hook_job_t *job, bool delivered,
                                  const char *error, int backoff_ms, int max_attempts);
 /* Puts a claimed delivery back without counting an attempt: due after delay_ms. */

@@ -36,8 +36,8 @@ static bool s_check_prefix(dp_reply_t *reply, const char *prefix)
 {
     if (dp_valid_text(prefix, MAX_PREFIX_BYTES) && !strpbrk(prefix, " \t\r\n"))
         return true;
-    dp_reply_error(reply, INVALID, "topic_prefix", "topic_prefix must be at most %d bytes, no spaces",
-                   MAX_PREFIX_BYTES);
+    dp_reply_error(reply, INVALID, "topic_prefix",
+                   "topic_prefix must be at most %d bytes, no spaces", MAX_PREFIX_BYTES);
     return false;
 }
 
@@ -104,9 +104,8 @@ static void s_replay(void *state, const ProtobufCMessage *message, dp_reply_t *r
         return;
     }
     /* Resume after the last event given, or after the scanned window. */
-    answer.next_seq = answer.n_events == (size_t)limit
-                          ? answer.events[answer.n_events - 1]->seq + 1
-                          : from + SCAN_WINDOW;
+    answer.next_seq = answer.n_events == (size_t)limit ? answer.events[answer.n_events - 1]->seq + 1
+                                                       : from + SCAN_WINDOW;
     if (answer.next_seq > answer.latest_seq + 1)
         answer.next_seq = answer.latest_seq + 1;
     dp_reply_ok(reply, &answer.base);
@@ -157,11 +156,11 @@ static void s_create_consumer(void *state, const ProtobufCMessage *message, dp_r
 /* A fetch runs in one transaction on the locked consumer row, so two
    workers of one consumer never get the same delivery at once. */
 typedef struct {
-    notify_t *notify;                       /* the service */
-    dp_reply_t *reply;                      /* where a refusal goes */
-    const Dp__FetchEventsRequest *request;  /* the request */
-    int max;                                /* deliveries at most */
-    Dp__FetchEventsReply answer;            /* filled on success */
+    notify_t *notify;                      /* the service */
+    dp_reply_t *reply;                     /* where a refusal goes */
+    const Dp__FetchEventsRequest *request; /* the request */
+    int max;                               /* deliveries at most */
+    Dp__FetchEventsReply answer;           /* filled on success */
 } fetch_t;
 
 static dp_txn_outcome_t s_fetch_body(dp_db_t *db, void *arg)
@@ -261,7 +260,8 @@ static bool s_check_owner(dp_reply_t *reply, const char *owner, bool required)
             return true;
     } else if (dp_valid_slug(owner))
         return true;
-    dp_reply_error(reply, INVALID, "consumer", "consumer must be a consumer's name or webhook:<id>");
+    dp_reply_error(reply, INVALID, "consumer",
+                   "consumer must be a consumer's name or webhook:<id>");
     return false;
 }
 
@@ -297,8 +297,8 @@ static void s_list_parked(void *state, const ProtobufCMessage *message, dp_reply
         !s_check_parked_owner(notify, reply, request->consumer, "list parked"))
         return;
     Dp__ListParkedReply answer = DP__LIST_PARKED_REPLY__INIT;
-    int outcome = notify_db_list_parked(notify->db, dp_reply_arena(reply), request->consumer,
-                                        limit, &answer.parked, &answer.n_parked);
+    int outcome = notify_db_list_parked(notify->db, dp_reply_arena(reply), request->consumer, limit,
+                                        &answer.parked, &answer.n_parked);
     dp_reply_read(reply, notify->db, outcome, &answer.base);
 }
 
@@ -397,7 +397,8 @@ static void s_add_webhook(void *state, const ProtobufCMessage *message, dp_reply
     if (!s_check_webhook_url(notify, reply, request->url))
         return;
     Dp__AddWebhookReply answer = DP__ADD_WEBHOOK_REPLY__INIT;
-    int outcome = notify_db_add_webhook(notify->db, dp_reply_arena(reply), request, &answer.webhook);
+    int outcome =
+        notify_db_add_webhook(notify->db, dp_reply_arena(reply), request, &answer.webhook);
     dp_reply_read(reply, notify->db, outcome, &answer.base);
 }
 

@@ -17,11 +17,11 @@ enum { TRIM_INTERVAL_MS = 5000 };
 
 /* What one relay transaction hands back. */
 typedef struct {
-    notify_t *notify;    /* the service */
-    dp_arena_t *arena;   /* holds the events until they are published */
-    Dp__Event **events;  /* appended, in seq order */
-    size_t count;        /* how many */
-    bool standby;        /* another relay holds the lock */
+    notify_t *notify;   /* the service */
+    dp_arena_t *arena;  /* holds the events until they are published */
+    Dp__Event **events; /* appended, in seq order */
+    size_t count;       /* how many */
+    bool standby;       /* another relay holds the lock */
 } turn_t;
 
 static dp_txn_outcome_t s_relay_body(dp_db_t *db, void *arg)

@@ -11,9 +11,11 @@
 
 const dp_setting_t notify_settings[] = {
     {"DP_DATABASE_URL", "", "libpq connection string or URI (empty: libpq's PG* variables)"},
-    {"DP_NOTIFY_ENDPOINT", "tcp://127.0.0.1:7103", "ZeroMQ endpoint to bind (ROUTER: replay, "
-                                                   "consumers, webhooks)"},
-    {"DP_NOTIFY_PUB_ENDPOINT", "tcp://127.0.0.1:7104", "ZeroMQ endpoint to bind (PUB: live events)"},
+    {"DP_NOTIFY_ENDPOINT", "tcp://127.0.0.1:7103",
+     "ZeroMQ endpoint to bind (ROUTER: replay, "
+     "consumers, webhooks)"},
+    {"DP_NOTIFY_PUB_ENDPOINT", "tcp://127.0.0.1:7104",
+     "ZeroMQ endpoint to bind (PUB: live events)"},
     DP_SERVICE_SETTINGS("1000"),
     {"DP_NOTIFY_POLL_MS", "500", "relay poll interval (LISTEN/NOTIFY wakes it sooner)", true, 10,
      60000},
@@ -23,14 +25,16 @@ const dp_setting_t notify_settings[] = {
      10000000},
     {"DP_CONSUMER_ACK_TIMEOUT_MS", "30000", "default redelivery timeout of a consumer", true, 10,
      86400000},
-    {"DP_CONSUMER_MAX_ATTEMPTS", "5", "default deliveries before an event is parked", true, 1, 1000},
+    {"DP_CONSUMER_MAX_ATTEMPTS", "5", "default deliveries before an event is parked", true, 1,
+     1000},
     {"DP_WEBHOOK_TIMEOUT_MS", "5000", "per webhook POST", true, 100, 120000},
     {"DP_WEBHOOK_BACKOFF_MS", "1000", "first retry delay; doubles on each failure", true, 10,
      3600000},
     {"DP_WEBHOOK_MAX_ATTEMPTS", "8", "POSTs before a delivery is parked", true, 1, 100},
-    {"DP_WEBHOOK_ALLOW_HOSTS", "", "hosts (host or host:port, comma-separated) webhooks may "
-                                   "target although they resolve to loopback, private or "
-                                   "link-local addresses, and over http (docs/webhooks.md)"},
+    {"DP_WEBHOOK_ALLOW_HOSTS", "",
+     "hosts (host or host:port, comma-separated) webhooks may "
+     "target although they resolve to loopback, private or "
+     "link-local addresses, and over http (docs/webhooks.md)"},
     DP_SECURITY_SETTINGS,
     DP_METRICS_SETTINGS("9103"),
 };

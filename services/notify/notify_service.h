@@ -18,32 +18,32 @@
 /* The service (notify_new in notify_server.c), the `state` every handler
    and the relay get. */
 struct _notify_t {
-    dp_db_t *db;                /* requests: replay, consumers, webhooks */
-    dp_db_t *relay_db;          /* the relay's own session: advisory lock and LISTEN */
-    zsock_t *pub;               /* live events and heartbeats; NULL while being made again */
-    const char *curve_dir;      /* DP_CURVE_DIR: "" without CURVE */
-    char *pub_endpoint;         /* as first bound (a port chosen by the system included) */
-    int pub_hwm;                /* DP_NOTIFY_PUB_HWM */
-    bool pub_bound;             /* pub is bound to pub_endpoint */
-    uint64_t pub_generation;    /* the key store's generation when pub was made */
-    int64_t next_trim;          /* zclock_mono time to give freed memory back */
-    bool active;                /* this process holds the relay lock */
-    unsigned long listened_at;  /* relay_db reconnect count when LISTEN was issued */
-    bool listening;             /* LISTEN is in force on relay_db */
-    int relay_batch;            /* outbox rows moved per outbox per transaction */
-    int64_t next_heartbeat;     /* zclock_mono time of the next heartbeat */
-    int64_t next_poll;          /* zclock_mono time of the next relay poll */
-    int poll_ms;                /* relay poll interval (LISTEN wakes it sooner) */
-    uint64_t latest_seq;        /* newest seq this process knows of */
-    uint64_t relayed;           /* events relayed by this process */
-    int default_ack_timeout_ms; /* for consumers created without one */
-    int default_max_attempts;   /* for consumers created without one */
+    dp_db_t *db;                     /* requests: replay, consumers, webhooks */
+    dp_db_t *relay_db;               /* the relay's own session: advisory lock and LISTEN */
+    zsock_t *pub;                    /* live events and heartbeats; NULL while being made again */
+    const char *curve_dir;           /* DP_CURVE_DIR: "" without CURVE */
+    char *pub_endpoint;              /* as first bound (a port chosen by the system included) */
+    int pub_hwm;                     /* DP_NOTIFY_PUB_HWM */
+    bool pub_bound;                  /* pub is bound to pub_endpoint */
+    uint64_t pub_generation;         /* the key store's generation when pub was made */
+    int64_t next_trim;               /* zclock_mono time to give freed memory back */
+    bool active;                     /* this process holds the relay lock */
+    unsigned long listened_at;       /* relay_db reconnect count when LISTEN was issued */
+    bool listening;                  /* LISTEN is in force on relay_db */
+    int relay_batch;                 /* outbox rows moved per outbox per transaction */
+    int64_t next_heartbeat;          /* zclock_mono time of the next heartbeat */
+    int64_t next_poll;               /* zclock_mono time of the next relay poll */
+    int poll_ms;                     /* relay poll interval (LISTEN wakes it sooner) */
+    uint64_t latest_seq;             /* newest seq this process knows of */
+    uint64_t relayed;                /* events relayed by this process */
+    int default_ack_timeout_ms;      /* for consumers created without one */
+    int default_max_attempts;        /* for consumers created without one */
     const char *webhook_allow_hosts; /* DP_WEBHOOK_ALLOW_HOSTS: hosts a webhook may target
                                         whatever their addresses, and over http */
-    zactor_t *webhooks;         /* the webhook worker */
-    dp_metrics_t *metrics;      /* outbox lag, consumer lag, parked events */
-    int64_t next_gauges;        /* zclock_mono time of the next gauge reading */
-    dp_server_config_t server;  /* what dp_server_run takes; its state is this */
+    zactor_t *webhooks;              /* the webhook worker */
+    dp_metrics_t *metrics;           /* outbox lag, consumer lag, parked events */
+    int64_t next_gauges;             /* zclock_mono time of the next gauge reading */
+    dp_server_config_t server;       /* what dp_server_run takes; its state is this */
 };
 
 /* notify_server.c: the PUB socket. Only consumer, staff, service and

@@ -65,8 +65,7 @@ static bool s_allowlisted(const char *allow_hosts, const notify_target_t *target
     return false;
 }
 
-const char *notify_target_parse(const char *url, const char *allow_hosts,
-                                notify_target_t *target)
+const char *notify_target_parse(const char *url, const char *allow_hosts, notify_target_t *target)
 {
     static const char *const not_a_url = "url must be an http:// or https:// URL";
     memset(target, 0, sizeof *target);
@@ -152,8 +151,7 @@ static const char *s_v4_refusal(uint32_t address)
 
 static uint32_t s_v4_at(const unsigned char *bytes)
 {
-    return (uint32_t)bytes[0] << 24 | (uint32_t)bytes[1] << 16 | (uint32_t)bytes[2] << 8 |
-           bytes[3];
+    return (uint32_t)bytes[0] << 24 | (uint32_t)bytes[1] << 16 | (uint32_t)bytes[2] << 8 | bytes[3];
 }
 
 static const char *s_v6_refusal(const unsigned char *a)
@@ -213,10 +211,10 @@ void notify_address_text(const struct sockaddr *address, char *text, size_t size
 struct _notify_lookup_t {
     pthread_mutex_t lock;
     pthread_cond_t done_cond;
-    int holds;                /* the caller and the thread */
-    bool done;                /* the answer is in */
-    int status;               /* getaddrinfo's */
-    struct addrinfo *result;  /* its addresses */
+    int holds;               /* the caller and the thread */
+    bool done;               /* the answer is in */
+    int status;              /* getaddrinfo's */
+    struct addrinfo *result; /* its addresses */
     char host[256];
     char port[8];
 };
@@ -238,8 +236,8 @@ static void s_lookup_release(notify_lookup_t *self)
 static void *s_lookup_thread(void *arg)
 {
     notify_lookup_t *self = arg;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_protocol = IPPROTO_TCP};
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP};
     struct addrinfo *result = NULL;
     int status = getaddrinfo(self->host, self->port, &hints, &result);
     pthread_mutex_lock(&self->lock);

@@ -29,8 +29,7 @@ typedef struct {
    "host" or "host:port" entries; "[v6]:port" for IPv6). Returns NULL, or
    a refusal for the caller (static text): not a URL, or http for a host
    that is not allowlisted. */
-const char *notify_target_parse(const char *url, const char *allow_hosts,
-                                notify_target_t *target);
+const char *notify_target_parse(const char *url, const char *allow_hosts, notify_target_t *target);
 
 /* NULL when an address may be the target of a webhook, else what kind of
    address it is ("loopback", "private", "link-local", ...). */
@@ -47,7 +46,7 @@ notify_lookup_t *notify_lookup_start(const char *host, int port);
 /* Waits up to timeout_ms (0: just looks) for the answer; true once it is in. */
 bool notify_lookup_wait(notify_lookup_t *self, int timeout_ms);
 /* After a true wait: the addresses (owned by the lookup), or NULL with
-   *status the getaddrinfo error. */
+ *status the getaddrinfo error. */
 const struct addrinfo *notify_lookup_result(notify_lookup_t *self, int *status);
 /* Gives up the caller's hold; the thread frees the lookup when it ends. */
 void notify_lookup_destroy(notify_lookup_t **self_p);

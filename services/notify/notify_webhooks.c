@@ -82,34 +82,34 @@ static size_t s_discard(char *data, size_t size, size_t count, void *user)
 typedef enum { STAGE_WAITING, STAGE_RESOLVING, STAGE_POSTING, STAGE_DONE } stage_t;
 
 typedef struct {
-    notify_hook_job_t *job;          /* what to send, where */
+    notify_hook_job_t *job; /* what to send, where */
     stage_t stage;
-    notify_target_t target;          /* the URL taken apart */
-    notify_lookup_t *lookup;         /* while resolving */
-    int64_t deadline;                /* zclock_mono: resolving gives up */
+    notify_target_t target;                         /* the URL taken apart */
+    notify_lookup_t *lookup;                        /* while resolving */
+    int64_t deadline;                               /* zclock_mono: resolving gives up */
     struct sockaddr_storage checked[MAX_ADDRESSES]; /* the only addresses it may connect to */
     size_t checked_count;
-    CURL *curl;                      /* while posting */
+    CURL *curl; /* while posting */
     struct curl_slist *headers;
-    struct curl_slist *resolve;      /* pins the name to the checked addresses */
+    struct curl_slist *resolve; /* pins the name to the checked addresses */
     char *body;
-    bool socket_refused;             /* s_open_socket refused the address curl chose */
+    bool socket_refused; /* s_open_socket refused the address curl chose */
     bool delivered;
-    long backoff_ms;                 /* when it failed: its retry is due after this */
-    char error[64];                  /* the class stored when not delivered */
-    char detail[400];                /* for the log only */
+    long backoff_ms;  /* when it failed: its retry is due after this */
+    char error[64];   /* the class stored when not delivered */
+    char detail[400]; /* for the log only */
 } delivery_t;
 
 typedef struct {
-    dp_db_t *db;              /* the worker's own session */
-    long timeout_ms;          /* per delivery: the name's lookup and the POST */
-    int backoff_ms;           /* first retry after this; doubles each time */
-    int max_attempts;         /* parked after this many */
-    const char *allow_hosts;  /* DP_WEBHOOK_ALLOW_HOSTS */
-    int lease_ms;             /* a claimed round is another worker's only after this */
-    CURLM *multi;             /* every POST in flight */
-    dp_arena_t *arena;        /* the round's jobs */
-    delivery_t *deliveries;   /* the round, in (webhook, seq) order */
+    dp_db_t *db;             /* the worker's own session */
+    long timeout_ms;         /* per delivery: the name's lookup and the POST */
+    int backoff_ms;          /* first retry after this; doubles each time */
+    int max_attempts;        /* parked after this many */
+    const char *allow_hosts; /* DP_WEBHOOK_ALLOW_HOSTS */
+    int lease_ms;            /* a claimed round is another worker's only after this */
+    CURLM *multi;            /* every POST in flight */
+    dp_arena_t *arena;       /* the round's jobs */
+    delivery_t *deliveries;  /* the round, in (webhook, seq) order */
     size_t count;
 } worker_t;
 
@@ -129,14 +129,14 @@ static bool s_same_address(const struct sockaddr *a, const struct sockaddr_stora
 /* libcurl asks this for every connection: the address must be one that
    was checked (the pinning kept), and allowed (checked again, should the
    pinning ever be bypassed). */
-static curl_socket_t s_open_socket(void *user, curlsocktype purpose,
-                                   struct curl_sockaddr *address)
+static curl_socket_t s_open_socket(void *user, curlsocktype purpose, struct curl_sockaddr *address)
 {
     delivery_t *delivery = user;
     bool checked = false;
     for (size_t i = 0; i < delivery->checked_count && !checked; i++)
         checked = s_same_address(&address->addr, &delivery->checked[i]);
-    const char *refusal = delivery->target.allowlisted ? NULL : notify_address_refusal(&address->addr);
+    const char *refusal =
+        delivery->target.allowlisted ? NULL : notify_address_refusal(&address->addr);
     if (purpose != CURLSOCKTYPE_IPCXN || !checked || refusal) {
         delivery->socket_refused = true;
         return CURL_SOCKET_BAD;
@@ -218,7 +218,8 @@ static bool s_check_addresses(delivery_t *delivery)
     for (const struct addrinfo *one = result; one; one = one->ai_next) {
         if (one->ai_family != AF_INET && one->ai_family != AF_INET6)
             continue;
-        const char *refusal = delivery->target.allowlisted ? NULL : notify_address_refusal(one->ai_addr);
+        const char *refusal =
+            delivery->target.allowlisted ? NULL : notify_address_refusal(one->ai_addr);
         if (refusal) {
             char address[64], detail[400];
             notify_address_text(one->ai_addr, address, sizeof address);
@@ -245,15 +246,15 @@ static bool s_check_addresses(delivery_t *delivery)
 static struct curl_slist *s_pin(const delivery_t *delivery)
 {
     char entry[400];
-    int length = snprintf(entry, sizeof entry, "%s:%d:", delivery->target.host,
-                          delivery->target.port);
+    int length =
+        snprintf(entry, sizeof entry, "%s:%d:", delivery->target.host, delivery->target.port);
     for (size_t i = 0; i < delivery->checked_count && length < (int)sizeof entry; i++) {
         char address[64];
         notify_address_text((const struct sockaddr *)&delivery->checked[i], address,
                             sizeof address);
         bool v6 = delivery->checked[i].ss_family == AF_INET6;
-        length += snprintf(entry + length, sizeof entry - (size_t)length, "%s%s%s%s",
-                           i ? "," : "", v6 ? "[" : "", address, v6 ? "]" : "");
+        length += snprintf(entry + length, sizeof entry - (size_t)length, "%s%s%s%s", i ? "," : "",
+                           v6 ? "[" : "", address, v6 ? "]" : "");
     }
     return length < (int)sizeof entry ? curl_slist_append(NULL, entry) : NULL;
 }
@@ -343,8 +344,8 @@ static void s_finish(worker_t *worker, delivery_t *delivery)
     delivery->backoff_ms = backoff;
     if (!delivery->delivered)
         dp_info("webhook %" PRId64 " seq %" PRIu64 " attempt %d failed: %s%s%s", job->webhook_id,
-                job->event->seq, job->attempts + 1, delivery->error,
-                *delivery->detail ? " - " : "", delivery->detail);
+                job->event->seq, job->attempts + 1, delivery->error, *delivery->detail ? " - " : "",
+                delivery->detail);
     if (notify_db_finish_webhook_job(worker->db, job, delivery->delivered,
                                      delivery->delivered ? "" : delivery->error, (int)backoff,
                                      worker->max_attempts) < 0)
@@ -498,14 +499,14 @@ void notify_webhook_actor(zsock_t *pipe, void *args)
 {
     const dp_config_t *config = args;
     pthread_once(&s_curl_once, s_curl_init);
-    worker_t worker = {
-        .db = dp_db_new(dp_config_get(config, "DP_DATABASE_URL"), "dp-notify-webhooks",
-                        notify_statements, notify_statement_count),
-        .timeout_ms = dp_config_get_int(config, "DP_WEBHOOK_TIMEOUT_MS"),
-        .backoff_ms = (int)dp_config_get_int(config, "DP_WEBHOOK_BACKOFF_MS"),
-        .max_attempts = (int)dp_config_get_int(config, "DP_WEBHOOK_MAX_ATTEMPTS"),
-        .allow_hosts = dp_config_get(config, "DP_WEBHOOK_ALLOW_HOSTS"),
-        .multi = curl_multi_init()};
+    worker_t worker = {.db =
+                           dp_db_new(dp_config_get(config, "DP_DATABASE_URL"), "dp-notify-webhooks",
+                                     notify_statements, notify_statement_count),
+                       .timeout_ms = dp_config_get_int(config, "DP_WEBHOOK_TIMEOUT_MS"),
+                       .backoff_ms = (int)dp_config_get_int(config, "DP_WEBHOOK_BACKOFF_MS"),
+                       .max_attempts = (int)dp_config_get_int(config, "DP_WEBHOOK_MAX_ATTEMPTS"),
+                       .allow_hosts = dp_config_get(config, "DP_WEBHOOK_ALLOW_HOSTS"),
+                       .multi = curl_multi_init()};
     /* Long enough for a round whose deliveries to one webhook all take
        their whole time, one after another. */
     worker.lease_ms = (int)(worker.timeout_ms * (CLAIM_LIMIT + 1));

@@ -63,15 +63,15 @@ enum {
    rules, written once as SQL functions (migration 0010) that the reports
    use too. */
 #define PARTNER_COLUMNS                                                                            \
-    "p.id, p.slug, p.kind, p.website, to_char(p.joined_on, 'YYYY-MM-DD'), p.joined_precision, "   \
-    "p.instrument, p.status, COALESCE(to_char(p.withdrawn_on, 'YYYY-MM-DD'), ''), p.note, "       \
+    "p.id, p.slug, p.kind, p.website, to_char(p.joined_on, 'YYYY-MM-DD'), p.joined_precision, "    \
+    "p.instrument, p.status, COALESCE(to_char(p.withdrawn_on, 'YYYY-MM-DD'), ''), p.note, "        \
     "p.version, "                                                                                  \
-    "(SELECT COALESCE(string_agg(d.domain, ',' ORDER BY d.domain), '') "                          \
+    "(SELECT COALESCE(string_agg(d.domain, ',' ORDER BY d.domain), '') "                           \
     "   FROM registry.partner_domain d WHERE d.partner_id = p.id), "                               \
-    "(SELECT COALESCE(string_agg(a.area_slug, ',' ORDER BY a.area_slug), '') "                    \
+    "(SELECT COALESCE(string_agg(a.area_slug, ',' ORDER BY a.area_slug), '') "                     \
     "   FROM registry.partner_area a WHERE a.partner_id = p.id), "                                 \
     "(SELECT json_agg(json_build_object('name', n.name, 'valid_from', "                            \
-    "        COALESCE(to_char(n.valid_from, 'YYYY-MM-DD'), '')) ORDER BY n.position) "            \
+    "        COALESCE(to_char(n.valid_from, 'YYYY-MM-DD'), '')) ORDER BY n.position) "             \
     "   FROM registry.partner_name n WHERE n.partner_id = p.id), "                                 \
     "(SELECT n.name FROM registry.partner_name_on(p.id, $1::date) n), "                            \
     "CASE WHEN $1::date IS NULL THEN 0 "                                                           \
@@ -102,16 +102,17 @@ enum {
 };
 
 #define ENGAGEMENT_COLUMNS                                                                         \
-    "e.id, e.partner_id, p.slug, e.form_slug, e.area_slug, e.title, "                             \
-    "to_char(e.starts_on, 'YYYY-MM-DD'), COALESCE(to_char(e.ends_on, 'YYYY-MM-DD'), ''), e.note " \
+    "e.id, e.partner_id, p.slug, e.form_slug, e.area_slug, e.title, "                              \
+    "to_char(e.starts_on, 'YYYY-MM-DD'), COALESCE(to_char(e.ends_on, 'YYYY-MM-DD'), ''), e.note "  \
     "FROM registry.engagement e JOIN registry.partner p ON p.id = e.partner_id "
 
 const dp_statement_t registry_statements[] = {
-    [LOCK_PARTNER] = {"lock_partner",
-                      "SELECT id, version, status, to_char(joined_on, 'YYYY-MM-DD') "
-                      "FROM registry.partner WHERE id = $1::bigint OR ($1::bigint = 0 AND slug = $2) "
-                      "FOR UPDATE",
-                      2},
+    [LOCK_PARTNER] =
+        {"lock_partner",
+         "SELECT id, version, status, to_char(joined_on, 'YYYY-MM-DD') "
+         "FROM registry.partner WHERE id = $1::bigint OR ($1::bigint = 0 AND slug = $2) "
+         "FOR UPDATE",
+         2},
     [FIND_PARTNER] = {"find_partner",
                       "SELECT id FROM registry.partner "
                       "WHERE id = $1::bigint OR ($1::bigint = 0 AND slug = $2)",
@@ -192,8 +193,7 @@ const dp_statement_t registry_statements[] = {
                         "INSERT INTO registry.partner_domain (domain, partner_id) "
                         "SELECT unnest($2::text[]), $1",
                         2},
-    [DELETE_AREAS] = {"delete_areas", "DELETE FROM registry.partner_area WHERE partner_id = $1",
-                      1},
+    [DELETE_AREAS] = {"delete_areas", "DELETE FROM registry.partner_area WHERE partner_id = $1", 1},
     [INSERT_AREAS] = {"insert_areas",
                       "INSERT INTO registry.partner_area (partner_id, area_slug) "
                       "SELECT $1, unnest($2::text[])",
@@ -223,19 +223,20 @@ const dp_statement_t registry_statements[] = {
                         5},
     [DELETE_CONTACT] = {"delete_contact",
                         "DELETE FROM registry.contact WHERE partner_id = $1 AND id = $2", 2},
-    [INSERT_ENGAGEMENT] = {"insert_engagement",
-                           "INSERT INTO registry.engagement (partner_id, form_slug, area_slug, "
-                           "title, starts_on, ends_on, note) "
-                           "VALUES ($1, $2, $3, $4, $5::date, NULLIF($6, '')::date, $7) RETURNING id",
-                           7},
-    [SELECT_ENGAGEMENT] = {"select_engagement",
-                           "SELECT " ENGAGEMENT_COLUMNS "WHERE e.id = $1", 1},
-    [LIST_ENGAGEMENTS] = {"list_engagements",
-                          "SELECT " ENGAGEMENT_COLUMNS
-                          "WHERE e.id > $1::bigint AND ($2::bigint = 0 OR e.partner_id = $2::bigint) "
-                          "AND ($3 = '' OR e.form_slug = $3) AND ($4 = '' OR e.area_slug = $4) "
-                          "ORDER BY e.id LIMIT $5::int",
-                          5},
+    [INSERT_ENGAGEMENT] =
+        {"insert_engagement",
+         "INSERT INTO registry.engagement (partner_id, form_slug, area_slug, "
+         "title, starts_on, ends_on, note) "
+         "VALUES ($1, $2, $3, $4, $5::date, NULLIF($6, '')::date, $7) RETURNING id",
+         7},
+    [SELECT_ENGAGEMENT] = {"select_engagement", "SELECT " ENGAGEMENT_COLUMNS "WHERE e.id = $1", 1},
+    [LIST_ENGAGEMENTS] =
+        {"list_engagements",
+         "SELECT " ENGAGEMENT_COLUMNS
+         "WHERE e.id > $1::bigint AND ($2::bigint = 0 OR e.partner_id = $2::bigint) "
+         "AND ($3 = '' OR e.form_slug = $3) AND ($4 = '' OR e.area_slug = $4) "
+         "ORDER BY e.id LIMIT $5::int",
+         5},
     [LIST_AREAS] = {"list_areas", "SELECT slug, label FROM registry.area ORDER BY created_at, slug",
                     0},
     [LIST_FORMS] = {"list_forms", "SELECT slug, label FROM registry.form ORDER BY created_at, slug",
@@ -263,12 +264,13 @@ const dp_statement_t registry_statements[] = {
                        1},
     [IS_TOMBSTONED] = {"is_tombstoned",
                        "SELECT 1 FROM registry.erasure_tombstone WHERE email_key = $1", 1},
-    [EXPORT_CONTACTS] = {"export_contacts",
-                         "SELECT c.id, p.slug, c.name, c.role, c.email, "
-                         "  to_char(c.added_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-                         "FROM registry.contact c JOIN registry.partner p ON p.id = c.partner_id "
-                         "WHERE c.email_key = $1 ORDER BY c.id",
-                         1},
+    [EXPORT_CONTACTS] =
+        {"export_contacts",
+         "SELECT c.id, p.slug, c.name, c.role, c.email, "
+         "  to_char(c.added_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+         "FROM registry.contact c JOIN registry.partner p ON p.id = c.partner_id "
+         "WHERE c.email_key = $1 ORDER BY c.id",
+         1},
     [AUDIT_INSERT] = {"audit_insert",
                       "INSERT INTO registry.audit_log (actor, action, subject_key, detail) "
                       "VALUES ($1, $2, $3, $4)",
@@ -320,9 +322,10 @@ static const enum_text_t s_precisions[] = {{DP__DATE_PRECISION__DATE_PRECISION_D
                                            {DP__DATE_PRECISION__DATE_PRECISION_MONTH, "month"},
                                            {DP__DATE_PRECISION__DATE_PRECISION_YEAR, "year"},
                                            {0, NULL}};
-static const enum_text_t s_statuses[] = {{DP__PARTNER_STATUS__PARTNER_STATUS_ACTIVE, "active"},
-                                         {DP__PARTNER_STATUS__PARTNER_STATUS_WITHDRAWN, "withdrawn"},
-                                         {0, NULL}};
+static const enum_text_t s_statuses[] = {
+    {DP__PARTNER_STATUS__PARTNER_STATUS_ACTIVE, "active"},
+    {DP__PARTNER_STATUS__PARTNER_STATUS_WITHDRAWN, "withdrawn"},
+    {0, NULL}};
 
 /* The text of value, or NULL for a value without one (UNSPECIFIED, unknown). */
 static const char *s_text_of(const enum_text_t *table, int value)
@@ -405,7 +408,8 @@ static void s_fill_names(dp_arena_t *arena, Dp__Partner *partner, const char *js
         name->valid_to = "";
         if (i + 1 < count)
             name->valid_to = dp_arena_strdup(
-                arena, json_string_value(json_object_get(json_array_get(names, i + 1), "valid_from")));
+                arena,
+                json_string_value(json_object_get(json_array_get(names, i + 1), "valid_from")));
         partner->names[partner->n_names++] = name;
         if (i + 1 < count)
             former_length += strlen(name->name) + 2;
@@ -442,7 +446,8 @@ static void *s_partner_from_row(dp_arena_t *arena, const PGresult *result, int r
     partner->withdrawn_on = dp_db_text(arena, result, row, COL_WITHDRAWN_ON);
     partner->note = dp_db_text(arena, result, row, COL_NOTE);
     partner->version = dp_db_int64(result, row, COL_VERSION);
-    partner->domains = dp_db_split_list(arena, PQgetvalue(result, row, COL_DOMAINS), &partner->n_domains);
+    partner->domains =
+        dp_db_split_list(arena, PQgetvalue(result, row, COL_DOMAINS), &partner->n_domains);
     partner->areas = dp_db_split_list(arena, PQgetvalue(result, row, COL_AREAS), &partner->n_areas);
     partner->former_names = "";
     s_fill_names(arena, partner, PQgetvalue(result, row, COL_NAMES));
@@ -577,8 +582,13 @@ int registry_db_list_partners(dp_db_t *db, dp_arena_t *arena, const Dp__ListPart
 int registry_db_insert_partner(dp_db_t *db, const char *slug,
                                const registry_partner_fields_t *fields, int64_t *id)
 {
-    const char *params[] = {slug,           fields->kind,       fields->website, fields->joined_on,
-                            fields->precision, fields->instrument, fields->note};
+    const char *params[] = {slug,
+                            fields->kind,
+                            fields->website,
+                            fields->joined_on,
+                            fields->precision,
+                            fields->instrument,
+                            fields->note};
     PGresult *result = dp_db_run(db, INSERT_PARTNER, params);
     if (!result)
         return -1;
@@ -591,8 +601,9 @@ int registry_db_update_partner(dp_db_t *db, int64_t id, const registry_partner_f
 {
     char id_text[24];
     dp_format_int64(id_text, id);
-    const char *params[] = {id_text,           fields->kind,       fields->website, fields->joined_on,
-                            fields->precision, fields->instrument, fields->note};
+    const char *params[] = {id_text,           fields->kind,      fields->website,
+                            fields->joined_on, fields->precision, fields->instrument,
+                            fields->note};
     if (dp_db_run_count(db, UPDATE_PARTNER, params) < 0)
         return -1;
     const char *align_params[] = {id_text};
@@ -720,9 +731,8 @@ int registry_db_form_exists(dp_db_t *db, const char *slug)
 
 /* ---- contacts and engagements --------------------------------------------- */
 
-int registry_db_insert_contact(dp_db_t *db, int64_t partner_id, const char *name,
-                               const char *role, const char *email, const char *email_key,
-                               int64_t *contact_id)
+int registry_db_insert_contact(dp_db_t *db, int64_t partner_id, const char *name, const char *role,
+                               const char *email, const char *email_key, int64_t *contact_id)
 {
     char id_text[24];
     dp_format_int64(id_text, partner_id);
@@ -749,8 +759,9 @@ int registry_db_insert_engagement(dp_db_t *db, int64_t partner_id,
 {
     char id_text[24];
     dp_format_int64(id_text, partner_id);
-    const char *params[] = {id_text,           request->form,    request->area, request->title,
-                            request->starts_on, request->ends_on, request->note};
+    const char *params[] = {id_text,        request->form,      request->area,
+                            request->title, request->starts_on, request->ends_on,
+                            request->note};
     PGresult *result = dp_db_run(db, INSERT_ENGAGEMENT, params);
     if (!result)
         return -1;
@@ -915,8 +926,8 @@ int registry_db_export_contacts(dp_db_t *db, dp_arena_t *arena, const char *subj
                                 void ***contacts, size_t *count)
 {
     const char *params[] = {subject_key};
-    return dp_db_run_rows(db, EXPORT_CONTACTS, params, arena, s_personal_contact_from_row,
-                          contacts, count);
+    return dp_db_run_rows(db, EXPORT_CONTACTS, params, arena, s_personal_contact_from_row, contacts,
+                          count);
 }
 
 int registry_db_audit(dp_db_t *db, const char *actor, const char *action, const char *subject_key,
@@ -927,13 +938,14 @@ int registry_db_audit(dp_db_t *db, const char *actor, const char *action, const 
 }
 
 int registry_db_list_audit(dp_db_t *db, dp_arena_t *arena, const char *subject_key, int limit,
-                      void ***entries, size_t *count)
+                           void ***entries, size_t *count)
 {
     char limit_text[24];
     snprintf(limit_text, sizeof limit_text, "%d", limit);
     const char *params[] = {subject_key, limit_text};
     PGresult *result = dp_db_run(db, AUDIT_LIST, params);
-    return result ? dp_privacy_audit_entries(arena, result, "registry", (Dp__AuditEntry ***)entries, count)
+    return result ? dp_privacy_audit_entries(arena, result, "registry", (Dp__AuditEntry ***)entries,
+                                             count)
                   : -1;
 }
 
@@ -941,7 +953,6 @@ int registry_db_backfill(dp_db_t *db, const char *secret)
 {
     return dp_privacy_backfill(db, BACKFILL_SELECT, BACKFILL_UPDATE, secret);
 }
-
 
 int registry_db_apply_tombstones(dp_db_t *db)
 {

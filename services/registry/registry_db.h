@@ -16,9 +16,9 @@ extern const size_t registry_statement_count;
 
 /* The few columns a write needs after locking a partner. */
 typedef struct {
-    int64_t id;        /* partner id */
-    int64_t version;   /* version before the change */
-    char status[16];   /* "active" or "withdrawn" */
+    int64_t id;         /* partner id */
+    int64_t version;    /* version before the change */
+    char status[16];    /* "active" or "withdrawn" */
     char joined_on[11]; /* YYYY-MM-DD */
 } registry_partner_key_t;
 
@@ -81,9 +81,8 @@ int registry_db_area_exists(dp_db_t *db, const char *slug);
 int registry_db_form_exists(dp_db_t *db, const char *slug);
 
 /* A contact whose address has a tombstone is stored erased. */
-int registry_db_insert_contact(dp_db_t *db, int64_t partner_id, const char *name,
-                               const char *role, const char *email, const char *email_key,
-                               int64_t *contact_id);
+int registry_db_insert_contact(dp_db_t *db, int64_t partner_id, const char *name, const char *role,
+                               const char *email, const char *email_key, int64_t *contact_id);
 /* 1 when the partner's contact was deleted, 0 when it has no such contact. */
 int registry_db_delete_contact(dp_db_t *db, int64_t partner_id, int64_t contact_id);
 

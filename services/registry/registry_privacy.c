@@ -17,7 +17,8 @@ int registry_audit_contacts(registry_t *registry, dp_reply_t *reply, int64_t par
 {
     char **keys = NULL;
     size_t count = 0;
-    if (registry_db_contact_keys(registry->db, dp_reply_arena(reply), partner_id, &keys, &count) < 0)
+    if (registry_db_contact_keys(registry->db, dp_reply_arena(reply), partner_id, &keys, &count) <
+        0)
         return -1;
     char detail[64];
     snprintf(detail, sizeof detail, "partner %" PRId64, partner_id);
@@ -31,9 +32,12 @@ int registry_audit_contacts(registry_t *registry, dp_reply_t *reply, int64_t par
 void registry_erase(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
     registry_t *registry = state;
-    const dp_privacy_eraser_t eraser = {"registry",         "contacts",
-                                        registry->db,       registry->privacy_key,
-                                        registry_db_erase_contacts, registry_db_audit,
+    const dp_privacy_eraser_t eraser = {"registry",
+                                        "contacts",
+                                        registry->db,
+                                        registry->privacy_key,
+                                        registry_db_erase_contacts,
+                                        registry_db_audit,
                                         registry_db_append_event};
     dp_privacy_erase(reply, (const Dp__ErasePersonalDataRequest *)message, &eraser);
 }
@@ -55,7 +59,8 @@ void registry_export(void *state, const ProtobufCMessage *message, dp_reply_t *r
                                     (void ***)&answer.contacts, &answer.n_contacts) > 0)
         snprintf(detail, sizeof detail, "%zu contacts", answer.n_contacts);
     if (tombstoned < 0 || !*detail ||
-        registry_db_audit(registry->db, dp_privacy_who(reply, request->actor), "export", key, detail) < 0) {
+        registry_db_audit(registry->db, dp_privacy_who(reply, request->actor), "export", key,
+                          detail) < 0) {
         dp_reply_db_failure(reply, registry->db);
         return;
     }
@@ -66,8 +71,8 @@ void registry_export(void *state, const ProtobufCMessage *message, dp_reply_t *r
 void registry_list_audit(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
     const registry_t *registry = state;
-    dp_privacy_list_audit(reply, (const Dp__ListAuditRequest *)message, registry->privacy_key, registry->db,
-                          registry_db_list_audit);
+    dp_privacy_list_audit(reply, (const Dp__ListAuditRequest *)message, registry->privacy_key,
+                          registry->db, registry_db_list_audit);
 }
 
 void registry_privacy_backfill(registry_t *registry)
@@ -88,8 +93,8 @@ static dp_txn_outcome_t s_tombstones_body(dp_db_t *db, void *arg)
     event.subject_key = "";
     event.erased = (uint32_t)*count;
     event.reason = "request";
-    return registry_db_audit(db, "registry", "erase", "", "tombstones applied again after a restore") <
-                   0 ||
+    return registry_db_audit(db, "registry", "erase", "",
+                             "tombstones applied again after a restore") < 0 ||
                    registry_db_append_event(db, "privacy.erased", "privacy", "", &event.base) < 0
                ? DP_TXN_FAILED
                : DP_TXN_COMMIT;

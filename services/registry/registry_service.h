@@ -9,10 +9,10 @@
 #include "registry_server.h"
 
 struct _registry_t {
-    dp_db_t *db;                /* the registry's connection, as role dp_registry */
-    const char *privacy_key;    /* secret of the keyed hashes of addresses */
-    dp_metrics_t *metrics;      /* requests and latencies, served on DP_METRICS_PORT */
-    dp_server_config_t server;  /* what dp_server_run takes; its state is this */
+    dp_db_t *db;               /* the registry's connection, as role dp_registry */
+    const char *privacy_key;   /* secret of the keyed hashes of addresses */
+    dp_metrics_t *metrics;     /* requests and latencies, served on DP_METRICS_PORT */
+    dp_server_config_t server; /* what dp_server_run takes; its state is this */
 };
 
 #endif

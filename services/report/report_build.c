@@ -61,10 +61,10 @@ static Dp__ReportTable *s_table_from_result(dp_arena_t *arena, const PGresult *r
 
 /* A report under construction. */
 typedef struct {
-    dp_db_t *db;          /* where the figures come from */
-    dp_arena_t *arena;    /* where the report lives */
-    Dp__Report *report;   /* what is being built */
-    size_t capacity;      /* room for tables */
+    dp_db_t *db;        /* where the figures come from */
+    dp_arena_t *arena;  /* where the report lives */
+    Dp__Report *report; /* what is being built */
+    size_t capacity;    /* room for tables */
 } builder_t;
 
 static int s_start(builder_t *builder, const char *name, const char *title, size_t tables)
@@ -145,12 +145,14 @@ static Dp__ReportTable *s_partner_area_matrix(dp_arena_t *arena, const PGresult 
     /* Rows come ordered by partner, then area: the first partner's rows name the areas. */
     int rows = PQntuples(cells);
     size_t areas = 0;
-    while ((int)areas < rows && strcmp(PQgetvalue(cells, (int)areas, 0), PQgetvalue(cells, 0, 0)) == 0)
+    while ((int)areas < rows &&
+           strcmp(PQgetvalue(cells, (int)areas, 0), PQgetvalue(cells, 0, 0)) == 0)
         areas++;
     size_t partners = areas ? (size_t)rows / areas : 0;
-    Dp__ReportTable *table = s_table(
-        arena, "partners_by_area",
-        "Partners x areas (D = declared; a number = engagements in the period)", areas + 2, partners);
+    Dp__ReportTable *table =
+        s_table(arena, "partners_by_area",
+                "Partners x areas (D = declared; a number = engagements in the period)", areas + 2,
+                partners);
     if (!table)
         return NULL;
     table->columns[table->n_columns++] = "Partner";
@@ -237,7 +239,8 @@ static int s_breakdowns(builder_t *builder, const PGresult *result)
             long now = atol(PQgetvalue(result, r, 2)), before = atol(PQgetvalue(result, r, 3));
             char change[32];
             if (before)
-                snprintf(change, sizeof change, "%+.0f%%", 100.0 * (double)(now - before) / (double)before);
+                snprintf(change, sizeof change, "%+.0f%%",
+                         100.0 * (double)(now - before) / (double)before);
             else
                 snprintf(change, sizeof change, "%s", now ? "new" : "");
             row->cells[0] = dp_arena_strdup(builder->arena, PQgetvalue(result, r, 1));
@@ -277,9 +280,8 @@ int report_build_enquiries(dp_db_t *db, dp_arena_t *arena, const char *from, con
                                                  "Response and resolution times (hours), this "
                                                  "period and a year earlier");
     PQclear(times);
-    static const char *time_columns[] = {"Measure",        "Count",         "Median",
-                                         "p90",            "Count before",  "Median before",
-                                         "p90 before"};
+    static const char *time_columns[] = {"Measure",      "Count",         "Median",    "p90",
+                                         "Count before", "Median before", "p90 before"};
     for (size_t c = 0; table && c < table->n_columns && c < 7; c++)
         table->columns[c] = (char *)time_columns[c];
     if (s_add(&builder, table) ||

@@ -7,18 +7,35 @@
 
 #include "report_build.h"
 
-enum { CHART_WIDTH = 640, CHART_HEIGHT = 260, MARGIN_LEFT = 48, MARGIN_BOTTOM = 40, MARGIN_TOP = 16 };
+enum {
+    CHART_WIDTH = 640,
+    CHART_HEIGHT = 260,
+    MARGIN_LEFT = 48,
+    MARGIN_BOTTOM = 40,
+    MARGIN_TOP = 16
+};
 
 static void s_escape(FILE *out, const char *text)
 {
     for (const char *p = text; *p; p++)
         switch (*p) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#39;", out); break;
-        default: fputc(*p, out);
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        case '\'':
+            fputs("&#39;", out);
+            break;
+        default:
+            fputc(*p, out);
         }
 }
 
@@ -120,9 +137,9 @@ static void s_bar_chart(FILE *out, const char *id, const char *title, const Dp__
 }
 
 /* Lines of one or two numeric columns over the rows in order. */
-static void s_line_chart(FILE *out, const char *id, const char *title,
-                         const Dp__ReportTable *table, const char *label_column,
-                         const char *const *value_columns, size_t series, const char *unit)
+static void s_line_chart(FILE *out, const char *id, const char *title, const Dp__ReportTable *table,
+                         const char *label_column, const char *const *value_columns, size_t series,
+                         const char *unit)
 {
     s_open_chart(out, id, title);
     int label = table ? s_column(table, label_column) : -1;
@@ -189,15 +206,14 @@ static void s_heat_map(FILE *out, const Dp__ReportTable *table)
         double cell_height = (double)(CHART_HEIGHT - top_margin - 8) / (double)forms;
         for (size_t a = 0; a < areas; a++) {
             double x = left + cell_width * ((double)a + 0.5);
-            fprintf(out,
-                    "<text class=\"tick\" transform=\"translate(%.1f,%d) rotate(-40)\">", x,
+            fprintf(out, "<text class=\"tick\" transform=\"translate(%.1f,%d) rotate(-40)\">", x,
                     top_margin - 6);
             s_escape(out, table->rows[a]->cells[1]);
             fprintf(out, "</text>\n");
         }
         for (size_t f = 0; f < forms; f++) {
-            fprintf(out, "<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">",
-                    left - 6, top_margin + cell_height * ((double)f + 0.6));
+            fprintf(out, "<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", left - 6,
+                    top_margin + cell_height * ((double)f + 0.6));
             s_escape(out, table->rows[f * areas]->cells[0]);
             fprintf(out, "</text>\n");
             for (size_t a = 0; a < areas; a++) {
@@ -275,10 +291,12 @@ char *report_dashboard_html(const Dp__Report *overview, const Dp__Report *cooper
     FILE *out = open_memstream(&html, &size);
     if (!out)
         return NULL;
-    fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                 "<title>Digital Partnership - dashboard</title><style>%s</style></head><body>\n",
+    fprintf(out,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<title>Digital Partnership - dashboard</title><style>%s</style></head><body>\n",
             s_style);
-    fprintf(out, "<h1>Council of Europe Digital Partnership</h1>\n<p class=\"meta\">Partners as of ");
+    fprintf(out,
+            "<h1>Council of Europe Digital Partnership</h1>\n<p class=\"meta\">Partners as of ");
     s_escape(out, overview->as_of);
     fprintf(out, "; enquiries from ");
     s_escape(out, enquiries->period_from);
@@ -306,8 +324,8 @@ char *report_dashboard_html(const Dp__Report *overview, const Dp__Report *cooper
                  "enquiries");
     const char *times[] = {"Median first response (h)", "p90 first response (h)"};
     s_line_chart(out, "chart-response-times", "First-response time",
-                 report_find_table(enquiries, "response_times_per_period"), "Period from", times,
-                 2, "hours");
+                 report_find_table(enquiries, "response_times_per_period"), "Period from", times, 2,
+                 "hours");
     s_bar_chart(out, "chart-backlog", "Backlog by age", report_find_table(enquiries, "backlog"),
                 "Age", "Open enquiries", "enquiries");
     fprintf(out, "</section>\n");

@@ -17,7 +17,7 @@
 
 /* Buckets of the period: weeks start on Monday. $3 is 'week' or 'month'. */
 #define BUCKETS                                                                                    \
-    "generate_series(date_trunc($3, $1::date::timestamptz), $2::date::timestamptz, "              \
+    "generate_series(date_trunc($3, $1::date::timestamptz), $2::date::timestamptz, "               \
     "  ('1 ' || $3)::interval) AS b(bucket)"
 
 const dp_statement_t report_statements[] = {

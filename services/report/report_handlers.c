@@ -50,8 +50,7 @@ static const char *s_refuse(report_dates_t *dates, const char *field, const char
 }
 
 const char *report_dates_resolve(report_dates_t *dates, const char *as_of, const char *from,
-                                 const char *to, Dp__ReportGranularity granularity,
-                                 int cooperation)
+                                 const char *to, Dp__ReportGranularity granularity, int cooperation)
 {
     dates->problem[0] = '\0';
     const char *given[][2] = {{"as_of", as_of}, {"period_from", from}, {"period_to", to}};
@@ -180,8 +179,8 @@ static void s_dashboard(void *state, const ProtobufCMessage *message, dp_reply_t
     report_dates_t dates;
     if (!s_dates(reply, &dates, request->as_of, request->period_from, request->period_to, 0, 0))
         return;
-    char *html = report_dashboard_page(db, request->as_of, request->period_from,
-                                       request->period_to, 0);
+    char *html =
+        report_dashboard_page(db, request->as_of, request->period_from, request->period_to, 0);
     if (!html) {
         dp_reply_db_failure(reply, db);
         return;

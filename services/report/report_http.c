@@ -101,8 +101,8 @@ static enum MHD_Result s_export(report_http_t *self, struct MHD_Connection *conn
     if (strcmp(name, "overview") == 0)
         outcome = report_build_overview(self->db, arena, dates.as_of, &report);
     else if (cooperation)
-        outcome = report_build_cooperation(self->db, arena, dates.as_of, dates.from, dates.to,
-                                           &report);
+        outcome =
+            report_build_cooperation(self->db, arena, dates.as_of, dates.from, dates.to, &report);
     else if (strcmp(name, "enquiries") == 0)
         outcome = report_build_enquiries(self->db, arena, dates.from, dates.to, dates.granularity,
                                          &report);
@@ -121,8 +121,8 @@ static enum MHD_Result s_export(report_http_t *self, struct MHD_Connection *conn
         json_t *json = dp_report_json(report);
         body = json ? json_dumps(json, JSON_INDENT(1)) : NULL;
         json_decref(json);
-        sent = body ? s_send(connection, MHD_HTTP_OK, "application/json", body, strlen(body))
-                    : MHD_NO;
+        sent =
+            body ? s_send(connection, MHD_HTTP_OK, "application/json", body, strlen(body)) : MHD_NO;
     } else {
         FILE *out = open_memstream(&body, &size);
         const char *table = s_arg(connection, "table");
@@ -150,8 +150,8 @@ static enum MHD_Result s_handle(void *cls, struct MHD_Connection *connection, co
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return s_text(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
     if (strcmp(url, "/health") == 0)
-        return s_text(connection, dp_db_check(self->db) ? MHD_HTTP_OK
-                                                        : MHD_HTTP_SERVICE_UNAVAILABLE,
+        return s_text(connection,
+                      dp_db_check(self->db) ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
                       dp_db_is_connected(self->db) ? "ok\n" : "database unavailable\n");
     if (strncmp(url, "/reports/", 9) == 0)
         return s_export(self, connection, url);

@@ -38,14 +38,13 @@ report_t *report_new(const dp_config_t *config)
         return NULL;
     const char *url = dp_config_get(config, "DP_DATABASE_URL");
     self->db = dp_db_new(url, "dp-report", report_statements, report_statement_count);
-    dp_http_limits_t limits = {
-        (unsigned)dp_config_get_int(config, "DP_REPORT_HTTP_TIMEOUT"),
-        (unsigned)dp_config_get_int(config, "DP_REPORT_HTTP_CONNECTIONS"),
-        (unsigned)dp_config_get_int(config, "DP_REPORT_HTTP_PER_ADDRESS")};
-    self->http = self->db ? report_http_start(url, dp_config_get(config, "DP_REPORT_HTTP_ADDRESS"),
-                                              (int)dp_config_get_int(config, "DP_REPORT_HTTP_PORT"),
-                                              &limits)
-                          : NULL;
+    dp_http_limits_t limits = {(unsigned)dp_config_get_int(config, "DP_REPORT_HTTP_TIMEOUT"),
+                               (unsigned)dp_config_get_int(config, "DP_REPORT_HTTP_CONNECTIONS"),
+                               (unsigned)dp_config_get_int(config, "DP_REPORT_HTTP_PER_ADDRESS")};
+    self->http =
+        self->db ? report_http_start(url, dp_config_get(config, "DP_REPORT_HTTP_ADDRESS"),
+                                     (int)dp_config_get_int(config, "DP_REPORT_HTTP_PORT"), &limits)
+                 : NULL;
     self->metrics = dp_metrics_start("report", dp_config_get(config, "DP_METRICS_ADDRESS"),
                                      dp_config_get_int(config, "DP_METRICS_PORT"));
     if (!self->http || !self->metrics) {

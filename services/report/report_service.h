@@ -11,11 +11,11 @@
 
 /* The dates a request leaves empty, filled with their defaults. */
 typedef struct {
-    char as_of[11];       /* default today */
-    char from[11];        /* default: 90 days before `to` (enquiries), 2017-11-08 (cooperation) */
-    char to[11];          /* default: as_of */
-    char granularity[6];  /* "week" or "month" */
-    char problem[160];    /* why the dates were refused, for the caller's reply */
+    char as_of[11];      /* default today */
+    char from[11];       /* default: 90 days before `to` (enquiries), 2017-11-08 (cooperation) */
+    char to[11];         /* default: as_of */
+    char granularity[6]; /* "week" or "month" */
+    char problem[160];   /* why the dates were refused, for the caller's reply */
 } report_dates_t;
 
 /* Every date of a report lies in [REPORT_FIRST_DATE, the end of next year]:
@@ -43,11 +43,11 @@ typedef struct _report_http_t report_http_t;
 /* The service (report_new in report_server.c), given to every handler as
    its `state`. */
 struct _report_t {
-    dp_db_t *db;                /* requests over ZeroMQ, as dp_report */
-    report_http_t *http;        /* the dashboard, with its own session */
-    char port[8];               /* the dashboard's port, as text */
-    dp_metrics_t *metrics;      /* requests and latencies, on DP_METRICS_PORT */
-    dp_server_config_t server;  /* what dp_server_run takes; its state is this */
+    dp_db_t *db;               /* requests over ZeroMQ, as dp_report */
+    report_http_t *http;       /* the dashboard, with its own session */
+    char port[8];              /* the dashboard's port, as text */
+    dp_metrics_t *metrics;     /* requests and latencies, on DP_METRICS_PORT */
+    dp_server_config_t server; /* what dp_server_run takes; its state is this */
 };
 
 /* report_handlers.c: report_routes (report_server.h). */

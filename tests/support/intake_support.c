@@ -22,7 +22,8 @@ ti_intake_t *ti_intake_start(const char *database_url, const char *registry_endp
 {
     const char *const registry[] = {"DP_REGISTRY_ENDPOINT", registry_endpoint, NULL};
     ti_intake_t *self = tf_service_start_with(TF_INTAKE, database_url, registry, settings);
-    if (!self) return NULL;
+    if (!self)
+        return NULL;
     /* The intake serves at once and gets its partner map from the registry
        in the background; tests that count on the partners made before the
        start wait for it here (a registry that is up answers in milliseconds). */
@@ -31,7 +32,8 @@ ti_intake_t *ti_intake_start(const char *database_url, const char *registry_endp
         char *loaded = tf_service_ask(self, "PARTNERS");
         bool yes = loaded && strcmp(loaded, "yes") == 0;
         zstr_free(&loaded);
-        if (yes) break;
+        if (yes)
+            break;
         zclock_sleep(10);
     }
     return self;
@@ -99,11 +101,13 @@ void ti_fixture_start_intake(ti_fixture_t *self, const char *const *settings)
 
 void ti_fixture_destroy(ti_fixture_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     ti_fixture_t *self = *self_p;
     ti_intake_stop(&self->intake);
     ts_registry_stop(&self->registry);
-    if (self->admin) PQfinish(self->admin);
+    if (self->admin)
+        PQfinish(self->admin);
     ts_database_destroy(&self->database);
     free(self);
     *self_p = NULL;
@@ -140,7 +144,8 @@ void ti_form_init_numbered(ti_form_t *form, const char *tag, unsigned long n)
     snprintf(form->email, sizeof form->email, "%s-%lu@example.com", tag, n % 97);
     snprintf(form->subject, sizeof form->subject, "Message %lu of %s", n, tag);
     form->enquiry.kind = n % 3 ? "information-request" : "media";
-    if (n % 5 == 0) form->enquiry.body = "A question about privacy at school.";
+    if (n % 5 == 0)
+        form->enquiry.body = "A question about privacy at school.";
 }
 
 void ti_form_init(ti_form_t *form, const char *tag)
@@ -281,7 +286,8 @@ ts_event_t **ti_events_after(PGconn *conn, long long after_id, size_t *count)
 
 void ti_events_free(ts_event_t ***events_p, size_t count)
 {
-    if (!events_p || !*events_p) return;
+    if (!events_p || !*events_p)
+        return;
     for (size_t i = 0; i < count; i++)
         ts_event_free(&(*events_p)[i]);
     free(*events_p);
@@ -317,7 +323,8 @@ Dp__EnquiryEvent *ti_enquiry_event(const ts_event_t *event)
 {
     Dp__EnquiryEvent *decoded = (Dp__EnquiryEvent *)dp_message_decode(
         &dp__enquiry_event__descriptor, event->payload, event->payload_size, 1 << 20);
-    if (!decoded) fail_msg("the %s payload is not a dp.EnquiryEvent", event->event_type);
+    if (!decoded)
+        fail_msg("the %s payload is not a dp.EnquiryEvent", event->event_type);
     return decoded;
 }
 
@@ -355,7 +362,8 @@ bool ti_gate_await_blocked(ti_gate_t *self)
                          "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                          " AND application_name = 'dp-intake' AND wait_event_type = 'Lock'",
                          0, NULL) == 0) {
-        if (zclock_mono() > deadline) return false;
+        if (zclock_mono() > deadline)
+            return false;
         zclock_sleep(5);
     }
     return true;
@@ -363,7 +371,8 @@ bool ti_gate_await_blocked(ti_gate_t *self)
 
 void ti_gate_open(ti_gate_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     ti_gate_t *self = *self_p;
     PGresult *result = PQexec(self->holder, "COMMIT");
     PQclear(result);
@@ -447,6 +456,7 @@ const char *ti_status_name(Dp__EnquiryStatus status)
 bool ti_contains(char *const *values, size_t count, const char *value)
 {
     for (size_t i = 0; i < count; i++)
-        if (strcmp(values[i], value) == 0) return true;
+        if (strcmp(values[i], value) == 0)
+            return true;
     return false;
 }

@@ -23,7 +23,6 @@
 #include "dp_config.h"
 #include "dp_server.h"
 
-
 enum { CALL_TIMEOUT_MS = 15000, POLL_STEP_MS = 20, SUBSCRIBE_WAIT_MS = 5000 };
 
 /* ---- The notify actor ------------------------------------------------------ */
@@ -31,7 +30,8 @@ enum { CALL_TIMEOUT_MS = 15000, POLL_STEP_MS = 20, SUBSCRIBE_WAIT_MS = 5000 };
 tn_notify_t *tn_notify_start(const char *database_url, const char *const *settings)
 {
     tn_notify_t *self = tf_service_start(TF_NOTIFY, database_url, settings);
-    if (!self) return NULL;
+    if (!self)
+        return NULL;
     const char *pub = tf_service_pub_endpoint(self);
     if (!pub || strncmp(pub, "tcp://", 6) != 0) {
         fprintf(stderr, "the notify actor gave no PUB endpoint ('%s')\n", pub ? pub : "(none)");
@@ -99,7 +99,8 @@ void tn_outbox_insert(PGconn *conn, const char *origin, const char *event_type, 
         " SELECT $1::text, 'test', $2::text || '-' || g::text, $3::bytea"
         " FROM generate_series($4::int, $4::int + $5::int - 1) g";
     bool intake = strcmp(origin, "intake") == 0;
-    if (!intake && strcmp(origin, "registry") != 0) fail_msg("unknown origin %s", origin);
+    if (!intake && strcmp(origin, "registry") != 0)
+        fail_msg("unknown origin %s", origin);
     char first_text[24], count_text[24];
     snprintf(first_text, sizeof first_text, "%d", first);
     snprintf(count_text, sizeof count_text, "%d", count);
@@ -164,7 +165,8 @@ bool tn_wait_value(PGconn *admin, const char *sql, int param_count, const char *
 {
     int64_t deadline = zclock_mono() + timeout_ms;
     while (ts_query_long(admin, sql, param_count, params) != expected) {
-        if (zclock_mono() >= deadline) return false;
+        if (zclock_mono() >= deadline)
+            return false;
         zclock_sleep(POLL_STEP_MS);
     }
     return true;
@@ -187,7 +189,8 @@ void tn_assert_sequence_at(PGconn *admin, long long count, const char *file, int
     long long intake_left = atoll(PQgetvalue(result, 0, 5));
     PQclear(result);
     bool intact = rows == count && origins == count && (count == 0 || (low == 1 && high == count));
-    if (intact && registry_left == 0 && intake_left == 0) return;
+    if (intact && registry_left == 0 && intake_left == 0)
+        return;
     /* seq is the primary key: count rows with min 1 and max count is 1..count. */
     print_error("expected notify.event to be seq 1..%lld with each origin row once and empty "
                 "outboxes; found %lld rows, seq %lld..%lld, %lld distinct origin rows, "
@@ -219,7 +222,8 @@ bool tn_wait_relay_active(PGconn *admin, int timeout_ms)
 {
     int64_t deadline = zclock_mono() + timeout_ms;
     while (tn_relay_lock_holders(admin) != 1) {
-        if (zclock_mono() >= deadline) return false;
+        if (zclock_mono() >= deadline)
+            return false;
         zclock_sleep(POLL_STEP_MS);
     }
     return true;
@@ -241,10 +245,12 @@ zsock_t *tn_subscribe(const char *pub_endpoint, const char *const *topics)
     int64_t deadline = zclock_mono() + SUBSCRIBE_WAIT_MS;
     while (zclock_mono() < deadline) {
         tn_live_t live;
-        if (!tn_receive_live(sub, (int)(deadline - zclock_mono()), &live)) break;
+        if (!tn_receive_live(sub, (int)(deadline - zclock_mono()), &live))
+            break;
         bool heartbeat = live.heartbeat != NULL;
         tn_live_free(&live);
-        if (heartbeat) return sub;
+        if (heartbeat)
+            return sub;
     }
     zsock_destroy(&sub);
     fail_msg("no heartbeat on %s within %d ms", pub_endpoint, SUBSCRIBE_WAIT_MS);
@@ -255,7 +261,8 @@ bool tn_receive_live(zsock_t *sub, int timeout_ms, tn_live_t *live)
 {
     memset(live, 0, sizeof *live);
     zmq_pollitem_t item = {zsock_resolve(sub), 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&item, 1, timeout_ms > 0 ? timeout_ms : 0) <= 0) return false;
+    if (zmq_poll(&item, 1, timeout_ms > 0 ? timeout_ms : 0) <= 0)
+        return false;
     zmsg_t *message = zmsg_recv(sub);
     assert_non_null(message);
     if (zmsg_size(message) != 2) {
@@ -269,7 +276,8 @@ bool tn_receive_live(zsock_t *sub, int timeout_ms, tn_live_t *live)
         live->heartbeat = (Dp__Heartbeat *)dp_message_decode(
             &dp__heartbeat__descriptor, zframe_data(frame), zframe_size(frame), 1 << 16);
         zmsg_destroy(&message);
-        if (!live->heartbeat) fail_msg("a heartbeat does not decode as dp.Heartbeat");
+        if (!live->heartbeat)
+            fail_msg("a heartbeat does not decode as dp.Heartbeat");
         return true;
     }
     live->event = (Dp__Event *)dp_message_decode(&dp__event__descriptor, zframe_data(frame),
@@ -295,7 +303,8 @@ Dp__Event *tn_next_event(zsock_t *sub, int timeout_ms)
     while (true) {
         int64_t left = deadline - zclock_mono();
         tn_live_t live;
-        if (left <= 0 || !tn_receive_live(sub, (int)left, &live)) return NULL;
+        if (left <= 0 || !tn_receive_live(sub, (int)left, &live))
+            return NULL;
         if (live.event) {
             Dp__Event *event = live.event;
             live.event = NULL;
@@ -311,7 +320,8 @@ Dp__Event *tn_next_event(zsock_t *sub, int timeout_ms)
 pid_t tn_spawn(const char *const *argv, const char *const *env, int *stdout_fd)
 {
     int out_pipe[2] = {-1, -1};
-    if (stdout_fd && pipe(out_pipe) != 0) fail_msg("pipe: %s", strerror(errno));
+    if (stdout_fd && pipe(out_pipe) != 0)
+        fail_msg("pipe: %s", strerror(errno));
     char **envp = ts_child_environment(env);
     fflush(NULL);
     pid_t pid = fork();
@@ -326,7 +336,8 @@ pid_t tn_spawn(const char *const *argv, const char *const *env, int *stdout_fd)
             close(out_pipe[1]);
         }
         int null_fd = open("/dev/null", O_RDONLY);
-        if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
+        if (null_fd >= 0)
+            dup2(null_fd, STDIN_FILENO);
         execve(argv[0], (char *const *)argv, envp);
         static const char message[] = "tn_spawn: cannot execute the program\n";
         ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
@@ -347,9 +358,12 @@ int tn_wait_pid(pid_t pid, int timeout_ms)
     while (true) {
         int status = 0;
         pid_t done = waitpid(pid, &status, WNOHANG);
-        if (done == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        if (done < 0 && errno != EINTR) return -1;
-        if (zclock_mono() >= deadline) return -1;
+        if (done == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (done < 0 && errno != EINTR)
+            return -1;
+        if (zclock_mono() >= deadline)
+            return -1;
         zclock_sleep(10);
     }
 }
@@ -363,11 +377,14 @@ char *tn_read_line(int fd, int timeout_ms)
     while (true) {
         int64_t left = deadline - zclock_mono();
         struct pollfd item = {.fd = fd, .events = POLLIN};
-        if (left <= 0 || poll(&item, 1, (int)left) <= 0) break;
+        if (left <= 0 || poll(&item, 1, (int)left) <= 0)
+            break;
         char c;
         ssize_t got = read(fd, &c, 1);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) break;
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
         if (c == '\n') {
             line[length] = 0;
             return line;
@@ -420,7 +437,8 @@ struct _ns_http_receiver_t {
 
 static void s_request_free(tn_http_request_t *request)
 {
-    if (!request) return;
+    if (!request)
+        return;
     free(request->method);
     free(request->target);
     free(request->head);
@@ -433,8 +451,10 @@ static bool s_write_all(int fd, const char *data, size_t size)
 {
     while (size) {
         ssize_t sent = send(fd, data, size, MSG_NOSIGNAL);
-        if (sent < 0 && errno == EINTR) continue;
-        if (sent <= 0) return false;
+        if (sent < 0 && errno == EINTR)
+            continue;
+        if (sent <= 0)
+            return false;
         data += sent;
         size -= (size_t)sent;
     }
@@ -467,13 +487,16 @@ static char *s_header_value(const char *head, const char *name)
 static tn_http_request_t *s_read_request(int fd)
 {
     char *buffer = malloc(MAX_HEAD_BYTES + 1);
-    if (!buffer) return NULL;
+    if (!buffer)
+        return NULL;
     size_t length = 0;
     char *head_end = NULL;
     while (!head_end && length < MAX_HEAD_BYTES) {
         ssize_t got = recv(fd, buffer + length, MAX_HEAD_BYTES - length, 0);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) break;
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
         length += (size_t)got;
         buffer[length] = 0;
         head_end = strstr(buffer, "\r\n\r\n");
@@ -510,13 +533,17 @@ static tn_http_request_t *s_read_request(int fd)
     }
     request->body = malloc(body_size + 1);
     size_t have = length - (size_t)(head_end + 4 - buffer);
-    if (have > body_size) have = body_size;
-    if (request->body) memcpy(request->body, head_end + 4, have);
+    if (have > body_size)
+        have = body_size;
+    if (request->body)
+        memcpy(request->body, head_end + 4, have);
     free(buffer);
     while (request->body && have < body_size) {
         ssize_t got = recv(fd, request->body + have, body_size - have, 0);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) break;
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
         have += (size_t)got;
     }
     if (!request->body || have < body_size) {
@@ -535,11 +562,14 @@ static void *s_serve(void *arg)
         pthread_mutex_lock(&self->lock);
         bool stop = self->stop;
         pthread_mutex_unlock(&self->lock);
-        if (stop) break;
+        if (stop)
+            break;
         struct pollfd item = {.fd = self->listener, .events = POLLIN};
-        if (poll(&item, 1, 50) <= 0) continue;
+        if (poll(&item, 1, 50) <= 0)
+            continue;
         int fd = accept(self->listener, NULL, NULL);
-        if (fd < 0) continue;
+        if (fd < 0)
+            continue;
         struct timeval timeout = {.tv_sec = CONNECTION_TIMEOUT_S};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
@@ -583,7 +613,8 @@ tn_http_receiver_t *tn_http_receiver_new(const int *statuses, size_t count, int 
     self->status_count = count;
     self->statuses = calloc(count ? count : 1, sizeof(int));
     assert_non_null(self->statuses);
-    if (count) memcpy(self->statuses, statuses, count * sizeof(int));
+    if (count)
+        memcpy(self->statuses, statuses, count * sizeof(int));
     self->listener = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(self->listener >= 0);
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = 0};
@@ -607,7 +638,8 @@ tn_http_receiver_t *tn_http_receiver_new(const int *statuses, size_t count, int 
 
 void tn_http_receiver_destroy(tn_http_receiver_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     tn_http_receiver_t *self = *self_p;
     if (self->thread_started) {
         pthread_mutex_lock(&self->lock);
@@ -615,7 +647,8 @@ void tn_http_receiver_destroy(tn_http_receiver_t **self_p)
         pthread_mutex_unlock(&self->lock);
         pthread_join(self->thread, NULL);
     }
-    if (self->listener >= 0) close(self->listener);
+    if (self->listener >= 0)
+        close(self->listener);
     for (size_t i = 0; i < self->request_count; i++)
         s_request_free(self->requests[i]);
     free(self->requests);
@@ -651,7 +684,8 @@ size_t tn_http_receiver_wait(tn_http_receiver_t *self, size_t count, int timeout
     }
     pthread_mutex_lock(&self->lock);
     while (self->request_count < count)
-        if (pthread_cond_timedwait(&self->arrived, &self->lock, &deadline) == ETIMEDOUT) break;
+        if (pthread_cond_timedwait(&self->arrived, &self->lock, &deadline) == ETIMEDOUT)
+            break;
     size_t have = self->request_count;
     pthread_mutex_unlock(&self->lock);
     return have;

@@ -341,8 +341,10 @@ bool tp_wait_value(PGconn *conn, const char *sql, int param_count, const char *c
 {
     int64_t deadline = zclock_mono() + timeout_ms;
     while (true) {
-        if (ts_query_long(conn, sql, param_count, params) == expected) return true;
-        if (zclock_mono() >= deadline) return false;
+        if (ts_query_long(conn, sql, param_count, params) == expected)
+            return true;
+        if (zclock_mono() >= deadline)
+            return false;
         zclock_sleep(50);
     }
 }

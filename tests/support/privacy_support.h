@@ -14,9 +14,9 @@
 #include <stdint.h>
 
 #include "dp_privacy.h"
+#include "intake_support.h"
 #include "privacy.pb-c.h"
 #include "security_support.h"
-#include "intake_support.h"
 
 /* The secret of the keyed hashes in every service a test starts. */
 #define TP_PRIVACY_KEY "privacy-tests-secret-1f0e-5c3a9d7b42e8"

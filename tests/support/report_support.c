@@ -20,7 +20,8 @@
 tr_report_t *tr_report_start(const char *database_url)
 {
     tr_report_t *self = tf_service_start(TF_REPORT, database_url, NULL);
-    if (!self) return NULL;
+    if (!self)
+        return NULL;
     if (tf_service_http_port(self) <= 0) {
         fprintf(stderr, "the report actor did not tell its HTTP port\n");
         tr_report_stop(&self);
@@ -134,10 +135,12 @@ tr_fixture_t *tr_fixture_new(const char *label)
 
 void tr_fixture_destroy(tr_fixture_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     tr_fixture_t *self = *self_p;
     tr_report_stop(&self->report);
-    if (self->admin) PQfinish(self->admin);
+    if (self->admin)
+        PQfinish(self->admin);
     ts_database_destroy(&self->database);
     free(self);
     *self_p = NULL;
@@ -149,7 +152,8 @@ const Dp__ReportTable *tr_table_at(const Dp__Report *report, const char *name, c
                                    int line)
 {
     for (size_t t = 0; t < report->n_tables; t++)
-        if (strcmp(report->tables[t]->name, name) == 0) return report->tables[t];
+        if (strcmp(report->tables[t]->name, name) == 0)
+            return report->tables[t];
     print_error("report %s has no table %s; it has:", report->name, name);
     for (size_t t = 0; t < report->n_tables; t++)
         print_error(" %s", report->tables[t]->name);
@@ -168,7 +172,8 @@ static char *s_join(char *const *cells, size_t count)
     assert_non_null(text);
     text[0] = 0;
     for (size_t c = 0; c < count; c++) {
-        if (c) strcat(text, "|");
+        if (c)
+            strcat(text, "|");
         strcat(text, cells[c]);
     }
     return text;
@@ -202,7 +207,8 @@ void tr_assert_columns_at(const Dp__ReportTable *table, const char *columns, con
         print_error("table %s: columns\n  expected %s\n  got      %s\n", table->name, columns,
                     actual);
     free(actual);
-    if (!same) _fail(file, line);
+    if (!same)
+        _fail(file, line);
 }
 
 void tr_assert_rows_at(const Dp__ReportTable *table, const char *const *rows, const char *file,
@@ -217,7 +223,8 @@ void tr_assert_rows_at(const Dp__ReportTable *table, const char *const *rows, co
         same = strcmp(actual, rows[r]) == 0;
         free(actual);
     }
-    if (same) return;
+    if (same)
+        return;
     print_error("table %s: rows differ\n  expected (%zu):\n", table->name, expected);
     for (size_t r = 0; r < expected; r++)
         print_error("    %s\n", rows[r]);
@@ -341,7 +348,8 @@ static size_t s_collect_body(char *data, size_t size, size_t count, void *user)
     tr_http_t *response = user;
     size_t bytes = size * count;
     char *grown = realloc(response->body, response->size + bytes + 1);
-    if (!grown) return 0;
+    if (!grown)
+        return 0;
     memcpy(grown + response->size, data, bytes);
     response->size += bytes;
     grown[response->size] = 0;
@@ -464,7 +472,8 @@ tr_csv_t *tr_csv_parse(const char *text, size_t size)
                     } else
                         s_text_add(&field, text[i++]);
                 }
-                if (!closed) csv->malformed = 1;
+                if (!closed)
+                    csv->malformed = 1;
                 if (i < size && text[i] != ',' && text[i] != '\r' && text[i] != '\n')
                     csv->malformed = 1;
             }
@@ -475,8 +484,10 @@ tr_csv_t *tr_csv_parse(const char *text, size_t size)
                 i++;
                 continue;
             }
-            if (i < size && text[i] == '\r') i++;
-            if (i < size && text[i] == '\n') i++;
+            if (i < size && text[i] == '\r')
+                i++;
+            if (i < size && text[i] == '\n')
+                i++;
             row_done = true;
         }
     }
@@ -485,7 +496,8 @@ tr_csv_t *tr_csv_parse(const char *text, size_t size)
 
 void tr_csv_free(tr_csv_t **csv_p)
 {
-    if (!csv_p || !*csv_p) return;
+    if (!csv_p || !*csv_p)
+        return;
     tr_csv_t *csv = *csv_p;
     for (size_t r = 0; r < csv->rows; r++) {
         for (size_t c = 0; c < csv->cells[r]; c++)

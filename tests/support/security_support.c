@@ -32,8 +32,8 @@ enum { MAX_REPLY_BYTES = 16 << 20 };
    only when a test says where notify is. */
 static const char *const s_registry_defaults[] = {"DP_METRICS_PORT", "-1", "DP_PRIVACY_KEY",
                                                   TK_PRIVACY_KEY, NULL};
-static const char *const s_intake_defaults[] = {"DP_METRICS_PORT", "-1", "DP_NOTIFY_PUB_ENDPOINT",
-                                                "", "DP_PRIVACY_KEY", TK_PRIVACY_KEY, NULL};
+static const char *const s_intake_defaults[] = {
+    "DP_METRICS_PORT", "-1", "DP_NOTIFY_PUB_ENDPOINT", "", "DP_PRIVACY_KEY", TK_PRIVACY_KEY, NULL};
 static const char *const s_others_defaults[] = {"DP_METRICS_PORT", "-1", NULL};
 
 static const char *const *const s_defaults[TK_SERVICE_COUNT] = {
@@ -125,10 +125,12 @@ tk_keys_t *tk_keys_new(void)
 
 void tk_keys_destroy(tk_keys_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     tk_keys_t *self = *self_p;
     zdir_t *dir = zdir_new(self->dir, NULL);
-    if (dir) zdir_remove(dir, true);
+    if (dir)
+        zdir_remove(dir, true);
     zdir_destroy(&dir);
     free(self);
     *self_p = NULL;
@@ -191,7 +193,8 @@ tk_client_t *tk_client_new(const char *endpoint, const tk_keys_t *keys, tk_kind_
 
 void tk_client_destroy(tk_client_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     zsock_destroy(&(*self_p)->dealer);
     free(*self_p);
     *self_p = NULL;
@@ -206,10 +209,12 @@ Dp__Reply *tk_exchange(tk_client_t *self, const ProtobufCMessage *request, int t
     int64_t deadline = zclock_mono() + timeout_ms;
     while (true) {
         int64_t left = deadline - zclock_mono();
-        if (left <= 0) return NULL;
+        if (left <= 0)
+            return NULL;
         zsock_set_rcvtimeo(self->dealer, (int)left);
         zmsg_t *answer = zmsg_recv(self->dealer);
-        if (!answer) return NULL;
+        if (!answer)
+            return NULL;
         zframe_t *delimiter = zmsg_first(answer);
         zframe_t *body = zmsg_next(answer);
         if (zmsg_size(answer) != 2 || zframe_size(delimiter) != 0) {
@@ -222,7 +227,8 @@ Dp__Reply *tk_exchange(tk_client_t *self, const ProtobufCMessage *request, int t
         if (!reply || !reply->status)
             fail_msg("%s: the answer does not decode as dp.Reply with a status",
                      request->descriptor->name);
-        if (strcmp(reply->request_id, request_id) == 0) return reply;
+        if (strcmp(reply->request_id, request_id) == 0)
+            return reply;
         /* An answer to an earlier request that timed out: not this one's. */
         dp_message_free((ProtobufCMessage **)&reply);
     }
@@ -276,7 +282,8 @@ char *tk_capture_text(tk_capture_t *self)
 
 void tk_capture_end(tk_capture_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     tk_capture_t *self = *self_p;
     fflush(stderr);
     dup2(self->saved_fd, STDERR_FILENO);

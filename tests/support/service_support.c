@@ -33,8 +33,12 @@ static const char *const s_notify_base[] = {"DP_NOTIFY_ENDPOINT", "tcp://127.0.0
                                             "DP_NOTIFY_PUB_ENDPOINT", "tcp://127.0.0.1:*", NULL};
 /* The dashboard on a free port; a test's database is there at once, but a
    busy machine may be slow to answer the first connection. */
-static const char *const s_report_base[] = {"DP_REPORT_ENDPOINT", "tcp://127.0.0.1:*",
-                                            "DP_REPORT_HTTP_PORT", "0", "DP_DB_WAIT_MS", "10000",
+static const char *const s_report_base[] = {"DP_REPORT_ENDPOINT",
+                                            "tcp://127.0.0.1:*",
+                                            "DP_REPORT_HTTP_PORT",
+                                            "0",
+                                            "DP_DB_WAIT_MS",
+                                            "10000",
                                             NULL};
 
 static const tf_description_t s_descriptions[TF_SERVICE_COUNT] = {
@@ -99,7 +103,8 @@ tf_service_t *tf_service_start_with(tf_kind_t kind, const char *database_url,
     }
     /* Asked once, while nothing else talks to the pipe; the wrappers that
        need them check them. */
-    if (kind == TF_NOTIFY) self->pub_endpoint = tf_service_ask(self, "PUB_ENDPOINT");
+    if (kind == TF_NOTIFY)
+        self->pub_endpoint = tf_service_ask(self, "PUB_ENDPOINT");
     if (kind == TF_REPORT) {
         char *port = tf_service_ask(self, "HTTP_PORT");
         self->http_port = port ? atoi(port) : 0;
@@ -116,7 +121,8 @@ tf_service_t *tf_service_start(tf_kind_t kind, const char *database_url,
 
 void tf_service_stop(tf_service_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     tf_service_t *self = *self_p;
     dp_client_destroy(&self->client);
     zactor_destroy(&self->actor);
@@ -160,7 +166,8 @@ dp_client_t *tf_service_client(tf_service_t *self)
 {
     if (!self->client) {
         self->client = dp_client_new(self->endpoint, self->timeout_ms, 1);
-        if (!self->client) fail_msg("cannot connect a client to %s", self->endpoint);
+        if (!self->client)
+            fail_msg("cannot connect a client to %s", self->endpoint);
     }
     return self->client;
 }
@@ -178,6 +185,7 @@ ProtobufCMessage *tf_call(tf_service_t *self, const ProtobufCMessage *request,
     if (dp_client_call(tf_service_client(self), request, reply_type, &reply, status) != 0)
         fail_msg("%s got no reply from the %s: %s", request->descriptor->name,
                  tf_kind_name(self->kind), status->message);
-    if (status->code != DP__CODE__CODE_OK) dp_message_free(&reply);
+    if (status->code != DP__CODE__CODE_OK)
+        dp_message_free(&reply);
     return reply;
 }

@@ -71,10 +71,10 @@ ProtobufCMessage *tf_call(tf_service_t *self, const ProtobufCMessage *request,
    request types and declares (TF_DECLARE_CALL) and defines (TF_DEFINE_CALL)
    one per type with its own prefix. */
 #define TF_DECLARE_CALL(prefix, Camel, snake)                                                      \
-    Dp__##Camel##Reply *prefix##snake(tf_service_t *service, const Dp__##Camel##Request *request, \
+    Dp__##Camel##Reply *prefix##snake(tf_service_t *service, const Dp__##Camel##Request *request,  \
                                       dp_status_t *status);
 #define TF_DEFINE_CALL(prefix, Camel, snake)                                                       \
-    Dp__##Camel##Reply *prefix##snake(tf_service_t *service, const Dp__##Camel##Request *request, \
+    Dp__##Camel##Reply *prefix##snake(tf_service_t *service, const Dp__##Camel##Request *request,  \
                                       dp_status_t *status)                                         \
     {                                                                                              \
         return (Dp__##Camel##Reply *)tf_call(service, &request->base,                              \

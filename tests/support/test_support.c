@@ -70,7 +70,8 @@ char *ts_url_with_dbname(const char *url, const char *dbname)
     }
     const char *user = NULL, *password = NULL, *host = NULL, *port = NULL;
     for (PQconninfoOption *option = options; option->keyword; option++) {
-        if (!option->val || !*option->val) continue;
+        if (!option->val || !*option->val)
+            continue;
         if (strcmp(option->keyword, "user") == 0)
             user = option->val;
         else if (strcmp(option->keyword, "password") == 0)
@@ -160,7 +161,8 @@ char **ts_child_environment(const char *const *env)
             size_t name_length = strcspn(env[j], "=");
             overridden = strncmp(environ[i], env[j], name_length + 1) == 0;
         }
-        if (!overridden) envp[count++] = environ[i];
+        if (!overridden)
+            envp[count++] = environ[i];
     }
     for (size_t j = 0; j < extra; j++)
         envp[count++] = (char *)env[j];
@@ -191,7 +193,8 @@ ts_process_t ts_run(const char *const *argv, const char *const *env, int timeout
         close(err_pipe[0]);
         close(err_pipe[1]);
         int null_fd = open("/dev/null", O_RDONLY);
-        if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
+        if (null_fd >= 0)
+            dup2(null_fd, STDIN_FILENO);
         execve(argv[0], (char *const *)argv, envp);
         static const char message[] = "ts_run: cannot execute the program\n";
         ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
@@ -213,12 +216,16 @@ ts_process_t ts_run(const char *const *argv, const char *const *env, int timeout
         }
         struct pollfd fds[2];
         nfds_t watched = 0;
-        if (out_open) fds[watched++] = (struct pollfd){.fd = out_pipe[0], .events = POLLIN};
-        if (err_open) fds[watched++] = (struct pollfd){.fd = err_pipe[0], .events = POLLIN};
+        if (out_open)
+            fds[watched++] = (struct pollfd){.fd = out_pipe[0], .events = POLLIN};
+        if (err_open)
+            fds[watched++] = (struct pollfd){.fd = err_pipe[0], .events = POLLIN};
         int ready = poll(fds, watched, (int)left);
-        if (ready < 0 && errno != EINTR) break;
+        if (ready < 0 && errno != EINTR)
+            break;
         for (nfds_t i = 0; i < watched && ready > 0; i++) {
-            if (!fds[i].revents) continue;
+            if (!fds[i].revents)
+                continue;
             if (fds[i].fd == out_pipe[0])
                 s_collect(out_pipe[0], &process.out, &out_length, &out_open);
             else
@@ -229,12 +236,15 @@ ts_process_t ts_run(const char *const *argv, const char *const *env, int timeout
         fprintf(stderr, "%s did not finish within %d ms: killing it\n", argv[0], timeout_ms);
         kill(pid, SIGKILL);
     }
-    if (out_open) close(out_pipe[0]);
-    if (err_open) close(err_pipe[0]);
+    if (out_open)
+        close(out_pipe[0]);
+    if (err_open)
+        close(err_pipe[0]);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    if (!timed_out && WIFEXITED(status)) process.exit_code = WEXITSTATUS(status);
+    if (!timed_out && WIFEXITED(status))
+        process.exit_code = WEXITSTATUS(status);
     return process;
 }
 
@@ -252,7 +262,8 @@ pid_t ts_spawn(const char *const *argv, const char *const *env)
         /* Dies with the test, even when the test itself is killed. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         int null_fd = open("/dev/null", O_RDONLY);
-        if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
+        if (null_fd >= 0)
+            dup2(null_fd, STDIN_FILENO);
         execve(argv[0], (char *const *)argv, envp);
         static const char message[] = "ts_spawn: cannot execute the program\n";
         ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
@@ -265,17 +276,22 @@ pid_t ts_spawn(const char *const *argv, const char *const *env)
 
 int ts_child_stop(pid_t pid, int signal_number, int timeout_ms)
 {
-    if (pid <= 0) return -1;
-    if (kill(pid, signal_number) != 0 && errno != ESRCH) return -1;
+    if (pid <= 0)
+        return -1;
+    if (kill(pid, signal_number) != 0 && errno != ESRCH)
+        return -1;
     int64_t deadline = zclock_mono() + timeout_ms;
     bool killed = false;
     while (true) {
         int status = 0;
         pid_t done = waitpid(pid, &status, WNOHANG);
-        if (done == pid) return killed ? -1 : status;
-        if (done < 0 && errno != EINTR) return -1;
+        if (done == pid)
+            return killed ? -1 : status;
+        if (done < 0 && errno != EINTR)
+            return -1;
         if (zclock_mono() >= deadline) {
-            if (killed) return -1;
+            if (killed)
+                return -1;
             fprintf(stderr, "process %d did not stop within %d ms: killing it\n", (int)pid,
                     timeout_ms);
             kill(pid, SIGKILL);
@@ -348,7 +364,8 @@ static int s_database_command(PGconn *conn, const char *verb, const char *name, 
     PQfreemem(quoted);
     PGresult *result = PQexec(conn, sql);
     int rc = PQresultStatus(result) == PGRES_COMMAND_OK ? 0 : -1;
-    if (rc) fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(result));
+    if (rc)
+        fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(result));
     PQclear(result);
     zstr_free(&sql);
     return rc;
@@ -388,7 +405,8 @@ ts_database_t *ts_database_new(const char *label)
         zsys_sprintf("dpt_%s_%d_%lx", label, (int)getpid(),
                      (unsigned long)(now.tv_sec * 1000 + now.tv_nsec / 1000000) & 0xffffff);
     for (char *p = self->name; *p; p++)
-        if (*p == '-') *p = '_';
+        if (*p == '-')
+            *p = '_';
     for (int role = 0; role < TS_ROLE_COUNT; role++) {
         self->urls[role] = ts_url_with_dbname(getenv(s_role_variables[role]), self->name);
         if (!self->urls[role]) {
@@ -417,7 +435,8 @@ ts_database_t *ts_database_new(const char *label)
 
 void ts_database_destroy(ts_database_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     ts_database_t *self = *self_p;
     PGconn *cluster = ts_connect_or_exit(ts_require_env("DP_TEST_ADMIN_URL"));
     if (s_database_command(cluster, "DROP DATABASE IF EXISTS", self->name, " WITH (FORCE)"))
@@ -485,7 +504,8 @@ long long ts_query_long(PGconn *conn, const char *sql, int param_count, const ch
     long long value = strtoll(text, &end, 10);
     bool numeric = *text && end && !*end;
     free(text);
-    if (!numeric) fail_msg("query did not return a number: %s", sql);
+    if (!numeric)
+        fail_msg("query did not return a number: %s", sql);
     return value;
 }
 
@@ -512,9 +532,9 @@ char *ts_tables_fingerprint(PGconn *conn, const char *schema, const char *const 
 
 char *ts_registry_fingerprint(PGconn *conn)
 {
-    static const char *const tables[] = {"partner", "partner_name", "partner_domain",
-                                         "partner_area", "contact", "engagement", "area",
-                                         "form", "outbox", NULL};
+    static const char *const tables[] = {
+        "partner",    "partner_name", "partner_domain", "partner_area", "contact",
+        "engagement", "area",         "form",           "outbox",       NULL};
     return ts_tables_fingerprint(conn, "registry", tables);
 }
 
@@ -580,7 +600,8 @@ ts_event_t *ts_expect_one_event_at(PGconn *conn, long long after_id, const char 
 
 void ts_event_free(ts_event_t **event_p)
 {
-    if (!event_p || !*event_p) return;
+    if (!event_p || !*event_p)
+        return;
     ts_event_t *event = *event_p;
     free(event->event_type);
     free(event->aggregate_type);
@@ -593,9 +614,11 @@ void ts_event_free(ts_event_t **event_p)
 bool ts_event_mentions(const ts_event_t *event, const char *needle)
 {
     size_t length = strlen(needle);
-    if (!length || length > event->payload_size) return false;
+    if (!length || length > event->payload_size)
+        return false;
     for (size_t i = 0; i + length <= event->payload_size; i++)
-        if (memcmp(event->payload + i, needle, length) == 0) return true;
+        if (memcmp(event->payload + i, needle, length) == 0)
+            return true;
     return false;
 }
 
@@ -657,10 +680,12 @@ ts_fixture_t *ts_fixture_new(const char *label, const char *const *settings)
 
 void ts_fixture_destroy(ts_fixture_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     ts_fixture_t *self = *self_p;
     ts_registry_stop(&self->registry);
-    if (self->admin) PQfinish(self->admin);
+    if (self->admin)
+        PQfinish(self->admin);
     ts_database_destroy(&self->database);
     free(self);
     *self_p = NULL;
@@ -673,7 +698,8 @@ void ts_assert_status_at(const dp_status_t *status, Dp__Code code, const char *f
 {
     bool code_ok = status->code == code;
     bool field_ok = !field || strcmp(status->field, field) == 0;
-    if (code_ok && field_ok) return;
+    if (code_ok && field_ok)
+        return;
     print_error("expected %s%s%s, got %s field '%s': %s\n", dp_code_name(code),
                 field ? " field " : "", field ? field : "", dp_code_name(status->code),
                 status->field, status->message);

@@ -105,7 +105,8 @@ void ts_assert_reply_at(const Dp__Reply *reply, Dp__Code code, const char *field
     snprintf(status.message, sizeof status.message, "%s", reply->status->message);
     snprintf(status.field, sizeof status.field, "%s", reply->status->field);
     ts_assert_status_at(&status, code, field, file, line);
-    if (code == DP__CODE__CODE_OK) return;
+    if (code == DP__CODE__CODE_OK)
+        return;
     if (!*reply->status->message || *reply->type || reply->body.len) {
         print_error("an error reply must say what was wrong and carry no body "
                     "(message '%s', type '%s', %zu body bytes)\n",
@@ -206,16 +207,19 @@ static void s_stub_actor(zsock_t *pipe, void *args_)
                 zmsg_t *entry = zmsg_new();
                 size_t i = 0;
                 for (char *item = zlist_first(log); item; item = zlist_next(log), i++)
-                    if (i / 3 == n) zmsg_addstr(entry, item);
+                    if (i / 3 == n)
+                        zmsg_addstr(entry, item);
                 zmsg_send(&entry, pipe);
             }
             zstr_free(&verb);
             zmsg_destroy(&command);
             continue;
         }
-        if (which != router) break;
+        if (which != router)
+            break;
         zmsg_t *message = zmsg_recv(router);
-        if (!message) break;
+        if (!message)
+            break;
         zframe_t *peer = zmsg_pop(message);
         zframe_t *delimiter = zmsg_pop(message);
         zframe_t *frame = zmsg_first(message);
@@ -231,7 +235,8 @@ static void s_stub_actor(zsock_t *pipe, void *args_)
             zlist_append(log, hex ? hex : "");
             free(hex);
             zlist_t *replies = zlist_new();
-            if (replies) args->answer(args->state, request, seen++, replies);
+            if (replies)
+                args->answer(args->state, request, seen++, replies);
             zmsg_t *reply;
             while (replies && (reply = zlist_pop(replies))) {
                 zframe_t *to = zframe_dup(peer);
@@ -264,13 +269,15 @@ ts_stub_t *ts_stub_new(ts_stub_fn *answer, void *state)
     assert_non_null(self->actor);
     zstr_send(self->actor, "ENDPOINT");
     self->endpoint = zstr_recv(self->actor);
-    if (!self->endpoint || !*self->endpoint) fail_msg("the stub ROUTER did not bind");
+    if (!self->endpoint || !*self->endpoint)
+        fail_msg("the stub ROUTER did not bind");
     return self;
 }
 
 void ts_stub_destroy(ts_stub_t **self_p)
 {
-    if (!self_p || !*self_p) return;
+    if (!self_p || !*self_p)
+        return;
     ts_stub_t *self = *self_p;
     zactor_destroy(&self->actor);
     zstr_free(&self->endpoint);
@@ -310,8 +317,8 @@ bool ts_stub_request(ts_stub_t *self, size_t index, char **request_id, char **ty
 }
 
 /* [empty, dp.Reply]; NULL when out of memory (the stub then drops). */
-static zmsg_t *s_reply(const char *request_id, Dp__Code code, const char *field,
-                       const char *type, const void *body, size_t size)
+static zmsg_t *s_reply(const char *request_id, Dp__Code code, const char *field, const char *type,
+                       const void *body, size_t size)
 {
     Dp__Status status = DP__STATUS__INIT;
     status.code = code;
@@ -325,7 +332,8 @@ static zmsg_t *s_reply(const char *request_id, Dp__Code code, const char *field,
     reply.body.len = size;
     size_t packed_size = 0;
     unsigned char *packed = dp_message_pack(&reply.base, &packed_size);
-    if (!packed) return NULL;
+    if (!packed)
+        return NULL;
     zmsg_t *message = zmsg_new();
     zmsg_addmem(message, NULL, 0);
     zmsg_addmem(message, packed, packed_size);
@@ -333,8 +341,7 @@ static zmsg_t *s_reply(const char *request_id, Dp__Code code, const char *field,
     return message;
 }
 
-zmsg_t *ts_stub_reply_raw(const char *request_id, const char *type, const void *body,
-                          size_t size)
+zmsg_t *ts_stub_reply_raw(const char *request_id, const char *type, const void *body, size_t size)
 {
     return s_reply(request_id, DP__CODE__CODE_OK, NULL, type, body, size);
 }
@@ -342,10 +349,12 @@ zmsg_t *ts_stub_reply_raw(const char *request_id, const char *type, const void *
 zmsg_t *ts_stub_reply(const char *request_id, Dp__Code code, const char *field,
                       const ProtobufCMessage *body)
 {
-    if (code != DP__CODE__CODE_OK || !body) return s_reply(request_id, code, field, "", NULL, 0);
+    if (code != DP__CODE__CODE_OK || !body)
+        return s_reply(request_id, code, field, "", NULL, 0);
     size_t size = 0;
     unsigned char *packed = dp_message_pack(body, &size);
-    if (!packed) return NULL;
+    if (!packed)
+        return NULL;
     zmsg_t *message = s_reply(request_id, code, field, body->descriptor->name, packed, size);
     free(packed);
     return message;

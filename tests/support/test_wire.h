@@ -83,7 +83,6 @@ bool ts_stub_request(ts_stub_t *self, size_t index, char **request_id, char **ty
 zmsg_t *ts_stub_reply(const char *request_id, Dp__Code code, const char *field,
                       const ProtobufCMessage *body);
 /* [empty, dp.Reply] OK with this type and raw body bytes. */
-zmsg_t *ts_stub_reply_raw(const char *request_id, const char *type, const void *body,
-                          size_t size);
+zmsg_t *ts_stub_reply_raw(const char *request_id, const char *type, const void *body, size_t size);
 
 #endif
