@@ -297,8 +297,7 @@ static void test_reply_over_the_limit_is_not_taken(void **state)
 {
     Dp__HealthReply *reply;
     dp_status_t status;
-    /* The limit applies to the connections made after it is set (ZeroMQ
-       reads ZMQ_MAXMSGSIZE when it connects): here the second attempt's. */
+    /* The limit holds on the fresh connection of a resend too. */
     atomic_store(&s_mode, LARGE_AFTER_DROP);
     dp_client_t *client = dp_client_new(ts_stub_endpoint(s_stub), 500, 2);
     assert_non_null(client);
@@ -308,6 +307,23 @@ static void test_reply_over_the_limit_is_not_taken(void **state)
     assert_int_equal(status.code, DP__CODE__CODE_UNAVAILABLE);
     /* The stub answered the second attempt. */
     assert_int_equal(ts_stub_count(s_stub), 2);
+    dp_client_destroy(&client);
+}
+
+static void test_reply_over_the_limit_is_refused_from_the_first_attempt(void **state)
+{
+    Dp__HealthReply *reply;
+    dp_status_t status;
+    /* ZeroMQ reads ZMQ_MAXMSGSIZE when it connects: setting the limit gives
+       the client a fresh connection that has it. */
+    atomic_store(&s_mode, LARGE);
+    dp_client_t *client = dp_client_new(ts_stub_endpoint(s_stub), 500, 1);
+    assert_non_null(client);
+    dp_client_set_max_reply_bytes(client, 1 << 20);
+    assert_int_equal(s_call(client, &reply, &status), -1);
+    assert_null(reply);
+    assert_int_equal(status.code, DP__CODE__CODE_UNAVAILABLE);
+    assert_int_equal(ts_stub_count(s_stub), 1);
     dp_client_destroy(&client);
 }
 
@@ -339,6 +355,8 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_reply_over_the_limit_is_not_taken, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_reply_over_the_limit_is_refused_from_the_first_attempt,
+                                        s_setup, s_teardown),
         cmocka_unit_test(test_endpoints_that_do_not_parse_give_no_client),
     };
     return cmocka_run_group_tests_name("dp_client", tests, NULL, NULL);

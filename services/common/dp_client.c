@@ -89,7 +89,8 @@ void dp_client_set_keys(dp_client_t *self, const dp_client_keys_t *keys)
 void dp_client_set_max_reply_bytes(dp_client_t *self, size_t bytes)
 {
     self->max_reply_bytes = bytes;
-    zsock_set_maxmsgsize(self->socket, (int64_t)bytes);
+    /* ZeroMQ reads ZMQ_MAXMSGSIZE when it connects: a fresh socket takes it. */
+    s_connect(self);
 }
 
 static void s_status(dp_status_t *status, Dp__Code code, const char *field, const char *message)
