@@ -409,6 +409,18 @@ static void test_raw_garbage_on_the_router_harms_nothing(void **state)
     assert_int_equal(s_handler_calls(), calls + 1);
 }
 
+static void test_start_leaves_no_time_out_on_the_pipe(void **state)
+{
+    /* dp_server_start bounds its own wait for the endpoint, and only that:
+       the caller's later questions to the actor wait as long as they must. */
+    assert_int_equal(zsock_rcvtimeo(s_server), -1);
+    zstr_send(s_server, "ENDPOINT");
+    char *endpoint = zstr_recv(s_server);
+    assert_non_null(endpoint);
+    assert_string_equal(endpoint, s_endpoint);
+    zstr_free(&endpoint);
+}
+
 int main(void)
 {
     s_metrics = dp_metrics_new("stub");
@@ -419,6 +431,7 @@ int main(void)
         return 1;
     }
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_start_leaves_no_time_out_on_the_pipe),
         cmocka_unit_test(test_well_formed_request_is_answered),
         cmocka_unit_test(test_malformed_requests_are_refused_at_the_door),
         cmocka_unit_test(test_request_under_the_size_limit_reaches_its_handler),

@@ -695,6 +695,8 @@ zactor_t *dp_server_start(zactor_fn *actor, void *args, char **endpoint_out)
     zmsg_t *answer = zmsg_recv(handle);
     char *endpoint = answer && zmsg_signal(answer) < 0 ? zmsg_popstr(answer) : NULL;
     zmsg_destroy(&answer);
+    /* The time-out was for the start only: the caller's questions wait. */
+    zsock_set_rcvtimeo(handle, -1);
     if (!endpoint || !*endpoint) {
         zstr_free(&endpoint);
         zactor_destroy(&handle);
