@@ -162,6 +162,7 @@ void ts_send_raw_tcp(const char *endpoint, const void *bytes, size_t size)
 struct _ts_stub_t {
     zactor_t *actor; /* s_stub_actor */
     char *endpoint;  /* where it listens */
+    void *args;      /* the actor's stub_args_t, freed once the actor has ended */
 };
 
 typedef struct {
@@ -263,8 +264,9 @@ ts_stub_t *ts_stub_new(ts_stub_fn *answer, void *state)
     assert_non_null(args);
     args->answer = answer;
     args->state = state;
-    /* The arguments live as long as the process: the actor reads them
-       until its last turn. */
+    /* The actor reads its arguments until its last turn: they are freed
+       after zactor_destroy has waited for it to end. */
+    self->args = args;
     self->actor = zactor_new(s_stub_actor, args);
     assert_non_null(self->actor);
     zstr_send(self->actor, "ENDPOINT");
@@ -280,6 +282,7 @@ void ts_stub_destroy(ts_stub_t **self_p)
         return;
     ts_stub_t *self = *self_p;
     zactor_destroy(&self->actor);
+    free(self->args);
     zstr_free(&self->endpoint);
     free(self);
     *self_p = NULL;
