@@ -293,38 +293,36 @@ static void test_large_reply_under_the_limit_is_taken(void **state)
     dp_client_destroy(&client);
 }
 
-static void test_reply_over_the_limit_is_not_taken(void **state)
+/* A client with a 1 MiB reply limit, `attempts` sends, against the stub in
+   `mode`: the large reply is never taken, the call ends UNAVAILABLE after
+   the stub has seen `seen` requests. */
+static void s_expect_over_the_limit(mode_t_ mode, int attempts, size_t seen)
 {
     Dp__HealthReply *reply;
     dp_status_t status;
-    /* The limit holds on the fresh connection of a resend too. */
-    atomic_store(&s_mode, LARGE_AFTER_DROP);
-    dp_client_t *client = dp_client_new(ts_stub_endpoint(s_stub), 500, 2);
+    atomic_store(&s_mode, mode);
+    dp_client_t *client = dp_client_new(ts_stub_endpoint(s_stub), 500, attempts);
     assert_non_null(client);
     dp_client_set_max_reply_bytes(client, 1 << 20);
     assert_int_equal(s_call(client, &reply, &status), -1);
     assert_null(reply);
     assert_int_equal(status.code, DP__CODE__CODE_UNAVAILABLE);
-    /* The stub answered the second attempt. */
-    assert_int_equal(ts_stub_count(s_stub), 2);
+    assert_int_equal(ts_stub_count(s_stub), seen);
     dp_client_destroy(&client);
+}
+
+static void test_reply_over_the_limit_is_not_taken(void **state)
+{
+    /* The limit holds on the fresh connection of a resend too: the stub
+       answered the second attempt. */
+    s_expect_over_the_limit(LARGE_AFTER_DROP, 2, 2);
 }
 
 static void test_reply_over_the_limit_is_refused_from_the_first_attempt(void **state)
 {
-    Dp__HealthReply *reply;
-    dp_status_t status;
     /* ZeroMQ reads ZMQ_MAXMSGSIZE when it connects: setting the limit gives
        the client a fresh connection that has it. */
-    atomic_store(&s_mode, LARGE);
-    dp_client_t *client = dp_client_new(ts_stub_endpoint(s_stub), 500, 1);
-    assert_non_null(client);
-    dp_client_set_max_reply_bytes(client, 1 << 20);
-    assert_int_equal(s_call(client, &reply, &status), -1);
-    assert_null(reply);
-    assert_int_equal(status.code, DP__CODE__CODE_UNAVAILABLE);
-    assert_int_equal(ts_stub_count(s_stub), 1);
-    dp_client_destroy(&client);
+    s_expect_over_the_limit(LARGE, 1, 1);
 }
 
 static void test_endpoints_that_do_not_parse_give_no_client(void **state)
