@@ -13,6 +13,7 @@ struct _dp_client_t {
     uint64_t sequence;      /* distinguishes this client's requests */
     char prefix[40];        /* random per client, so ids are unique across clients */
     dp_client_keys_t keys;  /* CURVE keys, applied to every new socket */
+    char on_behalf_of[101]; /* the person a front end acts for, or "" */
 };
 
 static int s_connect(dp_client_t *self)
@@ -163,6 +164,7 @@ int dp_client_call(dp_client_t *self, const ProtobufCMessage *request,
     Dp__Request envelope = DP__REQUEST__INIT;
     envelope.request_id = request_id;
     envelope.type = (char *)request->descriptor->name;
+    envelope.on_behalf_of = self->on_behalf_of;
     envelope.body.data = body;
     envelope.body.len = body_size;
     size_t packed_size = 0;
@@ -197,4 +199,9 @@ int dp_client_call(dp_client_t *self, const ProtobufCMessage *request,
              self->endpoints, self->attempts, self->attempts == 1 ? "" : "s", self->timeout_ms);
     s_status(status, DP__CODE__CODE_UNAVAILABLE, NULL, message);
     return -1;
+}
+
+void dp_client_set_on_behalf_of(dp_client_t *self, const char *person)
+{
+    snprintf(self->on_behalf_of, sizeof self->on_behalf_of, "%s", person ? person : "");
 }

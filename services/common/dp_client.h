@@ -34,6 +34,10 @@ int dp_client_call(dp_client_t *self, const ProtobufCMessage *request,
    are copied. NULL keys or keys without a client certificate: no CURVE. */
 void dp_client_set_keys(dp_client_t *self, const dp_client_keys_t *keys);
 
+/* For a front end (role frontend): the person every following request is
+   made for (Request.on_behalf_of, at most 100 bytes); "" or NULL for none. */
+void dp_client_set_on_behalf_of(dp_client_t *self, const char *person);
+
 /* Replies larger than this are refused (default 64 MiB). */
 void dp_client_set_max_reply_bytes(dp_client_t *self, size_t bytes);
 

@@ -255,16 +255,26 @@ bool dp_http_refused(struct MHD_Connection *connection, const char *version,
 struct MHD_Daemon *dp_http_start(const char *address, int port, dp_http_limits_t limits,
                                  MHD_AccessHandlerCallback handler, void *cls, int *bound_port)
 {
+    return dp_http_start_completed(address, port, limits, handler, cls, NULL, NULL, bound_port);
+}
+
+struct MHD_Daemon *dp_http_start_completed(const char *address, int port, dp_http_limits_t limits,
+                                           MHD_AccessHandlerCallback handler, void *cls,
+                                           MHD_RequestCompletedCallback completed,
+                                           void *completed_cls, int *bound_port)
+{
     struct sockaddr_in bind_address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (inet_pton(AF_INET, address, &bind_address.sin_addr) != 1)
         return NULL;
-    /* One polling thread on epoll: a connection that sends nothing costs a
+    /* Polling threads on epoll: a connection that sends nothing costs a
        socket until its timeout, never the thread that serves the others. */
     struct MHD_Daemon *daemon = MHD_start_daemon(
         MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, handler, cls, MHD_OPTION_SOCK_ADDR,
         &bind_address, MHD_OPTION_CONNECTION_TIMEOUT, limits.timeout_s, MHD_OPTION_CONNECTION_LIMIT,
         limits.connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits.per_address,
-        MHD_OPTION_URI_LOG_CALLBACK, s_log_target, NULL, MHD_OPTION_END);
+        MHD_OPTION_THREAD_POOL_SIZE, limits.threads > 1 ? limits.threads : 0,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, completed_cls, MHD_OPTION_URI_LOG_CALLBACK,
+        s_log_target, NULL, MHD_OPTION_END);
     if (!daemon)
         return NULL;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);

@@ -51,6 +51,7 @@ typedef struct {
     unsigned timeout_s;   /* an idle or unfinished connection is closed after this */
     unsigned connections; /* connections at once, all clients together */
     unsigned per_address; /* connections at once from one client address */
+    unsigned threads;     /* polling threads (0 or 1: one) */
 } dp_http_limits_t;
 
 /* The metrics server's own: Prometheus scrapes with one connection. */
@@ -60,6 +61,14 @@ typedef struct {
    limits. Returns NULL when it cannot listen; *bound_port is the port. */
 struct MHD_Daemon *dp_http_start(const char *address, int port, dp_http_limits_t limits,
                                  MHD_AccessHandlerCallback handler, void *cls, int *bound_port);
+
+/* The same, with a pool of limits.threads polling threads and `completed`
+   told when each request ends (to free what the handler kept in its
+   request state). */
+struct MHD_Daemon *dp_http_start_completed(const char *address, int port, dp_http_limits_t limits,
+                                           MHD_AccessHandlerCallback handler, void *cls,
+                                           MHD_RequestCompletedCallback completed,
+                                           void *completed_cls, int *bound_port);
 
 /* The door, called first by a handler of a daemon from dp_http_start. The
    raw request target must percent-decode to UTF-8 text without NUL or
