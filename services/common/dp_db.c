@@ -1,5 +1,6 @@
 #include "dp_db.h"
 
+#include <assert.h>
 #include <czmq.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,6 +380,51 @@ char **dp_db_split_list(dp_arena_t *arena, const char *text, size_t *count)
     for (char *item = strtok_r(copy, ",", &saveptr); item; item = strtok_r(NULL, ",", &saveptr))
         items[(*count)++] = item;
     return items;
+}
+
+void *dp_db_message(dp_arena_t *arena, const ProtobufCMessageDescriptor *type,
+                    const char *const *fields, const PGresult *result, int row)
+{
+    ProtobufCMessage *message = dp_arena_alloc(arena, type->sizeof_message);
+    if (!message)
+        return NULL;
+    protobuf_c_message_init(type, message);
+    for (int column = 0; fields[column]; column++) {
+        const ProtobufCFieldDescriptor *field =
+            protobuf_c_message_descriptor_get_field_by_name(type, fields[column]);
+        assert(field && field->label != PROTOBUF_C_LABEL_REPEATED);
+        void *member = (char *)message + field->offset;
+        const char *value = PQgetvalue(result, row, column);
+        switch (field->type) {
+        case PROTOBUF_C_TYPE_STRING:
+            *(char **)member = dp_arena_strdup(arena, value);
+            break;
+        case PROTOBUF_C_TYPE_INT64:
+        case PROTOBUF_C_TYPE_SINT64:
+        case PROTOBUF_C_TYPE_SFIXED64:
+            *(int64_t *)member = strtoll(value, NULL, 10);
+            break;
+        case PROTOBUF_C_TYPE_UINT64:
+        case PROTOBUF_C_TYPE_FIXED64:
+            *(uint64_t *)member = strtoull(value, NULL, 10);
+            break;
+        case PROTOBUF_C_TYPE_INT32:
+        case PROTOBUF_C_TYPE_SINT32:
+        case PROTOBUF_C_TYPE_SFIXED32:
+            *(int32_t *)member = (int32_t)strtoll(value, NULL, 10);
+            break;
+        case PROTOBUF_C_TYPE_UINT32:
+        case PROTOBUF_C_TYPE_FIXED32:
+            *(uint32_t *)member = (uint32_t)strtoull(value, NULL, 10);
+            break;
+        case PROTOBUF_C_TYPE_BOOL:
+            *(protobuf_c_boolean *)member = strcmp(value, "t") == 0;
+            break;
+        default:
+            assert(!"dp_db_message: a field of a type it does not read");
+        }
+    }
+    return message;
 }
 
 int dp_db_rows(PGresult *result, dp_arena_t *arena, dp_db_row_fn *make, void ***items,

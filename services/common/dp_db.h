@@ -140,6 +140,15 @@ int64_t dp_db_int64(const PGresult *result, int row, int column);
 uint64_t dp_db_uint64(const PGresult *result, int row, int column);
 char **dp_db_split_list(dp_arena_t *arena, const char *text, size_t *count);
 
+/* Row `row` of result as a message of `type` in the arena: column i sets
+   the field named fields[i] (the list ends with NULL), read as that field's
+   type (text; signed or unsigned numbers of 32 or 64 bits; bool from "t").
+   For rows whose columns are the message's plain fields; a field of another
+   type, or a name the message lacks, is a programming error. NULL when the
+   arena is full. */
+void *dp_db_message(dp_arena_t *arena, const ProtobufCMessageDescriptor *type,
+                    const char *const *fields, const PGresult *result, int row);
+
 /* Makes one object in the arena from row `row` of result; NULL when the
    arena is full. */
 typedef void *(dp_db_row_fn)(dp_arena_t *arena, const PGresult *result, int row);

@@ -55,25 +55,28 @@ const char *dp_privacy_who(dp_reply_t *reply, const char *given)
 
 static void *s_audit_entry_from_row(dp_arena_t *arena, const PGresult *result, int row)
 {
-    Dp__AuditEntry *entry = dp_arena_alloc(arena, sizeof *entry);
-    if (!entry)
-        return NULL;
-    dp__audit_entry__init(entry);
-    entry->id = dp_db_int64(result, row, 0);
-    entry->at = dp_db_text(arena, result, row, 1);
-    entry->actor = dp_db_text(arena, result, row, 2);
-    entry->action = dp_db_text(arena, result, row, 3);
-    entry->subject_key = dp_db_text(arena, result, row, 4);
-    entry->detail = dp_db_text(arena, result, row, 5);
-    return entry;
+    static const char *const fields[] = {"id",          "at",     "actor", "action",
+                                         "subject_key", "detail", NULL};
+    return dp_db_message(arena, &dp__audit_entry__descriptor, fields, result, row);
 }
 
-int dp_privacy_audit_entries(dp_arena_t *arena, PGresult *result, const char *service,
-                             Dp__AuditEntry ***entries, size_t *count)
+int dp_privacy_audit_add(dp_db_t *db, int statement, const char *actor, const char *action,
+                         const char *subject_key, const char *detail)
 {
-    int outcome = dp_db_rows(result, arena, s_audit_entry_from_row, (void ***)entries, count);
-    for (size_t i = 0; i < *count; i++)
-        (*entries)[i]->service = (char *)service;
+    const char *params[] = {actor, action, subject_key ? subject_key : "", detail ? detail : ""};
+    return dp_db_run_count(db, statement, params) < 0 ? -1 : 1;
+}
+
+int dp_privacy_audit_rows(dp_db_t *db, int statement, const char *service, dp_arena_t *arena,
+                          const char *subject_key, int limit, void ***entries, size_t *count)
+{
+    char limit_text[24];
+    snprintf(limit_text, sizeof limit_text, "%d", limit);
+    const char *params[] = {subject_key, limit_text};
+    int outcome =
+        dp_db_run_rows(db, statement, params, arena, s_audit_entry_from_row, entries, count);
+    for (size_t i = 0; outcome > 0 && i < *count; i++)
+        ((Dp__AuditEntry *)(*entries)[i])->service = (char *)service;
     return outcome;
 }
 

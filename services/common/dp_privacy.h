@@ -25,10 +25,15 @@ void dp_privacy_erased_email(const char *key, char email[64]);
 bool dp_privacy_check_request(dp_reply_t *reply, const char *email, const char *actor);
 /* Who did it: dp_reply_actor (the certificate, never the request field with CURVE on). */
 const char *dp_privacy_who(dp_reply_t *reply, const char *given);
-/* Audit rows (id, at, actor, action, subject_key, detail) as AuditEntry
-   messages in the arena. Clears the result. Returns 1 or -1. */
-int dp_privacy_audit_entries(dp_arena_t *arena, PGresult *result, const char *service,
-                             Dp__AuditEntry ***entries, size_t *count);
+/* A service's audit trail through its own statements. dp_privacy_audit_add
+   runs `statement` with (actor, action, subject_key, detail), NULL texts
+   as "". dp_privacy_audit_rows runs `statement` with (subject_key, limit)
+   and makes its rows (id, at, actor, action, subject_key, detail) AuditEntry
+   messages of `service` in the arena. Both return 1 or -1. */
+int dp_privacy_audit_add(dp_db_t *db, int statement, const char *actor, const char *action,
+                         const char *subject_key, const char *detail);
+int dp_privacy_audit_rows(dp_db_t *db, int statement, const char *service, dp_arena_t *arena,
+                          const char *subject_key, int limit, void ***entries, size_t *count);
 /* A service's reader of its audit trail: entries about subject_key ("" for
    all), newest first, at most limit. */
 typedef int(dp_audit_lister_fn)(dp_db_t *db, dp_arena_t *arena, const char *subject_key, int limit,

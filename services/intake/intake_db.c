@@ -746,20 +746,14 @@ int intake_db_subject_enquiries(dp_db_t *db, dp_arena_t *arena, const char *subj
 int intake_db_audit(dp_db_t *db, const char *actor, const char *action, const char *subject_key,
                     const char *detail)
 {
-    const char *params[] = {actor, action, subject_key ? subject_key : "", detail ? detail : ""};
-    return dp_db_run_count(db, AUDIT_INSERT, params) < 0 ? -1 : 1;
+    return dp_privacy_audit_add(db, AUDIT_INSERT, actor, action, subject_key, detail);
 }
 
 int intake_db_list_audit(dp_db_t *db, dp_arena_t *arena, const char *subject_key, int limit,
                          void ***entries, size_t *count)
 {
-    char limit_text[24];
-    snprintf(limit_text, sizeof limit_text, "%d", limit);
-    const char *params[] = {subject_key, limit_text};
-    PGresult *result = dp_db_run(db, AUDIT_LIST, params);
-    return result ? dp_privacy_audit_entries(arena, result, "intake", (Dp__AuditEntry ***)entries,
-                                             count)
-                  : -1;
+    return dp_privacy_audit_rows(db, AUDIT_LIST, "intake", arena, subject_key, limit, entries,
+                                 count);
 }
 
 int intake_db_backfill(dp_db_t *db, const char *secret)

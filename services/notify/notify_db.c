@@ -558,18 +558,9 @@ int notify_db_add_webhook(dp_db_t *db, dp_arena_t *arena, const Dp__AddWebhookRe
 
 static void *s_webhook_from_row(dp_arena_t *arena, const PGresult *result, int row)
 {
-    Dp__Webhook *webhook = dp_arena_alloc(arena, sizeof *webhook);
-    if (!webhook)
-        return NULL;
-    dp__webhook__init(webhook);
-    webhook->id = strtoll(PQgetvalue(result, row, 0), NULL, 10);
-    webhook->url = dp_db_text(arena, result, row, 1);
-    webhook->topic_prefix = dp_db_text(arena, result, row, 2);
-    webhook->created_at = dp_db_text(arena, result, row, 3);
-    webhook->pending = (uint32_t)dp_db_uint64(result, row, 4);
-    webhook->parked = (uint32_t)dp_db_uint64(result, row, 5);
-    webhook->delivered_seq = dp_db_uint64(result, row, 6);
-    return webhook;
+    static const char *const fields[] = {"id",      "url",    "topic_prefix",  "created_at",
+                                         "pending", "parked", "delivered_seq", NULL};
+    return dp_db_message(arena, &dp__webhook__descriptor, fields, result, row);
 }
 
 int notify_db_list_webhooks(dp_db_t *db, dp_arena_t *arena, Dp__Webhook ***webhooks, size_t *count)

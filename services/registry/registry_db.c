@@ -501,15 +501,8 @@ int registry_db_find_partner(dp_db_t *db, const Dp__PartnerRef *ref, int64_t *id
 
 static void *s_contact_from_row(dp_arena_t *arena, const PGresult *result, int row)
 {
-    Dp__Contact *contact = dp_arena_alloc(arena, sizeof *contact);
-    if (!contact)
-        return NULL;
-    dp__contact__init(contact);
-    contact->id = dp_db_int64(result, row, 0);
-    contact->name = dp_db_text(arena, result, row, 1);
-    contact->role = dp_db_text(arena, result, row, 2);
-    contact->email = dp_db_text(arena, result, row, 3);
-    return contact;
+    static const char *const fields[] = {"id", "name", "role", "email", NULL};
+    return dp_db_message(arena, &dp__contact__descriptor, fields, result, row);
 }
 
 static int s_load_contacts(dp_db_t *db, dp_arena_t *arena, Dp__Partner *partner)
@@ -772,20 +765,9 @@ int registry_db_insert_engagement(dp_db_t *db, int64_t partner_id,
 
 static void *s_engagement_from_row(dp_arena_t *arena, const PGresult *result, int row)
 {
-    Dp__Engagement *engagement = dp_arena_alloc(arena, sizeof *engagement);
-    if (!engagement)
-        return NULL;
-    dp__engagement__init(engagement);
-    engagement->id = dp_db_int64(result, row, 0);
-    engagement->partner_id = dp_db_int64(result, row, 1);
-    engagement->partner_slug = dp_db_text(arena, result, row, 2);
-    engagement->form = dp_db_text(arena, result, row, 3);
-    engagement->area = dp_db_text(arena, result, row, 4);
-    engagement->title = dp_db_text(arena, result, row, 5);
-    engagement->starts_on = dp_db_text(arena, result, row, 6);
-    engagement->ends_on = dp_db_text(arena, result, row, 7);
-    engagement->note = dp_db_text(arena, result, row, 8);
-    return engagement;
+    static const char *const fields[] = {"id",    "partner_id", "partner_slug", "form", "area",
+                                         "title", "starts_on",  "ends_on",      "note", NULL};
+    return dp_db_message(arena, &dp__engagement__descriptor, fields, result, row);
 }
 
 int registry_db_load_engagement(dp_db_t *db, dp_arena_t *arena, int64_t id,
@@ -819,26 +801,16 @@ int registry_db_list_engagements(dp_db_t *db, dp_arena_t *arena, int64_t partner
 /* ---- reference lists ------------------------------------------------------ */
 
 /* Areas and forms have the same shape: slug and label. */
+static const char *const s_slug_label[] = {"slug", "label", NULL};
+
 static void *s_area_from_row(dp_arena_t *arena, const PGresult *result, int row)
 {
-    Dp__Area *area = dp_arena_alloc(arena, sizeof *area);
-    if (!area)
-        return NULL;
-    dp__area__init(area);
-    area->slug = dp_db_text(arena, result, row, 0);
-    area->label = dp_db_text(arena, result, row, 1);
-    return area;
+    return dp_db_message(arena, &dp__area__descriptor, s_slug_label, result, row);
 }
 
 static void *s_form_from_row(dp_arena_t *arena, const PGresult *result, int row)
 {
-    Dp__Form *form = dp_arena_alloc(arena, sizeof *form);
-    if (!form)
-        return NULL;
-    dp__form__init(form);
-    form->slug = dp_db_text(arena, result, row, 0);
-    form->label = dp_db_text(arena, result, row, 1);
-    return form;
+    return dp_db_message(arena, &dp__form__descriptor, s_slug_label, result, row);
 }
 
 int registry_db_list_areas(dp_db_t *db, dp_arena_t *arena, Dp__Area ***areas, size_t *count)
@@ -865,14 +837,8 @@ int registry_db_insert_form(dp_db_t *db, const char *slug, const char *label)
 
 static void *s_domain_from_row(dp_arena_t *arena, const PGresult *result, int row)
 {
-    Dp__PartnerDomain *domain = dp_arena_alloc(arena, sizeof *domain);
-    if (!domain)
-        return NULL;
-    dp__partner_domain__init(domain);
-    domain->domain = dp_db_text(arena, result, row, 0);
-    domain->partner_id = dp_db_int64(result, row, 1);
-    domain->partner_slug = dp_db_text(arena, result, row, 2);
-    return domain;
+    static const char *const fields[] = {"domain", "partner_id", "partner_slug", NULL};
+    return dp_db_message(arena, &dp__partner_domain__descriptor, fields, result, row);
 }
 
 int registry_db_list_domains(dp_db_t *db, dp_arena_t *arena, Dp__PartnerDomain ***domains,
@@ -909,17 +875,9 @@ int registry_db_is_tombstoned(dp_db_t *db, const char *subject_key)
 
 static void *s_personal_contact_from_row(dp_arena_t *arena, const PGresult *result, int row)
 {
-    Dp__PersonalContact *contact = dp_arena_alloc(arena, sizeof *contact);
-    if (!contact)
-        return NULL;
-    dp__personal_contact__init(contact);
-    contact->id = dp_db_int64(result, row, 0);
-    contact->partner_slug = dp_db_text(arena, result, row, 1);
-    contact->name = dp_db_text(arena, result, row, 2);
-    contact->role = dp_db_text(arena, result, row, 3);
-    contact->email = dp_db_text(arena, result, row, 4);
-    contact->added_at = dp_db_text(arena, result, row, 5);
-    return contact;
+    static const char *const fields[] = {"id",    "partner_slug", "name", "role",
+                                         "email", "added_at",     NULL};
+    return dp_db_message(arena, &dp__personal_contact__descriptor, fields, result, row);
 }
 
 int registry_db_export_contacts(dp_db_t *db, dp_arena_t *arena, const char *subject_key,
@@ -933,20 +891,14 @@ int registry_db_export_contacts(dp_db_t *db, dp_arena_t *arena, const char *subj
 int registry_db_audit(dp_db_t *db, const char *actor, const char *action, const char *subject_key,
                       const char *detail)
 {
-    const char *params[] = {actor, action, subject_key ? subject_key : "", detail ? detail : ""};
-    return dp_db_run_count(db, AUDIT_INSERT, params) < 0 ? -1 : 1;
+    return dp_privacy_audit_add(db, AUDIT_INSERT, actor, action, subject_key, detail);
 }
 
 int registry_db_list_audit(dp_db_t *db, dp_arena_t *arena, const char *subject_key, int limit,
                            void ***entries, size_t *count)
 {
-    char limit_text[24];
-    snprintf(limit_text, sizeof limit_text, "%d", limit);
-    const char *params[] = {subject_key, limit_text};
-    PGresult *result = dp_db_run(db, AUDIT_LIST, params);
-    return result ? dp_privacy_audit_entries(arena, result, "registry", (Dp__AuditEntry ***)entries,
-                                             count)
-                  : -1;
+    return dp_privacy_audit_rows(db, AUDIT_LIST, "registry", arena, subject_key, limit, entries,
+                                 count);
 }
 
 int registry_db_backfill(dp_db_t *db, const char *secret)
