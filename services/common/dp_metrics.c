@@ -228,6 +228,11 @@ static void *s_log_target(void *cls, const char *target, struct MHD_Connection *
     return target && s_target_ok(target) ? NULL : &s_bad_target;
 }
 
+bool dp_http_marked_bad(const void *request_state)
+{
+    return request_state == &s_bad_target;
+}
+
 bool dp_http_refused(struct MHD_Connection *connection, const char *version,
                      void *const *request_state, enum MHD_Result *result)
 {

@@ -79,5 +79,8 @@ struct MHD_Daemon *dp_http_start_completed(const char *address, int port, dp_htt
    returns true. */
 bool dp_http_refused(struct MHD_Connection *connection, const char *version,
                      void *const *request_state, enum MHD_Result *result);
+/* Whether a request state is the door's mark of a bad target (a handler
+   that keeps state of its own frees only what is not). */
+bool dp_http_marked_bad(const void *request_state);
 
 #endif

@@ -42,6 +42,7 @@ static const dp_setting_t s_settings[] = {
     {"DP_DB_PASSWORD_INTAKE", "", "if set, the password of role dp_intake"},
     {"DP_DB_PASSWORD_NOTIFY", "", "if set, the password of role dp_notify"},
     {"DP_DB_PASSWORD_REPORT", "", "if set, the password of role dp_report"},
+    {"DP_DB_PASSWORD_CONSOLE", "", "if set, the password of role dp_console"},
     {"DP_LOG_LEVEL", "info", "debug, info, warning or error"},
 };
 
@@ -79,7 +80,8 @@ static int s_set_passwords(dp_db_t *db, const dp_config_t *config)
     static const char *roles[][2] = {{"dp_registry", "DP_DB_PASSWORD_REGISTRY"},
                                      {"dp_intake", "DP_DB_PASSWORD_INTAKE"},
                                      {"dp_notify", "DP_DB_PASSWORD_NOTIFY"},
-                                     {"dp_report", "DP_DB_PASSWORD_REPORT"}};
+                                     {"dp_report", "DP_DB_PASSWORD_REPORT"},
+                                     {"dp_console", "DP_DB_PASSWORD_CONSOLE"}};
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
         const char *password = dp_config_get(config, roles[i][1]);
         if (!*password)
