@@ -408,6 +408,7 @@ static int s_admit(console_request_t *request, int64_t id, dp_status_t *status)
     /* The partner exists (made now or by an earlier attempt): link and close. */
     Dp__RecordAdmissionRequest record = DP__RECORD_ADMISSION_REQUEST__INIT;
     record.id = id;
+    record.actor = request->person; /* read only without CURVE */
     record.partner_id = made->partner->id;
     record.partner_slug = made->partner->slug;
     outcome = s_change(request, CONSOLE_INTAKE, &record.base,
@@ -421,6 +422,7 @@ static int s_apply(console_request_t *request, int64_t id, const char *action, d
     if (strcmp(action, "assign") == 0) {
         Dp__AssignEnquiryRequest change = DP__ASSIGN_ENQUIRY_REQUEST__INIT;
         change.id = id;
+        change.actor = request->person; /* read only without CURVE */
         const char *assignee = console_field(request, "assignee");
         change.assignee = (char *)(strcmp(assignee, "me") == 0 ? request->account.name : assignee);
         change.note = (char *)console_field(request, "note");
@@ -430,6 +432,7 @@ static int s_apply(console_request_t *request, int64_t id, const char *action, d
     if (strcmp(action, "transition") == 0) {
         Dp__TransitionEnquiryRequest change = DP__TRANSITION_ENQUIRY_REQUEST__INIT;
         change.id = id;
+        change.actor = request->person; /* read only without CURVE */
         console_status_parse(console_field(request, "to"), &change.to_status);
         change.note = (char *)console_field(request, "note");
         return s_change(request, CONSOLE_INTAKE, &change.base,
@@ -438,6 +441,7 @@ static int s_apply(console_request_t *request, int64_t id, const char *action, d
     if (strcmp(action, "note") == 0) {
         Dp__AddEnquiryNoteRequest change = DP__ADD_ENQUIRY_NOTE_REQUEST__INIT;
         change.id = id;
+        change.actor = request->person; /* read only without CURVE */
         change.text = (char *)console_field(request, "text");
         return s_change(request, CONSOLE_INTAKE, &change.base,
                         &dp__add_enquiry_note_reply__descriptor, NULL, status);
@@ -445,6 +449,7 @@ static int s_apply(console_request_t *request, int64_t id, const char *action, d
     if (strcmp(action, "due") == 0) {
         Dp__ChangeDueDateRequest change = DP__CHANGE_DUE_DATE_REQUEST__INIT;
         change.id = id;
+        change.actor = request->person; /* read only without CURVE */
         change.due_on = (char *)console_field(request, "due_on");
         change.reason = (char *)console_field(request, "reason");
         return s_change(request, CONSOLE_INTAKE, &change.base,
@@ -453,6 +458,7 @@ static int s_apply(console_request_t *request, int64_t id, const char *action, d
     if (strcmp(action, "merge") == 0) {
         Dp__MergeEnquiryRequest change = DP__MERGE_ENQUIRY_REQUEST__INIT;
         change.id = id;
+        change.actor = request->person; /* read only without CURVE */
         change.into_id = s_number(console_field(request, "into"));
         change.note = (char *)console_field(request, "note");
         return s_change(request, CONSOLE_INTAKE, &change.base, &dp__merge_enquiry_reply__descriptor,
@@ -461,6 +467,7 @@ static int s_apply(console_request_t *request, int64_t id, const char *action, d
     if (strcmp(action, "reply") == 0) {
         Dp__ReplyToEnquiryRequest change = DP__REPLY_TO_ENQUIRY_REQUEST__INIT;
         change.id = id;
+        change.actor = request->person; /* read only without CURVE */
         change.subject = (char *)console_field(request, "subject");
         change.body = (char *)console_field(request, "body");
         return s_change(request, CONSOLE_INTAKE, &change.base,
