@@ -79,8 +79,7 @@ static void test_one_unknown_kind_in_a_batch_is_refused_alone(void **state)
     long long last = ti_outbox_last_id(fx->admin);
     long long before = ti_enquiry_count(fx->admin);
 
-    zsock_t *dealer = s_dealer();
-    ti_pipeline_gated(fx, dealer, "mixed", requests, BATCH, replies);
+    ti_pipeline_gated(fx, "mixed", requests, BATCH, replies);
     for (size_t i = 0; i < BATCH; i++) {
         if (i == BAD_ONE) {
             ts_assert_reply(replies[i], INVALID_ARGUMENT, "kind");
@@ -99,7 +98,6 @@ static void test_one_unknown_kind_in_a_batch_is_refused_alone(void **state)
     /* The gate's own submission, and the 49 good ones: two events each. */
     assert_int_equal(ti_enquiry_count(fx->admin) - before, BATCH);
     assert_int_equal(ti_outbox_count_after(fx->admin, last), 2 * BATCH);
-    zsock_destroy(&dealer);
     free(forms);
 }
 
@@ -113,8 +111,7 @@ static void test_pipelined_submissions_are_committed_together(void **state)
         ti_form_init(&forms[i], "together");
         requests[i] = &forms[i].request.base;
     }
-    zsock_t *dealer = s_dealer();
-    ti_pipeline_gated(fx, dealer, "together", requests, BATCH, replies);
+    ti_pipeline_gated(fx, "together", requests, BATCH, replies);
     for (size_t i = 0; i < BATCH; i++) {
         ts_assert_reply(replies[i], OK, NULL);
         ts_free(&replies[i]);
@@ -126,7 +123,6 @@ static void test_pipelined_submissions_are_committed_together(void **state)
     if (transactions >= BATCH)
         fail_msg("%d pipelined submissions took %lld transactions: no group commit", BATCH,
                  transactions);
-    zsock_destroy(&dealer);
     free(forms);
 }
 
@@ -152,9 +148,7 @@ static bool s_repeated_keys_round(void)
     enum { COUNT = sizeof requests / sizeof *requests };
     Dp__Reply *replies[COUNT];
     long long last = ti_outbox_last_id(fx->admin);
-    zsock_t *dealer = s_dealer();
-    ti_pipeline_gated(fx, dealer, "repeat", requests, COUNT, replies);
-    zsock_destroy(&dealer);
+    ti_pipeline_gated(fx, "repeat", requests, COUNT, replies);
 
     Dp__SubmitEnquiryReply *answers[COUNT] = {NULL};
     for (size_t i = 0; i < COUNT; i++)
@@ -214,9 +208,7 @@ static bool s_duplicate_round(void)
     second.enquiry.received_at = "2026-11-28T17:00:00Z";
     const ProtobufCMessage *requests[] = {&first.request.base, &second.request.base};
     Dp__Reply *replies[2];
-    zsock_t *dealer = s_dealer();
-    ti_pipeline_gated(fx, dealer, "batch-dup", requests, 2, replies);
-    zsock_destroy(&dealer);
+    ti_pipeline_gated(fx, "batch-dup", requests, 2, replies);
     int64_t ids[2];
     for (size_t i = 0; i < 2; i++) {
         Dp__SubmitEnquiryReply *answer = (Dp__SubmitEnquiryReply *)ts_reply_body(

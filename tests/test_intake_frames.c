@@ -167,7 +167,7 @@ static void test_bad_requests_inside_a_batch_are_refused_alone(void **state)
     forms[5].enquiry.kind = "no-such-kind";
     Dp__Reply *replies[COUNT];
     zsock_t *dealer = s_dealer();
-    ti_pipeline_gated(fx, dealer, "mix", requests, COUNT, replies);
+    ti_pipeline_gated(fx, "mix", requests, COUNT, replies);
     for (size_t i = 0; i < COUNT; i++) {
         const char *params[] = {forms[i].key};
         long long stored = ts_query_long(

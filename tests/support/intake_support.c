@@ -11,9 +11,16 @@
 
 #include "dp_client.h"
 #include "dp_config.h"
+#include "dp_pipeline.h"
 #include "dp_server.h"
 
-enum { CALL_TIMEOUT_MS = 15000, GATE_WAIT_MS = 10000, PARTNERS_WAIT_MS = 5000 };
+enum {
+    CALL_TIMEOUT_MS = 15000,
+    GATE_WAIT_MS = 10000,
+    PARTNERS_WAIT_MS = 5000,
+    PIPELINE_TIMEOUT_MS = 30000,
+    REPLY_BUDGET = 16 << 20 /* what a copied reply may take when decoded */
+};
 
 /* ---- The intake service in process ----------------------------------------- */
 
@@ -381,49 +388,52 @@ void ti_gate_open(ti_gate_t **self_p)
     *self_p = NULL;
 }
 
-void ti_pipeline_send(zsock_t *dealer, const char *prefix, const ProtobufCMessage *const *requests,
-                      size_t count)
+/* Where the pipeline's done puts each reply: a copy in its request's place. */
+typedef struct {
+    Dp__Reply **replies; /* replies[tag] answers requests[tag] */
+    size_t count;
+    size_t missing; /* requests that ended without a reply taken */
+} s_collect_t;
+
+static int s_collect(void *sink, const dp_pipeline_result_t *result)
 {
-    for (size_t i = 0; i < count; i++) {
-        char id[96];
-        snprintf(id, sizeof id, "%s-%zu", prefix, i);
-        zmsg_t *request = ts_request_message(id, requests[i]);
-        assert_int_equal(zmsg_send(&request, dealer), 0);
+    s_collect_t *collect = sink;
+    if (!result->envelope || result->tag >= collect->count || collect->replies[result->tag]) {
+        collect->missing++;
+        return 0;
     }
+    /* The envelope is borrowed for the call: the caller gets its own. */
+    size_t size = 0;
+    unsigned char *bytes = dp_message_pack(&result->envelope->base, &size);
+    if (bytes)
+        collect->replies[result->tag] =
+            (Dp__Reply *)dp_message_decode(&dp__reply__descriptor, bytes, size, REPLY_BUDGET);
+    free(bytes);
+    if (!collect->replies[result->tag])
+        collect->missing++;
+    return 0;
 }
 
-void ti_pipeline_collect(zsock_t *dealer, const char *prefix, size_t count, Dp__Reply **replies)
-{
-    size_t prefix_length = strlen(prefix);
-    for (size_t i = 0; i < count; i++)
-        replies[i] = NULL;
-    for (size_t got = 0; got < count; got++) {
-        Dp__Reply *reply = ts_receive_reply(dealer);
-        const char *id = reply->request_id;
-        char *end = NULL;
-        size_t index = strncmp(id, prefix, prefix_length) == 0 && id[prefix_length] == '-'
-                           ? strtoul(id + prefix_length + 1, &end, 10)
-                           : count;
-        if (index >= count || !end || *end || replies[index]) {
-            char copy[160];
-            snprintf(copy, sizeof copy, "%s", id);
-            ts_free(&reply);
-            fail_msg("a reply with an unexpected request id '%s'", copy);
-        }
-        replies[index] = reply;
-    }
-}
-
-void ti_pipeline(zsock_t *dealer, const char *prefix, const ProtobufCMessage *const *requests,
-                 size_t count, Dp__Reply **replies)
-{
-    ti_pipeline_send(dealer, prefix, requests, count);
-    ti_pipeline_collect(dealer, prefix, count, replies);
-}
-
-void ti_pipeline_gated(ti_fixture_t *fixture, zsock_t *dealer, const char *prefix,
+void ti_pipeline_gated(ti_fixture_t *fixture, const char *prefix,
                        const ProtobufCMessage *const *requests, size_t count, Dp__Reply **replies)
 {
+    for (size_t i = 0; i < count; i++)
+        replies[i] = NULL;
+    /* Every request in flight at once on one socket, each sent once: a
+       resend could land in another batch than the one under test. */
+    char id_prefix[96];
+    snprintf(id_prefix, sizeof id_prefix, "%s-", prefix);
+    s_collect_t collect = {replies, count, 0};
+    dp_pipeline_options_t options = {.endpoints = ti_intake_endpoint(fixture->intake),
+                                     .window = count,
+                                     .timeout_ms = PIPELINE_TIMEOUT_MS,
+                                     .attempts = 1,
+                                     .id_prefix = id_prefix,
+                                     .done = s_collect,
+                                     .sink = &collect};
+    dp_pipeline_t *pipeline = dp_pipeline_new(&options);
+    assert_non_null(pipeline);
+
     ti_form_t plug;
     ti_form_init(&plug, "gate-plug");
     zsock_t *plug_dealer = ts_dealer_new(ti_intake_endpoint(fixture->intake), CALL_TIMEOUT_MS);
@@ -433,15 +443,27 @@ void ti_pipeline_gated(ti_fixture_t *fixture, zsock_t *dealer, const char *prefi
     if (!ti_gate_await_blocked(gate)) {
         ti_gate_open(&gate);
         zsock_destroy(&plug_dealer);
+        dp_pipeline_destroy(&pipeline);
         fail_msg("the intake did not reach the closed gate within %d ms", GATE_WAIT_MS);
     }
-    ti_pipeline_send(dealer, prefix, requests, count);
+    int sent = 0;
+    for (size_t i = 0; i < count && sent == 0; i++)
+        sent = dp_pipeline_send(pipeline, requests[i], i);
     ti_gate_open(&gate);
     Dp__Reply *plug_reply = ts_receive_reply(plug_dealer);
     ts_assert_reply(plug_reply, OK, NULL);
     ts_free(&plug_reply);
     zsock_destroy(&plug_dealer);
-    ti_pipeline_collect(dealer, prefix, count, replies);
+    dp_pipeline_drain(pipeline);
+    uint64_t stale = dp_pipeline_stats(pipeline)->stale;
+    dp_pipeline_destroy(&pipeline);
+    if (sent != 0 || collect.missing || stale) {
+        for (size_t i = 0; i < count; i++)
+            ts_free(&replies[i]);
+        fail_msg("pipelined %zu requests: %zu without a reply, %llu replies to no request%s", count,
+                 collect.missing, (unsigned long long)stale,
+                 sent != 0 ? ", and a send failed" : "");
+    }
 }
 
 /* ---- Small things -------------------------------------------------------------- */

@@ -162,24 +162,17 @@ ti_gate_t *ti_gate_close(ti_fixture_t *fixture);
 bool ti_gate_await_blocked(ti_gate_t *self);
 void ti_gate_open(ti_gate_t **self_p);
 
-/* Sends every request on the dealer without waiting (ids "<prefix>-<i>"). */
-void ti_pipeline_send(zsock_t *dealer, const char *prefix, const ProtobufCMessage *const *requests,
-                      size_t count);
-/* Collects one reply per request sent so: replies[i] answers requests[i].
-   Fails the test when a reply is missing or unexpected. Free each with ts_free. */
-void ti_pipeline_collect(zsock_t *dealer, const char *prefix, size_t count, Dp__Reply **replies);
-/* Both: all requests in flight at once, then every reply. */
-void ti_pipeline(zsock_t *dealer, const char *prefix, const ProtobufCMessage *const *requests,
-                 size_t count, Dp__Reply **replies);
-
-/* ti_pipeline behind the gate, so that the service takes the requests as
-   one batch: closes the gate, sends a submission of its own from another
-   connection and waits until the intake is blocked storing it, sends the
-   requests, opens the gate, and collects every reply (its own must be OK).
-   (The requests reach the service's socket while it is blocked, in
-   practice within a millisecond; nothing can confirm it from outside, so a
-   test that needs one batch checks stored_at afterwards.) */
-void ti_pipeline_gated(ti_fixture_t *fixture, zsock_t *dealer, const char *prefix,
+/* Sends every request at once through a dp_pipeline (ids "<prefix>-<n>")
+   behind the gate, so that the service takes them as one batch: closes the
+   gate, sends a submission of its own from another connection and waits
+   until the intake is blocked storing it, sends the requests, opens the
+   gate, and collects every reply (its own must be OK): replies[i] answers
+   requests[i]. Fails the test when a reply is missing or answers no
+   request. Free each with ts_free. (The requests reach the service's
+   socket while it is blocked, in practice within a millisecond; nothing
+   can confirm it from outside, so a test that needs one batch checks
+   stored_at afterwards.) */
+void ti_pipeline_gated(ti_fixture_t *fixture, const char *prefix,
                        const ProtobufCMessage *const *requests, size_t count, Dp__Reply **replies);
 
 /* ---- Small things -------------------------------------------------------------- */
