@@ -54,9 +54,13 @@ CAP_ADD_ALLOWED = {
 }
 # The containers that run a service, by their command.
 SERVICE_COMMANDS = {"dp-registry": "registry", "dp-intake": "intake", "dp-notify": "notify",
-                    "dp-report": "report"}
+                    "dp-report": "report", "dp-console": "console"}
 # Whom each caller calls (the public keys it needs).
-CALLS = {"intake": ["registry", "notify"], "seed": ["registry"]}
+CALLS = {"intake": ["registry", "notify"], "seed": ["registry"],
+         "console": ["registry", "intake", "notify", "report"]}
+# The role of a service's own client identity: the console is a front end
+# (it names the person it acts for); the others call as services.
+CALLER_ROLES = {"console": "frontend"}
 
 failures = []
 
@@ -347,7 +351,7 @@ def check_keys(config, keys_init, dpctl):
                          % (name, cert_fields(seen[hc]).get("role")))
             cc = env.get("DP_CURVE_CLIENT_CERT")
             if cc:
-                wanted = "staff" if not service else "service"
+                wanted = "staff" if not service else CALLER_ROLES.get(service, "service")
                 if cc not in seen:
                     fail("%s: DP_CURVE_CLIENT_CERT %s is not in the container" % (name, cc))
                 elif cert_fields(seen[cc]).get("role") != wanted:

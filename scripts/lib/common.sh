@@ -26,10 +26,12 @@ DP_SERVICES=(
   "notify   services/notify/dp-notify       dp_notify   DP_NOTIFY_ENDPOINT   ${DP_NOTIFY_PORT:-7103}"
   "intake   services/intake/dp-intake       dp_intake   DP_INTAKE_ENDPOINT   ${DP_INTAKE_PORT:-7102}"
   "report   services/report/dp-report       dp_report   DP_REPORT_ENDPOINT   ${DP_REPORT_PORT:-7105}"
+  "console  services/console/dp-console     dp_console  DP_CONSOLE_ENDPOINT  ${DP_CONSOLE_PORT:-7106}"
 )
 # Endpoints beside the request/reply ones: live events and the dashboard.
 DP_NOTIFY_PUB_PORT=${DP_NOTIFY_PUB_PORT:-7104}
 DP_REPORT_HTTP_PORT=${DP_REPORT_HTTP_PORT:-8080}
+DP_CONSOLE_HTTP_PORT=${DP_CONSOLE_HTTP_PORT:-8081}
 
 dp_say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 dp_die() {
