@@ -14,6 +14,12 @@
 
 static ts_fixture_t *fx;
 
+typedef enum { DAY, MONTH, YEAR } s_precision_t;
+
+#define NOT_MEMBER DP__MEMBERSHIP__MEMBERSHIP_NOT_MEMBER
+#define MEMBER DP__MEMBERSHIP__MEMBERSHIP_MEMBER
+#define UNCERTAIN DP__MEMBERSHIP__MEMBERSHIP_UNCERTAIN
+
 /* The partner as of a date ("" for now), by slug. */
 static Dp__GetPartnerReply *s_as_of(const char *slug, const char *as_of)
 {
@@ -26,6 +32,36 @@ static Dp__Membership s_membership(const char *slug, const char *as_of)
     Dp__Membership membership = reply->partner->membership;
     ts_free(&reply);
     return membership;
+}
+
+/* A new partner whose slug is "<stem>-<n>" (ts_unique's buffer). */
+static const char *s_new_partner(const char *stem, const char *name, const char *joined_on,
+                                 s_precision_t precision)
+{
+    static const Dp__DatePrecision precisions[] = {DP__DATE_PRECISION__DATE_PRECISION_DAY,
+                                                   DP__DATE_PRECISION__DATE_PRECISION_MONTH,
+                                                   DP__DATE_PRECISION__DATE_PRECISION_YEAR};
+    const char *slug = ts_unique(stem);
+    Dp__CreatePartnerReply *created = ts_create_partner_at(
+        fx->registry, slug, name, joined_on, precisions[precision], __FILE__, __LINE__);
+    ts_free(&created);
+    return slug;
+}
+
+/* What a partner's membership should be on each of some days. */
+typedef struct {
+    const char *on;
+    Dp__Membership membership;
+} s_day_t;
+
+static void s_expect_memberships(const char *slug, const s_day_t *days, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        Dp__Membership membership = s_membership(slug, days[i].on);
+        if (membership != days[i].membership)
+            fail_msg("%s on %s: membership %d, expected %d", slug, days[i].on, (int)membership,
+                     (int)days[i].membership);
+    }
 }
 
 static void s_rename(const char *slug, const char *new_name, const char *effective_on)
@@ -93,10 +129,7 @@ static void test_rename_changes_name_and_keeps_history(void **state)
 
 static void test_name_as_of_a_date_follows_the_rename(void **state)
 {
-    const char *slug = ts_unique("asof");
-    Dp__CreatePartnerReply *created =
-        ts_new_partner(fx->registry, slug, "Before Rename", "2018-01-10", DAY);
-    ts_free(&created);
+    const char *slug = s_new_partner("asof", "Before Rename", "2018-01-10", DAY);
     s_rename(slug, "After Rename", "2020-06-15");
 
     Dp__GetPartnerReply *reply = s_as_of(slug, "2019-01-01");
@@ -116,10 +149,7 @@ static void test_name_as_of_a_date_follows_the_rename(void **state)
 static void test_rename_with_unknown_date_keeps_old_name_for_the_past(void **state)
 {
     /* As ServiceNow: joined as Element AI; the day of the change is not known. */
-    const char *slug = ts_unique("servicenow-like");
-    Dp__CreatePartnerReply *created =
-        ts_new_partner(fx->registry, slug, "Element Zz AI", "2020-02-01", MONTH);
-    ts_free(&created);
+    const char *slug = s_new_partner("servicenow-like", "Element Zz AI", "2020-02-01", MONTH);
     s_rename(slug, "ServiceNow Zz", "");
     char today[11], yesterday[11];
     s_database_days(today, yesterday);
@@ -153,40 +183,30 @@ static void test_rename_with_unknown_date_keeps_old_name_for_the_past(void **sta
 
 static void test_rename_refuses_blank_or_same_name(void **state)
 {
-    const char *slug = ts_unique("ren-bad");
-    Dp__CreatePartnerReply *created =
-        ts_new_partner(fx->registry, slug, "Same Name", "2018-01-10", DAY);
-    ts_free(&created);
+    const char *slug = s_new_partner("ren-bad", "Same Name", "2018-01-10", DAY);
     TS_REF_SLUG(ref, slug);
     Dp__RenamePartnerRequest request = DP__RENAME_PARTNER_REQUEST__INIT;
     request.partner = &ref;
     request.effective_on = "2020-01-01";
-    request.new_name = "";
-    ts_expect_error(fx, &request, INVALID_ARGUMENT, "new_name");
-    request.new_name = "   ";
-    ts_expect_error(fx, &request, INVALID_ARGUMENT, "new_name");
-    request.new_name = "Same Name";
-    ts_expect_error(fx, &request, INVALID_ARGUMENT, "new_name");
-    request.new_name = "Bad \xed\xa0\x80 surrogate";
-    ts_expect_error(fx, &request, INVALID_ARGUMENT, "new_name");
+    const ts_text_step_t steps[] = {{"new_name", "", "new_name"},
+                                    {"new_name", "   ", "new_name"},
+                                    {"new_name", "Same Name", "new_name"},
+                                    {"new_name", "Bad \xed\xa0\x80 surrogate", "new_name"}};
+    ts_expect_text_steps(fx, &request, steps);
 }
 
 static void test_rename_refuses_bad_effective_date(void **state)
 {
-    const char *slug = ts_unique("ren-date");
-    Dp__CreatePartnerReply *created =
-        ts_new_partner(fx->registry, slug, "Dated Name", "2018-01-10", DAY);
-    ts_free(&created);
+    const char *slug = s_new_partner("ren-date", "Dated Name", "2018-01-10", DAY);
     TS_REF_SLUG(ref, slug);
     Dp__RenamePartnerRequest request = DP__RENAME_PARTNER_REQUEST__INIT;
     request.partner = &ref;
     request.new_name = "Other Name";
-    request.effective_on = "2020-02-31";
-    ts_expect_error(fx, &request, INVALID_ARGUMENT, "effective_on");
-    request.effective_on = "June 2020";
-    ts_expect_error(fx, &request, INVALID_ARGUMENT, "effective_on");
-    request.effective_on = "2018-01-09"; /* the day before joining */
-    ts_expect_error(fx, &request, INVALID_ARGUMENT, "effective_on");
+    const ts_text_step_t steps[] = {{"effective_on", "2020-02-31", "effective_on"},
+                                    {"effective_on", "June 2020", "effective_on"},
+                                    /* the day before joining */
+                                    {"effective_on", "2018-01-09", "effective_on"}};
+    ts_expect_text_steps(fx, &request, steps);
 }
 
 static void test_rename_unknown_partner(void **state)
@@ -203,10 +223,7 @@ static void test_rename_unknown_partner(void **state)
 
 static void test_get_refuses_invalid_as_of(void **state)
 {
-    const char *slug = ts_unique("asof-bad");
-    Dp__CreatePartnerReply *created =
-        ts_new_partner(fx->registry, slug, "As Of Bad", "2018-01-10", DAY);
-    ts_free(&created);
+    const char *slug = s_new_partner("asof-bad", "As Of Bad", "2018-01-10", DAY);
     TS_REF_SLUG(ref, slug);
     Dp__GetPartnerRequest request = DP__GET_PARTNER_REQUEST__INIT;
     request.partner = &ref;
@@ -219,55 +236,46 @@ static void test_get_refuses_invalid_as_of(void **state)
 
 static void test_membership_with_day_precision(void **state)
 {
-    const char *slug = ts_unique("day");
-    Dp__CreatePartnerReply *created =
-        ts_new_partner(fx->registry, slug, "Day Member", "2019-03-10", DAY);
-    ts_free(&created);
-    assert_int_equal(s_membership(slug, "2019-03-09"), DP__MEMBERSHIP__MEMBERSHIP_NOT_MEMBER);
-    assert_int_equal(s_membership(slug, "2019-03-10"), DP__MEMBERSHIP__MEMBERSHIP_MEMBER);
-    assert_int_equal(s_membership(slug, "2023-01-01"), DP__MEMBERSHIP__MEMBERSHIP_MEMBER);
+    const char *slug = s_new_partner("day", "Day Member", "2019-03-10", DAY);
+    const s_day_t days[] = {
+        {"2019-03-09", NOT_MEMBER}, {"2019-03-10", MEMBER}, {"2023-01-01", MEMBER}};
+    s_expect_memberships(slug, days, sizeof days / sizeof *days);
 }
 
 static void test_membership_with_month_precision(void **state)
 {
-    const char *slug = ts_unique("month");
-    Dp__CreatePartnerReply *created =
-        ts_new_partner(fx->registry, slug, "Month Member", "2020-02-01", MONTH);
-    ts_free(&created);
-    assert_int_equal(s_membership(slug, "2020-01-31"), DP__MEMBERSHIP__MEMBERSHIP_NOT_MEMBER);
-    assert_int_equal(s_membership(slug, "2020-02-01"), DP__MEMBERSHIP__MEMBERSHIP_UNCERTAIN);
-    assert_int_equal(s_membership(slug, "2020-02-15"), DP__MEMBERSHIP__MEMBERSHIP_UNCERTAIN);
-    assert_int_equal(s_membership(slug, "2020-02-28"), DP__MEMBERSHIP__MEMBERSHIP_UNCERTAIN);
-    assert_int_equal(s_membership(slug, "2020-03-01"), DP__MEMBERSHIP__MEMBERSHIP_MEMBER);
+    const char *slug = s_new_partner("month", "Month Member", "2020-02-01", MONTH);
+    const s_day_t days[] = {{"2020-01-31", NOT_MEMBER},
+                            {"2020-02-01", UNCERTAIN},
+                            {"2020-02-15", UNCERTAIN},
+                            {"2020-02-28", UNCERTAIN},
+                            {"2020-03-01", MEMBER}};
+    s_expect_memberships(slug, days, sizeof days / sizeof *days);
 }
 
 static void test_membership_with_year_precision(void **state)
 {
-    const char *slug = ts_unique("year");
-    Dp__CreatePartnerReply *created =
-        ts_new_partner(fx->registry, slug, "Year Member", "2020-01-01", YEAR);
-    ts_free(&created);
-    assert_int_equal(s_membership(slug, "2019-12-31"), DP__MEMBERSHIP__MEMBERSHIP_NOT_MEMBER);
-    assert_int_equal(s_membership(slug, "2020-01-01"), DP__MEMBERSHIP__MEMBERSHIP_UNCERTAIN);
-    assert_int_equal(s_membership(slug, "2020-07-01"), DP__MEMBERSHIP__MEMBERSHIP_UNCERTAIN);
-    assert_int_equal(s_membership(slug, "2020-12-30"), DP__MEMBERSHIP__MEMBERSHIP_UNCERTAIN);
-    assert_int_equal(s_membership(slug, "2021-01-01"), DP__MEMBERSHIP__MEMBERSHIP_MEMBER);
+    const char *slug = s_new_partner("year", "Year Member", "2020-01-01", YEAR);
+    const s_day_t days[] = {{"2019-12-31", NOT_MEMBER},
+                            {"2020-01-01", UNCERTAIN},
+                            {"2020-07-01", UNCERTAIN},
+                            {"2020-12-30", UNCERTAIN},
+                            {"2021-01-01", MEMBER}};
+    s_expect_memberships(slug, days, sizeof days / sizeof *days);
 }
 
 static void test_membership_ends_with_withdrawal(void **state)
 {
-    const char *slug = ts_unique("gone");
-    Dp__CreatePartnerReply *created =
-        ts_new_partner(fx->registry, slug, "Gone Member", "2019-03-10", DAY);
-    ts_free(&created);
+    const char *slug = s_new_partner("gone", "Gone Member", "2019-03-10", DAY);
     dp_status_t status;
     Dp__WithdrawPartnerReply *withdrawn = s_withdraw(slug, "2023-05-01", &status);
     ts_assert_ok(&status);
     ts_free(&withdrawn);
-    assert_int_equal(s_membership(slug, "2023-04-30"), DP__MEMBERSHIP__MEMBERSHIP_MEMBER);
-    assert_int_equal(s_membership(slug, "2023-05-02"), DP__MEMBERSHIP__MEMBERSHIP_NOT_MEMBER);
-    assert_int_equal(s_membership(slug, "2025-01-01"), DP__MEMBERSHIP__MEMBERSHIP_NOT_MEMBER);
-    assert_int_equal(s_membership(slug, "2019-03-09"), DP__MEMBERSHIP__MEMBERSHIP_NOT_MEMBER);
+    const s_day_t days[] = {{"2023-04-30", MEMBER},
+                            {"2023-05-02", NOT_MEMBER},
+                            {"2025-01-01", NOT_MEMBER},
+                            {"2019-03-09", NOT_MEMBER}};
+    s_expect_memberships(slug, days, sizeof days / sizeof *days);
 }
 
 /* The membership given for the partner with this slug in a list, or UNSPECIFIED when absent. */
@@ -332,10 +340,7 @@ static void test_list_as_of_includes_only_possible_members(void **state)
 
 static void test_list_as_of_shows_the_name_then(void **state)
 {
-    const char *slug = ts_unique("listname");
-    Dp__CreatePartnerReply *created =
-        ts_new_partner(fx->registry, slug, "Listname Jv Before", "2018-01-10", DAY);
-    ts_free(&created);
+    const char *slug = s_new_partner("listname", "Listname Jv Before", "2018-01-10", DAY);
     s_rename(slug, "Listname Jv After", "2021-01-01");
     Dp__ListPartnersRequest request = DP__LIST_PARTNERS_REQUEST__INIT;
     request.name_search = "listname jv";
@@ -394,10 +399,7 @@ static void test_withdraw_sets_status_and_date_and_deletes_nothing(void **state)
 
 static void test_withdraw_twice_is_a_failed_precondition(void **state)
 {
-    const char *slug = ts_unique("wd2");
-    Dp__CreatePartnerReply *created =
-        ts_new_partner(fx->registry, slug, "Twice Withdrawn", "2018-01-10", DAY);
-    ts_free(&created);
+    const char *slug = s_new_partner("wd2", "Twice Withdrawn", "2018-01-10", DAY);
     dp_status_t status;
     Dp__WithdrawPartnerReply *reply = s_withdraw(slug, "2022-01-01", &status);
     ts_assert_ok(&status);
@@ -411,10 +413,7 @@ static void test_withdraw_twice_is_a_failed_precondition(void **state)
 
 static void test_withdraw_refuses_date_before_joining_or_invalid(void **state)
 {
-    const char *slug = ts_unique("wd3");
-    Dp__CreatePartnerReply *created =
-        ts_new_partner(fx->registry, slug, "Early Withdrawal", "2018-01-10", DAY);
-    ts_free(&created);
+    const char *slug = s_new_partner("wd3", "Early Withdrawal", "2018-01-10", DAY);
     TS_REF_SLUG(ref, slug);
     Dp__WithdrawPartnerRequest request = DP__WITHDRAW_PARTNER_REQUEST__INIT;
     request.partner = &ref;
@@ -426,10 +425,7 @@ static void test_withdraw_refuses_date_before_joining_or_invalid(void **state)
 
 static void test_withdraw_without_date_means_today(void **state)
 {
-    const char *slug = ts_unique("wd4");
-    Dp__CreatePartnerReply *created =
-        ts_new_partner(fx->registry, slug, "Today Withdrawn", "2018-01-10", DAY);
-    ts_free(&created);
+    const char *slug = s_new_partner("wd4", "Today Withdrawn", "2018-01-10", DAY);
     char before[11], unused[11];
     s_database_days(before, unused);
     dp_status_t status;

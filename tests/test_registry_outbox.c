@@ -32,6 +32,42 @@ static int64_t s_partner(const char *slug, const char *name)
     return ts_create_partner_id(fx->registry, slug, name, "2018-05-23");
 }
 
+/* Sends a change to partner id that must succeed; returns the payload of
+   the one event it wrote, of this type and about the partner. */
+static Dp__PartnerEvent *s_partner_change(const ProtobufCMessage *request,
+                                          const ProtobufCMessageDescriptor *reply_type,
+                                          const char *event_type, int64_t id)
+{
+    long long last = ts_outbox_last_id(fx->admin);
+    ProtobufCMessage *reply = ts_call_ok_at(fx->registry, request, reply_type, __FILE__, __LINE__);
+    ts_free(&reply);
+    ts_event_t *event = ts_expect_one_event(fx->admin, last, event_type, ts_id_text(id));
+    Dp__PartnerEvent *payload = s_decode(event, &dp__partner_event__descriptor);
+    ts_event_free(&event);
+    assert_int_equal(payload->partner_id, id);
+    return payload;
+}
+
+/* Adds a row to a reference list ("area", "form") through make, and checks
+   the one event it wrote. */
+static void s_expect_reference_added(void (*make)(ts_registry_t *, const char *, const char *),
+                                     const char *list, const char *label)
+{
+    char stem[32], slug[64], event_type[64];
+    snprintf(stem, sizeof stem, "new-%s", list);
+    snprintf(slug, sizeof slug, "%s", ts_unique(stem));
+    snprintf(event_type, sizeof event_type, "reference.%s_added", list);
+    long long last = ts_outbox_last_id(fx->admin);
+    make(fx->registry, slug, label);
+    ts_event_t *event = ts_expect_one_event(fx->admin, last, event_type, slug);
+    Dp__ReferenceEvent *payload = s_decode(event, &dp__reference_event__descriptor);
+    assert_string_equal(payload->list, list);
+    assert_string_equal(payload->slug, slug);
+    assert_string_equal(payload->label, label);
+    ts_free(&payload);
+    ts_event_free(&event);
+}
+
 static void test_create_writes_partner_joined(void **state)
 {
     const char *slug = ts_unique("joined");
@@ -68,15 +104,8 @@ static void test_update_writes_partner_updated_with_changed_fields(void **state)
     request.update_mask = mask;
     request.website = "https://updated.example";
     request.note = "updated";
-    long long last = ts_outbox_last_id(fx->admin);
-    dp_status_t status;
-    Dp__UpdatePartnerReply *reply = ts_update_partner(fx->registry, &request, &status);
-    ts_assert_ok(&status);
-    ts_free(&reply);
-
-    ts_event_t *event = ts_expect_one_event(fx->admin, last, "partner.updated", ts_id_text(id));
-    Dp__PartnerEvent *payload = s_decode(event, &dp__partner_event__descriptor);
-    assert_int_equal(payload->partner_id, id);
+    Dp__PartnerEvent *payload = s_partner_change(
+        &request.base, &dp__update_partner_reply__descriptor, "partner.updated", id);
     assert_int_equal(payload->version, 2);
     assert_int_equal(payload->n_changed_fields, 2);
     bool website = false, note = false;
@@ -86,7 +115,6 @@ static void test_update_writes_partner_updated_with_changed_fields(void **state)
     }
     assert_true(website && note);
     ts_free(&payload);
-    ts_event_free(&event);
 }
 
 static void test_rename_writes_partner_renamed(void **state)
@@ -97,20 +125,12 @@ static void test_rename_writes_partner_renamed(void **state)
     request.partner = &ref;
     request.new_name = "After Name";
     request.effective_on = "2021-03-01";
-    long long last = ts_outbox_last_id(fx->admin);
-    dp_status_t status;
-    Dp__RenamePartnerReply *reply = ts_rename_partner(fx->registry, &request, &status);
-    ts_assert_ok(&status);
-    ts_free(&reply);
-
-    ts_event_t *event = ts_expect_one_event(fx->admin, last, "partner.renamed", ts_id_text(id));
-    Dp__PartnerEvent *payload = s_decode(event, &dp__partner_event__descriptor);
-    assert_int_equal(payload->partner_id, id);
+    Dp__PartnerEvent *payload = s_partner_change(
+        &request.base, &dp__rename_partner_reply__descriptor, "partner.renamed", id);
     assert_string_equal(payload->name, "After Name");
     assert_string_equal(payload->effective_on, "2021-03-01");
     assert_int_equal(payload->version, 2);
     ts_free(&payload);
-    ts_event_free(&event);
 }
 
 static void test_withdraw_writes_partner_withdrawn(void **state)
@@ -120,19 +140,11 @@ static void test_withdraw_writes_partner_withdrawn(void **state)
     Dp__WithdrawPartnerRequest request = DP__WITHDRAW_PARTNER_REQUEST__INIT;
     request.partner = &ref;
     request.withdrawn_on = "2023-05-01";
-    long long last = ts_outbox_last_id(fx->admin);
-    dp_status_t status;
-    Dp__WithdrawPartnerReply *reply = ts_withdraw_partner(fx->registry, &request, &status);
-    ts_assert_ok(&status);
-    ts_free(&reply);
-
-    ts_event_t *event = ts_expect_one_event(fx->admin, last, "partner.withdrawn", ts_id_text(id));
-    Dp__PartnerEvent *payload = s_decode(event, &dp__partner_event__descriptor);
-    assert_int_equal(payload->partner_id, id);
+    Dp__PartnerEvent *payload = s_partner_change(
+        &request.base, &dp__withdraw_partner_reply__descriptor, "partner.withdrawn", id);
     assert_string_equal(payload->status, "withdrawn");
     assert_string_equal(payload->effective_on, "2023-05-01");
     ts_free(&payload);
-    ts_event_free(&event);
 }
 
 static void test_contact_events_carry_no_personal_data(void **state)
@@ -223,32 +235,12 @@ static void test_engagement_writes_engagement_recorded(void **state)
 
 static void test_add_area_writes_reference_area_added(void **state)
 {
-    char slug[64];
-    snprintf(slug, sizeof slug, "%s", ts_unique("new-area"));
-    long long last = ts_outbox_last_id(fx->admin);
-    ts_make_area(fx->registry, slug, "A new area");
-    ts_event_t *event = ts_expect_one_event(fx->admin, last, "reference.area_added", slug);
-    Dp__ReferenceEvent *payload = s_decode(event, &dp__reference_event__descriptor);
-    assert_string_equal(payload->list, "area");
-    assert_string_equal(payload->slug, slug);
-    assert_string_equal(payload->label, "A new area");
-    ts_free(&payload);
-    ts_event_free(&event);
+    s_expect_reference_added(ts_make_area, "area", "A new area");
 }
 
 static void test_add_form_writes_reference_form_added(void **state)
 {
-    char slug[64];
-    snprintf(slug, sizeof slug, "%s", ts_unique("new-form"));
-    long long last = ts_outbox_last_id(fx->admin);
-    ts_make_form(fx->registry, slug, "A new form");
-    ts_event_t *event = ts_expect_one_event(fx->admin, last, "reference.form_added", slug);
-    Dp__ReferenceEvent *payload = s_decode(event, &dp__reference_event__descriptor);
-    assert_string_equal(payload->list, "form");
-    assert_string_equal(payload->slug, slug);
-    assert_string_equal(payload->label, "A new form");
-    ts_free(&payload);
-    ts_event_free(&event);
+    s_expect_reference_added(ts_make_form, "form", "A new form");
 }
 
 static void test_reads_write_nothing(void **state)
@@ -258,38 +250,31 @@ static void test_reads_write_nothing(void **state)
     snprintf(slug_copy, sizeof slug_copy, "%s", slug);
     int64_t id = s_partner(slug_copy, "Read Only");
     char *before = ts_registry_fingerprint(fx->admin);
-    dp_status_t status;
-
     Dp__GetPartnerReply *got = ts_get_partner_by_slug(fx->registry, slug_copy, "2019-01-01");
     ts_free(&got);
     Dp__ListPartnersRequest list = DP__LIST_PARTNERS_REQUEST__INIT;
     list.as_of = "2020-01-01";
-    Dp__ListPartnersReply *listed = ts_list_partners(fx->registry, &list, &status);
-    ts_assert_ok(&status);
-    ts_free(&listed);
     TS_REF_ID(ref, id);
     Dp__ListEngagementsRequest engagements = DP__LIST_ENGAGEMENTS_REQUEST__INIT;
     engagements.partner = &ref;
-    Dp__ListEngagementsReply *engaged = ts_list_engagements(fx->registry, &engagements, &status);
-    ts_assert_ok(&status);
-    ts_free(&engaged);
     Dp__ListAreasRequest areas = DP__LIST_AREAS_REQUEST__INIT;
-    Dp__ListAreasReply *area_list = ts_list_areas(fx->registry, &areas, &status);
-    ts_assert_ok(&status);
-    ts_free(&area_list);
     Dp__ListFormsRequest forms = DP__LIST_FORMS_REQUEST__INIT;
-    Dp__ListFormsReply *form_list = ts_list_forms(fx->registry, &forms, &status);
-    ts_assert_ok(&status);
-    ts_free(&form_list);
     Dp__ListPartnerDomainsRequest domains = DP__LIST_PARTNER_DOMAINS_REQUEST__INIT;
-    Dp__ListPartnerDomainsReply *domain_list =
-        ts_list_partner_domains(fx->registry, &domains, &status);
-    ts_assert_ok(&status);
-    ts_free(&domain_list);
     Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
-    Dp__HealthReply *healthy = ts_health(fx->registry, &health, &status);
-    ts_assert_ok(&status);
-    ts_free(&healthy);
+    const struct {
+        const ProtobufCMessage *request;
+        const ProtobufCMessageDescriptor *reply_type;
+    } reads[] = {{&list.base, &dp__list_partners_reply__descriptor},
+                 {&engagements.base, &dp__list_engagements_reply__descriptor},
+                 {&areas.base, &dp__list_areas_reply__descriptor},
+                 {&forms.base, &dp__list_forms_reply__descriptor},
+                 {&domains.base, &dp__list_partner_domains_reply__descriptor},
+                 {&health.base, &dp__health_reply__descriptor}};
+    for (size_t i = 0; i < sizeof reads / sizeof *reads; i++) {
+        ProtobufCMessage *reply =
+            ts_call_ok_at(fx->registry, reads[i].request, reads[i].reply_type, __FILE__, __LINE__);
+        ts_free(&reply);
+    }
 
     char *after = ts_registry_fingerprint(fx->admin);
     assert_string_equal(before, after);

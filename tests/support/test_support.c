@@ -706,6 +706,37 @@ void ts_assert_status_at(const dp_status_t *status, Dp__Code code, const char *f
     _fail(file, line);
 }
 
+ProtobufCMessage *ts_call_ok_at(tf_service_t *service, const ProtobufCMessage *request,
+                                const ProtobufCMessageDescriptor *reply_type, const char *file,
+                                int line)
+{
+    dp_status_t status;
+    ProtobufCMessage *reply = tf_call(service, request, reply_type, &status);
+    ts_assert_status_at(&status, DP__CODE__CODE_OK, NULL, file, line);
+    return reply;
+}
+
+void ts_set_text(ProtobufCMessage *message, const char *name, const char *value)
+{
+    const ProtobufCFieldDescriptor *field =
+        protobuf_c_message_descriptor_get_field_by_name(message->descriptor, name);
+    if (!field || field->type != PROTOBUF_C_TYPE_STRING ||
+        field->label == PROTOBUF_C_LABEL_REPEATED)
+        fail_msg("%s has no text field '%s'", message->descriptor->name, name);
+    *(const char **)((char *)message + field->offset) = value;
+}
+
+void ts_expect_text_steps_at(ts_fixture_t *fixture, ProtobufCMessage *request,
+                             const ts_text_step_t *steps, size_t count, const char *file, int line)
+{
+    for (size_t i = 0; i < count; i++) {
+        ts_set_text(request, steps[i].field, steps[i].value);
+        if (steps[i].refused)
+            ts_expect_error_at(fixture, request, DP__CODE__CODE_INVALID_ARGUMENT, steps[i].refused,
+                               file, line);
+    }
+}
+
 void ts_expect_refusal_at(tf_service_t *service, PGconn *admin, char *(*digest)(PGconn *),
                           const ProtobufCMessage *request, Dp__Code code, const char *field,
                           const char *file, int line)

@@ -202,6 +202,14 @@ void ts_assert_status_at(const dp_status_t *status, Dp__Code code, const char *f
 #define ts_assert_ok(status)                                                                       \
     ts_assert_status_at(status, DP__CODE__CODE_OK, NULL, __FILE__, __LINE__)
 
+/* Sends any request to any service (tf_call) and fails the test unless the
+   reply is OK. Returns the reply (free with ts_free). */
+ProtobufCMessage *ts_call_ok_at(tf_service_t *service, const ProtobufCMessage *request,
+                                const ProtobufCMessageDescriptor *reply_type, const char *file,
+                                int line);
+#define ts_call_ok(service, request, reply_type)                                                   \
+    ts_call_ok_at(service, &(request)->base, reply_type, __FILE__, __LINE__)
+
 /* Sends a request to the service that must be refused with code and field,
    and checks that the digest (e.g. ts_registry_fingerprint) of the
    database read through admin is the same after it. */
@@ -214,6 +222,27 @@ void ts_expect_error_at(ts_fixture_t *fixture, const ProtobufCMessage *request, 
                         const char *field, const char *file, int line);
 #define ts_expect_error(fixture, request, code, field)                                             \
     ts_expect_error_at(fixture, &(request)->base, DP__CODE__CODE_##code, field, __FILE__, __LINE__)
+
+/* Sets the text field called name of message (where protobuf-c's
+   descriptor says it is); fails the test when there is no such field. The
+   message keeps the pointer. */
+void ts_set_text(ProtobufCMessage *message, const char *name, const char *value);
+
+/* One step of a table of refusals: a text field of the request set to a
+   value and then, unless refused is NULL, the request sent and expected to
+   be refused INVALID_ARGUMENT naming the field `refused` (ts_expect_error).
+   Values set stay set for the steps after. */
+typedef struct {
+    const char *field;
+    const char *value;
+    const char *refused;
+} ts_text_step_t;
+
+void ts_expect_text_steps_at(ts_fixture_t *fixture, ProtobufCMessage *request,
+                             const ts_text_step_t *steps, size_t count, const char *file, int line);
+#define ts_expect_text_steps(fixture, request, steps)                                              \
+    ts_expect_text_steps_at(fixture, &(request)->base, steps, sizeof(steps) / sizeof *(steps),     \
+                            __FILE__, __LINE__)
 
 /* ---- Test data ------------------------------------------------------------ */
 
