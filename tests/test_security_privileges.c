@@ -231,6 +231,24 @@ static char *s_try(PGconn *session, const char *sql)
     return sqlstate;
 }
 
+/* Fails the test unless who's session may run sql (allowed), or else is
+   refused it for want of a privilege (42501). */
+static void s_expect(PGconn *session, const char *who, const char *sql, bool allowed)
+{
+    char *sqlstate = s_try(session, sql);
+    bool as_expected = allowed ? !*sqlstate : strcmp(sqlstate, "42501") == 0;
+    if (!as_expected)
+        fail_msg("%s: %s -> %s", who, sql, *sqlstate ? sqlstate : "succeeded");
+    free(sqlstate);
+}
+
+static void s_expect_each(PGconn *session, const char *who, const char *const *statements,
+                          size_t count, bool allowed)
+{
+    for (size_t i = 0; i < count; i++)
+        s_expect(session, who, statements[i], allowed);
+}
+
 /* For each relation of the project and each kind of access, the statement
    that exercises it (made by the server, so that names are quoted), and
    whether the role holds the privilege. */
@@ -309,11 +327,8 @@ static void test_each_service_reads_no_other_services_personal_data(void **state
         for (int r = 0; r < SERVICE_ROLES; r++) {
             if (service_roles[r].role == personal[i].owner)
                 continue;
-            char *sqlstate = s_try(sessions[service_roles[r].role], personal[i].sql);
-            if (strcmp(sqlstate, "42501") != 0)
-                fail_msg("%s: %s -> %s", service_roles[r].name, personal[i].sql,
-                         *sqlstate ? sqlstate : "succeeded");
-            free(sqlstate);
+            s_expect(sessions[service_roles[r].role], service_roles[r].name, personal[i].sql,
+                     false);
         }
 }
 
@@ -323,12 +338,7 @@ static void test_notify_moves_outbox_rows_and_does_nothing_else_with_them(void *
     const char *allowed[] = {
         "SELECT id, payload FROM registry.outbox", "SELECT id, payload FROM intake.outbox",
         "DELETE FROM registry.outbox WHERE id = 0", "DELETE FROM intake.outbox WHERE id = 0"};
-    for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++) {
-        char *sqlstate = s_try(notify, allowed[i]);
-        if (*sqlstate)
-            fail_msg("dp_notify: %s -> %s", allowed[i], sqlstate);
-        free(sqlstate);
-    }
+    s_expect_each(notify, "dp_notify", allowed, sizeof allowed / sizeof *allowed, true);
     const char *refused[] = {
         "INSERT INTO registry.outbox (event_type, aggregate_type, aggregate_id, payload)"
         " VALUES ('forged', 'x', 'x', '')",
@@ -340,12 +350,7 @@ static void test_notify_moves_outbox_rows_and_does_nothing_else_with_them(void *
         "TRUNCATE intake.outbox",
         "SELECT id FROM registry.partner",
         "SELECT id FROM intake.enquiry"};
-    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
-        char *sqlstate = s_try(notify, refused[i]);
-        if (strcmp(sqlstate, "42501") != 0)
-            fail_msg("dp_notify: %s -> %s", refused[i], *sqlstate ? sqlstate : "succeeded");
-        free(sqlstate);
-    }
+    s_expect_each(notify, "dp_notify", refused, sizeof refused / sizeof *refused, false);
 }
 
 static void test_report_reads_the_listed_columns_only(void **state)
@@ -362,23 +367,13 @@ static void test_report_reads_the_listed_columns_only(void **state)
         " FROM registry.partner",
         "SELECT id, partner_id, form_slug, area_slug, title, starts_on, ends_on"
         " FROM registry.engagement"};
-    for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++) {
-        char *sqlstate = s_try(report, allowed[i]);
-        if (*sqlstate)
-            fail_msg("dp_report: %s -> %s", allowed[i], sqlstate);
-        free(sqlstate);
-    }
+    s_expect_each(report, "dp_report", allowed, sizeof allowed / sizeof *allowed, true);
     /* Staff names and free text (0009). */
     const char *refused[] = {
         "SELECT assignee FROM intake.enquiry", "SELECT actor FROM intake.enquiry_transition",
         "SELECT note FROM registry.partner", "SELECT note FROM registry.engagement",
         "SELECT * FROM registry.partner"};
-    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
-        char *sqlstate = s_try(report, refused[i]);
-        if (strcmp(sqlstate, "42501") != 0)
-            fail_msg("dp_report: %s -> %s", refused[i], *sqlstate ? sqlstate : "succeeded");
-        free(sqlstate);
-    }
+    s_expect_each(report, "dp_report", refused, sizeof refused / sizeof *refused, false);
 }
 
 static void test_report_writes_nothing_anywhere_even_read_write(void **state)
@@ -397,11 +392,7 @@ static void test_report_writes_nothing_anywhere_even_read_write(void **state)
         0, NULL);
     assert_true(PQntuples(sequences) >= 10);
     for (int row = 0; row < PQntuples(sequences); row++) {
-        char *sqlstate = s_try(report, PQgetvalue(sequences, row, 0));
-        if (strcmp(sqlstate, "42501") != 0)
-            fail_msg("dp_report: %s -> %s", PQgetvalue(sequences, row, 0),
-                     *sqlstate ? sqlstate : "succeeded");
-        free(sqlstate);
+        s_expect(report, "dp_report", PQgetvalue(sequences, row, 0), false);
     }
     PQclear(sequences);
     const char *refused[] = {
@@ -415,12 +406,7 @@ static void test_report_writes_nothing_anywhere_even_read_write(void **state)
         "CREATE FUNCTION public.made_by_report() RETURNS int LANGUAGE sql AS 'SELECT 1'",
         "SELECT dp_meta.set_login_password('dp_report', 'x')",
         "INSERT INTO dp_meta.schema_migrations DEFAULT VALUES"};
-    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
-        char *sqlstate = s_try(report, refused[i]);
-        if (strcmp(sqlstate, "42501") != 0)
-            fail_msg("dp_report: %s -> %s", refused[i], *sqlstate ? sqlstate : "succeeded");
-        free(sqlstate);
-    }
+    s_expect_each(report, "dp_report", refused, sizeof refused / sizeof *refused, false);
     PQclear(ts_query(report, "RESET default_transaction_read_only", 0, NULL));
 }
 
