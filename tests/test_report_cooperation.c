@@ -34,10 +34,8 @@ static tr_fixture_t *fx;
      G8 alpha project cybercrime      2020-06-01
      G9 alpha project ai              2021-06-01
      G10 delta event  ai              2023-02-01 */
-static int s_seed(void **state)
+static void s_seed(PGconn *admin)
 {
-    fx = tr_fixture_new("report_cooperation");
-    PGconn *admin = fx->admin;
     tr_insert_area(admin, "ai", "Artificial intelligence", "2020-01-01 10:00:00+00");
     tr_insert_area(admin, "cybercrime", "Cybercrime", "2020-01-02 10:00:00+00");
     tr_insert_area(admin, "data-protection", "Data protection", "2020-01-03 10:00:00+00");
@@ -68,19 +66,6 @@ static int s_seed(void **state)
     tr_insert_engagement(admin, alpha, "project", "cybercrime", "2020-06-01");
     tr_insert_engagement(admin, alpha, "project", "ai", "2021-06-01");
     tr_insert_engagement(admin, delta, "event", "ai", "2023-02-01");
-    return 0;
-}
-
-static int s_empty(void **state)
-{
-    fx = tr_fixture_new("report_cooperation_empty");
-    return 0;
-}
-
-static int s_teardown(void **state)
-{
-    tr_fixture_destroy(&fx);
-    return 0;
 }
 
 /* 2022 as of its last day. */
@@ -307,7 +292,6 @@ int main(void)
     const struct CMUnitTest empty[] = {
         cmocka_unit_test(test_empty_database_gives_empty_tables),
     };
-    int failed = cmocka_run_group_tests_name("report_cooperation", seeded, s_seed, s_teardown);
-    failed += cmocka_run_group_tests_name("report_cooperation_empty", empty, s_empty, s_teardown);
-    return failed ? 1 : 0;
+    return tr_run("report_cooperation", &fx, s_seed, seeded, sizeof seeded / sizeof *seeded, empty,
+                  sizeof empty / sizeof *empty);
 }

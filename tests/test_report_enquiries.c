@@ -26,10 +26,8 @@ static tr_fixture_t *fx;
 /* Ids of the enquiries that must appear as past due. */
 static int64_t s_e5, s_e7, s_e8, s_b3, s_b4, s_b5, s_b9;
 
-static int s_seed(void **state)
+static void s_seed(PGconn *admin)
 {
-    fx = tr_fixture_new("report_enquiries");
-    PGconn *admin = fx->admin;
     int64_t alpha =
         tr_insert_partner(admin, "alpha", "company", "2017-11-08", "day", "Alpha Ltd", NULL);
     int64_t beta =
@@ -147,19 +145,6 @@ static int s_seed(void **state)
         &(tr_enquiry_t){.received_ago = "6 days", .status = "quarantined", .due_in_days = "-4"});
     tr_insert_enquiry(
         admin, &(tr_enquiry_t){.received_ago = "1 day", .status = "closed", .due_in_days = "-1"});
-    return 0;
-}
-
-static int s_empty(void **state)
-{
-    fx = tr_fixture_new("report_enquiries_empty");
-    return 0;
-}
-
-static int s_teardown(void **state)
-{
-    tr_fixture_destroy(&fx);
-    return 0;
 }
 
 #define BREAKDOWN_COLUMNS(first) first "|This period|Year before|Change"
@@ -454,7 +439,6 @@ int main(void)
     const struct CMUnitTest empty[] = {
         cmocka_unit_test(test_empty_database),
     };
-    int failed = cmocka_run_group_tests_name("report_enquiries", seeded, s_seed, s_teardown);
-    failed += cmocka_run_group_tests_name("report_enquiries_empty", empty, s_empty, s_teardown);
-    return failed ? 1 : 0;
+    return tr_run("report_enquiries", &fx, s_seed, seeded, sizeof seeded / sizeof *seeded, empty,
+                  sizeof empty / sizeof *empty);
 }

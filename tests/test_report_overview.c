@@ -29,10 +29,8 @@ static tr_fixture_t *fx;
                                              date, recorded on 2023-05-10
      epsilon  association  2020-02    month  Epsilon Assoc
      zeta     company      2020       year   Zeta GmbH */
-static int s_seed(void **state)
+static void s_seed(PGconn *admin)
 {
-    fx = tr_fixture_new("report_overview");
-    PGconn *admin = fx->admin;
     tr_insert_partner(admin, "alpha", "company", "2017-11-08", "day", "Alpha Ltd", NULL);
     int64_t beta =
         tr_insert_partner(admin, "beta", "association", "2017-11-08", "day", "Beta Old", NULL);
@@ -44,19 +42,6 @@ static int s_seed(void **state)
     tr_insert_partner(admin, "epsilon", "association", "2020-02-01", "month", "Epsilon Assoc",
                       NULL);
     tr_insert_partner(admin, "zeta", "company", "2020-01-01", "year", "Zeta GmbH", NULL);
-    return 0;
-}
-
-static int s_empty(void **state)
-{
-    fx = tr_fixture_new("report_overview_empty");
-    return 0;
-}
-
-static int s_teardown(void **state)
-{
-    tr_fixture_destroy(&fx);
-    return 0;
 }
 
 /* ---- The tables and their columns -------------------------------------------- */
@@ -265,7 +250,6 @@ int main(void)
     const struct CMUnitTest empty[] = {
         cmocka_unit_test(test_empty_database_gives_empty_tables),
     };
-    int failed = cmocka_run_group_tests_name("report_overview", seeded, s_seed, s_teardown);
-    failed += cmocka_run_group_tests_name("report_overview_empty", empty, s_empty, s_teardown);
-    return failed ? 1 : 0;
+    return tr_run("report_overview", &fx, s_seed, seeded, sizeof seeded / sizeof *seeded, empty,
+                  sizeof empty / sizeof *empty);
 }

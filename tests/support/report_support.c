@@ -146,6 +146,41 @@ void tr_fixture_destroy(tr_fixture_t **self_p)
     *self_p = NULL;
 }
 
+/* What tr_run's group fixtures work on: one run at a time per program. */
+static struct {
+    tr_fixture_t **fixture;
+    void (*seed)(PGconn *admin);
+    char label[96];
+} s_run;
+
+static int s_run_setup(void **state)
+{
+    *s_run.fixture = tr_fixture_new(s_run.label);
+    if (s_run.seed)
+        s_run.seed((*s_run.fixture)->admin);
+    return 0;
+}
+
+static int s_run_teardown(void **state)
+{
+    tr_fixture_destroy(s_run.fixture);
+    return 0;
+}
+
+int tr_run(const char *name, tr_fixture_t **fixture, void (*seed)(PGconn *admin),
+           const struct CMUnitTest *seeded, size_t seeded_count, const struct CMUnitTest *empty,
+           size_t empty_count)
+{
+    s_run.fixture = fixture;
+    s_run.seed = seed;
+    snprintf(s_run.label, sizeof s_run.label, "%s", name);
+    int failed = _cmocka_run_group_tests(name, seeded, seeded_count, s_run_setup, s_run_teardown);
+    s_run.seed = NULL;
+    snprintf(s_run.label, sizeof s_run.label, "%s_empty", name);
+    failed += _cmocka_run_group_tests(s_run.label, empty, empty_count, s_run_setup, s_run_teardown);
+    return failed ? 1 : 0;
+}
+
 /* ---- Tables ------------------------------------------------------------------- */
 
 const Dp__ReportTable *tr_table_at(const Dp__Report *report, const char *name, const char *file,

@@ -71,6 +71,17 @@ typedef struct {
 tr_fixture_t *tr_fixture_new(const char *label);
 void tr_fixture_destroy(tr_fixture_t **self_p);
 
+struct CMUnitTest;
+
+/* A report test program's run: the seeded tests against a fresh fixture
+   that seed fills (its database labelled name), then the empty ones against
+   another fixture left empty (name_empty); *fixture is the program's
+   fixture for the tests to use, made and destroyed here per group. Returns
+   what main returns (0: every test passed). */
+int tr_run(const char *name, tr_fixture_t **fixture, void (*seed)(PGconn *admin),
+           const struct CMUnitTest *seeded, size_t seeded_count, const struct CMUnitTest *empty,
+           size_t empty_count);
+
 /* ---- Tables ------------------------------------------------------------------- */
 
 /* The report's table with that name; fails the test when it has none. */
