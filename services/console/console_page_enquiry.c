@@ -473,8 +473,13 @@ static int s_apply(console_request_t *request, int64_t id, const char *action, d
         return s_change(request, CONSOLE_INTAKE, &change.base,
                         &dp__reply_to_enquiry_reply__descriptor, NULL, status);
     }
-    if (strcmp(action, "admit") == 0 && console_is_admin(request))
-        return s_admit(request, id, status);
+    if (strcmp(action, "admit") == 0) {
+        if (console_is_admin(request))
+            return s_admit(request, id, status);
+        status->code = DP__CODE__CODE_PERMISSION_DENIED;
+        snprintf(status->message, sizeof status->message, "%s", TXT->admins_only);
+        return -1;
+    }
     status->code = DP__CODE__CODE_NOT_FOUND;
     snprintf(status->message, sizeof status->message, "%s", TXT->unknown_action);
     return -1;

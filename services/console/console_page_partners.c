@@ -33,6 +33,42 @@ static void s_joined(console_page_t *page, const Dp__Partner *partner)
     console_esc(page, shown);
 }
 
+/* The reference lists partners and engagements are described with. */
+static void s_reference(console_page_t *page)
+{
+    Dp__ListAreasRequest ask_areas = DP__LIST_AREAS_REQUEST__INIT;
+    Dp__ListFormsRequest ask_forms = DP__LIST_FORMS_REQUEST__INIT;
+    Dp__ListAreasReply *areas = NULL;
+    Dp__ListFormsReply *forms = NULL;
+    dp_status_t status;
+    console_request_t *request = page->request;
+    console_call(request->console, request->worker, CONSOLE_REGISTRY, request->person,
+                 &ask_areas.base, &dp__list_areas_reply__descriptor, (ProtobufCMessage **)&areas,
+                 &status);
+    console_call(request->console, request->worker, CONSOLE_REGISTRY, request->person,
+                 &ask_forms.base, &dp__list_forms_reply__descriptor, (ProtobufCMessage **)&forms,
+                 &status);
+    console_put(page, "<h2>%s</h2>\n<ul id=\"areas\">\n", TXT->areas);
+    for (size_t i = 0; areas && i < areas->n_areas; i++) {
+        console_put(page, "<li><code>");
+        console_esc(page, areas->areas[i]->slug);
+        console_put(page, "</code> ");
+        console_esc(page, areas->areas[i]->label);
+        console_put(page, "</li>\n");
+    }
+    console_put(page, "</ul>\n<h2>%s</h2>\n<ul id=\"forms\">\n", TXT->forms);
+    for (size_t i = 0; forms && i < forms->n_forms; i++) {
+        console_put(page, "<li><code>");
+        console_esc(page, forms->forms[i]->slug);
+        console_put(page, "</code> ");
+        console_esc(page, forms->forms[i]->label);
+        console_put(page, "</li>\n");
+    }
+    console_put(page, "</ul>\n");
+    dp_message_free((ProtobufCMessage **)&areas);
+    dp_message_free((ProtobufCMessage **)&forms);
+}
+
 console_result_t console_page_partners(console_request_t *request)
 {
     Dp__ListPartnersRequest list = DP__LIST_PARTNERS_REQUEST__INIT;
@@ -87,6 +123,7 @@ console_result_t console_page_partners(console_request_t *request)
         console_url_arg(&page, found->next_page_token);
         console_put(&page, "\">%s</a></p>\n", TXT->next_page);
     }
+    s_reference(&page);
     dp_message_free((ProtobufCMessage **)&found);
     return console_page_end(&page, MHD_HTTP_OK);
 }

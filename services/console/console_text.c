@@ -135,6 +135,7 @@ const console_texts_t console_english = {
     .instrument = "Instrument",
     .areas = "Areas",
     .admitted_from = "Admitted from enquiry",
+    .forms = "Forms of engagement",
     .edit = "Edit",
     .new_name = "New name",
     .effective_on = "Effective on",

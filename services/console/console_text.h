@@ -139,6 +139,7 @@ typedef struct {
     const char *instrument;
     const char *areas;
     const char *admitted_from;
+    const char *forms;
     const char *edit;
     const char *new_name;
     const char *effective_on;
