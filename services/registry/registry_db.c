@@ -15,6 +15,7 @@
 enum {
     LOCK_PARTNER,
     FIND_PARTNER,
+    FIND_ADMITTED,
     SELECT_PARTNER,
     GET_PARTNER,
     LIST_PARTNERS,
@@ -79,7 +80,8 @@ enum {
     "     WHEN $1::date >= (p.joined_on + CASE p.joined_precision WHEN 'day' THEN interval '0' "   \
     "          WHEN 'month' THEN interval '1 month' - interval '1 day' "                           \
     "          ELSE interval '1 year' - interval '1 day' END)::date THEN 1 "                       \
-    "     ELSE 3 END "
+    "     ELSE 3 END, "                                                                            \
+    "COALESCE(p.from_enquiry, 0) "
 
 /* Column positions in PARTNER_COLUMNS. */
 enum {
@@ -98,7 +100,8 @@ enum {
     COL_AREAS,
     COL_NAMES,
     COL_NAME_IN_FORCE,
-    COL_MEMBERSHIP
+    COL_MEMBERSHIP,
+    COL_FROM_ENQUIRY
 };
 
 #define ENGAGEMENT_COLUMNS                                                                         \
@@ -117,6 +120,9 @@ const dp_statement_t registry_statements[] = {
                       "SELECT id FROM registry.partner "
                       "WHERE id = $1::bigint OR ($1::bigint = 0 AND slug = $2)",
                       2},
+    /* The partner admitted from a membership application (migration 0012). */
+    [FIND_ADMITTED] = {"find_admitted",
+                       "SELECT id FROM registry.partner WHERE from_enquiry = $1::bigint", 1},
     [SELECT_PARTNER] = {"select_partner",
                         "SELECT " PARTNER_COLUMNS "FROM registry.partner p WHERE p.id = $2", 2},
     /* A read by id or slug in one round trip; the last column says whether
@@ -148,9 +154,10 @@ const dp_statement_t registry_statements[] = {
                          1},
     [INSERT_PARTNER] = {"insert_partner",
                         "INSERT INTO registry.partner (slug, kind, website, joined_on, "
-                        "joined_precision, instrument, note) "
-                        "VALUES ($1, $2, $3, $4::date, $5, $6, $7) RETURNING id",
-                        7},
+                        "joined_precision, instrument, note, from_enquiry) "
+                        "VALUES ($1, $2, $3, $4::date, $5, $6, $7, NULLIF($8::bigint, 0)) "
+                        "ON CONFLICT (from_enquiry) DO NOTHING RETURNING id",
+                        8},
     [UPDATE_PARTNER] = {"update_partner",
                         "UPDATE registry.partner SET kind = COALESCE($2, kind), "
                         "website = COALESCE($3, website), "
@@ -453,6 +460,7 @@ static void *s_partner_from_row(dp_arena_t *arena, const PGresult *result, int r
     s_fill_names(arena, partner, PQgetvalue(result, row, COL_NAMES));
     partner->name = dp_db_text(arena, result, row, COL_NAME_IN_FORCE);
     partner->membership = (Dp__Membership)atoi(PQgetvalue(result, row, COL_MEMBERSHIP));
+    partner->from_enquiry = dp_db_int64(result, row, COL_FROM_ENQUIRY);
     return partner;
 }
 
@@ -484,12 +492,10 @@ int registry_db_lock_partner(dp_db_t *db, const Dp__PartnerRef *ref, registry_pa
     return found;
 }
 
-int registry_db_find_partner(dp_db_t *db, const Dp__PartnerRef *ref, int64_t *id_out)
+/* The id in the first column of a statement's one row: 1, 0 for no row, -1. */
+static int s_run_id(dp_db_t *db, int statement, const char *const *params, int64_t *id_out)
 {
-    char id[24];
-    const char *params[2];
-    s_ref_params(ref, id, params);
-    PGresult *result = dp_db_run(db, FIND_PARTNER, params);
+    PGresult *result = dp_db_run(db, statement, params);
     if (!result)
         return -1;
     int found = PQntuples(result) == 1;
@@ -497,6 +503,22 @@ int registry_db_find_partner(dp_db_t *db, const Dp__PartnerRef *ref, int64_t *id
         *id_out = dp_db_int64(result, 0, 0);
     PQclear(result);
     return found;
+}
+
+int registry_db_find_partner(dp_db_t *db, const Dp__PartnerRef *ref, int64_t *id_out)
+{
+    char id[24];
+    const char *params[2];
+    s_ref_params(ref, id, params);
+    return s_run_id(db, FIND_PARTNER, params, id_out);
+}
+
+int registry_db_find_admitted(dp_db_t *db, int64_t enquiry_id, int64_t *id_out)
+{
+    char enquiry[24];
+    dp_format_int64(enquiry, enquiry_id);
+    const char *params[] = {enquiry};
+    return s_run_id(db, FIND_ADMITTED, params, id_out);
 }
 
 static void *s_contact_from_row(dp_arena_t *arena, const PGresult *result, int row)
@@ -544,7 +566,7 @@ int registry_db_get_partner(dp_db_t *db, dp_arena_t *arena, const Dp__PartnerRef
     if (!result)
         return -1;
     bool has_contacts = with_contacts && PQntuples(result) == 1 &&
-                        strcmp(PQgetvalue(result, 0, COL_MEMBERSHIP + 1), "t") == 0;
+                        strcmp(PQgetvalue(result, 0, COL_FROM_ENQUIRY + 1), "t") == 0;
     int found = s_take_partner(arena, result, partner);
     if (found == 1 && has_contacts && s_load_contacts(db, arena, *partner) < 0)
         return -1;
@@ -575,19 +597,17 @@ int registry_db_list_partners(dp_db_t *db, dp_arena_t *arena, const Dp__ListPart
 int registry_db_insert_partner(dp_db_t *db, const char *slug,
                                const registry_partner_fields_t *fields, int64_t *id)
 {
+    char from_enquiry[24];
+    dp_format_int64(from_enquiry, fields->from_enquiry);
     const char *params[] = {slug,
                             fields->kind,
                             fields->website,
                             fields->joined_on,
                             fields->precision,
                             fields->instrument,
-                            fields->note};
-    PGresult *result = dp_db_run(db, INSERT_PARTNER, params);
-    if (!result)
-        return -1;
-    *id = dp_db_int64(result, 0, 0);
-    PQclear(result);
-    return 1;
+                            fields->note,
+                            from_enquiry};
+    return s_run_id(db, INSERT_PARTNER, params, id);
 }
 
 int registry_db_update_partner(dp_db_t *db, int64_t id, const registry_partner_fields_t *fields)

@@ -30,6 +30,7 @@ typedef struct {
     const char *precision;  /* "day" | "month" | "year" */
     const char *instrument; /* e.g. "exchange of letters" */
     const char *note;       /* free text */
+    int64_t from_enquiry;   /* insert only: the enquiry admitted from, or 0 */
 } registry_partner_fields_t;
 
 /* Text forms of the enums, and back; NULL / UNSPECIFIED when unknown. */
@@ -41,6 +42,8 @@ const char *registry_status_text(Dp__PartnerStatus status);
 int registry_db_lock_partner(dp_db_t *db, const Dp__PartnerRef *ref, registry_partner_key_t *key);
 /* Finds a partner id by id or slug without locking. */
 int registry_db_find_partner(dp_db_t *db, const Dp__PartnerRef *ref, int64_t *id);
+/* Finds the partner admitted from this intake enquiry (at most one). */
+int registry_db_find_admitted(dp_db_t *db, int64_t enquiry_id, int64_t *id);
 /* Loads a partner as it is now, without its contacts (after a change). */
 int registry_db_load_partner(dp_db_t *db, dp_arena_t *arena, int64_t id, Dp__Partner **partner);
 /* Reads a partner by id or slug as of a date (NULL or "": now), with its
@@ -52,7 +55,9 @@ int registry_db_get_partner(dp_db_t *db, dp_arena_t *arena, const Dp__PartnerRef
 int registry_db_list_partners(dp_db_t *db, dp_arena_t *arena, const Dp__ListPartnersRequest *filter,
                               int64_t after_id, int limit, Dp__Partner ***partners, size_t *count);
 
-/* Creates the partner row; returns 1 with its id, or -1 (a taken slug is a unique violation). */
+/* Creates the partner row; returns 1 with its id, 0 when a partner was
+   admitted from fields->from_enquiry meanwhile, or -1 (a taken slug is a
+   unique violation). */
 int registry_db_insert_partner(dp_db_t *db, const char *slug,
                                const registry_partner_fields_t *fields, int64_t *id);
 /* Writes the given fields and increments the version. */

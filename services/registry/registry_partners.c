@@ -11,10 +11,29 @@
 
 /* ---- create ------------------------------------------------------------------- */
 
+/* The partner already admitted from the request's enquiry, as the reply:
+   an admission is asked again after a lost reply, or by two admins at
+   once, and must end with one partner and one partner.joined. 1 when there
+   is one (write->partner set, *write->extra true), 0 when not, -1. */
+static int s_admitted_before(registry_write_t *write, int64_t enquiry_id)
+{
+    dp_db_t *db = write->registry->db;
+    int64_t id = 0;
+    int found = enquiry_id > 0 ? registry_db_find_admitted(db, enquiry_id, &id) : 0;
+    if (found == 1 &&
+        registry_db_load_partner(db, dp_reply_arena(write->reply), id, &write->partner) != 1)
+        return -1;
+    *(protobuf_c_boolean *)write->extra = found == 1;
+    return found;
+}
+
 static dp_txn_outcome_t s_create_body(dp_db_t *db, void *arg)
 {
     registry_write_t *write = arg;
     const Dp__CreatePartnerRequest *request = (const Dp__CreatePartnerRequest *)write->input;
+    int admitted = s_admitted_before(write, request->from_enquiry);
+    if (admitted != 0)
+        return admitted < 0 ? DP_TXN_FAILED : DP_TXN_COMMIT;
     dp_txn_outcome_t outcome = registry_check_links(write, 0, request->domains, request->n_domains,
                                                     request->areas, request->n_areas);
     if (outcome != DP_TXN_COMMIT)
@@ -25,10 +44,17 @@ static dp_txn_outcome_t s_create_body(dp_db_t *db, void *arg)
         .joined_on = request->joined_on,
         .precision = registry_precision_or_day(request->joined_precision),
         .instrument = *request->instrument ? request->instrument : "exchange of letters",
-        .note = request->note};
+        .note = request->note,
+        .from_enquiry = request->from_enquiry};
     int64_t id = 0;
-    if (registry_db_insert_partner(db, request->slug, &fields, &id) < 0 ||
-        registry_db_add_name(db, id, request->name, request->joined_on) < 0 ||
+    int inserted = registry_db_insert_partner(db, request->slug, &fields, &id);
+    /* Another replica admitted the same enquiry after our look-up: its
+       partner is the answer (the insert waited for it to commit). */
+    if (inserted == 0) {
+        admitted = s_admitted_before(write, request->from_enquiry);
+        return admitted == 1 ? DP_TXN_COMMIT : DP_TXN_FAILED;
+    }
+    if (inserted < 0 || registry_db_add_name(db, id, request->name, request->joined_on) < 0 ||
         registry_db_replace_domains(db, id, request->domains, request->n_domains) < 0 ||
         registry_db_replace_areas(db, id, request->areas, request->n_areas) < 0)
         return DP_TXN_FAILED;
@@ -57,8 +83,14 @@ void registry_create(void *state, const ProtobufCMessage *message, dp_reply_t *r
         !registry_check_area_slugs(reply, request->areas, request->n_areas) ||
         !dp_check_text(reply, "note", request->note, REGISTRY_MAX_NOTE_BYTES, false))
         return;
-    registry_write_t write = {.registry = state, .input = message, .reply = reply};
+    if (request->from_enquiry < 0) {
+        dp_reply_error(reply, INVALID, "from_enquiry",
+                       "from_enquiry must be an enquiry id, or 0 for none");
+        return;
+    }
     Dp__CreatePartnerReply answer = DP__CREATE_PARTNER_REPLY__INIT;
+    registry_write_t write = {
+        .registry = state, .input = message, .reply = reply, .extra = &answer.already_created};
     registry_reply_partner(&write, registry_write_run(&write, s_create_body), &answer.base,
                            &answer.partner);
 }
