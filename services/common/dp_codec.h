@@ -47,6 +47,11 @@ ProtobufCMessage *dp_message_decode_checked(const ProtobufCMessageDescriptor *de
    written to path; false when there is none. */
 bool dp_message_find_bad_utf8(const ProtobufCMessage *message, char *path, size_t path_size);
 
+/* The bytes one item of a repeated field of this type takes in the
+   field's array (protobuf-c stores 64-bit numbers in 8, enums as int,
+   strings and messages as pointers). */
+size_t dp_field_element_size(ProtobufCType type);
+
 /* Packs a message into a new buffer (free with free()); NULL on failure. */
 unsigned char *dp_message_pack(const ProtobufCMessage *message, size_t *size_out);
 

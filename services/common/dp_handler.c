@@ -1,5 +1,6 @@
 #include "dp_handler.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -91,6 +92,29 @@ void dp_reply_read(dp_reply_t *reply, dp_db_t *db, int outcome, const ProtobufCM
         dp_reply_db_failure(reply, db);
     else
         dp_reply_ok(reply, answer);
+}
+
+void dp_reply_list(dp_reply_t *reply, dp_db_t *db, const ProtobufCMessageDescriptor *type,
+                   dp_list_read_fn *read)
+{
+    /* A list reply is a header, a count and an array: room on the stack,
+       as each handler had it before (dp_reply_ok packs it at once). */
+    union {
+        ProtobufCMessage base;
+        char bytes[128];
+    } answer;
+    assert(type->sizeof_message <= sizeof answer);
+    protobuf_c_message_init(type, &answer);
+    const ProtobufCFieldDescriptor *field = NULL;
+    for (unsigned i = 0; !field && i < type->n_fields; i++)
+        if (type->fields[i].label == PROTOBUF_C_LABEL_REPEATED &&
+            type->fields[i].type == PROTOBUF_C_TYPE_MESSAGE)
+            field = &type->fields[i];
+    assert(field);
+    char *base = answer.bytes;
+    int outcome = read(db, dp_reply_arena(reply), (void ***)(base + field->offset),
+                       (size_t *)(base + field->quantifier_offset));
+    dp_reply_read(reply, db, outcome, &answer.base);
 }
 
 void dp_reply_found(dp_reply_t *reply, dp_db_t *db, int found, const ProtobufCMessage *answer,

@@ -46,6 +46,15 @@ char *dp_page_next(dp_reply_t *reply, const dp_page_t *page, size_t count, int64
 
 /* outcome < 0: the database failure; else the answer. */
 void dp_reply_read(dp_reply_t *reply, dp_db_t *db, int outcome, const ProtobufCMessage *answer);
+
+/* Reads a whole list into *items (an arena array of messages) and *count;
+   returns 1, or -1 on a database failure (as dp_db_run_rows). */
+typedef int(dp_list_read_fn)(dp_db_t *db, dp_arena_t *arena, void ***items, size_t *count);
+/* Answers a request for a whole list with a reply of `type` (a message
+   whose one repeated field holds the items, as ListAreasReply) filled by
+   `read`, or with the database failure. */
+void dp_reply_list(dp_reply_t *reply, dp_db_t *db, const ProtobufCMessageDescriptor *type,
+                   dp_list_read_fn *read);
 /* found < 0: the database failure; 0: NOT_FOUND naming field, with the
    message; else the answer. */
 void dp_reply_found(dp_reply_t *reply, dp_db_t *db, int found, const ProtobufCMessage *answer,

@@ -48,6 +48,18 @@ bool dp_privacy_check_request(dp_reply_t *reply, const char *email, const char *
     return true;
 }
 
+bool dp_privacy_export_start(dp_reply_t *reply, const Dp__ExportPersonalDataRequest *request,
+                             const char *secret, char key[DP_PRIVACY_KEY_HEX],
+                             Dp__ExportPersonalDataReply *answer)
+{
+    if (!dp_privacy_check_request(reply, request->email, request->actor))
+        return false;
+    dp_privacy_subject_key(secret, request->email, key);
+    dp__export_personal_data_reply__init(answer);
+    answer->subject_key = key;
+    return true;
+}
+
 const char *dp_privacy_who(dp_reply_t *reply, const char *given)
 {
     return dp_reply_actor(reply, given);

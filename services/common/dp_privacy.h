@@ -23,6 +23,11 @@ void dp_privacy_erased_email(const char *key, char email[64]);
 
 /* Checks a privacy request's address and actor; refuses with INVALID_ARGUMENT. */
 bool dp_privacy_check_request(dp_reply_t *reply, const char *email, const char *actor);
+/* The start of an access export: checks the request (as above), writes
+   the person's key and sets it on the answer. False after a refusal. */
+bool dp_privacy_export_start(dp_reply_t *reply, const Dp__ExportPersonalDataRequest *request,
+                             const char *secret, char key[DP_PRIVACY_KEY_HEX],
+                             Dp__ExportPersonalDataReply *answer);
 /* Who did it: dp_reply_actor (the certificate, never the request field with CURVE on). */
 const char *dp_privacy_who(dp_reply_t *reply, const char *given);
 /* A service's audit trail through its own statements. dp_privacy_audit_add

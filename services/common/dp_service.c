@@ -71,3 +71,13 @@ dp_server_config_t dp_service_server_config(const dp_config_t *config, const cha
                                 .db_wait_ms = (int)dp_config_get_int(config, "DP_DB_WAIT_MS"),
                                 .curve_dir = dp_config_get(config, "DP_CURVE_DIR")};
 }
+
+void dp_service_server_handlers(dp_server_config_t *server, const dp_route_t *routes,
+                                size_t route_count, void *state, dp_db_t *db, dp_metrics_t *metrics)
+{
+    server->routes = routes;
+    server->route_count = route_count;
+    server->state = state;
+    server->db = db;
+    server->metrics = metrics;
+}

@@ -43,6 +43,12 @@ int dp_service_main(const dp_service_t *service, int argc, char **argv);
    metrics and periodic work. */
 dp_server_config_t dp_service_server_config(const dp_config_t *config, const char *service_name,
                                             const char *endpoint_setting);
+/* What every x_new sets next in it: the route table, the state passed to
+   every handler, the connection (for health and the wait at start; may be
+   NULL) and the metrics (may be NULL). */
+void dp_service_server_handlers(dp_server_config_t *server, const dp_route_t *routes,
+                                size_t route_count, void *state, dp_db_t *db,
+                                dp_metrics_t *metrics);
 
 /* The body of a service's actor, after its x_new: serves with `server`
    until $TERM, or, when it is NULL (x_new failed), refuses to start

@@ -146,38 +146,14 @@ static json_t *s_json_value(const ProtobufCFieldDescriptor *field, const void *m
     return json_null();
 }
 
-static size_t s_element_size(ProtobufCType type)
-{
-    switch (type) {
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        return sizeof(int64_t);
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return sizeof(double);
-    case PROTOBUF_C_TYPE_BOOL:
-        return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_ENUM:
-        return sizeof(int);
-    case PROTOBUF_C_TYPE_STRING:
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return sizeof(void *);
-    case PROTOBUF_C_TYPE_BYTES:
-        return sizeof(ProtobufCBinaryData);
-    default:
-        return sizeof(int32_t);
-    }
-}
-
 static json_t *s_json_repeated(const ProtobufCFieldDescriptor *field, const char *base)
 {
     size_t count = *(const size_t *)(base + field->quantifier_offset);
     const char *items = *(char *const *)(base + field->offset);
     json_t *array = json_array();
     for (size_t i = 0; array && i < count; i++)
-        json_array_append_new(array, s_json_value(field, items + i * s_element_size(field->type)));
+        json_array_append_new(array,
+                              s_json_value(field, items + i * dp_field_element_size(field->type)));
     return array;
 }
 
@@ -261,7 +237,7 @@ static int s_from_json_value(const ProtobufCFieldDescriptor *field, const json_t
         if (!json_is_integer(value))
             return s_refuse(status, field->name, "must be a whole number");
         json_int_t number = json_integer_value(value);
-        if (s_element_size(field->type) == sizeof(int64_t))
+        if (dp_field_element_size(field->type) == sizeof(int64_t))
             *(int64_t *)member = (int64_t)number;
         else if (number < INT32_MIN || number > UINT32_MAX)
             return s_refuse(status, field->name, "is out of range");
@@ -279,7 +255,7 @@ static int s_from_json_repeated(const ProtobufCFieldDescriptor *field, const jso
 {
     if (!json_is_array(array))
         return s_refuse(status, field->name, "must be an array");
-    size_t count = json_array_size(array), size = s_element_size(field->type);
+    size_t count = json_array_size(array), size = dp_field_element_size(field->type);
     char *items = calloc(count ? count : 1, size);
     if (!items)
         return s_refuse(status, field->name, "does not fit in memory");

@@ -76,13 +76,11 @@ void intake_export(void *state, const ProtobufCMessage *message, dp_reply_t *rep
 {
     intake_t *intake = state;
     const Dp__ExportPersonalDataRequest *request = (const Dp__ExportPersonalDataRequest *)message;
-    if (!dp_privacy_check_request(reply, request->email, request->actor))
-        return;
     char key[DP_PRIVACY_KEY_HEX];
-    dp_privacy_subject_key(intake->privacy_key, request->email, key);
+    Dp__ExportPersonalDataReply answer;
+    if (!dp_privacy_export_start(reply, request, intake->privacy_key, key, &answer))
+        return;
     dp_arena_t *arena = dp_reply_arena(reply);
-    Dp__ExportPersonalDataReply answer = DP__EXPORT_PERSONAL_DATA_REPLY__INIT;
-    answer.subject_key = key;
     int64_t *ids = NULL;
     size_t count = 0;
     int tombstoned = intake_db_is_tombstoned(intake->db, key);

@@ -14,22 +14,27 @@
 
 enum { MAX_KEYWORD_BYTES = 100, MAX_LABEL_BYTES = 300 };
 
+/* The lists as dp_list_read_fn reads them, for dp_reply_list. */
+static int s_read_rules(dp_db_t *db, dp_arena_t *arena, void ***rules, size_t *count)
+{
+    return intake_db_list_rules(db, arena, (Dp__TriageRule ***)rules, count);
+}
+
+static int s_read_kinds(dp_db_t *db, dp_arena_t *arena, void ***kinds, size_t *count)
+{
+    return intake_db_list_kinds(db, arena, (Dp__EnquiryKind ***)kinds, count);
+}
+
 void intake_list_rules(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
-    intake_t *intake = state;
-    Dp__ListTriageRulesReply answer = DP__LIST_TRIAGE_RULES_REPLY__INIT;
-    int outcome =
-        intake_db_list_rules(intake->db, dp_reply_arena(reply), &answer.rules, &answer.n_rules);
-    dp_reply_read(reply, intake->db, outcome, &answer.base);
+    dp_reply_list(reply, ((intake_t *)state)->db, &dp__list_triage_rules_reply__descriptor,
+                  s_read_rules);
 }
 
 void intake_list_kinds(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
-    intake_t *intake = state;
-    Dp__ListEnquiryKindsReply answer = DP__LIST_ENQUIRY_KINDS_REPLY__INIT;
-    int outcome =
-        intake_db_list_kinds(intake->db, dp_reply_arena(reply), &answer.kinds, &answer.n_kinds);
-    dp_reply_read(reply, intake->db, outcome, &answer.base);
+    dp_reply_list(reply, ((intake_t *)state)->db, &dp__list_enquiry_kinds_reply__descriptor,
+                  s_read_kinds);
 }
 
 /* A change to the reference data and the event that says so. */

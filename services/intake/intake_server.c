@@ -184,11 +184,8 @@ intake_t *intake_new(const dp_config_t *config)
     dp_privacy_warn_default(self->privacy_key);
     dp_server_config_t *server = &self->server;
     *server = dp_service_server_config(config, "intake", "DP_INTAKE_ENDPOINT");
-    server->routes = intake_routes;
-    server->route_count = intake_route_count;
-    server->state = self;
-    server->db = self->db;
-    server->metrics = self->metrics;
+    dp_service_server_handlers(server, intake_routes, intake_route_count, self, self->db,
+                               self->metrics);
     server->max_batch = (size_t)dp_config_get_int(config, "DP_INTAKE_MAX_BATCH");
     server->tick_ms = 250;
     server->on_tick = s_tick;

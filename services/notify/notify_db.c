@@ -414,10 +414,9 @@ int notify_db_load_consumer(dp_db_t *db, dp_arena_t *arena, const char *name, bo
     return found && !*consumer ? -1 : found;
 }
 
-int notify_db_list_consumers(dp_db_t *db, dp_arena_t *arena, Dp__Consumer ***consumers,
-                             size_t *count)
+int notify_db_list_consumers(dp_db_t *db, dp_arena_t *arena, void ***consumers, size_t *count)
 {
-    return dp_db_run_rows(db, LIST_CONSUMERS, NULL, arena, s_consumer, (void ***)consumers, count);
+    return dp_db_run_rows(db, LIST_CONSUMERS, NULL, arena, s_consumer, consumers, count);
 }
 
 int notify_db_delete_consumer(dp_db_t *db, const char *name)
@@ -563,10 +562,9 @@ static void *s_webhook_from_row(dp_arena_t *arena, const PGresult *result, int r
     return dp_db_message(arena, &dp__webhook__descriptor, fields, result, row);
 }
 
-int notify_db_list_webhooks(dp_db_t *db, dp_arena_t *arena, Dp__Webhook ***webhooks, size_t *count)
+int notify_db_list_webhooks(dp_db_t *db, dp_arena_t *arena, void ***webhooks, size_t *count)
 {
-    return dp_db_run_rows(db, LIST_WEBHOOKS, NULL, arena, s_webhook_from_row, (void ***)webhooks,
-                          count);
+    return dp_db_run_rows(db, LIST_WEBHOOKS, NULL, arena, s_webhook_from_row, webhooks, count);
 }
 
 int notify_db_remove_webhook(dp_db_t *db, int64_t id)

@@ -37,8 +37,8 @@ int notify_db_create_consumer(dp_db_t *db, const Dp__CreateConsumerRequest *requ
                               const char *owner);
 int notify_db_load_consumer(dp_db_t *db, dp_arena_t *arena, const char *name, bool lock,
                             Dp__Consumer **consumer);
-int notify_db_list_consumers(dp_db_t *db, dp_arena_t *arena, Dp__Consumer ***consumers,
-                             size_t *count);
+/* Every consumer (Dp__Consumer): dp_list_read_fn, for dp_reply_list. */
+int notify_db_list_consumers(dp_db_t *db, dp_arena_t *arena, void ***consumers, size_t *count);
 int notify_db_delete_consumer(dp_db_t *db, const char *name);
 /* Within a transaction on a locked consumer: parks what timed out after its
    last attempt, redelivers what timed out, then hands out new matching
@@ -54,7 +54,8 @@ int notify_db_replay_parked(dp_db_t *db, const char *consumer, uint64_t seq);
 
 int notify_db_add_webhook(dp_db_t *db, dp_arena_t *arena, const Dp__AddWebhookRequest *request,
                           Dp__Webhook **webhook);
-int notify_db_list_webhooks(dp_db_t *db, dp_arena_t *arena, Dp__Webhook ***webhooks, size_t *count);
+/* Every webhook (Dp__Webhook): dp_list_read_fn, for dp_reply_list. */
+int notify_db_list_webhooks(dp_db_t *db, dp_arena_t *arena, void ***webhooks, size_t *count);
 int notify_db_remove_webhook(dp_db_t *db, int64_t id);
 
 /* A webhook delivery claimed by a worker. */

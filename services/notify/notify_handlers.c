@@ -225,11 +225,8 @@ static void s_ack(void *state, const ProtobufCMessage *message, dp_reply_t *repl
 
 static void s_list_consumers(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
-    notify_t *notify = state;
-    Dp__ListConsumersReply answer = DP__LIST_CONSUMERS_REPLY__INIT;
-    int outcome = notify_db_list_consumers(notify->db, dp_reply_arena(reply), &answer.consumers,
-                                           &answer.n_consumers);
-    dp_reply_read(reply, notify->db, outcome, &answer.base);
+    dp_reply_list(reply, ((notify_t *)state)->db, &dp__list_consumers_reply__descriptor,
+                  notify_db_list_consumers);
 }
 
 static void s_delete_consumer(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
@@ -404,11 +401,8 @@ static void s_add_webhook(void *state, const ProtobufCMessage *message, dp_reply
 
 static void s_list_webhooks(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
-    notify_t *notify = state;
-    Dp__ListWebhooksReply answer = DP__LIST_WEBHOOKS_REPLY__INIT;
-    int outcome = notify_db_list_webhooks(notify->db, dp_reply_arena(reply), &answer.webhooks,
-                                          &answer.n_webhooks);
-    dp_reply_read(reply, notify->db, outcome, &answer.base);
+    dp_reply_list(reply, ((notify_t *)state)->db, &dp__list_webhooks_reply__descriptor,
+                  notify_db_list_webhooks);
 }
 
 static void s_remove_webhook(void *state, const ProtobufCMessage *message, dp_reply_t *reply)

@@ -115,31 +115,6 @@ static json_t *s_value(const ProtobufCFieldDescriptor *field, const void *value,
     return NULL;
 }
 
-static size_t s_element_size(const ProtobufCFieldDescriptor *field)
-{
-    switch (field->type) {
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        return 8;
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return sizeof(double);
-    case PROTOBUF_C_TYPE_BOOL:
-        return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_ENUM:
-        return sizeof(int);
-    case PROTOBUF_C_TYPE_STRING:
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return sizeof(void *);
-    case PROTOBUF_C_TYPE_BYTES:
-        return sizeof(ProtobufCBinaryData);
-    default:
-        return 4;
-    }
-}
-
 json_t *notify_message_json(const ProtobufCMessage *message)
 {
     const ProtobufCMessageDescriptor *descriptor = message->descriptor;
@@ -159,7 +134,8 @@ json_t *notify_message_json(const ProtobufCMessage *message)
             value = json_array();
             for (size_t n = 0; value && n < count; n++) {
                 bool ignored;
-                json_t *item = s_value(field, items + n * s_element_size(field), &ignored);
+                json_t *item =
+                    s_value(field, items + n * dp_field_element_size(field->type), &ignored);
                 if (!item || json_array_append_new(value, item) != 0) {
                     json_decref(value);
                     value = NULL;

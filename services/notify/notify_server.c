@@ -144,11 +144,8 @@ notify_t *notify_new(const dp_config_t *config)
     self->webhooks = zactor_new(notify_webhook_actor, (void *)config);
     dp_server_config_t *server = &self->server;
     *server = dp_service_server_config(config, "notify", "DP_NOTIFY_ENDPOINT");
-    server->routes = notify_routes;
-    server->route_count = notify_route_count;
-    server->state = self;
-    server->db = self->db;
-    server->metrics = self->metrics;
+    dp_service_server_handlers(server, notify_routes, notify_route_count, self, self->db,
+                               self->metrics);
     server->tick_ms = 50;
     server->on_tick = notify_relay_tick;
     server->extra_fd = notify_relay_fd;

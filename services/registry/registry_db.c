@@ -833,14 +833,14 @@ static void *s_form_from_row(dp_arena_t *arena, const PGresult *result, int row)
     return dp_db_message(arena, &dp__form__descriptor, s_slug_label, result, row);
 }
 
-int registry_db_list_areas(dp_db_t *db, dp_arena_t *arena, Dp__Area ***areas, size_t *count)
+int registry_db_list_areas(dp_db_t *db, dp_arena_t *arena, void ***areas, size_t *count)
 {
-    return dp_db_run_rows(db, LIST_AREAS, NULL, arena, s_area_from_row, (void ***)areas, count);
+    return dp_db_run_rows(db, LIST_AREAS, NULL, arena, s_area_from_row, areas, count);
 }
 
-int registry_db_list_forms(dp_db_t *db, dp_arena_t *arena, Dp__Form ***forms, size_t *count)
+int registry_db_list_forms(dp_db_t *db, dp_arena_t *arena, void ***forms, size_t *count)
 {
-    return dp_db_run_rows(db, LIST_FORMS, NULL, arena, s_form_from_row, (void ***)forms, count);
+    return dp_db_run_rows(db, LIST_FORMS, NULL, arena, s_form_from_row, forms, count);
 }
 
 int registry_db_insert_area(dp_db_t *db, const char *slug, const char *label)
@@ -861,11 +861,9 @@ static void *s_domain_from_row(dp_arena_t *arena, const PGresult *result, int ro
     return dp_db_message(arena, &dp__partner_domain__descriptor, fields, result, row);
 }
 
-int registry_db_list_domains(dp_db_t *db, dp_arena_t *arena, Dp__PartnerDomain ***domains,
-                             size_t *count)
+int registry_db_list_domains(dp_db_t *db, dp_arena_t *arena, void ***domains, size_t *count)
 {
-    return dp_db_run_rows(db, LIST_DOMAINS, NULL, arena, s_domain_from_row, (void ***)domains,
-                          count);
+    return dp_db_run_rows(db, LIST_DOMAINS, NULL, arena, s_domain_from_row, domains, count);
 }
 
 /* ---- outbox --------------------------------------------------------------- */

@@ -100,14 +100,15 @@ int registry_db_list_engagements(dp_db_t *db, dp_arena_t *arena, int64_t partner
                                  const char *form, const char *area, int64_t after_id, int limit,
                                  Dp__Engagement ***engagements, size_t *count);
 
-int registry_db_list_areas(dp_db_t *db, dp_arena_t *arena, Dp__Area ***areas, size_t *count);
-int registry_db_list_forms(dp_db_t *db, dp_arena_t *arena, Dp__Form ***forms, size_t *count);
+/* Every area, every form, every partner domain (Dp__Area, Dp__Form,
+   Dp__PartnerDomain): dp_list_read_fn, for dp_reply_list. */
+int registry_db_list_areas(dp_db_t *db, dp_arena_t *arena, void ***areas, size_t *count);
+int registry_db_list_forms(dp_db_t *db, dp_arena_t *arena, void ***forms, size_t *count);
 /* 1 when added, 0 when the slug is already there. */
 int registry_db_insert_area(dp_db_t *db, const char *slug, const char *label);
 int registry_db_insert_form(dp_db_t *db, const char *slug, const char *label);
 
-int registry_db_list_domains(dp_db_t *db, dp_arena_t *arena, Dp__PartnerDomain ***domains,
-                             size_t *count);
+int registry_db_list_domains(dp_db_t *db, dp_arena_t *arena, void ***domains, size_t *count);
 
 /* Data protection: tombstone and pseudonymise a person's contacts (returns
    how many), their export (Dp__PersonalContact), the audit trail

@@ -46,12 +46,10 @@ void registry_export(void *state, const ProtobufCMessage *message, dp_reply_t *r
 {
     registry_t *registry = state;
     const Dp__ExportPersonalDataRequest *request = (const Dp__ExportPersonalDataRequest *)message;
-    if (!dp_privacy_check_request(reply, request->email, request->actor))
-        return;
     char key[DP_PRIVACY_KEY_HEX];
-    dp_privacy_subject_key(registry->privacy_key, request->email, key);
-    Dp__ExportPersonalDataReply answer = DP__EXPORT_PERSONAL_DATA_REPLY__INIT;
-    answer.subject_key = key;
+    Dp__ExportPersonalDataReply answer;
+    if (!dp_privacy_export_start(reply, request, registry->privacy_key, key, &answer))
+        return;
     int tombstoned = registry_db_is_tombstoned(registry->db, key);
     char detail[64] = "";
     if (tombstoned >= 0 &&

@@ -80,27 +80,18 @@ void registry_add_form(void *state, const ProtobufCMessage *message, dp_reply_t 
 
 void registry_list_areas(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
-    registry_t *registry = state;
-    Dp__ListAreasReply answer = DP__LIST_AREAS_REPLY__INIT;
-    int outcome =
-        registry_db_list_areas(registry->db, dp_reply_arena(reply), &answer.areas, &answer.n_areas);
-    dp_reply_read(reply, registry->db, outcome, &answer.base);
+    dp_reply_list(reply, ((registry_t *)state)->db, &dp__list_areas_reply__descriptor,
+                  registry_db_list_areas);
 }
 
 void registry_list_forms(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
-    registry_t *registry = state;
-    Dp__ListFormsReply answer = DP__LIST_FORMS_REPLY__INIT;
-    int outcome =
-        registry_db_list_forms(registry->db, dp_reply_arena(reply), &answer.forms, &answer.n_forms);
-    dp_reply_read(reply, registry->db, outcome, &answer.base);
+    dp_reply_list(reply, ((registry_t *)state)->db, &dp__list_forms_reply__descriptor,
+                  registry_db_list_forms);
 }
 
 void registry_list_domains(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
-    registry_t *registry = state;
-    Dp__ListPartnerDomainsReply answer = DP__LIST_PARTNER_DOMAINS_REPLY__INIT;
-    int outcome = registry_db_list_domains(registry->db, dp_reply_arena(reply), &answer.domains,
-                                           &answer.n_domains);
-    dp_reply_read(reply, registry->db, outcome, &answer.base);
+    dp_reply_list(reply, ((registry_t *)state)->db, &dp__list_partner_domains_reply__descriptor,
+                  registry_db_list_domains);
 }

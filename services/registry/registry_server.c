@@ -54,11 +54,8 @@ registry_t *registry_new(const dp_config_t *config)
        and afterwards requests get UNAVAILABLE until it is back. */
     dp_server_config_t *server = &self->server;
     *server = dp_service_server_config(config, "registry", "DP_REGISTRY_ENDPOINT");
-    server->routes = registry_routes;
-    server->route_count = registry_route_count;
-    server->state = self;
-    server->db = self->db;
-    server->metrics = self->metrics;
+    dp_service_server_handlers(server, registry_routes, registry_route_count, self, self->db,
+                               self->metrics);
     server->tick_ms = (int)dp_config_get_int(config, "DP_REGISTRY_PRIVACY_JOB_MS");
     server->on_tick = s_privacy_tick;
     return self;

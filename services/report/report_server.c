@@ -54,11 +54,8 @@ report_t *report_new(const dp_config_t *config)
     snprintf(self->port, sizeof self->port, "%d", report_http_port(self->http));
     dp_server_config_t *server = &self->server;
     *server = dp_service_server_config(config, "report", "DP_REPORT_ENDPOINT");
-    server->routes = report_routes;
-    server->route_count = report_route_count;
-    server->state = self;
-    server->db = self->db;
-    server->metrics = self->metrics;
+    dp_service_server_handlers(server, report_routes, report_route_count, self, self->db,
+                               self->metrics);
     server->pipe_query = s_pipe_query;
     return self;
 }
