@@ -430,7 +430,5 @@ int main(void)
         cmocka_unit_test(test_possible_duplicate_inside_one_batch_is_flagged),
         cmocka_unit_test(test_burst_with_retries_stores_each_submission_once),
     };
-    int failed = cmocka_run_group_tests_name("intake group commit", tests, NULL, NULL);
-    ti_fixture_destroy(&fx);
-    return failed;
+    return ti_fixture_run(&fx, "intake group commit", tests, sizeof tests / sizeof *tests);
 }

@@ -204,7 +204,5 @@ int main(void)
         cmocka_unit_test(test_request_far_over_the_limit_does_not_stop_the_service),
         cmocka_unit_test(test_bad_requests_inside_a_batch_are_refused_alone),
     };
-    int failed = cmocka_run_group_tests_name("intake frames", tests, NULL, NULL);
-    ti_fixture_destroy(&fx);
-    return failed;
+    return ti_fixture_run(&fx, "intake frames", tests, sizeof tests / sizeof *tests);
 }

@@ -118,7 +118,5 @@ int main(void)
         cmocka_unit_test(test_unknown_domain_is_not_matched),
         cmocka_unit_test(test_new_partner_is_matched_after_the_refresh),
     };
-    int failed = cmocka_run_group_tests_name("intake partner matching", tests, NULL, NULL);
-    ti_fixture_destroy(&fx);
-    return failed;
+    return ti_fixture_run(&fx, "intake partner matching", tests, sizeof tests / sizeof *tests);
 }

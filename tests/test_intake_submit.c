@@ -889,7 +889,5 @@ int main(void)
         cmocka_unit_test(test_added_kind_can_be_submitted),
         cmocka_unit_test(test_kinds_are_validated),
     };
-    int failed = cmocka_run_group_tests_name("intake submissions", tests, NULL, NULL);
-    ti_fixture_destroy(&fx);
-    return failed;
+    return ti_fixture_run(&fx, "intake submissions", tests, sizeof tests / sizeof *tests);
 }

@@ -592,7 +592,8 @@ typedef bool(match_fn)(const Dp__Enquiry *enquiry, const void *arg);
 
 /* Lists every page (page_size as given, else 500) and returns the ids in
    *ids (the caller frees); fails when a listed enquiry does not match, when
-   the order is not by id, or when an entry carries body, history or notes. */
+   the order is not the default one (newest received first, then the higher
+   id), or when an entry carries body, history or notes. */
 static size_t s_list_all(Dp__ListEnquiriesRequest *request, match_fn *match, const void *arg,
                          int64_t **ids)
 {
@@ -602,7 +603,7 @@ static size_t s_list_all(Dp__ListEnquiriesRequest *request, match_fn *match, con
     if (!request->page_size)
         request->page_size = 500;
     request->page_token = "";
-    char token[64] = "";
+    char token[64] = "", previous[32] = "";
     do {
         request->page_token = token;
         dp_status_t status;
@@ -616,8 +617,11 @@ static size_t s_list_all(Dp__ListEnquiriesRequest *request, match_fn *match, con
             assert_string_equal(enquiry->body, "");
             assert_int_equal(enquiry->n_history, 0);
             assert_int_equal(enquiry->n_notes, 0);
-            if (count)
-                assert_true(enquiry->id > (*ids)[count - 1]);
+            if (count) {
+                int later = strcmp(previous, enquiry->received_at);
+                assert_true(later > 0 || (later == 0 && enquiry->id < (*ids)[count - 1]));
+            }
+            snprintf(previous, sizeof previous, "%s", enquiry->received_at);
             if (count == capacity) {
                 capacity *= 2;
                 *ids = realloc(*ids, capacity * sizeof **ids);
@@ -739,8 +743,10 @@ static void test_list_by_source(void **state)
     int64_t *ids = NULL;
     size_t count = s_list_all(&request, s_match_source, cohort.source, &ids);
     assert_int_equal(count, COHORT);
+    /* Newest received first: e3 (April 1st), e2 (March 15th), e4, e1. */
+    const int newest_first[COHORT] = {E3, E2, E4, E1};
     for (int member = 0; member < COHORT; member++)
-        assert_int_equal(ids[member], cohort.ids[member]);
+        assert_int_equal(ids[member], cohort.ids[newest_first[member]]);
     free(ids);
 }
 
@@ -850,8 +856,9 @@ static void test_list_pages_through_more_than_one_page(void **state)
         pages++;
         size_t expected = seen + PAGE <= TOTAL ? PAGE : TOTAL - seen;
         assert_int_equal(reply->n_enquiries, expected);
+        /* All received at the same time: the newest stored first. */
         for (size_t i = 0; i < reply->n_enquiries; i++)
-            assert_int_equal(reply->enquiries[i]->id, created[seen++]);
+            assert_int_equal(reply->enquiries[i]->id, created[TOTAL - 1 - seen++]);
         /* A page that ends the list says so. */
         if (seen == TOTAL && reply->n_enquiries < PAGE)
             assert_string_equal(reply->next_page_token, "");
@@ -938,7 +945,5 @@ int main(void)
         cmocka_unit_test(test_list_pages_through_more_than_one_page),
         cmocka_unit_test(test_list_arguments_are_validated),
     };
-    int failed = cmocka_run_group_tests_name("intake workflow", tests, NULL, NULL);
-    ti_fixture_destroy(&fx);
-    return failed;
+    return ti_fixture_run(&fx, "intake workflow", tests, sizeof tests / sizeof *tests);
 }

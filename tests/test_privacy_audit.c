@@ -451,7 +451,5 @@ int main(void)
         cmocka_unit_test(test_the_whole_reason_of_an_erasure_is_kept),
         cmocka_unit_test(test_list_audit_checks_its_arguments),
     };
-    int failed = cmocka_run_group_tests_name("privacy audit", tests, NULL, NULL);
-    ti_fixture_destroy(&fx);
-    return failed;
+    return ti_fixture_run(&fx, "privacy audit", tests, sizeof tests / sizeof *tests);
 }

@@ -287,7 +287,5 @@ int main(void)
         cmocka_unit_test(test_a_refused_export_returns_nothing_and_changes_nothing),
         cmocka_unit_test(test_after_erasure_the_export_says_so_and_holds_nothing_personal),
     };
-    int failed = cmocka_run_group_tests_name("privacy export", tests, NULL, NULL);
-    ti_fixture_destroy(&fx);
-    return failed;
+    return ti_fixture_run(&fx, "privacy export", tests, sizeof tests / sizeof *tests);
 }

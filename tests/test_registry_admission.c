@@ -322,7 +322,5 @@ int main(void)
         cmocka_unit_test(test_schema_holds_one_partner_per_enquiry),
         cmocka_unit_test(test_reports_count_the_admitted_partner_in_its_wave),
     };
-    int failed = cmocka_run_group_tests_name("registry admission", tests, NULL, NULL);
-    ts_fixture_destroy(&fx);
-    return failed;
+    return ts_fixture_run(&fx, "registry admission", tests, sizeof tests / sizeof *tests);
 }

@@ -444,8 +444,6 @@ int main(void)
         cmocka_unit_test(test_list_engagements_pages),
         cmocka_unit_test(test_list_engagements_refuses_bad_paging_and_unknown_partner),
     };
-    int failed =
-        cmocka_run_group_tests_name("registry contacts and engagements", tests, NULL, NULL);
-    ts_fixture_destroy(&fx);
-    return failed;
+    return ts_fixture_run(&fx, "registry contacts and engagements", tests,
+                          sizeof tests / sizeof *tests);
 }

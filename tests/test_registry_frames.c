@@ -135,7 +135,5 @@ int main(void)
         cmocka_unit_test(test_request_under_the_size_limit_reaches_its_handler),
         cmocka_unit_test(test_another_services_request_is_unimplemented),
     };
-    int failed = cmocka_run_group_tests_name("registry frames", tests, NULL, NULL);
-    ts_fixture_destroy(&fx);
-    return failed;
+    return ts_fixture_run(&fx, "registry frames", tests, sizeof tests / sizeof *tests);
 }

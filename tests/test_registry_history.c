@@ -513,7 +513,5 @@ int main(void)
         cmocka_unit_test(test_withdraw_unknown_partner),
         cmocka_unit_test(test_version_grows_by_one_per_change),
     };
-    int failed = cmocka_run_group_tests_name("registry history", tests, NULL, NULL);
-    ts_fixture_destroy(&fx);
-    return failed;
+    return ts_fixture_run(&fx, "registry history", tests, sizeof tests / sizeof *tests);
 }

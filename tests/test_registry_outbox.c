@@ -373,7 +373,5 @@ int main(void)
         cmocka_unit_test(test_reads_write_nothing),
         cmocka_unit_test(test_refusals_write_no_event),
     };
-    int failed = cmocka_run_group_tests_name("registry outbox", tests, NULL, NULL);
-    ts_fixture_destroy(&fx);
-    return failed;
+    return ts_fixture_run(&fx, "registry outbox", tests, sizeof tests / sizeof *tests);
 }

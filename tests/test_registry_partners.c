@@ -842,7 +842,5 @@ int main(void)
         cmocka_unit_test(test_update_unknown_partner),
         cmocka_unit_test(test_list_partner_domains_names_the_owner),
     };
-    int failed = cmocka_run_group_tests_name("registry partners", tests, NULL, NULL);
-    ts_fixture_destroy(&fx);
-    return failed;
+    return ts_fixture_run(&fx, "registry partners", tests, sizeof tests / sizeof *tests);
 }

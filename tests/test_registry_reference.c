@@ -226,7 +226,5 @@ int main(void)
          &s_forms},
         cmocka_unit_test(test_lists_hold_every_row_of_the_tables),
     };
-    int failed = cmocka_run_group_tests_name("registry reference lists", tests, NULL, NULL);
-    ts_fixture_destroy(&fx);
-    return failed;
+    return ts_fixture_run(&fx, "registry reference lists", tests, sizeof tests / sizeof *tests);
 }

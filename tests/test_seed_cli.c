@@ -223,7 +223,5 @@ int main(void)
         cmocka_unit_test(test_list_json_shows_names_over_time_and_precision),
         cmocka_unit_test(test_show_unknown_partner_fails_with_not_found),
     };
-    int failed = cmocka_run_group_tests_name("seed through dpctl", tests, NULL, NULL);
-    ts_fixture_destroy(&fx);
-    return failed;
+    return ts_fixture_run(&fx, "seed through dpctl", tests, sizeof tests / sizeof *tests);
 }

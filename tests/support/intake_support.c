@@ -120,6 +120,14 @@ void ti_fixture_destroy(ti_fixture_t **self_p)
     *self_p = NULL;
 }
 
+int ti_fixture_run(ti_fixture_t **self_p, const char *name, const struct CMUnitTest *tests,
+                   size_t count)
+{
+    int failed = _cmocka_run_group_tests(name, tests, count, NULL, NULL);
+    ti_fixture_destroy(self_p);
+    return failed;
+}
+
 /* ---- Submissions ----------------------------------------------------------- */
 
 /* The fields every form starts with; the tag-dependent ones are set by the caller. */

@@ -78,6 +78,9 @@ ti_fixture_t *ti_fixture_new_with(const char *label, const char *const *registry
 /* Starts the intake with these settings; exits 1 when it cannot. */
 void ti_fixture_start_intake(ti_fixture_t *self, const char *const *settings);
 void ti_fixture_destroy(ti_fixture_t **self_p);
+/* Runs the tests as one group, then destroys the fixture; as ts_fixture_run. */
+int ti_fixture_run(ti_fixture_t **self_p, const char *name, const struct CMUnitTest *tests,
+                   size_t count);
 
 /* ---- Submissions ----------------------------------------------------------- */
 

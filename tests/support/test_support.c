@@ -691,6 +691,14 @@ void ts_fixture_destroy(ts_fixture_t **self_p)
     *self_p = NULL;
 }
 
+int ts_fixture_run(ts_fixture_t **self_p, const char *name, const struct CMUnitTest *tests,
+                   size_t count)
+{
+    int failed = _cmocka_run_group_tests(name, tests, count, NULL, NULL);
+    ts_fixture_destroy(self_p);
+    return failed;
+}
+
 /* ---- Assertions ---------------------------------------------------------- */
 
 void ts_assert_status_at(const dp_status_t *status, Dp__Code code, const char *field,

@@ -191,6 +191,13 @@ typedef struct {
 ts_fixture_t *ts_fixture_new(const char *label, const char *const *settings);
 void ts_fixture_destroy(ts_fixture_t **self_p);
 
+struct CMUnitTest;
+
+/* Runs the tests as one cmocka group named name, then destroys the
+   fixture; returns the number of tests that failed (what main returns). */
+int ts_fixture_run(ts_fixture_t **self_p, const char *name, const struct CMUnitTest *tests,
+                   size_t count);
+
 /* ---- Assertions ---------------------------------------------------------- */
 
 /* Fails the test (showing the server's message) unless status has this code
