@@ -168,16 +168,16 @@ static int s_run_teardown(void **state)
 }
 
 int tr_run(const char *name, tr_fixture_t **fixture, void (*seed)(PGconn *admin),
-           const struct CMUnitTest *seeded, size_t seeded_count, const struct CMUnitTest *empty,
-           size_t empty_count)
+           const struct CMUnitTest *seeded, size_t seeded_count, CMUnitTestFunction empty_test)
 {
+    const struct CMUnitTest empty[] = {{"test_empty_database", empty_test, NULL, NULL, NULL}};
     s_run.fixture = fixture;
     s_run.seed = seed;
     snprintf(s_run.label, sizeof s_run.label, "%s", name);
     int failed = _cmocka_run_group_tests(name, seeded, seeded_count, s_run_setup, s_run_teardown);
     s_run.seed = NULL;
     snprintf(s_run.label, sizeof s_run.label, "%s_empty", name);
-    failed += _cmocka_run_group_tests(s_run.label, empty, empty_count, s_run_setup, s_run_teardown);
+    failed += _cmocka_run_group_tests(s_run.label, empty, 1, s_run_setup, s_run_teardown);
     return failed ? 1 : 0;
 }
 
@@ -231,6 +231,17 @@ const char *tr_row_text(const Dp__ReportTable *table, size_t row)
     const char *kept = s_ring(text);
     free(text);
     return kept;
+}
+
+void tr_assert_refused_at(Dp__ReportReply *reply, const dp_status_t *status, const char *field,
+                          const char *file, int line)
+{
+    if (reply) {
+        ts_free(&reply);
+        print_error("the report was answered; expected a refusal naming %s\n", field);
+        _fail(file, line);
+    }
+    ts_assert_status_at(status, DP__CODE__CODE_INVALID_ARGUMENT, field, file, line);
 }
 
 void tr_assert_columns_at(const Dp__ReportTable *table, const char *columns, const char *file,

@@ -74,13 +74,12 @@ void tr_fixture_destroy(tr_fixture_t **self_p);
 struct CMUnitTest;
 
 /* A report test program's run: the seeded tests against a fresh fixture
-   that seed fills (its database labelled name), then the empty ones against
-   another fixture left empty (name_empty); *fixture is the program's
-   fixture for the tests to use, made and destroyed here per group. Returns
-   what main returns (0: every test passed). */
+   that seed fills (its database labelled name), then empty_test alone
+   against another fixture left empty (name_empty); *fixture is the
+   program's fixture for the tests to use, made and destroyed here per
+   group. Returns what main returns (0: every test passed). */
 int tr_run(const char *name, tr_fixture_t **fixture, void (*seed)(PGconn *admin),
-           const struct CMUnitTest *seeded, size_t seeded_count, const struct CMUnitTest *empty,
-           size_t empty_count);
+           const struct CMUnitTest *seeded, size_t seeded_count, void (*empty_test)(void **state));
 
 /* ---- Tables ------------------------------------------------------------------- */
 
@@ -88,6 +87,13 @@ int tr_run(const char *name, tr_fixture_t **fixture, void (*seed)(PGconn *admin)
 const Dp__ReportTable *tr_table_at(const Dp__Report *report, const char *name, const char *file,
                                    int line);
 #define tr_table(report, name) tr_table_at(report, name, __FILE__, __LINE__)
+
+/* Fails the test unless the report was refused INVALID_ARGUMENT naming
+   field: no reply, and the status says so (frees a reply that came). */
+void tr_assert_refused_at(Dp__ReportReply *reply, const dp_status_t *status, const char *field,
+                          const char *file, int line);
+#define tr_assert_refused(reply, status, field)                                                    \
+    tr_assert_refused_at(reply, status, field, __FILE__, __LINE__)
 
 /* Fails the test unless the table has exactly these column headings
    ("|"-separated, e.g. "Kind|Active|Withdrawn|Joined"). */
