@@ -458,7 +458,21 @@ static void test_received_at_outside_a_sane_window_is_refused(void **state)
     }
 }
 
-int main(void)
+/* Undoes what s_setup made; safe on what it did not make. */
+static int s_teardown(void **state)
+{
+    tk_service_stop(&intake);
+    tk_keys_destroy(&keys);
+    if (admin)
+        PQfinish(admin);
+    admin = NULL;
+    ts_database_destroy(&database);
+    return 0;
+}
+
+/* Everything the tests share, made once; -1 (after undoing what was made)
+   when a service does not start. */
+static int s_setup(void **state)
 {
     database = ts_database_new("intake_trust");
     admin = ts_connect_or_exit(ts_database_url(database, TS_ROLE_ADMIN));
@@ -478,10 +492,14 @@ int main(void)
     intake = tk_service_start(TK_INTAKE, ts_database_url(database, TS_ROLE_INTAKE), settings);
     if (!intake) {
         fprintf(stderr, "FATAL: the intake did not start with CURVE\n");
-        tk_keys_destroy(&keys);
-        ts_database_destroy(&database);
-        return 1;
+        s_teardown(state);
+        return -1;
     }
+    return 0;
+}
+
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_feeder_submits_only_under_its_own_name_by_default),
         cmocka_unit_test(test_a_feeder_submits_under_the_sources_its_certificate_lists),
@@ -493,10 +511,5 @@ int main(void)
         cmocka_unit_test(test_the_assigned_event_carries_a_staff_id_and_no_name),
         cmocka_unit_test(test_received_at_outside_a_sane_window_is_refused),
     };
-    int failed = cmocka_run_group_tests_name("intake trust", tests, NULL, NULL);
-    tk_service_stop(&intake);
-    tk_keys_destroy(&keys);
-    PQfinish(admin);
-    ts_database_destroy(&database);
-    return failed;
+    return cmocka_run_group_tests_name("intake trust", tests, s_setup, s_teardown);
 }

@@ -408,7 +408,20 @@ static void test_the_health_role_sends_health_and_nothing_else(void **state)
     tk_client_destroy(&client);
 }
 
-int main(void)
+/* Undoes what s_setup made; safe on what it did not make. */
+static int s_teardown(void **state)
+{
+    tk_service_stop(&broken);
+    tk_service_stop(&registry);
+    tk_capture_end(&capture);
+    tk_keys_destroy(&keys);
+    ts_database_destroy(&database);
+    return 0;
+}
+
+/* Everything the tests share, made once; -1 (after undoing what was made)
+   when a service does not start. */
+static int s_setup(void **state)
 {
     capture = tk_capture_start();
     database = ts_database_new("security_revocation");
@@ -424,14 +437,15 @@ int main(void)
     broken = missing ? tk_service_start(TK_REGISTRY, missing, broken_settings) : NULL;
     free(missing);
     if (!registry || !broken) {
-        tk_capture_end(&capture);
+        s_teardown(state);
         fprintf(stderr, "FATAL: the registry did not start with CURVE\n");
-        tk_service_stop(&registry);
-        tk_service_stop(&broken);
-        tk_keys_destroy(&keys);
-        ts_database_destroy(&database);
-        return 1;
+        return -1;
     }
+    return 0;
+}
+
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_removed_key_is_refused_on_its_open_connection),
         cmocka_unit_test(test_a_renamed_key_is_refused_on_its_open_connection),
@@ -444,11 +458,5 @@ int main(void)
         cmocka_unit_test(test_health_detail_is_for_staff_and_front_ends_only),
         cmocka_unit_test(test_the_health_role_sends_health_and_nothing_else),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    tk_service_stop(&broken);
-    tk_service_stop(&registry);
-    tk_capture_end(&capture);
-    tk_keys_destroy(&keys);
-    ts_database_destroy(&database);
-    return failed;
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -41,6 +41,7 @@ static ts_database_t *database;                  /* this program's database */
 static PGconn *admin;                            /* superuser connection */
 static tk_keys_t *keys;                          /* the key folder */
 static tk_service_t *services[TK_SERVICE_COUNT]; /* the four services, CURVE on */
+static char *pub;                                /* notify's PUB endpoint */
 
 static const char *const roles[] = {"feeder", "consumer", "staff", "service"};
 enum { ROLE_COUNT = 4 };
@@ -425,7 +426,24 @@ static void test_the_intake_reaches_the_registry_as_service(void **state)
     assert_false(refused);
 }
 
-int main(void)
+/* Undoes what s_setup made; safe on what it did not make. */
+static int s_teardown(void **state)
+{
+    for (int kind = TK_SERVICE_COUNT - 1; kind >= 0; kind--)
+        tk_service_stop(&services[kind]);
+    zstr_free(&pub);
+    tk_keys_destroy(&keys);
+    if (admin)
+        PQfinish(admin);
+    admin = NULL;
+    ts_database_destroy(&database);
+    tk_capture_end(&capture);
+    return 0;
+}
+
+/* Everything the tests share, made once; -1 (after undoing what was made)
+   when a service does not start. */
+static int s_setup(void **state)
 {
     capture = tk_capture_start();
     database = ts_database_new("security_roles");
@@ -436,15 +454,11 @@ int main(void)
         tk_service_start(TK_REGISTRY, ts_database_url(database, TS_ROLE_REGISTRY), curve);
     services[TK_NOTIFY] =
         tk_service_start(TK_NOTIFY, ts_database_url(database, TS_ROLE_NOTIFY), curve);
-    char *pub = services[TK_NOTIFY] ? tk_service_ask(services[TK_NOTIFY], "PUB_ENDPOINT") : NULL;
+    pub = services[TK_NOTIFY] ? tk_service_ask(services[TK_NOTIFY], "PUB_ENDPOINT") : NULL;
     if (!services[TK_REGISTRY] || !pub) {
-        tk_capture_end(&capture);
+        s_teardown(state);
         fprintf(stderr, "FATAL: the registry or notify did not start with CURVE\n");
-        for (int kind = 0; kind < TK_SERVICE_COUNT; kind++)
-            tk_service_stop(&services[kind]);
-        tk_keys_destroy(&keys);
-        ts_database_destroy(&database);
-        return 1;
+        return -1;
     }
     char service_cert[512];
     snprintf(service_cert, sizeof service_cert, "%s", tk_keys_secret_path(keys, "service-client"));
@@ -464,15 +478,15 @@ int main(void)
     services[TK_REPORT] =
         tk_service_start(TK_REPORT, ts_database_url(database, TS_ROLE_REPORT), curve);
     if (!services[TK_INTAKE] || !services[TK_REPORT]) {
-        tk_capture_end(&capture);
+        s_teardown(state);
         fprintf(stderr, "FATAL: the intake or report did not start with CURVE\n");
-        for (int kind = 0; kind < TK_SERVICE_COUNT; kind++)
-            tk_service_stop(&services[kind]);
-        zstr_free(&pub);
-        tk_keys_destroy(&keys);
-        ts_database_destroy(&database);
-        return 1;
+        return -1;
     }
+    return 0;
+}
+
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_role_against_every_request_type),
         cmocka_unit_test(test_a_refusal_is_logged_as_an_audit_line),
@@ -484,13 +498,5 @@ int main(void)
         cmocka_unit_test(test_the_audit_trail_names_the_certificate_not_the_claimed_actor),
         cmocka_unit_test(test_the_intake_reaches_the_registry_as_service),
     };
-    int failed = cmocka_run_group_tests_name("security roles", tests, NULL, NULL);
-    for (int kind = TK_SERVICE_COUNT - 1; kind >= 0; kind--)
-        tk_service_stop(&services[kind]);
-    zstr_free(&pub);
-    tk_keys_destroy(&keys);
-    PQfinish(admin);
-    ts_database_destroy(&database);
-    tk_capture_end(&capture);
-    return failed;
+    return cmocka_run_group_tests_name("security roles", tests, s_setup, s_teardown);
 }
