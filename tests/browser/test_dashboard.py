@@ -157,8 +157,8 @@ class Database:
     """A database of its own on the test cluster, created and migrated under the
     cluster-wide setup lock, dropped at the end."""
 
-    def __init__(self, admin_url, report_url, migrate, work):
-        self.name = f"dpt_report_browser_{os.getpid()}_{int(time.time() * 1000) & 0xFFFFFF:x}"
+    def __init__(self, admin_url, report_url, migrate, work, label="report_browser"):
+        self.name = f"dpt_{label}_{os.getpid()}_{int(time.time() * 1000) & 0xFFFFFF:x}"
         self.cluster_url = admin_url
         self.admin_url = url_with_dbname(admin_url, self.name)
         self.report_url = url_with_dbname(report_url, self.name)
