@@ -120,6 +120,19 @@ static int s_call(dp_client_t *client, Dp__HealthReply **reply, dp_status_t *sta
                           (ProtobufCMessage **)reply, status);
 }
 
+/* Health through a new client (timeout_ms per attempt, attempts) against
+   the stub answering in mode; returns dp_client_call's result. */
+static int s_call_once(mode_t_ mode, int timeout_ms, int attempts, Dp__HealthReply **reply,
+                       dp_status_t *status)
+{
+    atomic_store(&s_mode, mode);
+    dp_client_t *client = dp_client_new(ts_stub_endpoint(s_stub), timeout_ms, attempts);
+    assert_non_null(client);
+    int result = s_call(client, reply, status);
+    dp_client_destroy(&client);
+    return result;
+}
+
 /* Every request the stub took carried the same id; the peers are counted
    (distinct routing ids: distinct connections). */
 static size_t s_assert_one_id(size_t expected_requests)
@@ -205,75 +218,55 @@ static void test_silence_times_out_after_every_attempt(void **state)
    connection with the same request id, gets the answer. */
 static void test_dropped_request_is_resent_with_the_same_id(void **state)
 {
-    atomic_store(&s_mode, DROP_FIRST);
-    dp_client_t *client = dp_client_new(ts_stub_endpoint(s_stub), 300, 3);
-    assert_non_null(client);
     Dp__HealthReply *reply;
     dp_status_t status;
-    assert_int_equal(s_call(client, &reply, &status), 0);
+    assert_int_equal(s_call_once(DROP_FIRST, 300, 3, &reply, &status), 0);
     ts_assert_ok(&status);
     assert_string_equal(reply->service, "stub");
     ts_free(&reply);
     assert_int_equal(s_assert_one_id(2), 2);
-    dp_client_destroy(&client);
 }
 
 /* One attempt only: a dropped request is not sent again. */
 static void test_one_attempt_is_not_resent(void **state)
 {
-    atomic_store(&s_mode, DROP_FIRST);
-    dp_client_t *client = dp_client_new(ts_stub_endpoint(s_stub), 300, 1);
-    assert_non_null(client);
     Dp__HealthReply *reply;
     dp_status_t status;
-    assert_int_equal(s_call(client, &reply, &status), -1);
+    assert_int_equal(s_call_once(DROP_FIRST, 300, 1, &reply, &status), -1);
     assert_int_equal(status.code, DP__CODE__CODE_UNAVAILABLE);
     assert_int_equal(ts_stub_count(s_stub), 1);
-    dp_client_destroy(&client);
 }
 
 static void test_replies_to_other_requests_are_skipped(void **state)
 {
-    atomic_store(&s_mode, STRAYS_FIRST);
-    dp_client_t *client = dp_client_new(ts_stub_endpoint(s_stub), 2000, 1);
-    assert_non_null(client);
     Dp__HealthReply *reply;
     dp_status_t status;
-    assert_int_equal(s_call(client, &reply, &status), 0);
+    assert_int_equal(s_call_once(STRAYS_FIRST, 2000, 1, &reply, &status), 0);
     ts_assert_ok(&status);
     assert_string_equal(reply->service, "stub");
     ts_free(&reply);
-    dp_client_destroy(&client);
 }
 
 static void test_error_status_is_the_servers_verdict(void **state)
 {
-    atomic_store(&s_mode, REFUSE);
-    dp_client_t *client = dp_client_new(ts_stub_endpoint(s_stub), 2000, 3);
-    assert_non_null(client);
     Dp__HealthReply *reply;
     dp_status_t status;
     /* An answer, not a failure: no resend. */
-    assert_int_equal(s_call(client, &reply, &status), 0);
+    assert_int_equal(s_call_once(REFUSE, 2000, 3, &reply, &status), 0);
     assert_null(reply);
     assert_int_equal(status.code, DP__CODE__CODE_NOT_FOUND);
     assert_string_equal(status.field, "partner");
     assert_string_equal(status.message, "refused by the stub");
     assert_int_equal(ts_stub_count(s_stub), 1);
-    dp_client_destroy(&client);
 }
 
 static void test_body_that_does_not_decode_is_internal(void **state)
 {
-    atomic_store(&s_mode, BAD_BODY);
-    dp_client_t *client = dp_client_new(ts_stub_endpoint(s_stub), 2000, 1);
-    assert_non_null(client);
     Dp__HealthReply *reply;
     dp_status_t status;
-    assert_int_equal(s_call(client, &reply, &status), 0);
+    assert_int_equal(s_call_once(BAD_BODY, 2000, 1, &reply, &status), 0);
     assert_null(reply);
     assert_int_equal(status.code, DP__CODE__CODE_INTERNAL);
-    dp_client_destroy(&client);
 }
 
 /* Under the default limit (64 MiB) a large reply comes; over the client's
@@ -281,16 +274,12 @@ static void test_body_that_does_not_decode_is_internal(void **state)
    times out. */
 static void test_large_reply_under_the_limit_is_taken(void **state)
 {
-    atomic_store(&s_mode, LARGE);
-    dp_client_t *client = dp_client_new(ts_stub_endpoint(s_stub), 500, 1);
-    assert_non_null(client);
     Dp__HealthReply *reply;
     dp_status_t status;
-    assert_int_equal(s_call(client, &reply, &status), 0);
+    assert_int_equal(s_call_once(LARGE, 500, 1, &reply, &status), 0);
     ts_assert_ok(&status);
     assert_int_equal(strlen(reply->service), 2 << 20);
     ts_free(&reply);
-    dp_client_destroy(&client);
 }
 
 /* A client with a 1 MiB reply limit, `attempts` sends, against the stub in
