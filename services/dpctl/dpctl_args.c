@@ -297,3 +297,15 @@ const char *dpctl_args_operand(const dpctl_args_t *self, size_t index)
 {
     return index < self->operand_count ? self->operands[index] : NULL;
 }
+
+int dpctl_args_run(dpctl_t *self, const dpctl_spec_t *spec, int argc, char **argv,
+                   dpctl_body_fn *body)
+{
+    int outcome;
+    dpctl_args_t *args = dpctl_args_parse(spec, argc, argv, &outcome);
+    if (!args)
+        return outcome;
+    outcome = body(self, args);
+    dpctl_args_destroy(&args);
+    return outcome;
+}

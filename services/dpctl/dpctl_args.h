@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dpctl.h"
+
 typedef enum {
     DPCTL_FLAG,   /* takes no value */
     DPCTL_TEXT,   /* any text */
@@ -41,6 +43,15 @@ typedef struct _dpctl_args_t dpctl_args_t;
    error. Values are borrowed from argv. */
 dpctl_args_t *dpctl_args_parse(const dpctl_spec_t *spec, int argc, char **argv, int *exit_code);
 void dpctl_args_destroy(dpctl_args_t **self_p);
+
+/* The part of a command that runs once its arguments are parsed; returns
+   an exit code. */
+typedef int(dpctl_body_fn)(dpctl_t *self, dpctl_args_t *args);
+/* Parses argv by spec, runs body with the arguments and frees them.
+   Returns body's exit code, or the parser's (0 after --help, 2 after a
+   usage error) when body did not run. */
+int dpctl_args_run(dpctl_t *self, const dpctl_spec_t *spec, int argc, char **argv,
+                   dpctl_body_fn *body);
 
 /* True when the option was given. */
 bool dpctl_args_has(const dpctl_args_t *self, const char *name);

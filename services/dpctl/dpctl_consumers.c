@@ -57,8 +57,9 @@ static const dpctl_spec_t s_list_spec = {
     0,
     NULL};
 
-static int s_add_row(dpctl_listing_t *listing, const Dp__Consumer *consumer)
+static int s_add_row(dpctl_listing_t *listing, const ProtobufCMessage *item)
 {
+    const Dp__Consumer *consumer = (const Dp__Consumer *)item;
     char numbers[8][32];
     snprintf(numbers[0], sizeof numbers[0], "%" PRIu64, consumer->acked_seq);
     snprintf(numbers[1], sizeof numbers[1], "%" PRIu64, consumer->delivered_seq);
@@ -76,35 +77,19 @@ static int s_add_row(dpctl_listing_t *listing, const Dp__Consumer *consumer)
     return dpctl_listing_add(listing, &consumer->base, cells);
 }
 
+static int s_list(dpctl_t *self, dpctl_args_t *args)
+{
+    static const char *const headers[] = {"NAME", "TOPIC",     "ACKED",  "DELIVERED",  "LATEST",
+                                          "LAG",  "IN FLIGHT", "PARKED", "TIMEOUT MS", "ATTEMPTS"};
+    static const dpctl_list_view_t view = {headers, 10, s_add_row, true, "consumer"};
+    Dp__ListConsumersRequest request = DP__LIST_CONSUMERS_REQUEST__INIT;
+    return dpctl_call_list(self, DPCTL_NOTIFY, &request.base, &dp__list_consumers_reply__descriptor,
+                           &view);
+}
+
 int dpctl_events_consumers_run(dpctl_t *self, int argc, char **argv)
 {
-    static const char *headers[] = {"NAME", "TOPIC",     "ACKED",  "DELIVERED",  "LATEST",
-                                    "LAG",  "IN FLIGHT", "PARKED", "TIMEOUT MS", "ATTEMPTS"};
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_list_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
-    dpctl_args_destroy(&args);
-    Dp__ListConsumersRequest request = DP__LIST_CONSUMERS_REQUEST__INIT;
-    Dp__ListConsumersReply *reply = NULL;
-    outcome = dpctl_call(self, DPCTL_NOTIFY, &request.base, &dp__list_consumers_reply__descriptor,
-                         (ProtobufCMessage **)&reply);
-    dpctl_listing_t *listing =
-        outcome == DPCTL_EXIT_OK ? dpctl_listing_new(self->json, headers, 10) : NULL;
-    if (outcome == DPCTL_EXIT_OK && !listing)
-        outcome = DPCTL_EXIT_FAILURE;
-    for (size_t i = 0; outcome == DPCTL_EXIT_OK && i < reply->n_consumers; i++)
-        if (s_add_row(listing, reply->consumers[i]) != 0)
-            outcome = DPCTL_EXIT_FAILURE;
-    if (outcome == DPCTL_EXIT_OK) {
-        dpctl_listing_align_numbers(listing);
-        outcome = dpctl_listing_print(listing);
-    }
-    if (outcome == DPCTL_EXIT_OK && !self->json)
-        printf("\n%zu consumer%s\n", reply->n_consumers, reply->n_consumers == 1 ? "" : "s");
-    dpctl_listing_destroy(&listing);
-    dp_message_free((ProtobufCMessage **)&reply);
-    return outcome;
+    return dpctl_args_run(self, &s_list_spec, argc, argv, s_list);
 }
 
 /* ---- consumer add | remove ------------------------------------------------------ */

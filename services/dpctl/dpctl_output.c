@@ -305,3 +305,29 @@ int dpctl_json_print_message(const ProtobufCMessage *message)
     json_t *document = dpctl_json_message(message);
     return dpctl_json_print(&document);
 }
+
+int dpctl_call_list(dpctl_t *self, dpctl_service_t service, const ProtobufCMessage *request,
+                    const ProtobufCMessageDescriptor *reply_type, const dpctl_list_view_t *view)
+{
+    ProtobufCMessage *reply = NULL;
+    int outcome = dpctl_call(self, service, request, reply_type, &reply);
+    dpctl_listing_t *listing = outcome == DPCTL_EXIT_OK
+                                   ? dpctl_listing_new(self->json, view->headers, view->columns)
+                                   : NULL;
+    if (outcome == DPCTL_EXIT_OK && !listing)
+        outcome = DPCTL_EXIT_FAILURE;
+    size_t count = 0;
+    ProtobufCMessage **items = outcome == DPCTL_EXIT_OK ? dpctl_field_items(reply, &count) : NULL;
+    for (size_t i = 0; outcome == DPCTL_EXIT_OK && i < count; i++)
+        if (view->add_row(listing, items[i]) != 0)
+            outcome = DPCTL_EXIT_FAILURE;
+    if (outcome == DPCTL_EXIT_OK && view->align_numbers)
+        dpctl_listing_align_numbers(listing);
+    if (outcome == DPCTL_EXIT_OK)
+        outcome = dpctl_listing_print(listing);
+    if (outcome == DPCTL_EXIT_OK && !self->json && view->noun)
+        printf("\n%zu %s%s\n", count, view->noun, count == 1 ? "" : "s");
+    dpctl_listing_destroy(&listing);
+    dp_message_free(&reply);
+    return outcome;
+}

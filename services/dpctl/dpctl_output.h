@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "dpctl.h"
+
 typedef struct _dpctl_table_t dpctl_table_t;
 
 /* A table with the given column headers (copied). NULL when out of memory. */
@@ -47,6 +49,22 @@ int dpctl_listing_print(dpctl_listing_t *self);
 void dpctl_listing_fit(dpctl_listing_t *self, size_t column, size_t width, size_t min_width);
 /* As dpctl_table_align_numbers for the table. */
 void dpctl_listing_align_numbers(dpctl_listing_t *self);
+
+/* How the items of a list reply (its first repeated message field) are
+   shown: a row each, under headers, for people; the whole messages with
+   --json. */
+typedef struct {
+    const char *const *headers; /* the table's column headers */
+    size_t columns;             /* how many */
+    int (*add_row)(dpctl_listing_t *listing, const ProtobufCMessage *item); /* 0 or -1 */
+    bool align_numbers; /* dpctl_listing_align_numbers before printing */
+    const char *noun;   /* "webhook": "N webhooks" after the table; NULL: no count */
+} dpctl_list_view_t;
+
+/* Calls the service with a list request and prints the items of its reply
+   as view says. Returns an exit code. */
+int dpctl_call_list(dpctl_t *self, dpctl_service_t service, const ProtobufCMessage *request,
+                    const ProtobufCMessageDescriptor *reply_type, const dpctl_list_view_t *view);
 
 /* Characters that fit on a line of standard output: the terminal's width,
    else $COLUMNS, else 120. */

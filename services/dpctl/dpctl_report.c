@@ -200,17 +200,16 @@ static const dpctl_spec_t s_overview_spec = {
     0,
     s_overview_options};
 
-static int s_overview_run(dpctl_t *self, int argc, char **argv)
+static int s_overview(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_overview_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
     Dp__OverviewReportRequest request = DP__OVERVIEW_REPORT_REQUEST__INIT;
     request.as_of = (char *)dpctl_args_text(args, "as-of", "");
-    outcome = s_report(self, args, &request.base);
-    dpctl_args_destroy(&args);
-    return outcome;
+    return s_report(self, args, &request.base);
+}
+
+static int s_overview_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_overview_spec, argc, argv, s_overview);
 }
 
 static const dpctl_option_t s_cooperation_options[] = {
@@ -229,19 +228,18 @@ static const dpctl_spec_t s_cooperation_spec = {
     0,
     s_cooperation_options};
 
-static int s_cooperation_run(dpctl_t *self, int argc, char **argv)
+static int s_cooperation(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_cooperation_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
     Dp__CooperationReportRequest request = DP__COOPERATION_REPORT_REQUEST__INIT;
     request.as_of = (char *)dpctl_args_text(args, "as-of", "");
     request.period_from = (char *)dpctl_args_text(args, "from", "");
     request.period_to = (char *)dpctl_args_text(args, "to", "");
-    outcome = s_report(self, args, &request.base);
-    dpctl_args_destroy(&args);
-    return outcome;
+    return s_report(self, args, &request.base);
+}
+
+static int s_cooperation_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_cooperation_spec, argc, argv, s_cooperation);
 }
 
 static const dpctl_option_t s_enquiries_options[] = {
@@ -261,19 +259,18 @@ static const dpctl_spec_t s_enquiries_spec = {
     0,
     s_enquiries_options};
 
-static int s_enquiries_run(dpctl_t *self, int argc, char **argv)
+static int s_enquiries(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_enquiries_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
     Dp__EnquiriesReportRequest request = DP__ENQUIRIES_REPORT_REQUEST__INIT;
     request.period_from = (char *)dpctl_args_text(args, "from", "");
     request.period_to = (char *)dpctl_args_text(args, "to", "");
     request.granularity = dpctl_args_choice(args, "by", 0);
-    outcome = s_report(self, args, &request.base);
-    dpctl_args_destroy(&args);
-    return outcome;
+    return s_report(self, args, &request.base);
+}
+
+static int s_enquiries_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_enquiries_spec, argc, argv, s_enquiries);
 }
 
 /* ---- html ------------------------------------------------------------------------ */
@@ -294,19 +291,15 @@ static const dpctl_spec_t s_html_spec = {
     0,
     s_html_options};
 
-static int s_html_run(dpctl_t *self, int argc, char **argv)
+static int s_html(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_html_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
     Dp__DashboardRequest request = DP__DASHBOARD_REQUEST__INIT;
     request.as_of = (char *)dpctl_args_text(args, "as-of", "");
     request.period_from = (char *)dpctl_args_text(args, "from", "");
     request.period_to = (char *)dpctl_args_text(args, "to", "");
     Dp__DashboardReply *reply = NULL;
-    outcome = dpctl_call(self, DPCTL_REPORT, &request.base, &dp__dashboard_reply__descriptor,
-                         (ProtobufCMessage **)&reply);
+    int outcome = dpctl_call(self, DPCTL_REPORT, &request.base, &dp__dashboard_reply__descriptor,
+                             (ProtobufCMessage **)&reply);
     if (outcome == DPCTL_EXIT_OK && self->json)
         outcome = dpctl_json_print_message(&reply->base);
     else if (outcome == DPCTL_EXIT_OK && (fputs(reply->html, stdout) == EOF || fflush(stdout))) {
@@ -314,8 +307,12 @@ static int s_html_run(dpctl_t *self, int argc, char **argv)
         outcome = DPCTL_EXIT_FAILURE;
     }
     dp_message_free((ProtobufCMessage **)&reply);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+static int s_html_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_html_spec, argc, argv, s_html);
 }
 
 static const dpctl_command_t s_commands[] = {

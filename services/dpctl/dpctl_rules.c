@@ -22,40 +22,27 @@ static const dpctl_spec_t s_add_spec = {
 static const dpctl_spec_t s_remove_spec = {
     "enquiry rules remove", "ID", "Remove a triage rule, named by its id.", 1, 1, NULL};
 
-static int s_print_rules(dpctl_t *self, const Dp__ListTriageRulesReply *reply)
+static int s_add_row(dpctl_listing_t *listing, const ProtobufCMessage *item)
 {
-    static const char *headers[] = {"ID", "KEYWORD", "AREA"};
-    dpctl_listing_t *listing = dpctl_listing_new(self->json, headers, 3);
-    int outcome = listing ? DPCTL_EXIT_OK : DPCTL_EXIT_FAILURE;
-    for (size_t i = 0; outcome == DPCTL_EXIT_OK && i < reply->n_rules; i++) {
-        const Dp__TriageRule *rule = reply->rules[i];
-        char id[32];
-        snprintf(id, sizeof id, "%" PRId64, rule->id);
-        const char *cells[] = {id, rule->keyword, rule->area};
-        if (dpctl_listing_add(listing, &rule->base, cells) != 0)
-            outcome = DPCTL_EXIT_FAILURE;
-    }
-    if (outcome == DPCTL_EXIT_OK)
-        outcome = dpctl_listing_print(listing);
-    dpctl_listing_destroy(&listing);
-    return outcome;
+    const Dp__TriageRule *rule = (const Dp__TriageRule *)item;
+    char id[32];
+    snprintf(id, sizeof id, "%" PRId64, rule->id);
+    const char *cells[] = {id, rule->keyword, rule->area};
+    return dpctl_listing_add(listing, &rule->base, cells);
+}
+
+static int s_list(dpctl_t *self, dpctl_args_t *args)
+{
+    static const char *const headers[] = {"ID", "KEYWORD", "AREA"};
+    static const dpctl_list_view_t view = {headers, 3, s_add_row, false, NULL};
+    Dp__ListTriageRulesRequest request = DP__LIST_TRIAGE_RULES_REQUEST__INIT;
+    return dpctl_call_list(self, DPCTL_INTAKE, &request.base,
+                           &dp__list_triage_rules_reply__descriptor, &view);
 }
 
 static int s_list_run(dpctl_t *self, int argc, char **argv)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_list_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
-    dpctl_args_destroy(&args);
-    Dp__ListTriageRulesRequest request = DP__LIST_TRIAGE_RULES_REQUEST__INIT;
-    Dp__ListTriageRulesReply *reply = NULL;
-    outcome = dpctl_call(self, DPCTL_INTAKE, &request.base,
-                         &dp__list_triage_rules_reply__descriptor, (ProtobufCMessage **)&reply);
-    if (outcome == DPCTL_EXIT_OK)
-        outcome = s_print_rules(self, reply);
-    dp_message_free((ProtobufCMessage **)&reply);
-    return outcome;
+    return dpctl_args_run(self, &s_list_spec, argc, argv, s_list);
 }
 
 static int s_print_added(dpctl_t *self, const Dp__TriageRule *rule)

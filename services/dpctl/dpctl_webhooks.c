@@ -120,8 +120,9 @@ static int s_add_run(dpctl_t *self, int argc, char **argv)
 static const dpctl_spec_t s_list_spec = {
     "webhooks list", "", "List the webhooks, with what each has pending and parked.", 0, 0, NULL};
 
-static int s_add_row(dpctl_listing_t *listing, const Dp__Webhook *webhook)
+static int s_add_row(dpctl_listing_t *listing, const ProtobufCMessage *item)
 {
+    const Dp__Webhook *webhook = (const Dp__Webhook *)item;
     char id[32], pending[32], parked[32], delivered[32];
     snprintf(id, sizeof id, "%" PRId64, webhook->id);
     snprintf(pending, sizeof pending, "%" PRIu32, webhook->pending);
@@ -133,35 +134,19 @@ static int s_add_row(dpctl_listing_t *listing, const Dp__Webhook *webhook)
     return dpctl_listing_add(listing, &webhook->base, cells);
 }
 
+static int s_list(dpctl_t *self, dpctl_args_t *args)
+{
+    static const char *const headers[] = {"ID",     "URL",       "TOPIC",  "PENDING",
+                                          "PARKED", "DELIVERED", "CREATED"};
+    static const dpctl_list_view_t view = {headers, 7, s_add_row, true, "webhook"};
+    Dp__ListWebhooksRequest request = DP__LIST_WEBHOOKS_REQUEST__INIT;
+    return dpctl_call_list(self, DPCTL_NOTIFY, &request.base, &dp__list_webhooks_reply__descriptor,
+                           &view);
+}
+
 static int s_list_run(dpctl_t *self, int argc, char **argv)
 {
-    static const char *headers[] = {"ID",     "URL",       "TOPIC",  "PENDING",
-                                    "PARKED", "DELIVERED", "CREATED"};
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_list_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
-    dpctl_args_destroy(&args);
-    Dp__ListWebhooksRequest request = DP__LIST_WEBHOOKS_REQUEST__INIT;
-    Dp__ListWebhooksReply *reply = NULL;
-    outcome = dpctl_call(self, DPCTL_NOTIFY, &request.base, &dp__list_webhooks_reply__descriptor,
-                         (ProtobufCMessage **)&reply);
-    dpctl_listing_t *listing =
-        outcome == DPCTL_EXIT_OK ? dpctl_listing_new(self->json, headers, 7) : NULL;
-    if (outcome == DPCTL_EXIT_OK && !listing)
-        outcome = DPCTL_EXIT_FAILURE;
-    for (size_t i = 0; outcome == DPCTL_EXIT_OK && i < reply->n_webhooks; i++)
-        if (s_add_row(listing, reply->webhooks[i]) != 0)
-            outcome = DPCTL_EXIT_FAILURE;
-    if (outcome == DPCTL_EXIT_OK) {
-        dpctl_listing_align_numbers(listing);
-        outcome = dpctl_listing_print(listing);
-    }
-    if (outcome == DPCTL_EXIT_OK && !self->json)
-        printf("\n%zu webhook%s\n", reply->n_webhooks, reply->n_webhooks == 1 ? "" : "s");
-    dpctl_listing_destroy(&listing);
-    dp_message_free((ProtobufCMessage **)&reply);
-    return outcome;
+    return dpctl_args_run(self, &s_list_spec, argc, argv, s_list);
 }
 
 /* ---- remove ------------------------------------------------------------------- */
