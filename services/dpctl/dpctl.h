@@ -25,6 +25,8 @@ typedef enum {
     DPCTL_INTAKE,   /* enquiries, triage rules, kinds: DP_INTAKE_ENDPOINT */
     DPCTL_NOTIFY,   /* events, consumers, webhooks: DP_NOTIFY_ENDPOINT (live on the PUB) */
     DPCTL_REPORT,   /* reports and the dashboard: DP_REPORT_ENDPOINT */
+    DPCTL_CONSOLE,  /* the staff console's accounts: DP_CONSOLE_ENDPOINT (not in `dpctl status`
+                       without --service: the four above are the system's core) */
     DPCTL_SERVICE_COUNT
 } dpctl_service_t;
 
@@ -111,6 +113,7 @@ int dpctl_webhooks_run(dpctl_t *self, int argc, char **argv); /* dpctl_webhooks.
 int dpctl_report_run(dpctl_t *self, int argc, char **argv);   /* dpctl_report.c */
 int dpctl_keys_run(dpctl_t *self, int argc, char **argv);     /* dpctl_keys.c */
 int dpctl_privacy_run(dpctl_t *self, int argc, char **argv);  /* dpctl_privacy.c */
+int dpctl_staff_run(dpctl_t *self, int argc, char **argv);    /* dpctl_staff.c */
 
 /* Adds one area or form (list is "area" or "form"), for seeding. Returns 0
    when added, else -1 with the verdict in *status. */

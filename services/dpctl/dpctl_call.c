@@ -16,6 +16,7 @@ static const struct {
     [DPCTL_INTAKE] = {"intake", "DP_INTAKE_ENDPOINT"},
     [DPCTL_NOTIFY] = {"notify", "DP_NOTIFY_ENDPOINT"},
     [DPCTL_REPORT] = {"report", "DP_REPORT_ENDPOINT"},
+    [DPCTL_CONSOLE] = {"console", "DP_CONSOLE_ENDPOINT"},
 };
 
 const char *dpctl_service_name(dpctl_service_t service)

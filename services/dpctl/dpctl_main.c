@@ -20,6 +20,8 @@ static const dp_setting_t s_settings[] = {
      "notifications live events (PUB), for 'dpctl events tail'", false, 0, 0},
     {"DP_REPORT_ENDPOINT", "tcp://127.0.0.1:7105",
      "reporting endpoint; several, comma-separated, spread the requests", false, 0, 0},
+    {"DP_CONSOLE_ENDPOINT", "tcp://127.0.0.1:7106",
+     "staff console's endpoint (ZeroMQ), for 'dpctl staff'", false, 0, 0},
     {"DP_ACTOR", "", "who staff changes to enquiries are recorded as (default: the login name)",
      false, 0, 0},
     {"DP_TIMEOUT_MS", "5000", "milliseconds to wait for each attempt's reply", true, 1, 3600000},
@@ -41,6 +43,8 @@ static const dpctl_command_t s_commands[] = {
     {"report", "reports on the partnership and enquiries; the dashboard page", dpctl_report_run},
     {"keys", "make and list CURVE certificates of the key folder", dpctl_keys_run},
     {"privacy", "a person's data: export, erase; retention; the audit trail", dpctl_privacy_run},
+    {"staff", "list, add, disable, enable staff console accounts; reset a password",
+     dpctl_staff_run},
 };
 
 static const dpctl_group_t s_top = {"", "the Digital Partnership's command-line client", s_commands,

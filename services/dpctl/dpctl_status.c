@@ -130,7 +130,7 @@ int dpctl_status_run(dpctl_t *self, int argc, char **argv)
     } else if (name)
         outcome = s_status(self, service, service);
     else
-        outcome = s_status(self, 0, DPCTL_SERVICE_COUNT - 1);
+        outcome = s_status(self, 0, DPCTL_REPORT);
     dpctl_args_destroy(&args);
     return outcome;
 }
