@@ -221,10 +221,7 @@ static void test_internal_addresses_are_refused_when_added(void **state)
     assert_true(id > 0);
     Dp__RemoveWebhookRequest remove = DP__REMOVE_WEBHOOK_REQUEST__INIT;
     remove.id = id;
-    dp_status_t status;
-    Dp__RemoveWebhookReply *removed = tn_remove_webhook(notify, &remove, &status);
-    ts_assert_ok(&status);
-    ts_free(&removed);
+    ts_send_ok(notify, &remove, &dp__remove_webhook_reply__descriptor);
 }
 
 /* ---- allowlisted: delivered, over http ------------------------------------------------ */

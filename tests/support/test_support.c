@@ -724,6 +724,13 @@ ProtobufCMessage *ts_call_ok_at(tf_service_t *service, const ProtobufCMessage *r
     return reply;
 }
 
+void ts_send_ok_at(tf_service_t *service, const ProtobufCMessage *request,
+                   const ProtobufCMessageDescriptor *reply_type, const char *file, int line)
+{
+    ProtobufCMessage *reply = ts_call_ok_at(service, request, reply_type, file, line);
+    ts_free(&reply);
+}
+
 void ts_set_text(ProtobufCMessage *message, const char *name, const char *value)
 {
     const ProtobufCFieldDescriptor *field =
@@ -833,10 +840,7 @@ void ts_make_area(ts_registry_t *registry, const char *slug, const char *label)
     area.label = (char *)label;
     Dp__AddAreaRequest request = DP__ADD_AREA_REQUEST__INIT;
     request.area = &area;
-    dp_status_t status;
-    Dp__AddAreaReply *reply = ts_add_area(registry, &request, &status);
-    ts_assert_ok(&status);
-    ts_free(&reply);
+    ts_send_ok(registry, &request, &dp__add_area_reply__descriptor);
 }
 
 void ts_make_form(ts_registry_t *registry, const char *slug, const char *label)
@@ -846,10 +850,7 @@ void ts_make_form(ts_registry_t *registry, const char *slug, const char *label)
     form.label = (char *)label;
     Dp__AddFormRequest request = DP__ADD_FORM_REQUEST__INIT;
     request.form = &form;
-    dp_status_t status;
-    Dp__AddFormReply *reply = ts_add_form(registry, &request, &status);
-    ts_assert_ok(&status);
-    ts_free(&reply);
+    ts_send_ok(registry, &request, &dp__add_form_reply__descriptor);
 }
 
 Dp__GetPartnerReply *ts_get_partner_by_slug(ts_registry_t *registry, const char *slug,

@@ -230,6 +230,12 @@ void ts_expect_error_at(ts_fixture_t *fixture, const ProtobufCMessage *request, 
 #define ts_expect_error(fixture, request, code, field)                                             \
     ts_expect_error_at(fixture, &(request)->base, DP__CODE__CODE_##code, field, __FILE__, __LINE__)
 
+/* The same for a request whose reply is of no interest: dropped. */
+void ts_send_ok_at(tf_service_t *service, const ProtobufCMessage *request,
+                   const ProtobufCMessageDescriptor *reply_type, const char *file, int line);
+#define ts_send_ok(service, request, reply_type)                                                   \
+    ts_send_ok_at(service, &(request)->base, reply_type, __FILE__, __LINE__)
+
 /* Sets the text field called name of message (where protobuf-c's
    descriptor says it is); fails the test when there is no such field. The
    message keeps the pointer. */
