@@ -31,8 +31,8 @@ int dpctl_partner_list_run(dpctl_t *self, int argc, char **argv); /* dpctl_partn
 int dpctl_partner_show_run(dpctl_t *self, int argc, char **argv);
 int dpctl_partner_add_run(dpctl_t *self, int argc, char **argv); /* dpctl_partner_edit.c */
 int dpctl_partner_update_run(dpctl_t *self, int argc, char **argv);
-int dpctl_partner_rename_run(dpctl_t *self, int argc, char **argv);
-int dpctl_partner_withdraw_run(dpctl_t *self, int argc, char **argv);
+/* rename and withdraw, by argv[0]. */
+int dpctl_partner_change_run(dpctl_t *self, int argc, char **argv);
 int dpctl_partner_contact_run(dpctl_t *self, int argc, char **argv); /* dpctl_contact.c */
 int dpctl_partner_engage_run(dpctl_t *self, int argc, char **argv);  /* dpctl_engagement.c */
 int dpctl_partner_engagements_run(dpctl_t *self, int argc, char **argv);

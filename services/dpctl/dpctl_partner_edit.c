@@ -1,6 +1,7 @@
 /* dpctl partner add | update | rename | withdraw: each prints the partner
    as the registry has it afterwards. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dpctl_partner.h"
@@ -150,21 +151,6 @@ static const dpctl_spec_t s_rename_spec = {
     1,
     s_rename_options};
 
-int dpctl_partner_rename_run(dpctl_t *self, int argc, char **argv)
-{
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_rename_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
-    Dp__PartnerRef ref = DP__PARTNER_REF__INIT;
-    Dp__RenamePartnerRequest request = DP__RENAME_PARTNER_REQUEST__INIT;
-    request.partner = &ref;
-    request.new_name = (char *)dpctl_args_text(args, "name", "");
-    request.effective_on = (char *)dpctl_args_text(args, "effective-on", "");
-    return dpctl_partner_finish(self, &args, &ref, &request.base,
-                                &dp__rename_partner_reply__descriptor, NULL);
-}
-
 static const dpctl_option_t s_withdraw_options[] = {
     {"on", DPCTL_DATE, "DATE", "the date of withdrawal (default today)"},
     {"note", DPCTL_TEXT, "TEXT", "why, or a reference"},
@@ -174,17 +160,48 @@ static const dpctl_spec_t s_withdraw_spec = {
     "partner withdraw", "ID|SLUG", "Record that a partner left the partnership.", 1, 1,
     s_withdraw_options};
 
-int dpctl_partner_withdraw_run(dpctl_t *self, int argc, char **argv)
+/* rename and withdraw: a partner and two texts, each a request field set
+   from an option. */
+static const struct {
+    const char *name;                               /* the command's word */
+    const dpctl_spec_t *spec;                       /* its options */
+    const ProtobufCMessageDescriptor *request_type; /* what it asks the registry */
+    const ProtobufCMessageDescriptor *reply_type;   /* which holds the partner afterwards */
+    const char *fields[2];                          /* the request's text fields ... */
+    const char *options[2];                         /* ... and the options they come from */
+} s_changes[] = {
+    {"rename",
+     &s_rename_spec,
+     &dp__rename_partner_request__descriptor,
+     &dp__rename_partner_reply__descriptor,
+     {"new_name", "effective_on"},
+     {"name", "effective-on"}},
+    {"withdraw",
+     &s_withdraw_spec,
+     &dp__withdraw_partner_request__descriptor,
+     &dp__withdraw_partner_reply__descriptor,
+     {"withdrawn_on", "note"},
+     {"on", "note"}},
+};
+
+int dpctl_partner_change_run(dpctl_t *self, int argc, char **argv)
 {
+    size_t kind = strcmp(argv[0], s_changes[0].name) == 0 ? 0 : 1;
     int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_withdraw_spec, argc, argv, &outcome);
+    dpctl_args_t *args = dpctl_args_parse(s_changes[kind].spec, argc, argv, &outcome);
     if (!args)
         return outcome;
+    ProtobufCMessage *request = dpctl_message_new(s_changes[kind].request_type);
+    if (!request) {
+        dpctl_args_destroy(&args);
+        return DPCTL_EXIT_FAILURE;
+    }
     Dp__PartnerRef ref = DP__PARTNER_REF__INIT;
-    Dp__WithdrawPartnerRequest request = DP__WITHDRAW_PARTNER_REQUEST__INIT;
-    request.partner = &ref;
-    request.withdrawn_on = (char *)dpctl_args_text(args, "on", "");
-    request.note = (char *)dpctl_args_text(args, "note", "");
-    return dpctl_partner_finish(self, &args, &ref, &request.base,
-                                &dp__withdraw_partner_reply__descriptor, NULL);
+    dpctl_field_set_message(request, "partner", &ref.base);
+    for (size_t i = 0; i < 2; i++)
+        dpctl_field_set_string(request, s_changes[kind].fields[i],
+                               dpctl_args_text(args, s_changes[kind].options[i], ""));
+    outcome = dpctl_partner_finish(self, &args, &ref, request, s_changes[kind].reply_type, NULL);
+    free(request);
+    return outcome;
 }

@@ -10,6 +10,7 @@
 #include "dpctl.h"
 #include "dpctl_args.h"
 #include "dpctl_output.h"
+#include "dpctl_proto.h"
 #include "report.pb-c.h"
 
 /* Rows a table shows in the table format unless --rows says otherwise. */
@@ -200,18 +201,6 @@ static const dpctl_spec_t s_overview_spec = {
     0,
     s_overview_options};
 
-static int s_overview(dpctl_t *self, dpctl_args_t *args)
-{
-    Dp__OverviewReportRequest request = DP__OVERVIEW_REPORT_REQUEST__INIT;
-    request.as_of = (char *)dpctl_args_text(args, "as-of", "");
-    return s_report(self, args, &request.base);
-}
-
-static int s_overview_run(dpctl_t *self, int argc, char **argv)
-{
-    return dpctl_args_run(self, &s_overview_spec, argc, argv, s_overview);
-}
-
 static const dpctl_option_t s_cooperation_options[] = {
     S_AS_OF_OPTION,
     {"from", DPCTL_DATE, "DATE", "engagements from DATE (default: 2017-11-08, the first wave)"},
@@ -227,20 +216,6 @@ static const dpctl_spec_t s_cooperation_spec = {
     0,
     0,
     s_cooperation_options};
-
-static int s_cooperation(dpctl_t *self, dpctl_args_t *args)
-{
-    Dp__CooperationReportRequest request = DP__COOPERATION_REPORT_REQUEST__INIT;
-    request.as_of = (char *)dpctl_args_text(args, "as-of", "");
-    request.period_from = (char *)dpctl_args_text(args, "from", "");
-    request.period_to = (char *)dpctl_args_text(args, "to", "");
-    return s_report(self, args, &request.base);
-}
-
-static int s_cooperation_run(dpctl_t *self, int argc, char **argv)
-{
-    return dpctl_args_run(self, &s_cooperation_spec, argc, argv, s_cooperation);
-}
 
 static const dpctl_option_t s_enquiries_options[] = {
     {"from", DPCTL_DATE, "DATE", "enquiries received from DATE (default: 90 days before --to)"},
@@ -259,18 +234,57 @@ static const dpctl_spec_t s_enquiries_spec = {
     0,
     s_enquiries_options};
 
-static int s_enquiries(dpctl_t *self, dpctl_args_t *args)
+/* The three reports differ only in their options and request type: the
+   request's fields as_of, period_from, period_to and granularity (those it
+   has) come from --as-of, --from, --to and --by. */
+static const struct {
+    const char *name;                               /* the command's word */
+    const dpctl_spec_t *spec;                       /* its options */
+    const ProtobufCMessageDescriptor *request_type; /* what it asks the service */
+} s_reports[] = {
+    {"overview", &s_overview_spec, &dp__overview_report_request__descriptor},
+    {"cooperation", &s_cooperation_spec, &dp__cooperation_report_request__descriptor},
+    {"enquiries", &s_enquiries_spec, &dp__enquiries_report_request__descriptor},
+};
+
+/* The request's field, or NULL when its type has none of that name. */
+static const ProtobufCFieldDescriptor *s_field(const ProtobufCMessage *request, const char *name)
 {
-    Dp__EnquiriesReportRequest request = DP__ENQUIRIES_REPORT_REQUEST__INIT;
-    request.period_from = (char *)dpctl_args_text(args, "from", "");
-    request.period_to = (char *)dpctl_args_text(args, "to", "");
-    request.granularity = dpctl_args_choice(args, "by", 0);
-    return s_report(self, args, &request.base);
+    return protobuf_c_message_descriptor_get_field_by_name(request->descriptor, name);
 }
 
-static int s_enquiries_run(dpctl_t *self, int argc, char **argv)
+static void s_set_text(ProtobufCMessage *request, const char *field, const dpctl_args_t *args,
+                       const char *option)
 {
-    return dpctl_args_run(self, &s_enquiries_spec, argc, argv, s_enquiries);
+    if (s_field(request, field))
+        dpctl_field_set_string(request, field, dpctl_args_text(args, option, ""));
+}
+
+/* Runs the report named by argv[0] (one of s_reports). */
+static int s_report_run(dpctl_t *self, int argc, char **argv)
+{
+    size_t kind = 0;
+    while (kind + 1 < sizeof s_reports / sizeof s_reports[0] &&
+           strcmp(s_reports[kind].name, argv[0]) != 0)
+        kind++;
+    int outcome;
+    dpctl_args_t *args = dpctl_args_parse(s_reports[kind].spec, argc, argv, &outcome);
+    if (!args)
+        return outcome;
+    ProtobufCMessage *request = dpctl_message_new(s_reports[kind].request_type);
+    outcome = request ? DPCTL_EXIT_OK : DPCTL_EXIT_FAILURE;
+    if (request) {
+        s_set_text(request, "as_of", args, "as-of");
+        s_set_text(request, "period_from", args, "from");
+        s_set_text(request, "period_to", args, "to");
+        const ProtobufCFieldDescriptor *granularity = s_field(request, "granularity");
+        if (granularity)
+            *(int *)((char *)request + granularity->offset) = dpctl_args_choice(args, "by", 0);
+        outcome = s_report(self, args, request);
+    }
+    free(request);
+    dpctl_args_destroy(&args);
+    return outcome;
 }
 
 /* ---- html ------------------------------------------------------------------------ */
@@ -316,9 +330,9 @@ static int s_html_run(dpctl_t *self, int argc, char **argv)
 }
 
 static const dpctl_command_t s_commands[] = {
-    {"overview", "partners by kind, wave and year; growth", s_overview_run},
-    {"cooperation", "partners by area; engagements by form, area and year", s_cooperation_run},
-    {"enquiries", "enquiries per week or month, a year earlier alongside", s_enquiries_run},
+    {"overview", "partners by kind, wave and year; growth", s_report_run},
+    {"cooperation", "partners by area; engagements by form, area and year", s_report_run},
+    {"enquiries", "enquiries per week or month, a year earlier alongside", s_report_run},
     {"html", "the dashboard page as one HTML file, on stdout", s_html_run},
 };
 
