@@ -253,6 +253,30 @@ typedef struct {
     uint64_t ok[CATEGORY_COUNT];   /* answered OK, per category: must stay 0 */
 } hostile_state_t;
 
+/* The bad values of C_BAD_VALUES, one a request: a field of the
+   submission and the value the service must refuse. */
+typedef struct {
+    int field;        /* the submission's field; 0: an area the registry does not know */
+    const char *text; /* the value; NULL: `size` bytes of a long text */
+    size_t size;      /* the long text's length, for a NULL text */
+} bad_value_t;
+
+static const bad_value_t s_bad_values[] = {
+    {7, "no-such-kind", 0}, /* fails the batch in PostgreSQL */
+    {4, "not-an-address", 0},
+    {1, "Hostile Source", 0},
+    {2, "", 0},
+    {2, NULL, 129},
+    {12, "2026-13-45T25:61:00Z", 0},
+    {6, "fr", 0},
+    {10, "x", 0},
+    {8, NULL, 301},
+    {9, NULL, 20001},
+    {0, "no-such-area", 0},
+    {3, "   ", 0},
+    {12, "2026-01-01T00:00:00+99:00", 0},
+};
+
 static uint64_t s_pick(hostile_state_t *state, uint64_t bound)
 {
     return bound ? fault_random(&state->random) % bound : 0;
@@ -519,47 +543,14 @@ static void s_make(hostile_state_t *state, category_t category, uint64_t n, outg
         static char long_text[21000];
         if (!long_text[0])
             memset(long_text, 'b', sizeof long_text - 1);
-        switch (s_pick(state, 13)) {
-        case 0:
-            s_set_text(&h, 7, "no-such-kind"); /* fails the batch in PostgreSQL */
-            break;
-        case 1:
-            s_set_text(&h, 4, "not-an-address");
-            break;
-        case 2:
-            s_set_text(&h, 1, "Hostile Source");
-            break;
-        case 3:
-            s_set_text(&h, 2, "");
-            break;
-        case 4:
-            s_set(&h, 2, long_text, 129);
-            break;
-        case 5:
-            s_set_text(&h, 12, "2026-13-45T25:61:00Z");
-            break;
-        case 6:
-            s_set_text(&h, 6, "fr");
-            break;
-        case 7:
-            s_set_text(&h, 10, "x");
-            break;
-        case 8:
-            s_set(&h, 8, long_text, 301);
-            break;
-        case 9:
-            s_set(&h, 9, long_text, 20001);
-            break;
-        case 10:
-            w_bytes(&h.extra, 11, "no-such-area", 12);
-            break;
-        case 11:
-            s_set_text(&h, 3, "   ");
-            break;
-        default:
-            s_set_text(&h, 12, "2026-01-01T00:00:00+99:00");
-            break;
-        }
+        const bad_value_t *bad =
+            &s_bad_values[s_pick(state, sizeof s_bad_values / sizeof s_bad_values[0])];
+        if (!bad->field)
+            w_bytes(&h.extra, 11, bad->text, strlen(bad->text));
+        else if (!bad->text)
+            s_set(&h, bad->field, long_text, bad->size);
+        else
+            s_set_text(&h, bad->field, bad->text);
         s_hostile_body(&h, &body);
         s_envelope(&envelope, out->request_id, strlen(out->request_id), type, &body);
         out->message = s_two_frames(&envelope);
