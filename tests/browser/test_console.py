@@ -86,14 +86,16 @@ STAFF = {
 
 # key: (days before today when received, kind, subject, body, sender, e-mail, organisation)
 ENQUIRIES = {
-    "today-1": (RESPONSE_DAYS, "information-request", "Workshop on artificial intelligence in schools",
+    "today-1": (RESPONSE_DAYS, "information-request",
+                "Workshop on artificial intelligence in schools",
                 "Could your team tell us what the partnership has published on hydroponics "
                 "and on teaching with artificial intelligence?", "Marta Silva",
                 "marta.silva@school.example.org", "Escola Norte"),
     "today-2": (RESPONSE_DAYS, "media", "Interview request for a radio programme",
                 "We would like to interview someone about the partnership next week.",
                 "Jonas Berg", "jonas.berg@radio.example.net", "Radio Nord"),
-    "late-1": (RESPONSE_DAYS + 7, "information-request", "Data protection guidance for municipalities",
+    "late-1": (RESPONSE_DAYS + 7, "information-request",
+               "Data protection guidance for municipalities",
                "Is there guidance for small municipalities on data protection impact assessments?",
                "Irena Novak", "irena.novak@city.example.com", "City of Example"),
     "late-2": (RESPONSE_DAYS + 4, "other", "Question about the annual conference",
@@ -264,32 +266,11 @@ class Stack:
     def make_keys(self):
         dpctl = self.binary["dpctl"]
         env = self.env()
-        for service in ("registry", "intake", "notify", "report"):
+        for service in ("registry", "intake", "notify", "report", "console"):
             run([dpctl, "keys", "new-service", service, "--dir", self.keys], 30, env=env)
-        self._console_service_key(env)
         for client, role in (("console", "frontend"), ("intake-svc", "service"),
                              ("operator", "staff")):
             run([dpctl, "keys", "new", client, "--role", role, "--dir", self.keys], 30, env=env)
-
-    def _console_service_key(self, env):
-        """The console's own pair: dpctl makes it when it knows the console;
-        otherwise written here in czmq's certificate format (Z85 keys)."""
-        done = subprocess.run([self.binary["dpctl"], "keys", "new-service", "console", "--dir",
-                               self.keys], env=env, capture_output=True, text=True, timeout=30,
-                              check=False)
-        if done.returncode == 0:
-            return
-        import zmq  # pylint: disable=import-outside-toplevel
-        public, secret = (key.decode() for key in zmq.curve_keypair())
-        folder = os.path.join(self.keys, "services")
-        os.makedirs(folder, exist_ok=True)
-        head = "metadata\n    name = \"console\"\ncurve\n"
-        with open(os.path.join(folder, "console.key"), "w", encoding="ascii") as out:
-            out.write(head + f"    public-key = \"{public}\"\n")
-        path = os.path.join(folder, "console.key_secret")
-        with open(os.path.join(folder, "console.key_secret"), "w", encoding="ascii") as out:
-            out.write(head + f"    public-key = \"{public}\"\n    secret-key = \"{secret}\"\n")
-        os.chmod(path, 0o600)
 
     def start(self, name, binary, role_url, extra, ready_port=None, health=None):
         env = self.env(dict(extra, DP_DATABASE_URL=role_url))
@@ -454,18 +435,24 @@ class Browser:
         self.landings = 0       # pages landed on
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
-        for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage",
                          "--no-first-run", "--disable-background-networking", "--disable-sync",
                          "--disable-component-update", "--disable-extensions", "--hide-scrollbars",
                          "--force-device-scale-factor=1", "--lang=en-GB",
                          f"--window-size={WIDE[0]},{WIDE[1]}",
                          f"--user-data-dir={os.path.join(work, 'chromium-profile')}"):
             options.add_argument(argument)
-        service = Service(CHROMEDRIVER, log_path=os.path.join(artifacts, "logs", "chromedriver.log"),
+        service = Service(CHROMEDRIVER,
+                          log_path=os.path.join(artifacts, "logs", "chromedriver.log"),
                           popen_kw={"preexec_fn": die_with_parent})
         self.driver = webdriver.Chrome(service=service, options=options)
         self.driver.set_page_load_timeout(30)
         self.driver.set_script_timeout(60)
+        # axe-core goes into every document as it is made (parsed by the browser
+        # itself, much cheaper than sending it with each execute_script).
+        self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                                    {"source": self.axe_source})
 
     def quit(self):
         self.driver.quit()
@@ -558,6 +545,14 @@ class Browser:
     def send_login(self, login, password, name):
         """Fills and submits the login form of the page shown."""
         form = self.one("form#login-form")
+        # The form's token must still be the one in the dp_login cookie, or the
+        # console refuses the form whatever the password.
+        token = self.all("input[name=csrf]", form)
+        cookie = self.driver.get_cookie("dp_login")
+        check(not (token and cookie) or token[0].get_attribute("value") == cookie["value"],
+              "the login form's csrf field no longer matches the dp_login cookie before it is "
+              "sent: a request the browser made by itself after the page (such as "
+              "/favicon.ico, answered with a redirect to /login) got a new dp_login cookie")
         self.fill(form, "login", login)
         self.fill(form, "password", password)
         self.submit_form(form, name)
@@ -1096,7 +1091,8 @@ def main():
         results.append(("every_page_accessible_and_narrow",
                         "\n  ".join(browser.problems) if browser.problems else None))
         print(f"{'PASS' if not browser.problems else 'FAIL'} every_page_accessible_and_narrow "
-              f"({browser.landings} pages landed on, {len(browser.checked)} distinct ones through axe-core, {len(browser.captured)} photographed at "
+              f"({browser.landings} pages landed on, {len(browser.checked)} distinct ones "
+              f"through axe-core, {len(browser.captured)} photographed at "
               f"{WIDE[0]} and {NARROW[0]} px)"
               + ("" if not browser.problems else ":\n  " + "\n  ".join(browser.problems)),
               flush=True)
