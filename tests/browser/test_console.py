@@ -30,6 +30,7 @@ scenario passed, 1 otherwise.
 """
 
 import argparse
+import base64
 import ctypes
 import datetime
 import http.client
@@ -621,8 +622,16 @@ class Browser:
         return [v for v in result["violations"] if v.get("impact") in SERIOUS]
 
     def screenshot(self, name, size):
+        """The whole page (not only the window), size[0] CSS pixels wide."""
         path = os.path.join(self.artifacts, f"{name}-{size[0]}.png")
-        check(self.driver.save_screenshot(path), f"no screenshot of {name} at {size[0]} px")
+        metrics = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+        content = metrics.get("cssContentSize") or metrics["contentSize"]
+        height = max(size[1], min(int(content["height"]), 8000))
+        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size[0], "height": height, "scale": 1}})
+        with open(path, "wb") as out:
+            out.write(base64.b64decode(shot["data"]))
 
     def keep_failure(self, scenario):
         try:
