@@ -350,13 +350,6 @@ console_result_t console_page_enquiry(console_request_t *request, int64_t id)
 
 /* ---- the changes ------------------------------------------------------------------ */
 
-static int64_t s_number(const char *text)
-{
-    char *end = NULL;
-    long long value = strtoll(text, &end, 10);
-    return end && end != text && *end == '\0' && value > 0 ? value : 0;
-}
-
 /* Sends one change to a service; on success the answer is dropped. */
 static int s_change(console_request_t *request, console_peer_t peer, const ProtobufCMessage *change,
                     const ProtobufCMessageDescriptor *reply_type, ProtobufCMessage **reply_out,
@@ -417,62 +410,46 @@ static int s_admit(console_request_t *request, int64_t id, dp_status_t *status)
     return outcome;
 }
 
+/* The changes of this page other than admitting. */
+static const console_change_t s_changes[] = {
+    {"assign",
+     CONSOLE_INTAKE,
+     &dp__assign_enquiry_request__descriptor,
+     &dp__assign_enquiry_reply__descriptor,
+     {{"assignee", "assignee"}, {"note", "note"}, {NULL}}},
+    {"transition",
+     CONSOLE_INTAKE,
+     &dp__transition_enquiry_request__descriptor,
+     &dp__transition_enquiry_reply__descriptor,
+     {{"to", "to_status"}, {"note", "note"}, {NULL}}},
+    {"note",
+     CONSOLE_INTAKE,
+     &dp__add_enquiry_note_request__descriptor,
+     &dp__add_enquiry_note_reply__descriptor,
+     {{"text", "text"}, {NULL}}},
+    {"due",
+     CONSOLE_INTAKE,
+     &dp__change_due_date_request__descriptor,
+     &dp__change_due_date_reply__descriptor,
+     {{"due_on", "due_on"}, {"reason", "reason"}, {NULL}}},
+    {"merge",
+     CONSOLE_INTAKE,
+     &dp__merge_enquiry_request__descriptor,
+     &dp__merge_enquiry_reply__descriptor,
+     {{"into", "into_id"}, {"note", "note"}, {NULL}}},
+    {"reply",
+     CONSOLE_INTAKE,
+     &dp__reply_to_enquiry_request__descriptor,
+     &dp__reply_to_enquiry_reply__descriptor,
+     {{"subject", "subject"}, {"body", "body"}, {NULL}}},
+};
+
 static int s_apply(console_request_t *request, int64_t id, const char *action, dp_status_t *status)
 {
-    if (strcmp(action, "assign") == 0) {
-        Dp__AssignEnquiryRequest change = DP__ASSIGN_ENQUIRY_REQUEST__INIT;
-        change.id = id;
-        change.actor = request->person; /* read only without CURVE */
-        const char *assignee = console_field(request, "assignee");
-        change.assignee = (char *)(strcmp(assignee, "me") == 0 ? request->account.name : assignee);
-        change.note = (char *)console_field(request, "note");
-        return s_change(request, CONSOLE_INTAKE, &change.base,
-                        &dp__assign_enquiry_reply__descriptor, NULL, status);
-    }
-    if (strcmp(action, "transition") == 0) {
-        Dp__TransitionEnquiryRequest change = DP__TRANSITION_ENQUIRY_REQUEST__INIT;
-        change.id = id;
-        change.actor = request->person; /* read only without CURVE */
-        console_status_parse(console_field(request, "to"), &change.to_status);
-        change.note = (char *)console_field(request, "note");
-        return s_change(request, CONSOLE_INTAKE, &change.base,
-                        &dp__transition_enquiry_reply__descriptor, NULL, status);
-    }
-    if (strcmp(action, "note") == 0) {
-        Dp__AddEnquiryNoteRequest change = DP__ADD_ENQUIRY_NOTE_REQUEST__INIT;
-        change.id = id;
-        change.actor = request->person; /* read only without CURVE */
-        change.text = (char *)console_field(request, "text");
-        return s_change(request, CONSOLE_INTAKE, &change.base,
-                        &dp__add_enquiry_note_reply__descriptor, NULL, status);
-    }
-    if (strcmp(action, "due") == 0) {
-        Dp__ChangeDueDateRequest change = DP__CHANGE_DUE_DATE_REQUEST__INIT;
-        change.id = id;
-        change.actor = request->person; /* read only without CURVE */
-        change.due_on = (char *)console_field(request, "due_on");
-        change.reason = (char *)console_field(request, "reason");
-        return s_change(request, CONSOLE_INTAKE, &change.base,
-                        &dp__change_due_date_reply__descriptor, NULL, status);
-    }
-    if (strcmp(action, "merge") == 0) {
-        Dp__MergeEnquiryRequest change = DP__MERGE_ENQUIRY_REQUEST__INIT;
-        change.id = id;
-        change.actor = request->person; /* read only without CURVE */
-        change.into_id = s_number(console_field(request, "into"));
-        change.note = (char *)console_field(request, "note");
-        return s_change(request, CONSOLE_INTAKE, &change.base, &dp__merge_enquiry_reply__descriptor,
-                        NULL, status);
-    }
-    if (strcmp(action, "reply") == 0) {
-        Dp__ReplyToEnquiryRequest change = DP__REPLY_TO_ENQUIRY_REQUEST__INIT;
-        change.id = id;
-        change.actor = request->person; /* read only without CURVE */
-        change.subject = (char *)console_field(request, "subject");
-        change.body = (char *)console_field(request, "body");
-        return s_change(request, CONSOLE_INTAKE, &change.base,
-                        &dp__reply_to_enquiry_reply__descriptor, NULL, status);
-    }
+    const console_change_t *change =
+        console_change_find(s_changes, sizeof s_changes / sizeof *s_changes, action);
+    if (change)
+        return console_change_send(request, change, id, NULL, status);
     if (strcmp(action, "admit") == 0) {
         if (console_is_admin(request))
             return s_admit(request, id, status);

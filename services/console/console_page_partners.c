@@ -286,52 +286,42 @@ console_result_t console_page_partner(console_request_t *request, const char *sl
     return console_page_end(&page, MHD_HTTP_OK);
 }
 
+/* An admin's edits of one partner. */
+static const console_change_t s_edits[] = {
+    {"rename",
+     CONSOLE_REGISTRY,
+     &dp__rename_partner_request__descriptor,
+     &dp__rename_partner_reply__descriptor,
+     {{"new_name", "new_name"}, {"effective_on", "effective_on"}, {NULL}}},
+    {"contact",
+     CONSOLE_REGISTRY,
+     &dp__add_contact_request__descriptor,
+     &dp__add_contact_reply__descriptor,
+     {{"name", "name"}, {"role", "role"}, {"email", "email"}, {NULL}}},
+    {"engagement",
+     CONSOLE_REGISTRY,
+     &dp__record_engagement_request__descriptor,
+     &dp__record_engagement_reply__descriptor,
+     {{"title", "title"}, {"form", "form"}, {"area", "area"}, {"starts_on", "starts_on"}, {NULL}}},
+    {"withdraw",
+     CONSOLE_REGISTRY,
+     &dp__withdraw_partner_request__descriptor,
+     &dp__withdraw_partner_reply__descriptor,
+     {{"withdrawn_on", "withdrawn_on"}, {"note", "note"}, {NULL}}},
+};
+
 static int s_edit(console_request_t *request, const char *slug, const char *action,
                   dp_status_t *status)
 {
     Dp__PartnerRef ref = DP__PARTNER_REF__INIT;
     ref.slug = (char *)slug;
-    ProtobufCMessage *reply = NULL;
-    int outcome = -1;
-    if (strcmp(action, "rename") == 0) {
-        Dp__RenamePartnerRequest change = DP__RENAME_PARTNER_REQUEST__INIT;
-        change.partner = &ref;
-        change.new_name = (char *)console_field(request, "new_name");
-        change.effective_on = (char *)console_field(request, "effective_on");
-        outcome = console_call(request->console, request->worker, CONSOLE_REGISTRY, request->person,
-                               &change.base, &dp__rename_partner_reply__descriptor, &reply, status);
-    } else if (strcmp(action, "contact") == 0) {
-        Dp__AddContactRequest change = DP__ADD_CONTACT_REQUEST__INIT;
-        change.partner = &ref;
-        change.name = (char *)console_field(request, "name");
-        change.role = (char *)console_field(request, "role");
-        change.email = (char *)console_field(request, "email");
-        outcome = console_call(request->console, request->worker, CONSOLE_REGISTRY, request->person,
-                               &change.base, &dp__add_contact_reply__descriptor, &reply, status);
-    } else if (strcmp(action, "engagement") == 0) {
-        Dp__RecordEngagementRequest change = DP__RECORD_ENGAGEMENT_REQUEST__INIT;
-        change.partner = &ref;
-        change.title = (char *)console_field(request, "title");
-        change.form = (char *)console_field(request, "form");
-        change.area = (char *)console_field(request, "area");
-        change.starts_on = (char *)console_field(request, "starts_on");
-        outcome =
-            console_call(request->console, request->worker, CONSOLE_REGISTRY, request->person,
-                         &change.base, &dp__record_engagement_reply__descriptor, &reply, status);
-    } else if (strcmp(action, "withdraw") == 0) {
-        Dp__WithdrawPartnerRequest change = DP__WITHDRAW_PARTNER_REQUEST__INIT;
-        change.partner = &ref;
-        change.withdrawn_on = (char *)console_field(request, "withdrawn_on");
-        change.note = (char *)console_field(request, "note");
-        outcome =
-            console_call(request->console, request->worker, CONSOLE_REGISTRY, request->person,
-                         &change.base, &dp__withdraw_partner_reply__descriptor, &reply, status);
-    } else {
-        status->code = DP__CODE__CODE_NOT_FOUND;
-        snprintf(status->message, sizeof status->message, "%s", TXT->unknown_action);
-    }
-    dp_message_free(&reply);
-    return outcome;
+    const console_change_t *change =
+        console_change_find(s_edits, sizeof s_edits / sizeof *s_edits, action);
+    if (change)
+        return console_change_send(request, change, 0, &ref.base, status);
+    status->code = DP__CODE__CODE_NOT_FOUND;
+    snprintf(status->message, sizeof status->message, "%s", TXT->unknown_action);
+    return -1;
 }
 
 console_result_t console_post_partner(console_request_t *request, const char *slug,

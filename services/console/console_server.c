@@ -92,11 +92,8 @@ console_t *console_new(const dp_config_t *config)
     }
     dp_server_config_t *server = &self->server;
     *server = dp_service_server_config(config, "console", "DP_CONSOLE_ENDPOINT");
-    server->routes = console_routes;
-    server->route_count = console_route_count;
-    server->state = self;
-    server->db = self->db;
-    server->metrics = self->metrics;
+    dp_service_server_handlers(server, console_routes, console_route_count, self, self->db,
+                               self->metrics);
     server->pipe_query = s_pipe_query;
     return self;
 }

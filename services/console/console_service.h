@@ -16,6 +16,8 @@
 #include "dp_metrics.h"
 #include "dp_security.h"
 
+typedef struct console_request console_request_t;
+
 /* ---- the service ------------------------------------------------------------------- */
 
 /* Everything one web thread needs for one request: a connection to the
@@ -74,6 +76,26 @@ int console_call(console_t *console, console_worker_t *worker, console_peer_t pe
                  const char *person, const ProtobufCMessage *request,
                  const ProtobufCMessageDescriptor *reply_type, ProtobufCMessage **reply_out,
                  dp_status_t *status);
+
+/* One change a page's form asks of a service: the request message is made
+   from the form by field names (text fields copied, numbers parsed,
+   workflow statuses by their slug), with "id" the page's id, "partner"
+   the page's partner and "actor" the person (read by the services only
+   without CURVE); "assignee" = "me" names the person. */
+typedef struct {
+    const char *action;                        /* the path's last part, e.g. "note" */
+    console_peer_t peer;                       /* which service */
+    const ProtobufCMessageDescriptor *request; /* the request message */
+    const ProtobufCMessageDescriptor *reply;   /* its OK reply */
+    const char *const fields[6][2];            /* {form field, message field}, ends with {NULL} */
+} console_change_t;
+
+/* The change named `action` in a table of count rows, or NULL. */
+const console_change_t *console_change_find(const console_change_t *table, size_t count,
+                                            const char *action);
+/* Makes the request from the form and sends it; 0, or -1 with status. */
+int console_change_send(console_request_t *request, const console_change_t *change, int64_t id,
+                        const ProtobufCMessage *partner, dp_status_t *status);
 
 /* ---- console_auth.c: passwords, session ids, CSRF tokens ------------------------------- */
 
@@ -161,8 +183,6 @@ int console_staff_reset(dp_db_t *db, const char *actor, const char *login, const
 const char *console_role_text(Dp__StaffRole role);
 
 /* ---- console_http.c: the web server --------------------------------------------------- */
-
-typedef struct console_request console_request_t;
 
 /* What a page sees of its request. */
 struct console_request {

@@ -136,6 +136,7 @@ const console_texts_t console_english = {
     .areas = "Areas",
     .admitted_from = "Admitted from enquiry",
     .forms = "Forms of engagement",
+    .bad_value = "This value is not one this field takes.",
     .edit = "Edit",
     .new_name = "New name",
     .effective_on = "Effective on",

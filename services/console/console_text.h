@@ -140,6 +140,7 @@ typedef struct {
     const char *areas;
     const char *admitted_from;
     const char *forms;
+    const char *bad_value;
     const char *edit;
     const char *new_name;
     const char *effective_on;
