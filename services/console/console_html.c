@@ -73,6 +73,58 @@ void console_time(console_page_t *page, const char *rfc3339)
     console_put(page, "</time>");
 }
 
+static const char *s_text_field(const ProtobufCMessage *message, const char *name)
+{
+    const ProtobufCFieldDescriptor *field =
+        protobuf_c_message_descriptor_get_field_by_name(message->descriptor, name);
+    if (!field || field->type != PROTOBUF_C_TYPE_STRING ||
+        field->label == PROTOBUF_C_LABEL_REPEATED)
+        return "";
+    const char *value = *(const char *const *)((const char *)message + field->offset);
+    return value ? value : "";
+}
+
+void console_items(console_page_t *page, const char *id, const char *empty,
+                   ProtobufCMessage *const *items, size_t count, const char *const *fields,
+                   const char *const *markup)
+{
+    if (count == 0)
+        console_put(page, "<p>%s</p>\n", empty);
+    console_put(page, "<ul id=\"%s\">\n", id);
+    for (size_t i = 0; i < count; i++) {
+        console_put(page, "<li>");
+        size_t f = 0;
+        for (; fields[f]; f++) {
+            console_put(page, "%s", markup[f]);
+            if (fields[f][0] == '@')
+                console_time(page, s_text_field(items[i], fields[f] + 1));
+            else {
+                const char *value = s_text_field(items[i], fields[f]);
+                console_esc(page, *value ? value : "-");
+            }
+        }
+        console_put(page, "%s</li>\n", markup[f]);
+    }
+    console_put(page, "</ul>\n");
+}
+
+void console_table_begin(console_page_t *page, const char *id, unsigned long long count,
+                         const char *what, const char *const *columns)
+{
+    console_put(page, "<div class=\"table-wrap\"><table id=\"%s\">\n", id);
+    if (what)
+        console_put(page, "<caption>%llu %s</caption>\n", count, what);
+    console_put(page, "<thead><tr>");
+    for (size_t i = 0; columns[i]; i++)
+        console_put(page, "<th scope=\"col\">%s</th>", columns[i]);
+    console_put(page, "</tr></thead>\n<tbody>\n");
+}
+
+void console_table_end(console_page_t *page)
+{
+    console_put(page, "</tbody></table></div>\n");
+}
+
 void console_notice(console_page_t *page, const char *role, const char *text)
 {
     console_put(page, "<p id=\"flash\" role=\"%s\" class=\"notice %s\">", role,

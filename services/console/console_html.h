@@ -48,6 +48,20 @@ void console_textarea(console_page_t *page, const char *name, const char *label,
 void console_select(console_page_t *page, const char *name, const char *label,
                     const char *const *values, const char *const *labels, size_t count,
                     const char *selected);
+/* A list <ul id="id"> of messages, each item written as markup[0],
+   fields[0], markup[1], ... fields[n-1], markup[n]: fields names text
+   fields of the message (escaped; "" written as "-"); a name starting with
+   '@' is an RFC 3339 time shown with console_time. With no item, the
+   paragraph `empty` comes first. markup is ours. */
+void console_items(console_page_t *page, const char *id, const char *empty,
+                   ProtobufCMessage *const *items, size_t count, const char *const *fields,
+                   const char *const *markup);
+/* Opens <table id="id"> with a caption ("<count> <what>", when what is
+   not NULL) and a head of columns (a NULL-ended list); rows follow, then
+   console_table_end. */
+void console_table_begin(console_page_t *page, const char *id, unsigned long long count,
+                         const char *what, const char *const *columns);
+void console_table_end(console_page_t *page);
 /* A message box: role "status" or "alert". */
 void console_notice(console_page_t *page, const char *role, const char *text);
 

@@ -40,16 +40,13 @@ console_result_t console_page_admin_staff(console_request_t *request)
     console_page_t page;
     console_result_t result = MHD_NO;
     if (console_page_begin(&page, request, TXT->staff_title, "admin")) {
-        console_put(&page,
-                    "<div class=\"table-wrap\"><table id=\"staff\"><caption>%zu %s</caption>\n"
-                    "<thead><tr><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
-                    "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
-                    "<th scope=\"col\">%s</th><th scope=\"col\">%s</th></tr></thead><tbody>\n",
-                    count, TXT->accounts, TXT->login_name, TXT->person_name, TXT->role, TXT->state,
-                    TXT->last_login, TXT->locked_until, TXT->sessions);
+        const char *columns[] = {TXT->login_name, TXT->person_name,  TXT->role,     TXT->state,
+                                 TXT->last_login, TXT->locked_until, TXT->sessions, NULL};
+        console_table_begin(&page, "staff", count, TXT->accounts, columns);
         for (size_t i = 0; i < count; i++)
             s_account_row(&page, accounts[i]);
-        console_put(&page, "</tbody></table></div>\n<h2>%s</h2>\n", TXT->add_account);
+        console_table_end(&page);
+        console_put(&page, "<h2>%s</h2>\n", TXT->add_account);
         console_form_begin(&page, "/admin/staff", "staff-add-form");
         console_put(&page, "<input type=\"hidden\" name=\"action\" value=\"add\">\n");
         console_input(&page, "login", TXT->login_name, "text", "", true);
@@ -113,13 +110,10 @@ console_result_t console_post_admin_staff(console_request_t *request)
 
 static void s_parked(console_page_t *page, const Dp__ListParkedReply *parked)
 {
-    console_put(page,
-                "<h2>%s</h2>\n<div class=\"table-wrap\"><table id=\"parked\"><caption>%zu %s"
-                "</caption>\n<thead><tr><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
-                "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
-                "<th scope=\"col\">%s</th></tr></thead><tbody>\n",
-                TXT->parked_title, parked->n_parked, TXT->parked_events, TXT->consumer, TXT->event,
-                TXT->attempts, TXT->parked_at, TXT->last_error, TXT->action);
+    const char *columns[] = {TXT->consumer,   TXT->event,  TXT->attempts, TXT->parked_at,
+                             TXT->last_error, TXT->action, NULL};
+    console_put(page, "<h2>%s</h2>\n", TXT->parked_title);
+    console_table_begin(page, "parked", parked->n_parked, TXT->parked_events, columns);
     for (size_t i = 0; i < parked->n_parked; i++) {
         const Dp__ParkedEvent *one = parked->parked[i];
         char form_id[32];
@@ -141,17 +135,15 @@ static void s_parked(console_page_t *page, const Dp__ListParkedReply *parked)
         console_form_end(page, TXT->replay);
         console_put(page, "</td></tr>\n");
     }
-    console_put(page, "</tbody></table></div>\n");
+    console_table_end(page);
 }
 
 static void s_consumers(console_page_t *page, const Dp__ListConsumersReply *consumers)
 {
-    console_put(page,
-                "<h2>%s</h2>\n<div class=\"table-wrap\"><table id=\"consumers\"><thead><tr>"
-                "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
-                "<th scope=\"col\">%s</th><th scope=\"col\">%s</th></tr></thead><tbody>\n",
-                TXT->consumers_title, TXT->consumer, TXT->topic, TXT->lag, TXT->in_flight,
-                TXT->parked_events);
+    const char *columns[] = {TXT->consumer,  TXT->topic,         TXT->lag,
+                             TXT->in_flight, TXT->parked_events, NULL};
+    console_put(page, "<h2>%s</h2>\n", TXT->consumers_title);
+    console_table_begin(page, "consumers", 0, NULL, columns);
     for (size_t i = 0; i < consumers->n_consumers; i++) {
         const Dp__Consumer *consumer = consumers->consumers[i];
         console_put(page, "<tr><td>");
@@ -161,18 +153,15 @@ static void s_consumers(console_page_t *page, const Dp__ListConsumersReply *cons
         console_put(page, "</td><td>%" PRIu64 "</td><td>%u</td><td>%u</td></tr>\n", consumer->lag,
                     consumer->in_flight, consumer->parked);
     }
-    console_put(page, "</tbody></table></div>\n");
+    console_table_end(page);
 }
 
 static void s_webhooks(console_page_t *page, const Dp__ListWebhooksReply *webhooks)
 {
-    console_put(page,
-                "<h2>%s</h2>\n<div class=\"table-wrap\"><table id=\"webhooks\"><thead><tr>"
-                "<th scope=\"col\">#</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
-                "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
-                "</tr></thead><tbody>\n",
-                TXT->webhooks_title, TXT->url, TXT->topic, TXT->pending, TXT->parked_events,
-                TXT->delivered_up_to);
+    const char *columns[] = {
+        "#", TXT->url, TXT->topic, TXT->pending, TXT->parked_events, TXT->delivered_up_to, NULL};
+    console_put(page, "<h2>%s</h2>\n", TXT->webhooks_title);
+    console_table_begin(page, "webhooks", 0, NULL, columns);
     for (size_t i = 0; i < webhooks->n_webhooks; i++) {
         const Dp__Webhook *webhook = webhooks->webhooks[i];
         console_put(page, "<tr><td>%" PRId64 "</td><td>", webhook->id);
@@ -182,7 +171,7 @@ static void s_webhooks(console_page_t *page, const Dp__ListWebhooksReply *webhoo
         console_put(page, "</td><td>%u</td><td>%u</td><td>%" PRIu64 "</td></tr>\n",
                     webhook->pending, webhook->parked, webhook->delivered_seq);
     }
-    console_put(page, "</tbody></table></div>\n");
+    console_table_end(page);
 }
 
 console_result_t console_page_admin_events(console_request_t *request)

@@ -130,21 +130,14 @@ static void s_history(console_page_t *page, const Dp__Enquiry *enquiry)
 
 static void s_notes(console_page_t *page, const Dp__Enquiry *enquiry)
 {
+    static const char *const fields[] = {"@at", "actor", "text", NULL};
+    static const char *const markup[] = {"", " <span class=\"actor\">",
+                                         "</span>: <span class=\"note\">", "</span>"};
     console_put(page, "<section aria-labelledby=\"h-notes\"><h2 id=\"h-notes\">%s</h2>\n",
                 TXT->notes);
-    if (enquiry->n_notes == 0)
-        console_put(page, "<p>%s</p>\n", TXT->no_notes);
-    console_put(page, "<ul id=\"notes\">\n");
-    for (size_t i = 0; i < enquiry->n_notes; i++) {
-        console_put(page, "<li>");
-        console_time(page, enquiry->notes[i]->at);
-        console_put(page, " <span class=\"actor\">");
-        console_esc(page, enquiry->notes[i]->actor);
-        console_put(page, "</span>: <span class=\"note\">");
-        console_esc(page, enquiry->notes[i]->text);
-        console_put(page, "</span></li>\n");
-    }
-    console_put(page, "</ul>\n</section>\n");
+    console_items(page, "notes", TXT->no_notes, (ProtobufCMessage *const *)enquiry->notes,
+                  enquiry->n_notes, fields, markup);
+    console_put(page, "</section>\n");
 }
 
 static void s_messages(console_page_t *page, const Dp__Enquiry *enquiry)

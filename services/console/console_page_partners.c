@@ -48,23 +48,14 @@ static void s_reference(console_page_t *page)
     console_call(request->console, request->worker, CONSOLE_REGISTRY, request->person,
                  &ask_forms.base, &dp__list_forms_reply__descriptor, (ProtobufCMessage **)&forms,
                  &status);
-    console_put(page, "<h2>%s</h2>\n<ul id=\"areas\">\n", TXT->areas);
-    for (size_t i = 0; areas && i < areas->n_areas; i++) {
-        console_put(page, "<li><code>");
-        console_esc(page, areas->areas[i]->slug);
-        console_put(page, "</code> ");
-        console_esc(page, areas->areas[i]->label);
-        console_put(page, "</li>\n");
-    }
-    console_put(page, "</ul>\n<h2>%s</h2>\n<ul id=\"forms\">\n", TXT->forms);
-    for (size_t i = 0; forms && i < forms->n_forms; i++) {
-        console_put(page, "<li><code>");
-        console_esc(page, forms->forms[i]->slug);
-        console_put(page, "</code> ");
-        console_esc(page, forms->forms[i]->label);
-        console_put(page, "</li>\n");
-    }
-    console_put(page, "</ul>\n");
+    static const char *const fields[] = {"slug", "label", NULL};
+    static const char *const markup[] = {"<code>", "</code> ", ""};
+    console_put(page, "<h2>%s</h2>\n", TXT->areas);
+    console_items(page, "areas", TXT->none, areas ? (ProtobufCMessage *const *)areas->areas : NULL,
+                  areas ? areas->n_areas : 0, fields, markup);
+    console_put(page, "<h2>%s</h2>\n", TXT->forms);
+    console_items(page, "forms", TXT->none, forms ? (ProtobufCMessage *const *)forms->forms : NULL,
+                  forms ? forms->n_forms : 0, fields, markup);
     dp_message_free((ProtobufCMessage **)&areas);
     dp_message_free((ProtobufCMessage **)&forms);
 }
@@ -94,13 +85,9 @@ console_result_t console_page_partners(console_request_t *request)
     console_put(&page, "</div><div class=\"field\">");
     console_input(&page, "as_of", TXT->as_of, "date", console_arg(request, "as_of"), false);
     console_put(&page, "</div><button type=\"submit\">%s</button></form>\n", TXT->apply);
-    console_put(&page,
-                "<div class=\"table-wrap\"><table id=\"partners\"><caption>%zu %s</caption>\n"
-                "<thead><tr><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
-                "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
-                "</tr></thead><tbody>\n",
-                found->n_partners, TXT->partners_shown, TXT->partner_name, TXT->former_names,
-                TXT->partner_kind, TXT->joined_on, TXT->status);
+    const char *columns[] = {TXT->partner_name, TXT->former_names, TXT->partner_kind,
+                             TXT->joined_on,    TXT->status,       NULL};
+    console_table_begin(&page, "partners", found->n_partners, TXT->partners_shown, columns);
     for (size_t i = 0; i < found->n_partners; i++) {
         const Dp__Partner *partner = found->partners[i];
         console_put(&page, "<tr><td><a class=\"partner-link\" href=\"/partners/");
@@ -113,7 +100,7 @@ console_result_t console_page_partners(console_request_t *request)
         s_joined(&page, partner);
         console_put(&page, "</td><td>%s</td></tr>\n", s_status_label(partner));
     }
-    console_put(&page, "</tbody></table></div>\n");
+    console_table_end(&page);
     if (*found->next_page_token) {
         console_put(&page, "<p><a id=\"next-page\" href=\"/partners?q=");
         console_url_arg(&page, console_arg(request, "q"));
@@ -146,21 +133,11 @@ static void s_names(console_page_t *page, const Dp__Partner *partner)
 
 static void s_contacts(console_page_t *page, const Dp__Partner *partner)
 {
+    static const char *const fields[] = {"name", "role", "email", NULL};
+    static const char *const markup[] = {"", ", ", ", ", ""};
     console_put(page, "<h2>%s</h2>\n", TXT->contacts);
-    if (partner->n_contacts == 0)
-        console_put(page, "<p>%s</p>\n", TXT->none);
-    console_put(page, "<ul id=\"contacts\">\n");
-    for (size_t i = 0; i < partner->n_contacts; i++) {
-        const Dp__Contact *contact = partner->contacts[i];
-        console_put(page, "<li>");
-        console_esc(page, contact->name);
-        console_put(page, ", ");
-        console_esc(page, contact->role);
-        console_put(page, ", ");
-        console_esc(page, contact->email);
-        console_put(page, "</li>\n");
-    }
-    console_put(page, "</ul>\n");
+    console_items(page, "contacts", TXT->none, (ProtobufCMessage *const *)partner->contacts,
+                  partner->n_contacts, fields, markup);
 }
 
 static void s_engagements(console_page_t *page, const Dp__Partner *partner)
@@ -181,22 +158,10 @@ static void s_engagements(console_page_t *page, const Dp__Partner *partner)
         console_put(page, "</p>\n");
         return;
     }
-    if (found->n_engagements == 0)
-        console_put(page, "<p>%s</p>\n", TXT->none);
-    console_put(page, "<ul id=\"engagements\">\n");
-    for (size_t i = 0; i < found->n_engagements; i++) {
-        const Dp__Engagement *engagement = found->engagements[i];
-        console_put(page, "<li>");
-        console_esc(page, engagement->starts_on);
-        console_put(page, " ");
-        console_esc(page, engagement->title);
-        console_put(page, " (");
-        console_esc(page, engagement->form);
-        console_put(page, ", ");
-        console_esc(page, engagement->area);
-        console_put(page, ")</li>\n");
-    }
-    console_put(page, "</ul>\n");
+    static const char *const fields[] = {"starts_on", "title", "form", "area", NULL};
+    static const char *const markup[] = {"", " ", " (", ", ", ")"};
+    console_items(page, "engagements", TXT->none, (ProtobufCMessage *const *)found->engagements,
+                  found->n_engagements, fields, markup);
     dp_message_free((ProtobufCMessage **)&found);
 }
 

@@ -209,18 +209,13 @@ console_result_t console_page_queue(console_request_t *request)
         console_notice(&page, "alert", status.message);
         code = console_http_status(&status);
     } else {
-        console_put(&page,
-                    "<div class=\"table-wrap\"><table id=\"queue\">\n<caption>%llu %s</caption>\n"
-                    "<thead><tr><th scope=\"col\">#</th><th scope=\"col\">%s</th>"
-                    "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
-                    "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
-                    "</tr></thead>\n<tbody>\n",
-                    (unsigned long long)found->total, TXT->enquiries_found, TXT->subject,
-                    TXT->sender_column, TXT->kind, TXT->status, TXT->assignee, TXT->received,
-                    TXT->due);
+        const char *columns[] = {"#",           TXT->subject, TXT->sender_column,
+                                 TXT->kind,     TXT->status,  TXT->assignee,
+                                 TXT->received, TXT->due,     NULL};
+        console_table_begin(&page, "queue", found->total, TXT->enquiries_found, columns);
         for (size_t i = 0; i < found->n_enquiries; i++)
             s_row(&page, found->enquiries[i]);
-        console_put(&page, "</tbody></table></div>\n");
+        console_table_end(&page);
         if (found->n_enquiries == 0)
             console_put(&page, "<p>%s</p>\n", TXT->queue_empty);
         if (*found->next_page_token) {
