@@ -452,6 +452,21 @@ int dp_db_run_rows(dp_db_t *self, int index, const char *const *params, dp_arena
     return dp_db_rows(result, arena, make, items, count);
 }
 
+int dp_db_one(PGresult *result, dp_arena_t *arena, dp_db_row_fn *make, void **item)
+{
+    int found = PQntuples(result) == 1;
+    *item = found ? make(arena, result, 0) : NULL;
+    PQclear(result);
+    return found && !*item ? -1 : found;
+}
+
+int dp_db_run_one(dp_db_t *self, int index, const char *const *params, dp_arena_t *arena,
+                  dp_db_row_fn *make, void **item)
+{
+    PGresult *result = dp_db_run(self, index, params);
+    return result ? dp_db_one(result, arena, make, item) : -1;
+}
+
 int dp_db_append_event(dp_db_t *self, int statement, const char *event_type,
                        const char *aggregate_type, const char *aggregate_id,
                        const ProtobufCMessage *payload)

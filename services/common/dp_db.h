@@ -161,6 +161,14 @@ int dp_db_run_rows(dp_db_t *self, int index, const char *const *params, dp_arena
 int dp_db_rows(PGresult *result, dp_arena_t *arena, dp_db_row_fn *make, void ***items,
                size_t *count);
 
+/* The object made from a result of at most one row (which it clears): 1
+   with *item set, 0 with *item NULL when there is no row, -1 when the
+   arena is full. */
+int dp_db_one(PGresult *result, dp_arena_t *arena, dp_db_row_fn *make, void **item);
+/* The same after running statement `index`; -1 on a database failure too. */
+int dp_db_run_one(dp_db_t *self, int index, const char *const *params, dp_arena_t *arena,
+                  dp_db_row_fn *make, void **item);
+
 /* Counters for health and metrics: reconnections after a lost connection,
    and transactions run again after a serialization failure, a deadlock or
    a connection lost before COMMIT. */

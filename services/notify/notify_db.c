@@ -405,13 +405,8 @@ int notify_db_load_consumer(dp_db_t *db, dp_arena_t *arena, const char *name, bo
                             Dp__Consumer **consumer)
 {
     const char *params[] = {name};
-    PGresult *result = dp_db_run(db, lock ? LOCK_CONSUMER : LOAD_CONSUMER, params);
-    if (!result)
-        return -1;
-    int found = PQntuples(result) == 1;
-    *consumer = found ? s_consumer(arena, result, 0) : NULL;
-    PQclear(result);
-    return found && !*consumer ? -1 : found;
+    return dp_db_run_one(db, lock ? LOCK_CONSUMER : LOAD_CONSUMER, params, arena, s_consumer,
+                         (void **)consumer);
 }
 
 int notify_db_list_consumers(dp_db_t *db, dp_arena_t *arena, void ***consumers, size_t *count)

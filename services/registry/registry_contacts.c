@@ -15,19 +15,16 @@ static dp_txn_outcome_t s_add_contact_body(dp_db_t *db, void *arg)
 {
     registry_write_t *write = arg;
     const Dp__AddContactRequest *request = (const Dp__AddContactRequest *)write->input;
-    registry_partner_key_t key;
-    dp_txn_outcome_t outcome = registry_write_lock(write, request->partner, &key);
-    if (outcome != DP_TXN_COMMIT)
-        return outcome;
+    const registry_partner_key_t *key = &write->key; /* locked by registry_write_partner */
     char email_key[DP_PRIVACY_KEY_HEX];
     dp_privacy_subject_key(write->registry->privacy_key, request->email, email_key);
-    if (registry_db_insert_contact(db, key.id, request->name, request->role, request->email,
+    if (registry_db_insert_contact(db, key->id, request->name, request->role, request->email,
                                    email_key, &write->child_id) < 0)
         return DP_TXN_FAILED;
     Dp__ContactEvent event = DP__CONTACT_EVENT__INIT;
-    event.partner_id = key.id;
+    event.partner_id = key->id;
     event.contact_id = write->child_id;
-    return registry_child_event(write, key.id, "partner.contact_added", &event.base);
+    return registry_child_event(write, key->id, "partner.contact_added", &event.base);
 }
 
 void registry_add_contact(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
@@ -43,7 +40,7 @@ void registry_add_contact(void *state, const ProtobufCMessage *message, dp_reply
         return;
     }
     registry_write_t write = {.registry = state, .input = message, .reply = reply};
-    if (registry_write_run(&write, s_add_contact_body) != 0)
+    if (registry_write_partner(&write, s_add_contact_body) != 0)
         return;
     Dp__Contact contact = DP__CONTACT__INIT;
     contact.id = write.child_id;
@@ -68,11 +65,8 @@ static dp_txn_outcome_t s_remove_contact_body(dp_db_t *db, void *arg)
 {
     registry_write_t *write = arg;
     const Dp__RemoveContactRequest *request = (const Dp__RemoveContactRequest *)write->input;
-    registry_partner_key_t key;
-    dp_txn_outcome_t outcome = registry_write_lock(write, request->partner, &key);
-    if (outcome != DP_TXN_COMMIT)
-        return outcome;
-    int removed = registry_db_delete_contact(db, key.id, request->contact_id);
+    const registry_partner_key_t *key = &write->key; /* locked by registry_write_partner */
+    int removed = registry_db_delete_contact(db, key->id, request->contact_id);
     if (removed < 0)
         return DP_TXN_FAILED;
     if (removed == 0) {
@@ -81,9 +75,9 @@ static dp_txn_outcome_t s_remove_contact_body(dp_db_t *db, void *arg)
         return DP_TXN_ROLLBACK;
     }
     Dp__ContactEvent event = DP__CONTACT_EVENT__INIT;
-    event.partner_id = key.id;
+    event.partner_id = key->id;
     event.contact_id = request->contact_id;
-    return registry_child_event(write, key.id, "partner.contact_removed", &event.base);
+    return registry_child_event(write, key->id, "partner.contact_removed", &event.base);
 }
 
 void registry_remove_contact(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
@@ -97,6 +91,6 @@ void registry_remove_contact(void *state, const ProtobufCMessage *message, dp_re
     }
     registry_write_t write = {.registry = state, .input = message, .reply = reply};
     Dp__RemoveContactReply answer = DP__REMOVE_CONTACT_REPLY__INIT;
-    if (registry_write_run(&write, s_remove_contact_body) == 0)
+    if (registry_write_partner(&write, s_remove_contact_body) == 0)
         dp_reply_ok(reply, &answer.base);
 }

@@ -536,23 +536,13 @@ static int s_load_contacts(dp_db_t *db, dp_arena_t *arena, Dp__Partner *partner)
                           (void ***)&partner->contacts, &partner->n_contacts);
 }
 
-/* The partner of a result of at most one row of PARTNER_COLUMNS (and
-   clears it): 1, 0 for no row, -1 when out of memory. */
-static int s_take_partner(dp_arena_t *arena, PGresult *result, Dp__Partner **partner)
-{
-    int found = PQntuples(result) == 1;
-    *partner = found ? s_partner_from_row(arena, result, 0) : NULL;
-    PQclear(result);
-    return found && !*partner ? -1 : found;
-}
-
 int registry_db_load_partner(dp_db_t *db, dp_arena_t *arena, int64_t id, Dp__Partner **partner)
 {
     char id_text[24];
     dp_format_int64(id_text, id);
     const char *params[] = {NULL, id_text};
     PGresult *result = dp_db_run(db, SELECT_PARTNER, params);
-    return result ? s_take_partner(arena, result, partner) : -1;
+    return result ? dp_db_one(result, arena, s_partner_from_row, (void **)partner) : -1;
 }
 
 int registry_db_get_partner(dp_db_t *db, dp_arena_t *arena, const Dp__PartnerRef *ref,
@@ -567,7 +557,7 @@ int registry_db_get_partner(dp_db_t *db, dp_arena_t *arena, const Dp__PartnerRef
         return -1;
     bool has_contacts = with_contacts && PQntuples(result) == 1 &&
                         strcmp(PQgetvalue(result, 0, COL_FROM_ENQUIRY + 1), "t") == 0;
-    int found = s_take_partner(arena, result, partner);
+    int found = dp_db_one(result, arena, s_partner_from_row, (void **)partner);
     if (found == 1 && has_contacts && s_load_contacts(db, arena, *partner) < 0)
         return -1;
     return found;
@@ -796,13 +786,8 @@ int registry_db_load_engagement(dp_db_t *db, dp_arena_t *arena, int64_t id,
     char id_text[24];
     dp_format_int64(id_text, id);
     const char *params[] = {id_text};
-    PGresult *result = dp_db_run(db, SELECT_ENGAGEMENT, params);
-    if (!result)
-        return -1;
-    int found = PQntuples(result) == 1;
-    *engagement = found ? s_engagement_from_row(arena, result, 0) : NULL;
-    PQclear(result);
-    return found && !*engagement ? -1 : found;
+    return dp_db_run_one(db, SELECT_ENGAGEMENT, params, arena, s_engagement_from_row,
+                         (void **)engagement);
 }
 
 int registry_db_list_engagements(dp_db_t *db, dp_arena_t *arena, int64_t partner_id,

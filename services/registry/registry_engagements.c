@@ -26,30 +26,28 @@ static dp_txn_outcome_t s_engage_body(dp_db_t *db, void *arg)
 {
     registry_write_t *write = arg;
     const Dp__RecordEngagementRequest *request = (const Dp__RecordEngagementRequest *)write->input;
-    registry_partner_key_t key;
-    dp_txn_outcome_t outcome = registry_write_lock(write, request->partner, &key);
-    if (outcome == DP_TXN_COMMIT)
-        outcome =
-            s_check_term(write, registry_db_form_exists(db, request->form), "form", request->form);
+    const registry_partner_key_t *key = &write->key; /* locked by registry_write_partner */
+    dp_txn_outcome_t outcome =
+        s_check_term(write, registry_db_form_exists(db, request->form), "form", request->form);
     if (outcome == DP_TXN_COMMIT)
         outcome =
             s_check_term(write, registry_db_area_exists(db, request->area), "area", request->area);
     if (outcome != DP_TXN_COMMIT)
         return outcome;
     Dp__Engagement *engagement = NULL;
-    if (registry_db_insert_engagement(db, key.id, request, &write->child_id) < 0 ||
+    if (registry_db_insert_engagement(db, key->id, request, &write->child_id) < 0 ||
         registry_db_load_engagement(db, dp_reply_arena(write->reply), write->child_id,
                                     &engagement) != 1)
         return DP_TXN_FAILED;
     write->extra = engagement;
     Dp__EngagementEvent event = DP__ENGAGEMENT_EVENT__INIT;
     event.engagement_id = engagement->id;
-    event.partner_id = key.id;
+    event.partner_id = key->id;
     event.form = engagement->form;
     event.area = engagement->area;
     event.starts_on = engagement->starts_on;
     event.ends_on = engagement->ends_on;
-    return registry_child_event(write, key.id, "engagement.recorded", &event.base);
+    return registry_child_event(write, key->id, "engagement.recorded", &event.base);
 }
 
 void registry_engage(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
@@ -68,7 +66,7 @@ void registry_engage(void *state, const ProtobufCMessage *message, dp_reply_t *r
         return;
     }
     registry_write_t write = {.registry = state, .input = message, .reply = reply};
-    if (registry_write_run(&write, s_engage_body) != 0)
+    if (registry_write_partner(&write, s_engage_body) != 0)
         return;
     Dp__RecordEngagementReply answer = DP__RECORD_ENGAGEMENT_REPLY__INIT;
     answer.engagement = write.extra;

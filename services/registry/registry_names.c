@@ -14,12 +14,9 @@ static dp_txn_outcome_t s_rename_body(dp_db_t *db, void *arg)
 {
     registry_write_t *write = arg;
     const Dp__RenamePartnerRequest *request = (const Dp__RenamePartnerRequest *)write->input;
-    registry_partner_key_t key;
-    dp_txn_outcome_t outcome = registry_write_lock(write, request->partner, &key);
-    if (outcome != DP_TXN_COMMIT)
-        return outcome;
+    const registry_partner_key_t *key = &write->key; /* locked by registry_write_partner */
     char *current = NULL, *latest_start = NULL;
-    if (registry_db_current_name(db, dp_reply_arena(write->reply), key.id, &current,
+    if (registry_db_current_name(db, dp_reply_arena(write->reply), key->id, &current,
                                  &latest_start) < 0)
         return DP_TXN_FAILED;
     if (strcmp(current, request->new_name) == 0) {
@@ -28,17 +25,17 @@ static dp_txn_outcome_t s_rename_body(dp_db_t *db, void *arg)
     }
     const char *effective = request->effective_on;
     if (*effective &&
-        (strcmp(effective, key.joined_on) < 0 || strcmp(effective, latest_start) < 0)) {
+        (strcmp(effective, key->joined_on) < 0 || strcmp(effective, latest_start) < 0)) {
         dp_reply_error(write->reply, INVALID, "effective_on",
                        "effective_on must not be before the joining date (%s) or the start of the "
                        "current name (%s)",
-                       key.joined_on, *latest_start ? latest_start : "not known");
+                       key->joined_on, *latest_start ? latest_start : "not known");
         return DP_TXN_ROLLBACK;
     }
-    if (registry_db_add_name(db, key.id, request->new_name, effective) < 0 ||
-        registry_db_touch_partner(db, key.id) < 0)
+    if (registry_db_add_name(db, key->id, request->new_name, effective) < 0 ||
+        registry_db_touch_partner(db, key->id) < 0)
         return DP_TXN_FAILED;
-    return registry_partner_event(write, key.id, "partner.renamed", effective, NULL, 0);
+    return registry_partner_event(write, key->id, "partner.renamed", effective, NULL, 0);
 }
 
 void registry_rename(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
@@ -50,6 +47,6 @@ void registry_rename(void *state, const ProtobufCMessage *message, dp_reply_t *r
         return;
     registry_write_t write = {.registry = state, .input = message, .reply = reply};
     Dp__RenamePartnerReply answer = DP__RENAME_PARTNER_REPLY__INIT;
-    registry_reply_partner(&write, registry_write_run(&write, s_rename_body), &answer.base,
+    registry_reply_partner(&write, registry_write_partner(&write, s_rename_body), &answer.base,
                            &answer.partner);
 }

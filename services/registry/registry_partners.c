@@ -171,24 +171,21 @@ static dp_txn_outcome_t s_update_body(dp_db_t *db, void *arg)
 {
     registry_write_t *write = arg;
     const Dp__UpdatePartnerRequest *request = (const Dp__UpdatePartnerRequest *)write->input;
-    registry_partner_key_t key;
-    dp_txn_outcome_t outcome = registry_write_lock(write, request->partner, &key);
-    if (outcome != DP_TXN_COMMIT)
-        return outcome;
-    if (request->expected_version && request->expected_version != key.version) {
+    const registry_partner_key_t *key = &write->key; /* locked by registry_write_partner */
+    if (request->expected_version && request->expected_version != key->version) {
         dp_reply_error(write->reply, DP__CODE__CODE_FAILED_PRECONDITION, "expected_version",
-                       "the partner is at version %" PRId64 ", not %" PRId64, key.version,
+                       "the partner is at version %" PRId64 ", not %" PRId64, key->version,
                        request->expected_version);
         return DP_TXN_ROLLBACK;
     }
     bool domains = s_masked(request, "domains"), areas = s_masked(request, "areas");
-    outcome =
-        registry_check_links(write, key.id, request->domains, domains ? request->n_domains : 0,
+    dp_txn_outcome_t outcome =
+        registry_check_links(write, key->id, request->domains, domains ? request->n_domains : 0,
                              request->areas, areas ? request->n_areas : 0);
     if (outcome != DP_TXN_COMMIT)
         return outcome;
     bool joined = s_masked(request, "joined_on");
-    if (joined && strcmp(key.status, "withdrawn") == 0) {
+    if (joined && strcmp(key->status, "withdrawn") == 0) {
         dp_reply_error(write->reply, DP__CODE__CODE_FAILED_PRECONDITION, "joined_on",
                        "the joining date of a withdrawn partner cannot change");
         return DP_TXN_ROLLBACK;
@@ -202,12 +199,12 @@ static dp_txn_outcome_t s_update_body(dp_db_t *db, void *arg)
                          : NULL,
         .instrument = s_masked(request, "instrument") ? request->instrument : NULL,
         .note = s_masked(request, "note") ? request->note : NULL};
-    if (registry_db_update_partner(db, key.id, &fields) < 0 ||
+    if (registry_db_update_partner(db, key->id, &fields) < 0 ||
         (domains &&
-         registry_db_replace_domains(db, key.id, request->domains, request->n_domains) < 0) ||
-        (areas && registry_db_replace_areas(db, key.id, request->areas, request->n_areas) < 0))
+         registry_db_replace_domains(db, key->id, request->domains, request->n_domains) < 0) ||
+        (areas && registry_db_replace_areas(db, key->id, request->areas, request->n_areas) < 0))
         return DP_TXN_FAILED;
-    return registry_partner_event(write, key.id, "partner.updated", NULL, request->update_mask,
+    return registry_partner_event(write, key->id, "partner.updated", NULL, request->update_mask,
                                   request->n_update_mask);
 }
 
@@ -261,7 +258,7 @@ void registry_update(void *state, const ProtobufCMessage *message, dp_reply_t *r
         return;
     registry_write_t write = {.registry = state, .input = message, .reply = reply};
     Dp__UpdatePartnerReply answer = DP__UPDATE_PARTNER_REPLY__INIT;
-    registry_reply_partner(&write, registry_write_run(&write, s_update_body), &answer.base,
+    registry_reply_partner(&write, registry_write_partner(&write, s_update_body), &answer.base,
                            &answer.partner);
 }
 
@@ -271,11 +268,8 @@ static dp_txn_outcome_t s_withdraw_body(dp_db_t *db, void *arg)
 {
     registry_write_t *write = arg;
     const Dp__WithdrawPartnerRequest *request = (const Dp__WithdrawPartnerRequest *)write->input;
-    registry_partner_key_t key;
-    dp_txn_outcome_t outcome = registry_write_lock(write, request->partner, &key);
-    if (outcome != DP_TXN_COMMIT)
-        return outcome;
-    if (strcmp(key.status, "withdrawn") == 0) {
+    const registry_partner_key_t *key = &write->key; /* locked by registry_write_partner */
+    if (strcmp(key->status, "withdrawn") == 0) {
         dp_reply_error(write->reply, DP__CODE__CODE_FAILED_PRECONDITION, "partner",
                        "the partner has already withdrawn");
         return DP_TXN_ROLLBACK;
@@ -283,14 +277,14 @@ static dp_txn_outcome_t s_withdraw_body(dp_db_t *db, void *arg)
     char today[11];
     registry_today(today);
     const char *on = *request->withdrawn_on ? request->withdrawn_on : today;
-    if (strcmp(on, key.joined_on) < 0) {
+    if (strcmp(on, key->joined_on) < 0) {
         dp_reply_error(write->reply, INVALID, "withdrawn_on",
-                       "withdrawn_on must not be before the joining date %s", key.joined_on);
+                       "withdrawn_on must not be before the joining date %s", key->joined_on);
         return DP_TXN_ROLLBACK;
     }
-    if (registry_db_withdraw_partner(db, key.id, on, request->note) < 0)
+    if (registry_db_withdraw_partner(db, key->id, on, request->note) < 0)
         return DP_TXN_FAILED;
-    return registry_partner_event(write, key.id, "partner.withdrawn", on, NULL, 0);
+    return registry_partner_event(write, key->id, "partner.withdrawn", on, NULL, 0);
 }
 
 void registry_withdraw(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
@@ -302,6 +296,6 @@ void registry_withdraw(void *state, const ProtobufCMessage *message, dp_reply_t 
         return;
     registry_write_t write = {.registry = state, .input = message, .reply = reply};
     Dp__WithdrawPartnerReply answer = DP__WITHDRAW_PARTNER_REPLY__INIT;
-    registry_reply_partner(&write, registry_write_run(&write, s_withdraw_body), &answer.base,
+    registry_reply_partner(&write, registry_write_partner(&write, s_withdraw_body), &answer.base,
                            &answer.partner);
 }

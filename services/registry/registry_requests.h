@@ -52,11 +52,17 @@ typedef struct {
     Dp__Partner *partner;          /* the partner after the change */
     int64_t child_id;              /* contact or engagement id made by the change */
     void *extra;                   /* a handler's own result */
+    registry_partner_key_t key;    /* with registry_write_partner: the partner, locked */
+    dp_txn_body_fn *locked_body;   /* with registry_write_partner: the body proper */
 } registry_write_t;
 
 /* Runs body in a transaction; a failure is answered (ALREADY_EXISTS for a
    taken slug or domain). Returns dp_db_transaction's outcome. */
 int registry_write_run(registry_write_t *write, dp_txn_body_fn *body);
+/* registry_write_run for a change to one partner, the one the request's
+   field `partner` names: the body runs once that partner is locked (its key
+   in write->key); a partner that does not exist is refused with NOT_FOUND. */
+int registry_write_partner(registry_write_t *write, dp_txn_body_fn *body);
 /* Locks the partner named by ref, or refuses with NOT_FOUND. */
 dp_txn_outcome_t registry_write_lock(registry_write_t *write, const Dp__PartnerRef *ref,
                                      registry_partner_key_t *key);

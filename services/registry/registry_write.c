@@ -1,6 +1,7 @@
 /* What the registry's handlers share: the checks of its own fields and
    the write transaction (lock the partner, change it, reload it, write
    the event). */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -169,6 +170,30 @@ dp_txn_outcome_t registry_write_lock(registry_write_t *write, const Dp__PartnerR
         return DP_TXN_ROLLBACK;
     }
     return DP_TXN_COMMIT;
+}
+
+/* The partner the request names in its field `partner`. */
+static const Dp__PartnerRef *s_named_partner(const ProtobufCMessage *input)
+{
+    const ProtobufCFieldDescriptor *field =
+        protobuf_c_message_descriptor_get_field_by_name(input->descriptor, "partner");
+    assert(field && field->type == PROTOBUF_C_TYPE_MESSAGE &&
+           field->descriptor == &dp__partner_ref__descriptor);
+    return *(const Dp__PartnerRef *const *)((const char *)input + field->offset);
+}
+
+static dp_txn_outcome_t s_locked_body(dp_db_t *db, void *arg)
+{
+    registry_write_t *write = arg;
+    dp_txn_outcome_t outcome =
+        registry_write_lock(write, s_named_partner(write->input), &write->key);
+    return outcome == DP_TXN_COMMIT ? write->locked_body(db, write) : outcome;
+}
+
+int registry_write_partner(registry_write_t *write, dp_txn_body_fn *body)
+{
+    write->locked_body = body;
+    return registry_write_run(write, s_locked_body);
 }
 
 /* Refuses domains owned by another partner and areas that do not exist. */
