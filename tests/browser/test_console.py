@@ -1071,13 +1071,14 @@ def main():
     try:
         check(options.build_dir, "--build-dir or DP_BUILD_DIR must name the build folder")
         admin_url = require_env("DP_TEST_ADMIN_URL")
+        # The browser first: what it lacks fails the run before anything starts.
+        browser = Browser(work, artifacts, os.path.abspath(options.axe))
         stack = Stack(options.build_dir, work, artifacts)
         stack.curve = not options.no_curve
         stack.start_all(admin_url)
         ids = stack.seed()
         print(f"stack ready in {time.monotonic() - started:.1f} s: console {stack.base}, "
               f"enquiries {ids}", flush=True)
-        browser = Browser(work, artifacts, os.path.abspath(options.axe))
         scenarios = Scenarios(stack, browser, ids, curve=not options.no_curve)
         for name in Scenarios.ORDER:
             if options.only and name not in options.only:
