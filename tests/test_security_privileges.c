@@ -70,6 +70,7 @@ static const grant_t design[] = {
     {"dp_intake", "intake.enquiry_transition", "SELECT,INSERT,UPDATE", ""},
     {"dp_intake", "intake.erasure_tombstone", "SELECT,INSERT", ""},
     {"dp_intake", "intake.outbox", "INSERT", ""},
+    {"dp_intake", "intake.outgoing_message", "SELECT,INSERT,UPDATE", ""},
     {"dp_intake", "intake.staff", "SELECT,INSERT", ""},
     {"dp_intake", "intake.triage_rule", "SELECT,INSERT,DELETE", ""},
 

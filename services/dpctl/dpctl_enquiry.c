@@ -21,6 +21,11 @@ static const dpctl_command_t s_commands[] = {
     {"assign", "assign an enquiry to a staff member", dpctl_enquiry_assign_run},
     {"move", "move an enquiry to another status", dpctl_enquiry_move_run},
     {"note", "add a note to an enquiry", dpctl_enquiry_note_run},
+    {"due", "change an enquiry's due date, with the reason", dpctl_enquiry_due_run},
+    {"merge", "merge a flagged duplicate into its original", dpctl_enquiry_merge_run},
+    {"reply", "write a reply to the enquirer (queued for the mailer)", dpctl_enquiry_reply_run},
+    {"admitted", "record the partner a membership application made", dpctl_enquiry_admitted_run},
+    {"counts", "count the open, unassigned, overdue and due enquiries", dpctl_enquiry_counts_run},
     {"rules", "list, add or remove triage rules (keyword -> area)", dpctl_enquiry_rules_run},
     {"kinds", "list or add the kinds of enquiry", dpctl_enquiry_kinds_run},
 };
@@ -186,8 +191,12 @@ int dpctl_enquiry_show_run(dpctl_t *self, int argc, char **argv)
 enum { S_SUBJECT_COLUMN = 6, S_SUBJECT_MIN_WIDTH = 20 };
 
 static const dpctl_option_t s_list_options[] = {
-    {"status", DPCTL_CHOICE, NULL, "only enquiries with this status",
-     .choices = &dp__enquiry_status__descriptor},
+    {"status", DPCTL_TEXT, "STATUS[,STATUS...]", "only enquiries with one of these statuses"},
+    {"unassigned", DPCTL_FLAG, NULL, "only enquiries assigned to no one"},
+    {"overdue", DPCTL_FLAG, NULL, "only open enquiries due before today (Europe/Paris)"},
+    {"due-today", DPCTL_FLAG, NULL, "only open enquiries due today (Europe/Paris)"},
+    {"search", DPCTL_TEXT, "WORDS", "only enquiries with these words in subject or body"},
+    {"sort", DPCTL_TEXT, "newest|oldest|due", "the order (default: newest received first)"},
     {"kind", DPCTL_TEXT, "SLUG", "only enquiries of this kind"},
     {"source", DPCTL_TEXT, "SOURCE", "only enquiries from this feeding system"},
     {"partner", DPCTL_TEXT, "SLUG|-", "only enquiries from this partner (-: from no partner)"},
@@ -203,8 +212,8 @@ static const dpctl_option_t s_list_options[] = {
 static const dpctl_spec_t s_list_spec = {
     "enquiry list",
     "",
-    "List enquiries, oldest first, as a table (or a JSON array with --json). The subject is "
-    "cut to fit the terminal.",
+    "List enquiries, newest received first (see --sort), as a table (or a JSON array with "
+    "--json). The subject is cut to fit the terminal.",
     0,
     0,
     s_list_options};
@@ -237,7 +246,6 @@ static int s_list_item(void *sink, const ProtobufCMessage *item)
 
 static void s_list_request(const dpctl_args_t *args, Dp__ListEnquiriesRequest *request)
 {
-    request->status = dpctl_args_choice(args, "status", 0);
     request->kind = (char *)dpctl_args_text(args, "kind", "");
     request->source = (char *)dpctl_args_text(args, "source", "");
     request->partner_slug = (char *)dpctl_args_text(args, "partner", "");
@@ -253,6 +261,10 @@ static int s_list(dpctl_t *self, const dpctl_args_t *args, dpctl_listing_t *list
 {
     Dp__ListEnquiriesRequest request = DP__LIST_ENQUIRIES_REQUEST__INIT;
     s_list_request(args, &request);
+    Dp__EnquiryStatus statuses[8];
+    int filtered = dpctl_enquiry_queue_filters(args, &request, statuses, 8);
+    if (filtered != DPCTL_EXIT_OK)
+        return filtered;
     bool all = dpctl_args_has(args, "all") ||
                !(dpctl_args_has(args, "page-size") || dpctl_args_has(args, "page-token"));
     int outcome =

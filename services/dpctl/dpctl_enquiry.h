@@ -47,5 +47,17 @@ int dpctl_enquiry_submit_run(dpctl_t *self, int argc, char **argv); /* dpctl_enq
 int dpctl_enquiry_import_run(dpctl_t *self, int argc, char **argv); /* dpctl_import.c */
 int dpctl_enquiry_rules_run(dpctl_t *self, int argc, char **argv);  /* dpctl_rules.c */
 int dpctl_enquiry_kinds_run(dpctl_t *self, int argc, char **argv);  /* dpctl_reference.c */
+int dpctl_enquiry_due_run(dpctl_t *self, int argc, char **argv);    /* dpctl_enquiry_console.c */
+int dpctl_enquiry_merge_run(dpctl_t *self, int argc, char **argv);
+int dpctl_enquiry_reply_run(dpctl_t *self, int argc, char **argv);
+int dpctl_enquiry_admitted_run(dpctl_t *self, int argc, char **argv);
+int dpctl_enquiry_counts_run(dpctl_t *self, int argc, char **argv);
+
+/* The staff console's queue filters of enquiry list (--status a,b,
+   --unassigned, --overdue, --due-today, --search, --sort) into the
+   request; statuses is where the statuses go (max_statuses at most).
+   Returns 0, or a usage error's exit code. */
+int dpctl_enquiry_queue_filters(const dpctl_args_t *args, Dp__ListEnquiriesRequest *request,
+                                Dp__EnquiryStatus *statuses, size_t max_statuses);
 
 #endif

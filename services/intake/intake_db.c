@@ -18,7 +18,6 @@ enum {
     SELECT_ENQUIRY,
     SELECT_TRANSITIONS,
     SELECT_NOTES,
-    LIST_ENQUIRIES,
     LOCK_ENQUIRY,
     MOVE_ENQUIRY,
     INSERT_NOTE,
@@ -43,13 +42,37 @@ enum {
     PENDING_RESOLVE,
     ENSURE_STAFF,
     ASSIGNEE_ID_OF,
+    PLAN_CUSTOM,
+    LIST_NEWEST,
+    LIST_OLDEST,
+    LIST_DUE,
+    LIST_TOTAL,
+    COUNT_QUEUE,
+    LOCK_STATE,
+    UPDATE_DUE,
+    INSERT_STEP,
+    CLOSE_AS,
+    INSERT_MESSAGE,
+    SELECT_MESSAGES,
     STATEMENT_COUNT
 };
 
-/* Pseudonymises the enquiries of the CTE "targets" (ids), their notes and
-   the notes of their history; the enquiry, its kind, dates, statuses and
-   partner link stay, so that every count stays the same. $reason is given
-   by the statement. Answers with the number of enquiries. */
+/* The replies to the enquiries of the CTE "erased" (PSEUDONYMISE): their
+   subject and body are personal data about the enquirer. A reply still
+   queued is parked, so that the mailer never sends the blanked text. */
+#define REPLIES_ERASED                                                                             \
+    "replies AS (UPDATE intake.outgoing_message m SET subject = '[erased]', body = '[erased]', "   \
+    "    status = CASE WHEN m.status = 'queued' THEN 'parked' ELSE m.status END, "                 \
+    "    reason = CASE WHEN m.status = 'queued' THEN 'personal data erased before sending' "       \
+    "      ELSE m.reason END, "                                                                    \
+    "    status_at = CASE WHEN m.status = 'queued' THEN now() ELSE m.status_at END "               \
+    "  FROM erased x WHERE m.enquiry_id = x.id) "
+
+/* Pseudonymises the enquiries of the CTE "targets" (ids), their notes, the
+   notes of their history and their replies; the enquiry, its kind, dates,
+   statuses and partner link stay, so that every count stays the same. The
+   search words (a column generated from subject and body) go with them.
+   $reason is given by the statement. Answers with the number of enquiries. */
 #define PSEUDONYMISE(targets, reason)                                                              \
     "erased AS ("                                                                                  \
     "  UPDATE intake.enquiry e SET sender_name = '[erased]', "                                     \
@@ -60,24 +83,70 @@ enum {
     "notes AS (UPDATE intake.enquiry_note n SET text = '[erased]' FROM erased x "                  \
     "  WHERE n.enquiry_id = x.id), "                                                               \
     "steps AS (UPDATE intake.enquiry_transition s SET note = '[erased]' FROM erased x "            \
-    "  WHERE s.enquiry_id = x.id AND s.note NOT IN ('', 'at intake')) "                            \
+    "  WHERE s.enquiry_id = x.id AND s.note NOT IN ('', 'at intake')), " REPLIES_ERASED            \
     "SELECT count(*) FROM erased"
 
 /* A timestamp as RFC 3339 UTC, or "" for NULL. */
 #define TS(column)                                                                                 \
     "COALESCE(to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
 
-/* $1 of the statements below that use it: true for the full enquiry. */
-#define ENQUIRY_COLUMNS                                                                            \
+/* The columns s_enquiry_from_row reads, with the body as `body` (an expression). */
+#define ENQUIRY_COLUMNS_WITH(body)                                                                 \
     "e.id, e.source, e.idempotency_key, e.sender_name, e.email, e.organisation, e.country, "       \
-    "e.kind, e.subject, CASE WHEN $1::bool THEN e.body ELSE '' END, e.language, "                  \
-    "array_to_string(e.areas, ','), " TS("e.received_at") ", " TS(                                 \
-        "e.stored_at") ", e.status, "                                                              \
-                       "COALESCE(e.partner_id, 0), e.partner_slug, "                               \
+    "e.kind, e.subject, " body                                                                     \
+    ", e.language, array_to_string(e.areas, ','), " TS("e.received_at") ", " TS(                   \
+        "e.stored_at") ", e.status, COALESCE(e.partner_id, 0), "                                   \
+                       "e.partner_slug, "                                                          \
                        "array_to_string(e.suggested_areas, ','), "                                 \
-                       "COALESCE(e.possible_duplicate_of, 0), e.quarantine_reason, e.assignee, "   \
+                       "COALESCE(e.possible_duplicate_of, 0), "                                    \
+                       "e.quarantine_reason, e.assignee, "                                         \
                        "to_char(e.due_on, 'YYYY-MM-DD'), " TS("e.first_response_at") ", " TS(      \
-                           "e.resolved_at") " "
+                           "e.resolved_at") ", "                                                   \
+                                            "COALESCE(e.merged_into, 0), "                         \
+                                            "e.outcome "
+
+/* $1 of the statements below that use it: true for the full enquiry. */
+#define ENQUIRY_COLUMNS ENQUIRY_COLUMNS_WITH("CASE WHEN $1::bool THEN e.body ELSE '' END")
+
+/* An open enquiry: one that waits for staff. The partial indexes of
+   migration 0011 repeat this list word for word. */
+#define OPEN "e.status IN ('received', 'triaged', 'assigned', 'quarantined')"
+/* Today where the Division works. */
+#define TODAY "(now() AT TIME ZONE 'Europe/Paris')::date"
+
+/* The queue's filters, $1..$13 (intake_db_list_queue): status, statuses
+   (an array literal or NULL), kind, source, partner ("-": none), area,
+   assignee, received from and to (UTC days, as the services' sessions run
+   in UTC), unassigned, overdue, due today, search words (NULL: none).
+   Unset filters are constants that the custom plan folds away (see
+   PLAN_CUSTOM), so that each view is planned on its own indexes. */
+#define QUEUE_FILTERS                                                                              \
+    "($1 = '' OR e.status = $1) AND ($2::text[] IS NULL OR e.status = ANY ($2::text[])) "          \
+    "AND ($3 = '' OR e.kind = $3) AND ($4 = '' OR e.source = $4) "                                 \
+    "AND ($5 = '' OR e.partner_slug = CASE WHEN $5 = '-' THEN '' ELSE $5 END) "                    \
+    "AND ($6 = '' OR $6 = ANY (e.areas) OR $6 = ANY (e.suggested_areas)) "                         \
+    "AND ($7 = '' OR e.assignee = $7) "                                                            \
+    "AND ($8::date IS NULL OR e.received_at >= $8::date) "                                         \
+    "AND ($9::date IS NULL OR e.received_at < $9::date + 1) "                                      \
+    "AND (NOT $10::bool OR e.assignee = '') "                                                      \
+    "AND (NOT $11::bool OR (" OPEN " AND e.due_on < " TODAY ")) "                                  \
+    "AND (NOT $12::bool OR (" OPEN " AND e.due_on = " TODAY ")) "                                  \
+    "AND ($13::text IS NULL OR e.search @@ websearch_to_tsquery('simple', $13::text)) "
+
+/* A reply to the enquirer, as s_message_from_row reads it. */
+#define MESSAGE_COLUMNS                                                                            \
+    "id, author, " TS("created_at") ", subject, body, status, " TS("status_at") ", reason"
+
+/* A page of the queue in one order: the filters, then the rows after the
+   cursor ($14 received_at, $15 id, and for the due order $17 due_on; $14
+   NULL on the first page), at most $16. The last column is the cursor of
+   the row, "<order>_[<due_on>_]<received_at to the microsecond>_<id>". */
+#define RECEIVED_KEY                                                                               \
+    "to_char(e.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define LIST_QUEUE(keyset, order, cursor)                                                          \
+    "SELECT " ENQUIRY_COLUMNS_WITH("''") ", " cursor " FROM intake.enquiry e "                     \
+                                         "WHERE " QUEUE_FILTERS "AND ($14::timestamptz IS NULL "   \
+                                         "OR " keyset ") ORDER BY " order " LIMIT $16::int"
 
 const dp_statement_t intake_statements[] = {
     /* One statement stores a whole batch. Repeated keys inside the batch are
@@ -190,23 +259,12 @@ const dp_statement_t intake_statements[] = {
                       "SELECT id, actor, " TS("at") ", text FROM intake.enquiry_note "
                                                     "WHERE enquiry_id = $1 ORDER BY id",
                       1},
-    [LIST_ENQUIRIES] = {"list_enquiries",
-                        "SELECT " ENQUIRY_COLUMNS "FROM intake.enquiry e "
-                        "WHERE e.id > $2::bigint AND ($3 = '' OR e.status = $3) "
-                        "AND ($4 = '' OR e.kind = $4) AND ($5 = '' OR e.source = $5) "
-                        "AND ($6 = '' OR e.partner_slug = CASE WHEN $6 = '-' THEN '' ELSE $6 END) "
-                        "AND ($7 = '' OR $7 = ANY (e.areas) OR $7 = ANY (e.suggested_areas)) "
-                        "AND ($8 = '' OR e.assignee = $8) "
-                        "AND ($9::date IS NULL OR e.received_at >= $9::date) "
-                        "AND ($10::date IS NULL OR e.received_at < $10::date + 1) "
-                        "ORDER BY e.id LIMIT $11::int",
-                        11},
     [LOCK_ENQUIRY] = {"lock_enquiry",
                       "SELECT status, assignee FROM intake.enquiry WHERE id = $1 FOR UPDATE", 1},
     /* $2 new status, $3 assignee or NULL (keep), $4 old status, $5 actor, $6 note,
        $7 the assignee's staff id ($3 "" clears both).
        The first answer sets the first-response time; closing or rejecting
-       sets the resolution time and reopening clears it. */
+       sets the resolution time and reopening clears it, with the outcome. */
     [MOVE_ENQUIRY] =
         {"move_enquiry",
          "WITH moved AS ("
@@ -217,6 +275,9 @@ const dp_statement_t intake_statements[] = {
          "      THEN COALESCE(first_response_at, now()) ELSE first_response_at END, "
          "    resolved_at = CASE WHEN $2 IN ('closed', 'rejected') THEN now() "
          "      WHEN $4 IN ('closed', 'rejected') THEN NULL ELSE resolved_at END, "
+         "    merged_into = CASE WHEN $4 IN ('closed', 'rejected') THEN NULL "
+         "      ELSE merged_into END, "
+         "    outcome = CASE WHEN $4 IN ('closed', 'rejected') THEN '' ELSE outcome END, "
          "    updated_at = now() "
          "  WHERE id = $1 RETURNING id) "
          "INSERT INTO intake.enquiry_transition (enquiry_id, from_status, to_status, "
@@ -319,6 +380,76 @@ const dp_statement_t intake_statements[] = {
                      "INSERT INTO intake.enquiry_kind (slug, label) VALUES ($1, $2) "
                      "ON CONFLICT (slug) DO NOTHING",
                      2},
+    /* The queue's statements test optional filters against constants: each
+       is planned for the values given (in the list's transaction only). */
+    [PLAN_CUSTOM] = {"plan_custom",
+                     "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)", 0},
+    [LIST_NEWEST] = {"list_newest",
+                     LIST_QUEUE("(e.received_at, e.id) < ($14::timestamptz, $15::bigint)",
+                                "e.received_at DESC, e.id DESC",
+                                "'n_' || " RECEIVED_KEY " || '_' || e.id"),
+                     16},
+    [LIST_OLDEST] = {"list_oldest",
+                     LIST_QUEUE("(e.received_at, e.id) > ($14::timestamptz, $15::bigint)",
+                                "e.received_at, e.id", "'o_' || " RECEIVED_KEY " || '_' || e.id"),
+                     16},
+    [LIST_DUE] = {"list_due",
+                  LIST_QUEUE("(e.due_on, e.received_at, e.id) > ($17::date, $14::timestamptz, "
+                             "$15::bigint)",
+                             "e.due_on, e.received_at, e.id",
+                             "'d_' || to_char(e.due_on, 'YYYY-MM-DD') || '_' || " RECEIVED_KEY
+                             " || '_' || e.id"),
+                  17},
+    /* Counted up to INTAKE_TOTAL_CAP + 1: an exact count of a broad view
+       (every enquiry, a common word) reads every match, hundreds of
+       milliseconds at a million enquiries; "more than 10,000" is what a
+       person needs of it. */
+    [LIST_TOTAL] = {"list_total",
+                    "SELECT count(*) FROM (SELECT 1 FROM intake.enquiry e WHERE " QUEUE_FILTERS
+                    "LIMIT 10001) AS matches",
+                    13},
+    /* Each count reads one partial index of migration 0011. */
+    [COUNT_QUEUE] = {"count_queue",
+                     "SELECT (SELECT count(*) FROM intake.enquiry e WHERE " OPEN
+                     " AND $1 <> '' AND e.assignee = $1), "
+                     "(SELECT count(*) FROM intake.enquiry e WHERE " OPEN " AND e.assignee = ''), "
+                     "(SELECT count(*) FROM intake.enquiry e WHERE " OPEN " AND e.due_on < " TODAY
+                     "), "
+                     "(SELECT count(*) FROM intake.enquiry e WHERE " OPEN " AND e.due_on = " TODAY
+                     "), "
+                     "(SELECT count(*) FROM intake.enquiry e WHERE " OPEN ")",
+                     1},
+    [LOCK_STATE] = {"lock_state",
+                    "SELECT status, COALESCE(possible_duplicate_of, 0), COALESCE(merged_into, 0), "
+                    "  kind, COALESCE(partner_id, 0), partner_slug, to_char(due_on, 'YYYY-MM-DD'), "
+                    "  outcome, erased_at IS NOT NULL FROM intake.enquiry WHERE id = $1 FOR UPDATE",
+                    1},
+    [UPDATE_DUE] = {"update_due",
+                    "UPDATE intake.enquiry SET due_on = $2::date, updated_at = now() WHERE id = $1",
+                    2},
+    /* A history entry; from = to for a change that keeps the status. */
+    [INSERT_STEP] = {"insert_step",
+                     "INSERT INTO intake.enquiry_transition (enquiry_id, from_status, to_status, "
+                     "  actor, note) VALUES ($1, $2, $3, $4, $5)",
+                     5},
+    /* Closes an enquiry as merged ($2) or admitted as partner ($3, $4: the
+       partner matcher no longer looks for one), with the outcome $5. */
+    [CLOSE_AS] = {"close_as",
+                  "UPDATE intake.enquiry SET status = 'closed', "
+                  "  merged_into = COALESCE($2::bigint, merged_into), "
+                  "  partner_id = COALESCE($3::bigint, partner_id), "
+                  "  partner_slug = COALESCE($4, partner_slug), "
+                  "  partner_pending = partner_pending AND $3::bigint IS NULL, outcome = $5, "
+                  "  resolved_at = now(), updated_at = now() WHERE id = $1",
+                  5},
+    [INSERT_MESSAGE] = {"insert_message",
+                        "INSERT INTO intake.outgoing_message (enquiry_id, author, subject, body) "
+                        "VALUES ($1, $2, $3, $4) RETURNING " MESSAGE_COLUMNS,
+                        4},
+    [SELECT_MESSAGES] = {"select_messages",
+                         "SELECT " MESSAGE_COLUMNS " FROM intake.outgoing_message "
+                         "WHERE enquiry_id = $1 ORDER BY id",
+                         1},
 };
 const size_t intake_statement_count = STATEMENT_COUNT;
 
@@ -481,9 +612,30 @@ static void *s_enquiry_from_row(dp_arena_t *arena, const PGresult *result, int r
     enquiry->due_on = dp_db_text(arena, result, row, column++);
     enquiry->first_response_at = dp_db_text(arena, result, row, column++);
     enquiry->resolved_at = dp_db_text(arena, result, row, column++);
+    enquiry->merged_into = dp_db_int64(result, row, column++);
+    enquiry->outcome = dp_db_text(arena, result, row, column++);
     return enquiry;
 }
 
+static void *s_message_from_row(dp_arena_t *arena, const PGresult *result, int row)
+{
+    Dp__OutgoingMessage *message = dp_arena_alloc(arena, sizeof *message);
+    if (!message)
+        return NULL;
+    dp__outgoing_message__init(message);
+    int column = 0;
+    message->id = dp_db_int64(result, row, column++);
+    message->author = dp_db_text(arena, result, row, column++);
+    message->created_at = dp_db_text(arena, result, row, column++);
+    message->subject = dp_db_text(arena, result, row, column++);
+    message->body = dp_db_text(arena, result, row, column++);
+    message->status = dp_db_text(arena, result, row, column++);
+    message->status_at = dp_db_text(arena, result, row, column++);
+    message->reason = dp_db_text(arena, result, row, column++);
+    return message;
+}
+
+/* History, notes and replies, oldest first. */
 static int s_load_history(dp_db_t *db, dp_arena_t *arena, Dp__Enquiry *enquiry)
 {
     char id[24];
@@ -524,7 +676,8 @@ static int s_load_history(dp_db_t *db, dp_arena_t *arena, Dp__Enquiry *enquiry)
         enquiry->notes[enquiry->n_notes++] = note;
     }
     PQclear(result);
-    return 1;
+    return dp_db_run_rows(db, SELECT_MESSAGES, params, arena, s_message_from_row,
+                          (void ***)&enquiry->messages, &enquiry->n_messages);
 }
 
 int intake_db_load_enquiry(dp_db_t *db, dp_arena_t *arena, int64_t id, bool full,
@@ -546,26 +699,89 @@ int intake_db_load_enquiry(dp_db_t *db, dp_arena_t *arena, int64_t id, bool full
     return found;
 }
 
-int intake_db_list_enquiries(dp_db_t *db, dp_arena_t *arena, const Dp__ListEnquiriesRequest *filter,
-                             const char *status, int64_t after_id, int limit,
-                             Dp__Enquiry ***enquiries, size_t *count)
+/* The parameters of QUEUE_FILTERS. */
+enum { QUEUE_FILTER_COUNT = 13 };
+
+static void s_queue_filters(const intake_queue_t *queue, const char **params)
 {
-    char after[24], limit_text[24];
-    dp_format_int64(after, after_id);
-    dp_format_int64(limit_text, limit);
-    const char *params[] = {"false",
-                            after,
-                            status ? status : "",
-                            filter->kind,
-                            filter->source,
-                            filter->partner_slug,
-                            filter->area,
-                            filter->assignee,
-                            *filter->received_from ? filter->received_from : NULL,
-                            *filter->received_to ? filter->received_to : NULL,
-                            limit_text};
-    return dp_db_run_rows(db, LIST_ENQUIRIES, params, arena, s_enquiry_from_row,
-                          (void ***)enquiries, count);
+    const Dp__ListEnquiriesRequest *filter = queue->filter;
+    const char *values[QUEUE_FILTER_COUNT] = {queue->status,
+                                              queue->statuses,
+                                              filter->kind,
+                                              filter->source,
+                                              filter->partner_slug,
+                                              filter->area,
+                                              filter->assignee,
+                                              *filter->received_from ? filter->received_from : NULL,
+                                              *filter->received_to ? filter->received_to : NULL,
+                                              filter->unassigned ? "true" : "false",
+                                              filter->overdue ? "true" : "false",
+                                              filter->due_today ? "true" : "false",
+                                              *filter->search ? filter->search : NULL};
+    memcpy(params, values, sizeof values);
+}
+
+/* The statement of each order, by Dp__EnquirySort. */
+static const int s_list_statements[] = {LIST_NEWEST, LIST_OLDEST, LIST_DUE};
+
+int intake_db_list_queue(dp_db_t *db, dp_arena_t *arena, const intake_queue_t *queue,
+                         Dp__Enquiry ***enquiries, size_t *count, char **last_cursor)
+{
+    char after_id[24], limit[24];
+    dp_format_int64(after_id, queue->after_id);
+    dp_format_int64(limit, queue->limit);
+    const char *params[QUEUE_FILTER_COUNT + 4];
+    s_queue_filters(queue, params);
+    params[QUEUE_FILTER_COUNT] = queue->after_received;
+    params[QUEUE_FILTER_COUNT + 1] = after_id;
+    params[QUEUE_FILTER_COUNT + 2] = limit;
+    params[QUEUE_FILTER_COUNT + 3] = queue->after_due;
+    *last_cursor = NULL;
+    if ((size_t)queue->sort >= sizeof s_list_statements / sizeof *s_list_statements)
+        return -1;
+    PGresult *result = dp_db_run(db, PLAN_CUSTOM, NULL);
+    if (!result)
+        return -1;
+    PQclear(result);
+    result = dp_db_run(db, s_list_statements[queue->sort], params);
+    if (!result)
+        return -1;
+    int rows = PQntuples(result);
+    if (rows > 0) {
+        *last_cursor = dp_db_text(arena, result, rows - 1, PQnfields(result) - 1);
+        if (!*last_cursor) {
+            PQclear(result);
+            return -1;
+        }
+    }
+    return dp_db_rows(result, arena, s_enquiry_from_row, (void ***)enquiries, count);
+}
+
+int intake_db_count_matches(dp_db_t *db, const intake_queue_t *queue, uint64_t *total)
+{
+    const char *params[QUEUE_FILTER_COUNT];
+    s_queue_filters(queue, params);
+    PGresult *result = dp_db_run(db, LIST_TOTAL, params);
+    if (!result)
+        return -1;
+    *total = dp_db_uint64(result, 0, 0);
+    PQclear(result);
+    return 1;
+}
+
+int intake_db_count_queue(dp_db_t *db, const char *assignee, Dp__CountEnquiriesReply *counts)
+{
+    const char *params[] = {assignee};
+    PGresult *result = dp_db_run(db, COUNT_QUEUE, params);
+    if (!result)
+        return -1;
+    counts->mine = dp_db_uint64(result, 0, 0);
+    counts->unassigned = dp_db_uint64(result, 0, 1);
+    counts->overdue = dp_db_uint64(result, 0, 2);
+    counts->due_today = dp_db_uint64(result, 0, 3);
+    counts->open = dp_db_uint64(result, 0, 4);
+    PQclear(result);
+    return 1;
 }
 
 int intake_db_lock_enquiry(dp_db_t *db, int64_t id, char status[16], char assignee[201])
@@ -615,6 +831,77 @@ int intake_db_add_note(dp_db_t *db, dp_arena_t *arena, int64_t id, const char *a
     }
     PQclear(result);
     return *note ? 1 : -1;
+}
+
+/* ---- the staff console: due dates, merges, replies, admissions ------------------------ */
+
+int intake_db_lock_state(dp_db_t *db, int64_t id, intake_locked_t *state)
+{
+    char id_text[24];
+    dp_format_int64(id_text, id);
+    const char *params[] = {id_text};
+    PGresult *result = dp_db_run(db, LOCK_STATE, params);
+    if (!result)
+        return -1;
+    int found = PQntuples(result) == 1;
+    memset(state, 0, sizeof *state);
+    if (found) {
+        snprintf(state->status, sizeof state->status, "%s", PQgetvalue(result, 0, 0));
+        state->possible_duplicate_of = dp_db_int64(result, 0, 1);
+        state->merged_into = dp_db_int64(result, 0, 2);
+        snprintf(state->kind, sizeof state->kind, "%s", PQgetvalue(result, 0, 3));
+        state->partner_id = dp_db_int64(result, 0, 4);
+        snprintf(state->partner_slug, sizeof state->partner_slug, "%s", PQgetvalue(result, 0, 5));
+        snprintf(state->due_on, sizeof state->due_on, "%s", PQgetvalue(result, 0, 6));
+        snprintf(state->outcome, sizeof state->outcome, "%s", PQgetvalue(result, 0, 7));
+        state->erased = strcmp(PQgetvalue(result, 0, 8), "t") == 0;
+    }
+    PQclear(result);
+    return found;
+}
+
+int intake_db_set_due(dp_db_t *db, int64_t id, const char *due_on)
+{
+    char id_text[24];
+    dp_format_int64(id_text, id);
+    const char *params[] = {id_text, due_on};
+    return dp_db_run_count(db, UPDATE_DUE, params) == 1 ? 1 : -1;
+}
+
+int intake_db_add_step(dp_db_t *db, int64_t id, const char *from, const char *to, const char *actor,
+                       const char *note)
+{
+    char id_text[24];
+    dp_format_int64(id_text, id);
+    const char *params[] = {id_text, from, to, actor, note};
+    return dp_db_run_count(db, INSERT_STEP, params) == 1 ? 1 : -1;
+}
+
+int intake_db_close_as(dp_db_t *db, int64_t id, int64_t merged_into, int64_t partner_id,
+                       const char *partner_slug, const char *outcome)
+{
+    char id_text[24], into_text[24], partner_text[24];
+    dp_format_int64(id_text, id);
+    dp_format_int64(into_text, merged_into);
+    dp_format_int64(partner_text, partner_id);
+    const char *params[] = {id_text, merged_into > 0 ? into_text : NULL,
+                            partner_id > 0 ? partner_text : NULL,
+                            partner_id > 0 ? partner_slug : NULL, outcome};
+    return dp_db_run_count(db, CLOSE_AS, params) == 1 ? 1 : -1;
+}
+
+int intake_db_add_message(dp_db_t *db, dp_arena_t *arena, int64_t enquiry_id, const char *author,
+                          const char *subject, const char *body, Dp__OutgoingMessage **message)
+{
+    char id_text[24];
+    dp_format_int64(id_text, enquiry_id);
+    const char *params[] = {id_text, author, subject, body};
+    PGresult *result = dp_db_run(db, INSERT_MESSAGE, params);
+    if (!result)
+        return -1;
+    *message = PQntuples(result) == 1 ? s_message_from_row(arena, result, 0) : NULL;
+    PQclear(result);
+    return *message ? 1 : -1;
 }
 
 /* ---- rules and kinds ---------------------------------------------------------------- */

@@ -44,12 +44,34 @@ int intake_db_append_aggregate_event(dp_db_t *db, const char *event_type,
 int intake_db_append_event(dp_db_t *db, const char *event_type, int64_t enquiry_id,
                            const ProtobufCMessage *payload);
 
-/* The full enquiry with history and notes, or without them for lists. */
+/* The full enquiry with history, notes and replies, or without them. */
 int intake_db_load_enquiry(dp_db_t *db, dp_arena_t *arena, int64_t id, bool full,
                            Dp__Enquiry **enquiry);
-int intake_db_list_enquiries(dp_db_t *db, dp_arena_t *arena, const Dp__ListEnquiriesRequest *filter,
-                             const char *status, int64_t after_id, int limit,
-                             Dp__Enquiry ***enquiries, size_t *count);
+
+/* One page of the staff console's queue: the request's filters as checked
+   by the handler, and where the page starts. */
+typedef struct {
+    const Dp__ListEnquiriesRequest *filter; /* kind, source, ..., search ("" unset) */
+    const char *status;                     /* the single status, "" for any */
+    const char *statuses;                   /* an array literal "{a,b}", or NULL for any */
+    Dp__EnquirySort sort;                   /* the order (UNSPECIFIED: newest first) */
+    const char *after_received;             /* the cursor's received_at, NULL on page one */
+    const char *after_due;                  /* the cursor's due_on (due order), else NULL */
+    int64_t after_id;                       /* the cursor's id */
+    int limit;                              /* rows at most */
+} intake_queue_t;
+
+/* A page of enquiries (no body, history, notes or replies) in the queue's
+   order; *last_cursor is the cursor of the last row (NULL when none), in
+   the arena. Runs two statements: call it inside a transaction. */
+int intake_db_list_queue(dp_db_t *db, dp_arena_t *arena, const intake_queue_t *queue,
+                         Dp__Enquiry ***enquiries, size_t *count, char **last_cursor);
+/* The enquiries the queue's filters match (the cursor is ignored), counted
+   up to INTAKE_TOTAL_CAP + 1 (which means "more than INTAKE_TOTAL_CAP"). */
+enum { INTAKE_TOTAL_CAP = 10000 };
+int intake_db_count_matches(dp_db_t *db, const intake_queue_t *queue, uint64_t *total);
+/* The console's counts; assignee "" counts no "mine". */
+int intake_db_count_queue(dp_db_t *db, const char *assignee, Dp__CountEnquiriesReply *counts);
 
 /* Locks an enquiry for a workflow change; status and assignee are copied out. */
 int intake_db_lock_enquiry(dp_db_t *db, int64_t id, char status[16], char assignee[201]);
@@ -60,6 +82,33 @@ int intake_db_move(dp_db_t *db, int64_t id, const char *from, const char *to, co
                    int64_t assignee_id, const char *actor, const char *note);
 int intake_db_add_note(dp_db_t *db, dp_arena_t *arena, int64_t id, const char *actor,
                        const char *text, Dp__EnquiryNote **note);
+
+/* What the console's changes check of an enquiry, read under a row lock. */
+typedef struct {
+    char status[16];               /* e.g. "assigned" */
+    char kind[64];                 /* its kind's slug */
+    char due_on[11];               /* first-response date */
+    char partner_slug[64];         /* "" when none */
+    char outcome[301];             /* how it ended, "" while it has not */
+    int64_t possible_duplicate_of; /* 0: not flagged */
+    int64_t merged_into;           /* 0: not merged */
+    int64_t partner_id;            /* 0: none */
+    bool erased;                   /* its personal data was erased */
+} intake_locked_t;
+
+/* Locks an enquiry (FOR UPDATE) and copies what the console checks. */
+int intake_db_lock_state(dp_db_t *db, int64_t id, intake_locked_t *state);
+int intake_db_set_due(dp_db_t *db, int64_t id, const char *due_on);
+/* Appends a history entry (from = to for a change that keeps the status). */
+int intake_db_add_step(dp_db_t *db, int64_t id, const char *from, const char *to, const char *actor,
+                       const char *note);
+/* Closes an enquiry with an outcome, as merged into merged_into (> 0) or
+   as the application of partner_id (> 0, with its slug). */
+int intake_db_close_as(dp_db_t *db, int64_t id, int64_t merged_into, int64_t partner_id,
+                       const char *partner_slug, const char *outcome);
+/* Stores a reply to the enquirer (queued); *message in the arena. */
+int intake_db_add_message(dp_db_t *db, dp_arena_t *arena, int64_t enquiry_id, const char *author,
+                          const char *subject, const char *body, Dp__OutgoingMessage **message);
 
 int intake_db_list_rules(dp_db_t *db, dp_arena_t *arena, Dp__TriageRule ***rules, size_t *count);
 /* 1 with the new id, 0 when the same keyword and area exist. */

@@ -7,6 +7,7 @@
 #include "dp_events.h"
 #include "dp_metrics.h"
 #include "dp_server.h"
+#include "intake.pb-c.h"
 #include "intake_server.h"
 #include "intake_triage.h"
 
@@ -32,10 +33,28 @@ void intake_submit_batch(void *state, const ProtobufCMessage **requests, dp_repl
 
 /* Staff requests (intake_workflow.c). */
 void intake_get(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
-void intake_list(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
 void intake_assign(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
 void intake_transition(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
 void intake_add_note(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+/* The request's actor field is only used without CURVE (development),
+   where it must name someone; with CURVE the certificate says who. False
+   after refusing the request (INVALID_ARGUMENT on actor). */
+bool intake_check_actor(dp_reply_t *reply, const char *actor);
+/* Appends the dp.EnquiryEvent of a workflow change of `enquiry` (as it is
+   after the change), in the current transaction. */
+int intake_enquiry_event(dp_db_t *db, const char *type, const Dp__Enquiry *enquiry,
+                         const char *previous_status);
+
+/* The staff console's queue: lists and counts (intake_queue.c). */
+void intake_list(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+void intake_count(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+
+/* The staff console's changes: due dates, merges, replies, admissions
+   (intake_console.c). */
+void intake_change_due(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+void intake_merge(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+void intake_reply(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
+void intake_record_admission(void *state, const ProtobufCMessage *request, dp_reply_t *reply);
 
 /* Data protection (intake_privacy.c). */
 void intake_erase(void *state, const ProtobufCMessage *request, dp_reply_t *reply);

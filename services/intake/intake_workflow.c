@@ -35,9 +35,7 @@ static bool s_allowed(Dp__EnquiryStatus from, Dp__EnquiryStatus to)
     return false;
 }
 
-/* The request's actor field is only used without CURVE (development),
-   where it must name someone; with CURVE the certificate says who. */
-static bool s_check_actor(dp_reply_t *reply, const char *actor)
+bool intake_check_actor(dp_reply_t *reply, const char *actor)
 {
     if (dp_reply_authenticated(reply) || dp_valid_required_text(actor, MAX_ACTOR_BYTES))
         return true;
@@ -77,51 +75,27 @@ void intake_get(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
                    request->id);
 }
 
-void intake_list(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
-{
-    intake_t *intake = state;
-    const Dp__ListEnquiriesRequest *request = (const Dp__ListEnquiriesRequest *)message;
-    const char *status = intake_status_text(request->status);
-    if (request->status != S(UNSPECIFIED) && !status) {
-        dp_reply_error(reply, INVALID, "status", "status is not a known value");
-        return;
-    }
-    const char *dates[][2] = {{"received_from", request->received_from},
-                              {"received_to", request->received_to}};
-    for (size_t i = 0; i < 2; i++)
-        if (!dp_check_date(reply, dates[i][0], dates[i][1], false))
-            return;
-    const char *texts[][2] = {{"kind", request->kind},
-                              {"source", request->source},
-                              {"area", request->area},
-                              {"partner_slug", request->partner_slug},
-                              {"assignee", request->assignee}};
-    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
-        if (!dp_check_text(reply, texts[i][0], texts[i][1], MAX_ACTOR_BYTES, false))
-            return;
-    dp_page_t page;
-    if (!dp_page_read(reply, request->page_token, request->page_size, &page))
-        return;
-    Dp__ListEnquiriesReply answer = DP__LIST_ENQUIRIES_REPLY__INIT;
-    dp_arena_t *arena = dp_reply_arena(reply);
-    if (intake_db_list_enquiries(intake->db, arena, request, status, page.after, page.limit,
-                                 &answer.enquiries, &answer.n_enquiries) < 0) {
-        dp_reply_db_failure(reply, intake->db);
-        return;
-    }
-    if (answer.n_enquiries && intake_audit(intake, intake_who(reply, ""), "list enquiries", "",
-                                           "%zu enquiries from id %" PRId64, answer.n_enquiries,
-                                           answer.enquiries[0]->id) < 0) {
-        dp_reply_db_failure(reply, intake->db);
-        return;
-    }
-    answer.next_page_token =
-        dp_page_next(reply, &page, answer.n_enquiries,
-                     answer.n_enquiries ? answer.enquiries[answer.n_enquiries - 1]->id : 0);
-    dp_reply_ok(reply, &answer.base);
-}
-
 /* ---- moving ------------------------------------------------------------------------- */
+
+int intake_enquiry_event(dp_db_t *db, const char *type, const Dp__Enquiry *enquiry,
+                         const char *previous_status)
+{
+    /* Events name the assignee by an opaque staff id, never by name. */
+    int64_t staff_id = 0;
+    if (intake_db_assignee_id_of(db, enquiry->id, &staff_id) < 0)
+        return -1;
+    Dp__EnquiryEvent event = DP__ENQUIRY_EVENT__INIT;
+    event.enquiry_id = enquiry->id;
+    event.source = enquiry->source;
+    event.kind = enquiry->kind;
+    event.status = (char *)intake_status_text(enquiry->status);
+    event.previous_status = (char *)previous_status;
+    event.partner_id = enquiry->partner_id;
+    event.received_at = enquiry->received_at;
+    event.assignee_id = staff_id;
+    event.possible_duplicate = enquiry->possible_duplicate_of != 0;
+    return intake_db_append_event(db, type, enquiry->id, &event.base);
+}
 
 /* One workflow change: the same body serves assign and transition. */
 typedef struct {
@@ -163,30 +137,18 @@ static dp_txn_outcome_t s_move_body(dp_db_t *db, void *arg)
         return DP_TXN_ROLLBACK;
     }
     const char *clear = move->to == S(TRIAGED) ? "" : NULL; /* back to triage: nobody's */
-    /* Events name the assignee by an opaque staff id, never by name. */
+    /* The assignee's opaque staff id, made on first use (events carry it). */
     int64_t staff_id = 0;
     if (assigning && intake_db_staff_id(db, move->assignee, &staff_id) < 0)
         return DP_TXN_FAILED;
     if (intake_db_move(db, move->id, status_text, intake_status_text(move->to),
                        assigning ? move->assignee : clear, staff_id, move->actor, move->note) < 0)
         return DP_TXN_FAILED;
-    if (!assigning && intake_db_assignee_id_of(db, move->id, &staff_id) < 0)
-        return DP_TXN_FAILED;
     if (intake_db_load_enquiry(db, dp_reply_arena(move->reply), move->id, true, &move->enquiry) !=
         1)
         return DP_TXN_FAILED;
-    Dp__EnquiryEvent event = DP__ENQUIRY_EVENT__INIT;
-    event.enquiry_id = move->id;
-    event.source = move->enquiry->source;
-    event.kind = move->enquiry->kind;
-    event.status = (char *)intake_status_text(move->to);
-    event.previous_status = status_text;
-    event.partner_id = move->enquiry->partner_id;
-    event.received_at = move->enquiry->received_at;
-    event.assignee_id = staff_id;
-    event.possible_duplicate = move->enquiry->possible_duplicate_of != 0;
-    return intake_db_append_event(db, assigning ? "enquiry.assigned" : "enquiry.status_changed",
-                                  move->id, &event.base) < 0
+    return intake_enquiry_event(db, assigning ? "enquiry.assigned" : "enquiry.status_changed",
+                                move->enquiry, status_text) < 0
                ? DP_TXN_FAILED
                : DP_TXN_COMMIT;
 }
@@ -203,7 +165,7 @@ static bool s_move(move_t *move)
 void intake_assign(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
     const Dp__AssignEnquiryRequest *request = (const Dp__AssignEnquiryRequest *)message;
-    if (!s_check_id(reply, request->id) || !s_check_actor(reply, request->actor) ||
+    if (!s_check_id(reply, request->id) || !intake_check_actor(reply, request->actor) ||
         !s_check_note(reply, "note", request->note, false))
         return;
     if (!dp_valid_required_text(request->assignee, MAX_ACTOR_BYTES)) {
@@ -228,7 +190,7 @@ void intake_assign(void *state, const ProtobufCMessage *message, dp_reply_t *rep
 void intake_transition(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
     const Dp__TransitionEnquiryRequest *request = (const Dp__TransitionEnquiryRequest *)message;
-    if (!s_check_id(reply, request->id) || !s_check_actor(reply, request->actor) ||
+    if (!s_check_id(reply, request->id) || !intake_check_actor(reply, request->actor) ||
         !s_check_note(reply, "note", request->note, false))
         return;
     if (!intake_status_text(request->to_status) || request->to_status == S(RECEIVED)) {
@@ -279,7 +241,7 @@ static dp_txn_outcome_t s_note_body(dp_db_t *db, void *arg)
 void intake_add_note(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
     const Dp__AddEnquiryNoteRequest *request = (const Dp__AddEnquiryNoteRequest *)message;
-    if (!s_check_id(reply, request->id) || !s_check_actor(reply, request->actor) ||
+    if (!s_check_id(reply, request->id) || !intake_check_actor(reply, request->actor) ||
         !s_check_note(reply, "text", request->text, true))
         return;
     note_t note = {state, reply, request, dp_reply_actor(reply, request->actor), NULL};
