@@ -88,13 +88,41 @@ static dp_txn_outcome_t s_change_body(dp_db_t *db, void *arg)
     return DP_TXN_COMMIT;
 }
 
-/* Runs the change; false when it was refused (the reply says why). */
-static bool s_change(change_t *change)
+static void s_set_field(ProtobufCMessage *message, const char *name, void *value)
 {
-    int outcome = dp_db_transaction(change->intake->db, s_change_body, change);
+    const ProtobufCFieldDescriptor *field =
+        protobuf_c_message_descriptor_get_field_by_name(message->descriptor, name);
+    if (field)
+        *(void **)((char *)message + field->offset) = value;
+}
+
+/* Runs `apply` on enquiry `id` in one transaction and answers with a reply
+   of `reply_type`, its field "enquiry" (and "message" where the type has
+   one) set from the change; or with the refusal or the database failure. */
+static void s_run(intake_t *intake, dp_reply_t *reply, int64_t id, const char *claimed_actor,
+                  const void *request, change_fn *apply,
+                  const ProtobufCMessageDescriptor *reply_type)
+{
+    change_t change = {.intake = intake,
+                       .reply = reply,
+                       .id = id,
+                       .actor = dp_reply_actor(reply, claimed_actor),
+                       .request = request,
+                       .apply = apply};
+    int outcome = dp_db_transaction(intake->db, s_change_body, &change);
     if (outcome < 0)
-        dp_reply_db_failure(change->reply, change->intake->db);
-    return outcome == 0;
+        dp_reply_db_failure(reply, intake->db);
+    if (outcome != 0)
+        return;
+    ProtobufCMessage *answer = dp_arena_alloc(dp_reply_arena(reply), reply_type->sizeof_message);
+    if (!answer) {
+        dp_reply_error(reply, DP__CODE__CODE_RESOURCE_EXHAUSTED, NULL, "out of memory");
+        return;
+    }
+    protobuf_c_message_init(reply_type, answer);
+    s_set_field(answer, "enquiry", change.enquiry);
+    s_set_field(answer, "message", change.message);
+    dp_reply_ok(reply, answer);
 }
 
 static bool s_check_id(dp_reply_t *reply, int64_t id)
@@ -150,17 +178,8 @@ void intake_change_due(void *state, const ProtobufCMessage *message, dp_reply_t 
         !dp_check_text(reply, "reason", request->reason, MAX_REASON_BYTES, true) ||
         !intake_check_actor(reply, request->actor))
         return;
-    change_t change = {.intake = state,
-                       .reply = reply,
-                       .id = request->id,
-                       .actor = dp_reply_actor(reply, request->actor),
-                       .request = request,
-                       .apply = s_apply_due};
-    if (!s_change(&change))
-        return;
-    Dp__ChangeDueDateReply answer = DP__CHANGE_DUE_DATE_REPLY__INIT;
-    answer.enquiry = change.enquiry;
-    dp_reply_ok(reply, &answer.base);
+    s_run(state, reply, request->id, request->actor, request, s_apply_due,
+          &dp__change_due_date_reply__descriptor);
 }
 
 /* ---- MergeEnquiry ------------------------------------------------------------------------ */
@@ -224,17 +243,8 @@ void intake_merge(void *state, const ProtobufCMessage *message, dp_reply_t *repl
         dp_reply_error(reply, INVALID, "into_id", "an enquiry cannot be merged into itself");
         return;
     }
-    change_t change = {.intake = state,
-                       .reply = reply,
-                       .id = request->id,
-                       .actor = dp_reply_actor(reply, request->actor),
-                       .request = request,
-                       .apply = s_apply_merge};
-    if (!s_change(&change))
-        return;
-    Dp__MergeEnquiryReply answer = DP__MERGE_ENQUIRY_REPLY__INIT;
-    answer.enquiry = change.enquiry;
-    dp_reply_ok(reply, &answer.base);
+    s_run(state, reply, request->id, request->actor, request, s_apply_merge,
+          &dp__merge_enquiry_reply__descriptor);
 }
 
 /* ---- ReplyToEnquiry ---------------------------------------------------------------------- */
@@ -275,18 +285,8 @@ void intake_reply(void *state, const ProtobufCMessage *message, dp_reply_t *repl
         !dp_check_text(reply, "body", request->body, MAX_REPLY_BYTES, true) ||
         !intake_check_actor(reply, request->actor))
         return;
-    change_t change = {.intake = state,
-                       .reply = reply,
-                       .id = request->id,
-                       .actor = dp_reply_actor(reply, request->actor),
-                       .request = request,
-                       .apply = s_apply_reply};
-    if (!s_change(&change))
-        return;
-    Dp__ReplyToEnquiryReply answer = DP__REPLY_TO_ENQUIRY_REPLY__INIT;
-    answer.enquiry = change.enquiry;
-    answer.message = change.message;
-    dp_reply_ok(reply, &answer.base);
+    s_run(state, reply, request->id, request->actor, request, s_apply_reply,
+          &dp__reply_to_enquiry_reply__descriptor);
 }
 
 /* ---- RecordAdmission --------------------------------------------------------------------- */
@@ -329,15 +329,6 @@ void intake_record_admission(void *state, const ProtobufCMessage *message, dp_re
         !dp_check_slug(reply, "partner_slug", request->partner_slug) ||
         !intake_check_actor(reply, request->actor))
         return;
-    change_t change = {.intake = state,
-                       .reply = reply,
-                       .id = request->id,
-                       .actor = dp_reply_actor(reply, request->actor),
-                       .request = request,
-                       .apply = s_apply_admission};
-    if (!s_change(&change))
-        return;
-    Dp__RecordAdmissionReply answer = DP__RECORD_ADMISSION_REPLY__INIT;
-    answer.enquiry = change.enquiry;
-    dp_reply_ok(reply, &answer.base);
+    s_run(state, reply, request->id, request->actor, request, s_apply_admission,
+          &dp__record_admission_reply__descriptor);
 }
