@@ -43,25 +43,10 @@ static char emails[ENQUIRY_COUNT][64];
 
 /* ---- the enquiries ------------------------------------------------------------------ */
 
-static void s_move(int64_t id, Dp__EnquiryStatus to, const char *note)
-{
-    Dp__TransitionEnquiryRequest request = DP__TRANSITION_ENQUIRY_REQUEST__INIT;
-    request.id = id;
-    request.to_status = to;
-    request.actor = "officer.one";
-    request.note = (char *)note;
-    ts_send_ok(fx->intake, &request, &dp__transition_enquiry_reply__descriptor);
-}
-
 static void s_answer(int64_t id, const char *note)
 {
-    Dp__AssignEnquiryRequest request = DP__ASSIGN_ENQUIRY_REQUEST__INIT;
-    request.id = id;
-    request.assignee = "officer.two";
-    request.actor = "officer.one";
-    request.note = (char *)note;
-    ts_send_ok(fx->intake, &request, &dp__assign_enquiry_reply__descriptor);
-    s_move(id, STATUS(ANSWERED), note);
+    ti_assign_ok(fx, id, note);
+    ti_move_ok(fx, id, STATUS(ANSWERED), note);
 }
 
 /* One enquiry received on 2024-11-04 (more than 24 months ago), with a
@@ -83,12 +68,12 @@ static void s_make(int which)
     ids[which] = reply->enquiry_id;
     ts_free(&reply);
     if (which == PAST_REJECTED || which == NEAR_REJECTED) {
-        s_move(ids[which], STATUS(REJECTED), note);
+        ti_move_ok(fx, ids[which], STATUS(REJECTED), note);
         return;
     }
     s_answer(ids[which], note);
     if (which != OPEN_ANSWERED)
-        s_move(ids[which], STATUS(CLOSED), note);
+        ti_move_ok(fx, ids[which], STATUS(CLOSED), note);
 }
 
 /* Sets resolved_at (and a first response before it) as the superuser:

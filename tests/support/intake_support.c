@@ -212,6 +212,26 @@ Dp__GetEnquiryReply *ti_get_at(ti_fixture_t *fixture, int64_t id, const char *fi
     return reply;
 }
 
+void ti_move_ok(ti_fixture_t *fixture, int64_t id, Dp__EnquiryStatus to, const char *note)
+{
+    Dp__TransitionEnquiryRequest request = DP__TRANSITION_ENQUIRY_REQUEST__INIT;
+    request.id = id;
+    request.to_status = to;
+    request.actor = "officer.one";
+    request.note = (char *)note;
+    ts_send_ok(fixture->intake, &request, &dp__transition_enquiry_reply__descriptor);
+}
+
+void ti_assign_ok(ti_fixture_t *fixture, int64_t id, const char *note)
+{
+    Dp__AssignEnquiryRequest request = DP__ASSIGN_ENQUIRY_REQUEST__INIT;
+    request.id = id;
+    request.assignee = "officer.two";
+    request.actor = "officer.one";
+    request.note = (char *)note;
+    ts_send_ok(fixture->intake, &request, &dp__assign_enquiry_reply__descriptor);
+}
+
 int64_t ti_create_partner_with_domain(ts_registry_t *registry, const char *slug, const char *domain)
 {
     char *domains[] = {(char *)domain};
@@ -245,16 +265,12 @@ char *ti_fingerprint(PGconn *conn)
 
 long long ti_outbox_last_id(PGconn *conn)
 {
-    return ts_query_long(conn, "SELECT coalesce(max(id), 0) FROM intake.outbox", 0, NULL);
+    return ts_schema_outbox_last_id(conn, "intake");
 }
 
 long long ti_outbox_count_after(PGconn *conn, long long after_id)
 {
-    char after[32];
-    snprintf(after, sizeof after, "%lld", after_id);
-    const char *params[] = {after};
-    return ts_query_long(conn, "SELECT count(*) FROM intake.outbox WHERE id > $1::bigint", 1,
-                         params);
+    return ts_schema_outbox_count_after(conn, "intake", after_id);
 }
 
 long long ti_enquiry_count(PGconn *conn)
@@ -264,74 +280,21 @@ long long ti_enquiry_count(PGconn *conn)
 
 ts_event_t **ti_events_after(PGconn *conn, long long after_id, size_t *count)
 {
-    char after[32];
-    snprintf(after, sizeof after, "%lld", after_id);
-    const char *params[] = {after};
-    /* Binary results, so that the payload arrives as raw bytes. */
-    PGresult *result =
-        PQexecParams(conn,
-                     "SELECT event_type, aggregate_type, aggregate_id, payload FROM intake.outbox"
-                     " WHERE id > $1::bigint ORDER BY id",
-                     1, NULL, params, NULL, NULL, 1);
-    if (PQresultStatus(result) != PGRES_TUPLES_OK) {
-        char message[512];
-        snprintf(message, sizeof message, "%s", PQresultErrorMessage(result));
-        PQclear(result);
-        fail_msg("reading the intake outbox failed: %s", message);
-    }
-    int rows = PQntuples(result);
-    ts_event_t **events = calloc((size_t)rows + 1, sizeof *events);
-    assert_non_null(events);
-    for (int row = 0; row < rows; row++) {
-        ts_event_t *event = calloc(1, sizeof *event);
-        assert_non_null(event);
-        event->event_type = strdup(PQgetvalue(result, row, 0));
-        event->aggregate_type = strdup(PQgetvalue(result, row, 1));
-        event->aggregate_id = strdup(PQgetvalue(result, row, 2));
-        event->payload_size = (size_t)PQgetlength(result, row, 3);
-        event->payload = malloc(event->payload_size + 1);
-        assert_non_null(event->payload);
-        memcpy(event->payload, PQgetvalue(result, row, 3), event->payload_size);
-        events[row] = event;
-    }
-    PQclear(result);
-    *count = (size_t)rows;
-    return events;
+    return ts_schema_events_after(conn, "intake", after_id, count);
 }
 
 void ti_events_free(ts_event_t ***events_p, size_t count)
 {
-    if (!events_p || !*events_p)
-        return;
-    for (size_t i = 0; i < count; i++)
-        ts_event_free(&(*events_p)[i]);
-    free(*events_p);
-    *events_p = NULL;
+    ts_events_free(events_p, count);
 }
 
 ts_event_t *ti_expect_one_event_at(PGconn *conn, long long after_id, const char *event_type,
                                    const char *aggregate_id, const char *file, int line)
 {
-    size_t count = 0;
-    ts_event_t **events = ti_events_after(conn, after_id, &count);
-    bool matches = count == 1 && strcmp(events[0]->event_type, event_type) == 0 &&
-                   /* Privacy events are about a person, not one enquiry. */
-                   strcmp(events[0]->aggregate_type,
-                          strncmp(event_type, "privacy.", 8) == 0 ? "privacy" : "enquiry") == 0 &&
-                   (!aggregate_id || strcmp(events[0]->aggregate_id, aggregate_id) == 0);
-    if (!matches) {
-        print_error("expected exactly one intake outbox row %s for %s, found %zu:\n", event_type,
-                    aggregate_id ? aggregate_id : "(any)", count);
-        for (size_t i = 0; i < count; i++)
-            print_error("  %s %s %s\n", events[i]->event_type, events[i]->aggregate_type,
-                        events[i]->aggregate_id);
-        ti_events_free(&events, count);
-        _fail(file, line);
-    }
-    ts_event_t *event = events[0];
-    events[0] = NULL;
-    ti_events_free(&events, count);
-    return event;
+    /* Privacy events are about a person, not one enquiry. */
+    const char *aggregate_type = strncmp(event_type, "privacy.", 8) == 0 ? "privacy" : "enquiry";
+    return ts_expect_one_event_in_at(conn, "intake", after_id, event_type, aggregate_type,
+                                     aggregate_id, file, line);
 }
 
 Dp__EnquiryEvent *ti_enquiry_event(const ts_event_t *event)

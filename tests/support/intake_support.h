@@ -113,6 +113,11 @@ int64_t ti_new_enquiry_at(ti_fixture_t *fixture, const char *tag, const char *fi
 Dp__GetEnquiryReply *ti_get_at(ti_fixture_t *fixture, int64_t id, const char *file, int line);
 #define ti_get(fixture, id) ti_get_at(fixture, id, __FILE__, __LINE__)
 
+/* A move by officer.one, and an assignment to officer.two by officer.one,
+   that must succeed (with this note). */
+void ti_move_ok(ti_fixture_t *fixture, int64_t id, Dp__EnquiryStatus to, const char *note);
+void ti_assign_ok(ti_fixture_t *fixture, int64_t id, const char *note);
+
 /* Creates a partner (company, joined 2020-01-01) owning one e-mail domain;
    fails the test unless it succeeds. Returns its id. */
 int64_t ti_create_partner_with_domain(ts_registry_t *registry, const char *slug,

@@ -335,14 +335,7 @@ pid_t tn_spawn(const char *const *argv, const char *const *env, int *stdout_fd)
             close(out_pipe[0]);
             close(out_pipe[1]);
         }
-        int null_fd = open("/dev/null", O_RDONLY);
-        if (null_fd >= 0)
-            dup2(null_fd, STDIN_FILENO);
-        execve(argv[0], (char *const *)argv, envp);
-        static const char message[] = "tn_spawn: cannot execute the program\n";
-        ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
-        (void)ignored;
-        _exit(127);
+        ts_child_exec(argv, envp, "tn_spawn");
     }
     free(envp);
     if (stdout_fd) {

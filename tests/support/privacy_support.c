@@ -114,27 +114,6 @@ void tp_person_add_partners(ti_fixture_t *fixture, tp_person_t *person)
     }
 }
 
-/* A move that must succeed. */
-static void s_transition(ti_fixture_t *fixture, int64_t id, Dp__EnquiryStatus to, const char *note)
-{
-    Dp__TransitionEnquiryRequest request = DP__TRANSITION_ENQUIRY_REQUEST__INIT;
-    request.id = id;
-    request.to_status = to;
-    request.actor = "officer.one";
-    request.note = (char *)note;
-    ts_send_ok(fixture->intake, &request, &dp__transition_enquiry_reply__descriptor);
-}
-
-static void s_assign(ti_fixture_t *fixture, int64_t id, const char *note)
-{
-    Dp__AssignEnquiryRequest request = DP__ASSIGN_ENQUIRY_REQUEST__INIT;
-    request.id = id;
-    request.assignee = "officer.two";
-    request.actor = "officer.one";
-    request.note = (char *)note;
-    ts_send_ok(fixture->intake, &request, &dp__assign_enquiry_reply__descriptor);
-}
-
 static void s_note(ti_fixture_t *fixture, int64_t id, const char *text)
 {
     Dp__AddEnquiryNoteRequest request = DP__ADD_ENQUIRY_NOTE_REQUEST__INIT;
@@ -159,59 +138,74 @@ void tp_person_add_enquiries(ti_fixture_t *fixture, tp_person_t *person)
     }
     int64_t first = person->enquiry_ids[0];
     snprintf(text, sizeof text, "%s needs an expert on %s", person->name, person->word);
-    s_assign(fixture, first, text);
+    ti_assign_ok(fixture, first, text);
     snprintf(text, sizeof text, "Answered %s by mail to %s", person->name, person->email);
-    s_transition(fixture, first, STATUS(ANSWERED), text);
+    ti_move_ok(fixture, first, STATUS(ANSWERED), text);
     snprintf(text, sizeof text, "%s is satisfied with the %s answer", person->name, person->word);
-    s_transition(fixture, first, STATUS(CLOSED), text);
+    ti_move_ok(fixture, first, STATUS(CLOSED), text);
     snprintf(text, sizeof text, "%s asked about %s twice", person->name, person->word);
-    s_transition(fixture, person->enquiry_ids[1], STATUS(REJECTED), text);
+    ti_move_ok(fixture, person->enquiry_ids[1], STATUS(REJECTED), text);
 }
 
 /* ---- Privacy requests ------------------------------------------------------------ */
 
-Dp__ErasePersonalDataReply *tp_erase_intake(ti_fixture_t *fixture, const char *email,
-                                            const char *actor, const char *reason,
-                                            dp_status_t *status)
+/* The privacy requests go to the intake and the registry alike. */
+static Dp__ErasePersonalDataReply *s_erase(tf_service_t *service, const char *email,
+                                           const char *actor, const char *reason,
+                                           dp_status_t *status)
 {
     Dp__ErasePersonalDataRequest request = DP__ERASE_PERSONAL_DATA_REQUEST__INIT;
     request.email = (char *)email;
     request.actor = (char *)actor;
     request.reason = (char *)reason;
-    return (Dp__ErasePersonalDataReply *)ti_call(
-        fixture->intake, &request.base, &dp__erase_personal_data_reply__descriptor, status);
+    return (Dp__ErasePersonalDataReply *)tf_call(
+        service, &request.base, &dp__erase_personal_data_reply__descriptor, status);
+}
+
+static Dp__ExportPersonalDataReply *s_export(tf_service_t *service, const char *email,
+                                             const char *actor, dp_status_t *status)
+{
+    Dp__ExportPersonalDataRequest request = DP__EXPORT_PERSONAL_DATA_REQUEST__INIT;
+    request.email = (char *)email;
+    request.actor = (char *)actor;
+    return (Dp__ExportPersonalDataReply *)tf_call(
+        service, &request.base, &dp__export_personal_data_reply__descriptor, status);
+}
+
+static Dp__ListAuditReply *s_list_audit(tf_service_t *service, const char *email,
+                                        dp_status_t *status)
+{
+    Dp__ListAuditRequest request = DP__LIST_AUDIT_REQUEST__INIT;
+    request.email = (char *)email;
+    request.limit = 1000;
+    return (Dp__ListAuditReply *)tf_call(service, &request.base, &dp__list_audit_reply__descriptor,
+                                         status);
+}
+
+Dp__ErasePersonalDataReply *tp_erase_intake(ti_fixture_t *fixture, const char *email,
+                                            const char *actor, const char *reason,
+                                            dp_status_t *status)
+{
+    return s_erase(fixture->intake, email, actor, reason, status);
 }
 
 Dp__ErasePersonalDataReply *tp_erase_registry(ti_fixture_t *fixture, const char *email,
                                               const char *actor, const char *reason,
                                               dp_status_t *status)
 {
-    Dp__ErasePersonalDataRequest request = DP__ERASE_PERSONAL_DATA_REQUEST__INIT;
-    request.email = (char *)email;
-    request.actor = (char *)actor;
-    request.reason = (char *)reason;
-    return (Dp__ErasePersonalDataReply *)ts_call(
-        fixture->registry, &request.base, &dp__erase_personal_data_reply__descriptor, status);
+    return s_erase(fixture->registry, email, actor, reason, status);
 }
 
 Dp__ExportPersonalDataReply *tp_export_intake(ti_fixture_t *fixture, const char *email,
                                               const char *actor, dp_status_t *status)
 {
-    Dp__ExportPersonalDataRequest request = DP__EXPORT_PERSONAL_DATA_REQUEST__INIT;
-    request.email = (char *)email;
-    request.actor = (char *)actor;
-    return (Dp__ExportPersonalDataReply *)ti_call(
-        fixture->intake, &request.base, &dp__export_personal_data_reply__descriptor, status);
+    return s_export(fixture->intake, email, actor, status);
 }
 
 Dp__ExportPersonalDataReply *tp_export_registry(ti_fixture_t *fixture, const char *email,
                                                 const char *actor, dp_status_t *status)
 {
-    Dp__ExportPersonalDataRequest request = DP__EXPORT_PERSONAL_DATA_REQUEST__INIT;
-    request.email = (char *)email;
-    request.actor = (char *)actor;
-    return (Dp__ExportPersonalDataReply *)ts_call(
-        fixture->registry, &request.base, &dp__export_personal_data_reply__descriptor, status);
+    return s_export(fixture->registry, email, actor, status);
 }
 
 Dp__RunRetentionReply *tp_run_retention(ti_fixture_t *fixture, bool dry_run, const char *actor,
@@ -227,55 +221,46 @@ Dp__RunRetentionReply *tp_run_retention(ti_fixture_t *fixture, bool dry_run, con
 Dp__ListAuditReply *tp_list_audit_intake(ti_fixture_t *fixture, const char *email,
                                          dp_status_t *status)
 {
-    Dp__ListAuditRequest request = DP__LIST_AUDIT_REQUEST__INIT;
-    request.email = (char *)email;
-    request.limit = 1000;
-    return (Dp__ListAuditReply *)ti_call(fixture->intake, &request.base,
-                                         &dp__list_audit_reply__descriptor, status);
+    return s_list_audit(fixture->intake, email, status);
 }
 
 Dp__ListAuditReply *tp_list_audit_registry(ti_fixture_t *fixture, const char *email,
                                            dp_status_t *status)
 {
-    Dp__ListAuditRequest request = DP__LIST_AUDIT_REQUEST__INIT;
-    request.email = (char *)email;
-    request.limit = 1000;
-    return (Dp__ListAuditReply *)ts_call(fixture->registry, &request.base,
-                                         &dp__list_audit_reply__descriptor, status);
+    return s_list_audit(fixture->registry, email, status);
 }
 
 /* ---- Reading back as the superuser --------------------------------------------- */
 
+/* The schema of a service that keeps privacy records: "intake" or "registry". */
+static const char *s_schema(const char *service)
+{
+    if (strcmp(service, "intake") != 0)
+        assert_string_equal(service, "registry");
+    return service;
+}
+
 long long tp_audit_rows(PGconn *admin, const char *service, const char *action, const char *actor,
                         const char *subject_key)
 {
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM %s.audit_log WHERE action = $1"
+             " AND ($2::text IS NULL OR actor = $2)"
+             " AND ($3::text IS NULL OR subject_key = $3)",
+             s_schema(service));
     const char *params[] = {action, actor, subject_key};
-    if (strcmp(service, "intake") == 0)
-        return ts_query_long(admin,
-                             "SELECT count(*) FROM intake.audit_log WHERE action = $1"
-                             " AND ($2::text IS NULL OR actor = $2)"
-                             " AND ($3::text IS NULL OR subject_key = $3)",
-                             3, params);
-    assert_string_equal(service, "registry");
-    return ts_query_long(admin,
-                         "SELECT count(*) FROM registry.audit_log WHERE action = $1"
-                         " AND ($2::text IS NULL OR actor = $2)"
-                         " AND ($3::text IS NULL OR subject_key = $3)",
-                         3, params);
+    return ts_query_long(admin, sql, 3, params);
 }
 
 char *tp_tombstones(PGconn *admin, const char *service)
 {
-    if (strcmp(service, "intake") == 0)
-        return ts_query_text(admin,
-                             "SELECT coalesce(string_agg(email_key, ',' ORDER BY email_key), '')"
-                             " FROM intake.erasure_tombstone",
-                             0, NULL);
-    assert_string_equal(service, "registry");
-    return ts_query_text(admin,
-                         "SELECT coalesce(string_agg(email_key, ',' ORDER BY email_key), '')"
-                         " FROM registry.erasure_tombstone",
-                         0, NULL);
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(string_agg(email_key, ',' ORDER BY email_key), '')"
+             " FROM %s.erasure_tombstone",
+             s_schema(service));
+    return ts_query_text(admin, sql, 0, NULL);
 }
 
 char *tp_digest(PGconn *admin)

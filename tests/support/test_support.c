@@ -169,6 +169,20 @@ char **ts_child_environment(const char *const *env)
     return envp;
 }
 
+_Noreturn void ts_child_exec(const char *const *argv, char **envp, const char *who)
+{
+    int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd >= 0)
+        dup2(null_fd, STDIN_FILENO);
+    execve(argv[0], (char *const *)argv, envp);
+    /* Only async-signal-safe calls here (we are between fork and exec). */
+    static const char message[] = ": cannot execute the program\n";
+    ssize_t ignored = write(STDERR_FILENO, who, strlen(who));
+    ignored = write(STDERR_FILENO, message, sizeof message - 1);
+    (void)ignored;
+    _exit(127);
+}
+
 ts_process_t ts_run(const char *const *argv, const char *const *env, int timeout_ms)
 {
     ts_process_t process = {.exit_code = -1, .out = strdup(""), .err = strdup("")};
@@ -192,14 +206,7 @@ ts_process_t ts_run(const char *const *argv, const char *const *env, int timeout
         close(out_pipe[1]);
         close(err_pipe[0]);
         close(err_pipe[1]);
-        int null_fd = open("/dev/null", O_RDONLY);
-        if (null_fd >= 0)
-            dup2(null_fd, STDIN_FILENO);
-        execve(argv[0], (char *const *)argv, envp);
-        static const char message[] = "ts_run: cannot execute the program\n";
-        ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
-        (void)ignored;
-        _exit(127);
+        ts_child_exec(argv, envp, "ts_run");
     }
     free(envp);
     close(out_pipe[1]);
@@ -261,14 +268,7 @@ pid_t ts_spawn(const char *const *argv, const char *const *env)
     if (pid == 0) {
         /* Dies with the test, even when the test itself is killed. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int null_fd = open("/dev/null", O_RDONLY);
-        if (null_fd >= 0)
-            dup2(null_fd, STDIN_FILENO);
-        execve(argv[0], (char *const *)argv, envp);
-        static const char message[] = "ts_spawn: cannot execute the program\n";
-        ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
-        (void)ignored;
-        _exit(127);
+        ts_child_exec(argv, envp, "ts_spawn");
     }
     free(envp);
     return pid;
@@ -538,64 +538,109 @@ char *ts_registry_fingerprint(PGconn *conn)
     return ts_tables_fingerprint(conn, "registry", tables);
 }
 
+long long ts_schema_outbox_last_id(PGconn *conn, const char *schema)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT coalesce(max(id), 0) FROM %s.outbox", schema);
+    return ts_query_long(conn, sql, 0, NULL);
+}
+
+long long ts_schema_outbox_count_after(PGconn *conn, const char *schema, long long after_id)
+{
+    char sql[128], after[32];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.outbox WHERE id > $1::bigint", schema);
+    snprintf(after, sizeof after, "%lld", after_id);
+    const char *params[] = {after};
+    return ts_query_long(conn, sql, 1, params);
+}
+
 long long ts_outbox_last_id(PGconn *conn)
 {
-    return ts_query_long(conn, "SELECT coalesce(max(id), 0) FROM registry.outbox", 0, NULL);
+    return ts_schema_outbox_last_id(conn, "registry");
 }
 
 long long ts_outbox_count_after(PGconn *conn, long long after_id)
 {
-    char after[32];
+    return ts_schema_outbox_count_after(conn, "registry", after_id);
+}
+
+ts_event_t **ts_schema_events_after(PGconn *conn, const char *schema, long long after_id,
+                                    size_t *count)
+{
+    char sql[256], after[32];
+    snprintf(sql, sizeof sql,
+             "SELECT event_type, aggregate_type, aggregate_id, payload FROM %s.outbox"
+             " WHERE id > $1::bigint ORDER BY id",
+             schema);
     snprintf(after, sizeof after, "%lld", after_id);
     const char *params[] = {after};
-    return ts_query_long(conn, "SELECT count(*) FROM registry.outbox WHERE id > $1::bigint", 1,
-                         params);
+    /* Binary results, so that the payload arrives as raw bytes. */
+    PGresult *result = PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 1);
+    if (PQresultStatus(result) != PGRES_TUPLES_OK) {
+        char message[512];
+        snprintf(message, sizeof message, "%s", PQresultErrorMessage(result));
+        PQclear(result);
+        fail_msg("reading the %s outbox failed: %s", schema, message);
+    }
+    int rows = PQntuples(result);
+    ts_event_t **events = calloc((size_t)rows + 1, sizeof *events);
+    assert_non_null(events);
+    for (int row = 0; row < rows; row++) {
+        ts_event_t *event = calloc(1, sizeof *event);
+        assert_non_null(event);
+        event->event_type = strdup(PQgetvalue(result, row, 0));
+        event->aggregate_type = strdup(PQgetvalue(result, row, 1));
+        event->aggregate_id = strdup(PQgetvalue(result, row, 2));
+        event->payload_size = (size_t)PQgetlength(result, row, 3);
+        event->payload = malloc(event->payload_size + 1);
+        assert_non_null(event->payload);
+        memcpy(event->payload, PQgetvalue(result, row, 3), event->payload_size);
+        events[row] = event;
+    }
+    PQclear(result);
+    *count = (size_t)rows;
+    return events;
+}
+
+void ts_events_free(ts_event_t ***events_p, size_t count)
+{
+    if (!events_p || !*events_p)
+        return;
+    for (size_t i = 0; i < count; i++)
+        ts_event_free(&(*events_p)[i]);
+    free(*events_p);
+    *events_p = NULL;
+}
+
+ts_event_t *ts_expect_one_event_in_at(PGconn *conn, const char *schema, long long after_id,
+                                      const char *event_type, const char *aggregate_type,
+                                      const char *aggregate_id, const char *file, int line)
+{
+    size_t count = 0;
+    ts_event_t **events = ts_schema_events_after(conn, schema, after_id, &count);
+    bool matches = count == 1 && strcmp(events[0]->event_type, event_type) == 0 &&
+                   (!aggregate_type || strcmp(events[0]->aggregate_type, aggregate_type) == 0) &&
+                   (!aggregate_id || strcmp(events[0]->aggregate_id, aggregate_id) == 0);
+    if (!matches) {
+        print_error("expected exactly one %s outbox row %s for %s, found %zu:\n", schema,
+                    event_type, aggregate_id ? aggregate_id : "(any)", count);
+        for (size_t i = 0; i < count; i++)
+            print_error("  %s %s %s\n", events[i]->event_type, events[i]->aggregate_type,
+                        events[i]->aggregate_id);
+        ts_events_free(&events, count);
+        _fail(file, line);
+    }
+    ts_event_t *event = events[0];
+    events[0] = NULL;
+    ts_events_free(&events, count);
+    return event;
 }
 
 ts_event_t *ts_expect_one_event_at(PGconn *conn, long long after_id, const char *event_type,
                                    const char *aggregate_id, const char *file, int line)
 {
-    char after[32];
-    snprintf(after, sizeof after, "%lld", after_id);
-    const char *params[] = {after};
-    /* Binary results, so that the payload arrives as raw bytes. */
-    PGresult *result =
-        PQexecParams(conn,
-                     "SELECT event_type, aggregate_type, aggregate_id, payload FROM registry.outbox"
-                     " WHERE id > $1::bigint ORDER BY id",
-                     1, NULL, params, NULL, NULL, 1);
-    if (PQresultStatus(result) != PGRES_TUPLES_OK) {
-        print_error("reading the outbox failed: %s", PQresultErrorMessage(result));
-        PQclear(result);
-        _fail(file, line);
-    }
-    int rows = PQntuples(result);
-    if (rows != 1) {
-        print_error("expected exactly one outbox row (%s), found %d:\n", event_type, rows);
-        for (int row = 0; row < rows; row++)
-            print_error("  %s %s %s\n", PQgetvalue(result, row, 0), PQgetvalue(result, row, 1),
-                        PQgetvalue(result, row, 2));
-        PQclear(result);
-        _fail(file, line);
-    }
-    ts_event_t *event = calloc(1, sizeof *event);
-    assert_non_null(event);
-    event->event_type = strdup(PQgetvalue(result, 0, 0));
-    event->aggregate_type = strdup(PQgetvalue(result, 0, 1));
-    event->aggregate_id = strdup(PQgetvalue(result, 0, 2));
-    event->payload_size = (size_t)PQgetlength(result, 0, 3);
-    event->payload = malloc(event->payload_size + 1);
-    assert_non_null(event->payload);
-    memcpy(event->payload, PQgetvalue(result, 0, 3), event->payload_size);
-    PQclear(result);
-    if (strcmp(event->event_type, event_type) != 0 ||
-        (aggregate_id && strcmp(event->aggregate_id, aggregate_id) != 0)) {
-        print_error("expected outbox event %s for %s, found %s for %s\n", event_type,
-                    aggregate_id ? aggregate_id : "(any)", event->event_type, event->aggregate_id);
-        ts_event_free(&event);
-        _fail(file, line);
-    }
-    return event;
+    return ts_expect_one_event_in_at(conn, "registry", after_id, event_type, NULL, aggregate_id,
+                                     file, line);
 }
 
 void ts_event_free(ts_event_t **event_p)

@@ -68,6 +68,10 @@ typedef struct {
    threaded process only async-signal-safe calls are allowed. Free the
    array (not the strings). */
 char **ts_child_environment(const char *const *env);
+/* In a child after fork: standard input from /dev/null, then argv run
+   with envp; when it cannot be run, says so on standard error (naming
+   who) and exits 127. Never returns. */
+_Noreturn void ts_child_exec(const char *const *argv, char **envp, const char *who);
 /* Runs argv[0] (a path) with extra environment "NAME=value" strings (NULL-
    terminated list, may be NULL), kills it after timeout_ms. */
 ts_process_t ts_run(const char *const *argv, const char *const *env, int timeout_ms);
@@ -108,9 +112,12 @@ char *ts_tables_fingerprint(PGconn *conn, const char *schema, const char *const 
 /* A digest of every row of every registry table; equal before and after a
    request exactly when the request changed nothing. The caller frees. */
 char *ts_registry_fingerprint(PGconn *conn);
-/* The highest outbox id (0 when empty). */
+/* The highest id in the outbox of schema ("registry", "intake"; 0 when
+   empty), and the rows there with id > after_id. */
+long long ts_schema_outbox_last_id(PGconn *conn, const char *schema);
+long long ts_schema_outbox_count_after(PGconn *conn, const char *schema, long long after_id);
+/* The same for the registry's outbox. */
 long long ts_outbox_last_id(PGconn *conn);
-/* Rows in the outbox with id > after_id. */
 long long ts_outbox_count_after(PGconn *conn, long long after_id);
 
 /* One outbox row. */
@@ -122,8 +129,18 @@ typedef struct {
     size_t payload_size;    /* bytes in payload */
 } ts_event_t;
 
-/* Fails the test unless exactly one outbox row was written after after_id,
-   with this event type and aggregate id; returns it (free with ts_event_free). */
+/* Every row of schema's outbox after after_id, oldest first; *count rows.
+   Free with ts_events_free. */
+ts_event_t **ts_schema_events_after(PGconn *conn, const char *schema, long long after_id,
+                                    size_t *count);
+void ts_events_free(ts_event_t ***events_p, size_t count);
+/* Fails the test unless exactly one row was written to schema's outbox
+   after after_id, with this event type, aggregate type (NULL: any) and
+   aggregate id (NULL: any); returns it (free with ts_event_free). */
+ts_event_t *ts_expect_one_event_in_at(PGconn *conn, const char *schema, long long after_id,
+                                      const char *event_type, const char *aggregate_type,
+                                      const char *aggregate_id, const char *file, int line);
+/* The same in the registry's outbox, any aggregate type. */
 ts_event_t *ts_expect_one_event_at(PGconn *conn, long long after_id, const char *event_type,
                                    const char *aggregate_id, const char *file, int line);
 #define ts_expect_one_event(conn, after_id, event_type, aggregate_id)                              \
