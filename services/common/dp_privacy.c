@@ -121,9 +121,10 @@ static dp_txn_outcome_t s_erase_body(dp_db_t *db, void *arg)
     return DP_TXN_COMMIT;
 }
 
-void dp_privacy_erase(dp_reply_t *reply, const Dp__ErasePersonalDataRequest *request,
-                      const dp_privacy_eraser_t *eraser)
+void dp_privacy_erase(dp_reply_t *reply, const ProtobufCMessage *message, dp_db_t *db,
+                      const char *secret, const dp_privacy_eraser_t *eraser)
 {
+    const Dp__ErasePersonalDataRequest *request = (const Dp__ErasePersonalDataRequest *)message;
     if (!dp_privacy_check_request(reply, request->email, request->actor))
         return;
     if (!dp_valid_text(request->reason, 500)) {
@@ -132,10 +133,10 @@ void dp_privacy_erase(dp_reply_t *reply, const Dp__ErasePersonalDataRequest *req
         return;
     }
     char key[DP_PRIVACY_KEY_HEX];
-    dp_privacy_subject_key(eraser->secret, request->email, key);
+    dp_privacy_subject_key(secret, request->email, key);
     erase_t erase = {eraser, key, dp_privacy_who(reply, request->actor), request->reason, 0};
-    if (dp_db_transaction(eraser->db, s_erase_body, &erase) != 0) {
-        dp_reply_db_failure(reply, eraser->db);
+    if (dp_db_transaction(db, s_erase_body, &erase) != 0) {
+        dp_reply_db_failure(reply, db);
         return;
     }
     Dp__ErasePersonalDataReply answer = DP__ERASE_PERSONAL_DATA_REPLY__INIT;

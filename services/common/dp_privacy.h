@@ -54,8 +54,6 @@ void dp_privacy_list_audit(dp_reply_t *reply, const Dp__ListAuditRequest *reques
 typedef struct {
     const char *service; /* "registry", "intake": the event's service */
     const char *records; /* what erase counts, for the audit ("contacts") */
-    dp_db_t *db;         /* the service's connection */
-    const char *secret;  /* DP_PRIVACY_KEY */
     int (*erase)(dp_db_t *db, const char *subject_key);
     int (*audit)(dp_db_t *db, const char *actor, const char *action, const char *subject_key,
                  const char *detail);
@@ -63,11 +61,12 @@ typedef struct {
                         const char *aggregate_id, const ProtobufCMessage *payload);
 } dp_privacy_eraser_t;
 
-/* Answers a dp.ErasePersonalDataRequest: checks it, then in one
-   transaction erases, writes the audit row "erase" and the event
+/* Answers a dp.ErasePersonalDataRequest (the request as the handler got
+   it) on the service's connection with its DP_PRIVACY_KEY: checks it, then
+   in one transaction erases, writes the audit row "erase" and the event
    privacy.erased; replies with the count and the subject key. */
-void dp_privacy_erase(dp_reply_t *reply, const Dp__ErasePersonalDataRequest *request,
-                      const dp_privacy_eraser_t *eraser);
+void dp_privacy_erase(dp_reply_t *reply, const ProtobufCMessage *request, dp_db_t *db,
+                      const char *secret, const dp_privacy_eraser_t *eraser);
 
 /* Gives keyed hashes to rows stored before they existed: `select_statement`
    returns (id, email) of up to 500 rows without one, `update_statement`

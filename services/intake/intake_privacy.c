@@ -57,17 +57,13 @@ static int s_erase_subject(dp_db_t *db, const char *subject_key)
                                                         : intake_db_erase_subject(db, subject_key);
 }
 
+static const dp_privacy_eraser_t s_eraser = {"intake", "enquiries", s_erase_subject,
+                                             intake_db_audit, intake_db_append_aggregate_event};
+
 void intake_erase(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
-    intake_t *intake = state;
-    const dp_privacy_eraser_t eraser = {"intake",
-                                        "enquiries",
-                                        intake->db,
-                                        intake->privacy_key,
-                                        s_erase_subject,
-                                        intake_db_audit,
-                                        intake_db_append_aggregate_event};
-    dp_privacy_erase(reply, (const Dp__ErasePersonalDataRequest *)message, &eraser);
+    const intake_t *intake = state;
+    dp_privacy_erase(reply, message, intake->db, intake->privacy_key, &s_eraser);
 }
 
 /* ---- access export ------------------------------------------------------------------ */

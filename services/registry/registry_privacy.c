@@ -29,17 +29,14 @@ int registry_audit_contacts(registry_t *registry, dp_reply_t *reply, int64_t par
     return 0;
 }
 
+/* The registry's side of an erasure: its contact persons. */
+static const dp_privacy_eraser_t s_eraser = {"registry", "contacts", registry_db_erase_contacts,
+                                             registry_db_audit, registry_db_append_event};
+
 void registry_erase(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
 {
-    registry_t *registry = state;
-    const dp_privacy_eraser_t eraser = {"registry",
-                                        "contacts",
-                                        registry->db,
-                                        registry->privacy_key,
-                                        registry_db_erase_contacts,
-                                        registry_db_audit,
-                                        registry_db_append_event};
-    dp_privacy_erase(reply, (const Dp__ErasePersonalDataRequest *)message, &eraser);
+    const registry_t *registry = state;
+    dp_privacy_erase(reply, message, registry->db, registry->privacy_key, &s_eraser);
 }
 
 void registry_export(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
