@@ -16,46 +16,13 @@
 
 #include <cmocka.h>
 
-#include "intake_support.h"
+#include "intake_console_support.h"
 
 static ti_fixture_t *fx;
 
 #define STATUS(name) DP__ENQUIRY_STATUS__ENQUIRY_STATUS_##name
 
-/* Typed calls of the console's requests (tc_: test console). */
-#define TC_CALLS(X)                                                                                \
-    X(ChangeDueDate, change_due_date)                                                              \
-    X(MergeEnquiry, merge_enquiry)                                                                 \
-    X(ReplyToEnquiry, reply_to_enquiry)                                                            \
-    X(RecordAdmission, record_admission)
-#define TC_DEFINE_CALL(Camel, snake) TF_DEFINE_CALL(tc_, Camel, snake)
-TC_CALLS(TC_DEFINE_CALL)
-
 /* ---- small helpers ---------------------------------------------------------------- */
-
-static void s_assign(int64_t id, const char *assignee)
-{
-    Dp__AssignEnquiryRequest request = DP__ASSIGN_ENQUIRY_REQUEST__INIT;
-    request.id = id;
-    request.assignee = (char *)assignee;
-    request.actor = "setup";
-    dp_status_t status;
-    Dp__AssignEnquiryReply *reply = ti_assign_enquiry(fx->intake, &request, &status);
-    ts_assert_ok(&status);
-    ts_free(&reply);
-}
-
-static void s_move(int64_t id, Dp__EnquiryStatus to)
-{
-    Dp__TransitionEnquiryRequest request = DP__TRANSITION_ENQUIRY_REQUEST__INIT;
-    request.id = id;
-    request.to_status = to;
-    request.actor = "setup";
-    dp_status_t status;
-    Dp__TransitionEnquiryReply *reply = ti_transition_enquiry(fx->intake, &request, &status);
-    ts_assert_ok(&status);
-    ts_free(&reply);
-}
 
 /* A text of the enquiry as the superuser reads it. */
 static char *s_column(int64_t id, const char *sql)
@@ -208,7 +175,7 @@ static void test_change_due_date_refusals(void **state)
     }
 
     /* A resolved enquiry's due date no longer counts: reopen it first. */
-    s_move(id, STATUS(REJECTED));
+    tq_move(fx, id, STATUS(REJECTED));
     request.due_on = "2026-12-21";
     ti_expect_error(fx, &request, FAILED_PRECONDITION, "id");
 }
@@ -335,11 +302,11 @@ static void test_merge_refusals(void **state)
     ti_expect_error(fx, &request, INVALID_ARGUMENT, "actor");
 
     /* Only while the duplicate is open. */
-    s_assign(duplicate, "bob");
-    s_move(duplicate, STATUS(ANSWERED));
+    tq_assign(fx, duplicate, "bob");
+    tq_move(fx, duplicate, STATUS(ANSWERED));
     request = s_merge_request(duplicate, original);
     ti_expect_error(fx, &request, FAILED_PRECONDITION, "id");
-    s_move(duplicate, STATUS(CLOSED));
+    tq_move(fx, duplicate, STATUS(CLOSED));
     ti_expect_error(fx, &request, FAILED_PRECONDITION, "id");
 }
 
@@ -351,7 +318,7 @@ static void test_reopening_a_merged_enquiry_clears_its_outcome(void **state)
     Dp__MergeEnquiryRequest request = s_merge_request(duplicate, original);
     ProtobufCMessage *reply = s_ok(&request.base, &dp__merge_enquiry_reply__descriptor);
     ts_free(&reply);
-    s_move(duplicate, STATUS(TRIAGED));
+    tq_move(fx, duplicate, STATUS(TRIAGED));
     Dp__GetEnquiryReply *got = ti_get(fx, duplicate);
     assert_int_equal(got->enquiry->merged_into, 0);
     assert_string_equal(got->enquiry->outcome, "");
@@ -377,7 +344,7 @@ static void test_replies_are_queued_and_answer_the_enquiry(void **state)
     Dp__SubmitEnquiryReply *submitted = ti_submit_ok(fx, &form);
     int64_t id = submitted->enquiry_id;
     ts_free(&submitted);
-    s_assign(id, "bob");
+    tq_assign(fx, id, "bob");
     long long outbox = ti_outbox_last_id(fx->admin);
 
     Dp__ReplyToEnquiryRequest request =
@@ -443,7 +410,7 @@ static void test_reply_refusals(void **state)
     Dp__ReplyToEnquiryRequest request = s_reply_request(id, "Subject", "Body");
     /* Triaged: nobody has taken it yet. */
     ti_expect_error(fx, &request, FAILED_PRECONDITION, "id");
-    s_assign(id, "bob");
+    tq_assign(fx, id, "bob");
     request.subject = "";
     ti_expect_error(fx, &request, INVALID_ARGUMENT, "subject");
     char long_subject[302];
@@ -468,7 +435,7 @@ static void test_reply_refusals(void **state)
     request.id = 987654321;
     ti_expect_error(fx, &request, NOT_FOUND, "id");
     request.id = id;
-    s_move(id, STATUS(REJECTED));
+    tq_move(fx, id, STATUS(REJECTED));
     ti_expect_error(fx, &request, FAILED_PRECONDITION, "id");
 }
 
@@ -499,8 +466,8 @@ static Dp__RecordAdmissionRequest s_admission_request(int64_t id, int64_t partne
 static void test_admission_links_the_partner_and_closes_the_application(void **state)
 {
     int64_t id = s_application("admit");
-    s_assign(id, "bob");
-    s_move(id, STATUS(ANSWERED));
+    tq_assign(fx, id, "bob");
+    tq_move(fx, id, STATUS(ANSWERED));
     long long outbox = ti_outbox_last_id(fx->admin);
 
     Dp__RecordAdmissionRequest request = s_admission_request(id, 4242, "new-member");
@@ -583,7 +550,7 @@ static void test_admission_refusals(void **state)
     ti_expect_error(fx, &request, NOT_FOUND, "id");
 
     /* Rejected applications are not admitted (reopen first). */
-    s_move(id, STATUS(REJECTED));
+    tq_move(fx, id, STATUS(REJECTED));
     request = s_admission_request(id, 5, "some-partner");
     ti_expect_error(fx, &request, FAILED_PRECONDITION, "id");
 }

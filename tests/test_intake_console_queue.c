@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "intake_console_support.h"
 #include "privacy_support.h"
 
 static ti_fixture_t *fx;
@@ -22,38 +23,7 @@ static ti_fixture_t *fx;
 #define STATUS(name) DP__ENQUIRY_STATUS__ENQUIRY_STATUS_##name
 #define SORT(name) DP__ENQUIRY_SORT__ENQUIRY_SORT_##name
 
-/* Typed calls of the console's requests (tc_: test console). */
-#define TC_CALLS(X)                                                                                \
-    X(CountEnquiries, count_enquiries)                                                             \
-    X(ReplyToEnquiry, reply_to_enquiry)
-#define TC_DEFINE_CALL(Camel, snake) TF_DEFINE_CALL(tc_, Camel, snake)
-TC_CALLS(TC_DEFINE_CALL)
-
 /* ---- helpers ---------------------------------------------------------------------- */
-
-static void s_assign(int64_t id, const char *assignee)
-{
-    Dp__AssignEnquiryRequest request = DP__ASSIGN_ENQUIRY_REQUEST__INIT;
-    request.id = id;
-    request.assignee = (char *)assignee;
-    request.actor = "setup";
-    dp_status_t status;
-    Dp__AssignEnquiryReply *reply = ti_assign_enquiry(fx->intake, &request, &status);
-    ts_assert_ok(&status);
-    ts_free(&reply);
-}
-
-static void s_move(int64_t id, Dp__EnquiryStatus to)
-{
-    Dp__TransitionEnquiryRequest request = DP__TRANSITION_ENQUIRY_REQUEST__INIT;
-    request.id = id;
-    request.to_status = to;
-    request.actor = "setup";
-    dp_status_t status;
-    Dp__TransitionEnquiryReply *reply = ti_transition_enquiry(fx->intake, &request, &status);
-    ts_assert_ok(&status);
-    ts_free(&reply);
-}
 
 /* Due `days` after today in Europe/Paris (negative: before). */
 static void s_due_in(int64_t id, int days)
@@ -309,13 +279,13 @@ static void test_views_by_statuses_assignment_and_due_dates(void **state)
     int64_t c = s_submit("view", source, NULL, NULL, NULL, NULL); /* answered, due before */
     int64_t d = s_submit("view", source, NULL, NULL, NULL, NULL); /* quarantined, tomorrow */
     int64_t e = s_submit("view", source, NULL, NULL, NULL, NULL); /* closed, due today */
-    s_assign(b, "alice");
-    s_assign(c, "alice");
-    s_move(c, STATUS(ANSWERED));
-    s_move(d, STATUS(QUARANTINED));
-    s_assign(e, "carol");
-    s_move(e, STATUS(ANSWERED));
-    s_move(e, STATUS(CLOSED));
+    tq_assign(fx, b, "alice");
+    tq_assign(fx, c, "alice");
+    tq_move(fx, c, STATUS(ANSWERED));
+    tq_move(fx, d, STATUS(QUARANTINED));
+    tq_assign(fx, e, "carol");
+    tq_move(fx, e, STATUS(ANSWERED));
+    tq_move(fx, e, STATUS(CLOSED));
     int days[] = {-1, 0, -1, 1, 0};
     int64_t ids[] = {a, b, c, d, e};
     for (size_t i = 0; i < 5; i++)
@@ -371,7 +341,7 @@ static Dp__CountEnquiriesReply *s_counts(const char *assignee)
     Dp__CountEnquiriesRequest request = DP__COUNT_ENQUIRIES_REQUEST__INIT;
     request.assignee = (char *)assignee;
     dp_status_t status;
-    Dp__CountEnquiriesReply *reply = tc_count_enquiries(fx->intake, &request, &status);
+    Dp__CountEnquiriesReply *reply = tq_count_enquiries(fx->intake, &request, &status);
     ts_assert_ok(&status);
     return reply;
 }
@@ -386,10 +356,10 @@ static void test_counts_beside_the_views(void **state)
     int64_t y = s_submit("count", source, NULL, NULL, NULL, NULL); /* mine, due today */
     int64_t z = s_submit("count", source, NULL, NULL, NULL, NULL); /* mine but answered */
     int64_t w = s_submit("count", source, NULL, NULL, NULL, NULL); /* rejected */
-    s_assign(y, me);
-    s_assign(z, me);
-    s_move(z, STATUS(ANSWERED));
-    s_move(w, STATUS(REJECTED));
+    tq_assign(fx, y, me);
+    tq_assign(fx, z, me);
+    tq_move(fx, z, STATUS(ANSWERED));
+    tq_move(fx, w, STATUS(REJECTED));
     s_due_in(x, -3);
     s_due_in(y, 0);
     s_due_in(z, -1);
@@ -463,21 +433,21 @@ static void test_search_over_subject_and_body_in_english_and_french(void **state
     request.search = "protection";
     request.status = STATUS(ASSIGNED);
     s_assert_none(&request);
-    s_assign(english, "alice");
+    tq_assign(fx, english, "alice");
     ASSERT_IDS(&request, english);
 }
 
 /* Puts a reply on an enquiry (assigning it first). */
 static int64_t s_reply(int64_t id, const char *body)
 {
-    s_assign(id, "bob");
+    tq_assign(fx, id, "bob");
     Dp__ReplyToEnquiryRequest request = DP__REPLY_TO_ENQUIRY_REQUEST__INIT;
     request.id = id;
     request.subject = "Your enquiry";
     request.body = (char *)body;
     request.actor = "bob";
     dp_status_t status;
-    Dp__ReplyToEnquiryReply *reply = tc_reply_to_enquiry(fx->intake, &request, &status);
+    Dp__ReplyToEnquiryReply *reply = tq_reply_to_enquiry(fx->intake, &request, &status);
     ts_assert_ok(&status);
     int64_t message = reply->message->id;
     ts_free(&reply);
@@ -546,7 +516,7 @@ static void test_retention_empties_search_and_replies(void **state)
     int64_t id = s_submit("retain-search", "retention", NULL, NULL,
                           "An old question about the marblewing archive.", NULL);
     int64_t message = s_reply(id, "The marblewing archive is open on Fridays.");
-    s_move(id, STATUS(CLOSED));
+    tq_move(fx, id, STATUS(CLOSED));
     const char *params[] = {ts_id_text(id)};
     PQclear(ts_query(fx->admin,
                      "UPDATE intake.enquiry SET resolved_at = now() - interval '30 months' "
