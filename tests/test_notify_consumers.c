@@ -126,17 +126,6 @@ static Dp__Consumer *s_listed(const char *name)
     return found;
 }
 
-static Dp__ListParkedReply *s_parked(const char *consumer)
-{
-    Dp__ListParkedRequest request = DP__LIST_PARKED_REQUEST__INIT;
-    request.consumer = (char *)consumer;
-    dp_status_t status;
-    Dp__ListParkedReply *reply = tn_list_parked(notify, &request, &status);
-    ts_assert_ok(&status);
-    assert_non_null(reply);
-    return reply;
-}
-
 static uint32_t s_replay_parked(const char *consumer, uint64_t seq, Dp__Code expected,
                                 const char *field)
 {
@@ -339,7 +328,7 @@ static void test_unacked_event_is_redelivered_then_parked_then_replayed(void **s
     assert_int_equal(consumer->in_flight, 0);
     ts_free(&consumer);
 
-    Dp__ListParkedReply *list = s_parked("slow");
+    Dp__ListParkedReply *list = tn_parked(notify, "slow");
     assert_int_equal(list->n_parked, 1);
     assert_string_equal(list->parked[0]->consumer, "slow");
     assert_int_equal(list->parked[0]->event->seq, seq);
@@ -348,7 +337,7 @@ static void test_unacked_event_is_redelivered_then_parked_then_replayed(void **s
     assert_true(strlen(list->parked[0]->parked_at) >= 20);
     ts_free(&list);
     /* Listed with everyone's parked events too. */
-    list = s_parked("");
+    list = tn_parked(notify, "");
     bool listed = false;
     for (size_t i = 0; i < list->n_parked; i++)
         listed |=
@@ -359,12 +348,12 @@ static void test_unacked_event_is_redelivered_then_parked_then_replayed(void **s
     /* An ack does not drop a parked event: only a replay brings it back. */
     consumer = s_ack("slow", seq);
     ts_free(&consumer);
-    list = s_parked("slow");
+    list = tn_parked(notify, "slow");
     assert_int_equal(list->n_parked, 1);
     ts_free(&list);
 
     assert_int_equal(s_replay_parked("slow", 0, DP__CODE__CODE_OK, NULL), 1);
-    list = s_parked("slow");
+    list = tn_parked(notify, "slow");
     assert_int_equal(list->n_parked, 0);
     ts_free(&list);
     batch = s_fetch("slow", 10);
@@ -521,9 +510,7 @@ static int s_stop_other(void **state)
 
 int main(void)
 {
-    db = ts_database_new("notify_consumers");
-    admin = ts_connect_or_exit(ts_database_url(db, TS_ROLE_ADMIN));
-    writer = ts_connect_or_exit(ts_database_url(db, TS_ROLE_REGISTRY));
+    tn_open("notify_consumers", &db, &admin, &writer);
     char timeout[16], attempts[16];
     snprintf(timeout, sizeof timeout, "%d", DEFAULT_ACK_TIMEOUT_MS);
     snprintf(attempts, sizeof attempts, "%d", DEFAULT_MAX_ATTEMPTS);
@@ -535,10 +522,7 @@ int main(void)
                                     attempts,
                                     NULL};
     notify = tn_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
-    if (!notify || !tn_wait_relay_active(admin, RELAY_WAIT_MS)) {
-        fprintf(stderr, "FATAL: the notify service did not start relaying\n");
-        exit(1);
-    }
+    tn_require_relaying(notify, admin, RELAY_WAIT_MS);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_consumer_and_its_refusals),
         cmocka_unit_test(test_fetch_in_batches_ack_and_lag_with_the_topic_filter),
@@ -550,8 +534,6 @@ int main(void)
     };
     int failed = cmocka_run_group_tests_name("notify consumers", tests, NULL, NULL);
     tn_notify_stop(&notify);
-    PQfinish(writer);
-    PQfinish(admin);
-    ts_database_destroy(&db);
+    tn_close(&db, &admin, &writer);
     return failed;
 }

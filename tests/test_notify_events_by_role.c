@@ -148,9 +148,7 @@ static void test_a_revoked_subscriber_is_cut_off(void **state)
 
 int main(void)
 {
-    database = ts_database_new("notify_events_by_role");
-    admin = ts_connect_or_exit(ts_database_url(database, TS_ROLE_ADMIN));
-    writer = ts_connect_or_exit(ts_database_url(database, TS_ROLE_REGISTRY));
+    tn_open("notify_events_by_role", &database, &admin, &writer);
     keys = tk_keys_new();
     tk_keys_add_client(keys, "consumer-b", "consumer", true);
     const char *const settings[] = {"DP_CURVE_DIR", tk_keys_dir(keys), "DP_NOTIFY_POLL_MS", "100",
@@ -169,8 +167,6 @@ int main(void)
     free(pub_endpoint);
     tk_service_stop(&notify);
     tk_keys_destroy(&keys);
-    PQfinish(writer);
-    PQfinish(admin);
-    ts_database_destroy(&database);
+    tn_close(&database, &admin, &writer);
     return failed;
 }

@@ -231,9 +231,7 @@ static void test_seqs_beyond_bigint_get_an_answer_not_a_database_error(void **st
 
 int main(void)
 {
-    db = ts_database_new("notify_frames");
-    admin = ts_connect_or_exit(ts_database_url(db, TS_ROLE_ADMIN));
-    writer = ts_connect_or_exit(ts_database_url(db, TS_ROLE_REGISTRY));
+    tn_open("notify_frames", &db, &admin, &writer);
     char limit[16];
     snprintf(limit, sizeof limit, "%d", MAX_MESSAGE_BYTES);
     const char *const settings[] = {"DP_MAX_MESSAGE_BYTES", limit, "DP_NOTIFY_POLL_MS", "100",
@@ -253,8 +251,6 @@ int main(void)
     };
     int failed = cmocka_run_group_tests_name("notify frames", tests, NULL, NULL);
     tn_notify_stop(&notify);
-    PQfinish(writer);
-    PQfinish(admin);
-    ts_database_destroy(&db);
+    tn_close(&db, &admin, &writer);
     return failed;
 }

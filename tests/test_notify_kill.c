@@ -149,8 +149,7 @@ static int s_teardown(void **state)
 
 int main(void)
 {
-    db = ts_database_new("notify_kill");
-    admin = ts_connect_or_exit(ts_database_url(db, TS_ROLE_ADMIN));
+    tn_open("notify_kill", &db, &admin, NULL);
     int router_port = tn_free_port(), pub_port = tn_free_port();
     while (pub_port == router_port)
         pub_port = tn_free_port();
@@ -161,7 +160,6 @@ int main(void)
                                   s_teardown),
     };
     int failed = cmocka_run_group_tests_name("notify kill", tests, NULL, NULL);
-    PQfinish(admin);
-    ts_database_destroy(&db);
+    tn_close(&db, &admin, NULL);
     return failed;
 }

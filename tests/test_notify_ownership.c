@@ -137,9 +137,7 @@ static void test_only_the_owner_and_staff_use_a_consumer(void **state)
 
 int main(void)
 {
-    database = ts_database_new("notify_ownership");
-    admin = ts_connect_or_exit(ts_database_url(database, TS_ROLE_ADMIN));
-    writer = ts_connect_or_exit(ts_database_url(database, TS_ROLE_REGISTRY));
+    tn_open("notify_ownership", &database, &admin, &writer);
     keys = tk_keys_new();
     tk_keys_add_client(keys, "consumer-b", "consumer", true);
     const char *const settings[] = {"DP_CURVE_DIR", tk_keys_dir(keys), "DP_NOTIFY_POLL_MS", "100",
@@ -155,8 +153,6 @@ int main(void)
     int failed = cmocka_run_group_tests_name("notify ownership", tests, NULL, NULL);
     tk_service_stop(&notify);
     tk_keys_destroy(&keys);
-    PQfinish(writer);
-    PQfinish(admin);
-    ts_database_destroy(&database);
+    tn_close(&database, &admin, &writer);
     return failed;
 }

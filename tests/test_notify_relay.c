@@ -341,8 +341,7 @@ static void test_standby_relays_nothing_until_the_active_stops_then_takes_over(v
 
 int main(void)
 {
-    db = ts_database_new("notify_relay");
-    admin = ts_connect_or_exit(ts_database_url(db, TS_ROLE_ADMIN));
+    tn_open("notify_relay", &db, &admin, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rolled_back_transactions_produce_no_event),
         cmocka_unit_test(test_later_id_committed_first_is_relayed_first_and_the_earlier_follows),
@@ -351,7 +350,6 @@ int main(void)
             test_standby_relays_nothing_until_the_active_stops_then_takes_over, s_stop_relays),
     };
     int failed = cmocka_run_group_tests_name("notify relay", tests, NULL, NULL);
-    PQfinish(admin);
-    ts_database_destroy(&db);
+    tn_close(&db, &admin, NULL);
     return failed;
 }

@@ -378,9 +378,7 @@ static void test_the_stored_error_is_a_class(void **state)
 
 int main(void)
 {
-    db = ts_database_new("notify_webhook_targets");
-    admin = ts_connect_or_exit(ts_database_url(db, TS_ROLE_ADMIN));
-    writer = ts_connect_or_exit(ts_database_url(db, TS_ROLE_REGISTRY));
+    tn_open("notify_webhook_targets", &db, &admin, &writer);
     named = tn_http_receiver_new(NULL, 0, 200);
     const char *receiver_url = tn_http_receiver_url(named);
     named_port = atoi(strrchr(receiver_url, ':') + 1);
@@ -409,10 +407,7 @@ int main(void)
                                     allow,
                                     NULL};
     notify = tn_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
-    if (!notify || !tn_wait_relay_active(admin, RELAY_WAIT_MS)) {
-        fprintf(stderr, "FATAL: the notify service did not start relaying\n");
-        exit(1);
-    }
+    tn_require_relaying(notify, admin, RELAY_WAIT_MS);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_internal_addresses_are_refused_when_added),
         cmocka_unit_test(test_an_allowlisted_name_and_port_is_delivered_to),
@@ -423,8 +418,6 @@ int main(void)
     tn_notify_stop(&notify);
     tn_http_receiver_destroy(&named);
     close(hanging);
-    PQfinish(writer);
-    PQfinish(admin);
-    ts_database_destroy(&db);
+    tn_close(&db, &admin, &writer);
     return failed;
 }

@@ -86,15 +86,11 @@ static void test_term_is_answered_within_2_s_while_a_receiver_hangs(void **state
 
 int main(void)
 {
-    db = ts_database_new("notify_webhook_term");
-    admin = ts_connect_or_exit(ts_database_url(db, TS_ROLE_ADMIN));
-    writer = ts_connect_or_exit(ts_database_url(db, TS_ROLE_REGISTRY));
+    tn_open("notify_webhook_term", &db, &admin, &writer);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_term_is_answered_within_2_s_while_a_receiver_hangs),
     };
     int failed = cmocka_run_group_tests_name("notify webhook term", tests, NULL, NULL);
-    PQfinish(writer);
-    PQfinish(admin);
-    ts_database_destroy(&db);
+    tn_close(&db, &admin, &writer);
     return failed;
 }

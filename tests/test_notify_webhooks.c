@@ -95,16 +95,6 @@ static Dp__Webhook *s_listed(int64_t id)
     return found;
 }
 
-static Dp__ListParkedReply *s_parked(const char *owner)
-{
-    Dp__ListParkedRequest request = DP__LIST_PARKED_REQUEST__INIT;
-    request.consumer = (char *)owner;
-    dp_status_t status;
-    Dp__ListParkedReply *reply = tn_list_parked(notify, &request, &status);
-    ts_assert_ok(&status);
-    return reply;
-}
-
 /* Writes one outbox row and waits for its seq. */
 static uint64_t s_emit(const char *event_type, const char *aggregate_tag, const char *payload)
 {
@@ -288,7 +278,7 @@ static void test_delivery_that_always_fails_is_parked_then_replayed(void **state
     /* The topic filter: only its own event was queued for it. */
     assert_int_equal(s_delivery_rows(id), 1);
 
-    Dp__ListParkedReply *parked = s_parked(owner);
+    Dp__ListParkedReply *parked = tn_parked(notify, owner);
     assert_int_equal(parked->n_parked, 1);
     assert_string_equal(parked->parked[0]->consumer, owner);
     assert_int_equal(parked->parked[0]->event->seq, seq);
@@ -298,7 +288,7 @@ static void test_delivery_that_always_fails_is_parked_then_replayed(void **state
     assert_string_equal(parked->parked[0]->last_error, "http_5xx 500");
     assert_true(strlen(parked->parked[0]->parked_at) >= 20);
     ts_free(&parked);
-    parked = s_parked("");
+    parked = tn_parked(notify, "");
     bool listed = false;
     for (size_t i = 0; i < parked->n_parked; i++)
         listed |= strcmp(parked->parked[i]->consumer, owner) == 0;
@@ -323,7 +313,7 @@ static void test_delivery_that_always_fails_is_parked_then_replayed(void **state
     const tn_http_request_t *post = tn_http_receiver_request(receiver, 3);
     assert_int_equal(post->answered, 200);
     s_assert_signed_post(post, id, seq, "hook.park.item", "parked-1", "parked payload");
-    parked = s_parked(owner);
+    parked = tn_parked(notify, owner);
     assert_int_equal(parked->n_parked, 0);
     ts_free(&parked);
     webhook = s_listed(id);
@@ -400,9 +390,7 @@ static void test_add_list_remove_and_refusals(void **state)
 
 int main(void)
 {
-    db = ts_database_new("notify_webhooks");
-    admin = ts_connect_or_exit(ts_database_url(db, TS_ROLE_ADMIN));
-    writer = ts_connect_or_exit(ts_database_url(db, TS_ROLE_REGISTRY));
+    tn_open("notify_webhooks", &db, &admin, &writer);
     const char *const settings[] = {"DP_NOTIFY_POLL_MS",
                                     "100",
                                     "DP_WEBHOOK_MAX_ATTEMPTS",
@@ -415,10 +403,7 @@ int main(void)
                                     "127.0.0.1",
                                     NULL};
     notify = tn_notify_start(ts_database_url(db, TS_ROLE_NOTIFY), settings);
-    if (!notify || !tn_wait_relay_active(admin, RELAY_WAIT_MS)) {
-        fprintf(stderr, "FATAL: the notify service did not start relaying\n");
-        exit(1);
-    }
+    tn_require_relaying(notify, admin, RELAY_WAIT_MS);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_delivery_failing_twice_arrives_signed_on_the_third_attempt),
         cmocka_unit_test(test_delivery_that_always_fails_is_parked_then_replayed),
@@ -426,8 +411,6 @@ int main(void)
     };
     int failed = cmocka_run_group_tests_name("notify webhooks", tests, NULL, NULL);
     tn_notify_stop(&notify);
-    PQfinish(writer);
-    PQfinish(admin);
-    ts_database_destroy(&db);
+    tn_close(&db, &admin, &writer);
     return failed;
 }

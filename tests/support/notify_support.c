@@ -87,6 +87,45 @@ void tn_exec(PGconn *conn, const char *sql)
     PQclear(result);
 }
 
+void tn_open(const char *label, ts_database_t **database, PGconn **admin, PGconn **writer)
+{
+    *database = ts_database_new(label);
+    *admin = ts_connect_or_exit(ts_database_url(*database, TS_ROLE_ADMIN));
+    if (writer)
+        *writer = ts_connect_or_exit(ts_database_url(*database, TS_ROLE_REGISTRY));
+}
+
+void tn_close(ts_database_t **database, PGconn **admin, PGconn **writer)
+{
+    if (writer && *writer)
+        PQfinish(*writer);
+    if (writer)
+        *writer = NULL;
+    if (*admin)
+        PQfinish(*admin);
+    *admin = NULL;
+    ts_database_destroy(database);
+}
+
+void tn_require_relaying(const tn_notify_t *notify, PGconn *admin, int wait_ms)
+{
+    if (!notify || !tn_wait_relay_active(admin, wait_ms)) {
+        fprintf(stderr, "FATAL: the notify service did not start relaying\n");
+        exit(1);
+    }
+}
+
+Dp__ListParkedReply *tn_parked(tn_notify_t *notify, const char *owner)
+{
+    Dp__ListParkedRequest request = DP__LIST_PARKED_REQUEST__INIT;
+    request.consumer = (char *)owner;
+    dp_status_t status;
+    Dp__ListParkedReply *reply = tn_list_parked(notify, &request, &status);
+    ts_assert_ok(&status);
+    assert_non_null(reply);
+    return reply;
+}
+
 void tn_outbox_insert(PGconn *conn, const char *origin, const char *event_type, const char *tag,
                       int first, int count, const void *payload, size_t payload_size)
 {

@@ -64,6 +64,19 @@ TN_NOTIFY_CALLS(TN_DECLARE_CALL)
 
 /* ---- Outbox rows and the sequence ------------------------------------------ */
 
+/* What the notify programs start from: a database of their own (labelled
+   label), a superuser session, and (writer not NULL) a session as
+   dp_registry that writes outbox rows. Exits 1 when one cannot be made. */
+void tn_open(const char *label, ts_database_t **database, PGconn **admin, PGconn **writer);
+/* Closes what tn_open made; safe on what it did not make. */
+void tn_close(ts_database_t **database, PGconn **admin, PGconn **writer);
+/* Exits 1 unless notify started and its relay is active within wait_ms. */
+void tn_require_relaying(const tn_notify_t *notify, PGconn *admin, int wait_ms);
+
+/* ListParked for an owner (a consumer's name, or a webhook's id as text);
+   fails the test unless it answers OK. Free with ts_free. */
+Dp__ListParkedReply *tn_parked(tn_notify_t *notify, const char *owner);
+
 /* Writes `count` rows into the outbox of `origin` ("registry" or "intake")
    with one INSERT on conn (its own transaction unless one is open): type
    event_type, aggregate type "test", aggregate ids "<tag>-<first>" ..
