@@ -112,12 +112,9 @@ static const dpctl_spec_t s_add_spec = {
     1,
     s_add_options};
 
-static int s_add_run(dpctl_t *self, int argc, char **argv)
+static int s_add(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_add_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     Dp__CreateConsumerRequest request = DP__CREATE_CONSUMER_REQUEST__INIT;
     request.name = (char *)dpctl_args_operand(args, 0);
     request.topic_prefix = (char *)dpctl_args_text(args, "topic", "");
@@ -132,8 +129,12 @@ static int s_add_run(dpctl_t *self, int argc, char **argv)
     if (outcome == DPCTL_EXIT_OK)
         outcome = s_show(self, reply->consumer);
     dp_message_free((ProtobufCMessage **)&reply);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+static int s_add_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_add_spec, argc, argv, s_add);
 }
 
 static const dpctl_spec_t s_remove_spec = {
@@ -144,12 +145,9 @@ static const dpctl_spec_t s_remove_spec = {
     1,
     NULL};
 
-static int s_remove_run(dpctl_t *self, int argc, char **argv)
+static int s_remove(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_remove_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     Dp__DeleteConsumerRequest request = DP__DELETE_CONSUMER_REQUEST__INIT;
     request.name = (char *)dpctl_args_operand(args, 0);
     ProtobufCMessage *reply = NULL;
@@ -161,8 +159,12 @@ static int s_remove_run(dpctl_t *self, int argc, char **argv)
         outcome = dpctl_json_print(&document);
     } else if (outcome == DPCTL_EXIT_OK)
         printf("removed consumer %s\n", request.name);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+static int s_remove_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_remove_spec, argc, argv, s_remove);
 }
 
 static const dpctl_command_t s_consumer_commands[] = {
@@ -225,12 +227,9 @@ static int s_print_deliveries(const dpctl_t *self, const char *consumer,
     return DPCTL_EXIT_OK;
 }
 
-int dpctl_events_fetch_run(dpctl_t *self, int argc, char **argv)
+static int s_events_fetch(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_fetch_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     Dp__FetchEventsRequest request = DP__FETCH_EVENTS_REQUEST__INIT;
     request.consumer = (char *)dpctl_args_operand(args, 0);
     outcome = dpctl_events_uint32(args, "max", 0, &request.max);
@@ -241,8 +240,12 @@ int dpctl_events_fetch_run(dpctl_t *self, int argc, char **argv)
     if (outcome == DPCTL_EXIT_OK)
         outcome = s_print_deliveries(self, request.consumer, reply);
     dp_message_free((ProtobufCMessage **)&reply);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+int dpctl_events_fetch_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_fetch_spec, argc, argv, s_events_fetch);
 }
 
 /* ---- ack -------------------------------------------------------------------------- */
@@ -256,12 +259,9 @@ static const dpctl_spec_t s_ack_spec = {
     2,
     NULL};
 
-int dpctl_events_ack_run(dpctl_t *self, int argc, char **argv)
+static int s_events_ack(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_ack_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     Dp__AckEventsRequest request = DP__ACK_EVENTS_REQUEST__INIT;
     request.consumer = (char *)dpctl_args_operand(args, 0);
     outcome = dpctl_events_number(args, 1, "SEQ", &request.up_to_seq);
@@ -272,6 +272,10 @@ int dpctl_events_ack_run(dpctl_t *self, int argc, char **argv)
     if (outcome == DPCTL_EXIT_OK)
         outcome = s_show(self, reply->consumer);
     dp_message_free((ProtobufCMessage **)&reply);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+int dpctl_events_ack_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_ack_spec, argc, argv, s_events_ack);
 }

@@ -45,12 +45,9 @@ static int s_print_contact(dpctl_t *self, const Dp__Contact *contact, const char
     return DPCTL_EXIT_OK;
 }
 
-static int s_add_run(dpctl_t *self, int argc, char **argv)
+static int s_add(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_add_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     Dp__PartnerRef ref = DP__PARTNER_REF__INIT;
     Dp__AddContactRequest request = DP__ADD_CONTACT_REQUEST__INIT;
     request.partner = &ref;
@@ -65,8 +62,12 @@ static int s_add_run(dpctl_t *self, int argc, char **argv)
     if (outcome == DPCTL_EXIT_OK)
         outcome = s_print_contact(self, reply->contact, dpctl_args_operand(args, 0));
     dp_message_free((ProtobufCMessage **)&reply);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+static int s_add_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_add_spec, argc, argv, s_add);
 }
 
 static const dpctl_spec_t s_remove_spec = {"partner contact remove",
@@ -87,12 +88,9 @@ static int s_print_removed(dpctl_t *self, const char *partner, int64_t contact_i
     return dpctl_json_print(&document);
 }
 
-static int s_remove_run(dpctl_t *self, int argc, char **argv)
+static int s_remove(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_remove_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     Dp__PartnerRef ref = DP__PARTNER_REF__INIT;
     Dp__RemoveContactRequest request = DP__REMOVE_CONTACT_REQUEST__INIT;
     request.partner = &ref;
@@ -108,6 +106,10 @@ static int s_remove_run(dpctl_t *self, int argc, char **argv)
     if (outcome == DPCTL_EXIT_OK)
         outcome = s_print_removed(self, dpctl_args_operand(args, 0), request.contact_id);
     dp_message_free(&reply);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+static int s_remove_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_remove_spec, argc, argv, s_remove);
 }

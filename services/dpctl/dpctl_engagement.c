@@ -40,12 +40,9 @@ static int s_print_engagement(dpctl_t *self, const Dp__Engagement *engagement)
     return DPCTL_EXIT_OK;
 }
 
-int dpctl_partner_engage_run(dpctl_t *self, int argc, char **argv)
+static int s_partner_engage(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_engage_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     Dp__PartnerRef ref = DP__PARTNER_REF__INIT;
     Dp__RecordEngagementRequest request = DP__RECORD_ENGAGEMENT_REQUEST__INIT;
     request.partner = &ref;
@@ -63,8 +60,12 @@ int dpctl_partner_engage_run(dpctl_t *self, int argc, char **argv)
     if (outcome == DPCTL_EXIT_OK)
         outcome = s_print_engagement(self, reply->engagement);
     dp_message_free((ProtobufCMessage **)&reply);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+int dpctl_partner_engage_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_engage_spec, argc, argv, s_partner_engage);
 }
 
 static const dpctl_option_t s_list_options[] = {
@@ -117,16 +118,17 @@ static int s_list(dpctl_t *self, const dpctl_args_t *args, dpctl_listing_t *list
     return outcome;
 }
 
-int dpctl_partner_engagements_run(dpctl_t *self, int argc, char **argv)
+static int s_partner_engagements(dpctl_t *self, dpctl_args_t *args)
 {
     static const char *headers[] = {"ID", "PARTNER", "FORM", "AREA", "DATES", "TITLE"};
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_list_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     dpctl_listing_t *listing = dpctl_listing_new(self->json, headers, 6);
     outcome = listing ? s_list(self, args, listing) : DPCTL_EXIT_FAILURE;
     dpctl_listing_destroy(&listing);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+int dpctl_partner_engagements_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_list_spec, argc, argv, s_partner_engagements);
 }

@@ -152,12 +152,9 @@ static int s_submit_stdin(dpctl_t *self)
     return outcome;
 }
 
-int dpctl_enquiry_submit_run(dpctl_t *self, int argc, char **argv)
+static int s_enquiry_submit(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     if (self->json && !s_any_option(args))
         outcome = s_submit_stdin(self);
     else if ((outcome = s_check_required(args)) == DPCTL_EXIT_OK) {
@@ -165,6 +162,10 @@ int dpctl_enquiry_submit_run(dpctl_t *self, int argc, char **argv)
         s_from_options(args, &submission);
         outcome = s_submit(self, &submission);
     }
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+int dpctl_enquiry_submit_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_spec, argc, argv, s_enquiry_submit);
 }

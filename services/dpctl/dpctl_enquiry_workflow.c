@@ -71,12 +71,9 @@ static int s_move(dpctl_t *self, const ProtobufCMessage *request,
     return outcome;
 }
 
-int dpctl_enquiry_assign_run(dpctl_t *self, int argc, char **argv)
+static int s_enquiry_assign(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_assign_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     Dp__AssignEnquiryRequest request = DP__ASSIGN_ENQUIRY_REQUEST__INIT;
     outcome = dpctl_enquiry_id(args, 0, &request.id);
     request.assignee = (char *)dpctl_args_operand(args, 1);
@@ -84,16 +81,17 @@ int dpctl_enquiry_assign_run(dpctl_t *self, int argc, char **argv)
     request.note = (char *)dpctl_args_text(args, "note", "");
     if (outcome == DPCTL_EXIT_OK)
         outcome = s_move(self, &request.base, &dp__assign_enquiry_reply__descriptor);
-    dpctl_args_destroy(&args);
     return outcome;
 }
 
-int dpctl_enquiry_move_run(dpctl_t *self, int argc, char **argv)
+int dpctl_enquiry_assign_run(dpctl_t *self, int argc, char **argv)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_move_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    return dpctl_args_run(self, &s_assign_spec, argc, argv, s_enquiry_assign);
+}
+
+static int s_enquiry_move(dpctl_t *self, dpctl_args_t *args)
+{
+    int outcome = DPCTL_EXIT_OK;
     Dp__TransitionEnquiryRequest request = DP__TRANSITION_ENQUIRY_REQUEST__INIT;
     outcome = dpctl_enquiry_id(args, 0, &request.id);
     const char *status = dpctl_args_operand(args, 1);
@@ -110,8 +108,12 @@ int dpctl_enquiry_move_run(dpctl_t *self, int argc, char **argv)
     request.note = (char *)dpctl_args_text(args, "note", "");
     if (outcome == DPCTL_EXIT_OK)
         outcome = s_move(self, &request.base, &dp__transition_enquiry_reply__descriptor);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+int dpctl_enquiry_move_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_move_spec, argc, argv, s_enquiry_move);
 }
 
 static int s_print_note(dpctl_t *self, int64_t enquiry_id, const Dp__EnquiryNote *note)
@@ -126,12 +128,9 @@ static int s_print_note(dpctl_t *self, int64_t enquiry_id, const Dp__EnquiryNote
     return DPCTL_EXIT_OK;
 }
 
-int dpctl_enquiry_note_run(dpctl_t *self, int argc, char **argv)
+static int s_enquiry_note(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_note_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     Dp__AddEnquiryNoteRequest request = DP__ADD_ENQUIRY_NOTE_REQUEST__INIT;
     outcome = dpctl_enquiry_id(args, 0, &request.id);
     request.text = (char *)dpctl_args_operand(args, 1);
@@ -143,6 +142,10 @@ int dpctl_enquiry_note_run(dpctl_t *self, int argc, char **argv)
     if (outcome == DPCTL_EXIT_OK)
         outcome = s_print_note(self, request.id, reply->note);
     dp_message_free((ProtobufCMessage **)&reply);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+int dpctl_enquiry_note_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_note_spec, argc, argv, s_enquiry_note);
 }

@@ -173,12 +173,9 @@ static int s_replay(dpctl_t *self, Dp__ReplayEventsRequest *request, bool all, s
     return outcome;
 }
 
-int dpctl_events_replay_run(dpctl_t *self, int argc, char **argv)
+static int s_events_replay(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_replay_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     Dp__ReplayEventsRequest request = DP__REPLAY_EVENTS_REQUEST__INIT;
     request.from_seq = (uint64_t)dpctl_args_number(args, "from", 1);
     request.topic_prefix = (char *)dpctl_args_text(args, "topic", "");
@@ -194,6 +191,10 @@ int dpctl_events_replay_run(dpctl_t *self, int argc, char **argv)
         printf("\n%zu event%s; the latest seq is %" PRIu64 "\n", replay.count,
                replay.count == 1 ? "" : "s", replay.latest);
     json_decref(replay.array);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+int dpctl_events_replay_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_replay_spec, argc, argv, s_events_replay);
 }

@@ -113,16 +113,17 @@ static int s_tail(dpctl_t *self, const dpctl_args_t *args)
     return outcome;
 }
 
-int dpctl_events_tail_run(dpctl_t *self, int argc, char **argv)
+static int s_events_tail(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     if (dpctl_args_has(args, "count") && dpctl_args_number(args, "count", 0) == 0)
         outcome = dpctl_args_error(args, "--count must be at least 1");
     else
         outcome = s_tail(self, args);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+int dpctl_events_tail_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_spec, argc, argv, s_events_tail);
 }

@@ -362,18 +362,19 @@ static int s_run(dpctl_t *self, const char *path, size_t in_flight)
     return outcome;
 }
 
-int dpctl_enquiry_import_run(dpctl_t *self, int argc, char **argv)
+static int s_enquiry_import(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     long long in_flight = dpctl_args_number(args, "in-flight", S_DEFAULT_IN_FLIGHT);
     if (in_flight < 1 || in_flight > S_MAX_IN_FLIGHT)
         outcome = dpctl_args_error(args, "--in-flight must be between 1 and %d, not %lld",
                                    S_MAX_IN_FLIGHT, in_flight);
     else
         outcome = s_run(self, dpctl_args_operand(args, 0), (size_t)in_flight);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+int dpctl_enquiry_import_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_spec, argc, argv, s_enquiry_import);
 }

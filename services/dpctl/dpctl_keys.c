@@ -186,12 +186,9 @@ static bool s_valid_sources(const char *sources)
     return valid;
 }
 
-static int s_new_run(dpctl_t *self, int argc, char **argv)
+static int s_new(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_new_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     s_pair_t pair = {.name = dpctl_args_operand(args, 0),
                      .role = dpctl_args_text(args, "role", "")};
     const char *sources = dpctl_args_text(args, "sources", "");
@@ -212,8 +209,12 @@ static int s_new_run(dpctl_t *self, int argc, char **argv)
         outcome = s_make(self, args, &pair, "clients", "private",
                          "The client uses DP_CURVE_CLIENT_CERT=<the secret file above>, with "
                          "DP_CURVE_DIR holding services/*.key.");
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+static int s_new_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_new_spec, argc, argv, s_new);
 }
 
 /* ---- new-service -------------------------------------------------------------- */
@@ -230,12 +231,9 @@ static const dpctl_spec_t s_service_spec = {
     1,
     s_service_options};
 
-static int s_service_run(dpctl_t *self, int argc, char **argv)
+static int s_service(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_service_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     s_pair_t pair = {.name = dpctl_args_operand(args, 0)};
     dpctl_service_t service;
     char names[128];
@@ -246,8 +244,12 @@ static int s_service_run(dpctl_t *self, int argc, char **argv)
         outcome = s_make(self, args, &pair, "services", "services",
                          "The service loads it when started with DP_CURVE_DIR set to this "
                          "folder.");
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+static int s_service_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_service_spec, argc, argv, s_service);
 }
 
 /* ---- list --------------------------------------------------------------------- */
@@ -355,17 +357,18 @@ static int s_list(dpctl_t *self, const char *dir)
     return outcome;
 }
 
-static int s_list_run(dpctl_t *self, int argc, char **argv)
+static int s_list_command(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_list_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     const char *dir = s_dir(self, args, &outcome);
     if (dir)
         outcome = s_list(self, dir);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+static int s_list_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_list_spec, argc, argv, s_list_command);
 }
 
 /* ---- revoke ------------------------------------------------------------------- */
@@ -446,12 +449,9 @@ static int s_revoke(const dpctl_t *self, const char *dir, const char *name)
     return DPCTL_EXIT_OK;
 }
 
-static int s_revoke_run(dpctl_t *self, int argc, char **argv)
+static int s_revoke_command(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_revoke_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     const char *name = dpctl_args_operand(args, 0);
     const char *dir = s_dir(self, args, &outcome);
     if (dir && !dp_valid_slug(name))
@@ -461,8 +461,12 @@ static int s_revoke_run(dpctl_t *self, int argc, char **argv)
                                    name);
     else if (dir)
         outcome = s_revoke(self, dir, name);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+static int s_revoke_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_revoke_spec, argc, argv, s_revoke_command);
 }
 
 static const dpctl_command_t s_commands[] = {

@@ -46,14 +46,11 @@ static int s_add_row(dpctl_listing_t *listing, bool json, const Dp__ParkedEvent 
     return dpctl_listing_add_object(listing, object, cells);
 }
 
-int dpctl_events_parked_run(dpctl_t *self, int argc, char **argv)
+static int s_events_parked(dpctl_t *self, dpctl_args_t *args)
 {
     static const char *headers[] = {"CONSUMER", "SEQ",       "TYPE",      "AGGREGATE",
                                     "ATTEMPTS", "PARKED AT", "LAST ERROR"};
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_list_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     Dp__ListParkedRequest request = DP__LIST_PARKED_REQUEST__INIT;
     request.consumer = (char *)dpctl_args_text(args, "consumer", "");
     outcome = dpctl_events_uint32(args, "limit", 0, &request.limit);
@@ -77,8 +74,12 @@ int dpctl_events_parked_run(dpctl_t *self, int argc, char **argv)
         printf("\n%zu parked event%s\n", reply->n_parked, reply->n_parked == 1 ? "" : "s");
     dpctl_listing_destroy(&listing);
     dp_message_free((ProtobufCMessage **)&reply);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+int dpctl_events_parked_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_list_spec, argc, argv, s_events_parked);
 }
 
 static const dpctl_option_t s_replay_options[] = {
@@ -93,12 +94,9 @@ static const dpctl_spec_t s_replay_spec = {
     1,
     s_replay_options};
 
-int dpctl_events_replay_parked_run(dpctl_t *self, int argc, char **argv)
+static int s_events_replay_parked(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_replay_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     Dp__ReplayParkedRequest request = DP__REPLAY_PARKED_REQUEST__INIT;
     request.consumer = (char *)dpctl_args_operand(args, 0);
     request.seq = (uint64_t)dpctl_args_number(args, "seq", 0);
@@ -113,6 +111,10 @@ int dpctl_events_replay_parked_run(dpctl_t *self, int argc, char **argv)
         printf("put %" PRIu32 " parked event%s of %s back for delivery\n", reply->replayed,
                reply->replayed == 1 ? "" : "s", request.consumer);
     dp_message_free((ProtobufCMessage **)&reply);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+int dpctl_events_replay_parked_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_replay_spec, argc, argv, s_events_replay_parked);
 }

@@ -270,15 +270,16 @@ static int s_list(dpctl_t *self, const dpctl_args_t *args, s_listing_t *listing)
     return outcome;
 }
 
-int dpctl_partner_list_run(dpctl_t *self, int argc, char **argv)
+static int s_partner_list(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_list_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     s_listing_t listing = {0};
     outcome = s_list(self, args, &listing);
     dpctl_listing_destroy(&listing.listing);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+int dpctl_partner_list_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_list_spec, argc, argv, s_partner_list);
 }

@@ -26,12 +26,9 @@ static const dpctl_option_t s_add_options[] = {
 
 static const dpctl_spec_t s_add_spec = {"partner add", "", "Add a partner.", 0, 0, s_add_options};
 
-int dpctl_partner_add_run(dpctl_t *self, int argc, char **argv)
+static int s_partner_add(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_add_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     Dp__CreatePartnerRequest request = DP__CREATE_PARTNER_REQUEST__INIT;
     request.slug = (char *)dpctl_args_text(args, "slug", "");
     request.name = (char *)dpctl_args_text(args, "name", "");
@@ -45,8 +42,12 @@ int dpctl_partner_add_run(dpctl_t *self, int argc, char **argv)
     request.instrument = (char *)dpctl_args_text(args, "instrument", "");
     request.note = (char *)dpctl_args_text(args, "note", "");
     outcome = dpctl_partner_call(self, &request.base, &dp__create_partner_reply__descriptor, NULL);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+int dpctl_partner_add_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_add_spec, argc, argv, s_partner_add);
 }
 
 static const dpctl_option_t s_update_options[] = {

@@ -133,12 +133,9 @@ static json_t *s_export_document(const char *email, const Dp__ExportPersonalData
     return document;
 }
 
-static int s_export_run(dpctl_t *self, int argc, char **argv)
+static int s_export(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_export_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     const char *email = dpctl_args_operand(args, 0);
     outcome = dpctl_privacy_email(args, "EMAIL", email);
     Dp__ExportPersonalDataRequest request = DP__EXPORT_PERSONAL_DATA_REQUEST__INIT;
@@ -156,8 +153,12 @@ static int s_export_run(dpctl_t *self, int argc, char **argv)
     }
     for (size_t i = 0; i < DPCTL_PRIVACY_SERVICES; i++)
         dp_message_free(&replies[i]);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+static int s_export_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_export_spec, argc, argv, s_export);
 }
 
 /* ---- erase ------------------------------------------------------------------------ */
@@ -297,12 +298,9 @@ static int s_erase(dpctl_t *self, const Dp__ErasePersonalDataRequest *request)
     return outcome;
 }
 
-static int s_erase_run(dpctl_t *self, int argc, char **argv)
+static int s_erase_command(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_erase_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     const char *email = dpctl_args_operand(args, 0);
     outcome = dpctl_privacy_email(args, "EMAIL", email);
     if (outcome == DPCTL_EXIT_OK)
@@ -313,8 +311,12 @@ static int s_erase_run(dpctl_t *self, int argc, char **argv)
     request.reason = (char *)dpctl_args_text(args, "reason", "");
     if (outcome == DPCTL_EXIT_OK)
         outcome = s_erase(self, &request);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+static int s_erase_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_erase_spec, argc, argv, s_erase_command);
 }
 
 /* ---- retention -------------------------------------------------------------------- */
@@ -347,12 +349,9 @@ static int s_print_retention(dpctl_t *self, bool dry_run, const Dp__RunRetention
     return DPCTL_EXIT_OK;
 }
 
-static int s_retention_run(dpctl_t *self, int argc, char **argv)
+static int s_retention(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_retention_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     bool dry_run = dpctl_args_has(args, "dry-run");
     if (dry_run == dpctl_args_has(args, "run"))
         outcome = dpctl_args_error(args, "give exactly one of --dry-run and --run");
@@ -366,6 +365,10 @@ static int s_retention_run(dpctl_t *self, int argc, char **argv)
     if (outcome == DPCTL_EXIT_OK)
         outcome = s_print_retention(self, dry_run, reply);
     dp_message_free((ProtobufCMessage **)&reply);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+static int s_retention_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_retention_spec, argc, argv, s_retention);
 }

@@ -136,12 +136,9 @@ static int s_audit(dpctl_t *self, const Dp__ListAuditRequest *request, size_t li
     return printed != DPCTL_EXIT_OK ? printed : outcome;
 }
 
-int dpctl_privacy_audit_run(dpctl_t *self, int argc, char **argv)
+static int s_privacy_audit(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     const char *subject = dpctl_args_text(args, "subject", NULL);
     long long limit = dpctl_args_number(args, "limit", S_DEFAULT_LIMIT);
     if (subject)
@@ -154,6 +151,10 @@ int dpctl_privacy_audit_run(dpctl_t *self, int argc, char **argv)
     request.limit = (uint32_t)limit;
     if (outcome == DPCTL_EXIT_OK)
         outcome = s_audit(self, &request, (size_t)limit);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+int dpctl_privacy_audit_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_spec, argc, argv, s_privacy_audit);
 }

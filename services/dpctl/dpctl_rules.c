@@ -57,12 +57,9 @@ static int s_print_added(dpctl_t *self, const Dp__TriageRule *rule)
     return DPCTL_EXIT_OK;
 }
 
-static int s_add_run(dpctl_t *self, int argc, char **argv)
+static int s_add(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_add_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     Dp__TriageRule rule = DP__TRIAGE_RULE__INIT;
     rule.keyword = (char *)dpctl_args_operand(args, 0);
     rule.area = (char *)dpctl_args_operand(args, 1);
@@ -74,8 +71,12 @@ static int s_add_run(dpctl_t *self, int argc, char **argv)
     if (outcome == DPCTL_EXIT_OK)
         outcome = s_print_added(self, reply->rule);
     dp_message_free((ProtobufCMessage **)&reply);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+static int s_add_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_add_spec, argc, argv, s_add);
 }
 
 static int s_print_removed(dpctl_t *self, int64_t id)
@@ -88,12 +89,9 @@ static int s_print_removed(dpctl_t *self, int64_t id)
     return dpctl_json_print(&document);
 }
 
-static int s_remove_run(dpctl_t *self, int argc, char **argv)
+static int s_remove(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_remove_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     const char *id = dpctl_args_operand(args, 0);
     Dp__RemoveTriageRuleRequest request = DP__REMOVE_TRIAGE_RULE_REQUEST__INIT;
     if (!dpctl_is_number(id))
@@ -106,8 +104,12 @@ static int s_remove_run(dpctl_t *self, int argc, char **argv)
     if (outcome == DPCTL_EXIT_OK)
         outcome = s_print_removed(self, request.id);
     dp_message_free(&reply);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+static int s_remove_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_remove_spec, argc, argv, s_remove);
 }
 
 static const dpctl_command_t s_commands[] = {

@@ -257,12 +257,9 @@ static int s_seed_pass(s_seed_t *seed, const char *dir)
     return dpctl_tsv_read(path, s_partner_row, seed);
 }
 
-int dpctl_seed_run(dpctl_t *self, int argc, char **argv)
+static int s_seed(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     const char *dir = dpctl_args_operand(args, 0);
     if (!dir)
         dir = dp_config_get(self->config, "DP_SEED_DIR");
@@ -273,6 +270,10 @@ int dpctl_seed_run(dpctl_t *self, int argc, char **argv)
         outcome = DPCTL_EXIT_FAILURE;
     if (outcome == DPCTL_EXIT_OK)
         outcome = s_print_summary(&seed, self->json);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+int dpctl_seed_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_spec, argc, argv, s_seed);
 }

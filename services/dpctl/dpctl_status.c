@@ -115,12 +115,9 @@ static int s_status(dpctl_t *self, dpctl_service_t first, dpctl_service_t last)
     return printed != DPCTL_EXIT_OK ? printed : outcome;
 }
 
-int dpctl_status_run(dpctl_t *self, int argc, char **argv)
+static int s_status_command(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     const char *name = dpctl_args_text(args, "service", NULL);
     dpctl_service_t service = DPCTL_REGISTRY;
     if (name && dpctl_service_find(name, &service) != 0) {
@@ -131,6 +128,10 @@ int dpctl_status_run(dpctl_t *self, int argc, char **argv)
         outcome = s_status(self, service, service);
     else
         outcome = s_status(self, 0, DPCTL_REPORT);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+int dpctl_status_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_spec, argc, argv, s_status_command);
 }

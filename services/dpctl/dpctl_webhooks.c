@@ -87,12 +87,9 @@ static int s_add(dpctl_t *self, Dp__AddWebhookRequest *request)
     return outcome;
 }
 
-static int s_add_run(dpctl_t *self, int argc, char **argv)
+static int s_add_command(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_add_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     char secret[S_MAX_SECRET_FILE_BYTES];
     const char *file = dpctl_args_text(args, "secret-file", NULL);
     Dp__AddWebhookRequest request = DP__ADD_WEBHOOK_REQUEST__INIT;
@@ -111,8 +108,12 @@ static int s_add_run(dpctl_t *self, int argc, char **argv)
         outcome = s_add(self, &request);
     }
     memset(secret, 0, sizeof secret);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+static int s_add_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_add_spec, argc, argv, s_add_command);
 }
 
 /* ---- list --------------------------------------------------------------------- */
@@ -154,12 +155,9 @@ static int s_list_run(dpctl_t *self, int argc, char **argv)
 static const dpctl_spec_t s_remove_spec = {
     "webhooks remove", "ID", "Remove a webhook: no event is POSTed to it any more.", 1, 1, NULL};
 
-static int s_remove_run(dpctl_t *self, int argc, char **argv)
+static int s_remove(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome;
-    dpctl_args_t *args = dpctl_args_parse(&s_remove_spec, argc, argv, &outcome);
-    if (!args)
-        return outcome;
+    int outcome = DPCTL_EXIT_OK;
     uint64_t id = 0;
     outcome = dpctl_events_number(args, 0, "ID", &id);
     Dp__RemoveWebhookRequest request = DP__REMOVE_WEBHOOK_REQUEST__INIT;
@@ -174,8 +172,12 @@ static int s_remove_run(dpctl_t *self, int argc, char **argv)
         outcome = dpctl_json_print(&document);
     } else if (outcome == DPCTL_EXIT_OK)
         printf("removed webhook #%" PRId64 "\n", request.id);
-    dpctl_args_destroy(&args);
     return outcome;
+}
+
+static int s_remove_run(dpctl_t *self, int argc, char **argv)
+{
+    return dpctl_args_run(self, &s_remove_spec, argc, argv, s_remove);
 }
 
 static const dpctl_command_t s_commands[] = {
