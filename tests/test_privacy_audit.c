@@ -22,7 +22,7 @@ static ti_fixture_t *fx;
 static tp_person_t subject; /* the person whose data is read */
 static tp_person_t other;   /* someone else, also read */
 
-#define SUBJECT_EMAIL "zephyrine.quillfeather@quillworks.example"
+#define SUBJECT_EMAIL TP_SUBJECT_EMAIL
 
 /* ---- helpers --------------------------------------------------------------------------- */
 
@@ -426,12 +426,7 @@ static void test_list_audit_checks_its_arguments(void **state)
 int main(void)
 {
     fx = tp_fixture_new("privacy_audit");
-    tp_person_init(&subject, "zq", "Zephyrine Quillfeather", SUBJECT_EMAIL,
-                   "Quillfeather Consulting", "xylokrambit", "quillworks.example");
-    tp_person_init(&other, "bi", "Bartholomew Inkwell", "b.inkwell@inkwell-trust.example",
-                   "Inkwell Trust", "quorvantine", "inkwell-trust.example");
-    tp_person_add_partners(fx, &subject);
-    tp_person_add_partners(fx, &other);
+    tp_people_init(fx, &subject, &other);
     tp_fixture_start_intake(fx, NULL);
     tp_person_add_enquiries(fx, &subject);
     tp_person_add_enquiries(fx, &other);

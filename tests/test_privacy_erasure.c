@@ -28,7 +28,7 @@ static tp_person_t subject; /* the person who asks to be erased */
 static tp_person_t other;   /* someone else, never erased */
 static char *other_before;  /* the other person's rows before any erasure */
 
-#define SUBJECT_EMAIL "zephyrine.quillfeather@quillworks.example"
+#define SUBJECT_EMAIL TP_SUBJECT_EMAIL
 /* The same address as a feeding system might spell it. */
 #define SUBJECT_EMAIL_SHOUTED "Zephyrine.QuillFeather@QUILLWORKS.example"
 
@@ -507,12 +507,7 @@ static void test_a_restore_of_contacts_is_erased_again_when_the_registry_starts(
 int main(void)
 {
     fx = tp_fixture_new("privacy_erasure");
-    tp_person_init(&subject, "zq", "Zephyrine Quillfeather", SUBJECT_EMAIL,
-                   "Quillfeather Consulting", "xylokrambit", "quillworks.example");
-    tp_person_init(&other, "bi", "Bartholomew Inkwell", "b.inkwell@inkwell-trust.example",
-                   "Inkwell Trust", "quorvantine", "inkwell-trust.example");
-    tp_person_add_partners(fx, &subject);
-    tp_person_add_partners(fx, &other);
+    tp_people_init(fx, &subject, &other);
     const char *settings[] = {"DP_INTAKE_PRIVACY_JOB_MS", "1000", NULL};
     tp_fixture_start_intake(fx, settings);
     tp_person_add_enquiries(fx, &subject);

@@ -20,7 +20,7 @@ static tp_person_t subject; /* the person asking for their data */
 static tp_person_t other;   /* someone else */
 static int64_t near_id;     /* an enquiry from an address that contains the subject's */
 
-#define SUBJECT_EMAIL "zephyrine.quillfeather@quillworks.example"
+#define SUBJECT_EMAIL TP_SUBJECT_EMAIL
 #define NEAR_EMAIL "zephyrine.quillfeather@quillworks.example.org"
 
 /* True when the list holds the id. */
@@ -261,12 +261,7 @@ static void test_after_erasure_the_export_says_so_and_holds_nothing_personal(voi
 int main(void)
 {
     fx = tp_fixture_new("privacy_export");
-    tp_person_init(&subject, "zq", "Zephyrine Quillfeather", SUBJECT_EMAIL,
-                   "Quillfeather Consulting", "xylokrambit", "quillworks.example");
-    tp_person_init(&other, "bi", "Bartholomew Inkwell", "b.inkwell@inkwell-trust.example",
-                   "Inkwell Trust", "quorvantine", "inkwell-trust.example");
-    tp_person_add_partners(fx, &subject);
-    tp_person_add_partners(fx, &other);
+    tp_people_init(fx, &subject, &other);
     tp_fixture_start_intake(fx, NULL);
     tp_person_add_enquiries(fx, &subject);
     tp_person_add_enquiries(fx, &other);

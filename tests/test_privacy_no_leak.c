@@ -26,7 +26,7 @@ static ti_fixture_t *fx;
 static tp_person_t subject; /* erased */
 static tp_person_t other;   /* not erased: proves the scans can find something */
 
-#define SUBJECT_EMAIL "zephyrine.quillfeather@quillworks.example"
+#define SUBJECT_EMAIL TP_SUBJECT_EMAIL
 
 /* What must not be found, with a label to say in failure messages (which go
    to the captured standard error: they must not carry the text itself). */
@@ -320,16 +320,11 @@ int main(void)
     capture = tk_capture_start();
     dp_log_init(NULL, "debug");
     fx = tp_fixture_new("privacy_no_leak");
-    tp_person_init(&subject, "zq", "Zephyrine Quillfeather", SUBJECT_EMAIL,
-                   "Quillfeather Consulting", "xylokrambit", "quillworks.example");
-    tp_person_init(&other, "bi", "Bartholomew Inkwell", "b.inkwell@inkwell-trust.example",
-                   "Inkwell Trust", "quorvantine", "inkwell-trust.example");
+    tp_people_init(fx, &subject, &other);
     needles[needle_count++] = (needle_t){"the name", subject.name};
     needles[needle_count++] = (needle_t){"the surname", "Quillfeather"};
     needles[needle_count++] = (needle_t){"the e-mail address", subject.email};
     needles[needle_count++] = (needle_t){"the word from the body", subject.word};
-    tp_person_add_partners(fx, &subject);
-    tp_person_add_partners(fx, &other);
     const char *settings[] = {"DP_INTAKE_PRIVACY_JOB_MS", "1000", NULL};
     tp_fixture_start_intake(fx, settings);
     s_exercise();

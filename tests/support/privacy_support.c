@@ -123,6 +123,16 @@ static void s_note(ti_fixture_t *fixture, int64_t id, const char *text)
     ts_send_ok(fixture->intake, &request, &dp__add_enquiry_note_reply__descriptor);
 }
 
+void tp_people_init(ti_fixture_t *fixture, tp_person_t *subject, tp_person_t *other)
+{
+    tp_person_init(subject, "zq", "Zephyrine Quillfeather", TP_SUBJECT_EMAIL,
+                   "Quillfeather Consulting", "xylokrambit", "quillworks.example");
+    tp_person_init(other, "bi", "Bartholomew Inkwell", "b.inkwell@inkwell-trust.example",
+                   "Inkwell Trust", "quorvantine", "inkwell-trust.example");
+    tp_person_add_partners(fixture, subject);
+    tp_person_add_partners(fixture, other);
+}
+
 void tp_person_add_enquiries(ti_fixture_t *fixture, tp_person_t *person)
 {
     char text[400];

@@ -69,6 +69,11 @@ void tp_person_init(tp_person_t *person, const char *tag, const char *name, cons
    domain, so that the enquiries are linked to it) and a contact of the
    person on each (role naming the word). */
 void tp_person_add_partners(ti_fixture_t *fixture, tp_person_t *person);
+/* The two people every privacy program works with: the subject, Zephyrine
+   Quillfeather at TP_SUBJECT_EMAIL, and another, Bartholomew Inkwell;
+   each initialised and given partners (before the intake starts). */
+#define TP_SUBJECT_EMAIL "zephyrine.quillfeather@quillworks.example"
+void tp_people_init(ti_fixture_t *fixture, tp_person_t *subject, tp_person_t *other);
 /* Submits the three enquiries and moves them: the first assigned, answered
    and closed, the second rejected, the third left triaged; every move and
    one note per enquiry mention the person's name, address or word. */
