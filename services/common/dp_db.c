@@ -467,6 +467,19 @@ int dp_db_run_one(dp_db_t *self, int index, const char *const *params, dp_arena_
     return result ? dp_db_one(result, arena, make, item) : -1;
 }
 
+int dp_db_run_texts(dp_db_t *self, int index, const char *const *params, dp_arena_t *arena,
+                    char **const *texts, int count)
+{
+    PGresult *result = dp_db_run(self, index, params);
+    if (!result)
+        return -1;
+    int found = PQntuples(result) == 1;
+    for (int i = 0; found && i < count; i++)
+        *texts[i] = dp_db_text(arena, result, 0, i);
+    PQclear(result);
+    return found;
+}
+
 int dp_db_append_event(dp_db_t *self, int statement, const char *event_type,
                        const char *aggregate_type, const char *aggregate_id,
                        const ProtobufCMessage *payload)

@@ -169,6 +169,12 @@ int dp_db_one(PGresult *result, dp_arena_t *arena, dp_db_row_fn *make, void **it
 int dp_db_run_one(dp_db_t *self, int index, const char *const *params, dp_arena_t *arena,
                   dp_db_row_fn *make, void **item);
 
+/* Runs statement `index` and copies the first `count` cells of its one row
+   into the arena, cell i to *texts[i]: 1, 0 when it returned no row (the
+   texts untouched), -1 on a database failure. */
+int dp_db_run_texts(dp_db_t *self, int index, const char *const *params, dp_arena_t *arena,
+                    char **const *texts, int count);
+
 /* Counters for health and metrics: reconnections after a lost connection,
    and transactions run again after a serialization failure, a deadlock or
    a connection lost before COMMIT. */

@@ -646,14 +646,9 @@ int registry_db_current_name(dp_db_t *db, dp_arena_t *arena, int64_t id, char **
     char id_text[24];
     dp_format_int64(id_text, id);
     const char *params[] = {id_text};
-    PGresult *result = dp_db_run(db, CURRENT_NAME, params);
-    if (!result)
-        return -1;
-    int found = PQntuples(result) == 1;
-    *name = found ? dp_db_text(arena, result, 0, 0) : "";
-    *latest_valid_from = found ? dp_db_text(arena, result, 0, 1) : "";
-    PQclear(result);
-    return found;
+    char **const texts[] = {name, latest_valid_from};
+    *name = *latest_valid_from = "";
+    return dp_db_run_texts(db, CURRENT_NAME, params, arena, texts, 2);
 }
 
 static int s_replace_list(dp_db_t *db, int delete_statement, int insert_statement, int64_t id,
@@ -692,16 +687,8 @@ int registry_db_find_taken_domain(dp_db_t *db, dp_arena_t *arena, int64_t id, ch
     char id_text[24];
     dp_format_int64(id_text, id);
     const char *params[] = {id_text, s_array_literal(arena, domains, count)};
-    PGresult *result = dp_db_run(db, FIND_TAKEN_DOMAIN, params);
-    if (!result)
-        return -1;
-    int found = PQntuples(result) == 1;
-    if (found) {
-        *domain = dp_db_text(arena, result, 0, 0);
-        *owner_slug = dp_db_text(arena, result, 0, 1);
-    }
-    PQclear(result);
-    return found;
+    char **const texts[] = {domain, owner_slug};
+    return dp_db_run_texts(db, FIND_TAKEN_DOMAIN, params, arena, texts, 2);
 }
 
 int registry_db_find_unknown_area(dp_db_t *db, dp_arena_t *arena, char **areas, size_t count,
@@ -710,14 +697,8 @@ int registry_db_find_unknown_area(dp_db_t *db, dp_arena_t *arena, char **areas, 
     if (count == 0)
         return 0;
     const char *params[] = {s_array_literal(arena, areas, count)};
-    PGresult *result = dp_db_run(db, FIND_UNKNOWN_AREA, params);
-    if (!result)
-        return -1;
-    int found = PQntuples(result) == 1;
-    if (found)
-        *unknown = dp_db_text(arena, result, 0, 0);
-    PQclear(result);
-    return found;
+    char **const texts[] = {unknown};
+    return dp_db_run_texts(db, FIND_UNKNOWN_AREA, params, arena, texts, 1);
 }
 
 int registry_db_area_exists(dp_db_t *db, const char *slug)

@@ -109,6 +109,37 @@ static int s_query_table(builder_t *builder, report_query_t query, const char *c
     return outcome;
 }
 
+/* A table that one query makes. */
+typedef struct {
+    report_query_t query; /* its rows */
+    const char *name;     /* the table's name */
+    const char *title;    /* and title */
+} query_table_t;
+
+/* s_query_table for each of `count` tables, with the same parameters. */
+static int s_query_tables(builder_t *builder, const query_table_t *tables, size_t count,
+                          const char *const *params)
+{
+    for (size_t i = 0; i < count; i++)
+        if (s_query_table(builder, tables[i].query, params, tables[i].name, tables[i].title))
+            return -1;
+    return 0;
+}
+
+/* Stamps the report with its dates (NULL: a date it does not have) and hands it over. */
+static int s_finish(builder_t *builder, const char *as_of, const char *from, const char *to,
+                    Dp__Report **report)
+{
+    if (as_of)
+        builder->report->as_of = dp_arena_strdup(builder->arena, as_of);
+    if (from)
+        builder->report->period_from = dp_arena_strdup(builder->arena, from);
+    if (to)
+        builder->report->period_to = dp_arena_strdup(builder->arena, to);
+    *report = builder->report;
+    return 0;
+}
+
 const Dp__ReportTable *report_find_table(const Dp__Report *report, const char *name)
 {
     for (size_t i = 0; i < report->n_tables; i++)
@@ -121,19 +152,17 @@ const Dp__ReportTable *report_find_table(const Dp__Report *report, const char *n
 
 int report_build_overview(dp_db_t *db, dp_arena_t *arena, const char *as_of, Dp__Report **report)
 {
+    static const query_table_t tables[] = {
+        {REPORT_PARTNERS_BY_KIND, "by_kind", "Partners by kind (active and withdrawn)"},
+        {REPORT_PARTNERS_BY_WAVE, "by_wave",
+         "Partners by joining wave (dates at their known precision)"},
+        {REPORT_PARTNERS_BY_YEAR, "by_year", "Growth: partners joining and withdrawing by year"}};
     builder_t builder = {.db = db, .arena = arena};
     const char *params[] = {as_of};
     if (s_start(&builder, "overview", "Partnership overview", 3) ||
-        s_query_table(&builder, REPORT_PARTNERS_BY_KIND, params, "by_kind",
-                      "Partners by kind (active and withdrawn)") ||
-        s_query_table(&builder, REPORT_PARTNERS_BY_WAVE, params, "by_wave",
-                      "Partners by joining wave (dates at their known precision)") ||
-        s_query_table(&builder, REPORT_PARTNERS_BY_YEAR, params, "by_year",
-                      "Growth: partners joining and withdrawing by year"))
+        s_query_tables(&builder, tables, 3, params))
         return -1;
-    builder.report->as_of = dp_arena_strdup(arena, as_of);
-    *report = builder.report;
-    return 0;
+    return s_finish(&builder, as_of, NULL, NULL, report);
 }
 
 /* ---- cooperation ------------------------------------------------------------------- */
@@ -182,6 +211,14 @@ static Dp__ReportTable *s_partner_area_matrix(dp_arena_t *arena, const PGresult 
 int report_build_cooperation(dp_db_t *db, dp_arena_t *arena, const char *as_of, const char *from,
                              const char *to, Dp__Report **report)
 {
+    static const query_table_t tables[] = {
+        {REPORT_AREA_SUMMARY, "areas", "Areas: partners declaring, partners engaged, engagements"},
+        {REPORT_ENGAGEMENTS_BY_FORM_AREA, "engagements_by_form_area",
+         "Engagements by form and area"},
+        {REPORT_ENGAGEMENTS_BY_YEAR_FORM, "engagements_by_year_form",
+         "Engagements by year and form"},
+        {REPORT_ENGAGEMENTS_BY_YEAR_AREA, "engagements_by_year_area",
+         "Engagements by year and area"}};
     builder_t builder = {.db = db, .arena = arena};
     const char *params[] = {as_of, from, to};
     if (s_start(&builder, "cooperation", "Cooperation", 5))
@@ -191,21 +228,9 @@ int report_build_cooperation(dp_db_t *db, dp_arena_t *arena, const char *as_of, 
         return -1;
     int outcome = s_add(&builder, s_partner_area_matrix(arena, cells));
     PQclear(cells);
-    if (outcome ||
-        s_query_table(&builder, REPORT_AREA_SUMMARY, params, "areas",
-                      "Areas: partners declaring, partners engaged, engagements") ||
-        s_query_table(&builder, REPORT_ENGAGEMENTS_BY_FORM_AREA, params, "engagements_by_form_area",
-                      "Engagements by form and area") ||
-        s_query_table(&builder, REPORT_ENGAGEMENTS_BY_YEAR_FORM, params, "engagements_by_year_form",
-                      "Engagements by year and form") ||
-        s_query_table(&builder, REPORT_ENGAGEMENTS_BY_YEAR_AREA, params, "engagements_by_year_area",
-                      "Engagements by year and area"))
+    if (outcome || s_query_tables(&builder, tables, 4, params))
         return -1;
-    builder.report->as_of = dp_arena_strdup(arena, as_of);
-    builder.report->period_from = dp_arena_strdup(arena, from);
-    builder.report->period_to = dp_arena_strdup(arena, to);
-    *report = builder.report;
-    return 0;
+    return s_finish(&builder, as_of, from, to, report);
 }
 
 /* ---- enquiries ----------------------------------------------------------------------- */
@@ -284,16 +309,14 @@ int report_build_enquiries(dp_db_t *db, dp_arena_t *arena, const char *from, con
                                          "Count before", "Median before", "p90 before"};
     for (size_t c = 0; table && c < table->n_columns && c < 7; c++)
         table->columns[c] = (char *)time_columns[c];
+    static const query_table_t queues[] = {
+        {REPORT_BACKLOG_BY_AGE, "backlog", "Backlog: enquiries awaiting a first answer, by age"},
+        {REPORT_PAST_DUE, "past_due",
+         "Enquiries past their first-response due date (the 500 oldest at most)"}};
     if (s_add(&builder, table) ||
         s_query_table(&builder, REPORT_RESPONSE_TIMES_PER_PERIOD, buckets,
                       "response_times_per_period", times_title) ||
-        s_query_table(&builder, REPORT_BACKLOG_BY_AGE, NULL, "backlog",
-                      "Backlog: enquiries awaiting a first answer, by age") ||
-        s_query_table(&builder, REPORT_PAST_DUE, NULL, "past_due",
-                      "Enquiries past their first-response due date (the 500 oldest at most)"))
+        s_query_tables(&builder, queues, 2, NULL))
         return -1;
-    builder.report->period_from = dp_arena_strdup(arena, from);
-    builder.report->period_to = dp_arena_strdup(arena, to);
-    *report = builder.report;
-    return 0;
+    return s_finish(&builder, NULL, from, to, report);
 }
