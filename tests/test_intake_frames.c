@@ -40,13 +40,7 @@ static void s_assert_still_serving(zsock_t *dealer)
     ts_free(&answer);
     ts_free(&reply);
 
-    Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
-    dp_status_t status;
-    Dp__HealthReply *healthy = ti_health(fx->intake, &health, &status);
-    ts_assert_ok(&status);
-    assert_string_equal(healthy->service, "intake");
-    assert_true(healthy->database_ok);
-    ts_free(&healthy);
+    ts_assert_healthy(fx->intake);
 }
 
 /* Sends the message, expects a refusal with this code and field, and checks

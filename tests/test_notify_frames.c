@@ -39,20 +39,8 @@ static zsock_t *s_dealer(void)
 static void s_assert_still_serving(zsock_t *dealer)
 {
     Dp__ListConsumersRequest consumers = DP__LIST_CONSUMERS_REQUEST__INIT;
-    zmsg_t *request = ts_request_message("still-serving", &consumers.base);
-    Dp__Reply *reply = ts_exchange(dealer, &request);
-    ts_assert_reply(reply, OK, NULL);
-    assert_string_equal(reply->request_id, "still-serving");
-    assert_string_equal(reply->type, "dp.ListConsumersReply");
-    ts_free(&reply);
-
-    Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
-    dp_status_t status;
-    Dp__HealthReply *healthy = tn_health(notify, &health, &status);
-    ts_assert_ok(&status);
-    assert_string_equal(healthy->service, "notify");
-    assert_true(healthy->database_ok);
-    ts_free(&healthy);
+    ts_assert_answered(dealer, &consumers.base, "dp.ListConsumersReply");
+    ts_assert_healthy(notify);
 }
 
 static void test_well_formed_request_is_answered(void **state)
@@ -67,12 +55,7 @@ static void test_another_services_request_is_unimplemented(void **state)
     zsock_t *dealer = s_dealer();
     Dp__CreatePartnerRequest partner = DP__CREATE_PARTNER_REQUEST__INIT;
     partner.slug = "not-here";
-    zmsg_t *request = ts_request_message("wrong-service", &partner.base);
-    Dp__Reply *reply = ts_exchange(dealer, &request);
-    ts_assert_reply(reply, UNIMPLEMENTED, "type");
-    assert_string_equal(reply->request_id, "wrong-service");
-    assert_non_null(strstr(reply->status->message, "notify"));
-    ts_free(&reply);
+    ts_assert_not_served(dealer, &partner.base, "notify");
     s_assert_still_serving(dealer);
     zsock_destroy(&dealer);
 }

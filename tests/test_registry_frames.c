@@ -30,19 +30,26 @@ static zsock_t *s_dealer(void)
 static void s_assert_still_serving(zsock_t *dealer)
 {
     Dp__ListAreasRequest areas = DP__LIST_AREAS_REQUEST__INIT;
-    zmsg_t *request = ts_request_message("still-serving", &areas.base);
-    Dp__Reply *reply = ts_exchange(dealer, &request);
-    ts_assert_reply(reply, OK, NULL);
-    assert_string_equal(reply->request_id, "still-serving");
-    assert_string_equal(reply->type, "dp.ListAreasReply");
-    ts_free(&reply);
+    ts_assert_answered(dealer, &areas.base, "dp.ListAreasReply");
+    ts_assert_healthy(fx->registry);
+}
 
-    Dp__HealthRequest health = DP__HEALTH_REQUEST__INIT;
-    dp_status_t status;
-    Dp__HealthReply *healthy = ts_health(fx->registry, &health, &status);
-    ts_assert_ok(&status);
-    assert_true(healthy->database_ok);
-    ts_free(&healthy);
+/* A valid CreatePartner whose note is note_bytes bytes long; returns the
+   note for the caller to free. */
+static char *s_create_with_note(Dp__CreatePartnerRequest *create, const char *slug,
+                                const char *name, size_t note_bytes)
+{
+    char *note = malloc(note_bytes + 1);
+    assert_non_null(note);
+    memset(note, 'n', note_bytes);
+    note[note_bytes] = 0;
+    *create = (Dp__CreatePartnerRequest)DP__CREATE_PARTNER_REQUEST__INIT;
+    create->slug = (char *)slug;
+    create->name = (char *)name;
+    create->kind = DP__PARTNER_KIND__PARTNER_KIND_COMPANY;
+    create->joined_on = "2020-01-01";
+    create->note = note;
+    return note;
 }
 
 static void test_well_formed_request_is_answered(void **state)
@@ -54,17 +61,8 @@ static void test_well_formed_request_is_answered(void **state)
 
 static void test_request_over_the_size_limit_is_resource_exhausted(void **state)
 {
-    enum { NOTE_BYTES = 100 * 1024 };
-    char *note = malloc(NOTE_BYTES + 1);
-    assert_non_null(note);
-    memset(note, 'n', NOTE_BYTES);
-    note[NOTE_BYTES] = 0;
-    Dp__CreatePartnerRequest create = DP__CREATE_PARTNER_REQUEST__INIT;
-    create.slug = "too-large";
-    create.name = "Too Large";
-    create.kind = DP__PARTNER_KIND__PARTNER_KIND_COMPANY;
-    create.joined_on = "2020-01-01";
-    create.note = note;
+    Dp__CreatePartnerRequest create;
+    char *note = s_create_with_note(&create, "too-large", "Too Large", 100 * 1024);
     char *before = ts_registry_fingerprint(fx->admin);
 
     zsock_t *dealer = s_dealer();
@@ -87,17 +85,8 @@ static void test_request_under_the_size_limit_reaches_its_handler(void **state)
 {
     /* 60 KB is under the limit, so the handler sees it and refuses the note
        for its own reason, not the size of the message. */
-    enum { NOTE_BYTES = 60 * 1024 };
-    char *note = malloc(NOTE_BYTES + 1);
-    assert_non_null(note);
-    memset(note, 'n', NOTE_BYTES);
-    note[NOTE_BYTES] = 0;
-    Dp__CreatePartnerRequest create = DP__CREATE_PARTNER_REQUEST__INIT;
-    create.slug = "under-limit";
-    create.name = "Under Limit";
-    create.kind = DP__PARTNER_KIND__PARTNER_KIND_COMPANY;
-    create.joined_on = "2020-01-01";
-    create.note = note;
+    Dp__CreatePartnerRequest create;
+    char *note = s_create_with_note(&create, "under-limit", "Under Limit", 60 * 1024);
     ts_expect_error(fx, &create, INVALID_ARGUMENT, "note");
     free(note);
 }
@@ -109,12 +98,7 @@ static void test_another_services_request_is_unimplemented(void **state)
     char *before = ts_registry_fingerprint(fx->admin);
     zsock_t *dealer = s_dealer();
     Dp__SubmitEnquiryRequest submit = DP__SUBMIT_ENQUIRY_REQUEST__INIT;
-    zmsg_t *request = ts_request_message("wrong-service", &submit.base);
-    Dp__Reply *reply = ts_exchange(dealer, &request);
-    ts_assert_reply(reply, UNIMPLEMENTED, "type");
-    assert_string_equal(reply->request_id, "wrong-service");
-    assert_non_null(strstr(reply->status->message, "registry"));
-    ts_free(&reply);
+    ts_assert_not_served(dealer, &submit.base, "registry");
     char *after = ts_registry_fingerprint(fx->admin);
     assert_string_equal(before, after);
     free(before);

@@ -769,6 +769,20 @@ ProtobufCMessage *ts_call_ok_at(tf_service_t *service, const ProtobufCMessage *r
     return reply;
 }
 
+void ts_assert_healthy_at(tf_service_t *service, const char *file, int line)
+{
+    Dp__HealthRequest request = DP__HEALTH_REQUEST__INIT;
+    Dp__HealthReply *reply = (Dp__HealthReply *)ts_call_ok_at(
+        service, &request.base, &dp__health_reply__descriptor, file, line);
+    bool healthy = strcmp(reply->service, tf_service_name(service)) == 0 && reply->database_ok;
+    if (!healthy)
+        print_error("health of %s: service '%s', database %s\n", tf_service_name(service),
+                    reply->service, reply->database_ok ? "reachable" : "not reachable");
+    ts_free(&reply);
+    if (!healthy)
+        _fail(file, line);
+}
+
 void ts_send_ok_at(tf_service_t *service, const ProtobufCMessage *request,
                    const ProtobufCMessageDescriptor *reply_type, const char *file, int line)
 {

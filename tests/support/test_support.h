@@ -247,6 +247,11 @@ void ts_expect_error_at(ts_fixture_t *fixture, const ProtobufCMessage *request, 
 #define ts_expect_error(fixture, request, code, field)                                             \
     ts_expect_error_at(fixture, &(request)->base, DP__CODE__CODE_##code, field, __FILE__, __LINE__)
 
+/* Fails the test unless the service answers Health through its typed
+   client: OK, in its own name, with its database reachable. */
+void ts_assert_healthy_at(tf_service_t *service, const char *file, int line);
+#define ts_assert_healthy(service) ts_assert_healthy_at(service, __FILE__, __LINE__)
+
 /* The same for a request whose reply is of no interest: dropped. */
 void ts_send_ok_at(tf_service_t *service, const ProtobufCMessage *request,
                    const ProtobufCMessageDescriptor *reply_type, const char *file, int line);

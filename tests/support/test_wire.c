@@ -143,6 +143,38 @@ zmsg_t *ts_envelope_message(const char *request_id, const char *type, const void
     return request;
 }
 
+void ts_assert_answered_at(zsock_t *dealer, const ProtobufCMessage *request, const char *reply_type,
+                           const char *file, int line)
+{
+    zmsg_t *message = ts_request_message("still-serving", request);
+    Dp__Reply *reply = ts_exchange_at(dealer, &message, file, line);
+    ts_assert_reply_at(reply, DP__CODE__CODE_OK, NULL, file, line);
+    bool as_expected =
+        strcmp(reply->request_id, "still-serving") == 0 && strcmp(reply->type, reply_type) == 0;
+    if (!as_expected)
+        print_error("expected %s to still-serving, got %s to %s\n", reply_type, reply->type,
+                    reply->request_id);
+    ts_free(&reply);
+    if (!as_expected)
+        _fail(file, line);
+}
+
+void ts_assert_not_served_at(zsock_t *dealer, const ProtobufCMessage *request, const char *service,
+                             const char *file, int line)
+{
+    zmsg_t *message = ts_request_message("wrong-service", request);
+    Dp__Reply *reply = ts_exchange_at(dealer, &message, file, line);
+    ts_assert_reply_at(reply, DP__CODE__CODE_UNIMPLEMENTED, "type", file, line);
+    bool as_expected = strcmp(reply->request_id, "wrong-service") == 0 &&
+                       strstr(reply->status->message, service) != NULL;
+    if (!as_expected)
+        print_error("expected a refusal to wrong-service naming %s, got '%s' to %s\n", service,
+                    reply->status->message, reply->request_id);
+    ts_free(&reply);
+    if (!as_expected)
+        _fail(file, line);
+}
+
 void ts_send_raw_tcp(const char *endpoint, const void *bytes, size_t size)
 {
     const char *colon = strrchr(endpoint, ':');

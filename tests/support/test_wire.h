@@ -48,6 +48,21 @@ ProtobufCMessage *ts_reply_body_at(const Dp__Reply *reply,
                                    int line);
 #define ts_reply_body(reply, reply_type) ts_reply_body_at(reply, reply_type, __FILE__, __LINE__)
 
+/* Sends the well-formed request with id "still-serving" on dealer and
+   fails the test unless it is answered OK by a reply of reply_type (its
+   full name, e.g. "dp.ListAreasReply") with that id. */
+void ts_assert_answered_at(zsock_t *dealer, const ProtobufCMessage *request, const char *reply_type,
+                           const char *file, int line);
+#define ts_assert_answered(dealer, request, reply_type)                                            \
+    ts_assert_answered_at(dealer, request, reply_type, __FILE__, __LINE__)
+/* Sends another service's request with id "wrong-service" on dealer and
+   fails the test unless it is refused UNIMPLEMENTED on "type", with that
+   id and a message naming service. */
+void ts_assert_not_served_at(zsock_t *dealer, const ProtobufCMessage *request, const char *service,
+                             const char *file, int line);
+#define ts_assert_not_served(dealer, request, service)                                             \
+    ts_assert_not_served_at(dealer, request, service, __FILE__, __LINE__)
+
 /* Sends bytes on a plain TCP connection to a tcp://127.0.0.1:PORT endpoint
    and closes it; fails the test when it cannot. */
 void ts_send_raw_tcp(const char *endpoint, const void *bytes, size_t size);
