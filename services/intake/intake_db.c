@@ -694,7 +694,8 @@ int intake_db_load_enquiry(dp_db_t *db, dp_arena_t *arena, int64_t id, bool full
     PQclear(result);
     if (found && !*enquiry)
         return -1;
-    if (found && full && s_load_history(db, arena, *enquiry) < 0)
+    if (found && full &&
+        (s_load_history(db, arena, *enquiry) < 0 || !intake_fill_allowed_moves(arena, *enquiry)))
         return -1;
     return found;
 }

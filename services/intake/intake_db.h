@@ -44,7 +44,12 @@ int intake_db_append_aggregate_event(dp_db_t *db, const char *event_type,
 int intake_db_append_event(dp_db_t *db, const char *event_type, int64_t enquiry_id,
                            const ProtobufCMessage *payload);
 
-/* The full enquiry with history, notes and replies, or without them. */
+/* The moves s_moves (intake_workflow.c) allows from the enquiry's status,
+   into its allowed_moves, so a front end offers only those; false when the
+   arena is full. */
+bool intake_fill_allowed_moves(dp_arena_t *arena, Dp__Enquiry *enquiry);
+/* The full enquiry with history, notes, replies and allowed moves, or
+   without them. */
 int intake_db_load_enquiry(dp_db_t *db, dp_arena_t *arena, int64_t id, bool full,
                            Dp__Enquiry **enquiry);
 

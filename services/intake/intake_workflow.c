@@ -54,10 +54,7 @@ static bool s_check_id(dp_reply_t *reply, int64_t id)
     return dp_check_id(reply, "id", id, "an enquiry id");
 }
 
-/* The moves s_moves allows from the enquiry's status, into its
-   allowed_moves (so a front end offers only those); false when the arena
-   is full. */
-static bool s_fill_allowed_moves(dp_arena_t *arena, Dp__Enquiry *enquiry)
+bool intake_fill_allowed_moves(dp_arena_t *arena, Dp__Enquiry *enquiry)
 {
     size_t count = 0;
     enquiry->allowed_moves =
@@ -84,8 +81,6 @@ void intake_get(void *state, const ProtobufCMessage *message, dp_reply_t *reply)
                                        &answer.enquiry);
     /* The sender's name, address and words are personal data: the read is recorded. */
     char key[65] = "";
-    if (found == 1 && !s_fill_allowed_moves(dp_reply_arena(reply), answer.enquiry))
-        found = -1;
     if (found == 1 && (intake_db_subject_key_of(intake->db, request->id, key) < 0 ||
                        intake_audit(intake, intake_who(reply, ""), "read enquiry", key,
                                     "enquiry %" PRId64, request->id) < 0))
