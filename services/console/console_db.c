@@ -96,7 +96,9 @@ const dp_statement_t console_statements[] = {
          1},
     [STAFF_DISABLE] = {"staff_disable",
                        "UPDATE console.staff SET disabled = $2::boolean WHERE login = $1", 2},
+    /* The failures before it go too: the new password starts a fresh count. */
     [STAFF_PASSWORD] = {"staff_password",
+                        "WITH forget AS (DELETE FROM console.login_failure WHERE login = $1) "
                         "UPDATE console.staff SET password_hash = $2, password_changed_at = now(),"
                         "       locked_until = NULL WHERE login = $1",
                         2},

@@ -50,7 +50,8 @@ static void s_failed(console_request_t *request, const char *login, bool account
         console_db_failures(db, login, request->address, policy->lockout_s, &for_login,
                             &for_address) < 0)
         return;
-    if (account_exists && for_login == (long)policy->account_failures) {
+    /* At or past the limit: failures that race each other may count past it together. */
+    if (account_exists && for_login >= (long)policy->account_failures) {
         console_db_lock(db, login, policy->lockout_s);
         console_db_audit(db, "console", "lock account", login, request->address,
                          "too many failed logins");
