@@ -55,13 +55,12 @@ from test_dashboard import Database, Failure, check, require_env, run, url_with_
 
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import NoSuchElementException
+    from selenium.common.exceptions import NoSuchElementException, WebDriverException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
     SELENIUM_MISSING = None
 except ImportError as missing:  # reported as a failure, never a skip
     SELENIUM_MISSING = missing
@@ -485,7 +484,8 @@ class Browser:
 
     def expect_flash(self, what):
         role, text = self.flash()
-        check(text.strip(), f"{what}: no message in #flash on {self.path()}")
+        check(text.strip(), f"{what}: no message in #flash on {self.path()}; page text:\n"
+              + self.text()[:800])
         check(role != "alert", f"{what}: #flash is an error (role=alert): {text}")
         return text
 
@@ -497,17 +497,26 @@ class Browser:
 
     def submit(self, button, name=None):
         """Clicks a submit button and waits for the next page."""
-        old = self.one("html")
-        button.click()
-        WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(old))
-        self.wait_loaded()
-        self.landed(name)
+        self.next_page(button.click, name)
 
-    def wait_loaded(self):
+    def next_page(self, action, name=None):
+        """Runs action (a click, a key) and waits until another document has
+        loaded: the current one is marked first, and the mark is gone from the
+        next. (Waiting for a stale element instead meets errors of the
+        browser's own while the document changes.)"""
+        self.driver.execute_script("window.dpLeftPage = true;")
+        action()
         deadline = time.monotonic() + 20
-        while self.driver.execute_script("return document.readyState") != "complete":
-            check(time.monotonic() < deadline, f"{self.path()} did not finish loading")
+        while True:
+            try:
+                if self.driver.execute_script(
+                        "return window.dpLeftPage !== true && document.readyState === 'complete'"):
+                    break
+            except WebDriverException:
+                pass  # the document is being replaced
+            check(time.monotonic() < deadline, f"no new page within 20 s on {self.path()}")
             time.sleep(0.05)
+        self.landed(name)
 
     def submit_form(self, form, name=None):
         buttons = self.all("button[type=submit], button:not([type]), input[type=submit]", form)
@@ -1010,9 +1019,7 @@ class Scenarios:
         check(web.focused_matches("#login-form [name=password]"),
               "TAB from the login field does not go to the password")
         web.press(password)
-        old = web.one("html")
-        web.press(Keys.ENTER)
-        self.wait_stale(old)
+        web.next_page(lambda: web.press(Keys.ENTER))
         check(web.path() != "/login", "ENTER in the password field did not log in")
         check(name in web.text("body"), "the keyboard login did not log Kim in")
         web.get(f"{self.stack.base}/enquiries/{self.ids['late-2']}", "enquiry")
@@ -1021,19 +1028,12 @@ class Scenarios:
         web.press(text)
         web.tab_to("#note-form button, #note-form input[type=submit]", limit=10)
         check(web.focus_visible(), "the focused note button shows no focus ring")
-        old = web.one("html")
-        web.press(Keys.ENTER)
-        self.wait_stale(old)
+        web.next_page(lambda: web.press(Keys.ENTER))
         web.expect_flash("a note from the keyboard")
         check(text in web.text("body"), "the keyboard note is not on the page")
         notes = field(self.stack.enquiry(self.ids["late-2"]), "notes") or []
         check(any(field(n, "text") == text and field(n, "actor") == self.actor("kim")
                   for n in notes), f"the keyboard note is not recorded by Kim: {notes}")
-
-    def wait_stale(self, old):
-        WebDriverWait(self.web.driver, 20).until(expected_conditions.staleness_of(old))
-        self.web.wait_loaded()
-        self.web.landed()
 
     ORDER = ["test_login", "test_lockout", "test_queue_filters_and_search",
              "test_enquiry_day_of_work", "test_admit_partner", "test_csrf_refused",
