@@ -188,28 +188,25 @@ static bool s_valid_sources(const char *sources)
 
 static int s_new(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome = DPCTL_EXIT_OK;
     s_pair_t pair = {.name = dpctl_args_operand(args, 0),
                      .role = dpctl_args_text(args, "role", "")};
     const char *sources = dpctl_args_text(args, "sources", "");
     pair.sources = *sources ? sources : NULL;
     if (dp_role_parse(pair.role) == DP_ROLE_NONE)
-        outcome = dpctl_args_error(args,
-                                   "--role must be one of "
-                                   "feeder|consumer|staff|service|frontend|health, not '%s'",
-                                   pair.role);
-    else if (pair.sources && dp_role_parse(pair.role) != DP_ROLE_FEEDER)
-        outcome = dpctl_args_error(args, "--sources is for --role feeder only");
-    else if (pair.sources && !s_valid_sources(pair.sources))
-        outcome = dpctl_args_error(args,
-                                   "--sources must be source names (lower-case letters, digits, "
-                                   "inner hyphens) separated by commas, not '%s'",
-                                   pair.sources);
-    else
-        outcome = s_make(self, args, &pair, "clients", "private",
-                         "The client uses DP_CURVE_CLIENT_CERT=<the secret file above>, with "
-                         "DP_CURVE_DIR holding services/*.key.");
-    return outcome;
+        return dpctl_args_error(args,
+                                "--role must be one of "
+                                "feeder|consumer|staff|service|frontend|health, not '%s'",
+                                pair.role);
+    if (pair.sources && dp_role_parse(pair.role) != DP_ROLE_FEEDER)
+        return dpctl_args_error(args, "--sources is for --role feeder only");
+    if (pair.sources && !s_valid_sources(pair.sources))
+        return dpctl_args_error(args,
+                                "--sources must be source names (lower-case letters, digits, "
+                                "inner hyphens) separated by commas, not '%s'",
+                                pair.sources);
+    return s_make(self, args, &pair, "clients", "private",
+                  "The client uses DP_CURVE_CLIENT_CERT=<the secret file above>, with "
+                  "DP_CURVE_DIR holding services/*.key.");
 }
 
 static int s_new_run(dpctl_t *self, int argc, char **argv)
@@ -233,18 +230,14 @@ static const dpctl_spec_t s_service_spec = {
 
 static int s_service(dpctl_t *self, dpctl_args_t *args)
 {
-    int outcome = DPCTL_EXIT_OK;
     s_pair_t pair = {.name = dpctl_args_operand(args, 0)};
     dpctl_service_t service;
     char names[128];
     if (dpctl_service_find(pair.name, &service) != 0)
-        outcome = dpctl_args_error(args, "NAME must be one of %s, not '%s'",
-                                   dpctl_service_names(names, sizeof names), pair.name);
-    else
-        outcome = s_make(self, args, &pair, "services", "services",
-                         "The service loads it when started with DP_CURVE_DIR set to this "
-                         "folder.");
-    return outcome;
+        return dpctl_args_error(args, "NAME must be one of %s, not '%s'",
+                                dpctl_service_names(names, sizeof names), pair.name);
+    return s_make(self, args, &pair, "services", "services",
+                  "The service loads it when started with DP_CURVE_DIR set to this folder.");
 }
 
 static int s_service_run(dpctl_t *self, int argc, char **argv)
