@@ -57,6 +57,20 @@ static bool s_has_string(char **list, size_t count, const char *wanted)
 
 /* ---- health ---------------------------------------------------------------- */
 
+/* Each value in turn in the field of a minimal request (its slug
+   "<stem>-<n>"): every one refused INVALID_ARGUMENT naming the field, with
+   no row changed. */
+static void s_expect_each_invalid(const char *stem, const char *field, const char *const *bad,
+                                  size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        Dp__CreatePartnerRequest request;
+        s_minimal_request(&request, ts_unique(stem));
+        ts_set_text(&request.base, field, bad[i]);
+        ts_expect_error(fx, &request, INVALID_ARGUMENT, field);
+    }
+}
+
 static void test_health_reports_service_and_database(void **state)
 {
     Dp__HealthRequest request = DP__HEALTH_REQUEST__INIT;
@@ -284,12 +298,7 @@ static void test_create_refuses_website_not_http(void **state)
 {
     const char *bad[] = {"ftp://example.org", "example.org", "javascript:alert(1)",
                          "https://exa mple.org"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        Dp__CreatePartnerRequest request;
-        s_minimal_request(&request, ts_unique("web"));
-        request.website = (char *)bad[i];
-        ts_expect_error(fx, &request, INVALID_ARGUMENT, "website");
-    }
+    s_expect_each_invalid("web", "website", bad, sizeof bad / sizeof *bad);
 }
 
 static void test_create_refuses_bad_domains(void **state)
@@ -319,12 +328,7 @@ static void test_create_refuses_domain_of_another_partner(void **state)
 static void test_create_refuses_missing_or_invalid_joined_on(void **state)
 {
     const char *bad[] = {"", "2019-02-29", "2019-13-01", "01/02/2019", "2019-1-1"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        Dp__CreatePartnerRequest request;
-        s_minimal_request(&request, ts_unique("joined"));
-        request.joined_on = (char *)bad[i];
-        ts_expect_error(fx, &request, INVALID_ARGUMENT, "joined_on");
-    }
+    s_expect_each_invalid("joined", "joined_on", bad, sizeof bad / sizeof *bad);
 }
 
 static void test_create_refuses_month_precision_not_on_first(void **state)

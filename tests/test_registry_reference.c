@@ -69,32 +69,12 @@ static const char *s_text(const ProtobufCMessage *message, const char *name)
     return *(const char **)s_field(message, name);
 }
 
-/* An add request and its item for either list, laid out by the list's
-   descriptors; it points into itself, so it is initialised where it lives. */
-typedef struct {
-    union {
-        ProtobufCMessage base;
-        Dp__Area area;
-        Dp__Form form;
-    } item;
-    union {
-        ProtobufCMessage base;
-        Dp__AddAreaRequest area;
-        Dp__AddFormRequest form;
-    } request;
-} s_add_t;
-
 /* The add request for slug and label; without_item: the item left out. */
-static const ProtobufCMessage *s_add_init(s_add_t *add, const s_list_t *list, const char *slug,
-                                          const char *label, bool without_item)
+static const ProtobufCMessage *s_add_init(ts_reference_add_t *add, const s_list_t *list,
+                                          const char *slug, const char *label, bool without_item)
 {
-    protobuf_c_message_init(list->item, &add->item);
-    protobuf_c_message_init(list->add_request, &add->request);
-    *(const char **)s_field(&add->item.base, "slug") = slug;
-    *(const char **)s_field(&add->item.base, "label") = label;
-    if (!without_item)
-        *(ProtobufCMessage **)s_field(&add->request.base, list->field) = &add->item.base;
-    return &add->request.base;
+    return ts_reference_add_init(add, list->field, list->item, list->add_request, slug, label,
+                                 without_item);
 }
 
 /* The whole list as the registry answers it. Free with ts_free. */
@@ -129,7 +109,7 @@ static void test_add_returns_it_and_lists_it(void **state)
 {
     const s_list_t *list = *state;
     const char *slug = ts_unique(list->field);
-    s_add_t add;
+    ts_reference_add_t add;
     const ProtobufCMessage *request = s_add_init(&add, list, slug, list->label, false);
     dp_status_t status;
     ProtobufCMessage *reply = ts_call(fx->registry, request, list->add_reply, &status);
@@ -151,7 +131,7 @@ static void test_add_refuses_bad_slug(void **state)
 {
     const s_list_t *list = *state;
     for (const char *const *bad = list->bad_slugs; *bad; bad++) {
-        s_add_t add;
+        ts_reference_add_t add;
         const ProtobufCMessage *request = s_add_init(&add, list, *bad, "Some label", false);
         ts_expect_error_at(fx, request, DP__CODE__CODE_INVALID_ARGUMENT, "slug", __FILE__,
                            __LINE__);
@@ -163,7 +143,7 @@ static void test_add_refuses_blank_label(void **state)
     const s_list_t *list = *state;
     const char *slug = ts_unique(list->field);
     for (const char *const *blank = list->blank_labels; *blank; blank++) {
-        s_add_t add;
+        ts_reference_add_t add;
         const ProtobufCMessage *request = s_add_init(&add, list, slug, *blank, false);
         ts_expect_error_at(fx, request, DP__CODE__CODE_INVALID_ARGUMENT, "label", __FILE__,
                            __LINE__);
@@ -175,7 +155,7 @@ static void test_add_refuses_existing_slug(void **state)
     const s_list_t *list = *state;
     const char *slug = ts_unique(list->field);
     list->make(fx->registry, slug, "First label");
-    s_add_t add;
+    ts_reference_add_t add;
     const ProtobufCMessage *request = s_add_init(&add, list, slug, "Second label", false);
     ts_expect_error_at(fx, request, DP__CODE__CODE_ALREADY_EXISTS, "slug", __FILE__, __LINE__);
     ProtobufCMessage *listed = s_list(list);
@@ -186,7 +166,7 @@ static void test_add_refuses_existing_slug(void **state)
 static void test_add_without_item_is_invalid(void **state)
 {
     const s_list_t *list = *state;
-    s_add_t add;
+    ts_reference_add_t add;
     const ProtobufCMessage *request = s_add_init(&add, list, NULL, NULL, true);
     ts_expect_error_at(fx, request, DP__CODE__CODE_INVALID_ARGUMENT, NULL, __FILE__, __LINE__);
 }

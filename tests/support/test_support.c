@@ -892,24 +892,47 @@ int64_t ts_create_partner_id(ts_registry_t *registry, const char *slug, const ch
     return id;
 }
 
+const ProtobufCMessage *ts_reference_add_init(ts_reference_add_t *add, const char *list,
+                                              const ProtobufCMessageDescriptor *item_type,
+                                              const ProtobufCMessageDescriptor *request_type,
+                                              const char *slug, const char *label,
+                                              bool without_item)
+{
+    protobuf_c_message_init(item_type, &add->item);
+    protobuf_c_message_init(request_type, &add->request);
+    ts_set_text(&add->item.base, "slug", slug);
+    ts_set_text(&add->item.base, "label", label);
+    const ProtobufCFieldDescriptor *field =
+        protobuf_c_message_descriptor_get_field_by_name(request_type, list);
+    assert_non_null(field);
+    if (!without_item)
+        *(ProtobufCMessage **)((char *)&add->request + field->offset) = &add->item.base;
+    return &add->request.base;
+}
+
+/* Adds a row to a reference list (see ts_reference_add_init). */
+static void s_make_reference(ts_registry_t *registry, const char *list,
+                             const ProtobufCMessageDescriptor *item_type,
+                             const ProtobufCMessageDescriptor *request_type,
+                             const ProtobufCMessageDescriptor *reply_type, const char *slug,
+                             const char *label)
+{
+    ts_reference_add_t add;
+    const ProtobufCMessage *request =
+        ts_reference_add_init(&add, list, item_type, request_type, slug, label, false);
+    ts_send_ok_at(registry, request, reply_type, __FILE__, __LINE__);
+}
+
 void ts_make_area(ts_registry_t *registry, const char *slug, const char *label)
 {
-    Dp__Area area = DP__AREA__INIT;
-    area.slug = (char *)slug;
-    area.label = (char *)label;
-    Dp__AddAreaRequest request = DP__ADD_AREA_REQUEST__INIT;
-    request.area = &area;
-    ts_send_ok(registry, &request, &dp__add_area_reply__descriptor);
+    s_make_reference(registry, "area", &dp__area__descriptor, &dp__add_area_request__descriptor,
+                     &dp__add_area_reply__descriptor, slug, label);
 }
 
 void ts_make_form(ts_registry_t *registry, const char *slug, const char *label)
 {
-    Dp__Form form = DP__FORM__INIT;
-    form.slug = (char *)slug;
-    form.label = (char *)label;
-    Dp__AddFormRequest request = DP__ADD_FORM_REQUEST__INIT;
-    request.form = &form;
-    ts_send_ok(registry, &request, &dp__add_form_reply__descriptor);
+    s_make_reference(registry, "form", &dp__form__descriptor, &dp__add_form_request__descriptor,
+                     &dp__add_form_reply__descriptor, slug, label);
 }
 
 Dp__GetPartnerReply *ts_get_partner_by_slug(ts_registry_t *registry, const char *slug,

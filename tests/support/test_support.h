@@ -298,6 +298,30 @@ Dp__CreatePartnerReply *ts_create_partner_at(ts_registry_t *registry, const char
 int64_t ts_create_partner_id(ts_registry_t *registry, const char *slug, const char *name,
                              const char *joined_on);
 
+/* An add request of a reference list (AddArea, AddForm) and its item,
+   laid out by their descriptors; it points into itself, so it is
+   initialised where it lives. */
+typedef struct {
+    union {
+        ProtobufCMessage base;
+        Dp__Area area;
+        Dp__Form form;
+    } item;
+    union {
+        ProtobufCMessage base;
+        Dp__AddAreaRequest area;
+        Dp__AddFormRequest form;
+    } request;
+} ts_reference_add_t;
+
+/* Builds the request: its field `list` ("area", "form") holds the item
+   with slug and label, or (without_item) nothing. Returns the request. */
+const ProtobufCMessage *ts_reference_add_init(ts_reference_add_t *add, const char *list,
+                                              const ProtobufCMessageDescriptor *item_type,
+                                              const ProtobufCMessageDescriptor *request_type,
+                                              const char *slug, const char *label,
+                                              bool without_item);
+
 /* Adds an area or a form with this slug and label; fails the test unless OK. */
 void ts_make_area(ts_registry_t *registry, const char *slug, const char *label);
 void ts_make_form(ts_registry_t *registry, const char *slug, const char *label);
