@@ -1020,7 +1020,8 @@ class Scenarios:
               "TAB from the login field does not go to the password")
         web.press(password)
         web.next_page(lambda: web.press(Keys.ENTER))
-        check(web.path() != "/login", "ENTER in the password field did not log in")
+        check(web.path() != "/login", "ENTER in the password field did not log in: "
+              + web.text("#login-error"))
         check(name in web.text("body"), "the keyboard login did not log Kim in")
         web.get(f"{self.stack.base}/enquiries/{self.ids['late-2']}", "enquiry")
         web.tab_to("#note-form [name=text]", limit=250)
