@@ -110,6 +110,17 @@ static void test_health_static_and_unknown_paths(void **state)
     tc_response_t page = s_page(anyone, "/health", 200);
     assert_string_equal(page.body, "ok\n");
     tc_response_free(&page);
+    /* A load balancer's HEAD gets the same answer, without a body. */
+    char curl[160];
+    snprintf(curl, sizeof curl,
+             "curl -s -o /dev/null -w '%%{http_code}' --head http://127.0.0.1:%d/health",
+             tc_console_port(fx->console));
+    FILE *head = popen(curl, "r");
+    char code[8] = "";
+    assert_non_null(head);
+    assert_non_null(fgets(code, sizeof code, head));
+    pclose(head);
+    assert_string_equal(code, "200");
     page = s_page(anyone, "/static/console.css", 200);
     char *type = tc_header(&page, "Content-Type");
     assert_non_null(strstr(type, "text/css"));

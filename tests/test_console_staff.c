@@ -293,7 +293,8 @@ static void test_staff_requests_check_their_fields(void **state)
         {"x", "Name", "long enough password", "login"},
         {"short.pw", "Name", "too short", "password"},
         {"no.name", "", "long enough password", "name"},
-        {"al", "Al Again", "long enough password", "login"}, /* exists */
+        {"al", "Al Again", "long enough password", "login"},    /* exists */
+        {"al.two", "Al Agent", "long enough password", "name"}, /* the same person's name */
     };
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
         Dp__AddStaffRequest request = DP__ADD_STAFF_REQUEST__INIT;

@@ -19,7 +19,8 @@ GRANT USAGE ON SCHEMA console TO dp_console;
 CREATE TABLE console.staff (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   login text NOT NULL UNIQUE CHECK (login ~ '^[a-z0-9._-]{2,64}$'),
-  name text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  -- The person's name, as the services record who did what: one account each.
+  name text NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 100),
   role text NOT NULL CHECK (role IN ('agent', 'admin')),
   -- Argon2id in libsodium's string form ($argon2id$v=19$m=...,t=...,p=...$salt$hash).
   password_hash text NOT NULL CHECK (password_hash LIKE '$argon2id$%'),

@@ -16,6 +16,7 @@ enum {
     FORGET_FAILURES,
     LOCK,
     LOGIN_STAMP,
+    SESSION_SWEEP,
     SESSION_NEW,
     SESSION_TOUCH,
     SESSION_END,
@@ -56,6 +57,12 @@ const dp_statement_t console_statements[] = {
                      "UPDATE console.staff SET last_login_at = now(), locked_until = NULL"
                      " WHERE id = $1",
                      1},
+    /* Sessions past either time-out are of no use: they go as logins come. */
+    [SESSION_SWEEP] = {"session_sweep",
+                       "DELETE FROM console.session"
+                       " WHERE last_seen_at < now() - $1::int * interval '1 second'"
+                       "    OR created_at < now() - $2::int * interval '1 second'",
+                       2},
     [SESSION_NEW] = {"session_new",
                      "INSERT INTO console.session (id_hash, staff_id, address)"
                      " VALUES ($1::bytea, $2, $3)",
@@ -90,10 +97,12 @@ const dp_statement_t console_statements[] = {
          "                        'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''),"
          "       CASE WHEN st.locked_until > now() THEN to_char(st.locked_until"
          "            AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') ELSE '' END,"
-         "       (SELECT count(*) FROM console.session s WHERE s.staff_id = st.id),"
+         "       (SELECT count(*) FROM console.session s WHERE s.staff_id = st.id"
+         "          AND s.last_seen_at > now() - $2::int * interval '1 second'"
+         "          AND s.created_at > now() - $3::int * interval '1 second'),"
          "       st.role"
          "  FROM console.staff st WHERE $1 = '' OR st.login = $1 ORDER BY st.login",
-         1},
+         3},
     [STAFF_DISABLE] = {"staff_disable",
                        "UPDATE console.staff SET disabled = $2::boolean WHERE login = $1", 2},
     /* The failures before it go too: the new password starts a fresh count. */
@@ -178,6 +187,8 @@ typedef struct {
     const char *login;
     const char *session_hash;
     const char *address;
+    char idle[16];
+    char absolute[16];
 } login_t;
 
 static dp_txn_outcome_t s_login(dp_db_t *db, void *arg)
@@ -186,7 +197,9 @@ static dp_txn_outcome_t s_login(dp_db_t *db, void *arg)
     const char *stamp[] = {login->id};
     const char *forget[] = {login->login};
     const char *session[] = {login->session_hash, login->id, login->address};
-    if (dp_db_run_count(db, LOGIN_STAMP, stamp) < 0 ||
+    const char *sweep[] = {login->idle, login->absolute};
+    if (dp_db_run_count(db, SESSION_SWEEP, sweep) < 0 ||
+        dp_db_run_count(db, LOGIN_STAMP, stamp) < 0 ||
         dp_db_run_count(db, FORGET_FAILURES, forget) < 0 ||
         dp_db_run_count(db, SESSION_NEW, session) < 0)
         return DP_TXN_FAILED;
@@ -194,11 +207,13 @@ static dp_txn_outcome_t s_login(dp_db_t *db, void *arg)
 }
 
 int console_db_login(dp_db_t *db, int64_t staff_id, const char *login, const char *session_hash,
-                     const char *address)
+                     const char *address, const console_policy_t *policy)
 {
     char id[24];
     snprintf(id, sizeof id, "%" PRId64, staff_id);
-    login_t arg = {id, login, session_hash, address};
+    login_t arg = {id, login, session_hash, address, "", ""};
+    snprintf(arg.idle, sizeof arg.idle, "%u", policy->idle_timeout_s);
+    snprintf(arg.absolute, sizeof arg.absolute, "%u", policy->absolute_timeout_s);
     return dp_db_transaction(db, s_login, &arg) == 0 ? 0 : -1;
 }
 
@@ -262,9 +277,13 @@ static void *s_staff_row(dp_arena_t *arena, const PGresult *result, int row)
 }
 
 int console_db_list_staff(dp_db_t *db, dp_arena_t *arena, const char *login,
-                          Dp__StaffAccount ***accounts, size_t *count)
+                          const console_policy_t *policy, Dp__StaffAccount ***accounts,
+                          size_t *count)
 {
-    const char *params[] = {login ? login : ""};
+    char idle[16], absolute[16];
+    snprintf(idle, sizeof idle, "%u", policy->idle_timeout_s);
+    snprintf(absolute, sizeof absolute, "%u", policy->absolute_timeout_s);
+    const char *params[] = {login ? login : "", idle, absolute};
     return dp_db_run_rows(db, STAFF_LIST, params, arena, s_staff_row, (void ***)accounts, count);
 }
 

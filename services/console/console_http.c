@@ -322,7 +322,8 @@ static enum MHD_Result s_handle(void *cls, struct MHD_Connection *connection, co
             return MHD_NO;
         state->request.console = console;
         state->request.connection = connection;
-        state->request.method = method;
+        /* HEAD is answered as GET (libmicrohttpd leaves the body out). */
+        state->request.method = strcmp(method, "HEAD") == 0 ? "GET" : method;
         state->request.path = url;
         state->request.form = zhash_new();
         s_address(&state->request);

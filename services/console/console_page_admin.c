@@ -33,7 +33,8 @@ console_result_t console_page_admin_staff(console_request_t *request)
     dp_arena_t *arena = dp_arena_new();
     Dp__StaffAccount **accounts = NULL;
     size_t count = 0;
-    if (!arena || console_db_list_staff(request->worker->db, arena, "", &accounts, &count) < 0) {
+    if (!arena || console_db_list_staff(request->worker->db, arena, "", &request->console->policy,
+                                        &accounts, &count) < 0) {
         dp_arena_destroy(&arena);
         return console_page_failure(request, NULL);
     }

@@ -97,7 +97,7 @@ console_result_t console_post_login(console_request_t *request)
     char token[CONSOLE_TOKEN_TEXT], hash[CONSOLE_HASH_HEX];
     console_token_new(token);
     console_token_hash(token, hash);
-    if (console_db_login(db, account.id, account.login, hash, request->address) < 0)
+    if (console_db_login(db, account.id, account.login, hash, request->address, policy) < 0)
         return console_page_failure(request, NULL);
     console_db_audit(db, account.name, "log in", account.login, request->address, "");
     dp_info("audit: %s logged in from %s", account.login, request->address);

@@ -150,8 +150,9 @@ int console_db_failures(dp_db_t *db, const char *login, const char *address, uns
 int console_db_record_failure(dp_db_t *db, const char *login, const char *address);
 int console_db_lock(dp_db_t *db, const char *login, unsigned lockout_s);
 /* Clears the account's failures, stamps its last login and stores the session. */
+/* Sessions past their time-outs are deleted on the way. */
 int console_db_login(dp_db_t *db, int64_t staff_id, const char *login, const char *session_hash,
-                     const char *address);
+                     const char *address, const console_policy_t *policy);
 /* The session's account when the session is alive (touching it); 1, 0, -1. */
 int console_db_session(dp_db_t *db, const char *session_hash, const console_policy_t *policy,
                        console_account_t *account);
@@ -164,7 +165,8 @@ int console_db_add_staff(dp_db_t *db, const char *login, const char *name, const
                          const char *password_hash, int64_t *id_out);
 /* Accounts as messages in the arena; one when login is given. */
 int console_db_list_staff(dp_db_t *db, dp_arena_t *arena, const char *login,
-                          Dp__StaffAccount ***accounts, size_t *count);
+                          const console_policy_t *policy, Dp__StaffAccount ***accounts,
+                          size_t *count);
 int console_db_set_disabled(dp_db_t *db, const char *login, bool disabled);
 int console_db_set_password(dp_db_t *db, const char *login, const char *password_hash);
 /* Names of enabled accounts, for "assign to a colleague"; malloc'd list. */

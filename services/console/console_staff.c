@@ -89,6 +89,11 @@ int console_staff_add(dp_db_t *db, const char *actor, const char *login, const c
                         "not enough memory to hash the password");
     int64_t id = 0;
     if (console_db_add_staff(db, login, name, console_role_text(role), hash, &id) < 0) {
+        /* The name is how the services record the person: one account each. */
+        if (dp_db_failure(db) == DP_DB_UNIQUE_VIOLATION &&
+            strcmp(dp_db_failure_constraint(db), "staff_name_key") == 0)
+            return s_refuse(status, DP__CODE__CODE_ALREADY_EXISTS, "name",
+                            "an account for a person named '%s' exists", name);
         if (dp_db_failure(db) == DP_DB_UNIQUE_VIOLATION)
             return s_refuse(status, DP__CODE__CODE_ALREADY_EXISTS, "login",
                             "an account with login '%s' exists", login);
@@ -145,7 +150,8 @@ static void s_reply_account(console_t *console, dp_reply_t *reply, const char *l
 {
     Dp__StaffAccount **accounts = NULL;
     size_t count = 0;
-    if (console_db_list_staff(console->db, dp_reply_arena(reply), login, &accounts, &count) < 0 ||
+    if (console_db_list_staff(console->db, dp_reply_arena(reply), login, &console->policy,
+                              &accounts, &count) < 0 ||
         count != 1) {
         dp_reply_db_failure(reply, console->db);
         return;
@@ -188,8 +194,8 @@ static void s_list(void *state, const ProtobufCMessage *message, dp_reply_t *rep
     console_t *console = state;
     (void)message;
     Dp__ListStaffReply answer = DP__LIST_STAFF_REPLY__INIT;
-    int outcome = console_db_list_staff(console->db, dp_reply_arena(reply), "", &answer.accounts,
-                                        &answer.n_accounts);
+    int outcome = console_db_list_staff(console->db, dp_reply_arena(reply), "", &console->policy,
+                                        &answer.accounts, &answer.n_accounts);
     dp_reply_read(reply, console->db, outcome, &answer.base);
 }
 
