@@ -1042,7 +1042,9 @@ static void s_yardstick(yard_t *yard, page_t *page, int64_t enquiry_id, bool tim
 
 /* EXPLAIN ANALYZE of the reading statements of a slow page, as its role,
    with the page's parameters (an unnamed statement: a custom plan, as the
-   intake forces for its lists). */
+   intake forces for its lists). Without per-node timing: on a virtual
+   machine its clock calls can make a scan of a million rows ten times
+   slower than it is; rows, loops and buffers say where the work goes. */
 static void s_explain_one(FILE *out, const char *url, yard_t *yard, yard_statement_t statement,
                           int count, const char *const *params)
 {
@@ -1051,10 +1053,11 @@ static void s_explain_one(FILE *out, const char *url, yard_t *yard, yard_stateme
     PGconn *conn = bench_pg_connect(PROGRAM, url);
     if (!conn)
         return;
-    size_t size = strlen(yard->table[statement].sql) + 32;
+    size_t size = strlen(yard->table[statement].sql) + 64;
     char *sql = malloc(size);
     if (sql) {
-        snprintf(sql, size, "EXPLAIN (ANALYZE, BUFFERS) %s", yard->table[statement].sql);
+        snprintf(sql, size, "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) %s",
+                 yard->table[statement].sql);
         PGresult *plan = bench_pg_query(PROGRAM, conn, sql, count, params);
         fprintf(out, "-- %s\n", s_yard_names[statement].name);
         for (int row = 0; plan && row < PQntuples(plan); row++)
