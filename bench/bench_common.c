@@ -78,6 +78,12 @@ double bench_percentile_ms(const bench_samples_t *samples, double percent)
     return samples->values[rank - 1] / 1000.0;
 }
 
+bench_latency_t bench_latency(const bench_samples_t *samples)
+{
+    return (bench_latency_t){bench_percentile_ms(samples, 50), bench_percentile_ms(samples, 90),
+                             bench_percentile_ms(samples, 99), bench_percentile_ms(samples, 100)};
+}
+
 void bench_samples_free(bench_samples_t *samples)
 {
     free(samples->values);

@@ -38,6 +38,13 @@ void bench_samples_sort(bench_samples_t *samples);
 double bench_percentile_ms(const bench_samples_t *samples, double percent);
 void bench_samples_free(bench_samples_t *samples);
 
+/* The latency figures the benchmarks report, in milliseconds. */
+typedef struct {
+    double p50, p90, p99, max;
+} bench_latency_t;
+/* Those of sorted samples (bench_percentile_ms at 50, 90, 99 and 100). */
+bench_latency_t bench_latency(const bench_samples_t *samples);
+
 /* ---- run tags ---------------------------------------------------------------------------- */
 
 /* A tag unique across runs against the same database ("b" + hex time + pid),

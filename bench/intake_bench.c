@@ -177,16 +177,14 @@ static void s_report(bench_t *self)
     const bench_load_t *load = &self->load;
     double seconds = (double)load->duration_us / 1e6;
     double rate = (double)self->acks / seconds;
-    double p50 = bench_percentile_ms(&self->samples, 50),
-           p90 = bench_percentile_ms(&self->samples, 90),
-           p99 = bench_percentile_ms(&self->samples, 99),
-           max = bench_percentile_ms(&self->samples, 100);
+    bench_latency_t figures = bench_latency(&self->samples);
     fprintf(stderr,
             "dp-bench-intake %s %s %dx%d: %" PRIu64 " acks in %.1f s = %.0f acks/s; "
             "latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms; errors %" PRIu64
             ", timeouts %" PRIu64 "\n",
             self->label, self->endpoint, load->connection_count, load->inflight, self->acks,
-            seconds, rate, p50, p90, p99, max, self->errors, load->timeouts);
+            seconds, rate, figures.p50, figures.p90, figures.p99, figures.max, self->errors,
+            load->timeouts);
     if (self->first_error[0])
         fprintf(stderr, "dp-bench-intake: first error: %s\n", self->first_error);
     if (self->quarantined || self->already_submitted || load->stale || load->unanswered)
@@ -199,9 +197,9 @@ static void s_report(bench_t *self)
            " timeouts=%" PRIu64 " quarantined=%" PRIu64 " already_submitted=%" PRIu64
            " stale=%" PRIu64 " unanswered=%" PRIu64 " sent=%" PRIu64 " request_bytes=%.0f\n",
            *self->label ? self->label : "-", load->connection_count, load->inflight,
-           load->connection_count, load->inflight, self->tag, seconds, self->acks, rate, p50, p90,
-           p99, max, self->errors, load->timeouts, self->quarantined, self->already_submitted,
-           load->stale, load->unanswered, load->sent,
+           load->connection_count, load->inflight, self->tag, seconds, self->acks, rate,
+           figures.p50, figures.p90, figures.p99, figures.max, self->errors, load->timeouts,
+           self->quarantined, self->already_submitted, load->stale, load->unanswered, load->sent,
            load->sent ? (double)load->sent_bytes / (double)load->sent : 0.0);
     fflush(stdout);
 }

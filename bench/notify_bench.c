@@ -544,17 +544,16 @@ static void s_report_latency(bench_t *self, uint64_t repaired)
         s_relay_batches(self, &batches);
     const char *mode = s_mode_names[self->mode];
     double seconds = (double)self->duration_ns / 1e9;
-    double p50 = bench_percentile_ms(&latency, 50), p90 = bench_percentile_ms(&latency, 90),
-           p99 = bench_percentile_ms(&latency, 99), max = bench_percentile_ms(&latency, 100);
+    bench_latency_t figures = bench_latency(&latency);
     fprintf(stderr,
             PROGRAM
             " %s %s: %" PRIu64 " events at %d/s over %.1f s (%d writer%s), %" PRIu64
             " received, %" PRIu64 " lost; commit-to-receipt p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, "
             "max %.2f ms; commit itself p50 %.2f ms, p99 %.2f ms; relay batches mean %s max %s\n",
             mode, self->label, measured, self->rate, seconds, self->writer_count,
-            self->writer_count == 1 ? "" : "s", received, lost, p50, p90, p99, max,
-            bench_percentile_ms(&commit, 50), bench_percentile_ms(&commit, 99), batches.mean,
-            batches.max);
+            self->writer_count == 1 ? "" : "s", received, lost, figures.p50, figures.p90,
+            figures.p99, figures.max, bench_percentile_ms(&commit, 50),
+            bench_percentile_ms(&commit, 99), batches.mean, batches.max);
     printf("mode=%s label=%s tag=%s rate=%d writers=%d seconds=%.3f events=%" PRIu64
            " committed_per_s=%.1f received=%" PRIu64 " lost=%" PRIu64 " uncommitted=%" PRIu64
            " repaired=%" PRIu64 " early=%" PRIu64 " p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f"
@@ -562,9 +561,9 @@ static void s_report_latency(bench_t *self, uint64_t repaired)
            " relay_batch_mean=%s relay_batch_max=%s relay_transactions=%s\n",
            mode, *self->label ? self->label : "-", self->tag, self->rate, self->writer_count,
            seconds, measured, (double)(measured - uncommitted) / seconds, received, lost,
-           uncommitted, repaired, early, p50, p90, p99, max, bench_percentile_ms(&commit, 50),
-           bench_percentile_ms(&commit, 99), (double)behind_max / 1e6, batches.mean, batches.max,
-           batches.count);
+           uncommitted, repaired, early, figures.p50, figures.p90, figures.p99, figures.max,
+           bench_percentile_ms(&commit, 50), bench_percentile_ms(&commit, 99),
+           (double)behind_max / 1e6, batches.mean, batches.max, batches.count);
     fflush(stdout);
     bench_samples_free(&latency);
     bench_samples_free(&commit);

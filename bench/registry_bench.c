@@ -684,10 +684,7 @@ static void s_report(bench_t *self)
     bench_samples_sort(&self->samples);
     double seconds = (double)self->duration_us / 1e6;
     double rate = (double)self->reads / seconds;
-    double p50 = bench_percentile_ms(&self->samples, 50),
-           p90 = bench_percentile_ms(&self->samples, 90),
-           p99 = bench_percentile_ms(&self->samples, 99),
-           max = bench_percentile_ms(&self->samples, 100);
+    bench_latency_t figures = bench_latency(&self->samples);
     const char *target = self->yardstick ? "yardstick" : "ours";
     /* Each target knows one of these: the yardstick what it sent to
        PostgreSQL, ours what the registry sent back. */
@@ -704,8 +701,8 @@ static void s_report(bench_t *self)
             "latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms; errors %" PRIu64
             ", wrong %" PRIu64 ", timeouts %" PRIu64 "\n",
             s_request_names[self->kind], target, where, self->connection_count, self->inflight,
-            self->reads, seconds, rate, p50, p90, p99, max, self->errors, self->wrong,
-            self->timeouts);
+            self->reads, seconds, rate, figures.p50, figures.p90, figures.p99, figures.max,
+            self->errors, self->wrong, self->timeouts);
     if (self->first_error[0])
         fprintf(stderr, "dp-bench-registry: first error: %s\n", self->first_error);
     if (self->stale || self->unanswered)
@@ -718,9 +715,9 @@ static void s_report(bench_t *self)
            " unanswered=%" PRIu64 " sent=%" PRIu64 " statements_per_read=%s reply_bytes=%s\n",
            *self->label ? self->label : target, target, s_request_names[self->kind],
            self->connection_count, self->inflight, self->connection_count, self->inflight,
-           self->key_count, seconds, self->reads, rate, p50, p90, p99, max, self->errors,
-           self->wrong, self->timeouts, self->stale, self->unanswered, self->sent,
-           statements_per_read, reply_bytes);
+           self->key_count, seconds, self->reads, rate, figures.p50, figures.p90, figures.p99,
+           figures.max, self->errors, self->wrong, self->timeouts, self->stale, self->unanswered,
+           self->sent, statements_per_read, reply_bytes);
     fflush(stdout);
 }
 
