@@ -287,6 +287,9 @@ static console_result_t s_dispatch(console_request_t *request)
 {
     if (s_is(request, "GET", "/health"))
         return console_send_text(request, MHD_HTTP_OK, "text/plain; charset=utf-8", "ok\n");
+    if (s_is(request, "GET", "/favicon.ico"))
+        return console_send_text(request, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8",
+                                 "no icon\n");
     if (s_is(request, "GET", "/static/console.css"))
         return console_send_text(request, MHD_HTTP_OK, "text/css; charset=utf-8", console_css);
     if (strcmp(request->method, "GET") && strcmp(request->method, "HEAD") &&

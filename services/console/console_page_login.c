@@ -13,10 +13,22 @@
 
 static const char LOGIN_COOKIE[] = "dp_login";
 static const char SESSION_COOKIE[] = "dp_session";
+/* base64url without padding: what console_token_new writes. */
+static const char s_token_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 console_result_t console_page_login(console_request_t *request, const char *error, unsigned status)
 {
-    console_token_new(request->csrf);
+    /* One login token per browser while it lasts: a page the browser asks
+       for by itself (an icon, a second tab) must not replace the token of
+       the form already shown. */
+    const char *kept =
+        MHD_lookup_connection_value(request->connection, MHD_COOKIE_KIND, LOGIN_COOKIE);
+    if (kept && strlen(kept) == CONSOLE_TOKEN_TEXT - 1 &&
+        strspn(kept, s_token_alphabet) == strlen(kept))
+        snprintf(request->csrf, sizeof request->csrf, "%s", kept);
+    else
+        console_token_new(request->csrf);
     console_set_cookie(request, LOGIN_COOKIE, request->csrf, 3600);
     console_page_t page;
     if (!console_page_begin(&page, request, TXT->login_title, ""))
