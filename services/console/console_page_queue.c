@@ -155,8 +155,15 @@ static bool s_read_filters(console_request_t *request, Dp__ListEnquiriesRequest 
         *why = TXT->unknown_view;
         return false;
     }
-    list->statuses = statuses->statuses;
-    list->n_statuses = statuses->count;
+    /* Mine and unassigned are work to do: the open enquiries, as their
+       counts in the navigation, unless statuses are chosen. */
+    static Dp__EnquiryStatus open[] = {DP__ENQUIRY_STATUS__ENQUIRY_STATUS_RECEIVED,
+                                       DP__ENQUIRY_STATUS__ENQUIRY_STATUS_TRIAGED,
+                                       DP__ENQUIRY_STATUS__ENQUIRY_STATUS_ASSIGNED,
+                                       DP__ENQUIRY_STATUS__ENQUIRY_STATUS_QUARANTINED};
+    bool work = strcmp(view, "mine") == 0 || strcmp(view, "unassigned") == 0;
+    list->statuses = work && statuses->count == 0 ? open : statuses->statuses;
+    list->n_statuses = work && statuses->count == 0 ? sizeof open / sizeof *open : statuses->count;
     list->kind = (char *)console_arg(request, "kind");
     list->source = (char *)console_arg(request, "source");
     list->partner_slug = (char *)console_arg(request, "partner");
@@ -170,7 +177,9 @@ static bool s_read_filters(console_request_t *request, Dp__ListEnquiriesRequest 
                                                      : DP__ENQUIRY_SORT__ENQUIRY_SORT_UNSPECIFIED;
     list->page_token = (char *)console_arg(request, "after");
     list->page_size = PAGE_SIZE;
-    list->with_total = true;
+    /* A search is a list of matches, not a view to count: its total would
+       read every match (a common word: tens of thousands). */
+    list->with_total = !*list->search;
     return true;
 }
 
@@ -212,7 +221,13 @@ console_result_t console_page_queue(console_request_t *request)
         const char *columns[] = {"#",           TXT->subject, TXT->sender_column,
                                  TXT->kind,     TXT->status,  TXT->assignee,
                                  TXT->received, TXT->due,     NULL};
-        console_table_begin(&page, "queue", found->total, TXT->enquiries_found, columns);
+        /* The intake counts up to 10,000 and answers 10,001 for more. */
+        if (list.with_total && found->total > 10000)
+            console_table_begin(&page, "queue", 10000, TXT->enquiries_more_than, columns);
+        else if (list.with_total)
+            console_table_begin(&page, "queue", found->total, TXT->enquiries_found, columns);
+        else
+            console_table_begin(&page, "queue", found->n_enquiries, TXT->matches_shown, columns);
         for (size_t i = 0; i < found->n_enquiries; i++)
             s_row(&page, found->enquiries[i]);
         console_table_end(&page);

@@ -141,6 +141,8 @@ typedef struct {
     const char *admitted_from;
     const char *forms;
     const char *bad_value;
+    const char *enquiries_more_than;
+    const char *matches_shown;
     const char *edit;
     const char *new_name;
     const char *effective_on;
