@@ -149,6 +149,46 @@ static char *s_received_by(int64_t id)
 
 /* ---- sources ------------------------------------------------------------------------------- */
 
+/* Undoes what s_setup made; safe on what it did not make. */
+static int s_teardown(void **state)
+{
+    tk_service_stop(&intake);
+    tk_keys_destroy(&keys);
+    if (admin)
+        PQfinish(admin);
+    admin = NULL;
+    ts_database_destroy(&database);
+    return 0;
+}
+
+/* Everything the tests share, made once; -1 (after undoing what was made)
+   when a service does not start. */
+static int s_setup(void **state)
+{
+    database = ts_database_new("intake_trust");
+    admin = ts_connect_or_exit(ts_database_url(database, TS_ROLE_ADMIN));
+    keys = tk_keys_new();
+    s_add_feeder_with_sources("feeder-multi", "web-form, mail-import");
+    tk_keys_add_client(keys, "console", "frontend", true);
+    /* No registry: a port where nothing listens (the intake does not wait for it). */
+    const char *settings[] = {"DP_CURVE_DIR",
+                              tk_keys_dir(keys),
+                              "DP_CURVE_CLIENT_CERT",
+                              tk_keys_secret_path(keys, "service-client"),
+                              "DP_REGISTRY_ENDPOINT",
+                              "tcp://127.0.0.1:9",
+                              "DP_INTAKE_SENDER_LIMIT_PER_HOUR",
+                              "0",
+                              NULL};
+    intake = tk_service_start(TK_INTAKE, ts_database_url(database, TS_ROLE_INTAKE), settings);
+    if (!intake) {
+        fprintf(stderr, "FATAL: the intake did not start with CURVE\n");
+        s_teardown(state);
+        return -1;
+    }
+    return 0;
+}
+
 static void test_a_feeder_submits_only_under_its_own_name_by_default(void **state)
 {
     ti_form_t form;
@@ -456,46 +496,6 @@ static void test_received_at_outside_a_sane_window_is_refused(void **state)
         form.enquiry.received_at = (char *)accepted[i];
         assert_true(s_submit("staff-client", &form, NULL) > 0);
     }
-}
-
-/* Undoes what s_setup made; safe on what it did not make. */
-static int s_teardown(void **state)
-{
-    tk_service_stop(&intake);
-    tk_keys_destroy(&keys);
-    if (admin)
-        PQfinish(admin);
-    admin = NULL;
-    ts_database_destroy(&database);
-    return 0;
-}
-
-/* Everything the tests share, made once; -1 (after undoing what was made)
-   when a service does not start. */
-static int s_setup(void **state)
-{
-    database = ts_database_new("intake_trust");
-    admin = ts_connect_or_exit(ts_database_url(database, TS_ROLE_ADMIN));
-    keys = tk_keys_new();
-    s_add_feeder_with_sources("feeder-multi", "web-form, mail-import");
-    tk_keys_add_client(keys, "console", "frontend", true);
-    /* No registry: a port where nothing listens (the intake does not wait for it). */
-    const char *settings[] = {"DP_CURVE_DIR",
-                              tk_keys_dir(keys),
-                              "DP_CURVE_CLIENT_CERT",
-                              tk_keys_secret_path(keys, "service-client"),
-                              "DP_REGISTRY_ENDPOINT",
-                              "tcp://127.0.0.1:9",
-                              "DP_INTAKE_SENDER_LIMIT_PER_HOUR",
-                              "0",
-                              NULL};
-    intake = tk_service_start(TK_INTAKE, ts_database_url(database, TS_ROLE_INTAKE), settings);
-    if (!intake) {
-        fprintf(stderr, "FATAL: the intake did not start with CURVE\n");
-        s_teardown(state);
-        return -1;
-    }
-    return 0;
 }
 
 int main(void)

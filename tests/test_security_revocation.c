@@ -149,6 +149,42 @@ static void s_move_into_subfolder(const char *name)
     assert_int_equal(rename(s_path("clients/%s.key", name), target), 0);
 }
 
+/* Undoes what s_setup made; safe on what it did not make. */
+static int s_teardown(void **state)
+{
+    tk_service_stop(&broken);
+    tk_service_stop(&registry);
+    tk_capture_end(&capture);
+    tk_keys_destroy(&keys);
+    ts_database_destroy(&database);
+    return 0;
+}
+
+/* Everything the tests share, made once; -1 (after undoing what was made)
+   when a service does not start. */
+static int s_setup(void **state)
+{
+    capture = tk_capture_start();
+    database = ts_database_new("security_revocation");
+    keys = tk_keys_new();
+    tk_keys_add_client(keys, "console", "frontend", true);
+    tk_keys_add_client(keys, "checker", "health", true);
+    const char *curve[] = {"DP_CURVE_DIR", tk_keys_dir(keys), NULL};
+    registry = tk_service_start(TK_REGISTRY, ts_database_url(database, TS_ROLE_REGISTRY), curve);
+    char *missing =
+        ts_url_with_dbname(ts_database_url(database, TS_ROLE_REGISTRY), "dp_no_such_database");
+    const char *broken_settings[] = {"DP_CURVE_DIR", tk_keys_dir(keys), "DP_DB_WAIT_MS", "100",
+                                     NULL};
+    broken = missing ? tk_service_start(TK_REGISTRY, missing, broken_settings) : NULL;
+    free(missing);
+    if (!registry || !broken) {
+        s_teardown(state);
+        fprintf(stderr, "FATAL: the registry did not start with CURVE\n");
+        return -1;
+    }
+    return 0;
+}
+
 static void test_a_removed_key_is_refused_on_its_open_connection(void **state)
 {
     s_revocation_case("removed", s_remove, "file removed");
@@ -406,42 +442,6 @@ static void test_the_health_role_sends_health_and_nothing_else(void **state)
     assert_int_equal(reply->status->code, DP__CODE__CODE_PERMISSION_DENIED);
     ts_free(&reply);
     tk_client_destroy(&client);
-}
-
-/* Undoes what s_setup made; safe on what it did not make. */
-static int s_teardown(void **state)
-{
-    tk_service_stop(&broken);
-    tk_service_stop(&registry);
-    tk_capture_end(&capture);
-    tk_keys_destroy(&keys);
-    ts_database_destroy(&database);
-    return 0;
-}
-
-/* Everything the tests share, made once; -1 (after undoing what was made)
-   when a service does not start. */
-static int s_setup(void **state)
-{
-    capture = tk_capture_start();
-    database = ts_database_new("security_revocation");
-    keys = tk_keys_new();
-    tk_keys_add_client(keys, "console", "frontend", true);
-    tk_keys_add_client(keys, "checker", "health", true);
-    const char *curve[] = {"DP_CURVE_DIR", tk_keys_dir(keys), NULL};
-    registry = tk_service_start(TK_REGISTRY, ts_database_url(database, TS_ROLE_REGISTRY), curve);
-    char *missing =
-        ts_url_with_dbname(ts_database_url(database, TS_ROLE_REGISTRY), "dp_no_such_database");
-    const char *broken_settings[] = {"DP_CURVE_DIR", tk_keys_dir(keys), "DP_DB_WAIT_MS", "100",
-                                     NULL};
-    broken = missing ? tk_service_start(TK_REGISTRY, missing, broken_settings) : NULL;
-    free(missing);
-    if (!registry || !broken) {
-        s_teardown(state);
-        fprintf(stderr, "FATAL: the registry did not start with CURVE\n");
-        return -1;
-    }
-    return 0;
 }
 
 int main(void)

@@ -130,6 +130,65 @@ static long long s_partners_with_slug(const char *slug)
 
 /* ---- every role against every route ------------------------------------------------ */
 
+/* Undoes what s_setup made; safe on what it did not make. */
+static int s_teardown(void **state)
+{
+    for (int kind = TK_SERVICE_COUNT - 1; kind >= 0; kind--)
+        tk_service_stop(&services[kind]);
+    zstr_free(&pub);
+    tk_keys_destroy(&keys);
+    if (admin)
+        PQfinish(admin);
+    admin = NULL;
+    ts_database_destroy(&database);
+    tk_capture_end(&capture);
+    return 0;
+}
+
+/* Everything the tests share, made once; -1 (after undoing what was made)
+   when a service does not start. */
+static int s_setup(void **state)
+{
+    capture = tk_capture_start();
+    database = ts_database_new("security_roles");
+    admin = ts_connect_or_exit(ts_database_url(database, TS_ROLE_ADMIN));
+    keys = tk_keys_new();
+    const char *curve[] = {"DP_CURVE_DIR", tk_keys_dir(keys), NULL};
+    services[TK_REGISTRY] =
+        tk_service_start(TK_REGISTRY, ts_database_url(database, TS_ROLE_REGISTRY), curve);
+    services[TK_NOTIFY] =
+        tk_service_start(TK_NOTIFY, ts_database_url(database, TS_ROLE_NOTIFY), curve);
+    pub = services[TK_NOTIFY] ? tk_service_ask(services[TK_NOTIFY], "PUB_ENDPOINT") : NULL;
+    if (!services[TK_REGISTRY] || !pub) {
+        s_teardown(state);
+        fprintf(stderr, "FATAL: the registry or notify did not start with CURVE\n");
+        return -1;
+    }
+    char service_cert[512];
+    snprintf(service_cert, sizeof service_cert, "%s", tk_keys_secret_path(keys, "service-client"));
+    const char *intake_override[] = {"DP_CURVE_DIR",
+                                     tk_keys_dir(keys),
+                                     "DP_CURVE_CLIENT_CERT",
+                                     service_cert,
+                                     "DP_REGISTRY_ENDPOINT",
+                                     tk_service_endpoint(services[TK_REGISTRY]),
+                                     "DP_NOTIFY_ENDPOINT",
+                                     tk_service_endpoint(services[TK_NOTIFY]),
+                                     "DP_NOTIFY_PUB_ENDPOINT",
+                                     pub,
+                                     NULL};
+    services[TK_INTAKE] =
+        tk_service_start(TK_INTAKE, ts_database_url(database, TS_ROLE_INTAKE), intake_override);
+    services[TK_REPORT] =
+        tk_service_start(TK_REPORT, ts_database_url(database, TS_ROLE_REPORT), curve);
+    if (!services[TK_INTAKE] || !services[TK_REPORT]) {
+        s_teardown(state);
+        fprintf(stderr, "FATAL: the intake or report did not start with CURVE\n");
+        return -1;
+    }
+    return 0;
+}
+
 static void test_every_role_against_every_request_type(void **state)
 {
     char *before = s_digest();
@@ -424,65 +483,6 @@ static void test_the_intake_reaches_the_registry_as_service(void **state)
     free(text);
     assert_true(loaded);
     assert_false(refused);
-}
-
-/* Undoes what s_setup made; safe on what it did not make. */
-static int s_teardown(void **state)
-{
-    for (int kind = TK_SERVICE_COUNT - 1; kind >= 0; kind--)
-        tk_service_stop(&services[kind]);
-    zstr_free(&pub);
-    tk_keys_destroy(&keys);
-    if (admin)
-        PQfinish(admin);
-    admin = NULL;
-    ts_database_destroy(&database);
-    tk_capture_end(&capture);
-    return 0;
-}
-
-/* Everything the tests share, made once; -1 (after undoing what was made)
-   when a service does not start. */
-static int s_setup(void **state)
-{
-    capture = tk_capture_start();
-    database = ts_database_new("security_roles");
-    admin = ts_connect_or_exit(ts_database_url(database, TS_ROLE_ADMIN));
-    keys = tk_keys_new();
-    const char *curve[] = {"DP_CURVE_DIR", tk_keys_dir(keys), NULL};
-    services[TK_REGISTRY] =
-        tk_service_start(TK_REGISTRY, ts_database_url(database, TS_ROLE_REGISTRY), curve);
-    services[TK_NOTIFY] =
-        tk_service_start(TK_NOTIFY, ts_database_url(database, TS_ROLE_NOTIFY), curve);
-    pub = services[TK_NOTIFY] ? tk_service_ask(services[TK_NOTIFY], "PUB_ENDPOINT") : NULL;
-    if (!services[TK_REGISTRY] || !pub) {
-        s_teardown(state);
-        fprintf(stderr, "FATAL: the registry or notify did not start with CURVE\n");
-        return -1;
-    }
-    char service_cert[512];
-    snprintf(service_cert, sizeof service_cert, "%s", tk_keys_secret_path(keys, "service-client"));
-    const char *intake_override[] = {"DP_CURVE_DIR",
-                                     tk_keys_dir(keys),
-                                     "DP_CURVE_CLIENT_CERT",
-                                     service_cert,
-                                     "DP_REGISTRY_ENDPOINT",
-                                     tk_service_endpoint(services[TK_REGISTRY]),
-                                     "DP_NOTIFY_ENDPOINT",
-                                     tk_service_endpoint(services[TK_NOTIFY]),
-                                     "DP_NOTIFY_PUB_ENDPOINT",
-                                     pub,
-                                     NULL};
-    services[TK_INTAKE] =
-        tk_service_start(TK_INTAKE, ts_database_url(database, TS_ROLE_INTAKE), intake_override);
-    services[TK_REPORT] =
-        tk_service_start(TK_REPORT, ts_database_url(database, TS_ROLE_REPORT), curve);
-    if (!services[TK_INTAKE] || !services[TK_REPORT]) {
-        s_teardown(state);
-        fprintf(stderr, "FATAL: the intake or report did not start with CURVE\n");
-        return -1;
-    }
-    return 0;
 }
 
 int main(void)
