@@ -417,11 +417,11 @@ static void test_list_engagements_refuses_bad_paging_and_unknown_partner(void **
 
 int main(void)
 {
-    fx = ts_fixture_new("contacts", NULL);
-    ts_make_area(fx->registry, AREA, "Children's protection in the online environment");
-    ts_make_area(fx->registry, OTHER_AREA, "Bioethics");
-    ts_make_form(fx->registry, FORM, "Participation in conferences");
-    ts_make_form(fx->registry, OTHER_FORM, "Joint publications");
+    const char *const areas[] = {AREA, "Children's protection in the online environment",
+                                 OTHER_AREA, "Bioethics", NULL};
+    const char *const forms[] = {FORM, "Participation in conferences", OTHER_FORM,
+                                 "Joint publications", NULL};
+    fx = ts_fixture_new_with_lists("contacts", areas, forms);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_contact_is_returned_and_shown_with_the_partner),
         cmocka_unit_test(test_list_partners_carries_no_contacts),

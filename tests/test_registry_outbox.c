@@ -358,9 +358,9 @@ static void test_refusals_write_no_event(void **state)
 
 int main(void)
 {
-    fx = ts_fixture_new("outbox", NULL);
-    ts_make_area(fx->registry, AREA, "Combating cybercrime");
-    ts_make_form(fx->registry, FORM, "Participation in conferences");
+    fx = ts_fixture_new_with_lists(
+        "outbox", (const char *const[]){AREA, "Combating cybercrime", NULL},
+        (const char *const[]){FORM, "Participation in conferences", NULL});
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_writes_partner_joined),
         cmocka_unit_test(test_update_writes_partner_updated_with_changed_fields),

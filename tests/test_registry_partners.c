@@ -800,9 +800,10 @@ static void test_list_partner_domains_names_the_owner(void **state)
 
 int main(void)
 {
-    fx = ts_fixture_new("partners", NULL);
-    ts_make_area(fx->registry, AREA_A, "Combating cybercrime");
-    ts_make_area(fx->registry, AREA_B, "Data protection");
+    fx = ts_fixture_new_with_lists(
+        "partners",
+        (const char *const[]){AREA_A, "Combating cybercrime", AREA_B, "Data protection", NULL},
+        NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_health_reports_service_and_database),
         cmocka_unit_test(test_create_returns_the_stored_partner),

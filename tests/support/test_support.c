@@ -723,6 +723,17 @@ ts_fixture_t *ts_fixture_new(const char *label, const char *const *settings)
     return self;
 }
 
+ts_fixture_t *ts_fixture_new_with_lists(const char *label, const char *const *areas,
+                                        const char *const *forms)
+{
+    ts_fixture_t *self = ts_fixture_new(label, NULL);
+    for (const char *const *area = areas; area && *area; area += 2)
+        ts_make_area(self->registry, area[0], area[1]);
+    for (const char *const *form = forms; form && *form; form += 2)
+        ts_make_form(self->registry, form[0], form[1]);
+    return self;
+}
+
 void ts_fixture_destroy(ts_fixture_t **self_p)
 {
     if (!self_p || !*self_p)

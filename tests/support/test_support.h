@@ -206,6 +206,10 @@ typedef struct {
 
 /* Creates the database and starts the registry on it; exits 1 on failure. */
 ts_fixture_t *ts_fixture_new(const char *label, const char *const *settings);
+/* ts_fixture_new, then the areas and the forms the tests refer to, each a
+   list of "slug", "label" pairs ending in NULL (NULL: none). */
+ts_fixture_t *ts_fixture_new_with_lists(const char *label, const char *const *areas,
+                                        const char *const *forms);
 void ts_fixture_destroy(ts_fixture_t **self_p);
 
 struct CMUnitTest;
