@@ -44,16 +44,24 @@ static uint64_t s_emit(const char *event_type, int count)
     return (uint64_t)before + 1;
 }
 
+static void s_create_request(Dp__CreateConsumerRequest *request, const char *name,
+                             const char *prefix, uint64_t start_seq, uint32_t ack_timeout_ms,
+                             uint32_t max_attempts)
+{
+    *request = (Dp__CreateConsumerRequest)DP__CREATE_CONSUMER_REQUEST__INIT;
+    request->name = (char *)name;
+    request->topic_prefix = (char *)prefix;
+    request->start_seq = start_seq;
+    request->ack_timeout_ms = ack_timeout_ms;
+    request->max_attempts = max_attempts;
+}
+
 static Dp__Consumer *s_create_at(const char *name, const char *prefix, uint64_t start_seq,
                                  uint32_t ack_timeout_ms, uint32_t max_attempts, const char *file,
                                  int line)
 {
-    Dp__CreateConsumerRequest request = DP__CREATE_CONSUMER_REQUEST__INIT;
-    request.name = (char *)name;
-    request.topic_prefix = (char *)prefix;
-    request.start_seq = start_seq;
-    request.ack_timeout_ms = ack_timeout_ms;
-    request.max_attempts = max_attempts;
+    Dp__CreateConsumerRequest request;
+    s_create_request(&request, name, prefix, start_seq, ack_timeout_ms, max_attempts);
     dp_status_t status;
     Dp__CreateConsumerReply *reply = tn_create_consumer(notify, &request, &status);
     ts_assert_status_at(&status, DP__CODE__CODE_OK, NULL, file, line);
@@ -70,11 +78,8 @@ static Dp__Consumer *s_create_at(const char *name, const char *prefix, uint64_t 
 static void s_expect_create_refused(const char *name, const char *prefix, uint32_t ack_timeout_ms,
                                     uint32_t max_attempts, Dp__Code code, const char *field)
 {
-    Dp__CreateConsumerRequest request = DP__CREATE_CONSUMER_REQUEST__INIT;
-    request.name = (char *)name;
-    request.topic_prefix = (char *)prefix;
-    request.ack_timeout_ms = ack_timeout_ms;
-    request.max_attempts = max_attempts;
+    Dp__CreateConsumerRequest request;
+    s_create_request(&request, name, prefix, 0, ack_timeout_ms, max_attempts);
     dp_status_t status;
     Dp__CreateConsumerReply *reply = tn_create_consumer(notify, &request, &status);
     ts_assert_status_at(&status, code, field, __FILE__, __LINE__);

@@ -93,10 +93,7 @@ static bool s_event_arrives(zsock_t *sub, const char *type, int ms)
 
 static void s_emit(const char *type, const char *tag)
 {
-    tn_outbox_insert(writer, "registry", type, tag, 1, 1, "x", 1);
-    char aggregate_id[64];
-    snprintf(aggregate_id, sizeof aggregate_id, "%s-1", tag);
-    assert_true(tn_wait_seq_of(admin, type, aggregate_id, RELAY_WAIT_MS) > 0);
+    tn_emit_one(writer, admin, type, tag, "x", RELAY_WAIT_MS);
 }
 
 static void test_only_reading_roles_receive_events(void **state)

@@ -96,12 +96,7 @@ static int64_t s_insert_webhook(const char *url, const char *prefix)
 
 static uint64_t s_emit(const char *event_type, const char *tag, const char *payload)
 {
-    tn_outbox_insert(writer, "registry", event_type, tag, 1, 1, payload, strlen(payload));
-    char aggregate_id[80];
-    snprintf(aggregate_id, sizeof aggregate_id, "%s-1", tag);
-    long long seq = tn_wait_seq_of(admin, event_type, aggregate_id, RELAY_WAIT_MS);
-    assert_true(seq > 0);
-    return (uint64_t)seq;
+    return tn_emit_one(writer, admin, event_type, tag, payload, RELAY_WAIT_MS);
 }
 
 /* Waits until the delivery of seq is parked (DP_WEBHOOK_MAX_ATTEMPTS is 1)

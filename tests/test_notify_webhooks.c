@@ -34,13 +34,20 @@ enum { RELAY_WAIT_MS = 20000, DELIVERY_WAIT_MS = 20000 };
 
 /* ---- helpers --------------------------------------------------------------------- */
 
+static void s_add_request(Dp__AddWebhookRequest *request, const char *url, const char *prefix,
+                          const char *secret)
+{
+    *request = (Dp__AddWebhookRequest)DP__ADD_WEBHOOK_REQUEST__INIT;
+    request->url = (char *)url;
+    request->topic_prefix = (char *)prefix;
+    request->secret = (char *)secret;
+}
+
 static Dp__Webhook *s_add_at(const char *url, const char *prefix, const char *secret,
                              const char *file, int line)
 {
-    Dp__AddWebhookRequest request = DP__ADD_WEBHOOK_REQUEST__INIT;
-    request.url = (char *)url;
-    request.topic_prefix = (char *)prefix;
-    request.secret = (char *)secret;
+    Dp__AddWebhookRequest request;
+    s_add_request(&request, url, prefix, secret);
     dp_status_t status;
     Dp__AddWebhookReply *reply = tn_add_webhook(notify, &request, &status);
     ts_assert_status_at(&status, DP__CODE__CODE_OK, NULL, file, line);
@@ -57,10 +64,8 @@ static void s_expect_add_refused(const char *url, const char *prefix, const char
                                  const char *field)
 {
     long long before = ts_query_long(admin, "SELECT count(*) FROM notify.webhook", 0, NULL);
-    Dp__AddWebhookRequest request = DP__ADD_WEBHOOK_REQUEST__INIT;
-    request.url = (char *)url;
-    request.topic_prefix = (char *)prefix;
-    request.secret = (char *)secret;
+    Dp__AddWebhookRequest request;
+    s_add_request(&request, url, prefix, secret);
     dp_status_t status;
     Dp__AddWebhookReply *reply = tn_add_webhook(notify, &request, &status);
     ts_assert_status_at(&status, DP__CODE__CODE_INVALID_ARGUMENT, field, __FILE__, __LINE__);
@@ -96,14 +101,9 @@ static Dp__Webhook *s_listed(int64_t id)
 }
 
 /* Writes one outbox row and waits for its seq. */
-static uint64_t s_emit(const char *event_type, const char *aggregate_tag, const char *payload)
+static uint64_t s_emit(const char *event_type, const char *tag, const char *payload)
 {
-    tn_outbox_insert(writer, "registry", event_type, aggregate_tag, 1, 1, payload, strlen(payload));
-    char aggregate_id[80];
-    snprintf(aggregate_id, sizeof aggregate_id, "%s-1", aggregate_tag);
-    long long seq = tn_wait_seq_of(admin, event_type, aggregate_id, RELAY_WAIT_MS);
-    assert_true(seq > 0);
-    return (uint64_t)seq;
+    return tn_emit_one(writer, admin, event_type, tag, payload, RELAY_WAIT_MS);
 }
 
 /* Waits until the delivery of seq to the webhook is in this state. */

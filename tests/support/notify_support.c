@@ -115,6 +115,17 @@ void tn_require_relaying(const tn_notify_t *notify, PGconn *admin, int wait_ms)
     }
 }
 
+uint64_t tn_emit_one(PGconn *writer, PGconn *admin, const char *event_type, const char *tag,
+                     const char *payload, int wait_ms)
+{
+    tn_outbox_insert(writer, "registry", event_type, tag, 1, 1, payload, strlen(payload));
+    char aggregate_id[80];
+    snprintf(aggregate_id, sizeof aggregate_id, "%s-1", tag);
+    long long seq = tn_wait_seq_of(admin, event_type, aggregate_id, wait_ms);
+    assert_true(seq > 0);
+    return (uint64_t)seq;
+}
+
 Dp__ListParkedReply *tn_parked(tn_notify_t *notify, const char *owner)
 {
     Dp__ListParkedRequest request = DP__LIST_PARKED_REQUEST__INIT;

@@ -73,6 +73,12 @@ void tn_close(ts_database_t **database, PGconn **admin, PGconn **writer);
 /* Exits 1 unless notify started and its relay is active within wait_ms. */
 void tn_require_relaying(const tn_notify_t *notify, PGconn *admin, int wait_ms);
 
+/* Writes one registry outbox row through writer (event_type, aggregate
+   "<tag>-1", payload) and waits up to wait_ms until it is relayed; fails
+   the test when it is not. Returns its seq. */
+uint64_t tn_emit_one(PGconn *writer, PGconn *admin, const char *event_type, const char *tag,
+                     const char *payload, int wait_ms);
+
 /* ListParked for an owner (a consumer's name, or a webhook's id as text);
    fails the test unless it answers OK. Free with ts_free. */
 Dp__ListParkedReply *tn_parked(tn_notify_t *notify, const char *owner);
