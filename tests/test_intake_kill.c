@@ -35,20 +35,6 @@ enum {
     START_WAIT_MS = 20000 /* for the executable to answer after a start */
 };
 
-/* A loopback port nobody listens on now. */
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = 0};
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
-    socklen_t length = sizeof address;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &length), 0);
-    close(fd);
-    return ntohs(address.sin_port);
-}
-
 /* Starts dp-intake and waits (bounded) until it answers a health request. */
 static void s_start_intake(void)
 {
@@ -282,7 +268,7 @@ static void test_sigterm_stops_the_executable_cleanly(void **state)
 
 static int s_setup(void **state)
 {
-    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", s_free_port());
+    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", ts_free_port());
     s_start_intake();
     return 0;
 }

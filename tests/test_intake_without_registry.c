@@ -47,19 +47,6 @@ static own_intake_t absent;      /* the intake whose registry is absent at first
 static char registry_at[64];     /* where that intake looks for the registry */
 static int64_t ids[SUBMISSIONS]; /* what it acknowledged */
 
-/* A loopback port nobody listens on (bound, read, closed). */
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t length = sizeof address;
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &length), 0);
-    close(fd);
-    return ntohs(address.sin_port);
-}
-
 static void s_start(own_intake_t *self, const char *registry_endpoint)
 {
     memset(self, 0, sizeof *self);
@@ -211,7 +198,7 @@ static void test_term_is_honoured_within_two_seconds_while_the_registry_is_unrea
     assert_true(port > 0);
     char silent_at[64], nowhere_at[64];
     snprintf(silent_at, sizeof silent_at, "tcp://127.0.0.1:%d", port);
-    snprintf(nowhere_at, sizeof nowhere_at, "tcp://127.0.0.1:%d", s_free_port());
+    snprintf(nowhere_at, sizeof nowhere_at, "tcp://127.0.0.1:%d", ts_free_port());
     const char *endpoints[] = {silent_at, nowhere_at};
     for (size_t i = 0; i < 2; i++) {
         own_intake_t intake;
@@ -257,7 +244,7 @@ int main(void)
 {
     database = ts_database_new("intake_without_registry");
     admin = ts_connect_or_exit(ts_database_url(database, TS_ROLE_ADMIN));
-    snprintf(registry_at, sizeof registry_at, "tcp://127.0.0.1:%d", s_free_port());
+    snprintf(registry_at, sizeof registry_at, "tcp://127.0.0.1:%d", ts_free_port());
     s_start(&absent, registry_at);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_submissions_are_acknowledged_at_once_without_a_registry),

@@ -19,23 +19,11 @@
 #include <cmocka.h>
 
 #include "security_support.h"
+#include "test_wire.h"
 
 enum { START_MS = 2000, TERM_MS = 2000, QUEUED_MS = 1000 };
 
 static char nowhere_url[128]; /* a PostgreSQL URL on a port nobody listens on */
-
-/* A loopback port nobody listens on (bound, read, closed). */
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t length = sizeof address;
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &length), 0);
-    close(fd);
-    return ntohs(address.sin_port);
-}
 
 static void s_check(tk_kind_t kind)
 {
@@ -96,7 +84,7 @@ static void test_report_waits_for_the_database_without_holding_term(void **state
 int main(void)
 {
     snprintf(nowhere_url, sizeof nowhere_url, "postgresql://postgres@127.0.0.1:%d/dp",
-             s_free_port());
+             ts_free_port());
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registry_waits_for_the_database_without_holding_term),
         cmocka_unit_test(test_intake_waits_for_the_database_without_holding_term),

@@ -104,14 +104,7 @@ static size_t s_write(int fd, const unsigned char *bytes, size_t size)
    that it is a DEALER with the NULL mechanism. */
 static int s_connect_zmtp(const char *endpoint)
 {
-    const char *colon = strrchr(endpoint, ':');
-    assert_non_null(colon);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in address = {.sin_family = AF_INET,
-                                  .sin_port = htons((uint16_t)atoi(colon + 1))};
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(fd, (struct sockaddr *)&address, sizeof address), 0);
+    int fd = ts_tcp_connect(endpoint);
     unsigned char greeting[64] = {0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 3, 0, 'N', 'U', 'L', 'L'};
     static const unsigned char ready[] = {0x04, 28,  5,   'R', 'E', 'A', 'D', 'Y', 11,  'S',
                                           'o',  'c', 'k', 'e', 't', '-', 'T', 'y', 'p', 'e',

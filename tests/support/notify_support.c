@@ -445,18 +445,7 @@ char *tn_read_line(int fd, int timeout_ms)
 
 int tn_free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = 0};
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0 ||
-        getsockname(fd, (struct sockaddr *)&address, &length) != 0) {
-        close(fd);
-        fail_msg("cannot find a free port: %s", strerror(errno));
-    }
-    close(fd);
-    return ntohs(address.sin_port);
+    return ts_free_port();
 }
 
 /* ---- A minimal HTTP receiver -------------------------------------------------- */

@@ -1,6 +1,7 @@
 #include "test_wire.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -175,7 +176,23 @@ void ts_assert_not_served_at(zsock_t *dealer, const ProtobufCMessage *request, c
         _fail(file, line);
 }
 
-void ts_send_raw_tcp(const char *endpoint, const void *bytes, size_t size)
+int ts_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = 0};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0 ||
+        getsockname(fd, (struct sockaddr *)&address, &length) != 0) {
+        close(fd);
+        fail_msg("cannot find a free port: %s", strerror(errno));
+    }
+    close(fd);
+    return ntohs(address.sin_port);
+}
+
+int ts_tcp_connect(const char *endpoint)
 {
     const char *colon = strrchr(endpoint, ':');
     assert_non_null(colon);
@@ -185,6 +202,12 @@ void ts_send_raw_tcp(const char *endpoint, const void *bytes, size_t size)
                                   .sin_port = htons((uint16_t)atoi(colon + 1))};
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(connect(fd, (struct sockaddr *)&address, sizeof address), 0);
+    return fd;
+}
+
+void ts_send_raw_tcp(const char *endpoint, const void *bytes, size_t size)
+{
+    int fd = ts_tcp_connect(endpoint);
     assert_int_equal(send(fd, bytes, size, MSG_NOSIGNAL), (ssize_t)size);
     close(fd);
 }

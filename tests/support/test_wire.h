@@ -63,6 +63,12 @@ void ts_assert_not_served_at(zsock_t *dealer, const ProtobufCMessage *request, c
 #define ts_assert_not_served(dealer, request, service)                                             \
     ts_assert_not_served_at(dealer, request, service, __FILE__, __LINE__)
 
+/* A loopback port nobody listens on now (bound, read, closed); fails the
+   test when none can be had. */
+int ts_free_port(void);
+/* A plain TCP connection to a tcp://127.0.0.1:PORT endpoint; fails the test
+   when it cannot connect. The caller closes it. */
+int ts_tcp_connect(const char *endpoint);
 /* Sends bytes on a plain TCP connection to a tcp://127.0.0.1:PORT endpoint
    and closes it; fails the test when it cannot. */
 void ts_send_raw_tcp(const char *endpoint, const void *bytes, size_t size);
