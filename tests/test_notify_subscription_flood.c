@@ -53,18 +53,8 @@ static long s_rss_kb(void)
 
 static void s_start_notify(void)
 {
-    char *program = zsys_sprintf("%s/services/notify/dp-notify", ts_require_env("DP_BUILD_DIR"));
-    char *url = zsys_sprintf("DP_DATABASE_URL=%s", ts_database_url(db, TS_ROLE_NOTIFY));
-    char *router = zsys_sprintf("DP_NOTIFY_ENDPOINT=%s", router_endpoint);
-    char *pub = zsys_sprintf("DP_NOTIFY_PUB_ENDPOINT=%s", pub_endpoint);
-    const char *argv[] = {program, NULL};
-    const char *env[] = {url, router, pub, "DP_METRICS_PORT=-1", "DP_LOG_LEVEL=warning", NULL};
-    notify_pid = tn_spawn(argv, env, NULL);
-    zstr_free(&program);
-    zstr_free(&url);
-    zstr_free(&router);
-    zstr_free(&pub);
-    tn_wait_ready(&notify_pid, router_endpoint, READY_MS);
+    const char *extra[] = {"DP_METRICS_PORT=-1", "DP_LOG_LEVEL=warning", NULL};
+    tn_start_notify(&notify_pid, db, router_endpoint, pub_endpoint, extra, READY_MS);
 }
 
 /* A SUB socket that sends `count` distinct subscriptions of `bytes` bytes

@@ -273,6 +273,37 @@ long long ti_outbox_count_after(PGconn *conn, long long after_id)
     return ts_schema_outbox_count_after(conn, "intake", after_id);
 }
 
+void ti_assert_stored_once_at(PGconn *conn, const char *source, long long stored_count,
+                              const int64_t *ids, size_t count, const char *file, int line)
+{
+    const char *params[] = {source};
+    long long stored =
+        ts_query_long(conn, "SELECT count(*) FROM intake.enquiry WHERE source = $1", 1, params);
+    long long repeated = ts_query_long(conn,
+                                       "SELECT count(*) FROM (SELECT 1 FROM intake.enquiry"
+                                       " GROUP BY source, idempotency_key HAVING count(*) > 1) d",
+                                       0, NULL);
+    /* The number after "<source>-" in the key, and the id stored for it. */
+    PGresult *rows = ts_query(conn,
+                              "SELECT substr(idempotency_key, length($1) + 2)::int, id"
+                              " FROM intake.enquiry WHERE source = $1",
+                              1, params);
+    size_t mismatches = 0;
+    for (int row = 0; row < PQntuples(rows); row++) {
+        unsigned long n = strtoul(PQgetvalue(rows, row, 0), NULL, 10);
+        int64_t id = strtoll(PQgetvalue(rows, row, 1), NULL, 10);
+        if (n >= count || ids[n] != id)
+            mismatches++;
+    }
+    PQclear(rows);
+    if (stored != stored_count || repeated != 0 || mismatches != 0) {
+        print_error("%s: %lld stored (expected %lld), %lld keys stored twice, %zu under another"
+                    " id than acknowledged\n",
+                    source, stored, stored_count, repeated, mismatches);
+        _fail(file, line);
+    }
+}
+
 long long ti_enquiry_count(PGconn *conn)
 {
     return ts_query_long(conn, "SELECT count(*) FROM intake.enquiry", 0, NULL);

@@ -130,6 +130,13 @@ char *ti_fingerprint(PGconn *conn);
 /* The highest intake outbox id (0 when empty), and rows after an id. */
 long long ti_outbox_last_id(PGconn *conn);
 long long ti_outbox_count_after(PGconn *conn, long long after_id);
+/* Fails the test unless the submissions of source (keys "<source>-<n>",
+   n < count) are stored stored_count times in all, each key once, each
+   under the id acknowledged for it (ids[n]). */
+void ti_assert_stored_once_at(PGconn *conn, const char *source, long long stored_count,
+                              const int64_t *ids, size_t count, const char *file, int line);
+#define ti_assert_stored_once(conn, source, stored_count, ids, count)                              \
+    ti_assert_stored_once_at(conn, source, stored_count, ids, count, __FILE__, __LINE__)
 /* Rows of intake.enquiry. */
 long long ti_enquiry_count(PGconn *conn);
 

@@ -736,6 +736,26 @@ char *tn_http_header(const tn_http_request_t *request, const char *name)
     return s_header_value(request->head, name);
 }
 
+void tn_start_notify(pid_t *pid, const ts_database_t *database, const char *router_endpoint,
+                     const char *pub_endpoint, const char *const *extra, int ready_ms)
+{
+    char *program = zsys_sprintf("%s/services/notify/dp-notify", ts_require_env("DP_BUILD_DIR"));
+    char *settings[3] = {
+        zsys_sprintf("DP_DATABASE_URL=%s", ts_database_url(database, TS_ROLE_NOTIFY)),
+        zsys_sprintf("DP_NOTIFY_ENDPOINT=%s", router_endpoint),
+        zsys_sprintf("DP_NOTIFY_PUB_ENDPOINT=%s", pub_endpoint)};
+    const char *env[16] = {settings[0], settings[1], settings[2]};
+    size_t count = 3;
+    for (const char *const *setting = extra; setting && *setting && count < 15; setting++)
+        env[count++] = *setting;
+    const char *argv[] = {program, NULL};
+    *pid = tn_spawn(argv, env, NULL);
+    zstr_free(&program);
+    for (size_t i = 0; i < 3; i++)
+        zstr_free(&settings[i]);
+    tn_wait_ready(pid, router_endpoint, ready_ms);
+}
+
 void tn_wait_ready(pid_t *pid, const char *router_endpoint, int ready_ms)
 {
     int64_t deadline = zclock_mono() + ready_ms;

@@ -161,6 +161,13 @@ int tn_wait_pid(pid_t pid, int timeout_ms);
    router_endpoint with its database up; fails the test when it exits
    (then *pid is -1) or does not get there in time. */
 void tn_wait_ready(pid_t *pid, const char *router_endpoint, int ready_ms);
+/* Starts the dp-notify executable (DP_BUILD_DIR) on database as dp_notify,
+   its ROUTER and PUB on these endpoints, with extra "NAME=value" settings
+   (NULL-terminated, may be NULL), and waits up to ready_ms until it
+   answers Health (tn_wait_ready); *pid is its pid as soon as it runs, so
+   that a failed wait leaves it for the caller to stop. */
+void tn_start_notify(pid_t *pid, const ts_database_t *database, const char *router_endpoint,
+                     const char *pub_endpoint, const char *const *extra, int ready_ms);
 /* Reads one line (without its newline) from fd within timeout_ms; NULL at
    end of file or on timeout. The caller frees. */
 char *tn_read_line(int fd, int timeout_ms);
