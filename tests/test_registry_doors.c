@@ -121,21 +121,9 @@ static void test_a_slug_that_is_not_utf8_is_invalid_in_every_request(void **stat
     TS_REF_SLUG(ref, BAD_UTF8);
     referring_t r;
     s_referring(&r, &ref);
-    for (size_t i = 0; i < 8; i++) {
-        dp_status_t status;
-        ProtobufCMessage *reply =
-            ts_call(fx->registry, r.all[i], &dp__health_reply__descriptor, &status);
-        ts_free(&reply);
-        if (status.code != DP__CODE__CODE_INVALID_ARGUMENT || strcmp(status.field, "slug") != 0 ||
-            strcmp(status.message, "partner.slug must be valid UTF-8") != 0)
-            fail_msg("%s: expected INVALID_ARGUMENT slug (partner.slug must be valid UTF-8), "
-                     "got %s %s: %s",
-                     r.all[i]->descriptor->name, dp_code_name(status.code), status.field,
-                     status.message);
-        /* Nothing changed: no row, no event. */
-        ts_expect_error_at(fx, r.all[i], DP__CODE__CODE_INVALID_ARGUMENT, "slug", __FILE__,
-                           __LINE__);
-    }
+    /* Each refused naming the slug, and nothing changed: no row, no event. */
+    for (size_t i = 0; i < 8; i++)
+        s_expect_path(r.all[i], "slug", "partner.slug must be valid UTF-8");
 }
 
 static void test_repeated_and_nested_text_that_is_not_utf8_is_named(void **state)
