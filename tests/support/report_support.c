@@ -316,22 +316,26 @@ void tr_insert_name(PGconn *admin, int64_t partner_id, int position, const char 
                      5, params));
 }
 
+/* A row of a reference list: table "area" or "form". */
+static void s_insert_reference(PGconn *admin, const char *table, const char *slug,
+                               const char *label, const char *created_at)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO registry.%s (slug, label, created_at) VALUES ($1, $2, $3::timestamptz)",
+             table);
+    const char *params[] = {slug, label, created_at};
+    PQclear(ts_query(admin, sql, 3, params));
+}
+
 void tr_insert_area(PGconn *admin, const char *slug, const char *label, const char *created_at)
 {
-    const char *params[] = {slug, label, created_at};
-    PQclear(ts_query(admin,
-                     "INSERT INTO registry.area (slug, label, created_at)"
-                     " VALUES ($1, $2, $3::timestamptz)",
-                     3, params));
+    s_insert_reference(admin, "area", slug, label, created_at);
 }
 
 void tr_insert_form(PGconn *admin, const char *slug, const char *label, const char *created_at)
 {
-    const char *params[] = {slug, label, created_at};
-    PQclear(ts_query(admin,
-                     "INSERT INTO registry.form (slug, label, created_at)"
-                     " VALUES ($1, $2, $3::timestamptz)",
-                     3, params));
+    s_insert_reference(admin, "form", slug, label, created_at);
 }
 
 void tr_insert_partner_area(PGconn *admin, int64_t partner_id, const char *area_slug)
