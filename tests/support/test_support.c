@@ -811,6 +811,20 @@ void ts_set_text(ProtobufCMessage *message, const char *name, const char *value)
     *(const char **)((char *)message + field->offset) = value;
 }
 
+void ts_expect_unknown_partner_at(ts_fixture_t *fixture, ProtobufCMessage *request,
+                                  Dp__PartnerRef *unknown, const char *file, int line)
+{
+    const ProtobufCFieldDescriptor *field =
+        protobuf_c_message_descriptor_get_field_by_name(request->descriptor, "partner");
+    if (!field || field->type != PROTOBUF_C_TYPE_MESSAGE)
+        fail_msg("%s has no partner field", request->descriptor->name);
+    Dp__PartnerRef **partner = (Dp__PartnerRef **)((char *)request + field->offset);
+    *partner = NULL;
+    ts_expect_error_at(fixture, request, DP__CODE__CODE_INVALID_ARGUMENT, "partner", file, line);
+    *partner = unknown;
+    ts_expect_error_at(fixture, request, DP__CODE__CODE_NOT_FOUND, "partner", file, line);
+}
+
 void ts_expect_text_steps_at(ts_fixture_t *fixture, ProtobufCMessage *request,
                              const ts_text_step_t *steps, size_t count, const char *file, int line)
 {

@@ -267,6 +267,15 @@ void ts_send_ok_at(tf_service_t *service, const ProtobufCMessage *request,
    message keeps the pointer. */
 void ts_set_text(ProtobufCMessage *message, const char *name, const char *value);
 
+/* Sends request (its field "partner" a dp.PartnerRef) first without a
+   partner, refused INVALID_ARGUMENT naming partner, then naming unknown
+   (a partner that does not exist), refused NOT_FOUND naming partner; no
+   row changes either time (ts_expect_error). The request keeps unknown. */
+void ts_expect_unknown_partner_at(ts_fixture_t *fixture, ProtobufCMessage *request,
+                                  Dp__PartnerRef *unknown, const char *file, int line);
+#define ts_expect_unknown_partner(fixture, request, unknown)                                       \
+    ts_expect_unknown_partner_at(fixture, &(request)->base, unknown, __FILE__, __LINE__)
+
 /* One step of a table of refusals: a text field of the request set to a
    value and then, unless refused is NULL, the request sent and expected to
    be refused INVALID_ARGUMENT naming the field `refused` (ts_expect_error).
