@@ -471,7 +471,5 @@ int main(void)
         cmocka_unit_test(test_disabling_an_account_ends_its_sessions),
         cmocka_unit_test(test_pages_without_a_session_lead_to_the_login),
     };
-    int failed = cmocka_run_group_tests_name("console auth", tests, NULL, NULL);
-    tc_fixture_destroy(&fx);
-    return failed;
+    return tc_fixture_run(&fx, "console auth", tests, sizeof tests / sizeof *tests, NULL);
 }

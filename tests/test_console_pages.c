@@ -554,7 +554,5 @@ int main(void)
         cmocka_unit_test(test_an_oversized_form_is_refused),
         cmocka_unit_test(test_with_the_intake_away_the_queue_says_so_and_login_works),
     };
-    int failed = cmocka_run_group_tests_name("console pages", tests, s_setup, NULL);
-    tc_fixture_destroy(&fx);
-    return failed;
+    return tc_fixture_run(&fx, "console pages", tests, sizeof tests / sizeof *tests, s_setup);
 }

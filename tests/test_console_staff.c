@@ -352,7 +352,5 @@ int main(void)
         cmocka_unit_test(test_an_admin_reaches_the_admin_pages_and_changes),
         cmocka_unit_test(test_staff_requests_check_their_fields),
     };
-    int failed = cmocka_run_group_tests_name("console staff", tests, s_setup, NULL);
-    tc_fixture_destroy(&fx);
-    return failed;
+    return tc_fixture_run(&fx, "console staff", tests, sizeof tests / sizeof *tests, s_setup);
 }

@@ -572,7 +572,5 @@ int main(void)
         cmocka_unit_test(test_admission_from_an_open_application_clears_a_pending_match),
         cmocka_unit_test(test_admission_refusals),
     };
-    int failed = cmocka_run_group_tests_name("intake console changes", tests, NULL, NULL);
-    ti_fixture_destroy(&fx);
-    return failed;
+    return ti_fixture_run(&fx, "intake console changes", tests, sizeof tests / sizeof *tests);
 }

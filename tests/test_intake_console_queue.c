@@ -584,7 +584,5 @@ int main(void)
         cmocka_unit_test(test_retention_empties_search_and_replies),
         cmocka_unit_test(test_the_total_is_counted_up_to_ten_thousand),
     };
-    int failed = cmocka_run_group_tests_name("intake console queue", tests, NULL, NULL);
-    ti_fixture_destroy(&fx);
-    return failed;
+    return ti_fixture_run(&fx, "intake console queue", tests, sizeof tests / sizeof *tests);
 }

@@ -244,6 +244,14 @@ tc_peers_t tc_fixture_peers(const tc_fixture_t *self)
     return peers;
 }
 
+int tc_fixture_run(tc_fixture_t **self_p, const char *name, const struct CMUnitTest *tests,
+                   size_t count, int (*setup)(void **state))
+{
+    int failed = _cmocka_run_group_tests(name, tests, count, setup, NULL);
+    tc_fixture_destroy(self_p);
+    return failed;
+}
+
 void tc_fixture_destroy(tc_fixture_t **self_p)
 {
     if (!self_p || !*self_p)

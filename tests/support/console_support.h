@@ -81,6 +81,10 @@ tc_fixture_t *tc_fixture_new(const char *label, const char *const *console_setti
 tc_peers_t tc_fixture_peers(const tc_fixture_t *self);
 /* Stops everything and destroys the people's browsers. */
 void tc_fixture_destroy(tc_fixture_t **self_p);
+/* Runs the tests as one cmocka group (with its setup, which may be NULL),
+   then destroys the fixture; returns the number that failed. */
+int tc_fixture_run(tc_fixture_t **self_p, const char *name, const struct CMUnitTest *tests,
+                   size_t count, int (*setup)(void **state));
 
 /* ---- A person's browser ---------------------------------------------------------- */
 
