@@ -814,11 +814,11 @@ typedef enum {
     Y_PLAN,        /* intake plan_custom: ListEnquiries' first statement, in its transaction */
     Y_NEWEST,      /* intake list_newest: ListEnquiries, newest first */
     Y_DUE,         /* intake list_due: ListEnquiries, soonest due */
-    Y_TOTAL,       /* intake list_total: ListEnquiries with_total (the console always asks) */
-    Y_AUDIT,       /* intake audit_insert: the read recorded (lists and GetEnquiry) */
-    Y_ENQUIRY,     /* intake select_enquiry: GetEnquiry */
-    Y_HISTORY,     /* intake select_transitions */
-    Y_NOTES,       /* intake select_notes */
+    Y_TOTAL,   /* intake list_total: ListEnquiries with_total (the console asks but for a search) */
+    Y_AUDIT,   /* intake audit_insert: the read recorded (lists and GetEnquiry) */
+    Y_ENQUIRY, /* intake select_enquiry: GetEnquiry */
+    Y_HISTORY, /* intake select_transitions */
+    Y_NOTES,   /* intake select_notes */
     Y_MESSAGES,    /* intake select_messages */
     Y_SUBJECT_KEY, /* intake subject_key_of: GetEnquiry's audit names the person's key */
     Y_PARTNERS,    /* registry list_partners: ListPartners, the partners page */
@@ -917,9 +917,15 @@ typedef struct {
 
 static void s_queue_params(const page_t *page, queue_params_t *out)
 {
-    bool has_statuses = page->statuses != NULL;
+    /* Mine and unassigned without chosen statuses are the open enquiries
+       (console_page_queue.c, s_read_filters). */
+    bool work = strcmp(page->view, "mine") == 0 || strcmp(page->view, "unassigned") == 0;
+    const char *statuses = page->statuses ? page->statuses
+                           : work         ? "received,triaged,assigned,quarantined"
+                                          : NULL;
+    bool has_statuses = statuses != NULL;
     if (has_statuses)
-        snprintf(out->statuses, sizeof out->statuses, "{%s}", page->statuses);
+        snprintf(out->statuses, sizeof out->statuses, "{%s}", statuses);
     bool next = page->kind == PAGE_NEXT;
     const char *params[17] = {"",
                               has_statuses ? out->statuses : NULL,
@@ -968,13 +974,16 @@ static dp_txn_outcome_t s_list_body(dp_db_t *db, void *arg)
              count ? PQgetvalue(rows, 0, 0) : "0");
     PQclear(rows);
     const char *audit[] = {listing->yard->actor, "list enquiries", "", detail};
-    PGresult *total = NULL;
-    if (!s_run(listing->yard, Y_TOTAL, queue.params, &total, listing->error, listing->size))
-        return DP_TXN_FAILED;
+    /* The console asks for a total except for a search (console_page_queue.c). */
     page_t *page = listing->page;
-    if (!page->alone_total[0] && PQntuples(total) == 1)
-        snprintf(page->alone_total, sizeof page->alone_total, "%s", PQgetvalue(total, 0, 0));
-    PQclear(total);
+    if (!page->search) {
+        PGresult *total = NULL;
+        if (!s_run(listing->yard, Y_TOTAL, queue.params, &total, listing->error, listing->size))
+            return DP_TXN_FAILED;
+        if (!page->alone_total[0] && PQntuples(total) == 1)
+            snprintf(page->alone_total, sizeof page->alone_total, "%s", PQgetvalue(total, 0, 0));
+        PQclear(total);
+    }
     if (count && !s_run(listing->yard, Y_AUDIT, audit, NULL, listing->error, listing->size))
         return DP_TXN_FAILED;
     return DP_TXN_COMMIT;
