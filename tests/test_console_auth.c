@@ -402,6 +402,10 @@ static void test_logging_out_everywhere_ends_every_session(void **state)
     tc_login(laptop, "ida", PASSWORD);
     tc_login(colleague, "ana", PASSWORD);
     assert_int_equal(s_sessions("ida"), 2);
+    /* Every page offers it, to agents too. */
+    tc_response_t page = tc_get(desk, "/queue?view=all");
+    tc_assert_has(&page, "action=\"/logout-everywhere\"");
+    tc_response_free(&page);
     tc_response_t answer = tc_submit(desk, "/queue?view=all", "/logout-everywhere", NULL);
     tc_assert_status(&answer, 303, "/login");
     tc_response_free(&answer);

@@ -260,6 +260,9 @@ static void s_navigation(console_page_t *page, const char *nav)
                 console_is_admin(request) ? TXT->role_admin : TXT->role_agent);
     console_form_begin(page, "/logout", "logout-form");
     console_form_end(page, TXT->log_out);
+    /* Every person may end every session of theirs (a lost laptop). */
+    console_form_begin(page, "/logout-everywhere", "logout-everywhere-form");
+    console_form_end(page, TXT->log_out_everywhere);
     console_put(page, "</div>\n");
 }
 

@@ -68,9 +68,6 @@ console_result_t console_page_admin_staff(console_request_t *request)
         console_input(&page, "password", TXT->new_password_reset, "password", "", false);
         console_form_end(&page, TXT->apply);
 
-        console_put(&page, "<h2>%s</h2>\n", TXT->your_sessions);
-        console_form_begin(&page, "/logout-everywhere", "logout-everywhere-form");
-        console_form_end(&page, TXT->log_out_everywhere);
         result = console_page_end(&page, MHD_HTTP_OK);
     }
     dp_arena_destroy(&arena);

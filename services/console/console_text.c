@@ -19,7 +19,6 @@ const console_texts_t console_english = {
     .role_agent = "agent",
     .log_out = "Log out",
     .log_out_everywhere = "Log out everywhere",
-    .your_sessions = "Your sessions",
     .required = "required",
     .never = "never",
     .now = "now",

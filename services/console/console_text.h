@@ -25,7 +25,6 @@ typedef struct {
     const char *role_agent;
     const char *log_out;
     const char *log_out_everywhere;
-    const char *your_sessions;
     const char *required;
     const char *never;
     const char *now;
