@@ -94,13 +94,6 @@ void dp_client_set_max_reply_bytes(dp_client_t *self, size_t bytes)
     s_connect(self);
 }
 
-static void s_status(dp_status_t *status, Dp__Code code, const char *field, const char *message)
-{
-    status->code = code;
-    snprintf(status->message, sizeof status->message, "%s", message ? message : "");
-    snprintf(status->field, sizeof status->field, "%s", field ? field : "");
-}
-
 /* Waits for the reply carrying request_id until deadline. 1: got it, 0: timed out. */
 static int s_await(dp_client_t *self, const char *request_id, int64_t deadline,
                    const ProtobufCMessageDescriptor *reply_type, ProtobufCMessage **reply_out,
@@ -131,15 +124,15 @@ static int s_await(dp_client_t *self, const char *request_id, int64_t deadline,
             continue; /* a late reply to an earlier request */
         }
         Dp__Status *reply_status = envelope->status;
-        s_status(status, reply_status ? reply_status->code : DP__CODE__CODE_OK,
-                 reply_status ? reply_status->field : "",
-                 reply_status ? reply_status->message : "");
+        dp_status_set(status, reply_status ? reply_status->code : DP__CODE__CODE_OK,
+                      reply_status ? reply_status->field : "",
+                      reply_status ? reply_status->message : "");
         if (status->code == DP__CODE__CODE_OK && reply_out) {
             *reply_out = dp_message_decode(reply_type, envelope->body.data, envelope->body.len,
                                            self->max_reply_bytes * 4);
             if (!*reply_out)
-                s_status(status, DP__CODE__CODE_INTERNAL, NULL,
-                         "the reply body does not decode as the expected message");
+                dp_status_set(status, DP__CODE__CODE_INTERNAL, NULL,
+                              "the reply body does not decode as the expected message");
         }
         dp_message_free((ProtobufCMessage **)&envelope);
         outcome = 1;
@@ -171,7 +164,7 @@ int dp_client_call(dp_client_t *self, const ProtobufCMessage *request,
     unsigned char *packed = body ? dp_message_pack(&envelope.base, &packed_size) : NULL;
     free(body);
     if (!packed) {
-        s_status(status, DP__CODE__CODE_RESOURCE_EXHAUSTED, NULL, "out of memory");
+        dp_status_set(status, DP__CODE__CODE_RESOURCE_EXHAUSTED, NULL, "out of memory");
         return -1;
     }
 
@@ -197,7 +190,7 @@ int dp_client_call(dp_client_t *self, const ProtobufCMessage *request,
     char message[256];
     snprintf(message, sizeof message, "no reply from %s after %d attempt%s of %d ms",
              self->endpoints, self->attempts, self->attempts == 1 ? "" : "s", self->timeout_ms);
-    s_status(status, DP__CODE__CODE_UNAVAILABLE, NULL, message);
+    dp_status_set(status, DP__CODE__CODE_UNAVAILABLE, NULL, message);
     return -1;
 }
 

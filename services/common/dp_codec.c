@@ -317,3 +317,11 @@ size_t dp_field_element_size(ProtobufCType type)
         return sizeof(int32_t);
     }
 }
+
+int dp_status_set(dp_status_t *status, Dp__Code code, const char *field, const char *message)
+{
+    status->code = code;
+    snprintf(status->message, sizeof status->message, "%s", message ? message : "");
+    snprintf(status->field, sizeof status->field, "%s", field ? field : "");
+    return -1;
+}

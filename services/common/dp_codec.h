@@ -15,6 +15,10 @@ typedef struct {
     char field[64];    /* the offending field, or "" */
 } dp_status_t;
 
+/* Fills a status (message and field may be NULL); returns -1, so that a
+   refusal can be `return dp_status_set(...)`. */
+int dp_status_set(dp_status_t *status, Dp__Code code, const char *field, const char *message);
+
 /* "OK", "INVALID_ARGUMENT", ... (the gRPC name without the CODE_ prefix). */
 const char *dp_code_name(Dp__Code code);
 

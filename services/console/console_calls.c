@@ -112,15 +112,13 @@ void console_workers_destroy(console_t *console)
     console->worker_count = console->idle_count = 0;
 }
 
-int console_call(console_t *console, console_worker_t *worker, console_peer_t peer,
-                 const char *person, const ProtobufCMessage *request,
+int console_call(console_request_t *request, console_peer_t peer, const ProtobufCMessage *message,
                  const ProtobufCMessageDescriptor *reply_type, ProtobufCMessage **reply_out,
                  dp_status_t *status)
 {
-    (void)console;
-    dp_client_t *client = *s_client(worker, peer);
-    dp_client_set_on_behalf_of(client, person);
-    int outcome = dp_client_call(client, request, reply_type, reply_out, status);
+    dp_client_t *client = *s_client(request->worker, peer);
+    dp_client_set_on_behalf_of(client, request->person);
+    int outcome = dp_client_call(client, message, reply_type, reply_out, status);
     if (outcome == 0 && status->code != DP__CODE__CODE_OK) {
         dp_message_free(reply_out);
         return -1;

@@ -53,9 +53,7 @@ int console_change_send(console_request_t *request, const console_change_t *chan
 {
     ProtobufCMessage *message = calloc(1, change->request->sizeof_message);
     if (!message) {
-        status->code = DP__CODE__CODE_RESOURCE_EXHAUSTED;
-        snprintf(status->message, sizeof status->message, "out of memory");
-        return -1;
+        return dp_status_set(status, DP__CODE__CODE_RESOURCE_EXHAUSTED, NULL, "out of memory");
     }
     protobuf_c_message_init(change->request, message);
     const ProtobufCFieldDescriptor *field = NULL;
@@ -72,16 +70,13 @@ int console_change_send(console_request_t *request, const console_change_t *chan
         if (strcmp(change->fields[i][1], "assignee") == 0 && strcmp(value, "me") == 0)
             value = request->account.name;
         if (*value && !s_set(message, change->fields[i][1], value)) {
-            status->code = DP__CODE__CODE_INVALID_ARGUMENT;
-            snprintf(status->field, sizeof status->field, "%s", change->fields[i][0]);
-            snprintf(status->message, sizeof status->message, "%s", TXT->bad_value);
-            outcome = -1;
+            outcome = dp_status_set(status, DP__CODE__CODE_INVALID_ARGUMENT, change->fields[i][0],
+                                    TXT->bad_value);
         }
     }
     ProtobufCMessage *reply = NULL;
     if (outcome == 0)
-        outcome = console_call(request->console, request->worker, change->peer, request->person,
-                               message, change->reply, &reply, status);
+        outcome = console_call(request, change->peer, message, change->reply, &reply, status);
     dp_message_free(&reply);
     free(message); /* its texts are the form's */
     return outcome;

@@ -210,9 +210,8 @@ static void s_counts(console_request_t *request, long long counts[4])
     ask.assignee = request->account.name;
     Dp__CountEnquiriesReply *reply = NULL;
     dp_status_t status;
-    if (console_call(request->console, request->worker, CONSOLE_INTAKE, request->person, &ask.base,
-                     &dp__count_enquiries_reply__descriptor, (ProtobufCMessage **)&reply,
-                     &status) < 0)
+    if (console_call(request, CONSOLE_INTAKE, &ask.base, &dp__count_enquiries_reply__descriptor,
+                     (ProtobufCMessage **)&reply, &status) < 0)
         return;
     counts[0] = (long long)reply->mine;
     counts[1] = (long long)reply->unassigned;

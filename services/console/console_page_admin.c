@@ -94,11 +94,9 @@ console_result_t console_post_admin_staff(console_request_t *request)
     else if (strcmp(action, "reset") == 0)
         outcome = console_staff_reset(db, request->account.name, login,
                                       console_field(request, "password"), &status);
-    else {
-        status.code = DP__CODE__CODE_INVALID_ARGUMENT;
-        snprintf(status.message, sizeof status.message, "%s", TXT->unknown_action);
-        outcome = -1;
-    }
+    else
+        outcome =
+            dp_status_set(&status, DP__CODE__CODE_INVALID_ARGUMENT, "action", TXT->unknown_action);
     if (outcome < 0)
         return console_page_failure(request, &status);
     return console_redirect(request, "/admin/staff?done=saved");
@@ -181,14 +179,12 @@ console_result_t console_page_admin_events(console_request_t *request)
     Dp__ListConsumersReply *consumers = NULL;
     Dp__ListWebhooksReply *webhooks = NULL;
     dp_status_t status;
-    console_t *console = request->console;
-    if (console_call(console, request->worker, CONSOLE_NOTIFY, request->person, &ask_parked.base,
-                     &dp__list_parked_reply__descriptor, (ProtobufCMessage **)&parked,
-                     &status) < 0 ||
-        console_call(console, request->worker, CONSOLE_NOTIFY, request->person, &ask_consumers.base,
+    if (console_call(request, CONSOLE_NOTIFY, &ask_parked.base, &dp__list_parked_reply__descriptor,
+                     (ProtobufCMessage **)&parked, &status) < 0 ||
+        console_call(request, CONSOLE_NOTIFY, &ask_consumers.base,
                      &dp__list_consumers_reply__descriptor, (ProtobufCMessage **)&consumers,
                      &status) < 0 ||
-        console_call(console, request->worker, CONSOLE_NOTIFY, request->person, &ask_webhooks.base,
+        console_call(request, CONSOLE_NOTIFY, &ask_webhooks.base,
                      &dp__list_webhooks_reply__descriptor, (ProtobufCMessage **)&webhooks,
                      &status) < 0) {
         dp_message_free((ProtobufCMessage **)&parked);
@@ -216,8 +212,7 @@ console_result_t console_post_admin_events(console_request_t *request)
     replay.seq = strtoull(console_field(request, "seq"), NULL, 10);
     Dp__ReplayParkedReply *reply = NULL;
     dp_status_t status;
-    if (console_call(request->console, request->worker, CONSOLE_NOTIFY, request->person,
-                     &replay.base, &dp__replay_parked_reply__descriptor,
+    if (console_call(request, CONSOLE_NOTIFY, &replay.base, &dp__replay_parked_reply__descriptor,
                      (ProtobufCMessage **)&reply, &status) < 0)
         return console_page_failure(request, &status);
     dp_message_free((ProtobufCMessage **)&reply);

@@ -311,9 +311,15 @@ console_result_t console_page_enquiry(console_request_t *request, int64_t id)
     ask.id = id;
     Dp__GetEnquiryReply *reply = NULL;
     dp_status_t status;
-    if (console_call(request->console, request->worker, CONSOLE_INTAKE, request->person, &ask.base,
-                     &dp__get_enquiry_reply__descriptor, (ProtobufCMessage **)&reply, &status) < 0)
+    if (console_call(request, CONSOLE_INTAKE, &ask.base, &dp__get_enquiry_reply__descriptor,
+                     (ProtobufCMessage **)&reply, &status) < 0)
         return console_page_failure(request, &status);
+    /* An answer is data from the network: one without its enquiry is refused, not read. */
+    if (!reply->enquiry) {
+        dp_message_free((ProtobufCMessage **)&reply);
+        dp_status_set(&status, DP__CODE__CODE_INTERNAL, NULL, TXT->incomplete_answer);
+        return console_page_failure(request, &status);
+    }
     dp_arena_t *arena = dp_arena_new();
     char **names = NULL;
     size_t count = 0;
@@ -349,8 +355,7 @@ static int s_change(console_request_t *request, console_peer_t peer, const Proto
                     dp_status_t *status)
 {
     ProtobufCMessage *reply = NULL;
-    int outcome = console_call(request->console, request->worker, peer, request->person, change,
-                               reply_type, &reply, status);
+    int outcome = console_call(request, peer, change, reply_type, &reply, status);
     if (reply_out)
         *reply_out = reply;
     else
@@ -391,7 +396,13 @@ static int s_admit(console_request_t *request, int64_t id, dp_status_t *status)
     free(domains);
     if (outcome < 0)
         return -1;
-    /* The partner exists (made now or by an earlier attempt): link and close. */
+    if (!made->partner) {
+        dp_message_free((ProtobufCMessage **)&made);
+        return dp_status_set(status, DP__CODE__CODE_INTERNAL, NULL, TXT->incomplete_answer);
+    }
+    /* The partner exists (made now or by an earlier attempt): link and close. A
+       failure here leaves the partner made and the application open: the
+       same form again finds that partner (already_created) and closes it. */
     Dp__RecordAdmissionRequest record = DP__RECORD_ADMISSION_REQUEST__INIT;
     record.id = id;
     record.actor = request->person; /* read only without CURVE */
@@ -446,13 +457,9 @@ static int s_apply(console_request_t *request, int64_t id, const char *action, d
     if (strcmp(action, "admit") == 0) {
         if (console_is_admin(request))
             return s_admit(request, id, status);
-        status->code = DP__CODE__CODE_PERMISSION_DENIED;
-        snprintf(status->message, sizeof status->message, "%s", TXT->admins_only);
-        return -1;
+        return dp_status_set(status, DP__CODE__CODE_PERMISSION_DENIED, NULL, TXT->admins_only);
     }
-    status->code = DP__CODE__CODE_NOT_FOUND;
-    snprintf(status->message, sizeof status->message, "%s", TXT->unknown_action);
-    return -1;
+    return dp_status_set(status, DP__CODE__CODE_NOT_FOUND, NULL, TXT->unknown_action);
 }
 
 console_result_t console_post_enquiry(console_request_t *request, int64_t id, const char *action)

@@ -42,12 +42,10 @@ static void s_reference(console_page_t *page)
     Dp__ListFormsReply *forms = NULL;
     dp_status_t status;
     console_request_t *request = page->request;
-    console_call(request->console, request->worker, CONSOLE_REGISTRY, request->person,
-                 &ask_areas.base, &dp__list_areas_reply__descriptor, (ProtobufCMessage **)&areas,
-                 &status);
-    console_call(request->console, request->worker, CONSOLE_REGISTRY, request->person,
-                 &ask_forms.base, &dp__list_forms_reply__descriptor, (ProtobufCMessage **)&forms,
-                 &status);
+    console_call(request, CONSOLE_REGISTRY, &ask_areas.base, &dp__list_areas_reply__descriptor,
+                 (ProtobufCMessage **)&areas, &status);
+    console_call(request, CONSOLE_REGISTRY, &ask_forms.base, &dp__list_forms_reply__descriptor,
+                 (ProtobufCMessage **)&forms, &status);
     static const char *const fields[] = {"slug", "label", NULL};
     static const char *const markup[] = {"<code>", "</code> ", ""};
     console_put(page, "<h2>%s</h2>\n", TXT->areas);
@@ -69,9 +67,8 @@ console_result_t console_page_partners(console_request_t *request)
     list.page_size = 100;
     Dp__ListPartnersReply *found = NULL;
     dp_status_t status;
-    if (console_call(request->console, request->worker, CONSOLE_REGISTRY, request->person,
-                     &list.base, &dp__list_partners_reply__descriptor, (ProtobufCMessage **)&found,
-                     &status) < 0)
+    if (console_call(request, CONSOLE_REGISTRY, &list.base, &dp__list_partners_reply__descriptor,
+                     (ProtobufCMessage **)&found, &status) < 0)
         return console_page_failure(request, &status);
     console_page_t page;
     if (!console_page_begin(&page, request, TXT->partners_title, "partners")) {
@@ -150,9 +147,9 @@ static void s_engagements(console_page_t *page, const Dp__Partner *partner)
     Dp__ListEngagementsReply *found = NULL;
     dp_status_t status;
     console_put(page, "<h2>%s</h2>\n", TXT->engagements);
-    if (console_call(page->request->console, page->request->worker, CONSOLE_REGISTRY,
-                     page->request->person, &list.base, &dp__list_engagements_reply__descriptor,
-                     (ProtobufCMessage **)&found, &status) < 0) {
+    if (console_call(page->request, CONSOLE_REGISTRY, &list.base,
+                     &dp__list_engagements_reply__descriptor, (ProtobufCMessage **)&found,
+                     &status) < 0) {
         console_put(page, "<p role=\"alert\" class=\"error\">");
         console_esc(page, status.message);
         console_put(page, "</p>\n");
@@ -165,35 +162,39 @@ static void s_engagements(console_page_t *page, const Dp__Partner *partner)
     dp_message_free((ProtobufCMessage **)&found);
 }
 
+/* Opens the form of one edit: POST /partners/SLUG/ACTION, id ACTION-form. */
+static void s_edit_form(console_page_t *page, const Dp__Partner *partner, const char *action)
+{
+    char path[128], id[32];
+    snprintf(path, sizeof path, "/partners/%s/%s", partner->slug, action);
+    snprintf(id, sizeof id, "%s-form", action);
+    console_form_begin(page, path, id);
+}
+
 static void s_edit_forms(console_page_t *page, const Dp__Partner *partner)
 {
-    char path[128];
     console_put(page, "<h2>%s</h2>\n", TXT->edit);
-    snprintf(path, sizeof path, "/partners/%s/rename", partner->slug);
-    console_form_begin(page, path, "rename-form");
+    s_edit_form(page, partner, "rename");
     console_input(page, "new_name", TXT->new_name, "text", "", true);
     console_input(page, "effective_on", TXT->effective_on, "date", "", false);
     console_form_end(page, TXT->rename);
-    snprintf(path, sizeof path, "/partners/%s/contact", partner->slug);
-    console_form_begin(page, path, "contact-form");
+    s_edit_form(page, partner, "contact");
     console_input(page, "name", TXT->contact_name, "text", "", true);
     console_input(page, "role", TXT->contact_role, "text", "", false);
     console_input(page, "email", TXT->email, "email", "", true);
     console_form_end(page, TXT->add_contact);
-    snprintf(path, sizeof path, "/partners/%s/engagement", partner->slug);
-    console_form_begin(page, path, "engagement-form");
+    s_edit_form(page, partner, "engagement");
     console_input(page, "title", TXT->engagement_title, "text", "", true);
     console_input(page, "form", TXT->engagement_form, "text", "", true);
     console_input(page, "area", TXT->area_slug, "text", "", true);
     console_input(page, "starts_on", TXT->starts_on, "date", "", true);
     console_form_end(page, TXT->record_engagement);
-    if (partner->status != DP__PARTNER_STATUS__PARTNER_STATUS_WITHDRAWN) {
-        snprintf(path, sizeof path, "/partners/%s/withdraw", partner->slug);
-        console_form_begin(page, path, "withdraw-form");
-        console_input(page, "withdrawn_on", TXT->withdrawn_on, "date", "", true);
-        console_input(page, "note", TXT->note_optional, "text", "", false);
-        console_form_end(page, TXT->withdraw);
-    }
+    if (partner->status == DP__PARTNER_STATUS__PARTNER_STATUS_WITHDRAWN)
+        return;
+    s_edit_form(page, partner, "withdraw");
+    console_input(page, "withdrawn_on", TXT->withdrawn_on, "date", "", true);
+    console_input(page, "note", TXT->note_optional, "text", "", false);
+    console_form_end(page, TXT->withdraw);
 }
 
 console_result_t console_page_partner(console_request_t *request, const char *slug)
@@ -205,10 +206,14 @@ console_result_t console_page_partner(console_request_t *request, const char *sl
     ask.as_of = (char *)console_arg(request, "as_of");
     Dp__GetPartnerReply *reply = NULL;
     dp_status_t status;
-    if (console_call(request->console, request->worker, CONSOLE_REGISTRY, request->person,
-                     &ask.base, &dp__get_partner_reply__descriptor, (ProtobufCMessage **)&reply,
-                     &status) < 0)
+    if (console_call(request, CONSOLE_REGISTRY, &ask.base, &dp__get_partner_reply__descriptor,
+                     (ProtobufCMessage **)&reply, &status) < 0)
         return console_page_failure(request, &status);
+    if (!reply->partner) {
+        dp_message_free((ProtobufCMessage **)&reply);
+        dp_status_set(&status, DP__CODE__CODE_INTERNAL, NULL, TXT->incomplete_answer);
+        return console_page_failure(request, &status);
+    }
     const Dp__Partner *partner = reply->partner;
     console_page_t page;
     if (!console_page_begin(&page, request, partner->name, "partners")) {
@@ -284,9 +289,7 @@ static int s_edit(console_request_t *request, const char *slug, const char *acti
         console_change_find(s_edits, sizeof s_edits / sizeof *s_edits, action);
     if (change)
         return console_change_send(request, change, 0, &ref.base, status);
-    status->code = DP__CODE__CODE_NOT_FOUND;
-    snprintf(status->message, sizeof status->message, "%s", TXT->unknown_action);
-    return -1;
+    return dp_status_set(status, DP__CODE__CODE_NOT_FOUND, NULL, TXT->unknown_action);
 }
 
 console_result_t console_post_partner(console_request_t *request, const char *slug,

@@ -196,12 +196,11 @@ console_result_t console_page_queue(console_request_t *request)
     Dp__ListEnquiryKindsReply *kinds = NULL;
     Dp__ListEnquiriesReply *found = NULL;
     dp_status_t status = {.code = DP__CODE__CODE_OK};
-    console_call(request->console, request->worker, CONSOLE_INTAKE, request->person,
-                 &ask_kinds.base, &dp__list_enquiry_kinds_reply__descriptor,
-                 (ProtobufCMessage **)&kinds, &status);
+    console_call(request, CONSOLE_INTAKE, &ask_kinds.base,
+                 &dp__list_enquiry_kinds_reply__descriptor, (ProtobufCMessage **)&kinds, &status);
     if (valid)
-        console_call(request->console, request->worker, CONSOLE_INTAKE, request->person, &list.base,
-                     &dp__list_enquiries_reply__descriptor, (ProtobufCMessage **)&found, &status);
+        console_call(request, CONSOLE_INTAKE, &list.base, &dp__list_enquiries_reply__descriptor,
+                     (ProtobufCMessage **)&found, &status);
 
     console_page_t page;
     if (!console_page_begin(&page, request, TXT->queue_title, "queue")) {

@@ -69,11 +69,11 @@ void console_worker_give(console_t *console, console_worker_t *worker);
 void console_workers_destroy(console_t *console);
 /* Loads the keys of the four services (dp_client_keys_load); -1 on an error. */
 int console_keys_load(console_t *console);
-/* One request to a service on behalf of `person`. Returns 0 with *reply_out
-   set (free with dp_message_free) when the answer is OK; otherwise -1 with
-   status filled (the service's refusal, or UNAVAILABLE). */
-int console_call(console_t *console, console_worker_t *worker, console_peer_t peer,
-                 const char *person, const ProtobufCMessage *request,
+/* One request to a service on behalf of the request's person, with its
+   worker's client. Returns 0 with *reply_out set (free with
+   dp_message_free) when the answer is OK; otherwise -1 with status filled
+   (the service's refusal, or UNAVAILABLE). */
+int console_call(console_request_t *request, console_peer_t peer, const ProtobufCMessage *message,
                  const ProtobufCMessageDescriptor *reply_type, ProtobufCMessage **reply_out,
                  dp_status_t *status);
 

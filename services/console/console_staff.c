@@ -24,13 +24,12 @@ static int s_refuse(dp_status_t *status, Dp__Code code, const char *field, const
 
 static int s_refuse(dp_status_t *status, Dp__Code code, const char *field, const char *format, ...)
 {
-    status->code = code;
-    snprintf(status->field, sizeof status->field, "%s", field ? field : "");
+    char message[sizeof status->message];
     va_list args;
     va_start(args, format);
-    vsnprintf(status->message, sizeof status->message, format, args);
+    vsnprintf(message, sizeof message, format, args);
     va_end(args);
-    return -1;
+    return dp_status_set(status, code, field, message);
 }
 
 static int s_db_failure(dp_status_t *status, dp_db_t *db)
@@ -68,8 +67,7 @@ static int s_check_password(const char *password, dp_status_t *status)
 
 static void s_ok(dp_status_t *status)
 {
-    status->code = DP__CODE__CODE_OK;
-    status->message[0] = status->field[0] = '\0';
+    dp_status_set(status, DP__CODE__CODE_OK, NULL, NULL);
 }
 
 int console_staff_add(dp_db_t *db, const char *actor, const char *login, const char *name,

@@ -137,6 +137,7 @@ const console_texts_t console_english = {
     .forms = "Forms of engagement",
     .bad_value = "This value is not one this field takes.",
     .enquiries_more_than = "enquiries and more",
+    .incomplete_answer = "A service answered without what was asked for. Nothing was changed here.",
     .matches_shown = "matches on this page (newest first unless sorted)",
     .edit = "Edit",
     .new_name = "New name",
@@ -193,7 +194,7 @@ const console_texts_t *console_texts(void)
     return &console_english;
 }
 
-static const struct {
+static const struct status_row {
     const char *slug;
     Dp__EnquiryStatus status;
     const char *label;
@@ -207,20 +208,23 @@ static const struct {
     {"quarantined", DP__ENQUIRY_STATUS__ENQUIRY_STATUS_QUARANTINED, "Quarantined"},
 };
 
-const char *console_status_slug(Dp__EnquiryStatus status)
+/* The row of a status, or NULL. */
+static const struct status_row *s_status_row(Dp__EnquiryStatus status)
 {
     for (size_t i = 0; i < sizeof s_statuses / sizeof *s_statuses; i++)
         if (s_statuses[i].status == status)
-            return s_statuses[i].slug;
-    return "";
+            return &s_statuses[i];
+    return NULL;
+}
+
+const char *console_status_slug(Dp__EnquiryStatus status)
+{
+    return s_status_row(status) ? s_status_row(status)->slug : "";
 }
 
 const char *console_status_label(Dp__EnquiryStatus status)
 {
-    for (size_t i = 0; i < sizeof s_statuses / sizeof *s_statuses; i++)
-        if (s_statuses[i].status == status)
-            return s_statuses[i].label;
-    return "Unknown";
+    return s_status_row(status) ? s_status_row(status)->label : "Unknown";
 }
 
 bool console_status_parse(const char *slug, Dp__EnquiryStatus *status)

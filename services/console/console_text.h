@@ -142,6 +142,7 @@ typedef struct {
     const char *bad_value;
     const char *enquiries_more_than;
     const char *matches_shown;
+    const char *incomplete_answer;
     const char *edit;
     const char *new_name;
     const char *effective_on;
